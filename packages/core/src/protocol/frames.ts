@@ -1,0 +1,190 @@
+/**
+ * Wire frames of protocol version 1. `docs/protocol.md` is the normative spec;
+ * this file is its machine-readable twin, shared by client and server.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Where a subscriber stands in a channel's stream: the last offset it has seen within an epoch. */
+export interface Position {
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+// ── client → server ────────────────────────────────────────────────────────
+
+export interface ConnectFrame {
+  readonly type: 'connect';
+  readonly v: number;
+  readonly token?: string;
+}
+export interface SubscribeFrame {
+  readonly type: 'subscribe';
+  readonly id: string;
+  readonly channel: string;
+  /** Resume after this position; the server replays what the subscriber missed. */
+  readonly since?: Position;
+}
+export interface UnsubscribeFrame {
+  readonly type: 'unsubscribe';
+  readonly channel: string;
+}
+export interface PublishFrame {
+  readonly type: 'publish';
+  /** Client-chosen id; reused on retry so the server stores the message at most once. */
+  readonly id: string;
+  readonly channel: string;
+  readonly data: unknown;
+}
+export interface RefreshFrame {
+  readonly type: 'refresh';
+  readonly id: string;
+  readonly token: string;
+}
+export interface PingFrame {
+  readonly type: 'ping';
+}
+export interface PongFrame {
+  readonly type: 'pong';
+}
+
+export type ClientFrame =
+  | ConnectFrame
+  | SubscribeFrame
+  | UnsubscribeFrame
+  | PublishFrame
+  | RefreshFrame
+  | PingFrame
+  | PongFrame;
+
+// ── server → client ────────────────────────────────────────────────────────
+
+export interface ConnectedFrame {
+  readonly type: 'connected';
+  readonly v: number;
+  readonly session: string;
+  /** The server sends a ping at least this often (ms); silence past it means the line is dead. */
+  readonly heartbeat: number;
+  /** Largest frame the server accepts, in bytes of UTF-8. */
+  readonly maxPayload: number;
+  /** Milliseconds until the token expires, when the token has an expiry. */
+  readonly expiresIn?: number;
+}
+export interface SubscribedFrame {
+  readonly type: 'subscribed';
+  readonly id: string;
+  readonly channel: string;
+  /** The stream continues after this position. */
+  readonly epoch: string;
+  readonly offset: number;
+  /** True when every message after `since` follows (replayed) — false when history could not cover it. */
+  readonly recovered: boolean;
+}
+export interface UnsubscribedFrame {
+  readonly type: 'unsubscribed';
+  readonly channel: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+export interface MessageFrame {
+  readonly type: 'message';
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  /** The publisher's message id (server-generated for server-side publishes). */
+  readonly id: string;
+  readonly data: unknown;
+}
+export interface AckFrame {
+  readonly type: 'ack';
+  readonly id: string;
+  readonly epoch: string;
+  readonly offset: number;
+}
+export interface RefreshedFrame {
+  readonly type: 'refreshed';
+  readonly id: string;
+  readonly expiresIn?: number;
+}
+export interface ErrorFrame {
+  readonly type: 'error';
+  /** The client request (publish, subscribe, refresh) this answers, if any. */
+  readonly id?: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly retryAfter?: number;
+}
+export interface CloseFrame {
+  readonly type: 'close';
+  readonly code: CloseCode;
+  readonly message: string;
+  /** Milliseconds the client should wait before reconnecting. */
+  readonly retryAfter?: number;
+}
+
+export type ServerFrame =
+  | ConnectedFrame
+  | SubscribedFrame
+  | UnsubscribedFrame
+  | MessageFrame
+  | AckFrame
+  | RefreshedFrame
+  | ErrorFrame
+  | CloseFrame
+  | PingFrame
+  | PongFrame;
+
+// ── codes ──────────────────────────────────────────────────────────────────
+
+/** Reasons a request is refused. Stable: documented in docs/errors.md. */
+export const ERROR_CODES = [
+  'bad_request',
+  'unauthorized',
+  'forbidden',
+  'too_large',
+  'rate_limited',
+  'unknown_channel',
+  'not_subscribed',
+  'server_error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * Why a connection ends. WebSocket close codes map 1:1 (see CLOSE_CODE_NUMBERS);
+ * HTTP transports carry the same code in a `close` frame.
+ */
+export const CLOSE_CODES = [
+  'normal',
+  'going_away',
+  'protocol_error',
+  'unsupported_version',
+  'unauthorized',
+  'token_expired',
+  'forbidden',
+  'too_large',
+  'rate_limited',
+  'slow_consumer',
+  'heartbeat_timeout',
+  'server_error',
+] as const;
+export type CloseCode = (typeof CLOSE_CODES)[number];
+
+export const CLOSE_CODE_NUMBERS: Readonly<Record<CloseCode, number>> = {
+  normal: 1000,
+  going_away: 1001,
+  protocol_error: 4400,
+  unsupported_version: 4426,
+  unauthorized: 4401,
+  token_expired: 4419,
+  forbidden: 4403,
+  too_large: 4413,
+  rate_limited: 4429,
+  slow_consumer: 4408,
+  heartbeat_timeout: 4409,
+  server_error: 4500,
+};
+
+export function closeCodeFromNumber(n: number): CloseCode | undefined {
+  for (const code of CLOSE_CODES) if (CLOSE_CODE_NUMBERS[code] === n) return code;
+  return undefined;
+}
