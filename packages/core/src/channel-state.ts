@@ -1,0 +1,28 @@
+import type { TidewireError } from './errors';
+import type { Position } from './protocol/frames';
+
+/** What happened to a channel's stream while we were away, when history could not bridge it. */
+export interface GapInfo {
+  readonly channel: string;
+  /** `epoch_changed`: the server lost the stream (restart, trimmed store); `history_exhausted`: messages expired. */
+  readonly reason: 'epoch_changed' | 'history_exhausted';
+  /** The last position delivered before the gap. */
+  readonly from: Position;
+  /** Where the stream continues; messages in between are lost. */
+  readonly to: Position;
+}
+
+export interface ChannelMessage<T = unknown> {
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  /** The publisher's message id. */
+  readonly id: string;
+  readonly data: T;
+}
+
+export type ChannelSnapshot =
+  | { readonly state: 'subscribing'; readonly position?: Position; readonly error?: undefined }
+  | { readonly state: 'subscribed'; readonly position: Position; readonly recovered: boolean; readonly error?: undefined }
+  | { readonly state: 'failed'; readonly position?: Position; readonly error: TidewireError }
+  | { readonly state: 'unsubscribed'; readonly position?: Position; readonly error?: undefined };

@@ -1,0 +1,273 @@
+import { EventEmitter } from 'eventemitter3';
+import { nanoid } from 'nanoid';
+import type { Backoff } from './backoff';
+import { exponentialBackoff } from './backoff';
+import { Channel } from './channel';
+import type { ChannelOptions } from './channel';
+import type { Clock } from './clock';
+import { systemClock } from './clock';
+import { Connection } from './connection';
+import type { ConnectionSnapshot, StateChange } from './connection-state';
+import { ConnectionError, RequestError, TidewireError } from './errors';
+import { Outbox } from './outbox';
+import type { PublishResult } from './outbox';
+import type { ErrorFrame, ServerFrame } from './protocol/frames';
+import { encodeFrame, fitsByteLimit } from './protocol/codec';
+import type { InferOutput, StandardSchemaV1 } from './schema';
+import { SharedChannel } from './shared-channel';
+import type { ChannelSink } from './shared-channel';
+import type { GetToken } from './token';
+import { TokenSource } from './token';
+import type { TransportFactory, WebSocketConstructor } from './transport';
+import type { SelectorOptions } from './transport-selector';
+import { TransportSelector } from './transport-selector';
+import { websocket } from './transports/websocket';
+
+export interface ClientOptions extends SelectorOptions {
+  /** The server endpoint, e.g. `wss://example.com/tidewire` (http(s) works too). */
+  url: string;
+  token?: string;
+  /** Called for a token before connecting, before it expires, and once after it is refused. */
+  getToken?: GetToken;
+  /** A WebSocket implementation where there is no global one (Node 20: `ws`). */
+  WebSocket?: WebSocketConstructor;
+  fetch?: typeof globalThis.fetch;
+  /** Transports in order of preference. Default: `[websocket()]`. */
+  transports?: readonly TransportFactory[];
+  backoff?: Backoff;
+  clock?: Clock;
+  /** Deadline for the server's first frame on a new transport. Default 5 s. */
+  connectTimeout?: number;
+  /** From publish() to ack. Default 10 s. */
+  publishTimeout?: number;
+  /** Unacknowledged publishes held at most. Default 1000. */
+  maxQueue?: number;
+  /** While not connected: 'queue' publishes (default) or 'fail' them at once. */
+  offline?: 'queue' | 'fail';
+  /** How long an out-of-order message waits for the hole before recovery from history. Default 1 s. */
+  reorderWindow?: number;
+  /** Delay before the last released handle really unsubscribes (one tick by default). */
+  releaseDelay?: number;
+  /** Connect on first channel use (default) rather than on `connect()` only. */
+  lazy?: boolean;
+}
+
+export interface ClientEvents {
+  state: (change: StateChange) => void;
+  error: (error: TidewireError) => void;
+}
+
+/** Largest frame before the server told us its limit: the server's default. */
+const DEFAULT_MAX_PAYLOAD = 64 * 1024;
+
+/**
+ * The public entry point. It wires the connection (lifecycle), the shared channels
+ * (delivery contract) and the outbox (publish contract); it holds no state machine
+ * of its own. `subscribe/getSnapshot` expose the connection state to bindings.
+ */
+export class Client {
+  readonly #events = new EventEmitter<ClientEvents>();
+  readonly #connection: Connection;
+  readonly #outbox: Outbox;
+  readonly #channels = new Map<string, SharedChannel>();
+  readonly #subscribeRequests = new Map<string, SharedChannel>();
+  readonly #clock: Clock;
+  readonly #options: ClientOptions;
+  #maxPayload = DEFAULT_MAX_PAYLOAD;
+  #requestCount = 0;
+
+  constructor(options: ClientOptions) {
+    this.#options = options;
+    const clock = (this.#clock = options.clock ?? systemClock);
+    this.#connection = new Connection({
+      url: options.url,
+      selector: new TransportSelector(options.transports ?? [websocket()], options),
+      tokens: new TokenSource(options.token, options.getToken),
+      clock,
+      backoff: options.backoff ?? exponentialBackoff(),
+      connectTimeout: options.connectTimeout ?? 5000,
+      probeTimeout: 3000,
+      minUptime: 5000,
+      transportContext: { WebSocket: options.WebSocket, fetch: options.fetch },
+      handler: {
+        onStateChange: (change) => this.#events.emit('state', change),
+        onConnected: (frame) => {
+          this.#maxPayload = frame.maxPayload;
+          for (const channel of this.#channels.values()) channel.resubscribe();
+          this.#outbox.flush();
+        },
+        onFrame: (frame) => this.#onFrame(frame),
+        onDisconnected: () => {
+          this.#subscribeRequests.clear();
+          for (const channel of this.#channels.values()) channel.suspend();
+          this.#outbox.requeue();
+        },
+        onTerminated: (error) => {
+          this.#subscribeRequests.clear();
+          for (const channel of this.#channels.values()) channel.suspend();
+          this.#outbox.failAll(error);
+        },
+        onError: (error) => this.#emitError(error),
+      },
+    });
+    this.#outbox = new Outbox({
+      clock,
+      timeout: options.publishTimeout ?? 10_000,
+      maxSize: options.maxQueue ?? 1000,
+      send: (text) => this.#connection.send(text),
+      canSend: () => this.#connection.state === 'connected',
+    });
+  }
+
+  getSnapshot = (): ConnectionSnapshot => this.#connection.getSnapshot();
+  subscribe = (listener: () => void): (() => void) => this.#connection.subscribe(listener);
+
+  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void {
+    this.#events.on(event, listener as never);
+    return () => {
+      this.#events.off(event, listener as never);
+    };
+  }
+
+  connect(): void {
+    this.#connection.connect();
+  }
+
+  /** Close for good: pending publishes reject with `closed`, every timer stops. `connect()` reopens. */
+  close(): void {
+    this.#connection.close();
+  }
+
+  /** Check the line now (ping with a short deadline) instead of waiting for the heartbeat. */
+  checkConnection(): void {
+    this.#connection.wake();
+  }
+
+  /** Drop the current transport as if the network failed; the client reconnects and recovers. */
+  disconnectTransport(reason?: string): void {
+    this.#connection.drop(reason);
+  }
+
+  /** Unacknowledged publishes (queued or in flight). */
+  get pendingPublishes(): number {
+    return this.#outbox.size;
+  }
+
+  /** Acquire a handle on a channel; handles on one name share one subscription. */
+  channel<S extends StandardSchemaV1>(name: string, options: { schema: S }): Channel<InferOutput<S>>;
+  channel<T = unknown>(name: string, options?: ChannelOptions<T>): Channel<T>;
+  channel<T>(name: string, options: ChannelOptions<T> = {}): Channel<T> {
+    let shared = this.#channels.get(name);
+    if (!shared) {
+      shared = new SharedChannel(name, {
+        clock: this.#clock,
+        reorderWindow: this.#options.reorderWindow ?? 1000,
+        subscribe: (channel, since) => this.#sendSubscribe(channel, since),
+      });
+      this.#channels.set(name, shared);
+      if (this.#connection.state === 'connected') shared.resubscribe();
+    }
+    const handle = new Channel<T>(shared, (ch, data) => this.publish(ch, data), (s, h) => this.#release(s, h), options.schema);
+    shared.sinks.add(handle);
+    if (this.#options.lazy !== false) this.connect();
+    return handle;
+  }
+
+  /** Publish without holding a subscription. */
+  publish(channel: string, data: unknown): Promise<PublishResult> {
+    const state = this.#connection.state;
+    if (state === 'closed' || state === 'failed') {
+      return Promise.reject(new ConnectionError('closed', `cannot publish: the client is ${state}`));
+    }
+    if (state !== 'connected' && this.#options.offline === 'fail') {
+      return Promise.reject(new TidewireError('not_connected', 'cannot publish while offline (offline: "fail")'));
+    }
+    const id = nanoid();
+    const text = encodeFrame({ type: 'publish', id, channel, data });
+    if (!fitsByteLimit(text, this.#maxPayload)) {
+      return Promise.reject(
+        new TidewireError('too_large', `publish is larger than the server's limit of ${this.#maxPayload} bytes`, { context: { channel, id } }),
+      );
+    }
+    if (this.#options.lazy !== false) this.connect();
+    return this.#outbox.add(id, text);
+  }
+
+  #sendSubscribe(channel: SharedChannel, since: SharedChannel['position']): string | undefined {
+    if (this.#connection.state !== 'connected') return undefined;
+    const id = `s${++this.#requestCount}`;
+    this.#subscribeRequests.set(id, channel);
+    this.#connection.send(encodeFrame({ type: 'subscribe', id, channel: channel.name, ...(since ? { since } : {}) }));
+    return id;
+  }
+
+  #release(shared: SharedChannel, handle: ChannelSink): void {
+    shared.sinks.delete(handle);
+    // One tick late, so a StrictMode unmount/remount or a quick re-render reuses the subscription.
+    this.#clock.setTimeout(() => {
+      if (shared.sinks.size > 0 || this.#channels.get(shared.name) !== shared) return;
+      this.#channels.delete(shared.name);
+      shared.dispose();
+      if (this.#connection.state === 'connected') {
+        this.#connection.send(encodeFrame({ type: 'unsubscribe', channel: shared.name }));
+      }
+    }, this.#options.releaseDelay ?? 0);
+  }
+
+  #onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'message':
+        this.#channels.get(frame.channel)?.onMessage(frame);
+        return;
+      case 'ack':
+        this.#outbox.ack(frame);
+        return;
+      case 'subscribed': {
+        const channel = this.#takeSubscribeRequest(frame.id);
+        channel?.onSubscribed(frame);
+        return;
+      }
+      case 'unsubscribed': {
+        const error = new RequestError(frame.code, frame.message, { context: { channel: frame.channel } });
+        this.#channels.get(frame.channel)?.onRefused(error);
+        return;
+      }
+      case 'error':
+        return this.#onErrorFrame(frame);
+      default:
+        return;
+    }
+  }
+
+  #onErrorFrame(frame: ErrorFrame): void {
+    const error = new RequestError(frame.code, frame.message, {
+      context: { id: frame.id, ...(frame.retryAfter === undefined ? {} : { retryAfter: frame.retryAfter }) },
+    });
+    if (frame.id !== undefined) {
+      if (this.#outbox.refuse(frame.id, error)) return;
+      const channel = this.#takeSubscribeRequest(frame.id);
+      if (channel) {
+        // Refusals that may pass later (rate limits, server trouble) retry on the next connect.
+        if (frame.code === 'rate_limited' || frame.code === 'server_error') channel.suspend();
+        else channel.onRefused(error);
+        this.#emitError(error);
+        return;
+      }
+    }
+    this.#emitError(error);
+  }
+
+  #takeSubscribeRequest(id: string): SharedChannel | undefined {
+    const channel = this.#subscribeRequests.get(id);
+    this.#subscribeRequests.delete(id);
+    return channel?.isAwaiting(id) ? channel : undefined;
+  }
+
+  #emitError(error: TidewireError): void {
+    this.#events.emit('error', error);
+  }
+}
+
+export function createClient(options: ClientOptions): Client {
+  return new Client(options);
+}

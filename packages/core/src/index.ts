@@ -1,0 +1,37 @@
+export { createClient, Client } from './client';
+export type { ClientOptions, ClientEvents } from './client';
+export { Channel } from './channel';
+export type { ChannelEvents, ChannelOptions } from './channel';
+export type { ChannelMessage, ChannelSnapshot, GapInfo } from './channel-state';
+export type { ConnectionSnapshot, ConnectionStateName, StateChange, TransportReason } from './connection-state';
+export type { PublishResult } from './outbox';
+export {
+  TidewireError,
+  RequestError,
+  TimeoutError,
+  ConnectionError,
+  ProtocolError,
+  ValidationError,
+  isTidewireError,
+} from './errors';
+export type { TidewireErrorCode, TidewireErrorOptions } from './errors';
+export { exponentialBackoff } from './backoff';
+export type { Backoff, BackoffOptions } from './backoff';
+export { systemClock } from './clock';
+export type { Clock, TimerHandle } from './clock';
+export type { GetToken, TokenReason } from './token';
+export type { StandardSchemaV1, InferOutput } from './schema';
+export { websocket } from './transports/websocket';
+export type { WebSocketTransportOptions } from './transports/websocket';
+export type {
+  Transport,
+  TransportFactory,
+  TransportName,
+  TransportContext,
+  TransportEvents,
+  TransportClose,
+  WebSocketLike,
+  WebSocketConstructor,
+} from './transport';
+export { withScheme } from './transport';
+export type { Position, CloseCode, ErrorCode } from './protocol/frames';

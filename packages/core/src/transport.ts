@@ -1,0 +1,66 @@
+import type { CloseCode } from './protocol/frames';
+
+export type TransportName = 'websocket' | 'sse' | 'longpoll';
+
+/** How a transport ended. `code` is set when the server said why (close frame or WS close code). */
+export interface TransportClose {
+  readonly code?: CloseCode;
+  readonly message: string;
+  /** The server asked us to wait this long before reconnecting. */
+  readonly retryAfter?: number;
+  readonly cause?: unknown;
+}
+
+export interface TransportEvents {
+  /** The pipe is up. The connection only counts as working once the first server frame arrives. */
+  onOpen(): void;
+  onFrame(text: string): void;
+  /** Called at most once, and never after `close()` was called by the owner. */
+  onClose(info: TransportClose): void;
+}
+
+/** What a transport may need from the client that owns it. */
+export interface TransportContext {
+  /** The server endpoint as the app configured it (ws:, wss:, http: or https:). */
+  readonly url: string;
+  /** The token for HTTP transports' Authorization header (never put in the URL). */
+  readonly token?: string;
+  readonly WebSocket?: WebSocketConstructor;
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * A transport only moves opaque text frames and reports open/close.
+ * It knows nothing of channels, acks or heartbeats.
+ */
+export interface Transport {
+  send(frame: string): void;
+  /** Tear down quietly: no event fires after this. */
+  close(): void;
+}
+
+export interface TransportFactory {
+  readonly name: TransportName;
+  open(context: TransportContext, events: TransportEvents): Transport;
+}
+
+/** The subset of the WHATWG WebSocket the client uses; `ws` in Node satisfies it. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** Turn the app's endpoint into the scheme a transport needs. */
+export function withScheme(url: string, kind: 'ws' | 'http'): string {
+  const u = new URL(url);
+  const secure = u.protocol === 'https:' || u.protocol === 'wss:';
+  u.protocol = kind === 'ws' ? (secure ? 'wss:' : 'ws:') : secure ? 'https:' : 'http:';
+  return u.toString();
+}

@@ -1,0 +1,62 @@
+import { TidewireError } from '../errors';
+import { closeCodeFromNumber } from '../protocol/frames';
+import type { TransportContext, TransportEvents, TransportFactory, WebSocketConstructor } from '../transport';
+import { withScheme } from '../transport';
+
+export interface WebSocketTransportOptions {
+  /** A WebSocket implementation, e.g. `ws` on Node 20. Defaults to the client's, then the global one. */
+  WebSocket?: WebSocketConstructor;
+}
+
+function resolveWebSocket(options: WebSocketTransportOptions, context: TransportContext): WebSocketConstructor {
+  const impl =
+    options.WebSocket ?? context.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!impl) {
+    throw new TidewireError(
+      'transport_error',
+      'No WebSocket implementation found. On Node 20 install `ws` and pass it: createClient({ url, WebSocket }) — Node 22+, browsers, Deno and Bun have one built in.',
+    );
+  }
+  return impl;
+}
+
+/** WebSocket transport: one JSON text frame per message; the token travels in the first frame, never the URL. */
+export function websocket(options: WebSocketTransportOptions = {}): TransportFactory {
+  return {
+    name: 'websocket',
+    open(context: TransportContext, events: TransportEvents) {
+      const WS = resolveWebSocket(options, context);
+      const socket = new WS(withScheme(context.url, 'ws'));
+      let done = false;
+      const finish = (code: number | undefined, message: string, cause?: unknown) => {
+        if (done) return;
+        done = true;
+        const known = code === undefined ? undefined : closeCodeFromNumber(code);
+        events.onClose({ ...(known ? { code: known } : {}), message, cause });
+      };
+      socket.onopen = () => !done && events.onOpen();
+      socket.onmessage = (ev) => {
+        if (!done && typeof ev.data === 'string') events.onFrame(ev.data);
+      };
+      // An error is always followed by a close event; report once, from close, with the error as cause.
+      let error: unknown;
+      socket.onerror = (ev) => {
+        error = ev;
+      };
+      socket.onclose = (ev) => finish(ev.code, ev.reason || `websocket closed (${ev.code})`, error);
+      return {
+        send: (frame) => socket.send(frame),
+        close() {
+          done = true;
+          socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+          // Closing a CONNECTING socket throws in some implementations; swallow it, we are leaving anyway.
+          try {
+            socket.close(1000);
+          } catch {
+            /* already gone */
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { ClientFrame, ServerFrame } from '../src/protocol/frames';
+import type { TransportClose, TransportEvents, TransportFactory } from '../src/transport';
+
+/** An in-process transport the test drives by hand: the test plays the server. */
+export interface FakeLine {
+  readonly sent: ClientFrame[];
+  open(): void;
+  push(frame: ServerFrame | string): void;
+  drop(info?: TransportClose): void;
+  closedByClient: boolean;
+}
+
+export function fakeTransport(name: 'websocket' | 'sse' | 'longpoll' = 'websocket') {
+  const lines: FakeLine[] = [];
+  const factory: TransportFactory = {
+    name,
+    open(_context, events: TransportEvents) {
+      const line: FakeLine = {
+        sent: [],
+        closedByClient: false,
+        open: () => events.onOpen(),
+        push: (frame) => events.onFrame(typeof frame === 'string' ? frame : JSON.stringify(frame)),
+        drop: (info = { message: 'dropped' }) => events.onClose(info),
+      };
+      lines.push(line);
+      return {
+        send: (text) => line.sent.push(JSON.parse(text) as ClientFrame),
+        close: () => {
+          line.closedByClient = true;
+        },
+      };
+    },
+  };
+  return {
+    factory,
+    lines,
+    get last(): FakeLine {
+      const line = lines.at(-1);
+      if (!line) throw new Error('no line opened yet');
+      return line;
+    },
+  };
+}
+
+export const connected = (heartbeat = 25_000): ServerFrame => ({
+  type: 'connected',
+  v: 1,
+  session: 'sess',
+  heartbeat,
+  maxPayload: 65_536,
+});
