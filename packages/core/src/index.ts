@@ -35,3 +35,6 @@ export type {
 } from './transport';
 export { withScheme } from './transport';
 export type { Position, CloseCode, ErrorCode } from './protocol/frames';
+export { ChannelView } from './channel-view';
+export type { ChannelViewOptions, ChannelViewSnapshot } from './channel-view';
+export { Store } from './store';

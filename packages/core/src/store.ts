@@ -15,10 +15,16 @@ export class Store<S> {
 
   subscribe = (listener: () => void): (() => void) => {
     this.#listeners.add(listener);
+    if (this.#listeners.size === 1) this.onFirstListener();
     return () => {
-      this.#listeners.delete(listener);
+      if (this.#listeners.delete(listener) && this.#listeners.size === 0) this.onLastListenerGone();
     };
   };
+
+  /** Start lazily: called when the first listener arrives. */
+  protected onFirstListener(): void {}
+  /** Stop lazily: called when the last listener leaves. */
+  protected onLastListenerGone(): void {}
 
   protected setSnapshot(next: S): void {
     if (Object.is(next, this.#snapshot)) return;

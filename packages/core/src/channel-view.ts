@@ -1,0 +1,125 @@
+import type { Channel } from './channel';
+import type { ChannelMessage, ChannelSnapshot, GapInfo } from './channel-state';
+import type { Client } from './client';
+import type { TidewireError } from './errors';
+import type { PublishResult } from './outbox';
+import { ConnectionError } from './errors';
+import { Store } from './store';
+
+export interface ChannelViewOptions<T> {
+  /** `null` holds no subscription (e.g. while a room is not chosen yet). */
+  channel: string | null;
+  /** How many recent messages the snapshot keeps. Default 50. */
+  history?: number;
+  /** `false` holds no subscription. Default true. */
+  enabled?: boolean;
+  onMessage?: (message: ChannelMessage<T>) => void;
+}
+
+export interface ChannelViewSnapshot<T> {
+  /** `idle` while disabled or not observed; otherwise the channel's state. */
+  readonly status: 'idle' | ChannelSnapshot['state'];
+  /** The most recent messages, oldest first, at most `history` of them. */
+  readonly messages: readonly ChannelMessage<T>[];
+  readonly last: ChannelMessage<T> | undefined;
+  /** The latest gap (history could not cover a disconnection), until the channel changes. */
+  readonly gap: GapInfo | undefined;
+  readonly error: TidewireError | undefined;
+}
+
+const IDLE: ChannelViewSnapshot<never> = Object.freeze({
+  status: 'idle',
+  messages: Object.freeze([]) as readonly never[],
+  last: undefined,
+  gap: undefined,
+  error: undefined,
+});
+
+/**
+ * A channel as a framework binding wants it: one immutable snapshot (recent messages,
+ * status, gap) behind `subscribe/getSnapshot`. It acquires the channel only while it has
+ * listeners, so SSR (no listeners) opens nothing and StrictMode's subscribe/unsubscribe/
+ * subscribe reuses one subscription thanks to the core's one-tick release.
+ */
+export class ChannelView<T = unknown> extends Store<ChannelViewSnapshot<T>> {
+  #options: ChannelViewOptions<T>;
+  #handle: Channel<T> | undefined;
+  #detach: (() => void) | undefined;
+
+  constructor(
+    private readonly client: Client,
+    options: ChannelViewOptions<T>,
+  ) {
+    super(IDLE);
+    this.#options = options;
+  }
+
+  /** The snapshot to render on the server and during hydration. */
+  getServerSnapshot = (): ChannelViewSnapshot<T> => IDLE;
+
+  protected override onFirstListener(): void {
+    this.#attach();
+  }
+
+  protected override onLastListenerGone(): void {
+    this.#release();
+  }
+
+  /** Apply new options; switches subscription only when the channel or `enabled` changed. */
+  setOptions(options: ChannelViewOptions<T>): void {
+    const previous = this.#options;
+    this.#options = options;
+    const switched = previous.channel !== options.channel || (previous.enabled ?? true) !== (options.enabled ?? true);
+    if (switched && this.listenerCount > 0) {
+      this.#release();
+      this.#attach();
+    } else if ((previous.history ?? 50) !== (options.history ?? 50)) {
+      const snap = this.getSnapshot();
+      this.setSnapshot({ ...snap, messages: snap.messages.slice(-(options.history ?? 50)) });
+    }
+  }
+
+  publish(data: T): Promise<PublishResult> {
+    if (!this.#handle) {
+      const { channel } = this.#options;
+      if (channel === null) return Promise.reject(new ConnectionError('closed', 'no channel selected'));
+      return this.client.publish(channel, data);
+    }
+    return this.#handle.publish(data);
+  }
+
+  #attach(): void {
+    const { channel, enabled = true } = this.#options;
+    if (channel === null || !enabled) return;
+    const handle = (this.#handle = this.client.channel<T>(channel));
+    const sync = () => {
+      const state = handle.getSnapshot();
+      const snap = this.getSnapshot();
+      if (snap.status !== state.state || snap.error !== state.error) {
+        this.setSnapshot({ ...snap, status: state.state, error: state.error });
+      }
+    };
+    const offs = [
+      handle.subscribe(sync),
+      handle.on('message', (message) => {
+        const snap = this.getSnapshot();
+        const history = this.#options.history ?? 50;
+        const messages = history > 0 ? [...snap.messages.slice(-(history - 1)), message] : snap.messages;
+        this.setSnapshot({ ...snap, messages, last: message });
+        this.#options.onMessage?.(message);
+      }),
+      handle.on('gap', (gap) => this.setSnapshot({ ...this.getSnapshot(), gap })),
+      handle.on('error', (error) => this.setSnapshot({ ...this.getSnapshot(), error })),
+    ];
+    this.#detach = () => offs.forEach((off) => off());
+    this.setSnapshot({ ...IDLE, status: handle.getSnapshot().state });
+  }
+
+  #release(): void {
+    this.#detach?.();
+    this.#detach = undefined;
+    this.#handle?.unsubscribe();
+    this.#handle = undefined;
+    this.setSnapshot(IDLE);
+  }
+}
