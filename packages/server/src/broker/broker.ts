@@ -1,0 +1,63 @@
+import type { Position } from '@tidewire/core/protocol';
+
+/**
+ * Channels, offsets, history and dedupe live behind this interface so a
+ * multi-node broker (Redis pub/sub + streams) can replace the in-memory one.
+ */
+
+/** A stored channel message. Immutable: one object is shared by every subscriber. */
+export interface BrokerMessage {
+  /** Publisher's id (client nanoid, or server-generated). */
+  readonly id: string;
+  readonly epoch: string;
+  /** Consecutive from 1 within an epoch. */
+  readonly offset: number;
+  readonly data: unknown;
+}
+
+export interface PublishResult {
+  readonly epoch: string;
+  readonly offset: number;
+  /** True when this id was already stored within the dedupe window: nothing new was stored or delivered. */
+  readonly duplicate: boolean;
+}
+
+export type MessageListener = (message: BrokerMessage) => void;
+
+export interface BrokerSubscription {
+  /** The stream continues after (epoch, offset). */
+  readonly epoch: string;
+  readonly offset: number;
+  /** True when `replay` holds every message after `since` (or nothing was asked for). */
+  readonly recovered: boolean;
+  /** Messages after `offset`, in order, that the listener will NOT receive. */
+  readonly replay: readonly BrokerMessage[];
+  /** Stop delivery. Idempotent. */
+  unsubscribe(): void;
+}
+
+export interface BrokerStats {
+  readonly channels: number;
+}
+
+export interface Broker {
+  /**
+   * Store and deliver a message: assign the next offset in the channel's epoch,
+   * append it to history, deliver it to live listeners. The same (channel, id)
+   * within the dedupe window returns the original position with duplicate: true.
+   */
+  publish(channel: string, message: { readonly id: string; readonly data: unknown }): Promise<PublishResult>;
+  /**
+   * Start listening, atomically with respect to publishes: every message after
+   * the returned position is either in `replay` or passed to `listener`, never
+   * both, never neither. The listener may be called before the returned promise
+   * settles (the caller buffers live messages until it has sent the replay).
+   * With `since` in the current epoch and history covering everything after
+   * it, offset = since.offset and recovered = true; otherwise offset = head and
+   * recovered = false (or true when `since` is undefined: nothing was missed).
+   */
+  subscribe(channel: string, since: Position | undefined, listener: MessageListener): Promise<BrokerSubscription>;
+  stats(): BrokerStats;
+  /** Release timers and connections. The server calls it only for the broker it created. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,142 @@
+import { nanoid } from 'nanoid';
+import type { Position } from '@tidewire/core/protocol';
+import { systemClock, type Clock, type Timer } from '../clock';
+import type { Broker, BrokerMessage, BrokerStats, BrokerSubscription, MessageListener, PublishResult } from './broker';
+import { DedupeWindow } from './dedupe';
+import { History } from './history';
+
+export interface MemoryBrokerOptions {
+  /** Per-channel history: at most `size` messages, none older than `ttl` ms. */
+  history?: { size?: number; ttl?: number };
+  /** Per-channel publish-id memory: `window` ms, at most `size` ids. */
+  dedupe?: { window?: number; size?: number };
+  /** How often idle channels are dropped (ms). */
+  sweepInterval?: number;
+  /** @internal for tests */
+  clock?: Clock;
+}
+
+interface Channel {
+  readonly epoch: string;
+  head: number; // offset of the newest message (0 = none yet)
+  readonly history: History<BrokerMessage>;
+  readonly dedupe: DedupeWindow;
+  readonly listeners: Set<MessageListener>;
+}
+
+/**
+ * Single-process broker. Everything happens synchronously inside each call, so
+ * subscribe (register listener + read history) is atomic with respect to
+ * publish (store + deliver) without any locking.
+ */
+export class MemoryBroker implements Broker {
+  readonly #channels = new Map<string, Channel>();
+  readonly #historySize: number;
+  readonly #ttl: number;
+  readonly #dedupeWindow: number;
+  readonly #dedupeSize: number;
+  readonly #clock: Clock;
+  #sweepTimer: Timer | undefined;
+  readonly #sweepInterval: number;
+
+  constructor(options: MemoryBrokerOptions = {}) {
+    this.#historySize = options.history?.size ?? 1000;
+    this.#ttl = options.history?.ttl ?? 5 * 60_000;
+    this.#dedupeWindow = options.dedupe?.window ?? 2 * 60_000;
+    this.#dedupeSize = options.dedupe?.size ?? 10_000;
+    this.#clock = options.clock ?? systemClock;
+    this.#sweepInterval = options.sweepInterval ?? 30_000;
+    this.#scheduleSweep();
+  }
+
+  async publish(name: string, message: { readonly id: string; readonly data: unknown }): Promise<PublishResult> {
+    const now = this.#clock.now();
+    const channel = this.#channel(name);
+    const seen = channel.dedupe.get(message.id, now);
+    if (seen) return { epoch: seen.epoch, offset: seen.offset, duplicate: true };
+
+    const stored: BrokerMessage = { id: message.id, epoch: channel.epoch, offset: ++channel.head, data: message.data };
+    channel.history.trimBefore(now - this.#ttl);
+    channel.history.push({ offset: stored.offset, at: now, value: stored });
+    channel.dedupe.add(message.id, { epoch: stored.epoch, offset: stored.offset, at: now });
+    // Copy: a listener may unsubscribe (or subscribe) while we iterate.
+    for (const listener of [...channel.listeners]) {
+      try {
+        listener(stored);
+      } catch {
+        // One broken subscriber must not stop delivery to the others.
+      }
+    }
+    return { epoch: stored.epoch, offset: stored.offset, duplicate: false };
+  }
+
+  async subscribe(name: string, since: Position | undefined, listener: MessageListener): Promise<BrokerSubscription> {
+    const channel = this.#channel(name);
+    channel.history.trimBefore(this.#clock.now() - this.#ttl);
+    const position = this.#resume(channel, since);
+    // Registered in the same synchronous step as the history read: nothing can fall between.
+    const own: MessageListener = (m) => listener(m);
+    channel.listeners.add(own);
+    return { ...position, unsubscribe: () => void channel.listeners.delete(own) };
+  }
+
+  stats(): BrokerStats {
+    return { channels: this.#channels.size };
+  }
+
+  async close(): Promise<void> {
+    this.#clock.clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+    this.#channels.clear();
+  }
+
+  /** Where a (re)subscriber continues, and what it missed. */
+  #resume(channel: Channel, since: Position | undefined): Omit<BrokerSubscription, 'unsubscribe'> {
+    const head = { epoch: channel.epoch, offset: channel.head, replay: [] };
+    // No position: the subscriber starts live; it missed nothing, so nothing to recover.
+    if (!since) return { ...head, recovered: true };
+    if (since.epoch !== channel.epoch || since.offset > channel.head) return { ...head, recovered: false };
+    if (since.offset === channel.head) return { ...head, recovered: true };
+    const oldest = channel.history.oldestOffset();
+    if (oldest === undefined || oldest > since.offset + 1) return { ...head, recovered: false };
+    return { epoch: channel.epoch, offset: since.offset, recovered: true, replay: channel.history.after(since.offset) };
+  }
+
+  #channel(name: string): Channel {
+    let channel = this.#channels.get(name);
+    if (!channel) {
+      channel = {
+        epoch: nanoid(12), // new channel (or fresh process) = new epoch: old positions cannot match
+        head: 0,
+        history: new History(this.#historySize),
+        dedupe: new DedupeWindow(this.#dedupeWindow, this.#dedupeSize),
+        listeners: new Set(),
+      };
+      this.#channels.set(name, channel);
+    }
+    return channel;
+  }
+
+  /**
+   * Drop channels nobody listens to whose history and dedupe memory have
+   * expired, so memory stays bounded. Never earlier: a reconnecting client
+   * must still be able to recover within the TTL, and a retried publish must
+   * still be deduplicated within its window.
+   */
+  sweep(): void {
+    const now = this.#clock.now();
+    for (const [name, channel] of this.#channels) {
+      if (channel.listeners.size > 0) continue;
+      channel.history.trimBefore(now - this.#ttl);
+      channel.dedupe.prune(now);
+      if (channel.history.length === 0 && channel.dedupe.size === 0) this.#channels.delete(name);
+    }
+  }
+
+  #scheduleSweep(): void {
+    this.#sweepTimer = this.#clock.setTimeout(() => {
+      this.sweep();
+      this.#scheduleSweep();
+    }, this.#sweepInterval);
+  }
+}
