@@ -1,0 +1,7 @@
+/**
+ * Default channel-name rule: printable, URL- and Redis-key-friendly, bounded.
+ * Bounding the length also bounds the memory one hostile client can pin.
+ */
+const CHANNEL_NAME = /^[A-Za-z0-9_:.\-@/=+*]{1,200}$/;
+
+export const defaultIsChannel = (name: string): boolean => CHANNEL_NAME.test(name);

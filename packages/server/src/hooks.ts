@@ -1,0 +1,47 @@
+import type { IncomingMessage } from 'node:http';
+
+/** Where auth and authorization hooks may look: the session and the request that opened it. */
+export interface SessionInfo<User = unknown> {
+  /** The id sent to the client in `connected.session`. */
+  readonly id: string;
+  readonly user: User;
+  /** The HTTP request that opened the connection (upgrade request for WebSocket). */
+  readonly request: IncomingMessage;
+}
+
+export interface AuthenticateContext<User = unknown> {
+  /** The token from the `connect` or `refresh` frame (never from the URL). */
+  readonly token: string | undefined;
+  readonly request: IncomingMessage;
+  /** `refresh`: an in-band token refresh; `user` is who the session belonged to so far. */
+  readonly reason: 'connect' | 'refresh';
+  readonly user?: User;
+}
+
+export interface AuthResult<User = unknown> {
+  readonly user: User;
+  /** Absolute expiry (ms since the epoch). The session closes with `token_expired` then unless refreshed. */
+  readonly expiresAt?: number;
+}
+
+/** Return null (or throw) to refuse: the connection closes `unauthorized`, a refresh gets an error. */
+export type Authenticate<User = unknown> = (
+  ctx: AuthenticateContext<User>,
+) => AuthResult<User> | null | undefined | Promise<AuthResult<User> | null | undefined>;
+
+export interface AuthorizeContext<User = unknown> {
+  readonly user: User;
+  readonly channel: string;
+  readonly action: 'subscribe' | 'publish';
+  readonly session: SessionInfo<User>;
+}
+
+/** Return false to refuse with `forbidden`. A throw answers `server_error`. */
+export type Authorize<User = unknown> = (ctx: AuthorizeContext<User>) => boolean | Promise<boolean>;
+
+export interface Logger {
+  warn(message: string, details?: unknown): void;
+  error(message: string, details?: unknown): void;
+}
+
+export type AllowedOrigins = readonly string[] | ((origin: string) => boolean);

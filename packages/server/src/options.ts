@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import type { Broker } from './broker/broker';
+import { defaultIsChannel } from './channelName';
+import { TidewireServerError } from './errors';
+import type { AllowedOrigins, Authenticate, Authorize, Logger } from './hooks';
+
+export interface LimitOptions {
+  /** Largest client frame accepted, in UTF-8 bytes (default 64 KiB). Up to 4× this answers `too_large`; beyond, the connection closes. */
+  maxPayload?: number;
+  /** Frames per second per connection (default 100, burst 200). 3× the rate closes the connection. */
+  rate?: { perSecond?: number; burst?: number };
+  /** Bytes queued towards one client before it is closed as `slow_consumer` (default 4 MiB). */
+  maxBufferedBytes?: number;
+}
+
+export interface ServerOptions<User = unknown> {
+  /** Verify the token from the `connect`/`refresh` frame. Default: everyone is anonymous (user null). */
+  authenticate?: Authenticate<User>;
+  /** Allow a subscribe or publish. Default: allow. */
+  authorize?: Authorize<User>;
+  /** Server ping interval in ms (default 25 000). Clients silent for 2× this + 1 s are closed. */
+  heartbeat?: number;
+  /** Time allowed for the `connect` frame, in ms (default 10 000). */
+  connectTimeout?: number;
+  limits?: LimitOptions;
+  /** Valid channel names. Default: /^[A-Za-z0-9_:.\-@/=+*]{1,200}$/. */
+  isChannel?: (name: string) => boolean;
+  /** Browser origins allowed besides same-origin. `'*'` in the list allows all. */
+  allowedOrigins?: AllowedOrigins;
+  /** Channel storage and fan-out. Default: a MemoryBroker built from `history` and `dedupe`. */
+  broker?: Broker;
+  /** Default broker only: per-channel history (default 1000 messages, 5 min). */
+  history?: { size?: number; ttl?: number };
+  /** Default broker only: publish-id dedupe window (default 2 min, 10 000 ids per channel). */
+  dedupe?: { window?: number; size?: number };
+  /** Where hook failures and transport errors are reported. Default: console. */
+  logger?: Logger;
+}
+
+const fn = <T>(what: string) =>
+  z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
+const ms = (max = 2 ** 31 - 1) => z.number().int().positive().max(max); // setTimeout's ceiling
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+const brokerSchema = z.custom<Broker>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    ['publish', 'subscribe', 'stats', 'close'].every((k) => typeof (v as Record<string, unknown>)[k] === 'function'),
+  { message: 'broker must implement publish, subscribe, stats and close' },
+);
+
+const loggerSchema = z.custom<Logger>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Logger).warn === 'function' &&
+    typeof (v as Logger).error === 'function',
+  { message: 'logger must have warn() and error()' },
+);
+
+// .strict(): a misspelt option (`heartbeatMs`) is an error, not a silent default.
+const schema = z
+  .object({
+    authenticate: fn<Authenticate<unknown>>('authenticate').optional(),
+    authorize: fn<Authorize<unknown>>('authorize').optional(),
+    heartbeat: ms().min(10).default(25_000),
+    connectTimeout: ms().default(10_000),
+    limits: z
+      .object({
+        maxPayload: z.number().int().min(256).max(256 * 1024 * 1024).default(64 * 1024),
+        rate: z
+          .object({ perSecond: z.number().positive().default(100), burst: z.number().min(1).default(200) })
+          .strict()
+          .default({ perSecond: 100, burst: 200 }),
+        maxBufferedBytes: z.number().int().positive().default(4 * 1024 * 1024),
+      })
+      .strict()
+      .default({ maxPayload: 64 * 1024, rate: { perSecond: 100, burst: 200 }, maxBufferedBytes: 4 * 1024 * 1024 }),
+    isChannel: fn<(name: string) => boolean>('isChannel').default(() => defaultIsChannel),
+    allowedOrigins: z
+      .union([z.array(z.string()).readonly(), fn<(origin: string) => boolean>('allowedOrigins')])
+      .optional(),
+    broker: brokerSchema.optional(),
+    history: z.object({ size: count.optional(), ttl: ms().optional() }).strict().optional(),
+    dedupe: z.object({ window: ms().optional(), size: count.optional() }).strict().optional(),
+    logger: loggerSchema.optional(),
+  })
+  .strict();
+
+export type ResolvedOptions = z.output<typeof schema>;
+
+/** Validate and fill defaults. Throws TidewireServerError('invalid_options') naming every bad field. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  const result = schema.safeParse(options ?? {});
+  if (!result.success) {
+    throw new TidewireServerError(
+      'invalid_options',
+      `Invalid Tidewire server options:\n${z.prettifyError(result.error)}`,
+      { cause: result.error },
+    );
+  }
+  if (result.data.broker && (result.data.history || result.data.dedupe)) {
+    throw new TidewireServerError(
+      'invalid_options',
+      'Invalid Tidewire server options: `history` and `dedupe` configure the default broker; configure your own `broker` directly instead',
+    );
+  }
+  return result.data;
+}
