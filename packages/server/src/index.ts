@@ -1,0 +1,21 @@
+export { createServer, TidewireServer, DEFAULT_PATH } from './server';
+export type { ListenResult, PublishReceipt, ServerStats } from './server';
+export type { ServerOptions, LimitOptions } from './options';
+export type { AttachOptions, AnyHttpServer } from './attach';
+export type {
+  Authenticate,
+  AuthenticateContext,
+  AuthResult,
+  Authorize,
+  AuthorizeContext,
+  AllowedOrigins,
+  Logger,
+  SessionInfo,
+} from './hooks';
+export { TidewireServerError, isTidewireServerError } from './errors';
+export type { ServerErrorCode } from './errors';
+export type { Broker, BrokerMessage, BrokerStats, BrokerSubscription, MessageListener, PublishResult } from './broker/broker';
+export { MemoryBroker } from './broker/memoryBroker';
+export type { MemoryBrokerOptions } from './broker/memoryBroker';
+export type { Link } from './link';
+export { defaultIsChannel } from './channelName';

@@ -1,0 +1,179 @@
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { nanoid } from 'nanoid';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { routeHttpServer, type AnyHttpServer, type AttachOptions } from './attach';
+import type { Broker } from './broker/broker';
+import { MemoryBroker } from './broker/memoryBroker';
+import { systemClock } from './clock';
+import { TidewireServerError } from './errors';
+import type { Logger } from './hooks';
+import { handleHttpRoute, rejectUpgrade, sendJsonError } from './httpRoutes';
+import type { Link } from './link';
+import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
+import { isOriginAllowed } from './origin';
+import { HARD_CAP_FACTOR, Session, type SessionHost } from './session';
+import { TidewireWebSocket, bindWsSession, wsLink } from './transports/ws';
+
+export const DEFAULT_PATH = '/tidewire';
+
+export interface ListenResult {
+  readonly port: number;
+  /** e.g. ws://127.0.0.1:PORT/tidewire */
+  readonly url: string;
+  readonly httpServer: AnyHttpServer;
+}
+
+export interface PublishReceipt {
+  readonly id: string;
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+export interface ServerStats {
+  /** Open connections, including those not yet past `connect`. */
+  readonly sessions: number;
+  /** Channels the broker currently holds. */
+  readonly channels: number;
+}
+
+const consoleLogger: Logger = {
+  warn: () => {}, // transport noise (resets, oversize frames) is routine; only failures are reported
+  error: (message, details) => console.error(message, details),
+};
+
+export class TidewireServer implements AsyncDisposable {
+  readonly #options: ResolvedOptions;
+  readonly #broker: Broker;
+  readonly #ownsBroker: boolean;
+  readonly #sessions = new Set<Session>();
+  readonly #wss: WebSocketServer;
+  readonly #detachers: (() => void)[] = [];
+  readonly #ownedHttpServers = new Set<AnyHttpServer>();
+  readonly #host: SessionHost;
+  #closing: Promise<void> | undefined;
+
+  /** Use createServer(). */
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    this.#ownsBroker = options.broker === undefined;
+    this.#broker =
+      options.broker ?? new MemoryBroker({ ...(options.history && { history: options.history }), ...(options.dedupe && { dedupe: options.dedupe }) });
+    const logger = options.logger ?? consoleLogger;
+    this.#host = {
+      options,
+      broker: this.#broker,
+      clock: systemClock,
+      logger,
+      onSessionClosed: (s) => void this.#sessions.delete(s),
+    };
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      // Hard cap: frames up to 4× maxPayload are read and answered `too_large`; bigger ones are not even buffered.
+      maxPayload: options.limits.maxPayload * HARD_CAP_FACTOR,
+      WebSocket: TidewireWebSocket,
+    });
+  }
+
+  /** Serve Tidewire on `path` of an existing http(s) server; the app's other routes keep working. */
+  attach(httpServer: AnyHttpServer, options: AttachOptions = {}): this {
+    if (this.#closing) throw new TidewireServerError('closed', 'cannot attach: the server is closed');
+    const path = options.path ?? DEFAULT_PATH;
+    this.#detachers.push(
+      routeHttpServer(httpServer, path, {
+        upgrade: (req, socket, head, sub) => this.#onUpgrade(req, socket, head, sub),
+        request: (req, res, subPath) => {
+          if (!isOriginAllowed(req, this.#options.allowedOrigins)) return sendJsonError(res, 403, 'forbidden', 'origin not allowed');
+          handleHttpRoute(req, res, { subPath, openSession: (link, request) => this.#openSession(link, request) });
+        },
+      }, options),
+    );
+    return this;
+  }
+
+  /** Create and own an http server listening on `port` (0: any free port). */
+  async listen(port: number, host = '127.0.0.1', options: AttachOptions = {}): Promise<ListenResult> {
+    const httpServer = createHttpServer();
+    this.#ownedHttpServers.add(httpServer);
+    this.attach(httpServer, options);
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(port, host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+    const actual = (httpServer.address() as AddressInfo).port;
+    const hostname = host.includes(':') ? `[${host}]` : host;
+    return { port: actual, url: `ws://${hostname}:${actual}${options.path ?? DEFAULT_PATH}`, httpServer };
+  }
+
+  /** Publish from the server. `id` makes it idempotent (deduplicated like a client publish). */
+  async publish(channel: string, data: unknown, options: { id?: string } = {}): Promise<PublishReceipt> {
+    if (this.#closing) throw new TidewireServerError('closed', 'cannot publish: the server is closed');
+    if (!this.#options.isChannel(channel)) throw new TidewireServerError('invalid_channel', `invalid channel name: ${JSON.stringify(channel)}`);
+    const id = options.id ?? nanoid();
+    const { epoch, offset } = await this.#broker.publish(channel, { id, data });
+    return { id, epoch, offset };
+  }
+
+  stats(): ServerStats {
+    return { sessions: this.#sessions.size, channels: this.#broker.stats().channels };
+  }
+
+  /** Tell every client `going_away`, stop accepting, release everything. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #shutdown(): Promise<void> {
+    for (const detach of this.#detachers.splice(0)) detach();
+    for (const session of [...this.#sessions]) session.close('going_away', 'server shutting down');
+    // Each link ends within its close grace (terminate), so this wait is bounded.
+    await Promise.all([...this.#wss.clients].map(waitClosed));
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    if (this.#ownsBroker) await this.#broker.close();
+    await Promise.all(
+      [...this.#ownedHttpServers].map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections(); // idle keep-alive sockets would otherwise hold close() open
+          }),
+      ),
+    );
+  }
+
+  #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, subPath: string): void {
+    if (this.#closing) return rejectUpgrade(socket, 503, 'going_away', 'server is shutting down');
+    if (subPath !== '' && subPath !== '/') return rejectUpgrade(socket, 404, 'not_found', 'no WebSocket endpoint here');
+    if (!isOriginAllowed(request, this.#options.allowedOrigins)) return rejectUpgrade(socket, 403, 'forbidden', 'origin not allowed');
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      const session = this.#openSession(wsLink(ws, request), request);
+      bindWsSession(ws, session, this.#host.logger);
+      if (this.#closing) session.close('going_away', 'server shutting down');
+    });
+  }
+
+  #openSession(link: Link, request: IncomingMessage): Session {
+    const session = new Session(link, request, this.#host);
+    this.#sessions.add(session);
+    return session;
+  }
+}
+
+function waitClosed(ws: WebSocket): Promise<void> {
+  if (ws.readyState === ws.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => ws.once('close', () => resolve()));
+}
+
+/** Validate options (throws TidewireServerError 'invalid_options') and build a server. */
+export function createServer<User = unknown>(options: ServerOptions<User> = {}): TidewireServer {
+  return new TidewireServer(resolveOptions(options));
+}

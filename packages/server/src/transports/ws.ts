@@ -1,0 +1,73 @@
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, type RawData } from 'ws';
+import { CLOSE_CODE_NUMBERS, encodeFrame, type CloseCode } from '@tidewire/core/protocol';
+import type { Logger } from '../hooks';
+import type { Link } from '../link';
+import type { Session } from '../session';
+
+/** After a close frame, how long a client gets to finish the closing handshake before the socket is cut. */
+const CLOSE_GRACE_MS = 1000;
+
+const TOO_LARGE_MESSAGE = 'frame exceeds the hard size limit';
+
+/**
+ * `ws` enforces `maxPayload` itself and closes with 1009, which no Tidewire
+ * client maps to a reason. WebSocketServer lets us supply the socket class, so
+ * this one turns that close into the protocol's `too_large` (close frame + 4413).
+ */
+export class TidewireWebSocket extends WebSocket {
+  override close(code?: number, data?: string | Buffer): void {
+    if (code === 1009 && this.readyState === WebSocket.OPEN) {
+      this.send(encodeFrame({ type: 'close', code: 'too_large', message: TOO_LARGE_MESSAGE }));
+      super.close(CLOSE_CODE_NUMBERS.too_large, TOO_LARGE_MESSAGE);
+      return;
+    }
+    super.close(code, data);
+  }
+}
+
+/** Wrap a `ws` socket as a Link. */
+export function wsLink(socket: WebSocket, request: IncomingMessage): Link {
+  let closing = false;
+  const origin = request.headers.origin;
+  return {
+    ...(origin !== undefined && { remoteOrigin: origin }),
+    send(text) {
+      if (socket.readyState === WebSocket.OPEN) socket.send(text);
+    },
+    close(code: CloseCode, message: string, retryAfter?: number) {
+      if (closing || socket.readyState !== WebSocket.OPEN) return;
+      closing = true;
+      socket.send(encodeFrame({ type: 'close', code, message, ...(retryAfter !== undefined && { retryAfter }) }));
+      socket.close(CLOSE_CODE_NUMBERS[code], truncateReason(message));
+      // A stuck client (e.g. a slow consumer whose buffers are full) never completes the
+      // handshake; ws would wait 30 s. Cut it sooner.
+      const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+      socket.once('close', () => clearTimeout(timer));
+    },
+    bufferedBytes: () => socket.bufferedAmount,
+  };
+}
+
+/** Feed a socket's frames into its session and report the socket's end. */
+export function bindWsSession(socket: WebSocket, session: Session, logger: Logger): void {
+  socket.on('message', (data: RawData, isBinary: boolean) => {
+    if (isBinary) session.receiveInvalid('binary frames are not supported; send JSON text frames');
+    else session.receive(toText(data));
+  });
+  socket.on('close', () => session.onLinkClosed());
+  // Without a listener an 'error' event would crash the process; 'close' follows and cleans up.
+  socket.on('error', (e) => logger.warn('tidewire: websocket error', e));
+}
+
+function toText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+/** WebSocket close reasons are limited to 123 bytes of UTF-8. */
+function truncateReason(message: string): string {
+  const buf = Buffer.from(message, 'utf8');
+  return buf.length <= 123 ? message : buf.subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '…';
+}
