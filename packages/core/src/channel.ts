@@ -1,4 +1,4 @@
-import { EventEmitter } from 'eventemitter3';
+import { Emitter } from './emitter';
 import type { ChannelMessage, ChannelSnapshot, GapInfo } from './channel-state';
 import type { TidewireError } from './errors';
 import { ValidationError } from './errors';
@@ -28,7 +28,7 @@ type Publisher = (channel: string, data: unknown) => Promise<PublishResult>;
  * them and releases this handle's reference (the last release unsubscribes).
  */
 export class Channel<T = unknown> implements ChannelSink {
-  readonly #events = new EventEmitter<ChannelEvents<T>>();
+  readonly #events = new Emitter<ChannelEvents<T>>();
   #released = false;
 
   constructor(
@@ -51,10 +51,7 @@ export class Channel<T = unknown> implements ChannelSink {
   subscribe = (listener: () => void): (() => void) => this.shared.subscribe(listener);
 
   on<E extends keyof ChannelEvents<T>>(event: E, listener: ChannelEvents<T>[E]): () => void {
-    this.#events.on(event, listener as never);
-    return () => {
-      this.#events.off(event, listener as never);
-    };
+    return this.#events.on(event, listener);
   }
 
   /** Resolves with the server-assigned position once stored; rejects with a TidewireError. */
@@ -70,7 +67,7 @@ export class Channel<T = unknown> implements ChannelSink {
   unsubscribe(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#events.removeAllListeners();
+    this.#events.clear();
     this.release(this.shared, this);
   }
 

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'eventemitter3';
+import { Emitter } from './emitter';
 import { nanoid } from 'nanoid';
 import type { Backoff } from './backoff';
 import { exponentialBackoff } from './backoff';
@@ -66,7 +66,7 @@ const DEFAULT_MAX_PAYLOAD = 64 * 1024;
  * of its own. `subscribe/getSnapshot` expose the connection state to bindings.
  */
 export class Client {
-  readonly #events = new EventEmitter<ClientEvents>();
+  readonly #events = new Emitter<ClientEvents>();
   readonly #connection: Connection;
   readonly #outbox: Outbox;
   readonly #channels = new Map<string, SharedChannel>();
@@ -123,10 +123,7 @@ export class Client {
   subscribe = (listener: () => void): (() => void) => this.#connection.subscribe(listener);
 
   on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void {
-    this.#events.on(event, listener as never);
-    return () => {
-      this.#events.off(event, listener as never);
-    };
+    return this.#events.on(event, listener);
   }
 
   connect(): void {

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Measures min+gzip of what an app really ships for each client entry and fails
+// when a budget is exceeded. Peers (react, vue) and @tidewire/core are external
+// for the bindings, so their figure is the binding's own cost.
+import { build } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+// Resolve @tidewire/* to the sources named by each package's `source` export condition.
+const workspaceSources = {
+  name: 'workspace-sources',
+  setup(b) {
+    b.onResolve({ filter: /^@tidewire\// }, (args) => {
+      const [, pkg, sub = ''] = args.path.match(/^@tidewire\/([^/]+)(\/.*)?$/);
+      const dir = resolve('packages', pkg);
+      const exports = JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')).exports;
+      const entry = exports['.' + sub];
+      if (!entry?.source) return { errors: [{ text: `no source export for ${args.path}` }] };
+      return { path: resolve(dir, entry.source) };
+    });
+  },
+};
+
+const cases = [
+  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, budget: 6144 },
+];
+const optional = [
+  { name: 'core + sse', file: 'packages/core/src/transports/sse.ts', code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse';` },
+  { name: 'core + longpoll', file: 'packages/core/src/transports/longpoll.ts', code: `export { createClient } from '@tidewire/core'; export { longpoll } from '@tidewire/core/longpoll';` },
+  {
+    name: 'core + all three transports',
+    file: 'packages/core/src/transports/longpoll.ts',
+    code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse'; export { longpoll } from '@tidewire/core/longpoll';`,
+    budget: 8192,
+  },
+  { name: '@tidewire/react (own code)', file: 'packages/react/src/index.ts', code: `export * from '@tidewire/react';`, external: ['react', 'react-dom', '@tidewire/core'], budget: 1536 },
+  { name: '@tidewire/vue (own code)', file: 'packages/vue/src/index.ts', code: `export * from '@tidewire/vue';`, external: ['vue', '@tidewire/core'], budget: 1536 },
+];
+for (const c of optional) if (existsSync(c.file)) cases.push(c);
+
+let failed = false;
+const rows = [];
+for (const c of cases) {
+  const result = await build({
+    stdin: { contents: c.code, resolveDir: process.cwd(), loader: 'ts' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    conditions: ['source'],
+    external: c.external ?? [],
+    plugins: c.external?.includes('@tidewire/core') ? [] : [workspaceSources],
+    write: false,
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'error',
+  });
+  const bytes = result.outputFiles[0].contents;
+  const gz = gzipSync(bytes, { level: 9 }).length;
+  const over = c.budget !== undefined && gz > c.budget;
+  failed ||= over;
+  rows.push({ entry: c.name, 'min (B)': bytes.length, 'min+gzip (B)': gz, budget: c.budget ?? '-', status: over ? 'OVER BUDGET' : 'ok' });
+}
+console.table(rows);
+if (failed) {
+  console.error('size: a bundle exceeds its budget');
+  process.exit(1);
+}
