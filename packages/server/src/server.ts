@@ -151,6 +151,8 @@ export class TidewireServer implements AsyncDisposable {
   }
 
   #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, subPath: string): void {
+    // Until ws takes the socket over, nobody listens for its errors; a reset here must not crash the process.
+    socket.on('error', () => socket.destroy());
     if (this.#closing) return rejectUpgrade(socket, 503, 'going_away', 'server is shutting down');
     if (subPath !== '' && subPath !== '/') return rejectUpgrade(socket, 404, 'not_found', 'no WebSocket endpoint here');
     if (!isOriginAllowed(request, this.#options.allowedOrigins)) return rejectUpgrade(socket, 403, 'forbidden', 'origin not allowed');
