@@ -16,6 +16,7 @@ describe(`client ↔ real server over WebSocket (${useGlobalWebSocket ? 'global 
     const client = createClient({ url: 'ws://127.0.0.1:9/none' });
     if (typeof globalThis.WebSocket === 'function') return; // Node 22+ without TIDEWIRE_WS=global: nothing to prove here
     client.connect();
+    await until(() => client.getSnapshot().state === 'failed', 'failed');
     expect(client.getSnapshot()).toMatchObject({ state: 'failed', error: { code: 'transport_error' } });
     expect(client.getSnapshot().error?.message).toMatch(/pass it: createClient\(\{ url, WebSocket \}\)/);
   });
