@@ -109,8 +109,9 @@ export class Session {
     const decoded = decodeClientFrame(text);
     if (!decoded.ok) return this.receiveInvalid(decoded.reason, peekId(text));
     const frame = decoded.frame;
-    if (frame.type === 'ping') return this.#send({ type: 'pong' });
     if (frame.type === 'pong') return;
+    // Answered at once, not behind slow requests; but never before `connected`, which must come first.
+    if (frame.type === 'ping' && this.#phase === 'open') return this.#send({ type: 'pong' });
     // Over the rate, requests are refused; unsubscribe still goes through (it sheds load).
     if (rate === 'limited' && 'id' in frame) {
       return this.#error(frame.id, 'rate_limited', 'too many frames', this.#limiter.retryAfter(now));
@@ -282,8 +283,9 @@ export class Session {
       case 'refresh':
         return this.#refresh(frame);
       case 'ping':
+        return this.#send({ type: 'pong' }); // a ping that arrived while authenticating
       case 'pong':
-        return; // answered in receive()
+        return;
     }
   }
 

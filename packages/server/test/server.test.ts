@@ -33,6 +33,17 @@ describe('connect', () => {
     expect(connected.expiresIn).toBeUndefined();
   });
 
+  it('handles frames pipelined behind connect after authentication, connected first', async () => {
+    const { url } = await serve({ authenticate: async () => (await sleep(30), { user: 'u' }) });
+    const c = await TestClient.open(url);
+    cleanups.push(() => c.ws.terminate());
+    c.send({ type: 'connect', v: 1, token: 't' });
+    c.send({ type: 'ping' });
+    c.send({ type: 'subscribe', id: 's', channel: 'x' });
+    await c.next('subscribed');
+    expect(c.frames.map((f) => f.type)).toEqual(['connected', 'pong', 'subscribed']);
+  });
+
   it('closes unsupported_version (4426) on a wrong protocol version', async () => {
     const { url } = await serve();
     const c = await TestClient.open(url);
