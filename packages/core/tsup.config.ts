@@ -13,4 +13,6 @@ export default defineConfig({
   sourcemap: true,
   target: 'es2022',
   treeshake: true,
+  // Shared chunks in CJS too, so error classes are one identity across subpath entries.
+  splitting: true,
 });
