@@ -1,0 +1,94 @@
+import type { Client, ClientOptions } from '@tidewire/core';
+import { createClient } from '@tidewire/core';
+import type { App, InjectionKey } from 'vue';
+import { getCurrentInstance, inject, onMounted, onScopeDispose, provide, shallowRef, ssrContextKey } from 'vue';
+import type { ShallowRef } from 'vue';
+
+/** What `app.use()` takes: client options (`url` defaults to `/tidewire` on the page's origin) or a ready client. */
+export interface TidewireOptions extends Omit<ClientOptions, 'url'> {
+  /** Absolute, or relative to the page (`/tidewire`, the default). */
+  url?: string;
+}
+
+export interface TidewirePlugin {
+  install(app: App): void;
+  /** The app's client, created on first use. */
+  readonly client: Client;
+}
+
+const KEY: InjectionKey<() => Client> = Symbol('tidewire');
+
+/**
+ * The Vue plugin. The client is created lazily (on the first composable call or
+ * `plugin.client` read) and, when the plugin created it, closed on `app.unmount()`.
+ */
+export function createTidewire(options: TidewireOptions | Client = {}): TidewirePlugin {
+  const given = 'channel' in options ? options : undefined;
+  let client = given;
+  const get = (): Client => (client ??= createClient({ ...(options as TidewireOptions), url: resolveUrl((options as TidewireOptions).url) }));
+  return {
+    install(app) {
+      app.provide(KEY, get);
+      // Vue ≥ 3.5; an app that unmounts (tests, HMR, micro-frontends) leaves no socket behind.
+      app.onUnmount?.(() => {
+        if (!given) client?.close();
+      });
+    },
+    get client() {
+      return get();
+    },
+  };
+}
+
+/** Provide a client to this component's descendants (call inside `setup()`). */
+export function provideTidewire(client: Client): void {
+  provide(KEY, () => client);
+}
+
+/** The nearest provided client. Throws when neither the plugin nor `provideTidewire` supplied one. */
+export function useTidewire(): Client {
+  const get = inject(KEY, null);
+  if (!get) throw new Error('[tidewire] no client: app.use(createTidewire({ url })) or call provideTidewire(client) in a parent setup()');
+  return get();
+}
+
+function resolveUrl(url = '/tidewire'): string {
+  // No DOM at import time; on the server a relative URL is kept (the server never connects).
+  return typeof location === 'undefined' ? url : new URL(url, location.href).href;
+}
+
+/**
+ * True while rendering on the server: no `window` (plain Node), or inside a component
+ * rendered by `renderToString` (its SSR context is provided), even where a DOM is shimmed.
+ */
+export function isServer(): boolean {
+  return typeof window === 'undefined' || (!!getCurrentInstance() && inject(ssrContextKey, null) !== null);
+}
+
+interface Source<S> {
+  subscribe(listener: () => void): () => void;
+  getSnapshot(): S;
+}
+
+/**
+ * Mirror a core store into a shallowRef. On the server: `initial`, and no subscription
+ * (so nothing connects). In a component the ref holds `initial` until mount so hydration
+ * matches the server HTML; in a bare effectScope it is live at once. The subscription
+ * ends with the scope (component or effectScope) via onScopeDispose.
+ */
+export function useSnapshot<S>(source: Source<S>, initial: S): Readonly<ShallowRef<S>> {
+  const ref = shallowRef(initial);
+  if (isServer()) return ref;
+  let live = !getCurrentInstance();
+  const sync = () => {
+    if (live) ref.value = source.getSnapshot();
+  };
+  onScopeDispose(source.subscribe(sync));
+  if (live) sync();
+  else
+    onMounted(() => {
+      live = true;
+      sync();
+    });
+  return ref;
+}

@@ -1,0 +1,6 @@
+export { createTidewire, provideTidewire, useTidewire } from './context';
+export type { TidewireOptions, TidewirePlugin } from './context';
+export { useWebSocket } from './use-websocket';
+export type { UseWebSocketOptions, UseWebSocketReturn } from './use-websocket';
+export { useChannel } from './use-channel';
+export type { UseChannelOptions, UseChannelReturn } from './use-channel';
