@@ -1,0 +1,29 @@
+import type { Client, ClientOptions } from '@tidewire/core';
+import { createClient } from '@tidewire/core';
+import type { ReactNode } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { TidewireContext } from './context';
+
+export type TidewireProviderProps = { children?: ReactNode } & (
+  | { /** A client you own (create it outside React; you close it). */ client: Client; options?: undefined }
+  | { /** Options for a client the provider creates lazily and closes on unmount. */ options: ClientOptions; client?: undefined }
+);
+
+/**
+ * Puts a Tidewire client in context. Creating a client opens nothing: the connection
+ * starts on first channel use, in an effect, so SSR and StrictMode stay clean.
+ */
+export function TidewireProvider({ client, options, children }: TidewireProviderProps) {
+  // Created once per provider; a client that is never used holds no socket or timer.
+  const [owned] = useState(() => (client ? undefined : createClient(options!)));
+  const closing = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => {
+    if (!owned) return;
+    // Close a tick late, so StrictMode's unmount/remount keeps the one connection.
+    clearTimeout(closing.current);
+    return () => {
+      closing.current = setTimeout(() => owned.close());
+    };
+  }, [owned]);
+  return <TidewireContext.Provider value={client ?? owned!}>{children}</TidewireContext.Provider>;
+}
