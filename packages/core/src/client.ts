@@ -19,6 +19,8 @@ import type { ChannelSink } from './shared-channel';
 import type { GetToken } from './token';
 import { TokenSource } from './token';
 import type { TransportFactory, WebSocketConstructor } from './transport';
+import type { TransportMemory } from './transport-memory';
+import { inMemoryTransportMemory } from './transport-memory';
 import type { SelectorOptions } from './transport-selector';
 import { TransportSelector } from './transport-selector';
 import { websocket } from './transports/websocket';
@@ -50,6 +52,10 @@ export interface ClientOptions extends SelectorOptions {
   releaseDelay?: number;
   /** Connect on first channel use (default) rather than on `connect()` only. */
   lazy?: boolean;
+  /** Remembers the last working transport per URL. Default: in memory; `storageTransportMemory(localStorage)` survives reloads. */
+  transportMemory?: TransportMemory;
+  /** While on a fallback transport, first probe of the preferred one after this many ms (doubling per failure). Default 5 s. */
+  upgradeDelay?: number;
 }
 
 export interface ClientEvents {
@@ -89,6 +95,8 @@ export class Client {
       probeTimeout: 3000,
       minUptime: 5000,
       transportContext: { WebSocket: options.WebSocket, fetch: options.fetch },
+      memory: options.transportMemory ?? inMemoryTransportMemory,
+      upgradeDelay: options.upgradeDelay ?? 5000,
       handler: {
         onStateChange: (change) => this.#events.emit('state', change),
         onConnected: (frame) => {

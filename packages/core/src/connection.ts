@@ -1,7 +1,7 @@
 import type { Backoff } from './backoff';
 import type { Clock } from './clock';
 import { Timer } from './clock';
-import type { ConnectionSnapshot, StateChange } from './connection-state';
+import type { ConnectionSnapshot, StateChange, TransportReason } from './connection-state';
 import { ConnectionError, ProtocolError, TidewireError } from './errors';
 import { watchNetwork } from './network-watch';
 import type { ConnectedFrame, ServerFrame } from './protocol/frames';
@@ -10,8 +10,11 @@ import { decodeServerFrame, encodeFrame } from './protocol/codec';
 import { isFatalClose, needsNewToken } from './retry-policy';
 import { Store } from './store';
 import type { TokenSource } from './token';
-import type { Transport, TransportClose, TransportContext } from './transport';
+import type { Transport, TransportClose, TransportContext, TransportEvents, TransportName } from './transport';
+import type { TransportMemory } from './transport-memory';
 import type { TransportSelector } from './transport-selector';
+import type { Probe } from './upgrade-probe';
+import { probeTransport } from './upgrade-probe';
 
 /** What the connection tells the client that owns it. */
 export interface ConnectionHandler {
@@ -40,6 +43,10 @@ export interface ConnectionOptions {
   /** Uptime after which a drop counts as a fresh start for backoff. */
   minUptime: number;
   transportContext: Omit<TransportContext, 'url' | 'token'>;
+  /** Remembers the transport that last worked for this URL. */
+  memory: TransportMemory;
+  /** First delay before probing the preferred transport while on a fallback; doubles per failed probe. */
+  upgradeDelay: number;
   handler: ConnectionHandler;
 }
 
@@ -58,11 +65,14 @@ export class Connection extends Store<ConnectionSnapshot> {
   #triedFreshToken = false;
   #refreshCount = 0;
   #unwatchNetwork: (() => void) | undefined;
+  #upgrade: Probe | undefined;
+  #upgradeFailures = 0;
   readonly #firstFrame: Timer;
   readonly #heartbeat: Timer;
   readonly #retry: Timer;
   readonly #refresh: Timer;
   readonly #probe: Timer;
+  readonly #upgradeTimer: Timer;
 
   constructor(private readonly options: ConnectionOptions) {
     super({ state: 'idle' });
@@ -72,6 +82,9 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#retry = new Timer(clock);
     this.#refresh = new Timer(clock);
     this.#probe = new Timer(clock);
+    this.#upgradeTimer = new Timer(clock);
+    const remembered = options.memory.get(options.url);
+    if (remembered) options.selector.select(remembered, 'remembered');
   }
 
   get state(): ConnectionSnapshot['state'] {
@@ -144,19 +157,9 @@ export class Connection extends Store<ConnectionSnapshot> {
     }
     if (id !== this.#transportId) return; // closed or superseded while we waited for the token
 
-    const events = {
-      onOpen: () => {
-        if (id === this.#transportId) {
-          this.send(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, ...(token ? { token } : {}) }));
-        }
-      },
-      onFrame: (text: string) => {
-        if (id === this.#transportId) this.#receive(text);
-      },
-      onClose: (info: TransportClose) => {
-        if (id === this.#transportId) this.#lost(info);
-      },
-    };
+    const events = this.#lineEvents(id, () =>
+      this.send(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, ...(token ? { token } : {}) })),
+    );
     try {
       this.#transport = factory.open({ ...this.options.transportContext, url: this.options.url, token }, events);
     } catch (cause) {
@@ -170,6 +173,21 @@ export class Connection extends Store<ConnectionSnapshot> {
       this.#lost({ message: `no answer from the server within ${this.options.connectTimeout} ms` }),
     );
     this.#lastFrameAt = clock.now();
+  }
+
+  /** Events for the line with this id; once the id is stale, every event is dropped. */
+  #lineEvents(id: number, onOpen: () => void): TransportEvents {
+    return {
+      onOpen: () => {
+        if (id === this.#transportId) onOpen();
+      },
+      onFrame: (text) => {
+        if (id === this.#transportId) this.#receive(text);
+      },
+      onClose: (info) => {
+        if (id === this.#transportId) this.#lost(info);
+      },
+    };
   }
 
   #receive(text: string): void {
@@ -203,20 +221,81 @@ export class Connection extends Store<ConnectionSnapshot> {
   }
 
   #onConnected(frame: ConnectedFrame): void {
-    if (this.state !== 'connecting') return;
-    const snapshot = this.getSnapshot() as Extract<ConnectionSnapshot, { state: 'connecting' }>;
+    const snapshot = this.getSnapshot();
+    if (snapshot.state !== 'connecting') return;
+    this.#becomeConnected(frame, snapshot.transport, snapshot.transportReason);
+  }
+
+  #becomeConnected(frame: ConnectedFrame, transport: TransportName, transportReason: TransportReason): void {
     this.#firstFrame.stop();
+    this.#heartbeat.stop();
+    this.#lastFrameAt = this.options.clock.now();
     this.options.selector.succeeded();
     this.#triedFreshToken = false;
     this.#connectedAt = this.options.clock.now();
     this.#heartbeatMs = frame.heartbeat;
     this.#transition(
-      { state: 'connected', transport: snapshot.transport, transportReason: snapshot.transportReason, session: frame.session },
-      'server accepted',
+      { state: 'connected', transport, transportReason, session: frame.session },
+      transportReason === 'upgraded' ? 'upgraded' : 'server accepted',
     );
     this.#checkHeartbeat();
     this.#scheduleRefresh(frame.expiresIn);
+    this.options.memory.set(this.options.url, transport);
+    this.#upgradeFailures = 0;
+    this.#scheduleUpgrade();
     this.options.handler.onConnected(frame);
+  }
+
+  /** While on a fallback, keep probing the preferred transport in the background (with backoff). */
+  #scheduleUpgrade(): void {
+    const preferred = this.options.selector.factories[0]!;
+    if (this.state !== 'connected' || this.getSnapshot().transport === preferred.name) return;
+    const delay = Math.min(this.options.upgradeDelay * 2 ** this.#upgradeFailures, 300_000);
+    this.#upgradeTimer.start(delay, () => void this.#tryUpgrade());
+  }
+
+  async #tryUpgrade(): Promise<void> {
+    const { selector, tokens, clock, connectTimeout } = this.options;
+    const preferred = selector.factories[0]!;
+    let token: string | undefined;
+    try {
+      token = await tokens.get('connect');
+    } catch {
+      token = undefined;
+    }
+    if (this.state !== 'connected') return;
+    const probe = (this.#upgrade = probeTransport(preferred, { ...this.options.transportContext, url: this.options.url, token }, clock, connectTimeout));
+    let success;
+    try {
+      success = await probe.result;
+    } catch {
+      if (this.#upgrade === probe) {
+        this.#upgrade = undefined;
+        this.#upgradeFailures++;
+        this.#scheduleUpgrade();
+      }
+      return;
+    }
+    this.#upgrade = undefined;
+    if (this.state !== 'connected') return success.transport.close();
+    this.#switchTo(success.transport, success.adopt, success.connected, preferred.name);
+  }
+
+  /**
+   * Make a probed transport the live one. The old line becomes stale (its late frames are
+   * dropped); the client resubscribes every channel from its position and re-sends
+   * unacknowledged publishes with their ids, so nothing is lost or repeated.
+   */
+  #switchTo(transport: Transport, adopt: (events: TransportEvents) => void, frame: ConnectedFrame, name: TransportName): void {
+    const previous = this.#transport;
+    const id = ++this.#transportId;
+    this.#transport = transport;
+    adopt(this.#lineEvents(id, () => {}));
+    previous?.close();
+    this.options.selector.select(name, 'upgraded');
+    this.options.handler.onDisconnected(new TidewireError('transport_error', `upgrading to ${name}`));
+    this.#attempt = 0;
+    this.#becomeConnected(frame, name, 'upgraded');
   }
 
   /**
@@ -294,7 +373,9 @@ export class Connection extends Store<ConnectionSnapshot> {
     const transport = this.#transport;
     this.#transport = undefined;
     transport?.close();
-    for (const timer of [this.#firstFrame, this.#heartbeat, this.#retry, this.#refresh, this.#probe]) timer.stop();
+    this.#upgrade?.cancel();
+    this.#upgrade = undefined;
+    for (const timer of [this.#firstFrame, this.#heartbeat, this.#retry, this.#refresh, this.#probe, this.#upgradeTimer]) timer.stop();
     if (!keepWatching) {
       this.#unwatchNetwork?.();
       this.#unwatchNetwork = undefined;

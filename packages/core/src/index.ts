@@ -38,3 +38,5 @@ export type { Position, CloseCode, ErrorCode } from './protocol/frames';
 export { ChannelView } from './channel-view';
 export type { ChannelViewOptions, ChannelViewSnapshot } from './channel-view';
 export { Store } from './store';
+export { inMemoryTransportMemory, storageTransportMemory } from './transport-memory';
+export type { TransportMemory } from './transport-memory';

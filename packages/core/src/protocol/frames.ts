@@ -63,7 +63,7 @@ export interface ConnectedFrame {
   readonly type: 'connected';
   readonly v: number;
   readonly session: string;
-  /** The server sends a ping at least this often (ms); silence past it means the line is dead. */
+  /** The server sends a ping at least this often (ms); the client allows heartbeat + max(1 s, heartbeat / 2) of silence. */
   readonly heartbeat: number;
   /** Largest frame the server accepts, in bytes of UTF-8. */
   readonly maxPayload: number;
@@ -136,7 +136,7 @@ export type ServerFrame =
 
 // ── codes ──────────────────────────────────────────────────────────────────
 
-/** Reasons a request is refused. Stable: documented in docs/errors.md. */
+/** Reasons a request is refused. Stable: documented in docs/errors.md and docs/protocol.md. */
 export const ERROR_CODES = [
   'bad_request',
   'unauthorized',

@@ -1,0 +1,76 @@
+import type { Clock } from './clock';
+import type { ConnectedFrame } from './protocol/frames';
+import { PROTOCOL_VERSION } from './protocol/frames';
+import { decodeServerFrame, encodeFrame } from './protocol/codec';
+import type { Transport, TransportContext, TransportEvents, TransportFactory } from './transport';
+
+export interface ProbeSuccess {
+  readonly transport: Transport;
+  readonly connected: ConnectedFrame;
+  /** Hand the live transport's further events to its new owner (frames that came early are replayed). */
+  adopt(events: TransportEvents): void;
+}
+
+export interface Probe {
+  readonly result: Promise<ProbeSuccess>;
+  cancel(): void;
+}
+
+/**
+ * Opens a second, independent session on a better transport while the current one keeps
+ * working. It succeeds only when the server's `connected` frame arrives within the deadline —
+ * an open socket that never speaks (a black hole) does not count.
+ */
+export function probeTransport(
+  factory: TransportFactory,
+  context: TransportContext,
+  clock: Clock,
+  deadline: number,
+): Probe {
+  let owner: TransportEvents | undefined;
+  let settled = false;
+  const early: string[] = [];
+  let transport: Transport | undefined;
+  let rejectProbe: (reason: Error) => void = () => {};
+
+  const fail = (why: string) => {
+    if (settled) return;
+    settled = true;
+    clock.clearTimeout(timer);
+    transport?.close();
+    rejectProbe(new Error(why));
+  };
+  const timer = clock.setTimeout(() => fail('probe: no answer within the deadline'), deadline);
+
+  const result = new Promise<ProbeSuccess>((resolve, reject) => {
+    rejectProbe = reject;
+    try {
+      transport = factory.open(context, {
+        onOpen: () => {
+          if (!settled) transport?.send(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, ...(context.token ? { token: context.token } : {}) }));
+        },
+        onFrame: (text) => {
+          if (owner) return owner.onFrame(text);
+          if (settled) return void early.push(text);
+          const decoded = decodeServerFrame(text);
+          if (!decoded.ok || decoded.frame.type !== 'connected') return fail('probe: unexpected first frame');
+          settled = true;
+          clock.clearTimeout(timer);
+          const live = transport!;
+          resolve({
+            transport: live,
+            connected: decoded.frame,
+            adopt(events) {
+              owner = events;
+              for (const frame of early.splice(0)) events.onFrame(frame);
+            },
+          });
+        },
+        onClose: (info) => (owner ? owner.onClose(info) : fail(`probe: closed (${info.message})`)),
+      });
+    } catch (cause) {
+      fail(`probe: could not open (${String(cause)})`);
+    }
+  });
+  return { result, cancel: () => fail('probe: cancelled') };
+}

@@ -1,0 +1,110 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient } from '../src/client';
+import type { SubscribeFrame } from '../src/protocol/frames';
+import type { TransportMemory } from '../src/transport-memory';
+import { connected, fakeTransport } from './fake-transport';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const freshMemory = (): TransportMemory & { map: Map<string, string> } => {
+  const map = new Map<string, string>();
+  return { map, get: (u) => map.get(u), set: (u, t) => void map.set(u, t) };
+};
+
+async function onFallback() {
+  const ws = fakeTransport('websocket');
+  const sse = fakeTransport('sse');
+  const memory = freshMemory();
+  const client = createClient({
+    url: 'ws://x/tw',
+    transports: [ws.factory, sse.factory],
+    transportMemory: memory,
+    upgradeDelay: 1000,
+    connectTimeout: 500,
+    backoff: () => 10,
+  });
+  const ch = client.channel('room');
+  const got: number[] = [];
+  ch.on('message', (m) => got.push(m.data as number));
+  await vi.advanceTimersByTimeAsync(0);
+  ws.last.drop(); // WebSocket refused
+  await vi.advanceTimersByTimeAsync(0);
+  sse.last.open();
+  sse.last.push(connected());
+  const sub = sse.last.sent.find((f): f is SubscribeFrame => f.type === 'subscribe')!;
+  sse.last.push({ type: 'subscribed', id: sub.id, channel: 'room', epoch: 'e', offset: 0, recovered: true });
+  for (let o = 1; o <= 3; o++) sse.last.push({ type: 'message', channel: 'room', epoch: 'e', offset: o, id: `${o}`, data: o });
+  return { ws, sse, memory, client, ch, got };
+}
+
+describe('upgrade back to the preferred transport', () => {
+  it('probes WebSocket in the background and switches without losing or repeating a message', async () => {
+    const { ws, sse, memory, client, got } = await onFallback();
+    expect(client.getSnapshot()).toMatchObject({ state: 'connected', transport: 'sse', transportReason: 'fallback' });
+    expect(memory.map.get('ws://x/tw')).toBe('sse');
+    const pending = client.publish('room', 'in flight');
+    const changes: string[] = [];
+    client.on('state', ({ from, to }) => changes.push(`${from.state}/${from.transport}→${to.state}/${to.transport}`));
+
+    await vi.advanceTimersByTimeAsync(1000);
+    const probe = ws.last;
+    probe.open();
+    expect(probe.sent[0]).toMatchObject({ type: 'connect' });
+    probe.push(connected());
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(client.getSnapshot()).toMatchObject({ state: 'connected', transport: 'websocket', transportReason: 'upgraded' });
+    expect(changes).toEqual(['connected/sse→connected/websocket']);
+    expect(sse.last.closedByClient).toBe(true);
+    expect(memory.map.get('ws://x/tw')).toBe('websocket');
+
+    const resub = probe.sent.find((f): f is SubscribeFrame => f.type === 'subscribe')!;
+    expect(resub.since).toEqual({ epoch: 'e', offset: 3 });
+    const republished = probe.sent.find((f) => f.type === 'publish') as { id: string };
+    const original = sse.last.sent.find((f) => f.type === 'publish') as { id: string };
+    expect(republished.id).toBe(original.id);
+
+    // Late frames on the old line are ignored; the new line replays from offset 3.
+    sse.last.push({ type: 'message', channel: 'room', epoch: 'e', offset: 4, id: '4', data: 4 });
+    probe.push({ type: 'subscribed', id: resub.id, channel: 'room', epoch: 'e', offset: 3, recovered: true });
+    for (let o = 4; o <= 5; o++) probe.push({ type: 'message', channel: 'room', epoch: 'e', offset: o, id: `${o}`, data: o });
+    probe.push({ type: 'ack', id: republished.id, epoch: 'e', offset: 6 });
+    await expect(pending).resolves.toMatchObject({ offset: 6 });
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    client.close();
+  });
+
+  it('a probe that opens but never speaks fails quietly and the next one waits twice as long', async () => {
+    const { ws, client } = await onFallback();
+    const lines = () => ws.lines.length;
+    const before = lines();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lines()).toBe(before + 1);
+    ws.last.open(); // black hole: never answers
+    await vi.advanceTimersByTimeAsync(500);
+    expect(ws.last.closedByClient).toBe(true);
+    expect(client.getSnapshot()).toMatchObject({ state: 'connected', transport: 'sse' });
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(lines()).toBe(before + 1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(lines()).toBe(before + 2);
+    client.close();
+    expect(ws.last.closedByClient).toBe(true); // close() cancels a probe in flight
+  });
+
+  it('starts on the remembered transport next time', async () => {
+    const ws = fakeTransport('websocket');
+    const sse = fakeTransport('sse');
+    const memory = freshMemory();
+    memory.map.set('ws://x/tw', 'sse');
+    const client = createClient({ url: 'ws://x/tw', transports: [ws.factory, sse.factory], transportMemory: memory });
+    client.connect();
+    expect(client.getSnapshot()).toMatchObject({ state: 'connecting', transport: 'sse', transportReason: 'remembered' });
+    client.close();
+  });
+});
