@@ -351,7 +351,7 @@ export class Connection extends Store<ConnectionSnapshot> {
       if (clock.now() - this.#connectedAt >= this.options.minUptime) this.#attempt = 0;
     } else {
       // Failed before the server spoke: counts against this transport; a switch retries at once.
-      immediate = selector.failed() && selector.current().reason === 'fallback';
+      immediate = selector.failed(clock.now()) && selector.current().reason === 'fallback';
     }
     const delay = Math.max(immediate ? 0 : backoff(this.#attempt + 1), info.retryAfter ?? 0);
     handler.onDisconnected(error);

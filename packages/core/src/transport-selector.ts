@@ -5,10 +5,11 @@ export interface SelectorOptions {
   /** Consecutive failures before any server frame that move us to the next transport. Default 1. */
   fallbackAfter?: number;
   /**
-   * The same, for a transport that has already worked for this client. Higher, so that a
-   * plain server restart (refused connections for a few seconds) does not cause a downgrade.
+   * A transport that has already worked for this client is abandoned only after failing
+   * continuously for this long (ms). Default 10 s: a plain server restart, with refused
+   * connections for a few seconds, must not cause a downgrade.
    */
-  fallbackAfterWorked?: number;
+  stickyFor?: number;
 }
 
 /**
@@ -19,9 +20,10 @@ export class TransportSelector {
   #index = 0;
   #reason: TransportReason = 'preferred';
   #failures = 0;
+  #failingSince = 0;
   readonly #worked = new Set<string>();
   readonly #fallbackAfter: number;
-  readonly #fallbackAfterWorked: number;
+  readonly #stickyFor: number;
 
   constructor(
     readonly factories: readonly TransportFactory[],
@@ -29,7 +31,7 @@ export class TransportSelector {
   ) {
     if (factories.length === 0) throw new TypeError('createClient: `transports` must list at least one transport');
     this.#fallbackAfter = options.fallbackAfter ?? 1;
-    this.#fallbackAfterWorked = options.fallbackAfterWorked ?? 3;
+    this.#stickyFor = options.stickyFor ?? 10_000;
   }
 
   current(): { factory: TransportFactory; reason: TransportReason } {
@@ -42,10 +44,13 @@ export class TransportSelector {
     this.#worked.add(this.current().factory.name);
   }
 
-  /** The transport failed before the server's first frame. Returns true when we moved on. */
-  failed(): boolean {
-    const limit = this.#worked.has(this.current().factory.name) ? this.#fallbackAfterWorked : this.#fallbackAfter;
-    if (++this.#failures < limit || this.factories.length === 1) return false;
+  /** The transport failed before the server's first frame (at time `now`). Returns true when we moved on. */
+  failed(now: number): boolean {
+    if (this.#failures++ === 0) this.#failingSince = now;
+    const stay = this.#worked.has(this.current().factory.name)
+      ? now - this.#failingSince < this.#stickyFor
+      : this.#failures < this.#fallbackAfter;
+    if (stay || this.factories.length === 1) return false;
     this.#failures = 0;
     this.#index = (this.#index + 1) % this.factories.length;
     this.#reason = this.#index === 0 ? 'preferred' : 'fallback';

@@ -186,10 +186,20 @@ describe('connection state machine with an in-process transport', () => {
     sse.last.open();
     sse.last.push(connected());
     expect(client.getSnapshot()).toMatchObject({ state: 'connected', transport: 'sse', transportReason: 'fallback' });
-    sse.last.drop(); // a worked transport dropping later is a restart, not a reason to move
-    await vi.advanceTimersByTimeAsync(50);
-    sse.last.drop();
+    sse.last.drop(); // a worked transport dropping later is a restart, not a reason to move…
+    for (let i = 0; i < 150; i++) {
+      await vi.advanceTimersByTimeAsync(50);
+      sse.last.drop(); // …even when the restart refuses connections for several seconds
+    }
     expect(client.getSnapshot()).toMatchObject({ state: 'reconnecting', transport: 'sse' });
+    const tried: string[] = [];
+    client.on('state', ({ to }) => to.state === 'connecting' && tried.push(to.transport));
+    for (let i = 0; i < 60 && !tried.includes('websocket'); i++) {
+      await vi.advanceTimersByTimeAsync(50);
+      sse.last.drop();
+    }
+    // Past `stickyFor` (10 s) of continuous failure it is a real block: move on (wrapping around).
+    expect(tried.at(-1)).toBe('websocket');
     client.close();
   });
 });
