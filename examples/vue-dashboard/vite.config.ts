@@ -1,0 +1,18 @@
+import vue from '@vitejs/plugin-vue';
+import { defaultClientConditions, defineConfig } from 'vite';
+import type { UserConfig } from 'vite';
+
+const root = new URL('.', import.meta.url).pathname;
+
+/** Shared by `vite`/`vite build` and by build.ts (the browser test builds programmatically). */
+export const dashboardConfig: UserConfig = {
+  root,
+  plugins: [vue()],
+  // Workspace packages resolve to their TypeScript sources: no prior `pnpm build` needed.
+  resolve: { conditions: ['source', ...defaultClientConditions] },
+  // `vite` (dev) proxies the Tidewire endpoint to `pnpm serve` (port 8787) running next to it.
+  server: { proxy: { '/tidewire': { target: 'http://127.0.0.1:8787', ws: true } } },
+  build: { outDir: 'dist', emptyOutDir: true },
+};
+
+export default defineConfig(dashboardConfig);
