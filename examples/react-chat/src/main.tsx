@@ -1,0 +1,21 @@
+import { createClient } from '@tidewire/core';
+import { TidewireProvider } from '@tidewire/react';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import './styles.css';
+
+// The connection lives outside React, on this page's own origin. Nothing opens until a
+// component uses a channel; StrictMode's double mount still makes one connection.
+const client = createClient({ url: new URL('/tidewire', location.href).toString() });
+
+// Hot reload replaces this module: close the old client instead of leaking its socket.
+import.meta.hot?.dispose(() => client.close());
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <TidewireProvider client={client}>
+      <App />
+    </TidewireProvider>
+  </StrictMode>,
+);

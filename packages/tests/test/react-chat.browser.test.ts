@@ -1,0 +1,117 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildChat } from '../../../examples/react-chat/build';
+import { startChatServer } from '../../../examples/react-chat/server';
+import type { ChatServer } from '../../../examples/react-chat/server';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../../.artifacts/', import.meta.url));
+
+let outDir: string;
+let chat: ChatServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+const upgrades = new Map<string, Set<Duplex>>();
+/** The WebSocket connections a page (by its user-agent tag) has opened to the server. */
+const socketsOf = (tag: string) => upgrades.get(tag) ?? new Set<Duplex>();
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'tidewire-react-chat-'));
+  await buildChat(outDir);
+  chat = await startChatServer({ port: 0, dir: outDir, tidewire: { logger: { warn: () => {}, error: () => {} } } });
+  chat.http.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    const tag = /tidewire-e2e\/(\w+)/.exec(req.headers['user-agent'] ?? '')?.[1];
+    if (tag) upgrades.set(tag, socketsOf(tag).add(socket));
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+  await chat?.close();
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+/** One page in its own browser context (its own cookies, storage and network conditions). */
+async function openPage(tag: string, query = ''): Promise<{ context: BrowserContext; page: Page }> {
+  // The user agent lets the server side tell this page's sockets apart.
+  const context = await browser.newContext({ userAgent: `tidewire-e2e/${tag}`, viewport: { width: 720, height: 640 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${tag}: ${error.message}`));
+  await page.goto(new URL(query, chat.url).toString());
+  return { context, page };
+}
+
+const texts = (page: Page) => page.locator('[data-testid=messages] li[data-offset] .text').allTextContents();
+const connection = (page: Page) => page.getByTestId('connection').getAttribute('data-state');
+
+async function waitUntilLive(page: Page) {
+  await page.locator('[data-testid=connection][data-state=connected]').waitFor();
+  await page.locator('main.chat[data-status=subscribed]').waitFor();
+}
+
+async function say(page: Page, text: string) {
+  const input = page.locator('input[name=message]');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+describe('examples/react-chat in Chromium', () => {
+  it('two pages chat both ways; a page that was offline shows the 20 messages it missed exactly once, in order', async () => {
+    // Page A joins through the form, page B through the URL.
+    const a = await openPage('A');
+    await a.page.locator('input[name=name]').fill('Ada');
+    await a.page.getByRole('button', { name: 'Join' }).click();
+    const b = await openPage('B', '?name=Bob&room=lobby');
+    await waitUntilLive(a.page);
+    await waitUntilLive(b.page);
+
+    await say(a.page, 'hello from Ada');
+    await expect.poll(() => texts(b.page)).toEqual(['hello from Ada']);
+    await say(b.page, 'hi Ada, Bob here');
+    await expect.poll(() => texts(a.page)).toEqual(['hello from Ada', 'hi Ada, Bob here']);
+
+    // A goes offline. Chromium's offline emulation may leave an open WebSocket alone, so the
+    // server also drops A's socket (as a dead network would); emulation then blocks reconnects.
+    await a.context.setOffline(true);
+    expect(await a.page.evaluate(() => navigator.onLine)).toBe(false);
+    for (const socket of socketsOf('A')) socket.destroy();
+    await expect.poll(() => connection(a.page)).not.toBe('connected');
+
+    const missed = Array.from({ length: 20 }, (_, i) => `while you were away #${i + 1}`);
+    for (const text of missed) await say(b.page, text);
+    // B's own list shows them once the server stored and delivered them.
+    await expect.poll(() => texts(b.page)).toEqual(['hello from Ada', 'hi Ada, Bob here', ...missed]);
+    await b.page.getByText('Up to date').waitFor();
+    expect(await connection(a.page)).not.toBe('connected');
+    expect(await texts(a.page)).toEqual(['hello from Ada', 'hi Ada, Bob here']); // A really missed them
+
+    await a.context.setOffline(false);
+    await expect.poll(() => texts(a.page), { timeout: 15_000 }).toEqual(['hello from Ada', 'hi Ada, Bob here', ...missed]);
+    await waitUntilLive(a.page);
+    const offsets = await a.page.locator('[data-testid=messages] li[data-offset]').evaluateAll((items) => items.map((li) => Number(li.getAttribute('data-offset'))));
+    expect(offsets).toEqual(Array.from({ length: 22 }, (_, i) => i + 1)); // once each, in order
+
+    // And the line works both ways again.
+    await say(a.page, 'back online');
+    await expect.poll(() => texts(b.page)).toContain('back online');
+    await expect.poll(() => texts(a.page)).toHaveLength(23);
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await a.page.screenshot({ path: join(ARTIFACTS, 'react-chat.png') });
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+});
