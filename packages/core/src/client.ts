@@ -19,13 +19,11 @@ import type { ChannelSink } from './shared-channel';
 import type { GetToken } from './token';
 import { TokenSource } from './token';
 import type { TransportFactory, WebSocketConstructor } from './transport';
-import type { TransportMemory } from './transport-memory';
-import { inMemoryTransportMemory } from './transport-memory';
-import type { SelectorOptions } from './transport-selector';
-import { TransportSelector } from './transport-selector';
+import type { PlanOptions, TransportPlan } from './transport-plan';
+import { singleTransportPlan } from './transport-plan';
 import { websocket } from './transports/websocket';
 
-export interface ClientOptions extends SelectorOptions {
+export interface ClientOptions extends Omit<PlanOptions, 'url'> {
   /** The server endpoint, e.g. `wss://example.com/tidewire` (http(s) works too). */
   url: string;
   token?: string;
@@ -52,8 +50,6 @@ export interface ClientOptions extends SelectorOptions {
   releaseDelay?: number;
   /** Connect on first channel use (default) rather than on `connect()` only. */
   lazy?: boolean;
-  /** Remembers the last working transport per URL. Default: in memory; `storageTransportMemory(localStorage)` survives reloads. */
-  transportMemory?: TransportMemory;
   /** While on a fallback transport, first probe of the preferred one after this many ms (doubling per failure). Default 5 s. */
   upgradeDelay?: number;
 }
@@ -87,7 +83,7 @@ export class Client {
     const clock = (this.#clock = options.clock ?? systemClock);
     this.#connection = new Connection({
       url: options.url,
-      selector: new TransportSelector(options.transports ?? [websocket()], options),
+      plan: choosePlan(options),
       tokens: new TokenSource(options.token, options.getToken),
       clock,
       backoff: options.backoff ?? exponentialBackoff(),
@@ -95,7 +91,6 @@ export class Client {
       probeTimeout: 3000,
       minUptime: 5000,
       transportContext: { WebSocket: options.WebSocket, fetch: options.fetch },
-      memory: options.transportMemory ?? inMemoryTransportMemory,
       upgradeDelay: options.upgradeDelay ?? 5000,
       handler: {
         onStateChange: (change) => this.#events.emit('state', change),
@@ -271,6 +266,18 @@ export class Client {
   #emitError(error: TidewireError): void {
     this.#events.emit('error', error);
   }
+}
+
+/**
+ * One transport needs no plan. Several need the fallback plan, which the fallback
+ * transports (SSE, long polling) bring along so WebSocket-only bundles never include it.
+ */
+function choosePlan(options: ClientOptions): TransportPlan {
+  const factories = options.transports ?? [websocket()];
+  if (factories.length === 1) return singleTransportPlan(factories[0]!);
+  const plan = factories.find((f) => f.plan)?.plan;
+  if (!plan) throw new TypeError('createClient: `transports` must list at least one transport');
+  return plan(factories, { ...options, url: options.url });
 }
 
 export function createClient(options: ClientOptions): Client {

@@ -11,10 +11,8 @@ import { isFatalClose, needsNewToken } from './retry-policy';
 import { Store } from './store';
 import type { TokenSource } from './token';
 import type { Transport, TransportClose, TransportContext, TransportEvents, TransportName } from './transport';
-import type { TransportMemory } from './transport-memory';
-import type { TransportSelector } from './transport-selector';
+import type { TransportPlan } from './transport-plan';
 import type { Probe } from './upgrade-probe';
-import { probeTransport } from './upgrade-probe';
 
 /** What the connection tells the client that owns it. */
 export interface ConnectionHandler {
@@ -32,7 +30,7 @@ export interface ConnectionHandler {
 
 export interface ConnectionOptions {
   url: string;
-  selector: TransportSelector;
+  plan: TransportPlan;
   tokens: TokenSource;
   clock: Clock;
   backoff: Backoff;
@@ -43,8 +41,6 @@ export interface ConnectionOptions {
   /** Uptime after which a drop counts as a fresh start for backoff. */
   minUptime: number;
   transportContext: Omit<TransportContext, 'url' | 'token'>;
-  /** Remembers the transport that last worked for this URL. */
-  memory: TransportMemory;
   /** First delay before probing the preferred transport while on a fallback; doubles per failed probe. */
   upgradeDelay: number;
   handler: ConnectionHandler;
@@ -83,8 +79,6 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#refresh = new Timer(clock);
     this.#probe = new Timer(clock);
     this.#upgradeTimer = new Timer(clock);
-    const remembered = options.memory.get(options.url);
-    if (remembered) options.selector.select(remembered, 'remembered');
   }
 
   get state(): ConnectionSnapshot['state'] {
@@ -141,8 +135,8 @@ export class Connection extends Store<ConnectionSnapshot> {
 
   async #open(): Promise<void> {
     const id = ++this.#transportId;
-    const { selector, tokens, clock, handler } = this.options;
-    const { factory, reason } = selector.current();
+    const { plan, tokens, clock, handler } = this.options;
+    const { factory, reason } = plan.current();
     this.#attempt++;
     this.#transition(
       { state: 'connecting', transport: factory.name, transportReason: reason, attempt: this.#attempt },
@@ -230,7 +224,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#firstFrame.stop();
     this.#heartbeat.stop();
     this.#lastFrameAt = this.options.clock.now();
-    this.options.selector.succeeded();
+    this.options.plan.succeeded();
     this.#triedFreshToken = false;
     this.#connectedAt = this.options.clock.now();
     this.#heartbeatMs = frame.heartbeat;
@@ -240,7 +234,6 @@ export class Connection extends Store<ConnectionSnapshot> {
     );
     this.#checkHeartbeat();
     this.#scheduleRefresh(frame.expiresIn);
-    this.options.memory.set(this.options.url, transport);
     this.#upgradeFailures = 0;
     this.#scheduleUpgrade();
     this.options.handler.onConnected(frame);
@@ -248,15 +241,14 @@ export class Connection extends Store<ConnectionSnapshot> {
 
   /** While on a fallback, keep probing the preferred transport in the background (with backoff). */
   #scheduleUpgrade(): void {
-    const preferred = this.options.selector.factories[0]!;
-    if (this.state !== 'connected' || this.getSnapshot().transport === preferred.name) return;
+    const snapshot = this.getSnapshot();
+    if (snapshot.state !== 'connected' || snapshot.transportReason === 'preferred') return;
     const delay = Math.min(this.options.upgradeDelay * 2 ** this.#upgradeFailures, 300_000);
     this.#upgradeTimer.start(delay, () => void this.#tryUpgrade());
   }
 
   async #tryUpgrade(): Promise<void> {
-    const { selector, tokens, clock, connectTimeout } = this.options;
-    const preferred = selector.factories[0]!;
+    const { plan, tokens, clock, connectTimeout } = this.options;
     let token: string | undefined;
     try {
       token = await tokens.get('connect');
@@ -264,7 +256,9 @@ export class Connection extends Store<ConnectionSnapshot> {
       token = undefined;
     }
     if (this.state !== 'connected') return;
-    const probe = (this.#upgrade = probeTransport(preferred, { ...this.options.transportContext, url: this.options.url, token }, clock, connectTimeout));
+    const probe = plan.probe({ ...this.options.transportContext, url: this.options.url, token }, clock, connectTimeout);
+    if (!probe) return;
+    this.#upgrade = probe;
     let success;
     try {
       success = await probe.result;
@@ -278,7 +272,8 @@ export class Connection extends Store<ConnectionSnapshot> {
     }
     this.#upgrade = undefined;
     if (this.state !== 'connected') return success.transport.close();
-    this.#switchTo(success.transport, success.adopt, success.connected, preferred.name);
+    plan.upgraded();
+    this.#switchTo(success.transport, success.adopt, success.connected, plan.current().factory.name);
   }
 
   /**
@@ -292,7 +287,6 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#transport = transport;
     adopt(this.#lineEvents(id, () => {}));
     previous?.close();
-    this.options.selector.select(name, 'upgraded');
     this.options.handler.onDisconnected(new TidewireError('transport_error', `upgrading to ${name}`));
     this.#attempt = 0;
     this.#becomeConnected(frame, name, 'upgraded');
@@ -345,18 +339,18 @@ export class Connection extends Store<ConnectionSnapshot> {
       this.#triedFreshToken = true;
     }
 
-    const { selector, clock, backoff, handler } = this.options;
+    const { plan, clock, backoff, handler } = this.options;
     let immediate = false;
     if (previous.state === 'connected') {
       if (clock.now() - this.#connectedAt >= this.options.minUptime) this.#attempt = 0;
     } else {
       // Failed before the server spoke: counts against this transport; a switch retries at once.
-      immediate = selector.failed(clock.now()) && selector.current().reason === 'fallback';
+      immediate = plan.failed(clock.now()) && plan.current().reason === 'fallback';
     }
     const delay = Math.max(immediate ? 0 : backoff(this.#attempt + 1), info.retryAfter ?? 0);
     handler.onDisconnected(error);
     this.#transition(
-      { state: 'reconnecting', transport: selector.current().factory.name, attempt: this.#attempt + 1, retryIn: delay, error },
+      { state: 'reconnecting', transport: plan.current().factory.name, attempt: this.#attempt + 1, retryIn: delay, error },
       error.message,
     );
     this.#retry.start(delay, () => void this.#open());

@@ -1,69 +1,58 @@
 import type { TransportReason } from './connection-state';
 import type { TransportFactory } from './transport';
-
-export interface SelectorOptions {
-  /** Consecutive failures before any server frame that move us to the next transport. Default 1. */
-  fallbackAfter?: number;
-  /**
-   * A transport that has already worked for this client is abandoned only after failing
-   * continuously for this long (ms). Default 10 s: a plain server restart, with refused
-   * connections for a few seconds, must not cause a downgrade.
-   */
-  stickyFor?: number;
-}
+import { inMemoryTransportMemory } from './transport-memory';
+import type { PlanFactory, TransportPlan } from './transport-plan';
+import { probeTransport } from './upgrade-probe';
 
 /**
- * Chooses which transport to try next. A transport "works" when the server's first
- * frame arrives over it; failures before that count against it, failures after do not.
+ * Transports in order of preference, with fallback, stickiness, upgrade probes and memory:
+ * - a transport "works" when the server's first frame arrives over it; failures before that
+ *   count against it (`fallbackAfter` of them move on), failures after do not;
+ * - a transport that has worked is abandoned only after failing continuously for `stickyFor`,
+ *   so a server restart never causes a downgrade;
+ * - while on a fallback, the connection probes the first transport and switches back;
+ * - the last working transport is remembered per URL and tried first next time.
  */
-export class TransportSelector {
-  #index = 0;
-  #reason: TransportReason = 'preferred';
-  #failures = 0;
-  #failingSince = 0;
-  readonly #worked = new Set<string>();
-  readonly #fallbackAfter: number;
-  readonly #stickyFor: number;
+export const fallbackPlan: PlanFactory = (factories, { url, fallbackAfter = 1, stickyFor = 10_000, transportMemory }): TransportPlan => {
+  const memory = transportMemory ?? inMemoryTransportMemory;
+  const worked = new Set<string>();
+  let index = 0;
+  let reason: TransportReason = 'preferred';
+  let failures = 0;
+  let failingSince = 0;
 
-  constructor(
-    readonly factories: readonly TransportFactory[],
-    options: SelectorOptions = {},
-  ) {
-    if (factories.length === 0) throw new TypeError('createClient: `transports` must list at least one transport');
-    this.#fallbackAfter = options.fallbackAfter ?? 1;
-    this.#stickyFor = options.stickyFor ?? 10_000;
-  }
+  const select = (name: string | null | undefined, why: TransportReason) => {
+    const found = factories.findIndex((f) => f.name === name);
+    if (found < 0) return;
+    index = found;
+    reason = why;
+    failures = 0;
+  };
+  select(memory.get(url), 'remembered');
 
-  current(): { factory: TransportFactory; reason: TransportReason } {
-    return { factory: this.factories[this.#index]!, reason: this.#reason };
-  }
-
-  /** The server spoke over this transport. */
-  succeeded(): void {
-    this.#failures = 0;
-    this.#worked.add(this.current().factory.name);
-  }
-
-  /** The transport failed before the server's first frame (at time `now`). Returns true when we moved on. */
-  failed(now: number): boolean {
-    if (this.#failures++ === 0) this.#failingSince = now;
-    const stay = this.#worked.has(this.current().factory.name)
-      ? now - this.#failingSince < this.#stickyFor
-      : this.#failures < this.#fallbackAfter;
-    if (stay || this.factories.length === 1) return false;
-    this.#failures = 0;
-    this.#index = (this.#index + 1) % this.factories.length;
-    this.#reason = this.#index === 0 ? 'preferred' : 'fallback';
-    return true;
-  }
-
-  /** Jump to a named transport (used by upgrades and remembered choices). */
-  select(name: string, reason: TransportReason): boolean {
-    const index = this.factories.findIndex((f) => f.name === name);
-    if (index < 0) return false;
-    this.#index = index;
-    this.#reason = reason;
-    this.#failures = 0;
-    return true;
-  }
-}
+  const current = (): { factory: TransportFactory; reason: TransportReason } => ({ factory: factories[index]!, reason });
+  return {
+    current,
+    succeeded() {
+      failures = 0;
+      worked.add(current().factory.name);
+      memory.set(url, current().factory.name);
+    },
+    failed(now) {
+      if (failures++ === 0) failingSince = now;
+      const stay = worked.has(current().factory.name) ? now - failingSince < stickyFor : failures < fallbackAfter;
+      if (stay) return false;
+      failures = 0;
+      index = (index + 1) % factories.length;
+      reason = index === 0 ? 'preferred' : 'fallback';
+      return true;
+    },
+    probe(context, clock, deadline) {
+      return index === 0 ? undefined : probeTransport(factories[0]!, context, clock, deadline);
+    },
+    upgraded() {
+      select(factories[0]!.name, 'upgraded');
+      this.succeeded();
+    },
+  };
+};

@@ -40,3 +40,6 @@ export type { ChannelViewOptions, ChannelViewSnapshot } from './channel-view';
 export { Store } from './store';
 export { inMemoryTransportMemory, storageTransportMemory } from './transport-memory';
 export type { TransportMemory } from './transport-memory';
+export { fallbackPlan } from './fallback-plan';
+export { singleTransportPlan } from './transport-plan';
+export type { TransportPlan, PlanFactory, PlanOptions } from './transport-plan';

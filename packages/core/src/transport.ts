@@ -1,4 +1,5 @@
 import type { CloseCode } from './protocol/frames';
+import type { PlanFactory } from './transport-plan';
 
 export type TransportName = 'websocket' | 'sse' | 'longpoll';
 
@@ -42,6 +43,8 @@ export interface Transport {
 export interface TransportFactory {
   readonly name: TransportName;
   open(context: TransportContext, events: TransportEvents): Transport;
+  /** How to choose among several transports; fallback transports bring `fallbackPlan` (see transport-plan.ts). */
+  readonly plan?: PlanFactory;
 }
 
 /** The subset of the WHATWG WebSocket the client uses; `ws` in Node satisfies it. */

@@ -1,4 +1,5 @@
 import type { ClientFrame, ServerFrame } from '../src/protocol/frames';
+import { fallbackPlan } from '../src/fallback-plan';
 import type { TransportClose, TransportEvents, TransportFactory } from '../src/transport';
 
 /** An in-process transport the test drives by hand: the test plays the server. */
@@ -14,6 +15,7 @@ export function fakeTransport(name: 'websocket' | 'sse' | 'longpoll' = 'websocke
   const lines: FakeLine[] = [];
   const factory: TransportFactory = {
     name,
+    plan: fallbackPlan,
     open(_context, events: TransportEvents) {
       const line: FakeLine = {
         sent: [],
