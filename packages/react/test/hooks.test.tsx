@@ -191,6 +191,26 @@ describe.each([
     expect(wire.frames.map((f) => f.type)).toEqual(['connect', 'subscribe']);
   });
 
+  it('moves its subscription when the provider is given another client', async () => {
+    const first = await setup();
+    const second = await setup();
+    const Room = () => <p data-testid="room" data-status={useChannel('room:moved').status} />;
+    const view = render(
+      <TidewireProvider client={first.client}>
+        <Room />
+      </TidewireProvider>,
+    );
+    await waitFor(() => expect(screen.getByTestId('room').dataset.status).toBe('subscribed'));
+    view.rerender(
+      <TidewireProvider client={second.client}>
+        <Room />
+      </TidewireProvider>,
+    );
+    await waitFor(() => expect(second.subscribes()).toEqual(['subscribe:room:moved']));
+    await waitFor(() => expect(first.subscribes()).toEqual(['subscribe:room:moved', 'unsubscribe:room:moved']));
+    await waitFor(() => expect(screen.getByTestId('room').dataset.status).toBe('subscribed'));
+  });
+
   it('1,000 mount/unmount cycles leak no handle, listener or timer, and the last release unsubscribes', async () => {
     const { clock, pending } = countingClock();
     const { wrapper, client, server, subscribes } = await setup({ clock });
