@@ -8,19 +8,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 // Resolve @tidewire/* to the sources named by each package's `source` export condition.
-const workspaceSources = {
+const workspaceSources = (external) => ({
   name: 'workspace-sources',
   setup(b) {
     b.onResolve({ filter: /^@tidewire\// }, (args) => {
+      if (external.includes(args.path)) return { path: args.path, external: true };
       const [, pkg, sub = ''] = args.path.match(/^@tidewire\/([^/]+)(\/.*)?$/);
       const dir = resolve('packages', pkg);
       const exports = JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')).exports;
       const entry = exports['.' + sub];
-      if (!entry?.source) return { errors: [{ text: `no source export for ${args.path}` }] };
-      return { path: resolve(dir, entry.source) };
+      if (!entry?.['@tidewire/source']) return { errors: [{ text: `no source export for ${args.path}` }] };
+      return { path: resolve(dir, entry['@tidewire/source']) };
     });
   },
-};
+});
 
 const cases = [
   { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, budget: 6144 },
@@ -48,9 +49,9 @@ for (const c of cases) {
     minify: true,
     format: 'esm',
     platform: 'browser',
-    conditions: ['source'],
+    conditions: ['@tidewire/source'],
     external: c.external ?? [],
-    plugins: c.external?.includes('@tidewire/core') ? [] : [workspaceSources],
+    plugins: [workspaceSources(c.external ?? [])],
     write: false,
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'error',

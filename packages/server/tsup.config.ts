@@ -3,7 +3,7 @@ import pkg from './package.json' with { type: 'json' };
 
 // Every subpath export is its own entry so unused transports are tree-shaken away.
 const entry = Object.values(pkg.exports)
-  .flatMap((e) => (typeof e === 'object' && 'source' in e ? [e.source.replace(/^\.\//, '')] : []));
+  .flatMap((e) => (typeof e === 'object' && '@tidewire/source' in e ? [e['@tidewire/source'].replace(/^\.\//, '')] : []));
 
 export default defineConfig({
   entry,

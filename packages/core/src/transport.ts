@@ -47,14 +47,20 @@ export interface TransportFactory {
   readonly plan?: PlanFactory;
 }
 
+/**
+ * Handler slots are checked bivariantly (like DOM lib method parameters), so implementations
+ * whose event types are richer than ours — the DOM's, `ws`'s — are accepted as they are.
+ */
+type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
+
 /** The subset of the WHATWG WebSocket the client uses; `ws` in Node satisfies it. */
 export interface WebSocketLike {
   readonly readyState: number;
   readonly bufferedAmount: number;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ data: unknown }> | null;
+  onclose: Handler<{ code: number; reason: string }> | null;
+  onerror: Handler<unknown> | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
