@@ -9,7 +9,7 @@ export const chatConfig: UserConfig = {
   root,
   plugins: [react()],
   // Workspace packages resolve to their TypeScript sources: no prior `pnpm build` needed.
-  resolve: { conditions: ['source', ...defaultClientConditions] },
+  resolve: { conditions: ['@tidewire/source', ...defaultClientConditions] },
   // `vite` (dev) proxies the Tidewire endpoint to `pnpm serve` (port 8788) running next to it.
   server: { proxy: { '/tidewire': { target: 'http://127.0.0.1:8788', ws: true } } },
   build: { outDir: 'dist', emptyOutDir: true },
