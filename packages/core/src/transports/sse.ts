@@ -1,0 +1,42 @@
+import { createParser } from 'eventsource-parser';
+import { fallbackPlan } from '../fallback-plan';
+import type { TransportFactory } from '../transport';
+import type { HttpTransportOptions } from './http-line';
+import { httpLine } from './http-line';
+
+export type { HttpTransportOptions as SseTransportOptions } from './http-line';
+
+/**
+ * Server-sent events read with `fetch` streaming (so `Authorization` works everywhere):
+ * `GET <url>/sse` streams `event: open` (the session id), then one `message` event per
+ * server frame; client frames go up as ordered, batched `POST <url>/sse?sid=…`.
+ */
+export function sse(options: HttpTransportOptions = {}): TransportFactory {
+  return {
+    name: 'sse',
+    // Listed with others, a fallback transport brings the plan that chooses among them.
+    plan: fallbackPlan,
+    open(context, events) {
+      const line = httpLine('sse', context, events, options);
+      const parser = createParser({
+        onEvent({ event, data }) {
+          if (line.done) return;
+          if (event === 'open') {
+            line.sid = (JSON.parse(data) as { sid: string }).sid;
+            events.onOpen();
+          } else if (!event || event === 'message') events.onFrame(data);
+        },
+      });
+      line
+        .request('GET', undefined, undefined, { Accept: 'text/event-stream' })
+        .then(async (res) => {
+          const reader = res.body!.getReader();
+          const decoder = new TextDecoder();
+          for (let chunk; !(chunk = await reader.read()).done; ) parser.feed(decoder.decode(chunk.value, { stream: true }));
+          line.fail('sse: the stream ended');
+        })
+        .catch((cause: unknown) => line.fail('sse: the stream failed', cause));
+      return line;
+    },
+  };
+}
