@@ -4,6 +4,7 @@ import type { Client } from './client';
 import type { TidewireError } from './errors';
 import type { PublishResult } from './outbox';
 import { ConnectionError } from './errors';
+import type { StandardSchemaV1 } from './schema';
 import { Store } from './store';
 
 export interface ChannelViewOptions<T> {
@@ -14,9 +15,13 @@ export interface ChannelViewOptions<T> {
   /** `false` holds no subscription. Default true. */
   enabled?: boolean;
   onMessage?: (message: ChannelMessage<T>) => void;
+  /** Validates (and types) the channel's data, as in `client.channel(name, { schema })`. */
+  schema?: StandardSchemaV1<unknown, T>;
 }
 
 export interface ChannelViewSnapshot<T> {
+  /** The channel this snapshot describes (`null` while none is held), so a render can tell a stale one. */
+  readonly channel: string | null;
   /** `idle` while disabled or not observed; otherwise the channel's state. */
   readonly status: 'idle' | ChannelSnapshot['state'];
   /** The most recent messages, oldest first, at most `history` of them. */
@@ -28,6 +33,7 @@ export interface ChannelViewSnapshot<T> {
 }
 
 const IDLE: ChannelViewSnapshot<never> = Object.freeze({
+  channel: null,
   status: 'idle',
   messages: Object.freeze([]) as readonly never[],
   last: undefined,
@@ -69,7 +75,10 @@ export class ChannelView<T = unknown> extends Store<ChannelViewSnapshot<T>> {
   setOptions(options: ChannelViewOptions<T>): void {
     const previous = this.#options;
     this.#options = options;
-    const switched = previous.channel !== options.channel || (previous.enabled ?? true) !== (options.enabled ?? true);
+    const switched =
+      previous.channel !== options.channel ||
+      previous.schema !== options.schema ||
+      (previous.enabled ?? true) !== (options.enabled ?? true);
     if (switched && this.listenerCount > 0) {
       this.#release();
       this.#attach();
@@ -91,7 +100,7 @@ export class ChannelView<T = unknown> extends Store<ChannelViewSnapshot<T>> {
   #attach(): void {
     const { channel, enabled = true } = this.#options;
     if (channel === null || !enabled) return;
-    const handle = (this.#handle = this.client.channel<T>(channel));
+    const handle = (this.#handle = this.client.channel<T>(channel, { schema: this.#options.schema }));
     const sync = () => {
       const state = handle.getSnapshot();
       const snap = this.getSnapshot();
@@ -112,7 +121,7 @@ export class ChannelView<T = unknown> extends Store<ChannelViewSnapshot<T>> {
       handle.on('error', (error) => this.setSnapshot({ ...this.getSnapshot(), error })),
     ];
     this.#detach = () => offs.forEach((off) => off());
-    this.setSnapshot({ ...IDLE, status: handle.getSnapshot().state });
+    this.setSnapshot({ ...IDLE, channel, status: handle.getSnapshot().state });
   }
 
   #release(): void {

@@ -91,7 +91,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     if (state !== 'idle' && state !== 'closed' && state !== 'failed') return;
     this.#attempt = 0;
     this.#triedFreshToken = false;
-    this.#unwatchNetwork ??= watchNetwork(() => this.wake());
+    this.#unwatchNetwork ??= watchNetwork((event) => this.wake(event));
     void this.#open();
   }
 
@@ -108,9 +108,9 @@ export class Connection extends Store<ConnectionSnapshot> {
   }
 
   /** The network or the page came back: retry now instead of waiting, or check a live line. */
-  wake(): void {
+  wake(event?: string): void {
     const { state } = this.getSnapshot();
-    if (state === 'reconnecting') {
+    if (state === 'reconnecting' && event !== 'offline') {
       this.#retry.stop();
       void this.#open();
     } else if (state === 'connected') {

@@ -4,11 +4,12 @@ interface EventTargetLike {
 }
 
 /**
- * Calls `onWake` when the environment says the network or the page is back
- * (`online`, `pageshow`, `visibilitychange` to visible). A no-op where those
- * events do not exist (Node). Returns the function that stops watching.
+ * Calls `onWake` when the environment says something about the line changed: the network
+ * came back or went away (`online`, `offline`), or the page is back (`pageshow`,
+ * `visibilitychange` to visible). The connection then checks its line at once instead of
+ * waiting for the heartbeat. A no-op where those events do not exist (Node).
  */
-export function watchNetwork(onWake: () => void): () => void {
+export function watchNetwork(onWake: (event: string) => void): () => void {
   const scope = globalThis as unknown as Partial<EventTargetLike> & {
     document?: EventTargetLike & { visibilityState?: string };
   };
@@ -18,14 +19,13 @@ export function watchNetwork(onWake: () => void): () => void {
   const target = scope as EventTargetLike;
   const doc = scope.document;
   const onVisibility = () => {
-    if (doc?.visibilityState === 'visible') onWake();
+    if (doc?.visibilityState === 'visible') onWake('visible');
   };
-  target.addEventListener('online', onWake);
-  target.addEventListener('pageshow', onWake);
+  const listeners = ['online', 'offline', 'pageshow'].map((type) => [type, () => onWake(type)] as const);
+  for (const [type, fn] of listeners) target.addEventListener(type, fn);
   doc?.addEventListener('visibilitychange', onVisibility);
   return () => {
-    target.removeEventListener('online', onWake);
-    target.removeEventListener('pageshow', onWake);
+    for (const [type, fn] of listeners) target.removeEventListener(type, fn);
     doc?.removeEventListener('visibilitychange', onVisibility);
   };
 }

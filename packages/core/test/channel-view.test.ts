@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChannelView } from '../src/channel-view';
 import { createClient } from '../src/client';
 import type { SubscribeFrame } from '../src/protocol/frames';
+import type { StandardSchemaV1 } from '../src/schema';
 import { connected, fakeTransport } from './fake-transport';
 
 beforeEach(() => {
@@ -66,6 +67,27 @@ describe('ChannelView', () => {
       'unsubscribe:a',
       'unsubscribe:b',
     ]);
+    client.close();
+  });
+
+  it('names its channel in the snapshot and validates with the given schema', async () => {
+    const t = fakeTransport();
+    const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
+    const schema: StandardSchemaV1<unknown, number> = {
+      '~standard': { version: 1, vendor: 't', validate: (v) => (typeof v === 'number' ? { value: v } : { issues: [{ message: 'NaN' }] }) },
+    };
+    const view = new ChannelView(client, { channel: 'room', schema });
+    view.subscribe(() => {});
+    expect(view.getSnapshot().channel).toBe('room');
+    await vi.advanceTimersByTimeAsync(0);
+    t.last.open();
+    t.last.push(connected());
+    const sub = t.last.sent.find((f): f is SubscribeFrame => f.type === 'subscribe')!;
+    t.last.push({ type: 'subscribed', id: sub.id, channel: 'room', epoch: 'e', offset: 0, recovered: true });
+    t.last.push({ type: 'message', channel: 'room', epoch: 'e', offset: 1, id: 'a', data: 'not a number' });
+    t.last.push({ type: 'message', channel: 'room', epoch: 'e', offset: 2, id: 'b', data: 2 });
+    expect(view.getSnapshot()).toMatchObject({ error: { code: 'validation_failed' }, last: { data: 2 } });
+    expect(view.getSnapshot().messages.map((m) => m.data)).toEqual([2]);
     client.close();
   });
 });

@@ -1,4 +1,4 @@
-import type { ChannelMessage, ChannelViewSnapshot, Client, PublishResult } from '@tidewire/core';
+import type { ChannelMessage, ChannelViewSnapshot, Client, PublishResult, StandardSchemaV1 } from '@tidewire/core';
 import { ChannelView } from '@tidewire/core';
 import { useCallback, useEffect, useInsertionEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { useTidewire } from './context';
@@ -10,6 +10,8 @@ export interface UseChannelOptions<T> {
   history?: number;
   /** `false` holds no subscription. Default true. */
   enabled?: boolean;
+  /** A Standard Schema validator (zod, valibot…): types `T` and validates data at runtime. Keep it stable (module scope). */
+  schema?: StandardSchemaV1<unknown, T>;
 }
 
 export interface UseChannelResult<T> extends ChannelViewSnapshot<T> {
@@ -23,18 +25,18 @@ export interface UseChannelResult<T> extends ChannelViewSnapshot<T> {
  */
 export function useChannel<T = unknown>(channel: string | null, options: UseChannelOptions<T> = {}): UseChannelResult<T> {
   const client = useTidewire();
-  const { history, enabled } = options;
+  const { history, enabled, schema } = options;
   const onMessage = useRef(options.onMessage);
   useInsertionEffect(() => {
     onMessage.current = options.onMessage;
   });
-  const viewOptions = { channel, history, enabled, onMessage: (m: ChannelMessage<T>) => onMessage.current?.(m) };
+  const viewOptions = { channel, history, enabled, schema, onMessage: (m: ChannelMessage<T>) => onMessage.current?.(m) };
   const create = (c: Client) => ({ client: c, view: new ChannelView<T>(c, viewOptions) });
   // One view per hook instance (and per client, should the provider's client change).
   const [slot, setSlot] = useState(() => create(client));
   if (slot.client !== client) setSlot(create(client)); // React re-renders at once with the new view
   const { view } = slot;
-  useEffect(() => view.setOptions(viewOptions), [view, channel, history, enabled]);
+  useEffect(() => view.setOptions(viewOptions), [view, channel, history, enabled, schema]);
   const snapshot = useSyncExternalStore(view.subscribe, view.getSnapshot, view.getServerSnapshot);
   const publish = useCallback((data: T) => view.publish(data), [view]);
   return useMemo(() => ({ ...snapshot, publish }), [snapshot, publish]);

@@ -1,4 +1,4 @@
-import type { ChannelMessage, ChannelViewSnapshot, GapInfo, PublishResult, TidewireError } from '@tidewire/core';
+import type { ChannelMessage, ChannelViewSnapshot, GapInfo, PublishResult, StandardSchemaV1, TidewireError } from '@tidewire/core';
 import { ChannelView } from '@tidewire/core';
 import type { ComputedRef, MaybeRefOrGetter, ShallowRef } from 'vue';
 import { computed, shallowRef, toValue, watch } from 'vue';
@@ -11,6 +11,8 @@ export interface UseChannelOptions<T> {
   immediate?: boolean;
   /** Called once per message, in order (also while the component is not yet mounted). */
   onMessage?: (message: ChannelMessage<T>) => void;
+  /** A Standard Schema validator (zod, valibot…): types `T` and validates data at runtime. */
+  schema?: StandardSchemaV1<unknown, T>;
 }
 
 export interface UseChannelReturn<T> {
@@ -48,6 +50,7 @@ export function useChannel<T = unknown>(
     history: toValue(options.history),
     enabled: enabled.value,
     onMessage: options.onMessage,
+    schema: options.schema,
   });
   const view = new ChannelView<T>(client, viewOptions());
   const snapshot = useSnapshot(view, view.getServerSnapshot());
