@@ -1,0 +1,36 @@
+/** What every subject (Tidewire over one transport, or a baseline) provides to the bench. */
+export interface BenchServer {
+  /** The URL clients connect to. */
+  readonly url: string;
+  /** Send `n` messages to every client subscribed to `push` (there is one), yielding every `chunk`. */
+  push(n: number, make: (i: number) => unknown): Promise<void>;
+  /** Deliver one message to every client subscribed to `fan`. */
+  broadcast(data: unknown): void | Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface BenchClient {
+  /** Send one message upstream; resolves when the server acknowledged it. */
+  publish(data: unknown): Promise<unknown>;
+  close(): void;
+}
+
+/** Connect one client subscribed to `channel`; resolves once it is connected and subscribed. */
+export type Connect = (url: string, channel: string, onData: (data: any) => void) => Promise<BenchClient>;
+
+export interface Subject {
+  startServer(): Promise<BenchServer>;
+  connect: Connect;
+}
+
+/** Messages are pushed in chunks; between chunks the server yields to its event loop (I/O, acks). */
+export const PUSH_CHUNK = 1000;
+export const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export async function chunked(n: number, send: (i: number) => void): Promise<void> {
+  for (let i = 0; i < n; ) {
+    const end = Math.min(n, i + PUSH_CHUNK);
+    for (; i < end; i++) send(i);
+    await yieldLoop();
+  }
+}
