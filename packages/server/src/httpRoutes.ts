@@ -2,7 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Link } from './link';
-import type { Session } from './session';
+import type { ResolvedOptions } from './options';
+import { HARD_CAP_FACTOR, type Session } from './session';
+import { receiveFrames, sameAuth, type HttpSession } from './transports/http';
+import { openPollSession, type PollSession } from './transports/longpoll';
+import { openSseStream } from './transports/sse';
 
 /** What an HTTP transport (SSE, long polling) gets from the server to run sessions over HTTP. */
 export interface HttpRouteContext {
@@ -11,13 +15,78 @@ export interface HttpRouteContext {
   openSession(link: Link, request: IncomingMessage): Session;
 }
 
+export type HttpRouteHandler = (request: IncomingMessage, response: ServerResponse, ctx: HttpRouteContext) => void;
+
+/** Room for batching: a POST may carry several frames, each within the WebSocket hard cap. */
+const BODY_SLACK = 64 * 1024;
+
 /**
- * SEAM for the HTTP transports: every non-upgrade request under the attach
- * path lands here (after the origin check). SSE and long polling will be
- * routed from this function; until they exist the path answers 404 in JSON.
+ * Every non-upgrade request under the attach path lands here (after the origin check):
+ *
+ * | request                          | answer                                             |
+ * |----------------------------------|----------------------------------------------------|
+ * | `GET <path>/sse`                 | event stream: `open` {sid}, then `message` frames  |
+ * | `POST <path>/sse?sid=`           | upstream frames (JSON array of frame texts) → 204  |
+ * | `POST <path>/poll`               | open a long-poll session → `{ sid }`               |
+ * | `GET <path>/poll?sid=&ack=n`     | held until frames are ready → `{ seq, frames }`     |
+ * | `POST <path>/poll?sid=`          | upstream frames → 204                              |
+ * | `DELETE <path>/{sse,poll}?sid=`  | end the session → 204                              |
+ *
+ * One table of sessions per server; a sid only works with the Authorization header
+ * that opened it, compared in constant time.
  */
-export function handleHttpRoute(_request: IncomingMessage, response: ServerResponse, _ctx: HttpRouteContext): void {
-  sendJsonError(response, 404, 'not_found', 'no HTTP transport is enabled at this path; connect with WebSocket');
+export function createHttpRoutes(options: ResolvedOptions): HttpRouteHandler {
+  const sessions = new Map<string, HttpSession>();
+  const { sse, longpoll } = options.transports;
+  const keepAlive = (typeof sse === 'object' && sse.keepAlive) || 15_000;
+  const pollTimeout = (typeof longpoll === 'object' && longpoll.timeout) || 25_000;
+  const pollGrace = (typeof longpoll === 'object' && longpoll.grace) || 10_000;
+  const bodyLimit = options.limits.maxPayload * HARD_CAP_FACTOR + BODY_SLACK;
+  const register = (sid: string, http: HttpSession): void => void sessions.set(sid, http);
+  const unregister = (sid: string): void => void sessions.delete(sid);
+
+  return (request, response, ctx) => {
+    const origin = request.headers.origin;
+    if (origin !== undefined) {
+      // The origin passed the server's check: let that page read our answers (CORS).
+      response.setHeader('access-control-allow-origin', origin);
+      response.setHeader('vary', 'origin');
+    }
+    const kind = ctx.subPath === '/sse' ? 'sse' : ctx.subPath === '/poll' ? 'poll' : undefined;
+    if (!kind) return sendJsonError(response, 404, 'not_found', 'no Tidewire endpoint here; connect with WebSocket, or use <path>/sse or <path>/poll');
+    if (!(kind === 'sse' ? sse : longpoll)) return sendJsonError(response, 403, 'forbidden', `the ${kind} transport is disabled on this server`);
+    const method = request.method ?? 'GET';
+    if (method === 'OPTIONS') {
+      response.writeHead(204, {
+        'access-control-allow-methods': 'GET, POST, DELETE',
+        'access-control-allow-headers': 'authorization, content-type',
+        'access-control-max-age': '600',
+      });
+      return void response.end();
+    }
+    const query = new URL(request.url ?? '/', 'http://x').searchParams;
+    const sid = query.get('sid');
+    if (sid === null) {
+      if (kind === 'sse' && method === 'GET') return openSseStream(request, response, { keepAlive, openSession: ctx.openSession, register, unregister });
+      if (kind === 'poll' && method === 'POST') {
+        return openPollSession(request, response, { timeout: pollTimeout, grace: pollGrace, openSession: ctx.openSession, register, unregister });
+      }
+      return sendJsonError(response, 400, 'bad_request', 'missing sid');
+    }
+    const http = sessions.get(sid);
+    if (!http || http.kind !== kind) return sendJsonError(response, 404, 'not_found', 'unknown session');
+    if (!sameAuth(http, request)) return sendJsonError(response, 403, 'forbidden', 'the Authorization header does not match the session');
+    if (method === 'POST') return void receiveFrames(request, response, http, bodyLimit);
+    if (method === 'DELETE') {
+      http.end();
+      return void response.writeHead(204).end();
+    }
+    if (method === 'GET' && kind === 'poll') {
+      const ack = Number(query.get('ack') ?? 0);
+      return (http as PollSession).poll(response, Number.isSafeInteger(ack) ? ack : 0);
+    }
+    sendJsonError(response, 405, 'method_not_allowed', `${method} is not allowed here`);
+  };
 }
 
 export function sendJsonError(response: ServerResponse, status: number, code: string, message: string): void {

@@ -13,6 +13,27 @@ export interface LimitOptions {
   maxBufferedBytes?: number;
 }
 
+export interface SseOptions {
+  /** A `: ping` comment is written this often (ms) so proxies keep the stream open (default 15 000). */
+  keepAlive?: number;
+}
+
+export interface LongPollOptions {
+  /** How long a poll is held open when there is nothing to send (ms, default 25 000). */
+  timeout?: number;
+  /** A session whose client has not polled for `timeout + grace` ms is closed (default 10 000). */
+  grace?: number;
+}
+
+export interface TransportOptions {
+  /** Default true. When false, WebSocket upgrades are refused with HTTP 403. */
+  websocket?: boolean;
+  /** Default true. When false, `<path>/sse` answers 403. */
+  sse?: boolean | SseOptions;
+  /** Default true. When false, `<path>/poll` answers 403. */
+  longpoll?: boolean | LongPollOptions;
+}
+
 export interface ServerOptions<User = unknown> {
   /** Verify the token from the `connect`/`refresh` frame. Default: everyone is anonymous (user null). */
   authenticate?: Authenticate<User>;
@@ -35,6 +56,8 @@ export interface ServerOptions<User = unknown> {
   dedupe?: { window?: number; size?: number };
   /** Where hook failures and transport errors are reported. Default: console. */
   logger?: Logger;
+  /** Which transports are served (all by default) and their HTTP settings. */
+  transports?: TransportOptions;
 }
 
 const fn = <T>(what: string) =>
@@ -85,6 +108,16 @@ const schema = z
     history: z.object({ size: count.optional(), ttl: ms().optional() }).strict().optional(),
     dedupe: z.object({ window: ms().optional(), size: count.optional() }).strict().optional(),
     logger: loggerSchema.optional(),
+    transports: z
+      .object({
+        websocket: z.boolean().default(true),
+        sse: z.union([z.boolean(), z.object({ keepAlive: ms().optional() }).strict()]).default(true),
+        longpoll: z
+          .union([z.boolean(), z.object({ timeout: ms().optional(), grace: ms().optional() }).strict()])
+          .default(true),
+      })
+      .strict()
+      .default({ websocket: true, sse: true, longpoll: true }),
   })
   .strict();
 

@@ -9,7 +9,7 @@ import { MemoryBroker } from './broker/memoryBroker';
 import { systemClock } from './clock';
 import { TidewireServerError } from './errors';
 import type { Logger } from './hooks';
-import { handleHttpRoute, rejectUpgrade, sendJsonError } from './httpRoutes';
+import { createHttpRoutes, rejectUpgrade, sendJsonError, type HttpRouteHandler } from './httpRoutes';
 import type { Link } from './link';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
 import { isOriginAllowed } from './origin';
@@ -52,6 +52,7 @@ export class TidewireServer implements AsyncDisposable {
   readonly #detachers: (() => void)[] = [];
   readonly #ownedHttpServers = new Set<AnyHttpServer>();
   readonly #host: SessionHost;
+  readonly #httpRoutes: HttpRouteHandler;
   #closing: Promise<void> | undefined;
 
   /** Use createServer(). */
@@ -68,6 +69,7 @@ export class TidewireServer implements AsyncDisposable {
       logger,
       onSessionClosed: (s) => void this.#sessions.delete(s),
     };
+    this.#httpRoutes = createHttpRoutes(options);
     this.#wss = new WebSocketServer({
       noServer: true,
       // Hard cap: frames up to 4× maxPayload are read and answered `too_large`; bigger ones are not even buffered.
@@ -85,7 +87,7 @@ export class TidewireServer implements AsyncDisposable {
         upgrade: (req, socket, head, sub) => this.#onUpgrade(req, socket, head, sub),
         request: (req, res, subPath) => {
           if (!isOriginAllowed(req, this.#options.allowedOrigins)) return sendJsonError(res, 403, 'forbidden', 'origin not allowed');
-          handleHttpRoute(req, res, { subPath, openSession: (link, request) => this.#openSession(link, request) });
+          this.#httpRoutes(req, res, { subPath, openSession: (link, request) => this.#openSession(link, request) });
         },
       }, options),
     );
@@ -155,6 +157,7 @@ export class TidewireServer implements AsyncDisposable {
     socket.on('error', () => socket.destroy());
     if (this.#closing) return rejectUpgrade(socket, 503, 'going_away', 'server is shutting down');
     if (subPath !== '' && subPath !== '/') return rejectUpgrade(socket, 404, 'not_found', 'no WebSocket endpoint here');
+    if (!this.#options.transports.websocket) return rejectUpgrade(socket, 403, 'forbidden', 'the websocket transport is disabled on this server');
     if (!isOriginAllowed(request, this.#options.allowedOrigins)) return rejectUpgrade(socket, 403, 'forbidden', 'origin not allowed');
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       const session = this.#openSession(wsLink(ws, request), request);

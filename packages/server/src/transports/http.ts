@@ -1,0 +1,104 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Session } from '../session';
+
+/**
+ * What SSE and long polling share on the server: unguessable session ids bound to
+ * the Authorization header that opened them, and the upstream POST.
+ */
+
+/** One HTTP-transport session, found by its id. */
+export interface HttpSession {
+  readonly kind: 'sse' | 'poll';
+  /** SHA-256 of the Authorization header the session was opened with ('' when none). */
+  readonly auth: Buffer;
+  readonly session: Session;
+  /** The client hung up (DELETE): end the session quietly. */
+  end(): void;
+}
+
+/** 144 random bits, URL-safe. Useless without the Authorization header it is bound to. */
+export const newSessionId = (): string => randomBytes(18).toString('base64url');
+
+export const authDigest = (request: IncomingMessage): Buffer =>
+  createHash('sha256').update(request.headers.authorization ?? '').digest();
+
+/** Constant-time: both sides are fixed-length digests. */
+export const sameAuth = (http: HttpSession, request: IncomingMessage): boolean => timingSafeEqual(http.auth, authDigest(request));
+
+export const NO_STORE = { 'cache-control': 'no-store' } as const;
+
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    ...NO_STORE,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  response.end(text);
+}
+
+/**
+ * Read a body of at most `limit` bytes. Resolves undefined when it is bigger (the rest
+ * is discarded, and the socket is cut if the client keeps sending).
+ */
+export function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length']);
+    let size = 0;
+    const chunks: Buffer[] = [];
+    const tooLarge = (): void => {
+      request.removeListener('data', onData);
+      request.resume();
+      setTimeout(() => request.destroy(), 1000).unref();
+      resolve(undefined);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) return tooLarge();
+      chunks.push(chunk);
+    };
+    if (declared > limit) return tooLarge();
+    request.on('data', onData);
+    request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.once('error', reject);
+  });
+}
+
+/**
+ * Upstream frames: the body is a JSON array of frames, each a JSON text (exactly what a
+ * WebSocket client would send as one message). Each goes through `session.receive`, so
+ * size limits, rate limits and validation are the WebSocket ones. Answers 204.
+ */
+export async function receiveFrames(request: IncomingMessage, response: ServerResponse, http: HttpSession, limit: number): Promise<void> {
+  const { session } = http;
+  let body: string | undefined;
+  try {
+    body = await readBody(request, limit);
+  } catch {
+    return; // the client went away mid-body; nothing to answer
+  }
+  if (body === undefined) {
+    // Like a WebSocket frame past the hard cap: refuse and close the session.
+    response.setHeader('connection', 'close');
+    sendJson(response, 413, { error: { code: 'too_large', message: `request body exceeds ${limit} bytes` } });
+    session.close('too_large', `request body exceeds ${limit} bytes`);
+    return;
+  }
+  let frames: unknown;
+  try {
+    frames = JSON.parse(body);
+  } catch {
+    frames = undefined;
+  }
+  if (!Array.isArray(frames)) {
+    sendJson(response, 400, { error: { code: 'bad_request', message: 'the body must be a JSON array of frames' } });
+    session.close('protocol_error', 'a POST body was not a JSON array of frames');
+    return;
+  }
+  for (const frame of frames) {
+    if (typeof frame === 'string') session.receive(frame);
+    else session.receiveInvalid('each frame must be a JSON text (a string in the array)');
+  }
+  response.writeHead(204, NO_STORE).end();
+}

@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { encodeFrame, type CloseCode } from '@tidewire/core/protocol';
+import type { Link } from '../link';
+import type { Session } from '../session';
+import { NO_STORE, authDigest, newSessionId, sendJson, type HttpSession } from './http';
+
+export interface PollHost {
+  /** How long a poll is held when there is nothing to send. */
+  timeout: number;
+  /** Extra time a client gets to come back before its session is dropped. */
+  grace: number;
+  openSession(link: Link, request: IncomingMessage): Session;
+  register(sid: string, http: PollSession): void;
+  unregister(sid: string): void;
+}
+
+export interface PollSession extends HttpSession {
+  readonly kind: 'poll';
+  /** `GET <path>/poll?sid=…&ack=n`: `ack` is the last batch the client received. */
+  poll(response: ServerResponse, ack: number): void;
+}
+
+const JSON_HEADERS = { ...NO_STORE, 'content-type': 'application/json; charset=utf-8' };
+
+/**
+ * `POST <path>/poll`: open a session and answer `{ sid }`. Frames for the client wait in
+ * an outbox; a poll takes all of them as one numbered batch `{ seq, frames }`. The batch
+ * is kept until a later poll's `ack` covers it, and sent again otherwise, so a response
+ * lost on the way (cut by a proxy) is re-delivered and a batch is never applied twice.
+ */
+export function openPollSession(request: IncomingMessage, response: ServerResponse, host: PollHost): void {
+  const sid = newSessionId();
+  let outbox: string[] = [];
+  let outboxChars = 0;
+  let seq = 0;
+  let unacked: { seq: number; body: string } | undefined;
+  let waiting: ServerResponse | undefined;
+  let hold: NodeJS.Timeout | undefined;
+  let expiry: NodeJS.Timeout | undefined;
+  let flushQueued = false;
+  let closing = false; // the close frame is queued; nothing else goes out
+  let ended = false;
+
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(hold);
+    clearTimeout(expiry);
+    host.unregister(sid);
+    if (waiting) answer(waiting, JSON.stringify({ seq, frames: [] }));
+    session.onLinkClosed();
+  };
+  // Nobody is polling: drop the session unless a poll arrives in time.
+  const armExpiry = (): void => {
+    clearTimeout(expiry);
+    if (!ended) expiry = setTimeout(end, host.timeout + host.grace).unref();
+  };
+  const answer = (res: ServerResponse, body: string): void => {
+    if (waiting === res) {
+      waiting = undefined;
+      clearTimeout(hold);
+    }
+    res.writeHead(200, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(body) }).end(body);
+    armExpiry();
+  };
+  const nextBatch = (): string => {
+    seq++;
+    unacked = { seq, body: JSON.stringify({ seq, frames: outbox }) };
+    outbox = [];
+    outboxChars = 0;
+    return unacked.body;
+  };
+  // Frames written in the same tick leave in one response.
+  const flush = (): void => {
+    flushQueued = false;
+    if (waiting && outbox.length && !unacked) answer(waiting, nextBatch());
+  };
+
+  const origin = request.headers.origin;
+  const link: Link = {
+    ...(origin !== undefined && { remoteOrigin: origin }),
+    send(text) {
+      if (closing || ended) return;
+      outbox.push(text);
+      outboxChars += text.length;
+      if (waiting && !flushQueued) {
+        flushQueued = true;
+        setImmediate(flush);
+      }
+    },
+    close(code: CloseCode, message: string, retryAfter?: number) {
+      if (closing) return;
+      link.send(encodeFrame({ type: 'close', code, message, ...(retryAfter !== undefined && { retryAfter }) }));
+      closing = true;
+      // The record stays until a poll has taken the close frame (or the session expires).
+    },
+    bufferedBytes: () => outboxChars + (unacked?.body.length ?? 0),
+  };
+  const session = host.openSession(link, request);
+
+  host.register(sid, {
+    kind: 'poll',
+    auth: authDigest(request),
+    session,
+    end,
+    poll(res, ack) {
+      if (unacked && ack >= unacked.seq) unacked = undefined;
+      clearTimeout(expiry);
+      // A newer poll replaces an older one still held (the client gave up on it).
+      if (waiting) answer(waiting, JSON.stringify({ seq, frames: [] }));
+      if (unacked) return answer(res, unacked.body);
+      if (outbox.length) return answer(res, nextBatch());
+      if (closing) {
+        end();
+        return sendJson(res, 410, { error: { code: 'gone', message: 'the session is closed' } });
+      }
+      waiting = res;
+      hold = setTimeout(() => answer(res, JSON.stringify({ seq, frames: [] })), host.timeout);
+      res.once('close', () => {
+        if (waiting !== res) return;
+        waiting = undefined; // cut before we answered; the next poll gets it all
+        clearTimeout(hold);
+        armExpiry();
+      });
+    },
+  });
+  armExpiry();
+  sendJson(response, 200, { sid });
+}

@@ -1,0 +1,65 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { encodeFrame, type CloseCode } from '@tidewire/core/protocol';
+import type { Link } from '../link';
+import type { Session } from '../session';
+import { authDigest, newSessionId, type HttpSession } from './http';
+
+export interface SseHost {
+  keepAlive: number;
+  openSession(link: Link, request: IncomingMessage): Session;
+  register(sid: string, http: HttpSession): void;
+  unregister(sid: string): void;
+}
+
+/** One SSE event per frame. JSON has no raw newlines, but a multi-line text still round-trips. */
+const event = (text: string): string => `data: ${text.replace(/\r\n|\r|\n/g, '\ndata: ')}\n\n`;
+
+/**
+ * `GET <path>/sse`: answer with an event stream, announce the session id in an `open`
+ * event, then write every server frame as one `message` event, flushed as it is written.
+ * Upstream frames arrive by POST (see httpRoutes). The session ends with the response.
+ */
+export function openSseStream(request: IncomingMessage, response: ServerResponse, host: SseHost): void {
+  const sid = newSessionId();
+  let ended = false;
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    'x-accel-buffering': 'no', // nginx: do not buffer the stream
+    connection: 'keep-alive',
+  });
+  response.socket?.setNoDelay(true);
+  response.write(`event: open\ndata: ${JSON.stringify({ sid })}\n\n`);
+
+  const origin = request.headers.origin;
+  const link: Link = {
+    ...(origin !== undefined && { remoteOrigin: origin }),
+    send(text) {
+      if (!ended) response.write(event(text));
+    },
+    close(code: CloseCode, message: string, retryAfter?: number) {
+      if (ended) return;
+      ended = true;
+      response.end(event(encodeFrame({ type: 'close', code, message, ...(retryAfter !== undefined && { retryAfter }) })));
+    },
+    bufferedBytes: () => response.writableLength,
+  };
+  const session = host.openSession(link, request);
+  // Comments keep proxies and load balancers from timing out a quiet stream.
+  const keepAlive = setInterval(() => ended || response.write(': ping\n\n'), host.keepAlive);
+  host.register(sid, {
+    kind: 'sse',
+    auth: authDigest(request),
+    session,
+    end: () => {
+      ended = true;
+      response.end();
+    },
+  });
+  response.once('close', () => {
+    ended = true;
+    clearInterval(keepAlive);
+    host.unregister(sid);
+    session.onLinkClosed();
+  });
+}
