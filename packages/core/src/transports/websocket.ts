@@ -48,7 +48,10 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
         send: (frame) => socket.send(frame),
         close() {
           done = true;
-          socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+          socket.onopen = socket.onmessage = socket.onclose = null;
+          // Keep a no-op error handler: `ws` emits an error when a connecting socket is closed,
+          // and an EventEmitter error without a listener would crash the process.
+          socket.onerror = () => {};
           // Closing a CONNECTING socket throws in some implementations; swallow it, we are leaving anyway.
           try {
             socket.close(1000);

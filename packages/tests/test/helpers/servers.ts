@@ -8,6 +8,7 @@ type ServerOptions = Parameters<typeof createServer>[0];
 export interface TestServer extends AsyncDisposable {
   readonly server: TidewireServer;
   readonly url: string;
+  readonly port: number;
   /** Destroy every TCP connection from the server side, as a dying proxy would. */
   cutAll(): number;
   client(options?: Partial<ClientOptions>): Client;
@@ -16,7 +17,7 @@ export interface TestServer extends AsyncDisposable {
 /** A real server on a free loopback port, with every client it hands out closed on dispose. */
 export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
   const server = createServer(options);
-  const { url, httpServer } = await server.listen(0);
+  const { url, port, httpServer } = await server.listen(0);
   const sockets = new Set<Socket>();
   httpServer.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -26,6 +27,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   return {
     server,
     url,
+    port,
     cutAll() {
       const n = sockets.size;
       for (const socket of sockets) socket.destroy();
