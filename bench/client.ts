@@ -4,6 +4,14 @@ import { loadSubject, type SubjectId } from './subjects';
 import type { BenchClient, Subject } from './subjects/types';
 
 let subject: Subject;
+
+// Process warnings (e.g. MaxListenersExceededWarning) are findings, not noise: count them and report once.
+const warnings = new Map<string, number>();
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  const key = `${w.name}: ${w.message.replace(/\d+/g, 'N')}`;
+  warnings.set(key, (warnings.get(key) ?? 0) + 1);
+});
 const clients: BenchClient[] = [];
 
 // push state
@@ -115,6 +123,8 @@ const child = serveChild({
   },
 
   mem: () => memory(),
+
+  warnings: () => [...warnings].map(([w, n]) => `${w} (×${n})`),
 
   closeAll() {
     for (const c of clients.splice(0)) c.close();

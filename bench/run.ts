@@ -44,6 +44,7 @@ interface Row {
   fan?: { clients: number; messages: number; p50: number; p99: number; mean: number; timedOut: boolean };
   mem?: { clients: number; clientRss: number; clientHeap: number; serverRss: number; serverHeap: number };
   errors: string[];
+  warnings: string[];
 }
 
 const jsonLines: string[] = [];
@@ -55,7 +56,7 @@ const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function benchSubject(subject: SubjectId): Promise<Row> {
-  const row: Row = { subject, errors: [] };
+  const row: Row = { subject, errors: [], warnings: [] };
   if (subject === 'tidewire-sse' || subject === 'tidewire-longpoll') {
     const t = subject === 'tidewire-sse' ? 'sse' : 'longpoll';
     if (!clientTransportExists(t)) return { ...row, unavailable: `packages/core/src/transports/${t}.ts does not exist yet` };
@@ -73,6 +74,7 @@ async function benchSubject(subject: SubjectId): Promise<Row> {
     if (!probe.ok) return { ...row, unavailable: `cannot connect: ${probe.reason}` };
 
     await memoryAndFanOut(row, server, many, url);
+    row.warnings.push(...(await many.call<string[]>('warnings')).map((w) => `1,000-client process: ${w}`));
     await many.call('closeAll').catch(() => {});
     await many.kill();
     await pushAndRtt(row, server, one, url);
@@ -167,6 +169,7 @@ async function pushAndRtt(row: Row, server: Child, one: Child, url: string): Pro
   const s = summarize(rtt.samples);
   row.rtt = { n: s.n, p50: s.p50, p99: s.p99, mean: s.mean, timedOut: rtt.timedOut };
   record(row.subject, 'rtt', { ...row.rtt, unit: 'µs publish → ack' });
+  row.warnings.push(...(await one.call<string[]>('warnings')).map((w) => `push/RTT client process: ${w}`));
 }
 
 // ── report ───────────────────────────────────────────────────────────────
@@ -238,6 +241,7 @@ function report(rows: Row[]): string {
     );
   }
   for (const r of rows) if (r.errors.length) out.push(`errors in ${r.subject}: ${r.errors.join('; ')}`);
+  for (const r of rows) for (const w of r.warnings) out.push(`warning in ${r.subject} ${w}`);
 
   // Ratios: each Tidewire subject against each relevant baseline.
   const pairs: [SubjectId, SubjectId][] = [
@@ -301,6 +305,7 @@ async function main(): Promise<void> {
     rows.push(row);
     log(`${subject}: ${row.unavailable ? `skipped (${row.unavailable})` : 'done'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     if (row.unavailable) record(subject, 'unavailable', { reason: row.unavailable });
+    for (const w of row.warnings) record(subject, 'warning', { warning: w });
   }
   const text = report(rows);
   const machine = `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${process.platform}`;

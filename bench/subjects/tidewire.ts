@@ -33,7 +33,9 @@ async function factory(t: TidewireTransport): Promise<TransportFactory> {
 export function tidewire(transport: TidewireTransport): Subject {
   return {
     async startServer() {
-      const server = createServer(BENCH_SERVER_OPTIONS);
+      // Experiments only (e.g. '{"dedupe":{"size":0}}' to measure the dedupe window's cost); never in a reported run.
+      const extra = process.env.TIDEWIRE_BENCH_SERVER_OPTIONS ? (JSON.parse(process.env.TIDEWIRE_BENCH_SERVER_OPTIONS) as object) : {};
+      const server = createServer({ ...BENCH_SERVER_OPTIONS, ...extra });
       const { url } = await server.listen(0);
       return {
         url,
