@@ -129,21 +129,25 @@ describe(`client ↔ real server over WebSocket (${useGlobalWebSocket ? 'global 
     ch.on('gap', (g) => gaps.push(g));
     await until(() => ch.getSnapshot().state === 'subscribed', 'subscribed');
 
+    // Count sessions: each cut must hit a fresh, subscribed session, not an already-dead socket.
+    let sessions = subscriber.getSnapshot().state === 'connected' ? 1 : 0;
+    subscriber.on('state', ({ to }) => {
+      if (to.state === 'connected') sessions++;
+    });
     let cuts = 0;
-    const publishing = (async () => {
-      for (let i = 1; i <= 2000; i++) {
-        await t.server.publish('stream', i);
-        if (i % 100 === 0) {
-          // Cut only a live line, so every cut really interrupts a subscribed stream.
-          await until(() => ch.getSnapshot().state === 'subscribed', 'resubscribed before the next cut');
-          cuts += t.cutAll() > 0 ? 1 : 0;
-        }
+    let cutAt = 0;
+    for (let i = 1; i <= 2000; i++) {
+      await t.server.publish('stream', i);
+      if (i % 100 === 0) {
+        await until(() => sessions > cutAt && ch.getSnapshot().state === 'subscribed', 'a new subscribed session before the next cut');
+        cutAt = sessions;
+        if (t.cutAll() > 0) cuts++;
       }
-    })();
-    await publishing;
+    }
     await until(() => values.length >= 2000, `all 2,000 (have ${values.length})`, 20_000);
     await new Promise((r) => setTimeout(r, 100)); // nothing extra trickles in
     expect(cuts).toBe(20);
+    expect(sessions).toBe(21); // the first session, then one per cut
     expect(gaps).toEqual([]);
     expect(values).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1));
     expect(offsets).toEqual(values);
