@@ -216,6 +216,7 @@ describe('recovery', () => {
   it('buffers live messages that arrive before the broker answers subscribe, and sends them after the replay', async () => {
     // A broker that (like a networked one) answers subscribe late while delivering live already.
     const inner = new MemoryBroker();
+    // eslint-disable-next-line prefer-const -- assigned below, after the broker that calls it is built
     let publishDuringSubscribe: (() => Promise<unknown>) | undefined;
     const broker: Broker = {
       publish: (c, m) => inner.publish(c, m),
