@@ -6,6 +6,7 @@ type Request = { kind: 'req'; id: number; cmd: string; args: unknown };
 type Response = { kind: 'res'; id: number; ok: boolean; value?: unknown; error?: string };
 type Event = { kind: 'event'; name: string; value: unknown };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler declares its own argument shape
 export type Handlers = Record<string, (args: any) => unknown>;
 
 /** Child side: answer requests with the named handler; `emit` sends an unsolicited event. */
@@ -33,6 +34,7 @@ export interface Child {
   readonly pid: number;
   call<T = unknown>(cmd: string, args?: unknown, timeoutMs?: number): Promise<T>;
   /** Resolve with the value of the next event `name` (or reject after timeoutMs). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- event payloads are typed by the listener
   on(name: string, listener: (value: any) => void): () => void;
   kill(): Promise<void>;
 }

@@ -16,6 +16,7 @@ export interface BenchClient {
 }
 
 /** Connect one client subscribed to `channel`; resolves once it is connected and subscribed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the payload shape is the scenario's
 export type Connect = (url: string, channel: string, onData: (data: any) => void) => Promise<BenchClient>;
 
 export interface Subject {
