@@ -1,8 +1,8 @@
-import { createParser } from 'eventsource-parser';
 import { fallbackPlan } from '../fallback-plan';
 import type { TransportFactory } from '../transport';
 import type { HttpTransportOptions } from './http-line';
 import { httpLine } from './http-line';
+import { sseParser } from './sse-parser';
 
 export type { HttpTransportOptions as SseTransportOptions } from './http-line';
 
@@ -18,21 +18,19 @@ export function sse(options: HttpTransportOptions = {}): TransportFactory {
     plan: fallbackPlan,
     open(context, events) {
       const line = httpLine('sse', context, events, options);
-      const parser = createParser({
-        onEvent({ event, data }) {
-          if (line.done) return;
-          if (event === 'open') {
-            line.sid = (JSON.parse(data) as { sid: string }).sid;
-            events.onOpen();
-          } else if (!event || event === 'message') events.onFrame(data);
-        },
+      const feed = sseParser((type, data) => {
+        if (line.done) return;
+        if (type === 'open') {
+          line.sid = (JSON.parse(data) as { sid: string }).sid;
+          events.onOpen();
+        } else if (type === 'message') events.onFrame(data);
       });
       line
         .request('GET', undefined, undefined, { Accept: 'text/event-stream' })
         .then(async (res) => {
           const reader = res.body!.getReader();
           const decoder = new TextDecoder();
-          for (let chunk; !(chunk = await reader.read()).done; ) parser.feed(decoder.decode(chunk.value, { stream: true }));
+          for (let chunk; !(chunk = await reader.read()).done; ) feed(decoder.decode(chunk.value, { stream: true }));
           line.fail('sse: the stream ended');
         })
         .catch((cause: unknown) => line.fail('sse: the stream failed', cause));
