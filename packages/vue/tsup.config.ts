@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.base';
+import pkg from './package.json' with { type: 'json' };
 
-// One entry. `vue` (peer) and `@tidewire/core` (dependency) stay external, as tsup does by default.
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  treeshake: true,
-});
+export default libraryConfig(pkg);

@@ -1,58 +1,17 @@
-import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createClient, type ChannelMessage, type Client, type ClientOptions, type GapInfo, type TransportFactory } from '@tidewire/core';
+import { type ChannelMessage, type GapInfo, type TransportFactory } from '@tidewire/core';
 import { longpoll } from '@tidewire/core/longpoll';
 import { sse } from '@tidewire/core/sse';
 import { websocket } from '@tidewire/core/websocket';
 import { createServer } from '@tidewire/server';
 import { injectedWebSocket } from './helpers/env';
-import { until } from './helpers/servers';
+import { startServer, until } from './helpers/servers';
 
 type ServerOptions = Parameters<typeof createServer>[0];
 
-interface LoggedRequest {
-  method: string;
-  url: string;
-  authorization: string | undefined;
-}
-
-/** Like helpers/servers' startServer, plus a log of every HTTP request and upgrade the server saw. */
-async function start(transport: () => TransportFactory, options: ServerOptions = {}) {
-  const server = createServer({ logger: { warn: () => {}, error: () => {} }, ...options });
-  const { url, httpServer } = await server.listen(0);
-  const requests: LoggedRequest[] = [];
-  const log = (req: IncomingMessage) =>
-    requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
-  httpServer.on('request', log);
-  httpServer.on('upgrade', log);
-  const sockets = new Set<Socket>();
-  httpServer.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  const clients: Client[] = [];
-  return {
-    server,
-    url,
-    requests,
-    /** Destroy every TCP connection from the server side, as a dying proxy would. */
-    cutAll() {
-      const n = sockets.size;
-      for (const socket of sockets) socket.destroy();
-      return n;
-    },
-    client(overrides: Partial<ClientOptions> = {}) {
-      const client = createClient({ url, transports: [transport()], backoff: () => 20, ...overrides });
-      clients.push(client);
-      return client;
-    },
-    async [Symbol.asyncDispose]() {
-      for (const client of clients) client.close();
-      await server.close();
-    },
-  };
-}
+/** A real server whose clients use only `transport`, with its request log. */
+const start = (transport: () => TransportFactory, options: ServerOptions = {}) =>
+  startServer({ logger: { warn: () => {}, error: () => {} }, ...options }, { transports: [transport()] });
 
 const transports: [string, () => TransportFactory][] = [
   ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
