@@ -285,6 +285,8 @@ function report(rows: Row[]): string {
       const why = !a || !b ? 'not run' : a.unavailable ? `n/a (${t.subject}: ${a.unavailable})` : b.unavailable ? `n/a (${t.baseline}: ${b.unavailable})` : 'n/a (no figure)';
       return [t.name, '—', why];
     }
+    // A non-positive figure (an RSS delta lost in allocator noise with few clients) is no measurement.
+    if (va <= 0 || vb <= 0) return [t.name, '—', 'invalid (noise: non-positive figure; use the full run)'];
     const r = va / vb;
     const pass = t.kind === 'min' ? r >= t.limit : r <= t.limit;
     record(t.subject, 'target', { target: t.name, baseline: t.baseline, ratio: r, limit: t.limit, kind: t.kind, pass });

@@ -40,7 +40,7 @@ export interface Child {
 }
 
 /** The flags every child runs with: TypeScript via tsx, workspace packages from source, gc() for memory figures. */
-export const CHILD_EXEC_ARGV = ['--conditions=source', '--conditions=@tidewire/source', '--import', 'tsx', '--expose-gc'];
+export const CHILD_EXEC_ARGV = ['--conditions=@tidewire/source', '--import', 'tsx', '--expose-gc'];
 
 export function spawnChild(file: string, name: string, extraExecArgv: string[] = []): Child {
   const path = fileURLToPath(new URL(`../${file}`, import.meta.url));
