@@ -50,8 +50,6 @@ export interface ClientOptions extends Omit<PlanOptions, 'url'> {
   releaseDelay?: number;
   /** Connect on first channel use (default) rather than on `connect()` only. */
   lazy?: boolean;
-  /** While on a fallback transport, first probe of the preferred one after this many ms (doubling per failure). Default 5 s. */
-  upgradeDelay?: number;
 }
 
 export interface ClientEvents {
@@ -82,16 +80,12 @@ export class Client {
     this.#options = options;
     const clock = (this.#clock = options.clock ?? systemClock);
     this.#connection = new Connection({
-      url: options.url,
       plan: choosePlan(options),
       tokens: new TokenSource(options.token, options.getToken),
       clock,
       backoff: options.backoff ?? exponentialBackoff(),
       connectTimeout: options.connectTimeout ?? 5000,
-      probeTimeout: 3000,
-      minUptime: 5000,
-      transportContext: { WebSocket: options.WebSocket, fetch: options.fetch },
-      upgradeDelay: options.upgradeDelay ?? 5000,
+      context: { url: options.url, WebSocket: options.WebSocket, fetch: options.fetch },
       handler: {
         onStateChange: (change) => this.#events.emit('state', change),
         onConnected: (frame) => {
@@ -277,7 +271,7 @@ function choosePlan(options: ClientOptions): TransportPlan {
   if (factories.length === 1) return singleTransportPlan(factories[0]!);
   const plan = factories.find((f) => f.plan)?.plan;
   if (!plan) throw new TypeError('createClient: `transports` must list at least one transport');
-  return plan(factories, { ...options, url: options.url });
+  return plan(factories, options);
 }
 
 export function createClient(options: ClientOptions): Client {

@@ -11,8 +11,8 @@ import { isFatalClose, needsNewToken } from './retry-policy';
 import { Store } from './store';
 import type { TokenSource } from './token';
 import type { Transport, TransportClose, TransportContext, TransportEvents, TransportName } from './transport';
-import type { TransportPlan } from './transport-plan';
-import type { Probe } from './upgrade-probe';
+import type { LiveLine, TransportPlan } from './transport-plan';
+import type { ProbeSuccess } from './upgrade-probe';
 
 /** What the connection tells the client that owns it. */
 export interface ConnectionHandler {
@@ -29,22 +29,21 @@ export interface ConnectionHandler {
 }
 
 export interface ConnectionOptions {
-  url: string;
   plan: TransportPlan;
   tokens: TokenSource;
   clock: Clock;
   backoff: Backoff;
-  /** Deadline for the server's first frame after opening a transport. */
+  /** Deadline for the server's first frame after opening a transport (an upgrade probe's too). */
   connectTimeout: number;
-  /** How long a line check (ping) may go unanswered. */
-  probeTimeout: number;
-  /** Uptime after which a drop counts as a fresh start for backoff. */
-  minUptime: number;
-  transportContext: Omit<TransportContext, 'url' | 'token'>;
-  /** First delay before probing the preferred transport while on a fallback; doubles per failed probe. */
-  upgradeDelay: number;
+  /** What every transport is opened with besides the token: the endpoint and injected implementations. */
+  context: Omit<TransportContext, 'token'>;
   handler: ConnectionHandler;
 }
+
+/** How long a line check (ping) may go unanswered. */
+const PROBE_TIMEOUT = 3000;
+/** Uptime after which a drop counts as a fresh start for backoff. */
+const MIN_UPTIME = 5000;
 
 /**
  * The connection lifecycle: an explicit state machine whose only mutator is
@@ -52,6 +51,13 @@ export interface ConnectionOptions {
  * by comparing ids, so a late close from an old socket can never kill a new one.
  */
 export class Connection extends Store<ConnectionSnapshot> {
+  readonly #plan: TransportPlan;
+  readonly #tokens: TokenSource;
+  readonly #clock: Clock;
+  readonly #backoff: Backoff;
+  readonly #connectTimeout: number;
+  readonly #context: Omit<TransportContext, 'token'>;
+  readonly #handler: ConnectionHandler;
   #transport: Transport | undefined;
   #transportId = 0;
   #attempt = 0;
@@ -61,24 +67,35 @@ export class Connection extends Store<ConnectionSnapshot> {
   #triedFreshToken = false;
   #refreshCount = 0;
   #unwatchNetwork: (() => void) | undefined;
-  #upgrade: Probe | undefined;
-  #upgradeFailures = 0;
   readonly #firstFrame: Timer;
   readonly #heartbeat: Timer;
   readonly #retry: Timer;
   readonly #refresh: Timer;
   readonly #probe: Timer;
-  readonly #upgradeTimer: Timer;
+  /** Lent to the plan while connected, so it can probe and switch to a better transport. */
+  readonly #liveLine: LiveLine;
 
-  constructor(private readonly options: ConnectionOptions) {
+  constructor({ plan, tokens, clock, backoff, connectTimeout, context, handler }: ConnectionOptions) {
     super({ state: 'idle' });
-    const { clock } = options;
+    this.#plan = plan;
+    this.#tokens = tokens;
+    this.#clock = clock;
+    this.#backoff = backoff;
+    this.#connectTimeout = connectTimeout;
+    this.#context = context;
+    this.#handler = handler;
     this.#firstFrame = new Timer(clock);
     this.#heartbeat = new Timer(clock);
     this.#retry = new Timer(clock);
     this.#refresh = new Timer(clock);
     this.#probe = new Timer(clock);
-    this.#upgradeTimer = new Timer(clock);
+    this.#liveLine = {
+      clock,
+      connectTimeout,
+      // A probe goes without a token rather than not at all when getToken() fails; the server decides.
+      context: async () => ({ ...context, token: await tokens.get('connect').catch(() => undefined) }),
+      switchTo: (success) => this.#switchTo(success),
+    };
   }
 
   get state(): ConnectionSnapshot['state'] {
@@ -104,7 +121,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     if (this.state === 'closed') return;
     this.#teardown();
     this.#transition({ state: 'closed' }, 'closed by the app');
-    this.options.handler.onTerminated(new ConnectionError('closed', 'the client was closed'));
+    this.#handler.onTerminated(new ConnectionError('closed', 'the client was closed'));
   }
 
   /** The network or the page came back: retry now instead of waiting, or check a live line. */
@@ -118,12 +135,12 @@ export class Connection extends Store<ConnectionSnapshot> {
     }
   }
 
-  /** Ask the server for a pong; no frame at all within `probeTimeout` means the line is dead. */
+  /** Ask the server for a pong; no frame at all within `PROBE_TIMEOUT` means the line is dead. */
   checkLine(): void {
     if (this.state !== 'connected' || this.#probe.armed) return;
-    const since = this.options.clock.now();
+    const since = this.#clock.now();
     this.send(encodeFrame({ type: 'ping' }));
-    this.#probe.start(this.options.probeTimeout, () => {
+    this.#probe.start(PROBE_TIMEOUT, () => {
       if (this.#lastFrameAt < since) this.#lost({ code: 'heartbeat_timeout', message: 'no answer to a line check' });
     });
   }
@@ -135,38 +152,32 @@ export class Connection extends Store<ConnectionSnapshot> {
 
   async #open(): Promise<void> {
     const id = ++this.#transportId;
-    const { plan, tokens, clock, handler } = this.options;
-    const { factory, reason } = plan.current();
-    this.#attempt++;
+    const { factory, reason } = this.#plan.current();
     this.#transition(
-      { state: 'connecting', transport: factory.name, transportReason: reason, attempt: this.#attempt },
+      { state: 'connecting', transport: factory.name, transportReason: reason, attempt: ++this.#attempt },
       'opening transport',
     );
     let token: string | undefined;
     try {
-      token = await tokens.get(this.#triedFreshToken ? 'expired' : 'connect');
+      token = await this.#tokens.get(this.#triedFreshToken ? 'expired' : 'connect');
     } catch (cause) {
       if (id === this.#transportId) this.#lost({ message: 'getToken() failed', cause });
       return;
     }
     if (id !== this.#transportId) return; // closed or superseded while we waited for the token
 
-    const events = this.#lineEvents(id, () =>
-      this.send(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, ...(token ? { token } : {}) })),
-    );
+    const events = this.#lineEvents(id, () => this.send(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, token: token || undefined })));
     try {
-      this.#transport = factory.open({ ...this.options.transportContext, url: this.options.url, token }, events);
+      this.#transport = factory.open({ ...this.#context, token }, events);
     } catch (cause) {
       // A transport that cannot even start (no WebSocket implementation, bad URL) is a setup error.
       const error = cause instanceof TidewireError ? cause : new TidewireError('transport_error', String(cause), { cause });
       this.#fail(error);
-      handler.onError(error);
+      this.#handler.onError(error);
       return;
     }
-    this.#firstFrame.start(this.options.connectTimeout, () =>
-      this.#lost({ message: `no answer from the server within ${this.options.connectTimeout} ms` }),
-    );
-    this.#lastFrameAt = clock.now();
+    this.#firstFrame.start(this.#connectTimeout, () => this.#lost({ message: `no answer from the server within ${this.#connectTimeout} ms` }));
+    this.#lastFrameAt = this.#clock.now();
   }
 
   /** Events for the line with this id; once the id is stale, every event is dropped. */
@@ -185,14 +196,13 @@ export class Connection extends Store<ConnectionSnapshot> {
   }
 
   #receive(text: string): void {
-    this.#lastFrameAt = this.options.clock.now();
+    this.#lastFrameAt = this.#clock.now();
     const decoded = decodeServerFrame(text);
-    const { handler } = this.options;
     if (!decoded.ok) {
       const error = new ProtocolError('invalid_frame', `the server sent an invalid frame: ${decoded.reason}`, {
         context: { frame: text.slice(0, 200) },
       });
-      handler.onError(error);
+      this.#handler.onError(error);
       // Garbage instead of a handshake means this endpoint does not speak our protocol.
       if (this.state === 'connecting') this.#lost({ message: error.message, cause: error });
       return;
@@ -210,7 +220,7 @@ export class Connection extends Store<ConnectionSnapshot> {
       case 'refreshed':
         return this.#scheduleRefresh(frame.expiresIn);
       default:
-        if (this.state === 'connected') handler.onFrame(frame);
+        if (this.state === 'connected') this.#handler.onFrame(frame);
     }
   }
 
@@ -223,10 +233,10 @@ export class Connection extends Store<ConnectionSnapshot> {
   #becomeConnected(frame: ConnectedFrame, transport: TransportName, transportReason: TransportReason): void {
     this.#firstFrame.stop();
     this.#heartbeat.stop();
-    this.#lastFrameAt = this.options.clock.now();
-    this.options.plan.succeeded();
+    this.#lastFrameAt = this.#connectedAt = this.#clock.now();
+    // On a fallback, the plan may now probe the preferred transport in the background.
+    this.#plan.succeeded(this.#liveLine);
     this.#triedFreshToken = false;
-    this.#connectedAt = this.options.clock.now();
     this.#heartbeatMs = frame.heartbeat;
     this.#transition(
       { state: 'connected', transport, transportReason, session: frame.session },
@@ -234,46 +244,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     );
     this.#checkHeartbeat();
     this.#scheduleRefresh(frame.expiresIn);
-    this.#upgradeFailures = 0;
-    this.#scheduleUpgrade();
-    this.options.handler.onConnected(frame);
-  }
-
-  /** While on a fallback, keep probing the preferred transport in the background (with backoff). */
-  #scheduleUpgrade(): void {
-    const snapshot = this.getSnapshot();
-    if (snapshot.state !== 'connected' || snapshot.transportReason === 'preferred') return;
-    const delay = Math.min(this.options.upgradeDelay * 2 ** this.#upgradeFailures, 300_000);
-    this.#upgradeTimer.start(delay, () => void this.#tryUpgrade());
-  }
-
-  async #tryUpgrade(): Promise<void> {
-    const { plan, tokens, clock, connectTimeout } = this.options;
-    let token: string | undefined;
-    try {
-      token = await tokens.get('connect');
-    } catch {
-      token = undefined;
-    }
-    if (this.state !== 'connected') return;
-    const probe = plan.probe({ ...this.options.transportContext, url: this.options.url, token }, clock, connectTimeout);
-    if (!probe) return;
-    this.#upgrade = probe;
-    let success;
-    try {
-      success = await probe.result;
-    } catch {
-      if (this.#upgrade === probe) {
-        this.#upgrade = undefined;
-        this.#upgradeFailures++;
-        this.#scheduleUpgrade();
-      }
-      return;
-    }
-    this.#upgrade = undefined;
-    if (this.state !== 'connected') return success.transport.close();
-    plan.upgraded();
-    this.#switchTo(success.transport, success.adopt, success.connected, plan.current().factory.name);
+    this.#handler.onConnected(frame);
   }
 
   /**
@@ -281,15 +252,16 @@ export class Connection extends Store<ConnectionSnapshot> {
    * dropped); the client resubscribes every channel from its position and re-sends
    * unacknowledged publishes with their ids, so nothing is lost or repeated.
    */
-  #switchTo(transport: Transport, adopt: (events: TransportEvents) => void, frame: ConnectedFrame, name: TransportName): void {
+  #switchTo({ transport, adopt, connected }: ProbeSuccess): void {
     const previous = this.#transport;
     const id = ++this.#transportId;
+    const name = this.#plan.current().factory.name;
     this.#transport = transport;
     adopt(this.#lineEvents(id, () => {}));
     previous?.close();
-    this.options.handler.onDisconnected(new TidewireError('transport_error', `upgrading to ${name}`));
+    this.#handler.onDisconnected(new TidewireError('transport_error', `upgrading to ${name}`));
     this.#attempt = 0;
-    this.#becomeConnected(frame, name, 'upgraded');
+    this.#becomeConnected(connected, name, 'upgraded');
   }
 
   /**
@@ -299,7 +271,7 @@ export class Connection extends Store<ConnectionSnapshot> {
    */
   #checkHeartbeat = (): void => {
     const allowed = this.#heartbeatMs + Math.max(1000, this.#heartbeatMs / 2);
-    const silentFor = this.options.clock.now() - this.#lastFrameAt;
+    const silentFor = this.#clock.now() - this.#lastFrameAt;
     if (silentFor >= allowed) {
       this.#lost({ code: 'heartbeat_timeout', message: `no frame from the server for ${silentFor} ms` });
     } else {
@@ -308,7 +280,7 @@ export class Connection extends Store<ConnectionSnapshot> {
   };
 
   #scheduleRefresh(expiresIn: number | undefined): void {
-    const { tokens } = this.options;
+    const tokens = this.#tokens;
     if (expiresIn === undefined || !tokens.canRefresh) return;
     const lead = Math.min(30_000, expiresIn / 5);
     this.#refresh.start(Math.max(0, expiresIn - lead), () => {
@@ -319,7 +291,7 @@ export class Connection extends Store<ConnectionSnapshot> {
           }
         },
         // A failed refresh is not fatal yet: the server closes with token_expired and we reconnect.
-        (cause: unknown) => this.options.handler.onError(new TidewireError('unauthorized', 'getToken() failed during refresh', { cause })),
+        (cause: unknown) => this.#handler.onError(new TidewireError('unauthorized', 'getToken() failed during refresh', { cause })),
       );
     });
   }
@@ -335,20 +307,21 @@ export class Connection extends Store<ConnectionSnapshot> {
     });
     if (isFatalClose(info.code)) return this.#fail(error);
     if (needsNewToken(info.code)) {
-      if (!this.options.tokens.canRefresh || this.#triedFreshToken) return this.#fail(error);
+      if (!this.#tokens.canRefresh || this.#triedFreshToken) return this.#fail(error);
       this.#triedFreshToken = true;
     }
 
-    const { plan, clock, backoff, handler } = this.options;
+    const plan = this.#plan;
+    const now = this.#clock.now();
     let immediate = false;
     if (previous.state === 'connected') {
-      if (clock.now() - this.#connectedAt >= this.options.minUptime) this.#attempt = 0;
+      if (now - this.#connectedAt >= MIN_UPTIME) this.#attempt = 0;
     } else {
       // Failed before the server spoke: counts against this transport; a switch retries at once.
-      immediate = plan.failed(clock.now()) && plan.current().reason === 'fallback';
+      immediate = plan.failed(now) && plan.current().reason === 'fallback';
     }
-    const delay = Math.max(immediate ? 0 : backoff(this.#attempt + 1), info.retryAfter ?? 0);
-    handler.onDisconnected(error);
+    const delay = Math.max(immediate ? 0 : this.#backoff(this.#attempt + 1), info.retryAfter ?? 0);
+    this.#handler.onDisconnected(error);
     this.#transition(
       { state: 'reconnecting', transport: plan.current().factory.name, attempt: this.#attempt + 1, retryIn: delay, error },
       error.message,
@@ -359,7 +332,7 @@ export class Connection extends Store<ConnectionSnapshot> {
   #fail(error: TidewireError): void {
     this.#teardown();
     this.#transition({ state: 'failed', error }, error.message);
-    this.options.handler.onTerminated(error);
+    this.#handler.onTerminated(error);
   }
 
   #teardown({ keepWatching = false } = {}): void {
@@ -367,9 +340,8 @@ export class Connection extends Store<ConnectionSnapshot> {
     const transport = this.#transport;
     this.#transport = undefined;
     transport?.close();
-    this.#upgrade?.cancel();
-    this.#upgrade = undefined;
-    for (const timer of [this.#firstFrame, this.#heartbeat, this.#retry, this.#refresh, this.#probe, this.#upgradeTimer]) timer.stop();
+    this.#plan.stop();
+    for (const timer of [this.#firstFrame, this.#heartbeat, this.#retry, this.#refresh, this.#probe]) timer.stop();
     if (!keepWatching) {
       this.#unwatchNetwork?.();
       this.#unwatchNetwork = undefined;
@@ -379,6 +351,6 @@ export class Connection extends Store<ConnectionSnapshot> {
   #transition(to: ConnectionSnapshot, reason: string): void {
     const from = this.getSnapshot();
     this.setSnapshot(to);
-    this.options.handler.onStateChange({ from, to, reason });
+    this.#handler.onStateChange({ from, to, reason });
   }
 }

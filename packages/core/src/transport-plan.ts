@@ -2,7 +2,7 @@ import type { Clock } from './clock';
 import type { TransportReason } from './connection-state';
 import type { TransportContext, TransportFactory } from './transport';
 import type { TransportMemory } from './transport-memory';
-import type { Probe } from './upgrade-probe';
+import type { ProbeSuccess } from './upgrade-probe';
 
 /**
  * Which transport to use, when to move on, and what to probe for an upgrade.
@@ -13,14 +13,26 @@ import type { Probe } from './upgrade-probe';
  */
 export interface TransportPlan {
   current(): { readonly factory: TransportFactory; readonly reason: TransportReason };
-  /** The server spoke over the current transport. */
-  succeeded(): void;
+  /**
+   * The server spoke over the current transport. A plan on a fallback may now probe the
+   * preferred transport in the background and hand one that works to `line.switchTo`.
+   */
+  succeeded(line: LiveLine): void;
   /** The current transport failed before the server's first frame. True when the plan moved on. */
   failed(now: number): boolean;
-  /** While connected on a fallback, open a probe on the preferred transport (undefined: nothing to probe). */
-  probe(context: TransportContext, clock: Clock, deadline: number): Probe | undefined;
-  /** A probe succeeded and the connection switched to it. */
-  upgraded(): void;
+  /** The live line is gone (dropped, failed or closed): stop any work in the background. */
+  stop(): void;
+}
+
+/** What the connection lends its plan while it is connected. */
+export interface LiveLine {
+  readonly clock: Clock;
+  /** Deadline for a probe's first frame (the client's `connectTimeout`). */
+  readonly connectTimeout: number;
+  /** What to open another transport with: the endpoint, injected implementations and a current token. */
+  context(): Promise<TransportContext>;
+  /** Make a probed transport the live one; the plan has already made it `current()`. */
+  switchTo(success: ProbeSuccess): void;
 }
 
 export interface PlanOptions {
@@ -29,6 +41,8 @@ export interface PlanOptions {
   fallbackAfter?: number;
   /** A transport that has worked is abandoned only after failing continuously this long (ms). Default 10 s. */
   stickyFor?: number;
+  /** While on a fallback, first probe of the preferred transport after this many ms (doubling per failed probe, at most 5 min). Default 5 s. */
+  upgradeDelay?: number;
   transportMemory?: TransportMemory;
 }
 
@@ -40,7 +54,6 @@ export function singleTransportPlan(factory: TransportFactory): TransportPlan {
     current: () => ({ factory, reason: 'preferred' }),
     succeeded() {},
     failed: () => false,
-    probe: () => undefined,
-    upgraded() {},
+    stop() {},
   };
 }
