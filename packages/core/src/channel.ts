@@ -29,26 +29,35 @@ type Publisher = (channel: string, data: unknown) => Promise<PublishResult>;
  */
 export class Channel<T = unknown> implements ChannelSink {
   readonly #events = new Emitter<ChannelEvents<T>>();
+  readonly #shared: SharedChannel;
+  readonly #publish: Publisher;
+  readonly #release: (shared: SharedChannel, handle: ChannelSink) => void;
+  readonly #schema: StandardSchemaV1<unknown, T> | undefined;
   #released = false;
 
   constructor(
-    private readonly shared: SharedChannel,
-    private readonly publisher: Publisher,
-    private readonly release: (shared: SharedChannel, handle: ChannelSink) => void,
-    private readonly schema?: StandardSchemaV1<unknown, T>,
-  ) {}
+    shared: SharedChannel,
+    publish: Publisher,
+    release: (shared: SharedChannel, handle: ChannelSink) => void,
+    schema?: StandardSchemaV1<unknown, T>,
+  ) {
+    this.#shared = shared;
+    this.#publish = publish;
+    this.#release = release;
+    this.#schema = schema;
+  }
 
   get name(): string {
-    return this.shared.name;
+    return this.#shared.name;
   }
 
   /** The last position delivered to the app; pass it as `since` to resume elsewhere. */
   get position(): Position | undefined {
-    return this.shared.position;
+    return this.#shared.position;
   }
 
-  getSnapshot = (): ChannelSnapshot => this.shared.getSnapshot();
-  subscribe = (listener: () => void): (() => void) => this.shared.subscribe(listener);
+  getSnapshot = (): ChannelSnapshot => this.#shared.getSnapshot();
+  subscribe = (listener: () => void): (() => void) => this.#shared.subscribe(listener);
 
   on<E extends keyof ChannelEvents<T>>(event: E, listener: ChannelEvents<T>[E]): () => void {
     return this.#events.on(event, listener);
@@ -56,11 +65,11 @@ export class Channel<T = unknown> implements ChannelSink {
 
   /** Resolves with the server-assigned position once stored; rejects with a TidewireError. */
   publish(data: T): Promise<PublishResult> {
-    if (this.schema) {
-      const result = validateSync(this.schema, data);
+    if (this.#schema) {
+      const result = validateSync(this.#schema, data);
       if (result.issues) return Promise.reject(this.#invalid(result.issues, 'outbound'));
     }
-    return this.publisher(this.name, data);
+    return this.#publish(this.name, data);
   }
 
   /** Drop this handle's listeners and its reference to the subscription. Idempotent. */
@@ -68,15 +77,15 @@ export class Channel<T = unknown> implements ChannelSink {
     if (this.#released) return;
     this.#released = true;
     this.#events.clear();
-    this.release(this.shared, this);
+    this.#release(this.#shared, this);
   }
 
   deliver(frame: MessageFrame): void {
-    if (!this.schema) {
+    if (!this.#schema) {
       this.#events.emit('message', frame as ChannelMessage<T>);
       return;
     }
-    const result = validateSync(this.schema, frame.data);
+    const result = validateSync(this.#schema, frame.data);
     if (result.issues) {
       // The message is consumed (its offset advances) but reported, never silently dropped.
       this.error(this.#invalid(result.issues, 'inbound', frame));

@@ -19,19 +19,23 @@ export const systemClock: Clock = {
 
 /** One named timer that replaces itself: arming it again cancels the previous shot. */
 export class Timer {
+  readonly #clock: Clock;
   #handle: TimerHandle | undefined;
-  constructor(private readonly clock: Clock) {}
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
 
   start(ms: number, fn: () => void): void {
     this.stop();
-    this.#handle = this.clock.setTimeout(() => {
+    this.#handle = this.#clock.setTimeout(() => {
       this.#handle = undefined;
       fn();
     }, ms);
   }
 
   stop(): void {
-    if (this.#handle !== undefined) this.clock.clearTimeout(this.#handle);
+    if (this.#handle !== undefined) this.#clock.clearTimeout(this.#handle);
     this.#handle = undefined;
   }
 

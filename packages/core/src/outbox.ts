@@ -33,15 +33,18 @@ export interface OutboxOptions {
  */
 export class Outbox {
   readonly #pending = new Map<string, Pending>();
+  readonly #options: OutboxOptions;
 
-  constructor(private readonly options: OutboxOptions) {}
+  constructor(options: OutboxOptions) {
+    this.#options = options;
+  }
 
   get size(): number {
     return this.#pending.size;
   }
 
   add(id: string, text: string): Promise<PublishResult> {
-    const { clock, timeout, maxSize } = this.options;
+    const { clock, timeout, maxSize } = this.#options;
     if (this.#pending.size >= maxSize) {
       return Promise.reject(new BaseError('queue_full', `the outbox holds ${maxSize} unacknowledged publishes`, { context: { id } }));
     }
@@ -52,7 +55,7 @@ export class Outbox {
       }, timeout);
       const entry: Pending = { text, resolve, reject, timer, sent: false };
       this.#pending.set(id, entry);
-      if (this.options.canSend()) this.#send(entry);
+      if (this.#options.canSend()) this.#send(entry);
     });
   }
 
@@ -86,12 +89,12 @@ export class Outbox {
     const entry = this.#pending.get(id);
     if (!entry) return undefined;
     this.#pending.delete(id);
-    this.options.clock.clearTimeout(entry.timer);
+    this.#options.clock.clearTimeout(entry.timer);
     return entry;
   }
 
   #send(entry: Pending): void {
     entry.sent = true;
-    this.options.send(entry.text);
+    this.#options.send(entry.text);
   }
 }

@@ -33,13 +33,15 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   #offset = 0;
   #requestId: string | undefined;
   readonly #buffer = new Map<number, MessageFrame>();
+  readonly #host: ChannelHost;
   readonly #reorder: Timer;
 
   constructor(
     readonly name: string,
-    private readonly host: ChannelHost,
+    host: ChannelHost,
   ) {
     super({ state: 'subscribing' });
+    this.#host = host;
     this.#reorder = new Timer(host.clock);
   }
 
@@ -52,7 +54,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   resubscribe(): void {
     if (this.getSnapshot().state === 'failed') return;
     this.#reorder.stop();
-    this.#requestId = this.host.subscribe(this, this.position);
+    this.#requestId = this.#host.subscribe(this, this.position);
     if (this.getSnapshot().state !== 'subscribing') this.setSnapshot({ state: 'subscribing', position: this.position });
   }
 
@@ -102,7 +104,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     // A hole: hold this one back, and ask for a replay if the hole does not close by itself.
     this.#buffer.set(frame.offset, frame);
     if (this.#buffer.size > MAX_BUFFERED) this.resubscribe();
-    else if (!this.#reorder.armed) this.#reorder.start(this.host.reorderWindow, () => this.resubscribe());
+    else if (!this.#reorder.armed) this.#reorder.start(this.#host.reorderWindow, () => this.resubscribe());
   }
 
   /** Stop timers; the client forgets this channel. */
