@@ -70,7 +70,6 @@ export class Client {
   readonly #connection: Connection;
   readonly #outbox: Outbox;
   readonly #channels = new Map<string, SharedChannel>();
-  readonly #subscribeRequests = new Map<string, SharedChannel>();
   readonly #clock: Clock;
   readonly #options: ClientOptions;
   #maxPayload = DEFAULT_MAX_PAYLOAD;
@@ -95,12 +94,10 @@ export class Client {
         },
         onFrame: (frame) => this.#onFrame(frame),
         onDisconnected: () => {
-          this.#subscribeRequests.clear();
           for (const channel of this.#channels.values()) channel.suspend();
           this.#outbox.requeue();
         },
         onTerminated: (error) => {
-          this.#subscribeRequests.clear();
           for (const channel of this.#channels.values()) channel.suspend();
           this.#outbox.failAll(error);
         },
@@ -190,7 +187,6 @@ export class Client {
   #sendSubscribe(channel: SharedChannel, since: SharedChannel['position']): string | undefined {
     if (this.#connection.state !== 'connected') return undefined;
     const id = `s${++this.#requestCount}`;
-    this.#subscribeRequests.set(id, channel);
     this.#connection.send(encodeFrame({ type: 'subscribe', id, channel: channel.name, ...(since ? { since } : {}) }));
     return id;
   }
@@ -217,8 +213,8 @@ export class Client {
         this.#outbox.ack(frame);
         return;
       case 'subscribed': {
-        const channel = this.#takeSubscribeRequest(frame.id);
-        channel?.onSubscribed(frame);
+        const channel = this.#channels.get(frame.channel);
+        if (channel?.isAwaiting(frame.id)) channel.onSubscribed(frame);
         return;
       }
       case 'unsubscribed': {
@@ -239,7 +235,8 @@ export class Client {
     });
     if (frame.id !== undefined) {
       if (this.#outbox.refuse(frame.id, error)) return;
-      const channel = this.#takeSubscribeRequest(frame.id);
+      // Not a publish, so maybe a subscribe: the only other request refused without naming its channel.
+      const channel = [...this.#channels.values()].find((c) => c.isAwaiting(frame.id!));
       if (channel) {
         // Refusals that may pass later (rate limits, server trouble) retry on the next connect.
         if (frame.code === 'rate_limited' || frame.code === 'server_error') channel.suspend();
@@ -249,12 +246,6 @@ export class Client {
       }
     }
     this.#emitError(error);
-  }
-
-  #takeSubscribeRequest(id: string): SharedChannel | undefined {
-    const channel = this.#subscribeRequests.get(id);
-    this.#subscribeRequests.delete(id);
-    return channel?.isAwaiting(id) ? channel : undefined;
   }
 
   #emitError(error: TidewireError): void {

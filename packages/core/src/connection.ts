@@ -67,9 +67,11 @@ export class Connection extends Store<ConnectionSnapshot> {
   #triedFreshToken = false;
   #refreshCount = 0;
   #unwatchNetwork: (() => void) | undefined;
-  readonly #firstFrame: Timer;
-  readonly #heartbeat: Timer;
-  readonly #retry: Timer;
+  /**
+   * What the current state waits for: the first frame (connecting), the heartbeat deadline
+   * (connected), the next attempt (reconnecting). Every transition cancels it.
+   */
+  readonly #stateTimer: Timer;
   readonly #refresh: Timer;
   readonly #probe: Timer;
   /** Lent to the plan while connected, so it can probe and switch to a better transport. */
@@ -84,9 +86,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#connectTimeout = connectTimeout;
     this.#context = context;
     this.#handler = handler;
-    this.#firstFrame = new Timer(clock);
-    this.#heartbeat = new Timer(clock);
-    this.#retry = new Timer(clock);
+    this.#stateTimer = new Timer(clock);
     this.#refresh = new Timer(clock);
     this.#probe = new Timer(clock);
     this.#liveLine = {
@@ -128,8 +128,7 @@ export class Connection extends Store<ConnectionSnapshot> {
   wake(event?: string): void {
     const { state } = this.getSnapshot();
     if (state === 'reconnecting' && event !== 'offline') {
-      this.#retry.stop();
-      void this.#open();
+      void this.#open(); // its transition cancels the pending attempt
     } else if (state === 'connected') {
       this.checkLine();
     }
@@ -176,7 +175,7 @@ export class Connection extends Store<ConnectionSnapshot> {
       this.#handler.onError(error);
       return;
     }
-    this.#firstFrame.start(this.#connectTimeout, () => this.#lost({ message: `no answer from the server within ${this.#connectTimeout} ms` }));
+    this.#stateTimer.start(this.#connectTimeout, () => this.#lost({ message: `no answer from the server within ${this.#connectTimeout} ms` }));
     this.#lastFrameAt = this.#clock.now();
   }
 
@@ -231,8 +230,6 @@ export class Connection extends Store<ConnectionSnapshot> {
   }
 
   #becomeConnected(frame: ConnectedFrame, transport: TransportName, transportReason: TransportReason): void {
-    this.#firstFrame.stop();
-    this.#heartbeat.stop();
     this.#lastFrameAt = this.#connectedAt = this.#clock.now();
     // On a fallback, the plan may now probe the preferred transport in the background.
     this.#plan.succeeded(this.#liveLine);
@@ -275,7 +272,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     if (silentFor >= allowed) {
       this.#lost({ code: 'heartbeat_timeout', message: `no frame from the server for ${silentFor} ms` });
     } else {
-      this.#heartbeat.start(allowed - silentFor, this.#checkHeartbeat);
+      this.#stateTimer.start(allowed - silentFor, this.#checkHeartbeat);
     }
   };
 
@@ -326,7 +323,7 @@ export class Connection extends Store<ConnectionSnapshot> {
       { state: 'reconnecting', transport: plan.current().factory.name, attempt: this.#attempt + 1, retryIn: delay, error },
       error.message,
     );
-    this.#retry.start(delay, () => void this.#open());
+    this.#stateTimer.start(delay, () => void this.#open());
   }
 
   #fail(error: TidewireError): void {
@@ -341,7 +338,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#transport = undefined;
     transport?.close();
     this.#plan.stop();
-    for (const timer of [this.#firstFrame, this.#heartbeat, this.#retry, this.#refresh, this.#probe]) timer.stop();
+    for (const timer of [this.#stateTimer, this.#refresh, this.#probe]) timer.stop();
     if (!keepWatching) {
       this.#unwatchNetwork?.();
       this.#unwatchNetwork = undefined;
@@ -350,6 +347,7 @@ export class Connection extends Store<ConnectionSnapshot> {
 
   #transition(to: ConnectionSnapshot, reason: string): void {
     const from = this.getSnapshot();
+    this.#stateTimer.stop();
     this.setSnapshot(to);
     this.#handler.onStateChange({ from, to, reason });
   }
