@@ -14,7 +14,7 @@ export type {
 } from './hooks';
 export { TidewireServerError, isTidewireServerError } from './errors';
 export type { ServerErrorCode } from './errors';
-export type { Broker, BrokerMessage, BrokerStats, BrokerSubscription, MessageListener, PublishResult } from './broker/broker';
+export type { Broker, BrokerMessage, BrokerStats, BrokerSubscription, MessageListener, PublishInput, PublishResult } from './broker/broker';
 export { MemoryBroker } from './broker/memoryBroker';
 export type { MemoryBrokerOptions } from './broker/memoryBroker';
 export type { Link } from './link';

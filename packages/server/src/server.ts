@@ -1,11 +1,11 @@
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { nanoid } from 'nanoid';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { routeHttpServer, type AnyHttpServer, type AttachOptions } from './attach';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memoryBroker';
+import { nextMessageId } from './messageId';
 import { systemClock } from './clock';
 import { TidewireServerError } from './errors';
 import type { Logger } from './hooks';
@@ -115,8 +115,10 @@ export class TidewireServer implements AsyncDisposable {
   async publish(channel: string, data: unknown, options: { id?: string } = {}): Promise<PublishReceipt> {
     if (this.#closing) throw new TidewireServerError('closed', 'cannot publish: the server is closed');
     if (!this.#options.isChannel(channel)) throw new TidewireServerError('invalid_channel', `invalid channel name: ${JSON.stringify(channel)}`);
-    const id = options.id ?? nanoid();
-    const { epoch, offset } = await this.#broker.publish(channel, { id, data });
+    // Without an id this publish cannot be a retry, so it bypasses the dedupe window.
+    const fresh = options.id === undefined;
+    const id = options.id ?? nextMessageId();
+    const { epoch, offset } = await this.#broker.publish(channel, { id, data, fresh });
     return { id, epoch, offset };
   }
 

@@ -72,6 +72,14 @@ describe('MemoryBroker', () => {
     expect(await b.publish('d', { id: 'x', data: 1 })).toMatchObject({ offset: 5, duplicate: false });
   });
 
+  it('does not remember fresh (generated, never retried) ids', async () => {
+    const b = new MemoryBroker({ clock: manualClock() });
+    await b.publish('g', { id: 'gen', data: 1, fresh: true });
+    // The same id again is stored again: a fresh id is never looked up or recorded.
+    expect(await b.publish('g', { id: 'gen', data: 2 })).toMatchObject({ offset: 2, duplicate: false });
+    expect(await b.publish('g', { id: 'gen', data: 2 })).toMatchObject({ offset: 2, duplicate: true });
+  });
+
   it('cannot recover past the TTL, and drops idle channels only after history and dedupe expire', async () => {
     const clock = manualClock();
     const b = new MemoryBroker({ clock, history: { ttl: 1000 }, dedupe: { window: 500 } });

@@ -191,6 +191,17 @@ describe('channels', () => {
     await sleep(20);
     expect(c.all('message').map((m) => m.id)).toEqual(['same', 'other']);
   });
+
+  it('server publish: an explicit id is deduplicated; without one, each gets a new string id', async () => {
+    const { server } = await serve();
+    const first = await server.publish('x', 'a', { id: 'job-1' });
+    expect(await server.publish('x', 'a', { id: 'job-1' })).toEqual(first);
+    const generated = await Promise.all([1, 2, 3].map((i) => server.publish('x', i)));
+    expect(generated.map((r) => r.offset)).toEqual([2, 3, 4]);
+    const ids = generated.map((r) => r.id);
+    expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+    expect(new Set([...ids, 'job-1']).size).toBe(4);
+  });
 });
 
 describe('recovery', () => {

@@ -22,6 +22,17 @@ export interface PublishResult {
   readonly duplicate: boolean;
 }
 
+export interface PublishInput {
+  readonly id: string;
+  readonly data: unknown;
+  /**
+   * The id was generated for this very publish (a server publish without an
+   * id), so it cannot be a retry: the broker may skip the dedupe lookup and
+   * need not remember it. Brokers that ignore it stay correct.
+   */
+  readonly fresh?: boolean;
+}
+
 export type MessageListener = (message: BrokerMessage) => void;
 
 export interface BrokerSubscription {
@@ -46,7 +57,7 @@ export interface Broker {
    * append it to history, deliver it to live listeners. The same (channel, id)
    * within the dedupe window returns the original position with duplicate: true.
    */
-  publish(channel: string, message: { readonly id: string; readonly data: unknown }): Promise<PublishResult>;
+  publish(channel: string, message: PublishInput): Promise<PublishResult>;
   /**
    * Start listening, atomically with respect to publishes: every message after
    * the returned position is either in `replay` or passed to `listener`, never

@@ -9,9 +9,25 @@ export interface DedupeEntry {
   readonly at: number;
 }
 
+/**
+ * Compact the order array once this many slots at its front are dead, and
+ * only when they are at least half of it: each compaction then copies no
+ * more than it has reclaimed, so eviction stays O(1) amortised.
+ */
+const COMPACT_AFTER = 1024;
+
 export class DedupeWindow {
-  // Map keeps insertion order = time order, so the oldest ids are at the front.
+  /** Lookup only. */
   readonly #ids = new Map<string, DedupeEntry>();
+  /**
+   * Insertion order = time order, oldest at #head. Kept beside the Map rather
+   * than read from the Map's own order: V8 leaves a hole for every deleted Map
+   * entry until its next rehash, and each iteration from the front walks them
+   * all, which made every evict/prune O(deleted) — thousands of holes per
+   * publish once the window was full.
+   */
+  #order: string[] = [];
+  #head = 0;
 
   constructor(
     readonly windowMs: number,
@@ -29,18 +45,28 @@ export class DedupeWindow {
 
   add(id: string, entry: DedupeEntry): void {
     if (this.maxIds === 0) return;
+    const known = this.#ids.has(id);
     this.#ids.set(id, entry);
-    if (this.#ids.size > this.maxIds) {
-      const oldest = this.#ids.keys().next();
-      if (!oldest.done) this.#ids.delete(oldest.value);
-    }
+    // Like Map.set: a known id keeps its place in the order.
+    if (known) return;
+    this.#order.push(id);
+    if (this.#ids.size > this.maxIds) this.#dropOldest();
   }
 
   prune(now: number): void {
     const cutoff = now - this.windowMs;
-    for (const [id, entry] of this.#ids) {
-      if (entry.at >= cutoff) return;
-      this.#ids.delete(id);
+    while (this.#head < this.#order.length && this.#ids.get(this.#order[this.#head]!)!.at < cutoff) this.#dropOldest();
+  }
+
+  #dropOldest(): void {
+    this.#ids.delete(this.#order[this.#head]!);
+    this.#head++;
+    if (this.#head === this.#order.length) {
+      this.#order = [];
+      this.#head = 0;
+    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#order.length) {
+      this.#order = this.#order.slice(this.#head);
+      this.#head = 0;
     }
   }
 }

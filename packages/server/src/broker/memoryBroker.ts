@@ -1,7 +1,7 @@
 import { nanoid } from 'nanoid';
 import type { Position } from '@tidewire/core/protocol';
 import { systemClock, type Clock, type Timer } from '../clock';
-import type { Broker, BrokerMessage, BrokerStats, BrokerSubscription, MessageListener, PublishResult } from './broker';
+import type { Broker, BrokerMessage, BrokerStats, BrokerSubscription, MessageListener, PublishInput, PublishResult } from './broker';
 import { DedupeWindow } from './dedupe';
 import { History } from './history';
 
@@ -49,16 +49,18 @@ export class MemoryBroker implements Broker {
     this.#scheduleSweep();
   }
 
-  async publish(name: string, message: { readonly id: string; readonly data: unknown }): Promise<PublishResult> {
+  async publish(name: string, message: PublishInput): Promise<PublishResult> {
     const now = this.#clock.now();
     const channel = this.#channel(name);
-    const seen = channel.dedupe.get(message.id, now);
-    if (seen) return { epoch: seen.epoch, offset: seen.offset, duplicate: true };
+    if (!message.fresh) {
+      const seen = channel.dedupe.get(message.id, now);
+      if (seen) return { epoch: seen.epoch, offset: seen.offset, duplicate: true };
+    }
 
     const stored: BrokerMessage = { id: message.id, epoch: channel.epoch, offset: ++channel.head, data: message.data };
     channel.history.trimBefore(now - this.#ttl);
     channel.history.push({ offset: stored.offset, at: now, value: stored });
-    channel.dedupe.add(message.id, { epoch: stored.epoch, offset: stored.offset, at: now });
+    if (!message.fresh) channel.dedupe.add(message.id, { epoch: stored.epoch, offset: stored.offset, at: now });
     // Copy: a listener may unsubscribe (or subscribe) while we iterate.
     for (const listener of [...channel.listeners]) {
       try {
