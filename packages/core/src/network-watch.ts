@@ -1,7 +1,10 @@
 interface EventTargetLike {
-  addEventListener(type: string, fn: () => void): void;
-  removeEventListener(type: string, fn: () => void): void;
+  addEventListener(type: string, fn: (event: { type: string }) => void): void;
+  removeEventListener(type: string, fn: (event: { type: string }) => void): void;
 }
+
+// `visibilitychange` fires at the document and bubbles to the window, so the window hears all four.
+const WAKE_EVENTS = ['online', 'offline', 'pageshow', 'visibilitychange'];
 
 /**
  * Calls `onWake` when the environment says something about the line changed: the network
@@ -10,22 +13,14 @@ interface EventTargetLike {
  * waiting for the heartbeat. A no-op where those events do not exist (Node).
  */
 export function watchNetwork(onWake: (event: string) => void): () => void {
-  const scope = globalThis as unknown as Partial<EventTargetLike> & {
-    document?: EventTargetLike & { visibilityState?: string };
-  };
-  if (typeof scope.addEventListener !== 'function' || typeof scope.removeEventListener !== 'function') {
-    return () => {};
-  }
+  const scope = globalThis as unknown as Partial<EventTargetLike> & { document?: { visibilityState?: string } };
+  if (typeof scope.addEventListener !== 'function') return () => {};
   const target = scope as EventTargetLike;
-  const doc = scope.document;
-  const onVisibility = () => {
-    if (doc?.visibilityState === 'visible') onWake('visible');
+  const onEvent = ({ type }: { type: string }) => {
+    if (type !== 'visibilitychange' || scope.document?.visibilityState === 'visible') onWake(type);
   };
-  const listeners = ['online', 'offline', 'pageshow'].map((type) => [type, () => onWake(type)] as const);
-  for (const [type, fn] of listeners) target.addEventListener(type, fn);
-  doc?.addEventListener('visibilitychange', onVisibility);
+  for (const type of WAKE_EVENTS) target.addEventListener(type, onEvent);
   return () => {
-    for (const [type, fn] of listeners) target.removeEventListener(type, fn);
-    doc?.removeEventListener('visibilitychange', onVisibility);
+    for (const type of WAKE_EVENTS) target.removeEventListener(type, onEvent);
   };
 }

@@ -33,7 +33,7 @@ export function httpLine(
   if (!fetchImpl) {
     throw new TidewireError(
       'transport_error',
-      `No fetch implementation found for the ${path} transport. Pass one: createClient({ url, fetch }) — Node 18+, browsers, Deno and Bun have one built in.`,
+      `No fetch implementation found for the ${path} transport. Pass one: createClient({ url, fetch }).`,
     );
   }
   const base = new URL(withScheme(context.url, 'http'));

@@ -14,7 +14,7 @@ function resolveWebSocket(options: WebSocketTransportOptions, context: Transport
   if (!impl) {
     throw new TidewireError(
       'transport_error',
-      'No WebSocket implementation found. On Node 20 install `ws` and pass it: createClient({ url, WebSocket }) — Node 22+, browsers, Deno and Bun have one built in.',
+      'No WebSocket implementation found. On Node 20 install `ws` and pass it: createClient({ url, WebSocket }).',
     );
   }
   return impl;
