@@ -150,26 +150,10 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
- * Why a connection ends. WebSocket close codes map 1:1 (see CLOSE_CODE_NUMBERS);
- * HTTP transports carry the same code in a `close` frame.
+ * Why a connection ends, with the WebSocket close code each maps to 1:1;
+ * HTTP transports carry the same name in a `close` frame.
  */
-export const CLOSE_CODES = [
-  'normal',
-  'going_away',
-  'protocol_error',
-  'unsupported_version',
-  'unauthorized',
-  'token_expired',
-  'forbidden',
-  'too_large',
-  'rate_limited',
-  'slow_consumer',
-  'heartbeat_timeout',
-  'server_error',
-] as const;
-export type CloseCode = (typeof CLOSE_CODES)[number];
-
-export const CLOSE_CODE_NUMBERS: Readonly<Record<CloseCode, number>> = {
+export const CLOSE_CODE_NUMBERS = {
   normal: 1000,
   going_away: 1001,
   protocol_error: 4400,
@@ -182,9 +166,12 @@ export const CLOSE_CODE_NUMBERS: Readonly<Record<CloseCode, number>> = {
   slow_consumer: 4408,
   heartbeat_timeout: 4409,
   server_error: 4500,
-};
+} as const;
+export type CloseCode = keyof typeof CLOSE_CODE_NUMBERS;
+
+// Derived rather than listed again, so the names ship once.
+export const CLOSE_CODES = Object.keys(CLOSE_CODE_NUMBERS) as readonly CloseCode[];
 
 export function closeCodeFromNumber(n: number): CloseCode | undefined {
-  for (const code of CLOSE_CODES) if (CLOSE_CODE_NUMBERS[code] === n) return code;
-  return undefined;
+  return CLOSE_CODES.find((code) => CLOSE_CODE_NUMBERS[code] === n);
 }
