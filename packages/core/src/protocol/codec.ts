@@ -1,64 +1,51 @@
-import type { ClientFrame, ServerFrame } from './frames';
+import type { ClientFrame, Position, ServerFrame } from './frames';
 import { CLOSE_CODES, ERROR_CODES } from './frames';
 
 /**
  * One hand-written validator for every frame, used by both sides.
  * Measured: a zod/mini schema of the same union costs ~6 KB min+gzip, more than
- * the whole client budget; this table costs a few hundred bytes.
+ * the whole client budget; these tables cost a few hundred bytes. The checks are
+ * plain functions (no calls at module level), so a bundle keeps only the table
+ * it uses and the checks that table names: the client ships SERVER_SHAPES only.
  */
 
-// s: string · i: non-negative integer · b: boolean · u: any JSON value (key must exist)
-// p: position · e: error code · c: close code · trailing ?: optional
-type Check = 's' | 'i' | 'b' | 'u' | 'p' | 'e' | 'c' | 's?' | 'i?' | 'p?';
+/** A field check. JSON never holds `undefined`, so `undefined` means the key is absent. */
+type Check = (value: unknown) => boolean;
 type Shapes<F extends { type: string }> = { readonly [T in F['type']]: Readonly<Record<string, Check>> };
 
+const string: Check = (v) => typeof v === 'string';
+const integer: Check = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0; // non-negative
+const boolean: Check = (v) => typeof v === 'boolean';
+const anyValue: Check = (v) => v !== undefined; // any JSON value, but the key must be there
+const errorCode: Check = (v) => (ERROR_CODES as readonly unknown[]).includes(v);
+const closeCode: Check = (v) => (CLOSE_CODES as readonly unknown[]).includes(v);
+const position: Check = (v) => typeof v === 'object' && v !== null && string((v as Position).epoch) && integer((v as Position).offset);
+const optionalString: Check = (v) => v === undefined || string(v);
+const optionalInteger: Check = (v) => v === undefined || integer(v);
+const optionalPosition: Check = (v) => v === undefined || position(v);
+
 const CLIENT_SHAPES: Shapes<ClientFrame> = {
-  connect: { v: 'i', token: 's?' },
-  subscribe: { id: 's', channel: 's', since: 'p?' },
-  unsubscribe: { channel: 's' },
-  publish: { id: 's', channel: 's', data: 'u' },
-  refresh: { id: 's', token: 's' },
+  connect: { v: integer, token: optionalString },
+  subscribe: { id: string, channel: string, since: optionalPosition },
+  unsubscribe: { channel: string },
+  publish: { id: string, channel: string, data: anyValue },
+  refresh: { id: string, token: string },
   ping: {},
   pong: {},
 };
 
 const SERVER_SHAPES: Shapes<ServerFrame> = {
-  connected: { v: 'i', session: 's', heartbeat: 'i', maxPayload: 'i', expiresIn: 'i?' },
-  subscribed: { id: 's', channel: 's', epoch: 's', offset: 'i', recovered: 'b' },
-  unsubscribed: { channel: 's', code: 'e', message: 's' },
-  message: { channel: 's', epoch: 's', offset: 'i', id: 's', data: 'u' },
-  ack: { id: 's', epoch: 's', offset: 'i' },
-  refreshed: { id: 's', expiresIn: 'i?' },
-  error: { id: 's?', code: 'e', message: 's', retryAfter: 'i?' },
-  close: { code: 'c', message: 's', retryAfter: 'i?' },
+  connected: { v: integer, session: string, heartbeat: integer, maxPayload: integer, expiresIn: optionalInteger },
+  subscribed: { id: string, channel: string, epoch: string, offset: integer, recovered: boolean },
+  unsubscribed: { channel: string, code: errorCode, message: string },
+  message: { channel: string, epoch: string, offset: integer, id: string, data: anyValue },
+  ack: { id: string, epoch: string, offset: integer },
+  refreshed: { id: string, expiresIn: optionalInteger },
+  error: { id: optionalString, code: errorCode, message: string, retryAfter: optionalInteger },
+  close: { code: closeCode, message: string, retryAfter: optionalInteger },
   ping: {},
   pong: {},
 };
-
-const isInt = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-
-function checkValue(check: Check, v: unknown, present: boolean): boolean {
-  const optional = check.endsWith('?');
-  if (!present || v === undefined) return optional || (check === 'u' && present);
-  switch (check[0]) {
-    case 's':
-      return typeof v === 'string';
-    case 'i':
-      return isInt(v);
-    case 'b':
-      return typeof v === 'boolean';
-    case 'p': {
-      const p = v as { epoch?: unknown; offset?: unknown } | null;
-      return typeof p === 'object' && p !== null && typeof p.epoch === 'string' && isInt(p.offset);
-    }
-    case 'e':
-      return (ERROR_CODES as readonly unknown[]).includes(v);
-    case 'c':
-      return (CLOSE_CODES as readonly unknown[]).includes(v);
-    default:
-      return true; // 'u'
-  }
-}
 
 export type DecodeResult<F> = { ok: true; frame: F } | { ok: false; reason: string };
 
@@ -77,7 +64,7 @@ function decodeWith<F>(shapes: Readonly<Record<string, Readonly<Record<string, C
   const shape = typeof obj.type === 'string' ? shapes[obj.type] : undefined;
   if (!shape) return { ok: false, reason: `unknown frame type ${JSON.stringify(obj.type)}` };
   for (const key in shape) {
-    if (!checkValue(shape[key]!, obj[key], key in obj)) {
+    if (!shape[key]!(obj[key])) {
       return { ok: false, reason: `frame "${obj.type}": field "${key}" is missing or invalid` };
     }
   }
