@@ -91,8 +91,7 @@ export class Channel<T = unknown> implements ChannelSink {
       this.error(this.#invalid(result.issues, 'inbound', frame));
       return;
     }
-    const { channel, epoch, offset, id } = frame;
-    this.#events.emit('message', { channel, epoch, offset, id, data: result.value });
+    this.#events.emit('message', { ...frame, data: result.value as T });
   }
 
   gap(info: GapInfo): void {

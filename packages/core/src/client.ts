@@ -187,7 +187,7 @@ export class Client {
   #sendSubscribe(channel: SharedChannel, since: SharedChannel['position']): string | undefined {
     if (this.#connection.state !== 'connected') return undefined;
     const id = `s${++this.#requestCount}`;
-    this.#connection.send(encodeFrame({ type: 'subscribe', id, channel: channel.name, ...(since ? { since } : {}) }));
+    this.#connection.send(encodeFrame({ type: 'subscribe', id, channel: channel.name, since }));
     return id;
   }
 
@@ -230,9 +230,7 @@ export class Client {
   }
 
   #onErrorFrame(frame: ErrorFrame): void {
-    const error = new RequestError(frame.code, frame.message, {
-      context: { id: frame.id, ...(frame.retryAfter === undefined ? {} : { retryAfter: frame.retryAfter }) },
-    });
+    const error = new RequestError(frame.code, frame.message, { context: { id: frame.id, retryAfter: frame.retryAfter } });
     if (frame.id !== undefined) {
       if (this.#outbox.refuse(frame.id, error)) return;
       // Not a publish, so maybe a subscribe: the only other request refused without naming its channel.

@@ -75,7 +75,7 @@ export function httpLine(
       if (line.done) return;
       line.done = true;
       abort.abort();
-      events.onClose({ message, cause, ...(code && { code }) });
+      events.onClose({ code, message, cause });
     },
     send(frame) {
       queue.push(frame);

@@ -1,6 +1,6 @@
 import { TidewireError } from '../errors';
 import { closeCodeFromNumber } from '../protocol/frames';
-import type { TransportContext, TransportEvents, TransportFactory, WebSocketConstructor } from '../transport';
+import type { TransportFactory, WebSocketConstructor } from '../transport';
 import { withScheme } from '../transport';
 
 export interface WebSocketTransportOptions {
@@ -8,32 +8,20 @@ export interface WebSocketTransportOptions {
   WebSocket?: WebSocketConstructor;
 }
 
-function resolveWebSocket(options: WebSocketTransportOptions, context: TransportContext): WebSocketConstructor {
-  const impl =
-    options.WebSocket ?? context.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (!impl) {
-    throw new TidewireError(
-      'transport_error',
-      'No WebSocket implementation found. On Node 20 install `ws` and pass it: createClient({ url, WebSocket }).',
-    );
-  }
-  return impl;
-}
-
 /** WebSocket transport: one JSON text frame per message; the token travels in the first frame, never the URL. */
 export function websocket(options: WebSocketTransportOptions = {}): TransportFactory {
   return {
     name: 'websocket',
-    open(context: TransportContext, events: TransportEvents) {
-      const WS = resolveWebSocket(options, context);
+    open(context, events) {
+      const WS = options.WebSocket ?? context.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+      if (!WS) {
+        throw new TidewireError(
+          'transport_error',
+          'No WebSocket implementation found. On Node 20 install `ws` and pass it: createClient({ url, WebSocket }).',
+        );
+      }
       const socket = new WS(withScheme(context.url, 'ws'));
       let done = false;
-      const finish = (code: number | undefined, message: string, cause?: unknown) => {
-        if (done) return;
-        done = true;
-        const known = code === undefined ? undefined : closeCodeFromNumber(code);
-        events.onClose({ ...(known ? { code: known } : {}), message, cause });
-      };
       socket.onopen = () => !done && events.onOpen();
       socket.onmessage = (ev) => {
         if (!done && typeof ev.data === 'string') events.onFrame(ev.data);
@@ -43,7 +31,12 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
       socket.onerror = (ev) => {
         error = ev;
       };
-      socket.onclose = (ev) => finish(ev.code, ev.reason || `websocket closed (${ev.code})`, error);
+      socket.onclose = (ev) => {
+        if (done) return;
+        done = true;
+        // `code` stays undefined for a close code that is not ours (1006: the network dropped).
+        events.onClose({ code: closeCodeFromNumber(ev.code), message: ev.reason || `websocket closed (${ev.code})`, cause: error });
+      };
       return {
         send: (frame) => socket.send(frame),
         close() {
