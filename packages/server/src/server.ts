@@ -162,7 +162,7 @@ export class TidewireServer implements AsyncDisposable {
     if (!this.#options.transports.websocket) return rejectUpgrade(socket, 403, 'forbidden', 'the websocket transport is disabled on this server');
     if (!isOriginAllowed(request, this.#options.allowedOrigins)) return rejectUpgrade(socket, 403, 'forbidden', 'origin not allowed');
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      const session = this.#openSession(wsLink(ws, request), request);
+      const session = this.#openSession(wsLink(ws, request, socket), request);
       bindWsSession(ws, session, this.#host.logger);
       if (this.#closing) session.close('going_away', 'server shutting down');
     });

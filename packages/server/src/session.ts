@@ -13,6 +13,7 @@ import {
   type ServerFrame,
   type SubscribeFrame,
 } from '@tidewire/core/protocol';
+import { afterBurst } from './afterBurst';
 import type { Broker, BrokerMessage, BrokerSubscription } from './broker/broker';
 import type { Clock, Timer } from './clock';
 import { encodeMessage, peekId } from './encode';
@@ -59,6 +60,7 @@ export class Session {
   #queue: Promise<void> = Promise.resolve();
   #queued = 0;
   #malformed = 0;
+  #bufferCheckQueued = false;
   #lastSeen: number;
   readonly #limiter: FrameRateLimiter;
   readonly #timers: { connect?: Timer; ping?: Timer; deadline?: Timer; expiry?: Timer } = {};
@@ -366,8 +368,19 @@ export class Session {
   #sendText(text: string): void {
     if (this.#phase === 'closed') return;
     this.link.send(text);
+    // Once per burst, not per frame: queued after the link's own flush (see afterBurst), so it sees what is still buffered.
+    if (!this.#bufferCheckQueued) {
+      this.#bufferCheckQueued = true;
+      afterBurst(this.#checkBuffered);
+    }
+  }
+
+  /** Bound once: queued for every burst this session sends in. */
+  readonly #checkBuffered = (): void => {
+    this.#bufferCheckQueued = false;
+    if (this.#phase === 'closed') return;
     const max = this.host.options.limits.maxBufferedBytes;
     // It cannot keep up; it will reconnect and recover from its last offset.
     if (this.link.bufferedBytes() > max) this.close('slow_consumer', `more than ${max} bytes queued for this client`);
-  }
+  };
 }

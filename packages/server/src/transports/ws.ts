@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
 import { CLOSE_CODE_NUMBERS, encodeFrame, type CloseCode } from '@tidewire/core/protocol';
+import { afterBurst } from '../afterBurst';
 import type { Logger } from '../hooks';
 import type { Link } from '../link';
 import type { Session } from '../session';
@@ -26,14 +28,33 @@ export class TidewireWebSocket extends WebSocket {
   }
 }
 
-/** Wrap a `ws` socket as a Link. */
-export function wsLink(socket: WebSocket, request: IncomingMessage): Link {
+/**
+ * Wrap a `ws` socket as a Link. `stream` is the TCP socket the upgrade came on
+ * (the one `ws` writes to).
+ *
+ * Writes are corked for the rest of the burst (see afterBurst): `ws` issues one
+ * write (one `writev` syscall) per frame, so a burst of messages to one client
+ * — a publish loop, a replay — would otherwise cost a syscall each, and wake the
+ * client once per frame. Corked, the burst leaves in one `writev`.
+ */
+export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Duplex): Link {
   let closing = false;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    stream.uncork();
+  };
   const origin = request.headers.origin;
   return {
     ...(origin !== undefined && { remoteOrigin: origin }),
     send(text) {
-      if (socket.readyState === WebSocket.OPEN) socket.send(text);
+      if (socket.readyState !== WebSocket.OPEN) return;
+      if (!corked) {
+        corked = true;
+        stream.cork();
+        afterBurst(uncork);
+      }
+      socket.send(text);
     },
     close(code: CloseCode, message: string, retryAfter?: number) {
       if (closing || socket.readyState !== WebSocket.OPEN) return;
