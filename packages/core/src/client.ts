@@ -1,5 +1,4 @@
 import { Emitter } from './emitter';
-import { nanoid } from 'nanoid';
 import type { Backoff } from './backoff';
 import { exponentialBackoff } from './backoff';
 import { Channel } from './channel';
@@ -173,7 +172,7 @@ export class Client {
     if (state !== 'connected' && this.#options.offline === 'fail') {
       return Promise.reject(new TidewireError('not_connected', 'cannot publish while offline (offline: "fail")'));
     }
-    const id = nanoid();
+    const id = randomId();
     const text = encodeFrame({ type: 'publish', id, channel, data });
     if (!fitsByteLimit(text, this.#maxPayload)) {
       return Promise.reject(
@@ -261,6 +260,15 @@ function choosePlan(options: ClientOptions): TransportPlan {
   const plan = factories.find((f) => f.plan)?.plan;
   if (!plan) throw new TypeError('createClient: `transports` must list at least one transport');
   return plan(factories, options);
+}
+
+/**
+ * A publish id: 128 random bits in base64 (22 characters, padding dropped). The server drops a
+ * publish whose (channel, id) it has already stored, and message frames show every subscriber
+ * the publisher's id, so ids must never collide and must not be guessable from earlier ones.
+ */
+function randomId(): string {
+  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))).slice(0, 22);
 }
 
 export function createClient(options: ClientOptions): Client {

@@ -176,6 +176,17 @@ describe('publish contract', () => {
     client.close();
   });
 
+  it('gives every publish its own random 22-character id', async () => {
+    const { t, client, accept } = await setup();
+    accept();
+    for (let i = 0; i < 200; i++) void client.publish('room', i).catch(() => {});
+    const ids = t.last.sent.flatMap((f) => (f.type === 'publish' ? [f.id] : []));
+    expect(ids).toHaveLength(200);
+    expect(new Set(ids).size).toBe(200);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9+/]{22}$/);
+    client.close();
+  });
+
   it('maps a server refusal to a RequestError with the server code', async () => {
     const { t, client, accept } = await setup();
     accept();
