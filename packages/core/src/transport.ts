@@ -70,6 +70,6 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 export function withScheme(url: string, kind: 'ws' | 'http'): string {
   const u = new URL(url);
   const secure = u.protocol === 'https:' || u.protocol === 'wss:';
-  u.protocol = kind === 'ws' ? (secure ? 'wss:' : 'ws:') : secure ? 'https:' : 'http:';
+  u.protocol = kind + (secure ? 's:' : ':');
   return u.toString();
 }

@@ -41,5 +41,8 @@ describe('frame codec', () => {
     expect(fitsByteLimit('€€', 5)).toBe(false); // 6 bytes
     expect(fitsByteLimit('€€', 6)).toBe(true);
     expect(fitsByteLimit('😀', 3)).toBe(false); // 4 bytes
+    expect(fitsByteLimit('😀', 4)).toBe(true);
+    expect(fitsByteLimit('\ud83d', 2)).toBe(false); // a lone surrogate goes out as U+FFFD: 3 bytes
+    expect(fitsByteLimit('\ud83d', 3)).toBe(true);
   });
 });
