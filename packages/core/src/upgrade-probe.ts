@@ -47,7 +47,7 @@ export function probeTransport(
     try {
       transport = factory.open(context, {
         onOpen: () => {
-          if (!settled) transport?.send(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, ...(context.token ? { token: context.token } : {}) }));
+          if (!settled) transport?.send(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, token: context.token || undefined }));
         },
         onFrame: (text) => {
           if (owner) return owner.onFrame(text);
