@@ -266,9 +266,18 @@ function choosePlan(options: ClientOptions): TransportPlan {
  * A publish id: 128 random bits in base64 (22 characters, padding dropped). The server drops a
  * publish whose (channel, id) it has already stored, and message frames show every subscriber
  * the publisher's id, so ids must never collide and must not be guessable from earlier ones.
+ * Bytes are drawn 256 ids at a time: one getRandomValues call costs ~2 µs on Node.
  */
+let randomPool = new Uint8Array(0);
+let poolUsed = 0;
+
 function randomId(): string {
-  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))).slice(0, 22);
+  if (poolUsed === randomPool.length) {
+    randomPool = crypto.getRandomValues(new Uint8Array(16 * 256));
+    poolUsed = 0;
+  }
+  const bytes = randomPool.subarray(poolUsed, (poolUsed += 16));
+  return btoa(String.fromCharCode(...bytes)).slice(0, 22);
 }
 
 export function createClient(options: ClientOptions): Client {
