@@ -1,7 +1,7 @@
 import type { Backoff } from './backoff';
 import type { Clock } from './clock';
 import { Timer } from './clock';
-import type { ConnectionSnapshot, StateChange, TransportReason } from './connection-state';
+import type { ConnectionSnapshot, StateChange } from './connection-state';
 import { ConnectionError, ProtocolError, TidewireError } from './errors';
 import { watchNetwork } from './network-watch';
 import type { ConnectedFrame, ServerFrame } from './protocol/frames';
@@ -10,7 +10,7 @@ import { decodeServerFrame, encodeFrame } from './protocol/codec';
 import { isFatalClose, needsNewToken } from './retry-policy';
 import { Store } from './store';
 import type { TokenSource } from './token';
-import type { Transport, TransportClose, TransportContext, TransportEvents, TransportName } from './transport';
+import type { Transport, TransportClose, TransportContext, TransportEvents } from './transport';
 import type { LiveLine, TransportPlan } from './transport-plan';
 import type { ProbeSuccess } from './upgrade-probe';
 
@@ -20,8 +20,8 @@ export interface ConnectionHandler {
   onConnected(frame: ConnectedFrame): void;
   /** Every server frame that is not about the connection itself. */
   onFrame(frame: ServerFrame): void;
-  /** The line dropped; the connection will retry. In-flight work must be re-sent later. */
-  onDisconnected(error: TidewireError): void;
+  /** The line dropped or was replaced (the reason is in the state change). In-flight work must be re-sent on the next one. */
+  onDisconnected(): void;
   /** The connection ended for good (closed or failed). Pending work must settle now. */
   onTerminated(error: TidewireError): void;
   /** A problem worth reporting that does not end anything (e.g. a malformed frame). */
@@ -209,7 +209,8 @@ export class Connection extends Store<ConnectionSnapshot> {
     const frame = decoded.frame;
     switch (frame.type) {
       case 'connected':
-        return this.#onConnected(frame);
+        if (this.state === 'connecting') this.#becomeConnected(frame);
+        return;
       case 'ping':
         return this.send(encodeFrame({ type: 'pong' }));
       case 'pong':
@@ -223,21 +224,17 @@ export class Connection extends Store<ConnectionSnapshot> {
     }
   }
 
-  #onConnected(frame: ConnectedFrame): void {
-    const snapshot = this.getSnapshot();
-    if (snapshot.state !== 'connecting') return;
-    this.#becomeConnected(frame, snapshot.transport, snapshot.transportReason);
-  }
-
-  #becomeConnected(frame: ConnectedFrame, transport: TransportName, transportReason: TransportReason): void {
+  /** The plan's current transport is the one that connected: the plan only moves on after a failure, which ends the line. */
+  #becomeConnected(frame: ConnectedFrame): void {
+    const { factory, reason } = this.#plan.current();
     this.#lastFrameAt = this.#connectedAt = this.#clock.now();
     // On a fallback, the plan may now probe the preferred transport in the background.
     this.#plan.succeeded(this.#liveLine);
     this.#triedFreshToken = false;
     this.#heartbeatMs = frame.heartbeat;
     this.#transition(
-      { state: 'connected', transport, transportReason, session: frame.session },
-      transportReason === 'upgraded' ? 'upgraded' : 'server accepted',
+      { state: 'connected', transport: factory.name, transportReason: reason, session: frame.session },
+      reason === 'upgraded' ? 'upgraded' : 'server accepted',
     );
     this.#checkHeartbeat();
     this.#scheduleRefresh(frame.expiresIn);
@@ -252,13 +249,12 @@ export class Connection extends Store<ConnectionSnapshot> {
   #switchTo({ transport, adopt, connected }: ProbeSuccess): void {
     const previous = this.#transport;
     const id = ++this.#transportId;
-    const name = this.#plan.current().factory.name;
     this.#transport = transport;
     adopt(this.#lineEvents(id, () => {}));
     previous?.close();
-    this.#handler.onDisconnected(new TidewireError('transport_error', `upgrading to ${name}`));
+    this.#handler.onDisconnected();
     this.#attempt = 0;
-    this.#becomeConnected(connected, name, 'upgraded');
+    this.#becomeConnected(connected);
   }
 
   /**
@@ -318,7 +314,7 @@ export class Connection extends Store<ConnectionSnapshot> {
       immediate = plan.failed(now) && plan.current().reason === 'fallback';
     }
     const delay = Math.max(immediate ? 0 : this.#backoff(this.#attempt + 1), info.retryAfter ?? 0);
-    this.#handler.onDisconnected(error);
+    this.#handler.onDisconnected();
     this.#transition(
       { state: 'reconnecting', transport: plan.current().factory.name, attempt: this.#attempt + 1, retryIn: delay, error },
       error.message,
