@@ -60,6 +60,35 @@ describe('MemoryBroker', () => {
     expect(live.at(-1)?.offset).toBe(5);
   });
 
+  it('delivery tolerates listeners that unsubscribe or subscribe while a message is being delivered', async () => {
+    const b = new MemoryBroker({ clock: manualClock() });
+    const got: string[] = [];
+    const handles: { second?: { unsubscribe(): void }; late?: Promise<{ offset: number }> } = {};
+    await b.subscribe('h', undefined, (m) => {
+      got.push(`first:${m.offset}`);
+      handles.second?.unsubscribe(); // the next listener leaves before it is reached
+      handles.late ??= b.subscribe('h', undefined, (n) => got.push(`late:${n.offset}`));
+    });
+    handles.second = await b.subscribe('h', undefined, (m) => got.push(`second:${m.offset}`));
+    await b.publish('h', { id: '1', data: 1 });
+    // Subscribed during delivery of offset 1: its position is 1, so it gets only what follows.
+    expect(await handles.late).toMatchObject({ offset: 1 });
+    await b.publish('h', { id: '2', data: 2 });
+    expect(got).toEqual(['first:1', 'first:2', 'late:2']);
+  });
+
+  it('the same listener subscribed twice is delivered twice, and each unsubscribe removes one', async () => {
+    const b = new MemoryBroker({ clock: manualClock() });
+    const got: number[] = [];
+    const listener = (m: BrokerMessage): void => void got.push(m.offset);
+    const one = await b.subscribe('i', undefined, listener);
+    await b.subscribe('i', undefined, listener);
+    await b.publish('i', { id: '1', data: 1 });
+    one.unsubscribe();
+    await b.publish('i', { id: '2', data: 2 });
+    expect(got).toEqual([1, 1, 2]);
+  });
+
   it('deduplicates ids within the window and by count, then forgets them', async () => {
     const clock = manualClock();
     const b = new MemoryBroker({ clock, dedupe: { window: 1000, size: 2 } });

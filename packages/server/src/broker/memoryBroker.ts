@@ -21,7 +21,17 @@ interface Channel {
   head: number; // offset of the newest message (0 = none yet)
   readonly history: History<BrokerMessage>;
   readonly dedupe: DedupeWindow;
-  readonly listeners: Set<MessageListener>;
+  readonly listeners: Set<Listening>;
+}
+
+/**
+ * One subscribe call. Its own object (not the bare listener) so the same
+ * function subscribed twice is two entries, each removed by its own unsubscribe.
+ */
+interface Listening {
+  readonly listener: MessageListener;
+  /** The channel head at subscribe time: the subscriber's position covers every offset up to here. */
+  readonly after: number;
 }
 
 /**
@@ -61,10 +71,13 @@ export class MemoryBroker implements Broker {
     channel.history.trimBefore(now - this.#ttl);
     channel.history.push({ offset: stored.offset, at: now, value: stored });
     if (!message.fresh) channel.dedupe.add(message.id, { epoch: stored.epoch, offset: stored.offset, at: now });
-    // Copy: a listener may unsubscribe (or subscribe) while we iterate.
-    for (const listener of [...channel.listeners]) {
+    // No copy per publish: a Set's iteration skips entries deleted meanwhile (a listener may
+    // unsubscribe during delivery) and reaches entries added meanwhile, which `after` filters out.
+    for (const listening of channel.listeners) {
+      // Subscribed during this very delivery: the message is already in its position (or replay).
+      if (stored.offset <= listening.after) continue;
       try {
-        listener(stored);
+        listening.listener(stored);
       } catch {
         // One broken subscriber must not stop delivery to the others.
       }
@@ -77,9 +90,9 @@ export class MemoryBroker implements Broker {
     channel.history.trimBefore(this.#clock.now() - this.#ttl);
     const position = this.#resume(channel, since);
     // Registered in the same synchronous step as the history read: nothing can fall between.
-    const own: MessageListener = (m) => listener(m);
-    channel.listeners.add(own);
-    return { ...position, unsubscribe: () => void channel.listeners.delete(own) };
+    const listening: Listening = { listener, after: channel.head };
+    channel.listeners.add(listening);
+    return { ...position, unsubscribe: () => void channel.listeners.delete(listening) };
   }
 
   stats(): BrokerStats {

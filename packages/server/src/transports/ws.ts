@@ -32,27 +32,32 @@ export class TidewireWebSocket extends WebSocket {
  * Wrap a `ws` socket as a Link. `stream` is the TCP socket the upgrade came on
  * (the one `ws` writes to).
  *
- * Writes are corked for the rest of the burst (see afterBurst): `ws` issues one
- * write (one `writev` syscall) per frame, so a burst of messages to one client
- * — a publish loop, a replay — would otherwise cost a syscall each, and wake the
- * client once per frame. Corked, the burst leaves in one `writev`.
+ * From the second frame of a burst on (see afterBurst), writes are corked until
+ * the burst ends: `ws` issues one write (one `writev` syscall) per frame, so a
+ * burst of messages to one client — a publish loop, a replay — would otherwise
+ * cost a syscall each and wake the client once per frame; corked, it leaves in
+ * one `writev`. The first frame is not held back: a lone frame (an ack, one
+ * fan-out message per subscriber) goes out at once, so the client can start on
+ * it while the server is still writing to the others.
  */
 export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Duplex): Link {
   let closing = false;
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    stream.uncork();
+  let burst: 'none' | 'one_frame' | 'corked' = 'none';
+  const endBurst = (): void => {
+    if (burst === 'corked') stream.uncork();
+    burst = 'none';
   };
   const origin = request.headers.origin;
   return {
     ...(origin !== undefined && { remoteOrigin: origin }),
     send(text) {
       if (socket.readyState !== WebSocket.OPEN) return;
-      if (!corked) {
-        corked = true;
+      if (burst === 'none') {
+        burst = 'one_frame';
+        afterBurst(endBurst);
+      } else if (burst === 'one_frame') {
+        burst = 'corked';
         stream.cork();
-        afterBurst(uncork);
       }
       socket.send(text);
     },
