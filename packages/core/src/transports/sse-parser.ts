@@ -1,7 +1,7 @@
 /**
  * A streaming reader for `text/event-stream` (WHATWG HTML, "Parsing an event stream"),
- * covering what the SSE transport needs. Ours rather than eventsource-parser: that one cost
- * ~1,255 B min+gzip (~15% of the client budget) and this file, with its tests, does the job.
+ * covering what the SSE transport needs. A well-kept library was the first choice, but
+ * eventsource-parser cost ~1,255 B min+gzip (~15% of the client budget); this tested file adds ~170.
  *
  * Returns `feed(chunk)`: give it decoded text in any pieces; `onEvent(type, data)` fires on
  * each blank line that ends an event with data (`type` is `message` unless an `event` field said otherwise).
