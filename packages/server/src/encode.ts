@@ -3,17 +3,40 @@ import type { BrokerMessage } from './broker/broker';
 
 /**
  * A published message goes to every subscriber as the same `message` frame;
- * encode it once per message instead of once per subscriber. Weak: the cache
- * lives exactly as long as the broker keeps the message (history) alive.
+ * encode it once per message, not once per subscriber.
+ *
+ * Live, the broker hands a message to all of its subscribers in one synchronous
+ * loop, so remembering the last message encoded is enough, and it costs nothing.
+ * Replays are not consecutive (many clients reconnecting replay the same history),
+ * so they go through a WeakMap that lives exactly as long as the broker keeps the
+ * message. Live messages stay out of it: a weak entry per published message was
+ * measurable GC work in the push profile.
  */
-const cache = new WeakMap<BrokerMessage, { channel: string; text: string }>();
+let lastMessage: BrokerMessage | undefined;
+let lastChannel = '';
+let lastText = '';
 
 export function encodeMessage(channel: string, m: BrokerMessage): string {
-  const hit = cache.get(m);
+  if (m === lastMessage && channel === lastChannel) return lastText;
+  lastText = encode(channel, m);
+  lastMessage = m;
+  lastChannel = channel;
+  return lastText;
+}
+
+const replayCache = new WeakMap<BrokerMessage, { channel: string; text: string }>();
+
+/** For messages from history: the same ones are often replayed to many clients. */
+export function encodeReplayed(channel: string, m: BrokerMessage): string {
+  const hit = replayCache.get(m);
   if (hit?.channel === channel) return hit.text;
-  const text = encodeFrame({ type: 'message', channel, epoch: m.epoch, offset: m.offset, id: m.id, data: m.data });
-  cache.set(m, { channel, text });
+  const text = encode(channel, m);
+  replayCache.set(m, { channel, text });
   return text;
+}
+
+function encode(channel: string, m: BrokerMessage): string {
+  return encodeFrame({ type: 'message', channel, epoch: m.epoch, offset: m.offset, id: m.id, data: m.data });
 }
 
 /** The `id` of a frame that failed validation, if one can be read, so the error can be correlated. */

@@ -16,7 +16,7 @@ import {
 import { afterBurst } from './afterBurst';
 import type { Broker, BrokerMessage, BrokerSubscription } from './broker/broker';
 import type { Clock, Timer } from './clock';
-import { encodeMessage, peekId } from './encode';
+import { encodeMessage, encodeReplayed, peekId } from './encode';
 import type { AuthResult, Logger, SessionInfo } from './hooks';
 import type { Link } from './link';
 import type { ResolvedOptions } from './options';
@@ -322,24 +322,25 @@ export class Session {
     sub.offset = handle.offset;
     this.#send({ type: 'subscribed', id, channel, epoch: handle.epoch, offset: handle.offset, recovered: handle.recovered });
     // Replay, then whatever arrived live meanwhile: in order, once (see #deliver).
-    for (const m of handle.replay) this.#deliver(channel, sub, m);
+    for (const m of handle.replay) this.#deliver(channel, sub, m, encodeReplayed(channel, m));
     const pending = sub.pending ?? [];
     sub.pending = undefined;
-    for (const m of pending) this.#deliver(channel, sub, m);
+    for (const m of pending) this.#deliver(channel, sub, m, encodeMessage(channel, m));
   }
 
   #onMessage(channel: string, sub: Subscription, m: BrokerMessage): void {
     if (this.#subs.get(channel) !== sub) return;
     if (sub.pending) sub.pending.push(m);
-    else this.#deliver(channel, sub, m);
+    else this.#deliver(channel, sub, m, encodeMessage(channel, m));
   }
 
-  #deliver(channel: string, sub: Subscription, m: BrokerMessage): void {
+  /** `text` is m's `message` frame, encoded by the caller through the cache that suits it (see encode.ts). */
+  #deliver(channel: string, sub: Subscription, m: BrokerMessage, text: string): void {
     // Belt and braces over the broker contract: never send an offset twice.
     if (m.epoch === sub.epoch && m.offset <= sub.offset) return;
     sub.epoch = m.epoch;
     sub.offset = m.offset;
-    this.#sendText(encodeMessage(channel, m));
+    this.#sendText(text);
   }
 
   async #publish(frame: PublishFrame): Promise<void> {
