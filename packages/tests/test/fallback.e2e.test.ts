@@ -98,6 +98,9 @@ describe('transport fallback through a fault-injecting proxy', () => {
     for (let i = 1; i <= 5000; i++) {
       await t.server.publish('stream', i);
       if (i === 1500) for (const kind of blocked) proxy.set(kind, 'pass'); // the network heals
+      // On a loaded machine the probe (backing off while blocked) may be slow: hold the stream
+      // here until it switched, so the switch always happens mid-stream.
+      if (i === 3500) await until(() => client.getSnapshot().transport === 'websocket', 'the upgrade', 15_000);
       if (!upgradedAt && client.getSnapshot().transport === 'websocket') upgradedAt = i;
       if (i % 50 === 0) await new Promise((r) => setTimeout(r, 2)); // a continuous stream, not one burst
     }
@@ -105,7 +108,7 @@ describe('transport fallback through a fault-injecting proxy', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(client.getSnapshot()).toMatchObject({ state: 'connected', transport: 'websocket', transportReason: 'upgraded' });
     expect(upgradedAt).toBeGreaterThan(1500); // the switch happened mid-stream
-    expect(upgradedAt).toBeLessThan(5000);
+    expect(upgradedAt).toBeLessThanOrEqual(3500);
     expect(values).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
     client.close();
   });
