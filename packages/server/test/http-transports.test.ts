@@ -86,6 +86,17 @@ describe('SSE endpoint', () => {
     expect(t.server.stats().sessions).toBe(0); // the stream's end ends the session
   });
 
+  it('a burst of frames (one synchronous publish loop) arrives complete and in order', async () => {
+    await using t = await start();
+    const s = await openStream(t.base);
+    await post(`${t.base}/sse?sid=${s.sid}`, [connect, JSON.stringify({ type: 'subscribe', id: 's1', channel: 'room' })]);
+    await s.until(() => s.frames().length === 2, 'connected + subscribed');
+    await Promise.all([1, 2, 3, 4, 5].map((i) => t.server.publish('room', i)));
+    await s.until(() => s.frames().length === 7, 'five messages');
+    expect(s.frames().slice(2).map((f) => (f as { data?: unknown }).data)).toEqual([1, 2, 3, 4, 5]);
+    s.close();
+  });
+
   it('refuses a POST whose Authorization differs from the one that opened the stream', async () => {
     await using t = await start();
     const s = await openStream(t.base, { authorization: 'Bearer alice' });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeFrame, type CloseCode } from '@tidewire/core/protocol';
+import { afterBurst } from '../afterBurst';
 import type { Link } from '../link';
 import type { Session } from '../session';
 import { authDigest, newSessionId, type HttpSession } from './http';
@@ -31,18 +32,35 @@ export function openSseStream(request: IncomingMessage, response: ServerResponse
   response.socket?.setNoDelay(true);
   response.write(`event: open\ndata: ${JSON.stringify({ sid })}\n\n`);
 
+  // Within a burst (see afterBurst) the first frame is written at once, so a lone frame is not held back;
+  // the rest are collected and leave at the burst's end as one write (one chunk, one syscall), not one each.
+  let burst: 'none' | 'one_frame' | 'collecting' = 'none';
+  let collected = '';
+  const endBurst = (): void => {
+    if (burst === 'collecting' && !ended) response.write(collected);
+    collected = '';
+    burst = 'none';
+  };
   const origin = request.headers.origin;
   const link: Link = {
     ...(origin !== undefined && { remoteOrigin: origin }),
     send(text) {
-      if (!ended) response.write(event(text));
+      if (ended) return;
+      if (burst === 'none') {
+        burst = 'one_frame';
+        afterBurst(endBurst);
+        response.write(event(text));
+      } else {
+        burst = 'collecting';
+        collected += event(text);
+      }
     },
     close(code: CloseCode, message: string, retryAfter?: number) {
       if (ended) return;
       ended = true;
-      response.end(event(encodeFrame({ type: 'close', code, message, ...(retryAfter !== undefined && { retryAfter }) })));
+      response.end(collected + event(encodeFrame({ type: 'close', code, message, ...(retryAfter !== undefined && { retryAfter }) })));
     },
-    bufferedBytes: () => response.writableLength,
+    bufferedBytes: () => response.writableLength + collected.length,
   };
   const session = host.openSession(link, request);
   // Comments keep proxies and load balancers from timing out a quiet stream.
