@@ -39,8 +39,8 @@ export interface Child {
   kill(): Promise<void>;
 }
 
-/** The flags every child runs with: TypeScript via tsx, workspace packages from source, gc() for memory figures. */
-export const CHILD_EXEC_ARGV = ['--conditions=@tidewire/source', '--import', 'tsx', '--expose-gc'];
+/** The flags every child runs with: tsx for the bench harness itself, gc() for memory figures. Tidewire packages load from their built `dist` (what apps ship), so run `pnpm build` first — `pnpm bench` does. */
+export const CHILD_EXEC_ARGV = ['--import', 'tsx', '--expose-gc'];
 
 export function spawnChild(file: string, name: string, extraExecArgv: string[] = []): Child {
   const path = fileURLToPath(new URL(`../${file}`, import.meta.url));
