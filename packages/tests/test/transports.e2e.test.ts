@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { type ChannelMessage, type GapInfo, type TransportFactory } from '@tidewire/core';
 import { longpoll } from '@tidewire/core/longpoll';
@@ -133,5 +134,21 @@ describe.each(transports)('client ↔ real server over %s alone', (name, transpo
     await until(() => first > 0, 'first message');
     timings[name] = { connected: Math.round(connected * 10) / 10, firstMessage: Math.round(first * 10) / 10 };
     console.log(`[ttfm] ${name}: connected after ${timings[name].connected} ms, first message after ${timings[name].firstMessage} ms`);
+  });
+});
+
+describe.each(transports.filter(([name]) => name !== 'websocket'))('HTTP transport %s', (_, transport) => {
+  it('makes hundreds of requests without piling up abort listeners', async () => {
+    await using t = await start(transport, { limits: { rate: { perSecond: 10_000, burst: 10_000 } } });
+    // The real fetch, watched: every signal it is handed, so we can count what listens on them.
+    const signals = new Set<AbortSignal>();
+    const fetch: typeof globalThis.fetch = (input, init) => {
+      if (init?.signal) signals.add(init.signal);
+      return globalThis.fetch(input, init);
+    };
+    const client = t.client({ fetch });
+    for (let i = 0; i < 300; i++) await client.publish('busy', i); // over HTTP: a POST (and polls) each
+    const most = Math.max(0, ...[...signals].map((signal) => getEventListeners(signal, 'abort').length));
+    expect(most).toBeLessThanOrEqual(2);
   });
 });

@@ -23,7 +23,7 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
       const poll = async (): Promise<void> => {
         while (!line.done) {
           try {
-            const res = await line.request('GET', undefined, { ack });
+            const res = await line.request('GET', { params: { ack } });
             const { seq, frames } = (await res.json()) as { seq: number; frames: string[] };
             failures = 0;
             if (seq > ack) {

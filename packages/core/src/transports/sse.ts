@@ -26,7 +26,7 @@ export function sse(options: HttpTransportOptions = {}): TransportFactory {
         } else if (type === 'message') events.onFrame(data);
       });
       line
-        .request('GET', undefined, undefined, { Accept: 'text/event-stream' })
+        .request('GET', { headers: { Accept: 'text/event-stream' }, stream: true })
         .then(async (res) => {
           const reader = res.body!.getReader();
           const decoder = new TextDecoder();
