@@ -1,20 +1,12 @@
-import { createReadStream, existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer } from '@tidewire/server';
+import { serveStatic } from '../shared/serve-static';
 import type { ServerOptions, TidewireServer } from '@tidewire/server';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.json': 'application/json',
-};
 
 export interface ChatServerOptions {
   /** 0 picks a free port. Default 8788 (or $PORT). */
@@ -37,21 +29,7 @@ export interface ChatServer {
 /** One Node http server on one port: the built app on `/`, Tidewire on `/tidewire`. */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const dir = resolve(options.dir ?? fileURLToPath(new URL('./dist', import.meta.url)));
-  const http = createHttpServer(async (req, res) => {
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = normalize(join(dir, pathname));
-    if (!file.startsWith(dir)) return void res.writeHead(403).end();
-    try {
-      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
-      await stat(file);
-    } catch {
-      file = join(dir, 'index.html'); // single-page app fallback
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file)
-      .on('error', () => res.destroy())
-      .pipe(res);
-  });
+  const http = createHttpServer(serveStatic(dir));
   const tidewire = createServer(options.tidewire).attach(http, { path: '/tidewire' });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((done) => http.listen(options.port ?? 8788, host, done));

@@ -1,21 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer } from '@tidewire/server';
+import { serveStatic } from '../shared/serve-static';
 import type { ServerOptions, TidewireServer } from '@tidewire/server';
 import { startPublisher } from './publisher';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-};
 
 export interface DashboardOptions {
   /** 0 picks a free port. Default 8787 (or $PORT). */
@@ -39,21 +29,7 @@ export interface Dashboard {
 /** One Node http server: the built app on `/`, Tidewire on `/tidewire`, and the demo publisher. */
 export async function startDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
   const dir = resolve(options.dir ?? fileURLToPath(new URL('./dist', import.meta.url)));
-  const http = createHttpServer(async (req, res) => {
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = normalize(join(dir, pathname));
-    if (!file.startsWith(dir)) return void res.writeHead(403).end();
-    try {
-      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
-      await stat(file);
-    } catch {
-      file = join(dir, 'index.html'); // single-page app fallback
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file)
-      .on('error', () => res.destroy())
-      .pipe(res);
-  });
+  const http = createHttpServer(serveStatic(dir));
   const tidewire = createServer(options.tidewire).attach(http, { path: '/tidewire' });
   const stopPublisher = startPublisher(tidewire, { intervalMs: options.intervalMs });
   await new Promise<void>((done) => http.listen(options.port ?? 8787, options.host ?? '127.0.0.1', done));

@@ -1,8 +1,8 @@
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TransportClose, TransportEvents } from '../src/transport';
 import { longpoll } from '../src/transports/longpoll';
+import { recorder } from './transport-recorder';
 
 const URL_ = 'wss://rt.test/tidewire';
 const POLL = 'https://rt.test/tidewire/poll';
@@ -18,15 +18,6 @@ async function until(predicate: () => boolean, what: string): Promise<void> {
   if (!predicate()) throw new Error(`timed out waiting for: ${what}`);
 }
 
-function recorder() {
-  const log = { opened: 0, frames: [] as string[], closes: [] as TransportClose[] };
-  const events: TransportEvents = {
-    onOpen: () => void log.opened++,
-    onFrame: (text) => void log.frames.push(text),
-    onClose: (info) => void log.closes.push(info),
-  };
-  return { log, events };
-}
 
 type PollAnswer = Response | Promise<Response>;
 

@@ -1,8 +1,8 @@
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TransportClose, TransportEvents } from '../src/transport';
 import { sse } from '../src/transports/sse';
+import { recorder } from './transport-recorder';
 
 const URL_ = 'ws://rt.test/tidewire';
 const SSE = 'http://rt.test/tidewire/sse';
@@ -25,15 +25,6 @@ function sseStream() {
   };
 }
 
-function recorder() {
-  const log = { opened: 0, frames: [] as string[], closes: [] as TransportClose[] };
-  const events: TransportEvents = {
-    onOpen: () => void log.opened++,
-    onFrame: (text) => void log.frames.push(text),
-    onClose: (info) => void log.closes.push(info),
-  };
-  return { log, events };
-}
 
 const tick = (ms = 10) => new Promise((r) => setTimeout(r, ms));
 async function until(predicate: () => boolean, what: string): Promise<void> {
