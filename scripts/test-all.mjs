@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The README's test command: every package's tests on this Node (20 in CI, `ws`
-// injected), then the client end-to-end file again on Node 22 with the runtime's
-// own WebSocket. Ends with one summary line over both runs; exits non-zero on any failure.
+// injected), then the client and transports end-to-end files again on Node 22 with the runtime's
+// own WebSocket and fetch (with the transports suite). Ends with one summary line over both runs; exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 
@@ -29,9 +29,9 @@ function run(label, cmd, args, report, env = {}) {
 const ok =
   run(`all tests on Node ${process.versions.node}`, process.execPath, [vitest, 'run'], '.artifacts/tests-node.json') &&
   run(
-    'client end-to-end tests on Node 22 with the global WebSocket',
+    'client end-to-end tests on Node 22 with the global WebSocket and fetch',
     'npx',
-    ['-y', 'node@22', vitest, 'run', 'packages/tests/test/client.e2e.test.ts'],
+    ['-y', 'node@22', vitest, 'run', 'packages/tests/test/client.e2e.test.ts', 'packages/tests/test/transports.e2e.test.ts'],
     '.artifacts/tests-node22.json',
     { TIDEWIRE_WS: 'global' },
   );

@@ -5,7 +5,8 @@ import { startServer, until } from './helpers/servers';
 import { injectedWebSocket, useGlobalWebSocket } from './helpers/env';
 import { createClient } from '@tidewire/core';
 
-// This file runs twice in CI: on Node 20 with `ws` injected, and on Node 22 with the global WebSocket.
+// This file runs twice in CI: on Node 20 with `ws` injected, and on Node 22 with the global WebSocket
+// (so does transports.e2e.test.ts, which has the plain publish/ack round trip for every transport).
 describe(`client ↔ real server over WebSocket (${useGlobalWebSocket ? 'global WebSocket' : 'ws injected'})`, () => {
   it('uses the runtime WebSocket on Node 22+, and explains how to inject one where there is none', async () => {
     if (useGlobalWebSocket) {
@@ -19,19 +20,6 @@ describe(`client ↔ real server over WebSocket (${useGlobalWebSocket ? 'global 
     await until(() => client.getSnapshot().state === 'failed', 'failed');
     expect(client.getSnapshot()).toMatchObject({ state: 'failed', error: { code: 'transport_error' } });
     expect(client.getSnapshot().error?.message).toMatch(/pass it: createClient\(\{ url, WebSocket \}\)/);
-  });
-
-  it('round-trips a publish and its ack, and delivers it to a second client', async () => {
-    await using t = await startServer();
-    const alice = t.client();
-    const bob = t.client();
-    const got: ChannelMessage[] = [];
-    bob.channel('room:1').on('message', (m) => got.push(m));
-    await until(() => bob.channel('room:1').getSnapshot().state === 'subscribed', 'bob subscribed');
-    const ack = await alice.channel('room:1').publish({ text: 'hi' });
-    expect(ack).toMatchObject({ offset: 1, epoch: expect.any(String), id: expect.any(String) });
-    await until(() => got.length === 1, 'bob receives');
-    expect(got[0]).toMatchObject({ channel: 'room:1', data: { text: 'hi' }, offset: 1, epoch: ack.epoch, id: ack.id });
   });
 
   it('refuses an unauthorized subscribe with a typed error and keeps the connection', async () => {
