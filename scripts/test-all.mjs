@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The README's test command: every package's tests on this Node (20 in CI, `ws`
 // injected), then the client and transports end-to-end files again on Node 22 with the runtime's
-// own WebSocket and fetch (with the transports suite). Ends with one summary line over both runs; exits non-zero on any failure.
+// own WebSocket and fetch. Ends with one summary line over both runs; exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 

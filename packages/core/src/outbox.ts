@@ -1,4 +1,5 @@
-import type { Clock, TimerHandle } from './clock';
+import type { Clock } from './clock';
+import { Timer } from './clock';
 import type { TidewireError } from './errors';
 import { TidewireError as BaseError, TimeoutError } from './errors';
 import type { AckFrame } from './protocol/frames';
@@ -13,7 +14,7 @@ interface Pending {
   readonly text: string;
   readonly resolve: (result: PublishResult) => void;
   readonly reject: (error: TidewireError) => void;
-  readonly timer: TimerHandle;
+  readonly deadline: number;
   sent: boolean;
 }
 
@@ -30,13 +31,20 @@ export interface OutboxOptions {
 /**
  * Publishes not yet acknowledged, in publish order. Each keeps its encoded frame
  * and id, so a retry after reconnect re-sends the same id and the server stores it once.
+ *
+ * Every publish has the same timeout, so publish order is deadline order: one timer,
+ * aimed at the oldest entry, serves them all. It is not re-aimed on every ack — when
+ * it fires it rejects what has expired and aims at the new oldest — so a stream of
+ * publishes costs no timer work per message.
  */
 export class Outbox {
   readonly #pending = new Map<string, Pending>();
   readonly #options: OutboxOptions;
+  readonly #timer: Timer;
 
   constructor(options: OutboxOptions) {
     this.#options = options;
+    this.#timer = new Timer(options.clock);
   }
 
   get size(): number {
@@ -49,15 +57,22 @@ export class Outbox {
       return Promise.reject(new BaseError('queue_full', `the outbox holds ${maxSize} unacknowledged publishes`, { context: { id } }));
     }
     return new Promise((resolve, reject) => {
-      const timer = clock.setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new TimeoutError('timeout', `no ack for publish ${id} within ${timeout} ms`, { context: { id } }));
-      }, timeout);
-      const entry: Pending = { text, resolve, reject, timer, sent: false };
+      const entry: Pending = { text, resolve, reject, deadline: clock.now() + timeout, sent: false };
       this.#pending.set(id, entry);
+      if (!this.#timer.armed) this.#timer.start(timeout, this.#expire);
       if (this.#options.canSend()) this.#send(entry);
     });
   }
+
+  /** Reject what has waited `timeout`, oldest first, then aim at the next deadline. */
+  #expire = (): void => {
+    const now = this.#options.clock.now();
+    for (const [id, entry] of this.#pending) {
+      if (entry.deadline > now) return this.#timer.start(entry.deadline - now, this.#expire);
+      this.#pending.delete(id);
+      entry.reject(new TimeoutError('timeout', `no ack for publish ${id} within ${this.#options.timeout} ms`, { context: { id } }));
+    }
+  };
 
   /** Send everything not yet on the current line, oldest first. */
   flush(): void {
@@ -82,6 +97,7 @@ export class Outbox {
   }
 
   failAll(error: TidewireError): void {
+    this.#timer.stop();
     for (const id of [...this.#pending.keys()]) this.refuse(id, error);
   }
 
@@ -89,7 +105,6 @@ export class Outbox {
     const entry = this.#pending.get(id);
     if (!entry) return undefined;
     this.#pending.delete(id);
-    this.#options.clock.clearTimeout(entry.timer);
     return entry;
   }
 
