@@ -18,6 +18,12 @@ export interface ChannelEvents<T> {
 export interface ChannelOptions<T> {
   /** Validates inbound and outbound data; also gives the channel its type. */
   schema?: StandardSchemaV1<unknown, T>;
+  /**
+   * Deliver everything after this position (the server replays it from history), e.g. the
+   * position a server-rendered snapshot was taken at; a `gap` fires if history no longer has it.
+   * Applies when the channel is first acquired; later handles share the running subscription.
+   */
+  since?: Position;
 }
 
 type Publisher = (channel: string, data: unknown) => Promise<PublishResult>;

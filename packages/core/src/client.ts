@@ -10,7 +10,7 @@ import type { ConnectionSnapshot, StateChange } from './connection-state';
 import { ConnectionError, RequestError, TidewireError } from './errors';
 import { Outbox } from './outbox';
 import type { PublishResult } from './outbox';
-import type { ErrorFrame, ServerFrame } from './protocol/frames';
+import type { ErrorFrame, Position, ServerFrame } from './protocol/frames';
 import { encodeFrame, fitsByteLimit } from './protocol/codec';
 import type { InferOutput, StandardSchemaV1 } from './schema';
 import { SharedChannel } from './shared-channel';
@@ -144,16 +144,20 @@ export class Client {
   }
 
   /** Acquire a handle on a channel; handles on one name share one subscription. */
-  channel<S extends StandardSchemaV1>(name: string, options: { schema: S }): Channel<InferOutput<S>>;
+  channel<S extends StandardSchemaV1>(name: string, options: { schema: S; since?: Position }): Channel<InferOutput<S>>;
   channel<T = unknown>(name: string, options?: ChannelOptions<T>): Channel<T>;
   channel<T>(name: string, options: ChannelOptions<T> = {}): Channel<T> {
     let shared = this.#channels.get(name);
     if (!shared) {
-      shared = new SharedChannel(name, {
-        clock: this.#clock,
-        reorderWindow: this.#options.reorderWindow ?? 1000,
-        subscribe: (channel, since) => this.#sendSubscribe(channel, since),
-      });
+      shared = new SharedChannel(
+        name,
+        {
+          clock: this.#clock,
+          reorderWindow: this.#options.reorderWindow ?? 1000,
+          subscribe: (channel, since) => this.#sendSubscribe(channel, since),
+        },
+        options.since,
+      );
       this.#channels.set(name, shared);
       if (this.#connection.state === 'connected') shared.resubscribe();
     }

@@ -36,13 +36,17 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   readonly #host: ChannelHost;
   readonly #reorder: Timer;
 
+  /** `since`: start after this position (e.g. one a server-rendered snapshot was taken at) instead of at the head. */
   constructor(
     readonly name: string,
     host: ChannelHost,
+    since?: Position,
   ) {
     super({ state: 'subscribing' });
     this.#host = host;
     this.#reorder = new Timer(host.clock);
+    this.#epoch = since?.epoch;
+    this.#offset = since?.offset ?? 0;
   }
 
   /** The last position delivered to the app, if any. */

@@ -141,6 +141,33 @@ describe(`client ↔ real server over WebSocket (${useGlobalWebSocket ? 'global 
     expect(offsets).toEqual(values);
   });
 
+  it('starts after a given position (bridging a snapshot), or says `gap` when history no longer has it', async () => {
+    await using t = await startServer({ history: { size: 3, ttl: 60_000 } });
+    const acks = [];
+    for (let i = 1; i <= 5; i++) acks.push(await t.server.publish('snap', i));
+    const { epoch } = acks[0]!;
+
+    const fresh = t.client();
+    const got: number[] = [];
+    const ch = fresh.channel('snap', { since: { epoch, offset: 3 } });
+    ch.on('message', (m) => got.push(m.data as number));
+    await until(() => got.length === 2, 'the two after the snapshot');
+    expect(got).toEqual([4, 5]);
+    expect(ch.getSnapshot()).toMatchObject({ state: 'subscribed', recovered: true });
+
+    const late = t.client();
+    const gaps: GapInfo[] = [];
+    const lateGot: number[] = [];
+    const old = late.channel('snap', { since: { epoch, offset: 1 } }); // 2 has left the 3-message history
+    old.on('gap', (g) => gaps.push(g));
+    old.on('message', (m) => lateGot.push(m.data as number));
+    await until(() => gaps.length === 1, 'gap');
+    expect(gaps[0]).toMatchObject({ reason: 'history_exhausted', from: { offset: 1 }, to: { offset: 5 } });
+    await t.server.publish('snap', 6);
+    await until(() => lateGot.length === 1 && got.length === 3, 'live after');
+    expect(lateGot).toEqual([6]);
+  });
+
   it('emits `gap` when the history is too short to cover the disconnection', async () => {
     await using t = await startServer({ history: { size: 10, ttl: 60_000 } });
     const client = t.client({ backoff: () => 300 });
