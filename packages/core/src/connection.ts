@@ -188,6 +188,9 @@ export class Connection extends Store<ConnectionSnapshot> {
       onFrame: (text) => {
         if (id === this.#transportId) this.#receive(text);
       },
+      onActivity: () => {
+        if (id === this.#transportId) this.#lastFrameAt = this.#clock.now();
+      },
       onClose: (info) => {
         if (id === this.#transportId) this.#lost(info);
       },

@@ -16,6 +16,11 @@ export interface TransportEvents {
   /** The pipe is up. The connection only counts as working once the first server frame arrives. */
   onOpen(): void;
   onFrame(text: string): void;
+  /**
+   * Bytes arrived, possibly mid-frame. Liveness is judged by bytes, not whole frames, so a
+   * frame slower to arrive than the heartbeat deadline never kills a healthy line.
+   */
+  onActivity?(): void;
   /** Called at most once, and never after `close()` was called by the owner. */
   onClose(info: TransportClose): void;
 }

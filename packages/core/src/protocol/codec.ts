@@ -23,6 +23,8 @@ const position: Check = (v) => typeof v === 'object' && v !== null && string((v 
 const optionalString: Check = (v) => v === undefined || string(v);
 const optionalInteger: Check = (v) => v === undefined || integer(v);
 const optionalPosition: Check = (v) => v === undefined || position(v);
+const optionalLimits: Check = (v) =>
+  v === undefined || (typeof v === 'object' && v !== null && integer((v as { rate: unknown }).rate) && integer((v as { burst: unknown }).burst));
 
 const CLIENT_SHAPES: Shapes<ClientFrame> = {
   connect: { v: integer, token: optionalString },
@@ -35,7 +37,7 @@ const CLIENT_SHAPES: Shapes<ClientFrame> = {
 };
 
 const SERVER_SHAPES: Shapes<ServerFrame> = {
-  connected: { v: integer, session: string, heartbeat: integer, maxPayload: integer, expiresIn: optionalInteger },
+  connected: { v: integer, session: string, heartbeat: integer, maxPayload: integer, expiresIn: optionalInteger, limits: optionalLimits },
   subscribed: { id: string, channel: string, epoch: string, offset: integer, recovered: boolean },
   unsubscribed: { channel: string, code: errorCode, message: string },
   message: { channel: string, epoch: string, offset: integer, id: string, data: anyValue },

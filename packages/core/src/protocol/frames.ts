@@ -69,6 +69,19 @@ export interface ConnectedFrame {
   readonly maxPayload: number;
   /** Milliseconds until the token expires, when the token has an expiry. */
   readonly expiresIn?: number;
+  /**
+   * The request limits this server enforces per connection (protocol §5): a client paces its
+   * own recovery traffic (resubscribes, outbox flush) to stay within them. Absent on older servers:
+   * assume the defaults (100 frames/s, burst 200).
+   */
+  readonly limits?: ServerLimits;
+}
+/** Per-connection limits a server announces in `connected`. */
+export interface ServerLimits {
+  /** Sustained request frames per second. */
+  readonly rate: number;
+  /** Request frames allowed at once above the sustained rate. */
+  readonly burst: number;
 }
 export interface SubscribedFrame {
   readonly type: 'subscribed';
