@@ -191,6 +191,13 @@ export class Connection extends Store<ConnectionSnapshot> {
       onActivity: () => {
         if (id === this.#transportId) this.#lastFrameAt = this.#clock.now();
       },
+      // A transport discarded something that is not a frame: the same report (and, while connecting, the same end) as an undecodable frame.
+      onInvalid: (reason) => {
+        if (id !== this.#transportId) return;
+        const error = new ProtocolError('invalid_frame', `the server sent an invalid frame: ${reason}`);
+        this.#handler.onError(error);
+        if (this.state === 'connecting') this.#lost({ message: error.message, cause: error });
+      },
       onClose: (info) => {
         if (id === this.#transportId) this.#lost(info);
       },

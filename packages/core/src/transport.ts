@@ -21,6 +21,13 @@ export interface TransportEvents {
    * frame slower to arrive than the heartbeat deadline never kills a healthy line.
    */
   onActivity?(): void;
+  /**
+   * Something arrived that is not a frame and was discarded: a binary WebSocket message, an
+   * SSE event of an unknown type, a long-poll batch that does not decode. The connection reports
+   * it exactly like a frame that fails decoding (`invalid_frame`); nothing is dropped silently.
+   * @param reason what was wrong, for the error message (no payload, which may be huge)
+   */
+  onInvalid?(reason: string): void;
   /** Called at most once, and never after `close()` was called by the owner. */
   onClose(info: TransportClose): void;
 }
