@@ -24,7 +24,7 @@ const workspaceSources = (external) => ({
 });
 
 const cases = [
-  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, budget: 6144 },
+  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, budget: 7680 },
 ];
 const optional = [
   { name: 'core + sse', file: 'packages/core/src/transports/sse.ts', code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse';` },
@@ -33,7 +33,7 @@ const optional = [
     name: 'core + all three transports',
     file: 'packages/core/src/transports/longpoll.ts',
     code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse'; export { longpoll } from '@tidewire/core/longpoll';`,
-    budget: 8192,
+    budget: 11264,
   },
   { name: '@tidewire/react (own code)', file: 'packages/react/src/index.ts', code: `export * from '@tidewire/react';`, external: ['react', 'react-dom', '@tidewire/core'], budget: 1536 },
   { name: '@tidewire/vue (own code)', file: 'packages/vue/src/index.ts', code: `export * from '@tidewire/vue';`, external: ['vue', '@tidewire/core'], budget: 1536 },
