@@ -63,7 +63,8 @@ function decodeWith<F>(shapes: Readonly<Record<string, Readonly<Record<string, C
     return { ok: false, reason: 'frame is not a JSON object' };
   }
   const obj = value as Record<string, unknown>;
-  const shape = typeof obj.type === 'string' ? shapes[obj.type] : undefined;
+  // Own properties only: a `type` of "constructor" or "__proto__" must be unknown, not Object.prototype's.
+  const shape = typeof obj.type === 'string' && Object.hasOwn(shapes, obj.type) ? shapes[obj.type] : undefined;
   if (!shape) return { ok: false, reason: `unknown frame type ${JSON.stringify(obj.type)}` };
   for (const key in shape) {
     if (!shape[key]!(obj[key])) {

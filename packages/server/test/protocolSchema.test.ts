@@ -1,0 +1,123 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CLOSE_CODES, ERROR_CODES, decodeClientFrame, decodeServerFrame } from '@tidewire/core/protocol';
+import { clientFrame, parseClientFrame, serverFrame } from '../src/protocolSchema';
+
+/**
+ * The client ships a small hand-written validator (core's codec.ts); the server validates with
+ * zod. Both must accept exactly the same frames, or a frame one side sends is refused by the other.
+ */
+
+const PROTOTYPE_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__'];
+
+const count = fc.oneof(fc.nat(), fc.constantFrom(0, Number.MAX_SAFE_INTEGER));
+const str = fc.string({ maxLength: 12 });
+const position = fc.record({ epoch: str, offset: count });
+/** Values of every JSON kind, including ones that are wrong for most fields. */
+const anyJson = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.constantFrom(-1, 1.5, 2 ** 60, -0, '', null, true, [], {}, ...PROTOTYPE_NAMES),
+);
+
+type Fields = Record<string, fc.Arbitrary<unknown>>;
+/** Required fields, then optional ones, per frame type. */
+const CLIENT: Record<string, [Fields, Fields]> = {
+  connect: [{ v: count }, { token: str }],
+  subscribe: [{ id: str, channel: str }, { since: position }],
+  unsubscribe: [{ channel: str }, {}],
+  publish: [{ id: str, channel: str, data: fc.jsonValue({ maxDepth: 3 }) }, {}],
+  refresh: [{ id: str, token: str }, {}],
+  ping: [{}, {}],
+  pong: [{}, {}],
+};
+const SERVER: Record<string, [Fields, Fields]> = {
+  connected: [{ v: count, session: str, heartbeat: count, maxPayload: count }, { expiresIn: count, limits: fc.record({ rate: count, burst: count }) }],
+  subscribed: [{ id: str, channel: str, epoch: str, offset: count, recovered: fc.boolean() }, {}],
+  unsubscribed: [{ channel: str, code: fc.constantFrom(...ERROR_CODES), message: str }, {}],
+  message: [{ channel: str, epoch: str, offset: count, id: str, data: fc.jsonValue({ maxDepth: 3 }) }, {}],
+  ack: [{ id: str, epoch: str, offset: count }, {}],
+  refreshed: [{ id: str }, { expiresIn: count }],
+  error: [{ code: fc.constantFrom(...ERROR_CODES), message: str }, { id: str, retryAfter: count }],
+  close: [{ code: fc.constantFrom(...CLOSE_CODES), message: str }, { retryAfter: count }],
+  ping: [{}, {}],
+  pong: [{}, {}],
+};
+
+function validFrames(table: Record<string, [Fields, Fields]>): fc.Arbitrary<Record<string, unknown>> {
+  return fc.oneof(
+    ...Object.entries(table).map(([type, [required, optional]]) =>
+      fc.record({ type: fc.constant(type), ...required, ...optional }, { requiredKeys: ['type', ...Object.keys(required)] }),
+    ),
+  );
+}
+
+/** A valid frame broken in one way: a field dropped, a field of the wrong kind, an unknown or prototype type, an extra field. */
+function mutatedFrames(table: Record<string, [Fields, Fields]>): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    fc.tuple(validFrames(table), fc.nat(), anyJson).map(([frame, pick, value]) => {
+      const keys = Object.keys(frame);
+      return { ...frame, [keys[pick % keys.length]!]: value };
+    }),
+    fc.tuple(validFrames(table), fc.nat()).map(([frame, pick]) => {
+      const keys = Object.keys(frame);
+      const copy = { ...frame };
+      delete copy[keys[pick % keys.length]!];
+      return copy;
+    }),
+    fc.tuple(validFrames(table), fc.constantFrom(...PROTOTYPE_NAMES, 'message', 'connect', 'nope')).map(([frame, type]) => ({ ...frame, type })),
+    fc.tuple(validFrames(table), str, anyJson).map(([frame, key, value]) => ({ ...frame, [key]: value })),
+    anyJson,
+  );
+}
+
+const RUNS = { numRuns: 4000 };
+
+describe('the client validator and the zod schemas accept exactly the same frames', () => {
+  for (const [side, table, decode, schema] of [
+    ['client → server', CLIENT, decodeClientFrame, clientFrame],
+    ['server → client', SERVER, decodeServerFrame, serverFrame],
+  ] as const) {
+    it(`${side}: every valid frame passes both`, () => {
+      fc.assert(
+        fc.property(validFrames(table), (frame) => {
+          const text = JSON.stringify(frame);
+          expect(schema.safeParse(JSON.parse(text)).success).toBe(true);
+          expect(decode(text).ok).toBe(true);
+        }),
+        RUNS,
+      );
+    });
+
+    it(`${side}: on broken frames the two agree, both ways`, () => {
+      let refused = 0;
+      fc.assert(
+        fc.property(mutatedFrames(table), (value) => {
+          const text = JSON.stringify(value) ?? 'null';
+          const byZod = schema.safeParse(JSON.parse(text)).success;
+          if (!byZod) refused++;
+          expect(decode(text).ok).toBe(byZod);
+        }),
+        RUNS,
+      );
+      expect(refused).toBeGreaterThan(RUNS.numRuns / 4); // the generator really produces invalid frames
+    });
+  }
+
+  it('a frame whose type names an Object.prototype member is unknown to both', () => {
+    for (const type of PROTOTYPE_NAMES) {
+      const text = `{"type":${JSON.stringify(type)},"id":"x","channel":"c"}`;
+      expect(decodeClientFrame(text)).toEqual({ ok: false, reason: `unknown frame type ${JSON.stringify(type)}` });
+      expect(decodeServerFrame(text).ok).toBe(false);
+      expect(parseClientFrame(JSON.parse(text))).toEqual({ ok: false, reason: `unknown frame type ${JSON.stringify(type)}` });
+    }
+  });
+
+  it("the server's reason names the exact path that failed", () => {
+    expect(parseClientFrame({ type: 'subscribe', id: 's', channel: 'c', since: { epoch: 'e', offset: -1 } })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^frame "subscribe": since\.offset: /),
+    });
+    expect(parseClientFrame({ type: 'publish', id: 'p', channel: 'c' })).toEqual({ ok: false, reason: expect.stringMatching(/^frame "publish": data: /) });
+    expect(parseClientFrame([])).toEqual({ ok: false, reason: 'frame is not a JSON object' });
+  });
+});
