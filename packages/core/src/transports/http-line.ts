@@ -18,11 +18,33 @@ export interface RequestOptions {
   stream?: boolean;
 }
 
-/** The part SSE and long polling share: URLs, the Authorization header, ordered batched POSTs, closing once. */
+/** The header that proves a request belongs to the session that the line opened. */
+export const SECRET_HEADER = 'x-tidewire-secret';
+
+/**
+ * The part SSE, EventSource and long polling share: URLs, the Authorization header, the session
+ * secret, reading bodies chunk by chunk, ordered batched POSTs, closing once.
+ */
 export interface HttpLine extends Transport {
   /** The session id the server handed out; sent as `?sid=` on every later request. */
   sid?: string;
+  /**
+   * The per-session secret from the server's first answer, if it sent one; sent in the
+   * `x-tidewire-secret` header on every later request of the session, never in a URL (URLs end up in logs).
+   */
+  secret?: string;
   done?: boolean;
+  /**
+   * Adopt the server's first answer, `{ "sid": string, "secret"?: string }` as JSON text.
+   * @returns false (and adopts nothing) when the text is not such an object
+   */
+  adopt(openText: string): boolean;
+  /**
+   * Read a body to its end as text, in order: `onText` gets each chunk decoded (a UTF-8 character
+   * split between chunks is kept whole), and every chunk counts as activity (bytes are signs of life).
+   * Cost is linear in bytes. Rejects when the body fails (cut, aborted).
+   */
+  read(res: Response, onText: (text: string) => void): Promise<void>;
   /**
    * A request to `<url>/<path>`; rejects on a network error or a non-2xx answer (with `status`).
    * `stream`: the body is read for the life of the line, so it stays abortable until the line ends.
@@ -81,12 +103,39 @@ export function httpLine(
     else busy = false;
   };
 
+  const proof = (): Record<string, string> => (line.secret ? { [SECRET_HEADER]: line.secret } : {});
+
   const line: HttpLine = {
+    adopt(openText) {
+      let body: unknown;
+      try {
+        body = JSON.parse(openText);
+      } catch {
+        return false;
+      }
+      const { sid, secret } = (body ?? {}) as { sid?: unknown; secret?: unknown };
+      if (typeof sid !== 'string' || !sid || (secret !== undefined && typeof secret !== 'string')) return false;
+      line.sid = sid;
+      line.secret = secret;
+      return true;
+    },
+    async read(res, onText) {
+      if (!res.body) return onText(await res.text());
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      for (let chunk; !(chunk = await reader.read()).done; ) {
+        if (line.done) return void reader.cancel().catch(() => {});
+        events.onActivity?.();
+        onText(decoder.decode(chunk.value, { stream: true }));
+      }
+      const rest = decoder.decode();
+      if (rest) onText(rest);
+    },
     async request(method, { body, params, headers, stream } = {}) {
       const controller = new AbortController();
       live.add(controller);
       try {
-        const res = await fetchImpl(url(params), { method, body, headers: { ...auth, ...headers }, signal: controller.signal });
+        const res = await fetchImpl(url(params), { method, body, headers: { ...auth, ...proof(), ...headers }, signal: controller.signal });
         if (!res.ok) throw Object.assign(new Error(`${method} ${path}: HTTP ${res.status}`), { status: res.status });
         return res;
       } finally {
@@ -111,7 +160,7 @@ export function httpLine(
       line.done = true;
       abortAll();
       // Tell the server at once instead of letting the session expire (fire and forget).
-      if (hangUp && line.sid) fetchImpl(url(), { method: 'DELETE', headers: auth }).catch(() => {});
+      if (hangUp && line.sid) fetchImpl(url(), { method: 'DELETE', headers: { ...auth, ...proof() } }).catch(() => {});
     },
   };
   return line;
