@@ -29,7 +29,8 @@ export function probeTransport(
 ): Probe {
   let owner: TransportEvents | undefined;
   let settled = false;
-  const early: string[] = [];
+  // What arrived between success and adoption, replayed to the new owner in order (frames and invalid-frame reports alike).
+  const early: ((events: TransportEvents) => void)[] = [];
   let transport: Transport | undefined;
   let rejectProbe: (reason: Error) => void = () => {};
 
@@ -51,7 +52,7 @@ export function probeTransport(
         },
         onFrame: (text) => {
           if (owner) return owner.onFrame(text);
-          if (settled) return void early.push(text);
+          if (settled) return void early.push((events) => events.onFrame(text));
           const decoded = decodeServerFrame(text);
           if (!decoded.ok || decoded.frame.type !== 'connected') return fail('probe: unexpected first frame');
           settled = true;
@@ -62,9 +63,16 @@ export function probeTransport(
             connected: decoded.frame,
             adopt(events) {
               owner = events;
-              for (const frame of early.splice(0)) events.onFrame(frame);
+              for (const replay of early.splice(0)) replay(events);
             },
           });
+        },
+        // Bytes of a slow frame keep the adopted line alive as on any other line.
+        onActivity: () => owner?.onActivity?.(),
+        onInvalid: (reason) => {
+          if (owner) return owner.onInvalid?.(reason);
+          if (settled) return void early.push((events) => events.onInvalid?.(reason));
+          fail(`probe: invalid first frame (${reason})`);
         },
         onClose: (info) => (owner ? owner.onClose(info) : fail(`probe: closed (${info.message})`)),
       });

@@ -5,11 +5,37 @@ import { httpLine } from './http-line';
 
 export type { HttpTransportOptions as LongPollTransportOptions } from './http-line';
 
+/** A poll answer: batch number and its frames. */
+interface Batch {
+  readonly seq: number;
+  readonly frames: readonly string[];
+}
+
+/** Decode a poll answer in one pass (JSON.parse is linear); `undefined` when it is not a batch. */
+function decodeBatch(text: string): Batch | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const { seq, frames } = (body ?? {}) as { seq?: unknown; frames?: unknown };
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || !Array.isArray(frames)) return undefined;
+  return frames.every((frame) => typeof frame === 'string') ? { seq, frames: frames as string[] } : undefined;
+}
+
 /**
  * Long polling: `POST <url>/poll` opens a session; `GET <url>/poll?sid=…&ack=n` is held by
  * the server until frames are ready, answers `{ seq, frames }` and is re-issued at once
  * (one in flight). `ack` is the last batch received: the server keeps a batch until a later
  * poll acknowledges it, so a response lost on the way is delivered again, never twice.
+ *
+ * Answers are read chunk by chunk (each chunk counts as activity, so a large batch slower than
+ * the heartbeat allowance keeps the line alive) and decoded once at the end. A batch that does
+ * not decode is reported (`onInvalid`) and polled again with the same `ack`.
+ *
+ * @param options `fetch`: an implementation to use instead of the client's or the global one
+ * @returns the transport factory to list in `createClient({ transports })`
  */
 export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
   return {
@@ -20,30 +46,46 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
       const line = httpLine('poll', context, events, options, true);
       let ack = 0;
       let failures = 0;
+      const readAll = async (res: Response): Promise<string> => {
+        const parts: string[] = [];
+        await line.read(res, (text) => parts.push(text));
+        return parts.join('');
+      };
       const poll = async (): Promise<void> => {
         while (!line.done) {
           try {
             const res = await line.request('GET', { params: { ack } });
-            const { seq, frames } = (await res.json()) as { seq: number; frames: string[] };
+            const text = await readAll(res);
+            if (line.done) return;
+            const batch = decodeBatch(text);
+            if (!batch) {
+              events.onInvalid?.(`a long-poll answer that is not a batch (${text.length} characters)`);
+              throw new Error('longpoll: undecodable batch');
+            }
             failures = 0;
-            if (seq > ack) {
-              ack = seq;
-              for (const frame of frames) if (!line.done) events.onFrame(frame);
+            if (batch.seq > ack) {
+              ack = batch.seq;
+              for (const frame of batch.frames) if (!line.done) events.onFrame(frame);
             }
           } catch (cause) {
+            if (line.done) return;
             // The server said no (unknown session: 404/410): give up. A cut or garbled
             // response: poll again with the same ack, a couple of times.
-            if ((cause as { status: number }).status < 500 || ++failures > 2) return line.fail('longpoll: polling failed', cause);
+            const status = (cause as { status?: number }).status;
+            if ((status !== undefined && status < 500) || ++failures > 2) return line.fail('longpoll: polling failed', cause);
             await new Promise((r) => setTimeout(r, 200 * failures));
           }
         }
       };
       line
         .request('POST')
-        .then((res) => res.json())
-        .then((body: { sid: string }) => {
+        .then(readAll)
+        .then((text) => {
           if (line.done) return;
-          line.sid = body.sid;
+          if (!line.adopt(text)) {
+            events.onInvalid?.('the long-poll open answer carries no session');
+            return line.fail('longpoll: the server did not open a session');
+          }
           events.onOpen();
           void poll();
         })

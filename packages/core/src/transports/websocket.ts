@@ -8,7 +8,27 @@ export interface WebSocketTransportOptions {
   WebSocket?: WebSocketConstructor;
 }
 
-/** WebSocket transport: one JSON text frame per message; the token travels in the first frame, never the URL. */
+/**
+ * Where `ws` (Node) keeps its TCP socket. Browsers and undici expose nothing below whole
+ * messages; with `ws` the transport can count bytes of a message still arriving as activity.
+ */
+interface ByteSource {
+  on(event: 'data', listener: () => void): unknown;
+}
+function byteSourceOf(socket: unknown): ByteSource | undefined {
+  const raw = (socket as { _socket?: { on?: unknown } })._socket;
+  return raw && typeof raw.on === 'function' ? (raw as ByteSource) : undefined;
+}
+
+/**
+ * WebSocket transport: one JSON text frame per message; the token travels in the first frame, never the URL.
+ * Each message counts as activity (with `ws` in Node, each TCP chunk does); a binary message is
+ * not a frame of ours and is reported through `onInvalid`.
+ *
+ * @param options `WebSocket`: an implementation (e.g. `ws` on Node 20) instead of the client's or the global one
+ * @returns the transport factory to list in `createClient({ transports })`
+ * @throws TidewireError `transport_error` from `open()` when no WebSocket implementation is available
+ */
 export function websocket(options: WebSocketTransportOptions = {}): TransportFactory {
   return {
     name: 'websocket',
@@ -22,9 +42,16 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
       }
       const socket = new WS(withScheme(context.url, 'ws'));
       let done = false;
-      socket.onopen = () => !done && events.onOpen();
+      socket.onopen = () => {
+        if (done) return;
+        byteSourceOf(socket)?.on('data', () => !done && events.onActivity?.());
+        events.onOpen();
+      };
       socket.onmessage = (ev) => {
-        if (!done && typeof ev.data === 'string') events.onFrame(ev.data);
+        if (done) return;
+        events.onActivity?.();
+        if (typeof ev.data === 'string') events.onFrame(ev.data);
+        else events.onInvalid?.('a binary WebSocket message (the protocol sends text frames only)');
       };
       // An error is always followed by a close event; report once, from close, with the error as cause.
       let error: unknown;
