@@ -1,5 +1,6 @@
 export { createServer, TidewireServer, DEFAULT_PATH } from './server';
-export type { ListenResult, PublishReceipt, ServerStats } from './server';
+export type { ListenResult, PublishReceipt, ServerStats, InProcessSession } from './server';
+export type { Clock as ServerClock } from './clock';
 export type { ServerOptions, LimitOptions } from './options';
 export type { AttachOptions, AnyHttpServer } from './attach';
 export type {

@@ -6,7 +6,7 @@ import { routeHttpServer, type AnyHttpServer, type AttachOptions } from './attac
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memoryBroker';
 import { nextMessageId } from './messageId';
-import { systemClock } from './clock';
+import { systemClock, type Clock } from './clock';
 import { TidewireServerError } from './errors';
 import type { Logger } from './hooks';
 import { createHttpRoutes, rejectUpgrade, sendJsonError, type HttpRouteHandler } from './httpRoutes';
@@ -29,6 +29,14 @@ export interface PublishReceipt {
   readonly id: string;
   readonly epoch: string;
   readonly offset: number;
+}
+
+/** The inbound side of a session opened with `connectInProcess`. */
+export interface InProcessSession {
+  /** One text frame from the client. Never throws. */
+  receive(text: string): void;
+  /** The line is gone (the client left or the network failed): end the session without sending. */
+  linkClosed(): void;
 }
 
 export interface ServerStats {
@@ -152,6 +160,27 @@ export class TidewireServer implements AsyncDisposable {
           }),
       ),
     );
+  }
+
+  /**
+   * Open a session on a line the caller provides — no HTTP, no socket. `@tidewire/testing` runs
+   * the real server logic in memory through this; any custom transport can too. The session is
+   * exactly the one WebSocket, SSE and long polling get: same hooks, limits and heartbeats, and
+   * `close()` and `stats()` count it.
+   * @param link how the session sends frames and ends the line (see {@link Link}); the caller
+   *   must call `linkClosed()` once the line is gone, whoever ended it.
+   * @param request what the `authenticate`/`authorize` hooks see as `request` (headers, url).
+   * @param options `clock`: the session's timers (connect deadline, heartbeat, token expiry).
+   *   Default: the system clock.
+   * @returns the inbound side: `receive(text)` for each client frame, in order.
+   * @throws TidewireServerError `closed` once the server is closed.
+   */
+  connectInProcess(link: Link, request: IncomingMessage, options: { clock?: Clock } = {}): InProcessSession {
+    if (this.#closing) throw new TidewireServerError('closed', 'cannot connect: the server is closed');
+    const host = options.clock ? { ...this.#host, clock: options.clock } : this.#host;
+    const session = new Session(link, request, host);
+    this.#sessions.add(session);
+    return { receive: (text) => session.receive(text), linkClosed: () => session.onLinkClosed() };
   }
 
   #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, subPath: string): void {
