@@ -8,6 +8,7 @@ import { systemClock } from './clock';
 import { Connection } from './connection';
 import type { ConnectionSnapshot, StateChange } from './connection-state';
 import { ConnectionError, RequestError, TidewireError } from './errors';
+import { resolveUrl } from './resolve-url';
 import { Outbox } from './outbox';
 import type { PublishResult } from './outbox';
 import type { ErrorFrame, Position, ServerFrame } from './protocol/frames';
@@ -75,7 +76,8 @@ export class Client {
   #requestCount = 0;
 
   constructor(options: ClientOptions) {
-    this.#options = options;
+    // Resolved once here: a relative url is anchored to the page, or fails now with invalid_options.
+    this.#options = options = { ...options, url: resolveUrl(options.url) };
     const clock = (this.#clock = options.clock ?? systemClock);
     this.#connection = new Connection({
       plan: choosePlan(options),

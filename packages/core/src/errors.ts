@@ -13,13 +13,22 @@ export type TidewireErrorCode =
   | 'not_connected' // offline policy is 'fail' and there is no connection
   | 'transport_error' // the transport could not reach the server
   | 'validation_failed' // data does not match the channel's schema
-  | 'invalid_frame'; // the server sent something that is not a valid frame
+  | 'invalid_frame' // the server sent something that is not a valid frame
+  | 'listener_error' // app code (a listener, schema, getToken, backoff) threw; `cause` is what it threw
+  | 'invalid_options' // createClient was given options it cannot use (e.g. a relative url where there is no page)
 
 export interface TidewireErrorOptions {
   cause?: unknown;
   /** Machine-readable details: channel, message id, retryAfter… */
   context?: Readonly<Record<string, unknown>>;
 }
+
+/**
+ * A brand every TidewireError carries, under a registry symbol (`Symbol.for`), so an error
+ * from a second copy of core (two versions in node_modules, a CJS and an ESM copy, another
+ * realm) is still recognised by `isTidewireError`, where `instanceof` sees a foreign class.
+ */
+const TIDEWIRE_ERROR_BRAND = Symbol.for('tidewire.error');
 
 export class TidewireError extends Error {
   override readonly name: string = 'TidewireError';
@@ -32,6 +41,8 @@ export class TidewireError extends Error {
     this.context = options.context ?? {};
   }
 }
+// On the prototype, not enumerable: logs, JSON and `toEqual` comparisons stay as they were.
+Object.defineProperty(TidewireError.prototype, TIDEWIRE_ERROR_BRAND, { value: true });
 
 /** The server refused a request (publish, subscribe, refresh). */
 export class RequestError extends TidewireError {
@@ -54,4 +65,17 @@ export class ValidationError extends TidewireError {
   override readonly name = 'ValidationError';
 }
 
-export const isTidewireError = (e: unknown): e is TidewireError => e instanceof TidewireError;
+/**
+ * True for any Tidewire error — from this copy of `@tidewire/core` or another one (a second
+ * version in node_modules, the CJS build next to the ESM build, another realm), via the
+ * `Symbol.for('tidewire.error')` brand as well as `instanceof`.
+ *
+ * @param e - anything caught or received in an `error` event.
+ * @returns whether `e` is a TidewireError (then `e.code` and `e.context` are there).
+ * @example
+ * ```ts
+ * try { await channel.publish(data); } catch (e) { if (isTidewireError(e) && e.code === 'timeout') retryLater(); }
+ * ```
+ */
+export const isTidewireError = (e: unknown): e is TidewireError =>
+  e instanceof TidewireError || (typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[TIDEWIRE_ERROR_BRAND] === true);

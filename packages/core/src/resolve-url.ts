@@ -1,0 +1,48 @@
+import { TidewireError } from './errors';
+
+/**
+ * Turns the `url` option into an absolute URL once, at `createClient`, so a bad one fails
+ * there with a clear error instead of as endless silent reconnects later.
+ *
+ * A relative URL (`/tidewire`, `tidewire`, `//host/tidewire`) is resolved against the page
+ * (`globalThis.location.href`) — the same rule as `fetch` and `new WebSocket` in a browser.
+ * The scheme is kept as given (http(s) or ws(s)); each transport picks its own scheme later.
+ *
+ * @param url - absolute (`wss://example.com/tidewire`, `https://…`) or relative to the page.
+ * @param base - what a relative `url` is resolved against. Default: the page's `location.href`,
+ *   or nothing where there is no page (Node, Deno, Bun, a server render).
+ * @returns the absolute URL as a string.
+ * @throws {TidewireError} code `invalid_options` when `url` is relative and there is no page to
+ *   resolve it against (pass an absolute URL there), or when it is not a URL at all.
+ * @example
+ * ```ts
+ * resolveUrl('/tidewire', 'https://app.example/chat'); // 'https://app.example/tidewire'
+ * ```
+ */
+export function resolveUrl(url: string, base: string | undefined = pageHref()): string {
+  try {
+    return new URL(url).href; // absolute: nothing to resolve
+  } catch {
+    // relative (or garbage): needs a base
+  }
+  if (base !== undefined) {
+    try {
+      return new URL(url, base).href;
+    } catch {
+      // a base that cannot anchor anything, e.g. about:blank
+    }
+  }
+  throw new TidewireError(
+    'invalid_options',
+    base === undefined
+      ? `createClient: url "${url}" is relative and there is no page to resolve it against — pass an absolute URL such as "wss://example.com${url.startsWith('/') ? url : '/' + url}"`
+      : `createClient: url "${url}" cannot be resolved against "${base}" — pass an absolute URL`,
+    { context: { url, base } },
+  );
+}
+
+/** The page's address in a browser or worker; undefined in Node and other page-less runtimes. */
+function pageHref(): string | undefined {
+  const location = (globalThis as { location?: { href?: unknown } }).location;
+  return typeof location?.href === 'string' ? location.href : undefined;
+}
