@@ -34,6 +34,7 @@ export type {
   WebSocketConstructor,
 } from './transport';
 export { withScheme } from './transport';
+export { resolveUrl, resolveRenderUrl } from './resolve-url';
 export type { Position, CloseCode, ErrorCode } from './protocol/frames';
 export { ChannelView } from './channel-view';
 export type { ChannelViewOptions, ChannelViewSnapshot } from './channel-view';

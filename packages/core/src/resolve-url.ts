@@ -41,6 +41,29 @@ export function resolveUrl(url: string, base: string | undefined = pageHref()): 
   );
 }
 
+/**
+ * Where a relative `url` points in a client built during a server render (React's
+ * `renderToString`, Vue's SSR, a Next.js Server Component tree): a reserved host that can
+ * never resolve (RFC 2606 `.invalid`). A server render never connects, so the address is never
+ * used; were it ever dialled, it fails visibly instead of reaching some real server.
+ */
+export const SERVER_RENDER_BASE = 'http://server-render.invalid/';
+
+/**
+ * The url rule of the React and Vue bindings: in a page, exactly `resolveUrl` (relative to
+ * `location.href`); where there is no page — a server render — relative to
+ * `SERVER_RENDER_BASE`, so `<TidewireProvider options={{ url: '/tidewire' }}>` renders on the
+ * server the same markup it hydrates in the browser. Use `createClient` directly outside a
+ * render: there a relative url without a page throws `invalid_options` at once.
+ *
+ * @param url - absolute, or relative to the page.
+ * @returns the absolute URL as a string.
+ * @throws {TidewireError} code `invalid_options` when `url` is not a URL even relative to a base.
+ */
+export function resolveRenderUrl(url: string): string {
+  return resolveUrl(url, pageHref() ?? SERVER_RENDER_BASE);
+}
+
 /** The page's address in a browser or worker; undefined in Node and other page-less runtimes. */
 function pageHref(): string | undefined {
   const location = (globalThis as { location?: { href?: unknown } }).location;

@@ -1,5 +1,5 @@
 import type { Client, ClientOptions } from '@tidewire/core';
-import { createClient } from '@tidewire/core';
+import { createClient, resolveRenderUrl } from '@tidewire/core';
 import type { ReactNode } from 'react';
 import { useEffect, useRef, useState } from 'react';
 import { TidewireContext } from './context';
@@ -15,7 +15,7 @@ export type TidewireProviderProps = { children?: ReactNode } & (
  */
 export function TidewireProvider({ client, options, children }: TidewireProviderProps) {
   // Created once per provider; a client that is never used holds no socket or timer.
-  const [owned] = useState(() => (client ? undefined : createClient(options!)));
+  const [owned] = useState(() => (client ? undefined : createClient({ ...options!, url: resolveRenderUrl(options!.url) })));
   const closing = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => {
     if (!owned) return;

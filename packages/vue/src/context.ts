@@ -1,5 +1,5 @@
 import type { Client, ClientOptions } from '@tidewire/core';
-import { createClient } from '@tidewire/core';
+import { createClient, resolveRenderUrl } from '@tidewire/core';
 import type { App, InjectionKey } from 'vue';
 import { getCurrentInstance, inject, onMounted, onScopeDispose, provide, shallowRef, ssrContextKey } from 'vue';
 import type { ShallowRef } from 'vue';
@@ -25,18 +25,39 @@ const KEY: InjectionKey<() => Client> = Symbol('tidewire');
 export function createTidewire(options: TidewireOptions | Client = {}): TidewirePlugin {
   const given = 'channel' in options ? options : undefined;
   let client = given;
-  const get = (): Client => (client ??= createClient({ ...(options as TidewireOptions), url: resolveUrl((options as TidewireOptions).url) }));
+  const get = (): Client => (client ??= createClient({ ...(options as TidewireOptions), url: resolveRenderUrl((options as TidewireOptions).url ?? '/tidewire') }));
   return {
     install(app) {
       app.provide(KEY, get);
-      // Vue ≥ 3.5; an app that unmounts (tests, HMR, micro-frontends) leaves no socket behind.
-      app.onUnmount?.(() => {
+      // An app that unmounts (tests, HMR, micro-frontends) leaves no socket behind.
+      onAppUnmount(app, () => {
         if (!given) client?.close();
       });
     },
     get client() {
       return get();
     },
+  };
+}
+
+/**
+ * Run `cleanup` when `app.unmount()` is called, on every Vue the peer range admits:
+ * Vue ≥ 3.5 has `app.onUnmount`; Vue 3.4 has not, so there `app.unmount` is wrapped
+ * (cleanup after the app's own unmount, even if that throws).
+ */
+function onAppUnmount(app: App, cleanup: () => void): void {
+  const withHook = app as App & { onUnmount?: (cleanup: () => void) => void };
+  if (typeof withHook.onUnmount === 'function') {
+    withHook.onUnmount(cleanup);
+    return;
+  }
+  const unmount = app.unmount.bind(app);
+  app.unmount = () => {
+    try {
+      unmount();
+    } finally {
+      cleanup();
+    }
   };
 }
 
@@ -50,11 +71,6 @@ export function useTidewire(): Client {
   const get = inject(KEY, null);
   if (!get) throw new Error('[tidewire] no client: app.use(createTidewire({ url })) or call provideTidewire(client) in a parent setup()');
   return get();
-}
-
-function resolveUrl(url = '/tidewire'): string {
-  // No DOM at import time; on the server a relative URL is kept (the server never connects).
-  return typeof location === 'undefined' ? url : new URL(url, location.href).href;
 }
 
 /**
