@@ -5,6 +5,7 @@
 export type ServerErrorCode =
   | 'invalid_options' // createServer() was given options that fail validation
   | 'invalid_channel' // a server-side publish() named a channel isChannel() rejects
+  | 'invalid_data' // a server-side publish() was given data that is not JSON or nests deeper than limits.maxDepth - 1
   | 'closed'; // the server was closed
 
 export class TidewireServerError extends Error {

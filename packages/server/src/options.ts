@@ -9,8 +9,18 @@ export interface LimitOptions {
   maxPayload?: number;
   /** Frames per second per connection (default 100, burst 200). 3× the rate closes the connection. */
   rate?: { perSecond?: number; burst?: number };
-  /** Bytes queued towards one client before it is closed as `slow_consumer` (default 4 MiB). */
+  /** Bytes queued towards one client before it is closed as `slow_consumer` (default 4 MiB). A replay is written in pieces that stay under half of it. */
   maxBufferedBytes?: number;
+  /**
+   * Deepest nesting of objects/arrays in a client frame, the frame object itself being level 1
+   * (default 64, so a publish's `data` may nest 63 levels). Deeper frames answer `bad_request`
+   * and are never stored; measured on the text without recursion.
+   */
+  maxDepth?: number;
+  /** Longest `id` of a publish, subscribe or refresh, in characters (default 64). Longer answers `bad_request`. */
+  maxIdLength?: number;
+  /** Channels one session may be subscribed to at once (default 1,000). One more answers `forbidden`. */
+  maxSubscriptions?: number;
 }
 
 export interface SseOptions {
@@ -43,6 +53,12 @@ export interface ServerOptions<User = unknown> {
   heartbeat?: number;
   /** Time allowed for the `connect` frame, in ms (default 10 000). */
   connectTimeout?: number;
+  /**
+   * Time allowed for one `authenticate` or `authorize` call, in ms (default 10 000). Past it the
+   * request fails and the session moves on: `connect` closes `server_error`, a refresh, subscribe
+   * or publish answers `error server_error`. A late answer is ignored.
+   */
+  hookTimeout?: number;
   limits?: LimitOptions;
   /** Valid channel names. Default: /^[A-Za-z0-9_:.\-@/=+*]{1,200}$/. */
   isChannel?: (name: string) => boolean;
@@ -50,8 +66,8 @@ export interface ServerOptions<User = unknown> {
   allowedOrigins?: AllowedOrigins;
   /** Channel storage and fan-out. Default: a MemoryBroker built from `history` and `dedupe`. */
   broker?: Broker;
-  /** Default broker only: per-channel history (default 1000 messages, 5 min). */
-  history?: { size?: number; ttl?: number };
+  /** Default broker only: per-channel history (default 1000 messages, 5 min, 8 MiB of frame text). */
+  history?: { size?: number; ttl?: number; maxBytes?: number };
   /** Default broker only: publish-id dedupe window (default 2 min, 10 000 ids per channel). */
   dedupe?: { window?: number; size?: number };
   /** Where hook failures and transport errors are reported. Default: console. */
@@ -82,6 +98,16 @@ const loggerSchema = z.custom<Logger>(
   { message: 'logger must have warn() and error()' },
 );
 
+/** Every limit's default, documented in docs/server.md's limits table. */
+const DEFAULT_LIMITS = {
+  maxPayload: 64 * 1024,
+  rate: { perSecond: 100, burst: 200 },
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxDepth: 64,
+  maxIdLength: 64,
+  maxSubscriptions: 1000,
+};
+
 // .strict(): a misspelt option (`heartbeatMs`) is an error, not a silent default.
 const schema = z
   .object({
@@ -89,23 +115,27 @@ const schema = z
     authorize: fn<Authorize<unknown>>('authorize').optional(),
     heartbeat: ms().min(10).default(25_000),
     connectTimeout: ms().default(10_000),
+    hookTimeout: ms().default(10_000),
     limits: z
       .object({
-        maxPayload: z.number().int().min(256).max(256 * 1024 * 1024).default(64 * 1024),
+        maxPayload: z.number().int().min(256).max(256 * 1024 * 1024).default(DEFAULT_LIMITS.maxPayload),
         rate: z
           .object({ perSecond: z.number().positive().default(100), burst: z.number().min(1).default(200) })
           .strict()
           .default({ perSecond: 100, burst: 200 }),
-        maxBufferedBytes: z.number().int().positive().default(4 * 1024 * 1024),
+        maxBufferedBytes: z.number().int().positive().default(DEFAULT_LIMITS.maxBufferedBytes),
+        maxDepth: z.number().int().min(2).max(10_000).default(DEFAULT_LIMITS.maxDepth),
+        maxIdLength: z.number().int().min(1).max(4096).default(DEFAULT_LIMITS.maxIdLength),
+        maxSubscriptions: z.number().int().positive().default(DEFAULT_LIMITS.maxSubscriptions),
       })
       .strict()
-      .default({ maxPayload: 64 * 1024, rate: { perSecond: 100, burst: 200 }, maxBufferedBytes: 4 * 1024 * 1024 }),
+      .default(DEFAULT_LIMITS),
     isChannel: fn<(name: string) => boolean>('isChannel').default(() => defaultIsChannel),
     allowedOrigins: z
       .union([z.array(z.string()).readonly(), fn<(origin: string) => boolean>('allowedOrigins')])
       .optional(),
     broker: brokerSchema.optional(),
-    history: z.object({ size: count.optional(), ttl: ms().optional() }).strict().optional(),
+    history: z.object({ size: count.optional(), ttl: ms().optional(), maxBytes: count.optional() }).strict().optional(),
     dedupe: z.object({ window: ms().optional(), size: count.optional() }).strict().optional(),
     logger: loggerSchema.optional(),
     transports: z

@@ -7,6 +7,7 @@ import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memoryBroker';
 import { nextMessageId } from './messageId';
 import { systemClock, type Clock } from './clock';
+import { jsonTextTooDeep } from './depth';
 import { TidewireServerError } from './errors';
 import type { Logger } from './hooks';
 import { createHttpRoutes, rejectUpgrade, sendJsonError, type HttpRouteHandler } from './httpRoutes';
@@ -119,14 +120,23 @@ export class TidewireServer implements AsyncDisposable {
     return { port: actual, url: `ws://${hostname}:${actual}${options.path ?? DEFAULT_PATH}`, httpServer };
   }
 
-  /** Publish from the server. `id` makes it idempotent (deduplicated like a client publish). */
+  /**
+   * Publish from the server. `id` makes it idempotent (deduplicated like a client publish).
+   * @param channel a name `isChannel` accepts
+   * @param data any JSON value nesting at most `limits.maxDepth - 1` levels (it travels inside a frame)
+   * @param options.id idempotency key (default: a fresh id, never deduplicated)
+   * @returns where the message was stored
+   * @throws TidewireServerError `closed`, `invalid_channel`, or `invalid_data` (not JSON: a cycle,
+   *   a BigInt, `undefined`; or nested too deep) — refused here rather than failing later in every subscriber's fan-out
+   */
   async publish(channel: string, data: unknown, options: { id?: string } = {}): Promise<PublishReceipt> {
     if (this.#closing) throw new TidewireServerError('closed', 'cannot publish: the server is closed');
     if (!this.#options.isChannel(channel)) throw new TidewireServerError('invalid_channel', `invalid channel name: ${JSON.stringify(channel)}`);
+    const bytes = checkPublishData(data, this.#options.limits.maxDepth - 1);
     // Without an id this publish cannot be a retry, so it bypasses the dedupe window.
     const fresh = options.id === undefined;
     const id = options.id ?? nextMessageId();
-    const { epoch, offset } = await this.#broker.publish(channel, { id, data, fresh });
+    const { epoch, offset } = await this.#broker.publish(channel, { id, data, fresh, bytes });
     return { id, epoch, offset };
   }
 
@@ -202,6 +212,19 @@ export class TidewireServer implements AsyncDisposable {
     this.#sessions.add(session);
     return session;
   }
+}
+
+/** The length of `data` as JSON; throws `invalid_data` when it has none or nests deeper than `maxDepth`. */
+function checkPublishData(data: unknown, maxDepth: number): number {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data);
+  } catch (e) {
+    throw new TidewireServerError('invalid_data', `publish data is not JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  if (text === undefined) throw new TidewireServerError('invalid_data', 'publish data is not JSON (undefined, a function or a symbol)');
+  if (jsonTextTooDeep(text, maxDepth)) throw new TidewireServerError('invalid_data', `publish data nests deeper than ${maxDepth} levels`);
+  return text.length;
 }
 
 function waitClosed(ws: WebSocket): Promise<void> {

@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import { nanoid } from 'nanoid';
 import {
   PROTOCOL_VERSION,
-  decodeClientFrame,
   encodeFrame,
   fitsByteLimit,
   type ClientFrame,
@@ -11,16 +10,20 @@ import {
   type PublishFrame,
   type RefreshFrame,
   type ServerFrame,
-  type SubscribeFrame,
 } from '@tidewire/core/protocol';
 import { afterBurst } from './afterBurst';
-import type { Broker, BrokerMessage, BrokerSubscription } from './broker/broker';
+import type { Broker } from './broker/broker';
 import type { Clock, Timer } from './clock';
-import { encodeMessage, encodeReplayed, peekId } from './encode';
+import { peekId } from './encode';
+import { startHeartbeat } from './heartbeat';
+import { callHook } from './hookDeadline';
 import type { AuthResult, Logger, SessionInfo } from './hooks';
+import { decodeInbound } from './inboundFrame';
 import type { Link } from './link';
 import type { ResolvedOptions } from './options';
 import { FrameRateLimiter } from './rateLimit';
+import { RequestQueue } from './requestQueue';
+import { SessionSubscriptions } from './subscriptions';
 
 /** What a session needs from the server that owns it. */
 export interface SessionHost {
@@ -39,40 +42,47 @@ const MAX_TIMER = 2 ** 31 - 1;
 
 type Phase = 'awaiting_connect' | 'authenticating' | 'open' | 'closed';
 
-/** One channel subscription; `pending` holds live messages until the replay has been sent. */
-interface Subscription {
-  handle: BrokerSubscription | undefined;
-  pending: BrokerMessage[] | undefined;
-  epoch: string;
-  offset: number; // last offset sent to the client
-}
-
 /**
  * One client connection, whatever the transport. Frames from the client are
  * handled one at a time, in arrival order (pings excepted), so a client's
- * publishes are stored in the order it sent them.
+ * publishes are stored in the order it sent them. Channel subscriptions live in
+ * subscriptions.ts, the heartbeat in heartbeat.ts, the request queue in requestQueue.ts.
  */
 export class Session {
   readonly id = nanoid();
   #phase: Phase = 'awaiting_connect';
   #user: unknown = null;
-  readonly #subs = new Map<string, Subscription>();
-  #queue: Promise<void> = Promise.resolve();
-  #queued = 0;
+  readonly #subs: SessionSubscriptions;
+  readonly #queue: RequestQueue;
   #malformed = 0;
   #bufferCheckQueued = false;
   #lastSeen: number;
   readonly #limiter: FrameRateLimiter;
-  readonly #timers: { connect?: Timer; ping?: Timer; deadline?: Timer; expiry?: Timer } = {};
+  readonly #timers: { connect?: Timer; expiry?: Timer } = {};
+  #stopHeartbeat: (() => void) | undefined;
 
   constructor(
     readonly link: Link,
     readonly request: IncomingMessage,
     private readonly host: SessionHost,
   ) {
-    const { clock, options } = host;
+    const { clock, options, logger, broker } = host;
     this.#lastSeen = clock.now();
     this.#limiter = new FrameRateLimiter(options.limits.rate.perSecond, options.limits.rate.burst, clock.now());
+    this.#queue = new RequestQueue(MAX_QUEUED, (e) => logger.error('tidewire: a request handler failed', e));
+    this.#subs = new SessionSubscriptions({
+      broker,
+      clock,
+      logger,
+      maxBufferedBytes: options.limits.maxBufferedBytes,
+      // As long as the heartbeat lets a silent client live: a client reading nothing for longer is gone anyway.
+      replayStallMs: 2 * options.heartbeat + 1000,
+      sendText: (text) => this.#sendText(text),
+      send: (frame) => this.#send(frame),
+      bufferedBytes: () => this.link.bufferedBytes(),
+      closed: () => this.#phase === 'closed',
+      slowConsumer: (message) => this.close('slow_consumer', message),
+    });
     this.#timers.connect = clock.setTimeout(
       () => this.close('protocol_error', `no connect frame within ${options.connectTimeout} ms`),
       options.connectTimeout,
@@ -108,20 +118,21 @@ export class Session {
     if (!fitsByteLimit(text, maxPayload)) {
       return this.#error(peekId(text), 'too_large', `frame exceeds maxPayload (${maxPayload} bytes)`);
     }
-    const decoded = decodeClientFrame(text);
+    const decoded = decodeInbound(text, options.limits);
     if (!decoded.ok) return this.receiveInvalid(decoded.reason, peekId(text));
     const frame = decoded.frame;
     if (frame.type === 'pong') return;
     // Answered at once, not behind slow requests; but never before `connected`, which must come first.
     if (frame.type === 'ping' && this.#phase === 'open') return this.#send({ type: 'pong' });
     // Over the rate, requests are refused; unsubscribe still goes through (it sheds load).
+    // A resubscribe (`since`) is charged like any request: `connected.limits` lets clients pace it.
     if (rate === 'limited' && 'id' in frame) {
       return this.#error(frame.id, 'rate_limited', 'too many frames', this.#limiter.retryAfter(now));
     }
-    this.#enqueue(frame);
+    this.#enqueue(frame, text.length);
   }
 
-  /** A frame the transport already knows is invalid (e.g. binary), or one that failed validation. */
+  /** A frame the transport already knows is invalid (binary, not UTF-8), or one that failed validation. */
   receiveInvalid(reason: string, id?: string): void {
     if (this.#phase === 'closed') return;
     if (this.#phase === 'awaiting_connect') return this.close('protocol_error', reason);
@@ -145,7 +156,7 @@ export class Session {
     if (this.#phase === 'closed') return;
     this.#phase = 'closed';
     for (const timer of Object.values(this.#timers)) this.host.clock.clearTimeout(timer);
-    for (const sub of this.#subs.values()) sub.handle?.unsubscribe();
+    this.#stopHeartbeat?.();
     this.#subs.clear();
     this.host.onSessionClosed(this);
   }
@@ -153,7 +164,7 @@ export class Session {
   // ── connect & auth ───────────────────────────────────────────────────────
 
   #receiveFirst(text: string): void {
-    const decoded = decodeClientFrame(text);
+    const decoded = decodeInbound(text, this.host.options.limits);
     if (!decoded.ok) return this.close('protocol_error', decoded.reason);
     const frame = decoded.frame;
     if (frame.type !== 'connect') return this.close('protocol_error', 'the first frame must be "connect"');
@@ -162,18 +173,19 @@ export class Session {
     }
     this.host.clock.clearTimeout(this.#timers.connect);
     this.#phase = 'authenticating';
-    this.#enqueue(frame);
+    this.#enqueue(frame, text.length);
   }
 
   async #connect(token: string | undefined): Promise<void> {
     const auth = await this.#authenticate(token, 'connect');
     if (this.#phase === 'closed') return;
+    if (auth === 'timed_out') return this.close('server_error', `authenticate() did not answer within ${this.host.options.hookTimeout} ms`);
     if (!auth) return this.close('unauthorized', 'authentication failed');
-    const now = this.host.clock.now();
-    if (auth.expiresAt !== undefined && auth.expiresAt <= now) return this.close('token_expired', 'token already expired');
+    const { clock, options } = this.host;
+    if (auth.expiresAt !== undefined && auth.expiresAt <= clock.now()) return this.close('token_expired', 'token already expired');
     this.#user = auth.user;
     this.#phase = 'open';
-    const { heartbeat, limits } = this.host.options;
+    const { heartbeat, limits } = options;
     const expiresIn = this.#armExpiry(auth.expiresAt);
     this.#send({
       type: 'connected',
@@ -182,14 +194,25 @@ export class Session {
       heartbeat,
       maxPayload: limits.maxPayload,
       ...(expiresIn !== undefined && { expiresIn }),
+      // Whole frames: the wire carries integers; a fractional rate is announced rounded down (at least 1).
+      limits: { rate: Math.max(1, Math.floor(limits.rate.perSecond)), burst: Math.max(1, Math.floor(limits.rate.burst)) },
     });
-    this.#startHeartbeat();
+    this.#stopHeartbeat = startHeartbeat(
+      {
+        clock,
+        lastSeen: () => this.#lastSeen,
+        ping: () => this.#send({ type: 'ping' }),
+        dead: (silent) => this.close('heartbeat_timeout', `no frame from the client for ${silent} ms`),
+      },
+      heartbeat,
+    );
   }
 
   async #refresh(frame: RefreshFrame): Promise<void> {
     const auth = await this.#authenticate(frame.token, 'refresh');
     if (this.#phase === 'closed') return;
     // A failed refresh leaves the session as it was: it still ends at the old expiry.
+    if (auth === 'timed_out') return this.#error(frame.id, 'server_error', `authenticate() did not answer within ${this.host.options.hookTimeout} ms`);
     if (!auth) return this.#error(frame.id, 'unauthorized', 'token refresh failed');
     if (auth.expiresAt !== undefined && auth.expiresAt <= this.host.clock.now()) {
       return this.#error(frame.id, 'unauthorized', 'token already expired');
@@ -200,16 +223,19 @@ export class Session {
   }
 
   /** Null on refusal, including a throwing hook (logged): a broken auth hook must fail closed. */
-  async #authenticate(token: string | undefined, reason: 'connect' | 'refresh'): Promise<AuthResult | null> {
-    const { authenticate } = this.host.options;
+  async #authenticate(token: string | undefined, reason: 'connect' | 'refresh'): Promise<AuthResult | null | 'timed_out'> {
+    const { options, clock, logger } = this.host;
+    const { authenticate } = options;
     if (!authenticate) return { user: null };
-    try {
-      const ctx = { token, request: this.request, reason, ...(reason === 'refresh' && { user: this.#user }) };
-      return (await authenticate(ctx)) ?? null;
-    } catch (e) {
-      this.host.logger.error(`tidewire: authenticate() threw during ${reason}`, e);
-      return null;
+    const ctx = { token, request: this.request, reason, ...(reason === 'refresh' && { user: this.#user }) };
+    const outcome = await callHook(() => authenticate(ctx), options.hookTimeout, clock);
+    if (outcome.kind === 'answered') return outcome.value ?? null;
+    if (outcome.kind === 'timed_out') {
+      logger.error(`tidewire: authenticate() did not answer within ${options.hookTimeout} ms during ${reason}`);
+      return 'timed_out';
     }
+    logger.error(`tidewire: authenticate() threw during ${reason}`, outcome.error);
+    return null;
   }
 
   /** Close at `expiresAt`; returns ms until then (undefined: no expiry). */
@@ -228,60 +254,40 @@ export class Session {
     return Math.max(0, Math.round(expiresAt - clock.now()));
   }
 
-  // ── heartbeat ────────────────────────────────────────────────────────────
-
-  #startHeartbeat(): void {
-    const { clock, options } = this.host;
-    const interval = options.heartbeat;
-    const ping = (): void => {
-      this.#send({ type: 'ping' });
-      if (this.#phase !== 'closed') this.#timers.ping = clock.setTimeout(ping, interval);
-    };
-    this.#timers.ping = clock.setTimeout(ping, interval);
-    // One deadline timer, re-armed lazily for the remaining silence: no timer churn per frame.
-    const limit = 2 * interval + 1000;
-    const check = (): void => {
-      const silent = clock.now() - this.#lastSeen;
-      if (silent >= limit) return this.close('heartbeat_timeout', `no frame from the client for ${silent} ms`);
-      this.#timers.deadline = clock.setTimeout(check, limit - silent);
-    };
-    this.#timers.deadline = clock.setTimeout(check, limit);
-  }
-
   // ── requests ─────────────────────────────────────────────────────────────
 
-  #enqueue(frame: ClientFrame): void {
-    if (++this.#queued > MAX_QUEUED) {
-      // Hooks are slower than the client sends: stop accepting work rather than grow without bound.
-      this.close('rate_limited', 'too many requests in flight', this.#limiter.reconnectAfter(this.host.clock.now()));
-      return;
-    }
-    this.#queue = this.#queue.then(async () => {
-      this.#queued--;
+  /** `bytes`: the frame's text length, kept with a publish so history can be bounded by bytes. */
+  #enqueue(frame: ClientFrame, bytes: number): void {
+    const accepted = this.#queue.push(async () => {
       if (this.#phase === 'closed') return;
       try {
-        await this.#handle(frame);
+        await this.#handle(frame, bytes);
       } catch (e) {
         this.host.logger.error(`tidewire: handling a "${frame.type}" frame failed`, e);
         if ('id' in frame) this.#error(frame.id, 'server_error', 'internal error');
       }
     });
+    // Hooks are slower than the client sends: stop accepting work rather than grow without bound.
+    if (!accepted) this.close('rate_limited', 'too many requests in flight', this.#limiter.reconnectAfter(this.host.clock.now()));
   }
 
-  async #handle(frame: ClientFrame): Promise<void> {
+  async #handle(frame: ClientFrame, bytes: number): Promise<void> {
     switch (frame.type) {
       case 'connect':
         if (this.#phase === 'authenticating') return this.#connect(frame.token);
         return this.receiveInvalid('already connected');
-      case 'subscribe':
-        return this.#subscribe(frame);
-      case 'unsubscribe': {
-        this.#subs.get(frame.channel)?.handle?.unsubscribe();
-        this.#subs.delete(frame.channel);
-        return;
+      case 'subscribe': {
+        const { maxSubscriptions } = this.host.options.limits;
+        if (!this.#subs.has(frame.channel) && this.#subs.size >= maxSubscriptions) {
+          return this.#error(frame.id, 'forbidden', `a session may hold at most ${maxSubscriptions} subscriptions (maxSubscriptions)`);
+        }
+        if (!(await this.#permit(frame.id, frame.channel, 'subscribe'))) return;
+        return this.#subs.subscribe(frame);
       }
+      case 'unsubscribe':
+        return this.#subs.unsubscribe(frame.channel);
       case 'publish':
-        return this.#publish(frame);
+        return this.#publish(frame, bytes);
       case 'refresh':
         return this.#refresh(frame);
       case 'ping':
@@ -291,62 +297,31 @@ export class Session {
     }
   }
 
-  /** Common gate for subscribe and publish: channel name, then the authorize hook. */
+  /** Common gate for subscribe and publish: channel name, then the authorize hook (with its deadline). */
   async #permit(id: string, channel: string, action: 'subscribe' | 'publish'): Promise<boolean> {
-    const { isChannel, authorize } = this.host.options;
+    const { options, clock } = this.host;
+    const { isChannel, authorize } = options;
     if (!isChannel(channel)) {
       this.#error(id, 'unknown_channel', `invalid channel name`);
       return false;
     }
     if (!authorize) return true;
-    const allowed = await authorize({ user: this.#user, channel, action, session: this.info });
+    const outcome = await callHook(() => authorize({ user: this.#user, channel, action, session: this.info }), options.hookTimeout, clock);
     if (this.#phase === 'closed') return false;
-    if (allowed !== true) this.#error(id, 'forbidden', `${action} to "${channel}" is not allowed`);
-    return allowed === true;
-  }
-
-  async #subscribe(frame: SubscribeFrame): Promise<void> {
-    const { id, channel, since } = frame;
-    if (!(await this.#permit(id, channel, 'subscribe'))) return;
-    // Re-subscribing replaces the old subscription: the client gets one stream, never two.
-    this.#subs.get(channel)?.handle?.unsubscribe();
-    const sub: Subscription = { handle: undefined, pending: [], epoch: '', offset: 0 };
-    this.#subs.set(channel, sub);
-    const handle = await this.host.broker.subscribe(channel, since, (m) => this.#onMessage(channel, sub, m));
-    if (this.#subs.get(channel) !== sub) {
-      handle.unsubscribe(); // closed or superseded while the broker was busy
-      return;
+    if (outcome.kind === 'threw') throw outcome.error; // answered `server_error` by #enqueue, and logged
+    if (outcome.kind === 'timed_out') {
+      this.host.logger.error(`tidewire: authorize() did not answer within ${options.hookTimeout} ms (${action} "${channel}")`);
+      this.#error(id, 'server_error', `authorize() did not answer within ${options.hookTimeout} ms`);
+      return false;
     }
-    sub.handle = handle;
-    sub.epoch = handle.epoch;
-    sub.offset = handle.offset;
-    this.#send({ type: 'subscribed', id, channel, epoch: handle.epoch, offset: handle.offset, recovered: handle.recovered });
-    // Replay, then whatever arrived live meanwhile: in order, once (see #deliver).
-    for (const m of handle.replay) this.#deliver(channel, sub, m, encodeReplayed(channel, m));
-    const pending = sub.pending ?? [];
-    sub.pending = undefined;
-    for (const m of pending) this.#deliver(channel, sub, m, encodeMessage(channel, m));
+    if (outcome.value !== true) this.#error(id, 'forbidden', `${action} to "${channel}" is not allowed`);
+    return outcome.value === true;
   }
 
-  #onMessage(channel: string, sub: Subscription, m: BrokerMessage): void {
-    if (this.#subs.get(channel) !== sub) return;
-    if (sub.pending) sub.pending.push(m);
-    else this.#deliver(channel, sub, m, encodeMessage(channel, m));
-  }
-
-  /** `text` is m's `message` frame, encoded by the caller through the cache that suits it (see encode.ts). */
-  #deliver(channel: string, sub: Subscription, m: BrokerMessage, text: string): void {
-    // Belt and braces over the broker contract: never send an offset twice.
-    if (m.epoch === sub.epoch && m.offset <= sub.offset) return;
-    sub.epoch = m.epoch;
-    sub.offset = m.offset;
-    this.#sendText(text);
-  }
-
-  async #publish(frame: PublishFrame): Promise<void> {
+  async #publish(frame: PublishFrame, bytes: number): Promise<void> {
     const { id, channel, data } = frame;
     if (!(await this.#permit(id, channel, 'publish'))) return;
-    const result = await this.host.broker.publish(channel, { id, data });
+    const result = await this.host.broker.publish(channel, { id, data, bytes });
     this.#send({ type: 'ack', id, epoch: result.epoch, offset: result.offset });
   }
 

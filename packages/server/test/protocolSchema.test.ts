@@ -46,7 +46,7 @@ const SERVER: Record<string, [Fields, Fields]> = {
 function validFrames(table: Record<string, [Fields, Fields]>): fc.Arbitrary<Record<string, unknown>> {
   return fc.oneof(
     ...Object.entries(table).map(([type, [required, optional]]) =>
-      fc.record({ type: fc.constant(type), ...required, ...optional }, { requiredKeys: ['type', ...Object.keys(required)] }),
+      fc.record({ type: fc.constant(type), ...required, ...optional }, { requiredKeys: ['type', ...Object.keys(required)] as ['type'] }),
     ),
   );
 }

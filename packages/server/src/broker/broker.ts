@@ -31,6 +31,11 @@ export interface PublishInput {
    * need not remember it. Brokers that ignore it stay correct.
    */
   readonly fresh?: boolean;
+  /**
+   * Approximate encoded size of the message (UTF-16 code units of the frame it arrived in, or of
+   * its JSON), so a broker can bound history by bytes as well as by count. Absent: unknown (0).
+   */
+  readonly bytes?: number;
 }
 
 export type MessageListener = (message: BrokerMessage) => void;

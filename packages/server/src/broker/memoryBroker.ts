@@ -6,8 +6,8 @@ import { DedupeWindow } from './dedupe';
 import { History } from './history';
 
 export interface MemoryBrokerOptions {
-  /** Per-channel history: at most `size` messages, none older than `ttl` ms. */
-  history?: { size?: number; ttl?: number };
+  /** Per-channel history: at most `size` messages (default 1,000), none older than `ttl` ms (default 5 min), at most `maxBytes` of frame text (default 8 MiB). */
+  history?: { size?: number; ttl?: number; maxBytes?: number };
   /** Per-channel publish-id memory: `window` ms, at most `size` ids. */
   dedupe?: { window?: number; size?: number };
   /** How often idle channels are dropped (ms). */
@@ -42,6 +42,7 @@ interface Listening {
 export class MemoryBroker implements Broker {
   readonly #channels = new Map<string, Channel>();
   readonly #historySize: number;
+  readonly #historyBytes: number;
   readonly #ttl: number;
   readonly #dedupeWindow: number;
   readonly #dedupeSize: number;
@@ -51,6 +52,7 @@ export class MemoryBroker implements Broker {
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.#historySize = options.history?.size ?? 1000;
+    this.#historyBytes = options.history?.maxBytes ?? 8 * 1024 * 1024;
     this.#ttl = options.history?.ttl ?? 5 * 60_000;
     this.#dedupeWindow = options.dedupe?.window ?? 2 * 60_000;
     this.#dedupeSize = options.dedupe?.size ?? 10_000;
@@ -69,7 +71,7 @@ export class MemoryBroker implements Broker {
 
     const stored: BrokerMessage = { id: message.id, epoch: channel.epoch, offset: ++channel.head, data: message.data };
     channel.history.trimBefore(now - this.#ttl);
-    channel.history.push({ offset: stored.offset, at: now, value: stored });
+    channel.history.push({ offset: stored.offset, at: now, value: stored, bytes: message.bytes ?? 0 });
     if (!message.fresh) channel.dedupe.add(message.id, { epoch: stored.epoch, offset: stored.offset, at: now });
     // No copy per publish: a Set's iteration skips entries deleted meanwhile (a listener may
     // unsubscribe during delivery) and reaches entries added meanwhile, which `after` filters out.
@@ -123,7 +125,7 @@ export class MemoryBroker implements Broker {
       channel = {
         epoch: nanoid(12), // new channel (or fresh process) = new epoch: old positions cannot match
         head: 0,
-        history: new History(this.#historySize),
+        history: new History(this.#historySize, this.#historyBytes),
         dedupe: new DedupeWindow(this.#dedupeWindow, this.#dedupeSize),
         listeners: new Set(),
       };
