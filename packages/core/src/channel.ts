@@ -4,6 +4,7 @@ import type { TidewireError } from './errors';
 import { ValidationError } from './errors';
 import type { MessageFrame, Position } from './protocol/frames';
 import type { PublishResult } from './outbox';
+import type { PublishOptions } from './publish-options';
 import type { StandardSchemaV1 } from './schema';
 import { validateSync } from './schema';
 import type { ChannelSink, SharedChannel } from './shared-channel';
@@ -26,7 +27,7 @@ export interface ChannelOptions<T> {
   since?: Position;
 }
 
-type Publisher = (channel: string, data: unknown) => Promise<PublishResult>;
+type Publisher = (channel: string, data: unknown, options?: PublishOptions) => Promise<PublishResult>;
 
 /**
  * The app's handle on a channel. Handles on the same name share one server
@@ -70,12 +71,17 @@ export class Channel<T = unknown> implements ChannelSink {
   }
 
   /** Resolves with the server-assigned position once stored; rejects with a TidewireError. */
-  publish(data: T): Promise<PublishResult> {
+  publish(data: T, options?: PublishOptions): Promise<PublishResult> {
     if (this.#schema) {
       const result = validateSync(this.#schema, data);
       if (result.issues) return Promise.reject(this.#invalid(result.issues, 'outbound'));
     }
-    return this.#publish(this.name, data);
+    return this.#publish(this.name, data, options);
+  }
+
+  /** Subscribe again from the last position: how a `failed` channel (e.g. `forbidden` until a permission changes) recovers. */
+  resubscribe(): void {
+    this.#shared.retry();
   }
 
   /** Drop this handle's listeners and its reference to the subscription. Idempotent. */

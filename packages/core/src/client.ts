@@ -11,11 +11,14 @@ import { ConnectionError, RequestError, TidewireError } from './errors';
 import { resolveUrl } from './resolve-url';
 import { Outbox } from './outbox';
 import type { PublishResult } from './outbox';
+import type { PublishOptions } from './publish-options';
+import { validatePublishId } from './publish-options';
+import { RequestPacer } from './request-pacer';
 import type { ErrorFrame, Position, ServerFrame } from './protocol/frames';
 import { encodeFrame, fitsByteLimit } from './protocol/codec';
 import type { InferOutput, StandardSchemaV1 } from './schema';
 import { SharedChannel } from './shared-channel';
-import type { ChannelSink } from './shared-channel';
+import type { ChannelHost, ChannelSink } from './shared-channel';
 import type { GetToken } from './token';
 import { TokenSource } from './token';
 import type { TransportFactory, WebSocketConstructor } from './transport';
@@ -38,8 +41,15 @@ export interface ClientOptions extends Omit<PlanOptions, 'url'> {
   clock?: Clock;
   /** Deadline for the server's first frame on a new transport. Default 5 s. */
   connectTimeout?: number;
-  /** From publish() to ack. Default 10 s. */
+  /** Milliseconds from sending a publish on a line to its ack (time spent queued does not count). Default 10 s. */
   publishTimeout?: number;
+  /**
+   * Milliseconds a publish may wait unsent — offline, or paced behind the server's rate limit —
+   * counted from publish() or from the drop that took its line away. Default 5 min; `Infinity`: no limit.
+   */
+  queueTimeout?: number;
+  /** Milliseconds a sent subscribe may go unanswered before it is sent again (with backoff). Default 10 s. */
+  subscribeTimeout?: number;
   /** Unacknowledged publishes held at most. Default 1000. */
   maxQueue?: number;
   /** While not connected: 'queue' publishes (default) or 'fail' them at once. */
@@ -69,6 +79,9 @@ export class Client {
   readonly #events = new Emitter<ClientEvents>();
   readonly #connection: Connection;
   readonly #outbox: Outbox;
+  /** One token bucket for every request frame, sized from the server's announced limits. */
+  readonly #pacer: RequestPacer;
+  readonly #channelHost: ChannelHost;
   readonly #channels = new Map<string, SharedChannel>();
   readonly #clock: Clock;
   readonly #options: ClientOptions;
@@ -79,6 +92,8 @@ export class Client {
     // Resolved once here: a relative url is anchored to the page, or fails now with invalid_options.
     this.#options = options = { ...options, url: resolveUrl(options.url) };
     const clock = (this.#clock = options.clock ?? systemClock);
+    this.#pacer = new RequestPacer(clock);
+    this.#channelHost = this.#makeChannelHost(options);
     this.#connection = new Connection({
       plan: choosePlan(options),
       tokens: new TokenSource(options.token, options.getToken),
@@ -90,15 +105,18 @@ export class Client {
         onStateChange: (change) => this.#events.emit('state', change),
         onConnected: (frame) => {
           this.#maxPayload = frame.maxPayload;
+          this.#pacer.reset(frame.limits);
           for (const channel of this.#channels.values()) channel.resubscribe();
           this.#outbox.flush();
         },
         onFrame: (frame) => this.#onFrame(frame),
         onDisconnected: () => {
+          this.#pacer.clear();
           for (const channel of this.#channels.values()) channel.suspend();
           this.#outbox.requeue();
         },
         onTerminated: (error) => {
+          this.#pacer.clear();
           for (const channel of this.#channels.values()) channel.suspend();
           this.#outbox.failAll(error);
         },
@@ -107,10 +125,14 @@ export class Client {
     });
     this.#outbox = new Outbox({
       clock,
-      timeout: options.publishTimeout ?? 10_000,
+      publishTimeout: options.publishTimeout ?? 10_000,
+      queueTimeout: options.queueTimeout ?? 300_000,
       maxSize: options.maxQueue ?? 1000,
+      schedule: (job) => this.#pacer.enqueue(job),
       send: (text) => this.#connection.send(text),
       canSend: () => this.#connection.state === 'connected',
+      fits: (text) => fitsByteLimit(text, this.#maxPayload),
+      limitText: () => `${this.#maxPayload} bytes`,
     });
   }
 
@@ -151,26 +173,27 @@ export class Client {
   channel<T>(name: string, options: ChannelOptions<T> = {}): Channel<T> {
     let shared = this.#channels.get(name);
     if (!shared) {
-      shared = new SharedChannel(
-        name,
-        {
-          clock: this.#clock,
-          reorderWindow: this.#options.reorderWindow ?? 1000,
-          subscribe: (channel, since) => this.#sendSubscribe(channel, since),
-        },
-        options.since,
-      );
+      shared = new SharedChannel(name, this.#channelHost, options.since);
       this.#channels.set(name, shared);
-      if (this.#connection.state === 'connected') shared.resubscribe();
+      shared.resubscribe();
+    } else if (shared.getSnapshot().state === 'failed') {
+      shared.retry(); // a new acquisition is the app asking again: a failed channel tries once more
     }
-    const handle = new Channel<T>(shared, (ch, data) => this.publish(ch, data), (s, h) => this.#release(s, h), options.schema);
+    const handle = new Channel<T>(shared, (ch, data, publishOptions) => this.publish(ch, data, publishOptions), (s, h) => this.#release(s, h), options.schema);
     shared.sinks.add(handle);
     if (this.#options.lazy !== false) this.connect();
     return handle;
   }
 
-  /** Publish without holding a subscription. */
-  publish(channel: string, data: unknown): Promise<PublishResult> {
+  /**
+   * Publish without holding a subscription.
+   * @param options `id`: an idempotency key (1–64 characters) — publishing again with the id of a
+   *   publish that timed out stores the message once; default a random 128-bit id.
+   * @returns the stored position, once the server acknowledged it.
+   * @throws (rejects) `TidewireError` — `bad_request` for an invalid id, `too_large`, `queue_full`,
+   *   `timeout`, `closed`, `not_connected`, or the server's refusal.
+   */
+  publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const state = this.#connection.state;
     if (state === 'closed' || state === 'failed') {
       return Promise.reject(new ConnectionError('closed', `cannot publish: the client is ${state}`));
@@ -178,7 +201,9 @@ export class Client {
     if (state !== 'connected' && this.#options.offline === 'fail') {
       return Promise.reject(new TidewireError('not_connected', 'cannot publish while offline (offline: "fail")'));
     }
-    const id = randomId();
+    const invalidId = validatePublishId(options.id);
+    if (invalidId) return Promise.reject(invalidId);
+    const id = options.id ?? randomId();
     const text = encodeFrame({ type: 'publish', id, channel, data });
     if (!fitsByteLimit(text, this.#maxPayload)) {
       return Promise.reject(
@@ -189,11 +214,23 @@ export class Client {
     return this.#outbox.add(id, text);
   }
 
-  #sendSubscribe(channel: SharedChannel, since: SharedChannel['position']): string | undefined {
-    if (this.#connection.state !== 'connected') return undefined;
-    const id = `s${++this.#requestCount}`;
-    this.#connection.send(encodeFrame({ type: 'subscribe', id, channel: channel.name, since }));
-    return id;
+  /** What every shared channel needs from the client: the line, the pacer, the timing options. */
+  #makeChannelHost(options: ClientOptions): ChannelHost {
+    return {
+      clock: this.#clock,
+      reorderWindow: options.reorderWindow ?? 1000,
+      subscribeTimeout: options.subscribeTimeout ?? 10_000,
+      backoff: options.backoff ?? exponentialBackoff(),
+      canSend: () => this.#connection.state === 'connected',
+      schedule: (job) => this.#pacer.enqueue(job),
+      sendSubscribe: (channel, since) => {
+        const id = `s${++this.#requestCount}`;
+        this.#connection.send(encodeFrame({ type: 'subscribe', id, channel, since }));
+        return id;
+      },
+      sendUnsubscribe: (channel) => this.#connection.send(encodeFrame({ type: 'unsubscribe', channel })),
+      report: (error) => this.#emitError(error),
+    };
   }
 
   #release(shared: SharedChannel, handle: ChannelSink): void {
@@ -236,15 +273,19 @@ export class Client {
 
   #onErrorFrame(frame: ErrorFrame): void {
     const error = new RequestError(frame.code, frame.message, { context: { id: frame.id, retryAfter: frame.retryAfter } });
-    if (frame.id !== undefined) {
-      if (this.#outbox.refuse(frame.id, error)) return;
+    const { id } = frame;
+    // Over the rate: every request waits `retryAfter` (the whole pacer, or the next one is refused too), then goes again.
+    const limited = frame.code === 'rate_limited';
+    if (limited) this.#pacer.pause(frame.retryAfter ?? 1000);
+    if (id !== undefined) {
+      if (limited ? this.#outbox.retry(id) : this.#outbox.refuse(id, error)) return;
       // Not a publish, so maybe a subscribe: the only other request refused without naming its channel.
-      const channel = [...this.#channels.values()].find((c) => c.isAwaiting(frame.id!));
+      const channel = [...this.#channels.values()].find((c) => c.isAwaiting(id));
       if (channel) {
-        // Refusals that may pass later (rate limits, server trouble) retry on the next connect.
-        if (frame.code === 'rate_limited' || frame.code === 'server_error') channel.suspend();
+        // Refusals that may pass later retry (a rate limit at once, behind the paused pacer; server trouble after backoff).
+        if (limited) channel.onRetryable(error, 0);
+        else if (frame.code === 'server_error') channel.onRetryable(error);
         else channel.onRefused(error);
-        this.#emitError(error);
         return;
       }
     }

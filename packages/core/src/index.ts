@@ -5,6 +5,7 @@ export type { ChannelEvents, ChannelOptions } from './channel';
 export type { ChannelMessage, ChannelSnapshot, GapInfo } from './channel-state';
 export type { ConnectionSnapshot, ConnectionStateName, StateChange, TransportReason } from './connection-state';
 export type { PublishResult } from './outbox';
+export type { PublishOptions } from './publish-options';
 export {
   TidewireError,
   RequestError,

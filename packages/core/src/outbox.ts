@@ -10,37 +10,56 @@ export interface PublishResult {
   readonly offset: number;
 }
 
+/** `queued`: waiting for a line; `scheduled`: handed to the pacer; `sent`: on the current line, awaiting its ack. */
+type Phase = 'queued' | 'scheduled' | 'sent';
+
 interface Pending {
+  readonly id: string;
   readonly text: string;
-  readonly resolve: (result: PublishResult) => void;
-  readonly reject: (error: TidewireError) => void;
-  readonly deadline: number;
-  sent: boolean;
+  readonly promise: Promise<PublishResult>;
+  resolve(result: PublishResult): void;
+  reject(error: TidewireError): void;
+  phase: Phase;
+  /** When the current phase gives up: `queueTimeout` after it became unsent, `publishTimeout` after it was sent. */
+  deadline: number;
 }
 
 export interface OutboxOptions {
   clock: Clock;
-  /** From publish() to ack, whatever happens in between (queueing, reconnects). */
-  timeout: number;
+  /** Milliseconds from sending a publish on a line to its ack. */
+  publishTimeout: number;
+  /** Milliseconds a publish may wait unsent (offline, or queued behind the rate limit); `Infinity`: no limit. */
+  queueTimeout: number;
   /** Bound on publishes not yet acknowledged, queued or in flight. */
   maxSize: number;
+  /** Run `job` when the request pacer allows another frame. */
+  schedule(job: () => void): void;
   send(text: string): void;
   canSend(): boolean;
+  /** Whether a frame fits the limit the server announced; one that does not is refused, never sent. */
+  fits(text: string): boolean;
+  /** Describes the limit `fits` checks, for the `too_large` error. */
+  limitText(): string;
 }
 
+/** setTimeout's largest delay; longer deadlines are re-aimed when the timer fires. */
+const MAX_DELAY = 2 ** 31 - 1;
+
 /**
- * Publishes not yet acknowledged, in publish order. Each keeps its encoded frame
- * and id, so a retry after reconnect re-sends the same id and the server stores it once.
+ * Publishes not yet acknowledged, in publish order. Each keeps its encoded frame and id, so a
+ * retry after reconnect re-sends the same id and the server stores it once.
  *
- * Every publish has the same timeout, so publish order is deadline order: one timer,
- * aimed at the oldest entry, serves them all. It is not re-aimed on every ack — when
- * it fires it rejects what has expired and aims at the new oldest — so a stream of
- * publishes costs no timer work per message.
+ * Two separate limits (docs/client.md): time spent unsent (`queueTimeout`, counted from publish()
+ * or from the drop that took the line away) and time waiting for the ack of a frame actually on
+ * the wire (`publishTimeout`, counted from sending). One timer, aimed at the earliest deadline,
+ * serves them all; it is not re-aimed on every ack — when it fires it rejects what has expired
+ * and aims at the next deadline — so a stream of publishes costs no timer work per message.
  */
 export class Outbox {
   readonly #pending = new Map<string, Pending>();
   readonly #options: OutboxOptions;
   readonly #timer: Timer;
+  #timerAt = Infinity;
 
   constructor(options: OutboxOptions) {
     this.#options = options;
@@ -51,37 +70,54 @@ export class Outbox {
     return this.#pending.size;
   }
 
+  /**
+   * Queue a publish. An id already pending joins that publish (same promise): an app retrying
+   * with the same id while the first attempt is still queued or in flight stores it once.
+   */
   add(id: string, text: string): Promise<PublishResult> {
-    const { clock, timeout, maxSize } = this.#options;
+    const existing = this.#pending.get(id);
+    if (existing) return existing.promise;
+    const { maxSize, queueTimeout, clock } = this.#options;
     if (this.#pending.size >= maxSize) {
       return Promise.reject(new BaseError('queue_full', `the outbox holds ${maxSize} unacknowledged publishes`, { context: { id } }));
     }
-    return new Promise((resolve, reject) => {
-      const entry: Pending = { text, resolve, reject, deadline: clock.now() + timeout, sent: false };
-      this.#pending.set(id, entry);
-      if (!this.#timer.armed) this.#timer.start(timeout, this.#expire);
-      if (this.#options.canSend()) this.#send(entry);
-    });
+    let settle!: Pick<Pending, 'resolve' | 'reject'>;
+    const promise = new Promise<PublishResult>((resolve, reject) => (settle = { resolve, reject }));
+    const entry: Pending = { id, text, promise, ...settle, phase: 'queued', deadline: clock.now() + queueTimeout };
+    this.#pending.set(id, entry);
+    this.#aim(entry.deadline);
+    if (this.#options.canSend()) this.#schedule(entry);
+    return promise;
   }
 
-  /** Reject what has waited `timeout`, oldest first, then aim at the next deadline. */
-  #expire = (): void => {
-    const now = this.#options.clock.now();
-    for (const [id, entry] of this.#pending) {
-      if (entry.deadline > now) return this.#timer.start(entry.deadline - now, this.#expire);
-      this.#pending.delete(id);
-      entry.reject(new TimeoutError('timeout', `no ack for publish ${id} within ${this.#options.timeout} ms`, { context: { id } }));
-    }
-  };
-
-  /** Send everything not yet on the current line, oldest first. */
+  /** A line is up: schedule everything unsent, oldest first; refuse at once what no longer fits. */
   flush(): void {
-    for (const entry of this.#pending.values()) if (!entry.sent) this.#send(entry);
+    for (const entry of [...this.#pending.values()]) if (entry.phase === 'queued') this.#schedule(entry);
   }
 
-  /** The line dropped: whatever was in flight goes again, with the same id, on the next one. */
+  /** The line dropped: whatever was scheduled or in flight goes again, with the same id, on the next one. */
   requeue(): void {
-    for (const entry of this.#pending.values()) entry.sent = false;
+    const deadline = this.#options.clock.now() + this.#options.queueTimeout;
+    for (const entry of this.#pending.values()) {
+      // Time already spent queued still counts; a frame that was on the wire starts a new wait.
+      if (entry.phase === 'sent') entry.deadline = deadline;
+      entry.phase = 'queued';
+    }
+    this.#aim(deadline);
+  }
+
+  /**
+   * The server refused this publish for now (`rate_limited`): send it again through the pacer,
+   * which the caller has paused for the server's `retryAfter`. Returns false when `id` is not ours.
+   */
+  retry(id: string): boolean {
+    const entry = this.#pending.get(id);
+    if (!entry) return false;
+    entry.phase = 'queued';
+    entry.deadline = this.#options.clock.now() + this.#options.queueTimeout;
+    this.#aim(entry.deadline);
+    if (this.#options.canSend()) this.#schedule(entry);
+    return true;
   }
 
   ack(frame: AckFrame): void {
@@ -97,7 +133,7 @@ export class Outbox {
   }
 
   failAll(error: TidewireError): void {
-    this.#timer.stop();
+    this.#stopTimer();
     for (const id of [...this.#pending.keys()]) this.refuse(id, error);
   }
 
@@ -105,11 +141,63 @@ export class Outbox {
     const entry = this.#pending.get(id);
     if (!entry) return undefined;
     this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#stopTimer(); // nothing left to time out: no timer holds the process
     return entry;
   }
 
-  #send(entry: Pending): void {
-    entry.sent = true;
-    this.#options.send(entry.text);
+  #stopTimer(): void {
+    this.#timer.stop();
+    this.#timerAt = Infinity;
+  }
+
+  #schedule(entry: Pending): void {
+    if (!this.#fits(entry)) return;
+    entry.phase = 'scheduled';
+    this.#options.schedule(() => {
+      // Acked, refused, requeued or rescheduled since: this job is stale.
+      if (this.#pending.get(entry.id) !== entry || entry.phase !== 'scheduled' || !this.#options.canSend()) return;
+      if (!this.#fits(entry)) return;
+      entry.phase = 'sent';
+      entry.deadline = this.#options.clock.now() + this.#options.publishTimeout;
+      this.#aim(entry.deadline);
+      this.#options.send(entry.text);
+    });
+  }
+
+  /** The server announced a smaller `maxPayload` than the frame: refuse it for good (it would be refused on every line). */
+  #fits(entry: Pending): boolean {
+    if (this.#options.fits(entry.text)) return true;
+    this.refuse(
+      entry.id,
+      new BaseError('too_large', `publish is larger than the server's limit of ${this.#options.limitText()}`, { context: { id: entry.id } }),
+    );
+    return false;
+  }
+
+  /** Reject what has expired, then aim at the next deadline. */
+  #expire = (): void => {
+    this.#timerAt = Infinity;
+    const now = this.#options.clock.now();
+    let next = Infinity;
+    for (const entry of [...this.#pending.values()]) {
+      if (entry.deadline > now) {
+        next = Math.min(next, entry.deadline);
+        continue;
+      }
+      this.#pending.delete(entry.id);
+      const sent = entry.phase === 'sent';
+      const message = sent
+        ? `no ack for publish ${entry.id} within ${this.#options.publishTimeout} ms of sending it`
+        : `publish ${entry.id} could not be sent within ${this.#options.queueTimeout} ms (queueTimeout)`;
+      entry.reject(new TimeoutError('timeout', message, { context: { id: entry.id, sent } }));
+    }
+    this.#aim(next);
+  };
+
+  /** Make sure the timer fires no later than `deadline`. */
+  #aim(deadline: number): void {
+    if (deadline >= this.#timerAt || deadline === Infinity) return;
+    this.#timerAt = deadline;
+    this.#timer.start(Math.min(MAX_DELAY, Math.max(0, deadline - this.#options.clock.now())), this.#expire);
   }
 }

@@ -2,6 +2,7 @@ import type { Clock } from './clock';
 import { Timer } from './clock';
 import type { ChannelSnapshot, GapInfo } from './channel-state';
 import type { TidewireError } from './errors';
+import { TimeoutError } from './errors';
 import type { MessageFrame, Position, SubscribedFrame } from './protocol/frames';
 import { Store } from './store';
 
@@ -16,25 +17,60 @@ export interface ChannelHost {
   readonly clock: Clock;
   /** How long an out-of-order message may wait for the hole before it is filled from history. */
   readonly reorderWindow: number;
-  /** Send a subscribe frame (if connected) and return its request id. */
-  subscribe(channel: SharedChannel, since: Position | undefined): string | undefined;
+  /** How long a sent subscribe may go unanswered before it is sent again (ms). */
+  readonly subscribeTimeout: number;
+  /** Delay before retry number `attempt` (1-based) of a subscribe that timed out or failed for now. */
+  backoff(attempt: number): number;
+  /** Whether a line is up to send on. */
+  canSend(): boolean;
+  /** Run `job` when the request pacer allows another frame. */
+  schedule(job: () => void): void;
+  /** Send a subscribe frame now and return its request id. */
+  sendSubscribe(name: string, since: Position | undefined): string;
+  /** Tell the server to stop this channel's stream (no answer expected). */
+  sendUnsubscribe(name: string): void;
+  /** A problem that ends nothing (the channel retries): reported on `client.on('error')`. */
+  report(error: TidewireError): void;
 }
 
-const MAX_BUFFERED = 1000;
+/** Messages held back waiting for a hole to close; beyond this they are dropped and history replays them. */
+export const MAX_BUFFERED = 1000;
 
 /**
- * One server subscription, shared by every handle on the same name (reference counted
- * by the client). It owns the delivery contract: each message reaches the app once,
- * in offset order; holes are filled from history; what history cannot fill is a `gap`.
+ * Where the channel stands. `waiting`, `scheduled`, `requested` and `retrying` all show as
+ * `subscribing` to the app; only `requested` has a subscribe on the wire (and a deadline).
+ */
+type Phase =
+  | { readonly name: 'waiting' } // no line: subscribe when one comes up
+  | { readonly name: 'scheduled'; readonly ticket: number } // queued in the request pacer
+  | { readonly name: 'requested'; readonly id: string } // sent, answer due within subscribeTimeout
+  | { readonly name: 'retrying' } // refused for now or timed out: a timer subscribes again
+  | { readonly name: 'subscribed'; readonly recovered: boolean }
+  | { readonly name: 'failed'; readonly error: TidewireError } // refused for good until retry()
+  | { readonly name: 'disposed' };
+
+/**
+ * One server subscription, shared by every handle on the same name (reference counted by the
+ * client). It owns the delivery contract: each message reaches the app once, in offset order;
+ * holes are filled from history; what history cannot fill is a `gap`.
+ *
+ * An explicit state machine (docs/client.md, "Channel states") whose only mutator is
+ * `#transition`: at most one subscribe is scheduled or in flight at any time, every sent
+ * subscribe has a deadline, and `failed` is left by `retry()`.
  */
 export class SharedChannel extends Store<ChannelSnapshot> {
   readonly sinks = new Set<ChannelSink>();
+  #phase: Phase = { name: 'waiting' };
   #epoch: string | undefined;
   #offset = 0;
-  #requestId: string | undefined;
+  #ticket = 0;
+  /** Subscribes that timed out or were refused for now since the last success. */
+  #attempt = 0;
   readonly #buffer = new Map<number, MessageFrame>();
   readonly #host: ChannelHost;
   readonly #reorder: Timer;
+  /** The subscribe deadline (`requested`) or the retry delay (`retrying`). Every transition stops it. */
+  readonly #phaseTimer: Timer;
 
   /** `since`: start after this position (e.g. one a server-rendered snapshot was taken at) instead of at the head. */
   constructor(
@@ -45,6 +81,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     super({ state: 'subscribing' });
     this.#host = host;
     this.#reorder = new Timer(host.clock);
+    this.#phaseTimer = new Timer(host.clock);
     this.#epoch = since?.epoch;
     this.#offset = since?.offset ?? 0;
   }
@@ -54,26 +91,45 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     return this.#epoch === undefined ? undefined : { epoch: this.#epoch, offset: this.#offset };
   }
 
-  /** Subscribe from the last delivered position (after a (re)connect, or to fill a hole). */
+  /** Messages held back waiting for a hole (bounded by MAX_BUFFERED). */
+  get buffered(): number {
+    return this.#buffer.size;
+  }
+
+  /**
+   * Subscribe from the last delivered position: after a (re)connect, to fill a hole, or on a new
+   * epoch. A no-op while a subscribe is already scheduled or in flight (its answer settles it),
+   * when failed (see `retry`) or disposed.
+   */
   resubscribe(): void {
-    if (this.getSnapshot().state === 'failed') return;
-    this.#reorder.stop();
-    this.#requestId = this.#host.subscribe(this, this.position);
-    if (this.getSnapshot().state !== 'subscribing') this.setSnapshot({ state: 'subscribing', position: this.position });
+    const { name } = this.#phase;
+    if (name === 'scheduled' || name === 'requested' || name === 'failed' || name === 'disposed') return;
+    if (!this.#host.canSend()) return this.#transition({ name: 'waiting' });
+    const ticket = ++this.#ticket;
+    this.#transition({ name: 'scheduled', ticket });
+    this.#host.schedule(() => this.#sendSubscribe(ticket));
+  }
+
+  /** Leave `failed` (or cut short a retry delay): subscribe again from the last position. */
+  retry(): void {
+    const { name } = this.#phase;
+    if (name !== 'failed' && name !== 'retrying' && name !== 'waiting') return;
+    this.#attempt = 0;
+    this.#transition({ name: 'waiting' });
+    this.resubscribe();
   }
 
   /** The line dropped: we will resubscribe from our position once it is back. */
   suspend(): void {
-    this.#requestId = undefined;
-    if (this.getSnapshot().state === 'subscribed') this.setSnapshot({ state: 'subscribing', position: this.position });
+    const { name } = this.#phase;
+    if (name !== 'failed' && name !== 'disposed') this.#transition({ name: 'waiting' });
   }
 
   isAwaiting(requestId: string): boolean {
-    return this.#requestId === requestId;
+    return this.#phase.name === 'requested' && this.#phase.id === requestId;
   }
 
   onSubscribed(frame: SubscribedFrame): void {
-    this.#requestId = undefined;
     const from = this.position;
     const to = { epoch: frame.epoch, offset: frame.offset };
     if (from && !frame.recovered) {
@@ -84,38 +140,92 @@ export class SharedChannel extends Store<ChannelSnapshot> {
       this.#epoch = frame.epoch;
       this.#offset = frame.offset;
     }
-    this.setSnapshot({ state: 'subscribed', position: to, recovered: frame.recovered });
+    this.#attempt = 0;
+    this.#transition({ name: 'subscribed', recovered: frame.recovered });
     for (const [offset, buffered] of this.#buffer) {
       if (offset <= this.#offset || buffered.epoch !== this.#epoch) this.#buffer.delete(offset);
     }
     this.#drain();
   }
 
+  /**
+   * Refused for good (`forbidden`, `unknown_channel`, a server-side `unsubscribed`…): the channel
+   * says `failed` and tells the server to stop any earlier subscription still flowing to us.
+   */
   onRefused(error: TidewireError): void {
-    this.#requestId = undefined;
-    this.#reorder.stop();
-    this.setSnapshot({ state: 'failed', position: this.position, error });
+    if (this.#phase.name === 'disposed') return;
+    this.#transition({ name: 'failed', error });
+    if (this.#host.canSend()) this.#host.sendUnsubscribe(this.name);
     for (const sink of this.sinks) sink.error(error);
   }
 
+  /**
+   * Refused for now (`rate_limited`, `server_error`) or unanswered: subscribe again after
+   * `delay` ms (the server's `retryAfter`), or after the backoff when the server gave no hint.
+   */
+  onRetryable(error: TidewireError, delay?: number): void {
+    const { name } = this.#phase;
+    if (name === 'failed' || name === 'disposed' || name === 'subscribed') return;
+    this.#host.report(error);
+    this.#transition({ name: 'retrying' });
+    this.#phaseTimer.start(delay ?? this.#host.backoff(++this.#attempt), () => this.resubscribe());
+  }
+
   onMessage(frame: MessageFrame): void {
-    if (frame.epoch !== this.#epoch || frame.offset <= this.#offset) return; // stale stream or duplicate
+    const { name } = this.#phase;
+    if (name === 'failed' || name === 'disposed' || this.#epoch === undefined) return;
+    if (frame.epoch !== this.#epoch) {
+      // A new epoch mid-stream (the server lost the stream): ask from our position; the answer
+      // says recovered or `gap`. While a subscribe is pending, its answer settles it anyway.
+      if (name === 'subscribed') this.resubscribe();
+      return;
+    }
+    if (frame.offset <= this.#offset) return; // duplicate
     if (frame.offset === this.#offset + 1) {
       this.#deliver(frame);
       if (this.#buffer.size > 0) this.#drain();
       return;
     }
-    // A hole: hold this one back, and ask for a replay if the hole does not close by itself.
+    // A hole. Past the bound, drop the message (history replays it) and let one resubscribe fill it.
+    if (this.#buffer.size >= MAX_BUFFERED) return this.resubscribe();
     this.#buffer.set(frame.offset, frame);
-    if (this.#buffer.size > MAX_BUFFERED) this.resubscribe();
-    else if (!this.#reorder.armed) this.#reorder.start(this.#host.reorderWindow, () => this.resubscribe());
+    if (!this.#reorder.armed && name === 'subscribed') this.#reorder.start(this.#host.reorderWindow, () => this.resubscribe());
   }
 
   /** Stop timers; the client forgets this channel. */
   dispose(): void {
-    this.#reorder.stop();
-    this.#buffer.clear();
-    this.setSnapshot({ state: 'unsubscribed', position: this.position });
+    this.#transition({ name: 'disposed' });
+  }
+
+  #sendSubscribe(ticket: number): void {
+    if (this.#phase.name !== 'scheduled' || this.#phase.ticket !== ticket) return; // superseded
+    if (!this.#host.canSend()) return this.#transition({ name: 'waiting' });
+    const id = this.#host.sendSubscribe(this.name, this.position);
+    this.#transition({ name: 'requested', id });
+    const timeout = this.#host.subscribeTimeout;
+    this.#phaseTimer.start(timeout, () =>
+      this.onRetryable(new TimeoutError('timeout', `no answer to subscribe "${this.name}" within ${timeout} ms`, { context: { channel: this.name, id } })),
+    );
+  }
+
+  /** The one mutator of the channel's state; the snapshot the app sees is derived from the phase. */
+  #transition(to: Phase): void {
+    this.#phase = to;
+    this.#phaseTimer.stop();
+    if (to.name !== 'subscribed') this.#reorder.stop();
+    if (to.name === 'failed' || to.name === 'disposed') this.#buffer.clear();
+    const position = this.position;
+    switch (to.name) {
+      case 'subscribed':
+        return this.setSnapshot({ state: 'subscribed', position: position!, recovered: to.recovered });
+      case 'failed':
+        return this.setSnapshot({ state: 'failed', position, error: to.error });
+      case 'disposed':
+        return this.setSnapshot({ state: 'unsubscribed', position });
+      default:
+        // Snapshot identity is kept while nothing the app sees changes (bindings re-render on identity).
+        if (this.getSnapshot().state !== 'subscribing') this.setSnapshot({ state: 'subscribing', position });
+    }
   }
 
   #drain(): void {

@@ -1,0 +1,115 @@
+import type { Clock } from './clock';
+import { Timer } from './clock';
+import type { ServerLimits } from './protocol/frames';
+
+/** What a server that announces no limits enforces (protocol §8): 100 frames/s, burst 200. */
+export const DEFAULT_LIMITS: ServerLimits = { rate: 100, burst: 200 };
+
+/**
+ * The share of the server's limits request frames may use. The server charges every frame
+ * (pongs, unsubscribes, refreshes too) against one bucket, and its bucket started filling a
+ * round trip before ours: the rest is headroom for frames that are not paced.
+ */
+const RATE_SHARE = 0.9;
+const BURST_SHARE = 0.75;
+
+/**
+ * One client-side token bucket shared by every request frame (subscribe, publish), so that
+ * recovery traffic — hundreds of resubscribes and a full outbox flushed at once after a
+ * reconnect — stays within the rate the server enforces instead of being refused `rate_limited`.
+ *
+ * Jobs run in FIFO order: synchronously while tokens last (no latency in normal use), then one
+ * per token from a single timer. A job is a callback, not a frame, so its owner decides at send
+ * time what (if anything) still goes out. `clear()` forgets queued jobs when the line drops: their
+ * owners schedule them again on the next line.
+ */
+export class RequestPacer {
+  readonly #clock: Clock;
+  readonly #timer: Timer;
+  readonly #queue: (() => void)[] = [];
+  #head = 0;
+  #rate = DEFAULT_LIMITS.rate * RATE_SHARE;
+  #burst = Math.floor(DEFAULT_LIMITS.burst * BURST_SHARE);
+  #tokens = this.#burst;
+  #refilledAt: number;
+  /** No job runs before this time (a server `retryAfter`). */
+  #pausedUntil = 0;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+    this.#timer = new Timer(clock);
+    this.#refilledAt = clock.now();
+  }
+
+  /** Jobs waiting for a token. */
+  get queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /**
+   * A new line: adopt the limits it announced (absent: the protocol defaults) with a full
+   * bucket, as the server's own bucket is for a new connection.
+   * @param limits `rate` in frames per second, `burst` in frames.
+   */
+  reset(limits: ServerLimits = DEFAULT_LIMITS): void {
+    this.clear();
+    this.#rate = Math.max(0.1, limits.rate * RATE_SHARE);
+    this.#burst = Math.max(1, Math.floor(limits.burst * BURST_SHARE));
+    this.#tokens = this.#burst;
+    this.#refilledAt = this.#clock.now();
+    this.#pausedUntil = 0;
+  }
+
+  /** Forget every queued job (the line they were for is gone). */
+  clear(): void {
+    this.#queue.length = 0;
+    this.#head = 0;
+    this.#timer.stop();
+  }
+
+  /** Run `job` when a token is available: now if one is and nothing is queued ahead of it. */
+  enqueue(job: () => void): void {
+    this.#queue.push(job);
+    this.#run();
+  }
+
+  /**
+   * The server refused a request `rate_limited`: hold every job for `ms` and start again with
+   * an empty bucket, so the retry is not refused too.
+   * @param ms the server's `retryAfter`, in milliseconds.
+   */
+  pause(ms: number): void {
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + ms);
+    this.#tokens = 0;
+    this.#refilledAt = this.#pausedUntil;
+    this.#arm();
+  }
+
+  #run = (): void => {
+    while (this.queued > 0 && this.#take()) {
+      const job = this.#queue[this.#head++]!;
+      if (this.#head === this.#queue.length) this.#queue.length = this.#head = 0;
+      job();
+    }
+    this.#arm();
+  };
+
+  #take(): boolean {
+    const now = this.#clock.now();
+    if (now < this.#pausedUntil) return false;
+    this.#tokens = Math.min(this.#burst, this.#tokens + (Math.max(0, now - this.#refilledAt) * this.#rate) / 1000);
+    this.#refilledAt = Math.max(now, this.#refilledAt);
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** Aim the one timer at the moment the next token exists (or the pause ends). */
+  #arm(): void {
+    if (this.queued === 0) return this.#timer.stop();
+    if (this.#timer.armed) return;
+    const now = this.#clock.now();
+    const untilToken = Math.ceil(((1 - this.#tokens) * 1000) / this.#rate);
+    this.#timer.start(Math.max(1, this.#pausedUntil - now, untilToken), this.#run);
+  }
+}
