@@ -1,0 +1,164 @@
+import { createClient, ErrorReply } from 'redis';
+import { RedisBrokerError } from './errors';
+import type { RedisBrokerOptions, RedisClientLike, ResolvedOptions } from './options';
+
+/** Redis replies that mean "not now" rather than "never". */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY)\b/;
+
+/**
+ * The broker's two connections per process: commands (the user's client or
+ * one made from the URL) and pub/sub (its duplicate). Every command goes
+ * through `command()`, which fails fast and typed instead of waiting in an
+ * offline queue: a publish must tell its client "retry later", not hang.
+ */
+export class RedisConnections {
+  readonly commands: RedisClientLike;
+  readonly subscriber: RedisClientLike;
+  readonly #ownsCommands: boolean;
+  readonly #options: ResolvedOptions;
+  readonly #report: (error: Error) => void;
+  readonly #started: Promise<void>;
+  #startedOk = false;
+  #sharded = false;
+  #closed = false;
+  /** Called when the subscriber connection is back after a drop (pub/sub messages may be lost). */
+  onResubscribed: () => void = () => {};
+
+  constructor(options: RedisBrokerOptions, resolved: ResolvedOptions) {
+    this.#options = resolved;
+    this.#report = reporter(options.onError);
+    if (options.client) {
+      this.commands = options.client;
+      this.#ownsCommands = false;
+    } else {
+      this.commands = createClient({
+        url: options.url,
+        disableOfflineQueue: true,
+        // Keep trying, 50 ms → 2 s apart with jitter: a Redis restart must not take the nodes down.
+        socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) * (0.5 + Math.random() / 2) },
+      }) as unknown as RedisClientLike;
+      this.#ownsCommands = true;
+    }
+    this.subscriber = this.commands.duplicate();
+    this.commands.on('error', this.#onError);
+    this.subscriber.on('error', this.#onError);
+    this.#started = this.#start();
+    this.#started.catch(() => {}); // awaited by every command; never an unhandled rejection
+  }
+
+  get sharded(): boolean {
+    return this.#sharded;
+  }
+
+  /** Resolves once both connections have been up once (and the pub/sub kind is known). */
+  async ready(): Promise<void> {
+    if (this.#startedOk) return;
+    await this.#bounded(this.#started, 'connecting to Redis');
+  }
+
+  /**
+   * Send one command on the command connection.
+   * @throws RedisBrokerError `broker_unavailable` (with retryAfter) when Redis is unreachable or too slow,
+   *   `broker_failed` for any other error reply, `closed` after close().
+   */
+  async command(args: readonly string[]): Promise<unknown> {
+    if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
+    await this.ready();
+    if (!this.commands.isReady) throw this.unavailable('Redis is not connected');
+    try {
+      return await this.#bounded(this.commands.sendCommand(args), args[0] ?? 'command');
+    } catch (e) {
+      throw this.classify(e);
+    }
+  }
+
+  /** Run a pub/sub (un)subscription on the subscriber connection, failing fast while it is down. */
+  async pubsub(action: (subscriber: RedisClientLike) => Promise<void>): Promise<void> {
+    if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
+    await this.ready();
+    if (!this.subscriber.isReady) throw this.unavailable('the Redis pub/sub connection is down');
+    try {
+      await this.#bounded(action(this.subscriber), 'subscribing');
+    } catch (e) {
+      throw this.classify(e);
+    }
+  }
+
+  unavailable(message: string, cause?: unknown): RedisBrokerError {
+    return new RedisBrokerError('broker_unavailable', message, { retryAfter: this.#options.retryAfter, cause });
+  }
+
+  classify(e: unknown): RedisBrokerError {
+    if (e instanceof RedisBrokerError) return e;
+    if (e instanceof ErrorReply && !TRANSIENT_REPLY.test(e.message)) {
+      return new RedisBrokerError('broker_failed', `Redis refused: ${e.message}`, { cause: e });
+    }
+    return this.unavailable(`Redis unavailable: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.subscriber.off('ready', this.#onSubscriberReady);
+    await closeQuietly(this.subscriber);
+    this.subscriber.off('error', this.#onError);
+    if (this.#ownsCommands) {
+      await closeQuietly(this.commands);
+      this.commands.off('error', this.#onError);
+    } else {
+      // Leave the user's client as it was, but keep swallowing errors of a close still in flight.
+      setTimeout(() => this.commands.off('error', this.#onError), 1000).unref?.();
+    }
+  }
+
+  async #start(): Promise<void> {
+    if (!this.commands.isOpen) await this.commands.connect();
+    await this.subscriber.connect();
+    this.subscriber.on('ready', this.#onSubscriberReady);
+    this.#sharded = this.#options.pubsub === 'sharded' || (this.#options.pubsub === 'auto' && (await this.#serverMajor()) >= 7);
+    this.#startedOk = true;
+  }
+
+  async #serverMajor(): Promise<number> {
+    const info = String(await this.commands.sendCommand(['INFO', 'server']));
+    const match = /redis_version:(\d+)/.exec(info);
+    return match ? Number(match[1]) : 0;
+  }
+
+  #bounded<T>(work: Promise<T>, what: string): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(this.unavailable(`Redis did not answer ${what} within ${this.#options.commandTimeout} ms`)), this.#options.commandTimeout);
+    });
+    work.catch(() => {}); // it may settle after the timeout; its rejection is already ours
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  readonly #onError = (error: Error): void => {
+    if (!this.#closed) this.#report(error);
+  };
+
+  readonly #onSubscriberReady = (): void => {
+    if (!this.#closed) this.onResubscribed();
+  };
+}
+
+async function closeQuietly(client: RedisClientLike): Promise<void> {
+  try {
+    if (client.isReady) await client.close();
+    else client.destroy();
+  } catch {
+    client.destroy();
+  }
+}
+
+/** The default: one warning per outage, not one per reconnect attempt. */
+function reporter(onError: ((error: Error) => void) | undefined): (error: Error) => void {
+  if (onError) return onError;
+  let last = 0;
+  return (error) => {
+    const now = Date.now();
+    if (now - last > 30_000) console.warn(`@tidewire/redis: ${error.message}`);
+    last = now;
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * Errors the Redis broker throws to the Tidewire server (which answers the
+ * client's request with `server_error` and, where waiting helps, `retryAfter`).
+ * Match on `code`, never on `message`.
+ */
+export type RedisBrokerErrorCode =
+  | 'broker_unavailable' // Redis cannot be reached right now (down, reconnecting, too slow): retry after `retryAfter` ms
+  | 'broker_failed' // Redis answered with an error that waiting will not fix (a bug, a misconfigured server)
+  | 'invalid_options' // createRedisBroker() was given options that fail validation
+  | 'closed'; // the broker was closed
+
+export class RedisBrokerError extends Error {
+  override readonly name = 'RedisBrokerError';
+  readonly code: RedisBrokerErrorCode;
+  /** Milliseconds after which a retry may succeed; only with `broker_unavailable`. */
+  readonly retryAfter: number | undefined;
+
+  /**
+   * @param code stable machine-readable reason
+   * @param message human-readable detail
+   * @param options `retryAfter` in ms (only for `broker_unavailable`), `cause` the underlying error
+   */
+  constructor(code: RedisBrokerErrorCode, message: string, options: { retryAfter?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+/** True for every error thrown by `@tidewire/redis`. */
+export const isRedisBrokerError = (e: unknown): e is RedisBrokerError => e instanceof RedisBrokerError;

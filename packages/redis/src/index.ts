@@ -1,0 +1,4 @@
+export { createRedisBroker, RedisBroker } from './redisBroker';
+export type { RedisBrokerOptions, RedisClientLike } from './options';
+export { RedisBrokerError, isRedisBrokerError } from './errors';
+export type { RedisBrokerErrorCode } from './errors';

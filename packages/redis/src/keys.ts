@@ -1,0 +1,25 @@
+/**
+ * Every key of one channel embeds the same `{…}` hash tag, so in Redis Cluster
+ * they live in one slot: the publish script may touch all of them atomically,
+ * and the channel's sharded pub/sub channel is served by the same shard.
+ */
+export interface ChannelKeys {
+  /** Hash `{ e: epoch, s: head offset }`; its loss (expiry, flush) is what starts a new epoch. */
+  readonly meta: string;
+  /** Stream of the channel's history; entry id `<offset>-0`, fields `t` (ms, Redis clock) and `b` (body). */
+  readonly stream: string;
+  /** Pub/sub channel (sharded where supported) carrying `<offset>:<epoch>:<body>`. */
+  readonly notify: string;
+  /** Dedupe key of one publish id: `"<epoch>:<offset>"`, expiring after the dedupe TTL. */
+  dedupe(id: string): string;
+}
+
+export function channelKeys(prefix: string, channel: string): ChannelKeys {
+  const base = `${prefix}:{${channel}}`;
+  return {
+    meta: `${base}:meta`,
+    stream: `${base}:stream`,
+    notify: `${base}:notify`,
+    dedupe: (id) => `${base}:id:${id}`,
+  };
+}

@@ -1,0 +1,96 @@
+import { RedisBrokerError } from './errors';
+
+/**
+ * The part of a node-redis (v5) client the broker uses. A client from
+ * `createClient()` of the `redis` package fits; so does one with modules or
+ * scripts of its own.
+ */
+export interface RedisClientLike {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  /** A new, unconnected client with the same options (used once, for the subscriber connection). */
+  duplicate(): RedisClientLike;
+  sendCommand(args: readonly string[]): Promise<unknown>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'ready', listener: () => void): unknown;
+  subscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<void>;
+  unsubscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<void>;
+  sSubscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<void>;
+  sUnsubscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<void>;
+  close(): Promise<void>;
+  destroy(): void;
+}
+
+export interface RedisBrokerOptions {
+  /**
+   * Your node-redis client. The broker sends its commands on it and opens one
+   * more connection (`client.duplicate()`) for pub/sub. It connects the client
+   * if it is not open yet, and never closes it. Give `client` or `url`.
+   */
+  client?: RedisClientLike;
+  /** `redis://[[user]:password@]host[:port][/db]`: the broker opens (and closes) both connections itself. */
+  url?: string;
+  /** Prefix of every key and pub/sub channel. Default `'tidewire'`. */
+  prefix?: string;
+  /** Per-channel history in a Redis Stream: at most `size` messages (default 1000), none older than `ttl` ms (default 300 000). */
+  history?: { size?: number; ttl?: number };
+  /** How long a publish id is remembered for deduplication, ms (default 120 000). */
+  dedupe?: { ttl?: number };
+  /**
+   * How long a channel's epoch and head outlive its last publish or subscribe, ms
+   * (default 7 days). Only when this expires (or Redis is flushed) does the
+   * channel start a new epoch, which costs every client a `gap`.
+   */
+  metaTtl?: number;
+  /** `'auto'` (default): sharded pub/sub (SSUBSCRIBE/SPUBLISH) on Redis ≥ 7, classic before. All nodes must agree. */
+  pubsub?: 'auto' | 'sharded' | 'classic';
+  /** A command without an answer after this many ms fails `broker_unavailable` (default 5000). */
+  commandTimeout?: number;
+  /** `retryAfter` (ms) carried by `broker_unavailable` errors (default 1000). */
+  retryAfter?: number;
+  /** Connection errors and failed background fills are reported here (default: one `console.warn` per outage). */
+  onError?: (error: Error) => void;
+}
+
+export interface ResolvedOptions {
+  readonly prefix: string;
+  readonly historySize: number;
+  readonly historyTtl: number;
+  readonly dedupeTtl: number;
+  readonly metaTtl: number;
+  readonly pubsub: 'auto' | 'sharded' | 'classic';
+  readonly commandTimeout: number;
+  readonly retryAfter: number;
+}
+
+const DAY = 24 * 60 * 60_000;
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new RedisBrokerError('invalid_options', `${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** @throws RedisBrokerError `invalid_options` */
+export function resolveOptions(options: RedisBrokerOptions): ResolvedOptions {
+  if ((options.client === undefined) === (options.url === undefined)) {
+    throw new RedisBrokerError('invalid_options', 'createRedisBroker needs exactly one of `client` or `url`');
+  }
+  const pubsub = options.pubsub ?? 'auto';
+  if (!['auto', 'sharded', 'classic'].includes(pubsub)) throw new RedisBrokerError('invalid_options', `pubsub must be auto, sharded or classic`);
+  const prefix = options.prefix ?? 'tidewire';
+  if (prefix.length === 0) throw new RedisBrokerError('invalid_options', 'prefix must not be empty');
+  return {
+    prefix,
+    historySize: positive('history.size', options.history?.size, 1000),
+    historyTtl: positive('history.ttl', options.history?.ttl, 5 * 60_000),
+    dedupeTtl: positive('dedupe.ttl', options.dedupe?.ttl, 2 * 60_000),
+    metaTtl: positive('metaTtl', options.metaTtl, 7 * DAY),
+    pubsub,
+    commandTimeout: positive('commandTimeout', options.commandTimeout, 5000),
+    retryAfter: positive('retryAfter', options.retryAfter, 1000),
+  };
+}

@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto';
+import type { Position } from '@tidewire/core/protocol';
+import type { Broker, BrokerMessage, BrokerStats, BrokerSubscription, MessageListener, PublishInput, PublishResult } from '@tidewire/server';
+import { ChannelFeed, type ResumePoint } from './channelFeed';
+import { decodeEntries, decodeNotification, encodeBody } from './codec';
+import { RedisConnections } from './connections';
+import { RedisBrokerError } from './errors';
+import { channelKeys, type ChannelKeys } from './keys';
+import { resolveOptions, type RedisBrokerOptions, type ResolvedOptions } from './options';
+import { PUBLISH_SCRIPT, RESUME_SCRIPT, script, type Script } from './scripts';
+
+/** 12 url-safe characters (no `:`, which separates notification fields). */
+const newEpoch = (): string => randomBytes(9).toString('base64url');
+
+const publishScript = script(PUBLISH_SCRIPT);
+const resumeScript = script(RESUME_SCRIPT);
+
+/** One channel this process listens to: its feed and the one Redis subscription it rides on. */
+interface Listened {
+  readonly feed: ChannelFeed;
+  readonly keys: ChannelKeys;
+  /** Subscribe calls holding it (including those still in progress). */
+  refs: number;
+  readonly subscribed: Promise<void>;
+  readonly onNotification: (payload: string) => void;
+}
+
+/** Catch-ups after the pub/sub connection came back, ms after its `ready`: the resubscription may land late. */
+const CATCH_UP_AFTER_RECONNECT = [0, 1000, 5000];
+
+/**
+ * Create a `Broker` that keeps channels in Redis, so several server processes
+ * share offsets, history and live delivery.
+ *
+ * ```ts
+ * const broker = createRedisBroker({ client: redisClient }); // or { url: 'redis://…' }
+ * const server = createServer({ broker });
+ * ```
+ *
+ * @param options `client` (your node-redis v5 client) or `url`; `prefix` (default `'tidewire'`);
+ *   `history` `{ size: 1000, ttl: 300 000 ms }`; `dedupe` `{ ttl: 120 000 ms }`; see {@link RedisBrokerOptions}.
+ * @returns a Broker; connections open in the background, and commands wait for them up to `commandTimeout`.
+ * @throws RedisBrokerError `invalid_options` (synchronously) for invalid options.
+ */
+export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
+  return new RedisBroker(options);
+}
+
+/**
+ * The Redis `Broker`. Per channel: a meta hash (epoch, head), a stream (history,
+ * entry id = offset) and a pub/sub channel, all under one hash tag. Publishing
+ * is one Lua script; live delivery rides one (sharded) subscription per channel
+ * per process, reference-counted, with holes filled from the stream.
+ */
+export class RedisBroker implements Broker {
+  readonly #options: ResolvedOptions;
+  readonly #redis: RedisConnections;
+  readonly #listened = new Map<string, Listened>();
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #closed = false;
+
+  constructor(options: RedisBrokerOptions) {
+    this.#options = resolveOptions(options);
+    this.#redis = new RedisConnections(options, this.#options);
+    this.#redis.onResubscribed = () => this.#catchUpAll();
+  }
+
+  /** Resolves once both Redis connections are up. Optional: every call waits for it anyway. */
+  ready(): Promise<void> {
+    return this.#redis.ready();
+  }
+
+  /**
+   * @throws RedisBrokerError `broker_unavailable` (with `retryAfter`) while Redis cannot be reached;
+   *   the publish may or may not have been stored — a retry with the same id is deduplicated.
+   */
+  async publish(channel: string, message: PublishInput): Promise<PublishResult> {
+    await this.#redis.ready();
+    const keys = channelKeys(this.#options.prefix, channel);
+    const o = this.#options;
+    const reply = await this.#eval(publishScript, [keys.meta, keys.stream, keys.dedupe(message.id)], [
+      encodeBody(message.id, message.data),
+      message.fresh ? '1' : '0',
+      newEpoch(),
+      String(o.historySize),
+      String(o.historyTtl),
+      String(o.dedupeTtl),
+      String(o.metaTtl),
+      keys.notify,
+      this.#redis.sharded ? 'SPUBLISH' : 'PUBLISH',
+    ]);
+    const [epoch, offset, duplicate] = reply as [string, number, number];
+    return { epoch: String(epoch), offset: Number(offset), duplicate: Number(duplicate) === 1 };
+  }
+
+  /**
+   * Subscribe first (so no notification after the resume point is missed),
+   * then read the resume point in one script, then register with the feed,
+   * which reconciles notifications that overtook the script's reply.
+   */
+  async subscribe(channel: string, since: Position | undefined, listener: MessageListener): Promise<BrokerSubscription> {
+    const listened = this.#acquire(channel);
+    try {
+      await listened.subscribed;
+      const point = await this.#resume(listened.keys, since);
+      const registration = await listened.feed.register(point, listener);
+      let active = true;
+      return {
+        epoch: registration.epoch,
+        offset: registration.offset,
+        recovered: registration.recovered,
+        replay: registration.replay,
+        unsubscribe: () => {
+          if (!active) return;
+          active = false;
+          registration.remove();
+          this.#release(channel);
+        },
+      };
+    } catch (e) {
+      this.#release(channel);
+      throw this.#redis.classify(e);
+    }
+  }
+
+  stats(): BrokerStats {
+    return { channels: this.#listened.size };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    for (const listened of this.#listened.values()) listened.feed.close();
+    this.#listened.clear();
+    await this.#redis.close();
+  }
+
+  async #resume(keys: ChannelKeys, since: Position | undefined): Promise<ResumePoint> {
+    const o = this.#options;
+    const reply = (await this.#eval(resumeScript, [keys.meta, keys.stream], [
+      newEpoch(),
+      String(o.metaTtl),
+      String(o.historyTtl),
+      since?.epoch ?? '',
+      String(since?.offset ?? 0),
+    ])) as [string, number, string, unknown];
+    const [epoch, head, status, entries] = reply;
+    const replay = decodeEntries(entries, String(epoch));
+    return {
+      epoch: String(epoch),
+      offset: status === 'recovered' && since ? since.offset : Number(head),
+      head: Number(head),
+      recovered: status !== 'lost',
+      replay,
+      live: status === 'live',
+    };
+  }
+
+  #acquire(channel: string): Listened {
+    if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
+    let listened = this.#listened.get(channel);
+    if (!listened) {
+      const keys = channelKeys(this.#options.prefix, channel);
+      const feed = new ChannelFeed({
+        range: (from, to, epoch) => this.#range(keys, from, to, epoch),
+        head: () => this.#head(keys),
+      });
+      const onNotification = (payload: string): void => {
+        const message = decodeNotification(payload);
+        if (message) feed.notify(message);
+      };
+      const subscribed = this.#redis
+        .ready()
+        .then(() => this.#redis.pubsub((sub) => (this.#redis.sharded ? sub.sSubscribe(keys.notify, onNotification) : sub.subscribe(keys.notify, onNotification))));
+      subscribed.catch(() => {});
+      listened = { feed, keys, refs: 0, subscribed, onNotification };
+      this.#listened.set(channel, listened);
+    }
+    listened.refs++;
+    return listened;
+  }
+
+  #release(channel: string): void {
+    const listened = this.#listened.get(channel);
+    if (!listened || --listened.refs > 0) return;
+    this.#listened.delete(channel);
+    listened.feed.close();
+    const { notify } = listened.keys;
+    const sharded = this.#redis.sharded;
+    // Best effort: if Redis is down the subscription dies with the connection anyway.
+    listened.subscribed
+      .then(() => this.#redis.pubsub((sub) => (sharded ? sub.sUnsubscribe(notify, listened.onNotification) : sub.unsubscribe(notify, listened.onNotification))))
+      .catch(() => {});
+  }
+
+  async #range(keys: ChannelKeys, from: number, to: number, epoch: string): Promise<BrokerMessage[]> {
+    if (from > to) return [];
+    return decodeEntries(await this.#redis.command(['XRANGE', keys.stream, `${from}-0`, `${to}-0`]), epoch);
+  }
+
+  async #head(keys: ChannelKeys): Promise<{ epoch: string | undefined; head: number }> {
+    const [epoch, head] = (await this.#redis.command(['HMGET', keys.meta, 'e', 's'])) as [string | null, string | null];
+    return { epoch: epoch ?? undefined, head: Number(head ?? 0) };
+  }
+
+  /** EVALSHA, loading the script on NOSCRIPT (a restarted or flushed Redis forgets scripts). */
+  async #eval(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.#redis.command(['EVALSHA', s.sha, ...tail]);
+    } catch (e) {
+      if (!(e instanceof RedisBrokerError && e.code === 'broker_failed' && /NOSCRIPT/.test(e.message))) throw e;
+      return await this.#redis.command(['EVAL', s.source, ...tail]);
+    }
+  }
+
+  #catchUpAll(): void {
+    for (const delay of CATCH_UP_AFTER_RECONNECT) {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        for (const listened of this.#listened.values()) listened.feed.catchUp();
+      }, delay);
+      timer.unref?.();
+      this.#timers.add(timer);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The two Lua scripts. Each runs atomically in Redis, and touches only keys of
+ * one channel (one hash tag), so they work unchanged on Redis Cluster.
+ */
+
+/**
+ * Shared prologue: the Redis clock (every node agrees on it, unlike the
+ * processes' clocks) and age trimming of the stream's oldest entries. Bounded
+ * work per call (8 entries); MAXLEN bounds the rest, and the key's own TTL
+ * drops an idle channel's whole history.
+ */
+const PROLOGUE = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function trim_aged(stream, cutoff)
+  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 8)
+  local last = nil
+  for _, entry in ipairs(oldest) do
+    if tonumber(entry[2][2]) < cutoff then last = entry[1] else break end
+  end
+  if last then
+    redis.call('XTRIM', stream, 'MINID', tonumber(string.match(last, '^(%d+)')) + 1)
+  end
+end
+local function epoch_of(meta, stream, new_epoch, meta_ttl)
+  local epoch = redis.call('HGET', meta, 'e')
+  if not epoch then
+    -- The metadata is really gone (expired or flushed): a new epoch, and history
+    -- of any older epoch is meaningless under it.
+    epoch = new_epoch
+    redis.call('HSET', meta, 'e', epoch, 's', 0)
+    redis.call('DEL', stream)
+  end
+  redis.call('PEXPIRE', meta, meta_ttl)
+  return epoch
+end
+`;
+
+/**
+ * Publish, in one atomic step: dedupe check → next offset → XADD → notify.
+ * KEYS: meta, stream, dedupe key. ARGV: body, fresh ('1' skips dedupe), new
+ * epoch, history size, history ttl ms, dedupe ttl ms, meta ttl ms, notify
+ * channel, publish command (SPUBLISH | PUBLISH).
+ * Returns { epoch, offset, duplicate (0|1) }.
+ */
+export const PUBLISH_SCRIPT = `${PROLOGUE}
+local meta, stream, dedupe = KEYS[1], KEYS[2], KEYS[3]
+local body, fresh, new_epoch = ARGV[1], ARGV[2], ARGV[3]
+local size, history_ttl, dedupe_ttl, meta_ttl = ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local notify, publish = ARGV[8], ARGV[9]
+if fresh ~= '1' then
+  local seen = redis.call('GET', dedupe)
+  if seen then
+    local colon = string.find(seen, ':', 1, true)
+    return { string.sub(seen, 1, colon - 1), tonumber(string.sub(seen, colon + 1)), 1 }
+  end
+end
+local epoch = epoch_of(meta, stream, new_epoch, meta_ttl)
+local offset = redis.call('HINCRBY', meta, 's', 1)
+local now = now_ms()
+redis.call('XADD', stream, 'MAXLEN', size, offset .. '-0', 't', now, 'b', body)
+trim_aged(stream, now - history_ttl)
+redis.call('PEXPIRE', stream, history_ttl)
+if fresh ~= '1' then
+  redis.call('SET', dedupe, epoch .. ':' .. offset, 'PX', dedupe_ttl)
+end
+redis.call(publish, notify, offset .. ':' .. epoch .. ':' .. body)
+return { epoch, offset, 0 }
+`;
+
+/**
+ * Where a subscriber continues: the channel's epoch (made if missing) and
+ * head, and — when `since` is in this epoch and history still covers it —
+ * every entry after it. KEYS: meta, stream. ARGV: new epoch, meta ttl ms,
+ * history ttl ms, since epoch ('' = none), since offset.
+ * Returns { epoch, head, status ('live' | 'recovered' | 'lost'), entries }.
+ */
+export const RESUME_SCRIPT = `${PROLOGUE}
+local meta, stream = KEYS[1], KEYS[2]
+local new_epoch, meta_ttl, history_ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local since_epoch, since = ARGV[4], tonumber(ARGV[5])
+local epoch = epoch_of(meta, stream, new_epoch, meta_ttl)
+local head = tonumber(redis.call('HGET', meta, 's'))
+if since_epoch == '' then return { epoch, head, 'live', {} } end
+if since_epoch ~= epoch or since > head then return { epoch, head, 'lost', {} } end
+if since == head then return { epoch, head, 'recovered', {} } end
+trim_aged(stream, now_ms() - history_ttl)
+local entries = redis.call('XRANGE', stream, (since + 1) .. '-0', head .. '-0')
+if #entries ~= head - since then return { epoch, head, 'lost', {} } end
+return { epoch, head, 'recovered', entries }
+`;
+
+export interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+export const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
