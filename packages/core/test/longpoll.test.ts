@@ -14,7 +14,7 @@ afterAll(() => server.close());
 
 const tick = (ms = 10) => new Promise((r) => setTimeout(r, ms));
 async function until(predicate: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !predicate(); i++) await tick(5);
+  for (let i = 0; i < 2000 && !predicate(); i++) await tick(5); // ≥ 10 s: generous under load
   if (!predicate()) throw new Error(`timed out waiting for: ${what}`);
 }
 

@@ -56,7 +56,7 @@ export class TestClient {
   }
 
   /** The next frame of this type not yet returned by next() (each type has its own cursor). */
-  next<T extends ServerFrame['type']>(type: T, timeoutMs = 2000): Promise<FrameOf<T>> {
+  next<T extends ServerFrame['type']>(type: T, timeoutMs = 10_000): Promise<FrameOf<T>> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
@@ -91,7 +91,7 @@ export class TestClient {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
+export async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > end) throw new Error('condition not met in time');

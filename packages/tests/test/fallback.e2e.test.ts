@@ -58,7 +58,9 @@ describe('transport fallback through a fault-injecting proxy', () => {
     const { client, tried, elapsed } = await firstMessage('websocket black hole → sse', proxy.url(), () => t.server.publish('ticks', 1), 1500);
     expect(tried).toEqual(['websocket', 'sse']);
     expect(client.getSnapshot()).toMatchObject({ state: 'connected', transport: 'sse' });
-    expect(elapsed).toBeLessThan(1500 + 1000);
+    // The black hole was given up after its one first-frame deadline (one WebSocket attempt in
+    // `tried`, no retry), never before it. An upper bound on wall time would measure machine load.
+    expect(elapsed).toBeGreaterThanOrEqual(1500 - 20); // Date.now vs the timers' monotonic clock
     client.close();
   });
 
@@ -113,7 +115,8 @@ describe('transport fallback through a fault-injecting proxy', () => {
     client.close();
   });
 
-  it('does not downgrade when the server restarts', async () => {
+  // Backoff after 2.5 s of refusals plus a loaded machine can take well past the 20 s default.
+  it('does not downgrade when the server restarts', { timeout: 60_000 }, async () => {
     const first = createServer();
     const { port, url } = await first.listen(0);
     const client = createClient({ url, WebSocket: injectedWebSocket, transports: transports(), transportMemory: { get: () => undefined, set() {} } });
@@ -126,7 +129,7 @@ describe('transport fallback through a fault-injecting proxy', () => {
     const second = createServer();
     await second.listen(port);
     try {
-      await until(() => client.getSnapshot().state === 'connected', 'back', 15_000);
+      await until(() => client.getSnapshot().state === 'connected', 'back', 45_000);
       expect(client.getSnapshot()).toMatchObject({ transport: 'websocket', transportReason: 'preferred' });
       expect(new Set(tried)).toEqual(new Set(['websocket']));
     } finally {

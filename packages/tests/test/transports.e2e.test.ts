@@ -70,6 +70,7 @@ describe.each(transports)('client ↔ real server over %s alone', (name, transpo
     subscriber.on('state', ({ to }) => void (to.state === 'reconnecting' && reconnects++));
     await until(() => ch.getSnapshot().state === 'subscribed', 'subscribed');
     let cuts = 0;
+    let drops = 0;
     for (let i = 1; i <= 1000; i++) {
       await t.server.publish('stream', i);
       if (i % 80 === 0) {
@@ -78,7 +79,10 @@ describe.each(transports)('client ↔ real server over %s alone', (name, transpo
         const seen = t.requests.length;
         cuts += t.cutAll() > 0 ? 1 : 0;
         // A long-poll session rides out a cut (see below); every other time, also make it reconnect.
-        if (name === 'longpoll' && cuts % 2) subscriber.disconnectTransport('test: drop the long-poll session too');
+        if (name === 'longpoll' && cuts % 2) {
+          drops++;
+          subscriber.disconnectTransport('test: drop the long-poll session too');
+        }
         await until(() => t.requests.length > seen, 'the client came back after the cut');
         await until(() => ch.getSnapshot().state === 'subscribed', 'resubscribed before the next cut');
       }
@@ -88,11 +92,13 @@ describe.each(transports)('client ↔ real server over %s alone', (name, transpo
     expect(cuts).toBeGreaterThanOrEqual(12);
     expect(reconnects).toBeGreaterThanOrEqual(name === 'longpoll' ? cuts / 2 : cuts);
     if (name === 'longpoll') {
-      // The cut killed a held poll and the client polled again with the same ack, on the same
-      // session: whatever the lost response carried was re-delivered, not lost and not doubled.
-      const polls = t.requests.filter((r) => r.method === 'GET').map((r) => new URL(r.url, 'http://x').searchParams);
-      const repeated = polls.filter((q, i) => polls.slice(0, i).some((p) => p.get('sid') === q.get('sid') && p.get('ack') === q.get('ack')));
-      expect(repeated.length).toBeGreaterThan(0); // not every cut finds a poll in flight
+      // A cut alone never costs the long-poll session: the client polls again on the same `sid`
+      // (with the same ack when the cut killed a held poll, so its lost batch is re-delivered).
+      // Only the forced drops start new sessions. Whether a cut happens to find a poll in flight
+      // depends on machine speed, so that is not asserted; the sessions and the stream above are.
+      const sids = new Set(t.requests.map((r) => new URL(r.url, 'http://x').searchParams.get('sid')).filter((sid) => sid !== null));
+      expect(sids.size).toBeGreaterThan(0);
+      expect(sids.size).toBeLessThanOrEqual(1 + drops);
     }
     expect(gaps).toEqual([]);
     expect(values).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));

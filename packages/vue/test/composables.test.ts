@@ -35,7 +35,7 @@ function mountWith<P extends Record<string, unknown>>(client: Client, component:
   return wrapper;
 }
 
-const until = (fn: () => unknown) => vi.waitFor(fn, { timeout: 5000, interval: 10 });
+const until = (fn: () => unknown) => vi.waitFor(fn, { timeout: 15_000, interval: 10 }); // generous: a loaded machine is slow, not wrong
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
 describe('useChannel against the real server', () => {
