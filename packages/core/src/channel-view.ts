@@ -5,6 +5,7 @@ import type { TidewireError } from './errors';
 import type { PublishResult } from './outbox';
 import { ConnectionError } from './errors';
 import type { StandardSchemaV1 } from './schema';
+import { reporterFor } from './isolate';
 import { Store } from './store';
 
 export interface ChannelViewOptions<T> {
@@ -56,7 +57,7 @@ export class ChannelView<T = unknown> extends Store<ChannelViewSnapshot<T>> {
     private readonly client: Client,
     options: ChannelViewOptions<T>,
   ) {
-    super(IDLE);
+    super(IDLE, reporterFor(client)); // a throwing binding listener is reported on the client's `error` event
     this.#options = options;
   }
 

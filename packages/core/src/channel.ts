@@ -1,11 +1,13 @@
 import { Emitter } from './emitter';
+import type { ReportError } from './isolate';
+import { callSafely, listenerError, reportUncaught } from './isolate';
 import type { ChannelMessage, ChannelSnapshot, GapInfo } from './channel-state';
 import type { TidewireError } from './errors';
 import { ValidationError } from './errors';
 import type { MessageFrame, Position } from './protocol/frames';
 import type { PublishResult } from './outbox';
 import type { PublishOptions } from './publish-options';
-import type { StandardSchemaV1 } from './schema';
+import type { StandardResult, StandardSchemaV1 } from './schema';
 import { validateSync } from './schema';
 import type { ChannelSink, SharedChannel } from './shared-channel';
 
@@ -33,25 +35,35 @@ type Publisher = (channel: string, data: unknown, options?: PublishOptions) => P
  * The app's handle on a channel. Handles on the same name share one server
  * subscription; each handle owns its listeners, and `unsubscribe()` drops
  * them and releases this handle's reference (the last release unsubscribes).
+ *
+ * Every call into app code from here — `message`/`gap`/`error` listeners, `subscribe`
+ * listeners, the schema's `validate` — is isolated: a throw is reported on the client's
+ * `error` event as `listener_error` and delivery carries on (other handles still get the
+ * message, the position advances once).
  */
 export class Channel<T = unknown> implements ChannelSink {
-  readonly #events = new Emitter<ChannelEvents<T>>();
+  readonly #events: Emitter<ChannelEvents<T>>;
   readonly #shared: SharedChannel;
   readonly #publish: Publisher;
   readonly #release: (shared: SharedChannel, handle: ChannelSink) => void;
   readonly #schema: StandardSchemaV1<unknown, T> | undefined;
+  readonly #report: ReportError;
   #released = false;
 
+  /** @param report where exceptions thrown by this handle's app code go (the client's `error` event). */
   constructor(
     shared: SharedChannel,
     publish: Publisher,
     release: (shared: SharedChannel, handle: ChannelSink) => void,
     schema?: StandardSchemaV1<unknown, T>,
+    report: ReportError = reportUncaught,
   ) {
     this.#shared = shared;
     this.#publish = publish;
     this.#release = release;
     this.#schema = schema;
+    this.#report = report;
+    this.#events = new Emitter<ChannelEvents<T>>((error) => report(error), { channel: shared.name });
   }
 
   get name(): string {
@@ -64,16 +76,41 @@ export class Channel<T = unknown> implements ChannelSink {
   }
 
   getSnapshot = (): ChannelSnapshot => this.#shared.getSnapshot();
-  subscribe = (listener: () => void): (() => void) => this.#shared.subscribe(listener);
+  /** Observe the channel's state (`getSnapshot()`); returns the unsubscribe function. The listener runs isolated. */
+  subscribe = (listener: () => void): (() => void) =>
+    this.#shared.subscribe(() => callSafely(this.#report, 'subscribe', { channel: this.name }, listener));
 
+  /**
+   * Listen to `message`, `gap` or `error`. Each listener runs isolated (a throw becomes a
+   * `listener_error` on the client's `error` event; the others still run).
+   * @returns a function that removes this listener (same as `off(event, listener)`).
+   */
   on<E extends keyof ChannelEvents<T>>(event: E, listener: ChannelEvents<T>[E]): () => void {
     return this.#events.on(event, listener);
   }
 
-  /** Resolves with the server-assigned position once stored; rejects with a TidewireError. */
+  /** Like `on`, for the next event only. @returns a function that removes the listener if it has not run yet. */
+  once<E extends keyof ChannelEvents<T>>(event: E, listener: ChannelEvents<T>[E]): () => void {
+    return this.#events.once(event, listener);
+  }
+
+  /** Remove `listener` (every registration of it) from `event`, or all of `event`'s listeners when omitted. @returns this handle. */
+  off<E extends keyof ChannelEvents<T>>(event: E, listener?: ChannelEvents<T>[E]): this {
+    this.#events.off(event, listener);
+    return this;
+  }
+
+  /** Remove every listener of `event`, or of all events when omitted; the subscription stays. @returns this handle. */
+  removeAllListeners(event?: keyof ChannelEvents<T>): this {
+    this.#events.removeAllListeners(event);
+    return this;
+  }
+
+  /** Resolves with the server-assigned position once stored; rejects with a TidewireError (`listener_error` if the schema throws). */
   publish(data: T, options?: PublishOptions): Promise<PublishResult> {
     if (this.#schema) {
-      const result = validateSync(this.#schema, data);
+      const result = this.#validate(data);
+      if (result instanceof Error) return Promise.reject(result);
       if (result.issues) return Promise.reject(this.#invalid(result.issues, 'outbound'));
     }
     return this.#publish(this.name, data, options);
@@ -88,7 +125,7 @@ export class Channel<T = unknown> implements ChannelSink {
   unsubscribe(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#events.clear();
+    this.#events.removeAllListeners();
     this.#release(this.#shared, this);
   }
 
@@ -97,7 +134,12 @@ export class Channel<T = unknown> implements ChannelSink {
       this.#events.emit('message', frame as ChannelMessage<T>);
       return;
     }
-    const result = validateSync(this.#schema, frame.data);
+    const result = this.#validate(frame.data);
+    if (result instanceof Error) {
+      // A validator that throws is app code failing, not data failing: report it; the message is consumed.
+      this.#report(result);
+      return;
+    }
     if (result.issues) {
       // The message is consumed (its offset advances) but reported, never silently dropped.
       this.error(this.#invalid(result.issues, 'inbound', frame));
@@ -112,6 +154,15 @@ export class Channel<T = unknown> implements ChannelSink {
 
   error(error: TidewireError): void {
     this.#events.emit('error', error);
+  }
+
+  /** The schema's verdict, or the `listener_error` when the validator itself threw (or is async). */
+  #validate(value: unknown): StandardResult<T> | TidewireError {
+    try {
+      return validateSync(this.#schema!, value);
+    } catch (cause) {
+      return listenerError('schema', cause, { channel: this.name });
+    }
   }
 
   #invalid(issues: ReadonlyArray<{ message: string }>, direction: string, frame?: MessageFrame): ValidationError {

@@ -1,4 +1,7 @@
+import { nanoid } from 'nanoid';
 import { Emitter } from './emitter';
+import type { ReportError } from './isolate';
+import { registerReporter, reportUncaught } from './isolate';
 import type { Backoff } from './backoff';
 import { exponentialBackoff } from './backoff';
 import { Channel } from './channel';
@@ -76,7 +79,10 @@ const DEFAULT_MAX_PAYLOAD = 64 * 1024;
  * of its own. `subscribe/getSnapshot` expose the connection state to bindings.
  */
 export class Client {
-  readonly #events = new Emitter<ClientEvents>();
+  /** A throw in an `error` listener goes to the host (reporting it on `error` again would recurse); any other to `error`. */
+  readonly #events = new Emitter<ClientEvents>((error, event) => (event === 'error' ? reportUncaught(error) : this.#report(error)));
+  /** Reports on `error`; registered so helpers built on this client (ChannelView) report their listeners' throws here too. */
+  readonly #report: ReportError = registerReporter(this, (error) => void this.#events.emit('error', error));
   readonly #connection: Connection;
   readonly #outbox: Outbox;
   /** One token bucket for every request frame, sized from the server's announced limits. */
@@ -139,8 +145,33 @@ export class Client {
   getSnapshot = (): ConnectionSnapshot => this.#connection.getSnapshot();
   subscribe = (listener: () => void): (() => void) => this.#connection.subscribe(listener);
 
+  /**
+   * Listen to `state` (every connection transition, `{ from, to, reason }`) or `error` (problems
+   * that end nothing: refused requests, invalid frames, and `listener_error` when app code —
+   * a listener, a schema, `getToken`, `backoff` — threw). Listeners run isolated: a throw is
+   * reported as `listener_error` on `error` and the other listeners still run; a throw inside an
+   * `error` listener goes to `globalThis.reportError` (else is rethrown from a new task).
+   * @returns a function that removes this listener (same as `off(event, listener)`).
+   */
   on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void {
     return this.#events.on(event, listener);
+  }
+
+  /** Like `on`, for the next event only. @returns a function that removes the listener if it has not run yet. */
+  once<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void {
+    return this.#events.once(event, listener);
+  }
+
+  /** Remove `listener` (every registration of it) from `event`, or all of `event`'s listeners when omitted. @returns this client. */
+  off<E extends keyof ClientEvents>(event: E, listener?: ClientEvents[E]): this {
+    this.#events.off(event, listener);
+    return this;
+  }
+
+  /** Remove every listener of `event`, or of all events when omitted. @returns this client. */
+  removeAllListeners(event?: keyof ClientEvents): this {
+    this.#events.removeAllListeners(event);
+    return this;
   }
 
   connect(): void {
@@ -179,7 +210,7 @@ export class Client {
     } else if (shared.getSnapshot().state === 'failed') {
       shared.retry(); // a new acquisition is the app asking again: a failed channel tries once more
     }
-    const handle = new Channel<T>(shared, (ch, data, publishOptions) => this.publish(ch, data, publishOptions), (s, h) => this.#release(s, h), options.schema);
+    const handle = new Channel<T>(shared, (ch, data, publishOptions) => this.publish(ch, data, publishOptions), (s, h) => this.#release(s, h), options.schema, this.#report);
     shared.sinks.add(handle);
     if (this.#options.lazy !== false) this.connect();
     return handle;
@@ -293,7 +324,7 @@ export class Client {
   }
 
   #emitError(error: TidewireError): void {
-    this.#events.emit('error', error);
+    this.#report(error);
   }
 }
 
@@ -310,21 +341,12 @@ function choosePlan(options: ClientOptions): TransportPlan {
 }
 
 /**
- * A publish id: 128 random bits in base64 (22 characters, padding dropped). The server drops a
- * publish whose (channel, id) it has already stored, and message frames show every subscriber
- * the publisher's id, so ids must never collide and must not be guessable from earlier ones.
- * Bytes are drawn 256 ids at a time: one getRandomValues call costs ~2 µs on Node.
+ * A publish id: nanoid's 21 URL-safe characters (126 random bits). The server drops a publish
+ * whose (channel, id) it has already stored, and message frames show every subscriber the
+ * publisher's id, so ids must never collide and must not be guessable from earlier ones.
  */
-let randomPool = new Uint8Array(0);
-let poolUsed = 0;
-
 function randomId(): string {
-  if (poolUsed === randomPool.length) {
-    randomPool = crypto.getRandomValues(new Uint8Array(16 * 256));
-    poolUsed = 0;
-  }
-  const bytes = randomPool.subarray(poolUsed, (poolUsed += 16));
-  return btoa(String.fromCharCode(...bytes)).slice(0, 22);
+  return nanoid();
 }
 
 export function createClient(options: ClientOptions): Client {

@@ -1,14 +1,26 @@
+import type { ReportError } from './isolate';
+import { callSafely, reportUncaught } from './isolate';
+
 /**
  * The one state contract bindings rely on: `subscribe(listener) → unsubscribe`
  * and `getSnapshot()`, where the snapshot is immutable and keeps its identity
  * until something changes (what `useSyncExternalStore` and Vue's shallowRef need).
+ *
+ * Listeners are app code: each runs isolated, so one that throws cannot stop the others
+ * or unwind the change that notified it; the throw goes to `report` as a `listener_error`.
  */
 export class Store<S> {
   #snapshot: S;
   readonly #listeners = new Set<() => void>();
+  readonly #report: ReportError;
 
-  constructor(initial: S) {
+  /**
+   * @param initial the first snapshot.
+   * @param report where a listener's exception goes (the client's `error` event); default: the host's uncaught-error handling.
+   */
+  constructor(initial: S, report: ReportError = reportUncaught) {
     this.#snapshot = initial;
+    this.#report = report;
   }
 
   getSnapshot = (): S => this.#snapshot;
@@ -29,7 +41,7 @@ export class Store<S> {
   protected setSnapshot(next: S): void {
     if (Object.is(next, this.#snapshot)) return;
     this.#snapshot = next;
-    for (const listener of [...this.#listeners]) listener();
+    for (const listener of [...this.#listeners]) callSafely(this.#report, 'subscribe', {}, listener);
   }
 
   protected get listenerCount(): number {
