@@ -74,13 +74,14 @@ export class RequestPacer {
   }
 
   /**
-   * The server refused a request `rate_limited`: hold every job for `ms` and start again with
-   * an empty bucket, so the retry is not refused too.
+   * The server refused a request `rate_limited`: hold every job for `ms` (the server's estimate
+   * of when its next token exists), then go on at the sustained rate from a nearly empty bucket,
+   * so the retries are not refused too.
    * @param ms the server's `retryAfter`, in milliseconds.
    */
   pause(ms: number): void {
     this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + ms);
-    this.#tokens = 0;
+    this.#tokens = 1;
     this.#refilledAt = this.#pausedUntil;
     this.#arm();
   }

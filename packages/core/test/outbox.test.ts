@@ -152,7 +152,7 @@ describe('Outbox idempotency and refusals', () => {
 
   it('rechecks a frame at send time, when the pacer runs it after the limit changed', async () => {
     const jobs: (() => void)[] = [];
-    const { outbox, sent, line, outcome } = outboxOn({ schedule: (job) => jobs.push(job) });
+    const { sent, line, outcome } = outboxOn({ schedule: (job) => jobs.push(job) });
     const p = outcome('x', 'x'.repeat(500));
     line.limit = 100;
     jobs.shift()!();

@@ -1,0 +1,178 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../src/clock';
+import { createClient } from '../src/client';
+import type { ClientFrame, ServerFrame, SubscribeFrame } from '../src/protocol/frames';
+import { RequestPacer } from '../src/request-pacer';
+import { connected, fakeTransport } from './fake-transport';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** The largest number of `times` within any window of `windowMs` (a sliding-window count, as a token bucket allows). */
+function peakIn(times: number[], windowMs: number): number {
+  let peak = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= windowMs) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  return peak;
+}
+
+/** A fake line that records when each request frame was sent. */
+function recordingLine(frames: ClientFrame[], at: number[]) {
+  return (frame: ClientFrame) => {
+    if (frame.type === 'subscribe' || frame.type === 'publish') {
+      frames.push(frame);
+      at.push(Date.now());
+    }
+  };
+}
+
+describe('RequestPacer', () => {
+  it('runs jobs at once while the burst lasts, then one per token, in order', async () => {
+    const pacer = new RequestPacer(systemClock);
+    pacer.reset({ rate: 100, burst: 200 });
+    const ran: number[] = [];
+    for (let i = 0; i < 400; i++) pacer.enqueue(() => ran.push(i));
+    const burst = ran.length;
+    expect(burst).toBe(150); // 75% of the server's burst: the rest is headroom for pongs and unsubscribes
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(ran.length - burst).toBeLessThanOrEqual(90); // 90% of the server's rate
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(ran).toEqual(Array.from({ length: 400 }, (_, i) => i));
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('holds every job during a pause (a server retryAfter) and forgets queued jobs on clear', async () => {
+    const pacer = new RequestPacer(systemClock);
+    pacer.reset({ rate: 10, burst: 2 });
+    const ran: string[] = [];
+    pacer.enqueue(() => ran.push('a'));
+    pacer.pause(500);
+    pacer.enqueue(() => ran.push('b'));
+    await vi.advanceTimersByTimeAsync(499);
+    expect(ran).toEqual(['a']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ran).toEqual(['a', 'b']);
+    for (let i = 0; i < 5; i++) pacer.enqueue(() => ran.push(`x${i}`));
+    pacer.clear();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(ran).toEqual(['a', 'b']);
+  });
+});
+
+describe('recovery traffic within the server limits', () => {
+  async function clientWith(channels: number, limits?: { rate: number; burst: number }) {
+    const t = fakeTransport();
+    const client = createClient({ url: 'ws://x/tw', transports: [t.factory], backoff: () => 50 });
+    const handles = Array.from({ length: channels }, (_, i) => client.channel(`c${i}`));
+    await vi.advanceTimersByTimeAsync(0);
+    const frames: ClientFrame[] = [];
+    const at: number[] = [];
+    const record = recordingLine(frames, at);
+    const open = () => {
+      t.last.open();
+      t.last.push({ ...(connected() as Extract<ServerFrame, { type: 'connected' }>), ...(limits && { limits }) });
+    };
+    /** Answer every subscribe sent so far on the current line. */
+    const answerAll = () => {
+      for (const f of t.last.sent.splice(0)) {
+        record(f);
+        if (f.type === 'subscribe') t.last.push({ type: 'subscribed', id: f.id, channel: f.channel, epoch: 'e', offset: 0, recovered: true });
+        if (f.type === 'publish') t.last.push({ type: 'ack', id: f.id, epoch: 'e', offset: 1 });
+      }
+    };
+    return { t, client, handles, frames, at, open, answerAll };
+  }
+
+  it('resubscribes 700 channels after a cut within the default limits (burst 200, 100/s), all reaching subscribed', async () => {
+    const { t, client, handles, frames, at, open, answerAll } = await clientWith(700);
+    open();
+    answerAll();
+    await vi.advanceTimersByTimeAsync(10_000);
+    answerAll();
+    expect(handles.every((h) => h.getSnapshot().state === 'subscribed')).toBe(true);
+    t.last.drop();
+    frames.length = at.length = 0;
+    await vi.advanceTimersByTimeAsync(50);
+    open();
+    for (let ms = 0; ms < 15_000; ms += 100) {
+      answerAll();
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    answerAll();
+    expect(handles.filter((h) => h.getSnapshot().state !== 'subscribed')).toEqual([]);
+    expect(frames.filter((f) => f.type === 'subscribe')).toHaveLength(700);
+    expect(peakIn(at, 1)).toBeLessThanOrEqual(200); // never more at once than the server's burst
+    expect(peakIn(at, 1000)).toBeLessThanOrEqual(200 + 100); // nor more in a second than burst + rate
+    client.close();
+  });
+
+  it('paces by the limits the server announced in `connected`', async () => {
+    const { client, handles, at, open, answerAll } = await clientWith(60, { rate: 10, burst: 20 });
+    open();
+    for (let ms = 0; ms < 10_000; ms += 50) {
+      answerAll();
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    answerAll();
+    expect(handles.every((h) => h.getSnapshot().state === 'subscribed')).toBe(true);
+    expect(peakIn(at, 1)).toBeLessThanOrEqual(20);
+    expect(peakIn(at, 1000)).toBeLessThanOrEqual(20 + 10);
+    client.close();
+  });
+
+  it('flushes 400 publishes queued offline within the limits, every one acked once', async () => {
+    const { client, frames, at, open, answerAll } = await clientWith(0);
+    const acks = Array.from({ length: 400 }, (_, i) => client.publish('room', i));
+    await vi.advanceTimersByTimeAsync(0); // the first publish opens the line (lazy)
+    open();
+    for (let ms = 0; ms < 10_000; ms += 100) {
+      answerAll();
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    const results = await Promise.all(acks);
+    expect(new Set(results.map((r) => r.id)).size).toBe(400);
+    expect(frames.filter((f) => f.type === 'publish')).toHaveLength(400);
+    expect(peakIn(at, 1000)).toBeLessThanOrEqual(300);
+    client.close();
+  });
+
+  it('retries a publish refused rate_limited after retryAfter with the same id, instead of rejecting it', async () => {
+    const t = fakeTransport();
+    const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
+    const p = client.publish('room', 'x');
+    await vi.advanceTimersByTimeAsync(0);
+    t.last.open();
+    t.last.push(connected());
+    const publishes = () => t.last.sent.filter((f): f is Extract<ClientFrame, { type: 'publish' }> => f.type === 'publish');
+    t.last.push({ type: 'error', id: publishes()[0]!.id, code: 'rate_limited', message: 'slow down', retryAfter: 250 });
+    await vi.advanceTimersByTimeAsync(249);
+    expect(publishes()).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(publishes().map((f) => f.id)).toEqual([publishes()[0]!.id, publishes()[0]!.id]);
+    t.last.push({ type: 'ack', id: publishes()[0]!.id, epoch: 'e', offset: 1 });
+    await expect(p).resolves.toMatchObject({ offset: 1 });
+    client.close();
+  });
+
+  it('drops paced frames queued for a line that died, and sends them on the next one', async () => {
+    const { t, client, handles, open } = await clientWith(300);
+    open();
+    const firstLine = t.last;
+    const sentOnFirst = firstLine.sent.filter((f): f is SubscribeFrame => f.type === 'subscribe').length;
+    expect(sentOnFirst).toBeLessThan(300);
+    firstLine.drop();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(firstLine.sent.filter((f) => f.type === 'subscribe')).toHaveLength(sentOnFirst);
+    open();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(new Set(t.last.sent.flatMap((f) => (f.type === 'subscribe' ? [f.channel] : []))).size).toBe(300);
+    expect(handles).toHaveLength(300);
+    client.close();
+  });
+});
