@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import type { BrokerMessage } from '@tidewire/server';
+import { createRedisBroker, isRedisBrokerError, type RedisBroker, type RedisBrokerOptions } from '../src/index';
+import { until } from './broker-conformance';
+import { startRedis, type RedisServer } from './redis-server';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis?.stop({ kill: true }));
+
+let namespace = 0;
+const brokers: RedisBroker[] = [];
+afterAll(async () => {
+  await Promise.all(brokers.map((b) => b.close()));
+});
+
+/** A broker ("a server process") on the shared Redis; same `prefix` = same cluster. */
+async function node(prefix: string, options: Partial<RedisBrokerOptions> = {}): Promise<RedisBroker> {
+  const broker = createRedisBroker({ url: redis.url, prefix, onError: () => {}, ...options });
+  brokers.push(broker);
+  await broker.ready();
+  return broker;
+}
+
+/** A plain client for looking at Redis from the outside. */
+async function inspector() {
+  const client = createClient({ url: redis.url });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+describe('Redis broker across processes', () => {
+  it('shares offsets, live delivery and dedupe between nodes', async () => {
+    const prefix = `multi${++namespace}`;
+    const [a, b] = [await node(prefix), await node(prefix)];
+    const onB: BrokerMessage[] = [];
+    await b.subscribe('room', undefined, (m) => onB.push(m));
+    const first = await a.publish('room', { id: 'x1', data: 'from a' });
+    const second = await b.publish('room', { id: 'x2', data: 'from b' });
+    const retried = await b.publish('room', { id: 'x1', data: 'from a, retried on b' });
+    expect([first.offset, second.offset]).toEqual([1, 2]);
+    expect(second.epoch).toBe(first.epoch);
+    expect(retried).toEqual({ ...first, duplicate: true });
+    await until(() => onB.length === 2, 'b receives both');
+    expect(onB.map((m) => [m.offset, m.data])).toEqual([
+      [1, 'from a'],
+      [2, 'from b'],
+    ]);
+  });
+
+  it('keeps the epoch when a node restarts, so a client moving nodes recovers', async () => {
+    const prefix = `restart${++namespace}`;
+    const before = await node(prefix);
+    let last = { epoch: '', offset: 0 };
+    for (let i = 1; i <= 5; i++) last = await before.publish('news', { id: `n${i}`, data: i });
+    await before.close();
+    const after = await node(prefix);
+    await after.publish('news', { id: 'n6', data: 6 });
+    const sub = await after.subscribe('news', { epoch: last.epoch, offset: 3 }, () => {});
+    expect(sub).toMatchObject({ epoch: last.epoch, offset: 3, recovered: true });
+    expect(sub.replay.map((m) => m.data)).toEqual([4, 5, 6]);
+  });
+
+  it('starts a new epoch only when the metadata is really gone (expired or flushed)', async () => {
+    const prefix = `epoch${++namespace}`;
+    const broker = await node(prefix, { metaTtl: 300, history: { ttl: 300 } });
+    const old = await broker.publish('short', { id: 'a', data: 1 });
+    const kept = await broker.publish('short', { id: 'b', data: 2 });
+    expect(kept.epoch).toBe(old.epoch);
+    const redisClient = await inspector();
+    // Let the metadata expire (Redis expires keys on its own clock).
+    const start = Date.now();
+    while ((await redisClient.exists(`${prefix}:{short}:meta`)) === 1 && Date.now() - start < 10_000) await new Promise((r) => setTimeout(r, 50));
+    const renewed = await broker.publish('short', { id: 'c', data: 3 });
+    expect(renewed.epoch).not.toBe(old.epoch);
+    expect(renewed.offset).toBe(1);
+    const sub = await broker.subscribe('short', { epoch: old.epoch, offset: 2 }, () => {});
+    expect(sub).toMatchObject({ epoch: renewed.epoch, offset: 1, recovered: false });
+    await redisClient.close();
+  });
+
+  it('fills a hole left by a lost notification from the stream', async () => {
+    const prefix = `hole${++namespace}`;
+    const sharded = await node(prefix, { pubsub: 'sharded' });
+    // A publisher whose notifications the sharded subscriber never sees: a lost notification.
+    const silent = await node(prefix, { pubsub: 'classic' });
+    const got: BrokerMessage[] = [];
+    await sharded.subscribe('feed', undefined, (m) => got.push(m));
+    await sharded.publish('feed', { id: '1', data: 1 });
+    await silent.publish('feed', { id: '2', data: 2 });
+    await silent.publish('feed', { id: '3', data: 3 });
+    await sharded.publish('feed', { id: '4', data: 4 });
+    await until(() => got.length === 4, 'four in order');
+    expect(got.map((m) => m.offset)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('catches up after its pub/sub connection drops, without waiting for another publish', async () => {
+    const prefix = `drop${++namespace}`;
+    const subscriber = await node(prefix);
+    const publisher = await node(prefix);
+    const got: number[] = [];
+    await subscriber.subscribe('ticks', undefined, (m) => got.push(m.offset));
+    await publisher.publish('ticks', { id: '1', data: 1 });
+    await until(() => got.length === 1, 'the first tick');
+    const admin = await inspector();
+    // Kill every pub/sub connection, then publish while they reconnect.
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+    for (let i = 2; i <= 6; i++) await publisher.publish('ticks', { id: String(i), data: i });
+    await until(() => got.length === 6, 'the ticks published during the drop');
+    expect(got).toEqual([1, 2, 3, 4, 5, 6]);
+    await admin.close();
+  });
+
+  it('keeps every key of a channel under one hash tag and uses sharded pub/sub on Redis 7', async () => {
+    const prefix = `tags${++namespace}`;
+    const broker = await node(prefix);
+    await broker.subscribe('orders:eu', undefined, () => {});
+    await broker.publish('orders:eu', { id: 'p1', data: 1 });
+    const admin = await inspector();
+    const keys = await admin.keys(`${prefix}:*`);
+    // One `{…}` tag, the channel name, in every key: one Cluster slot (the notify channel too).
+    expect(keys.sort()).toEqual([`${prefix}:{orders:eu}:id:p1`, `${prefix}:{orders:eu}:meta`, `${prefix}:{orders:eu}:stream`]);
+    expect(await admin.sendCommand(['PUBSUB', 'SHARDCHANNELS', `${prefix}:*`])).toEqual([`${prefix}:{orders:eu}:notify`]);
+    await admin.close();
+  });
+
+  it('one subscription per channel per process, reference-counted, and at most two connections', async () => {
+    const prefix = `refs${++namespace}`;
+    const admin = await inspector();
+    const before = String(await admin.sendCommand(['CLIENT', 'LIST'])).trim().split('\n').length;
+    const broker = await node(prefix);
+    const subs = await Promise.all([1, 2, 3].map(() => broker.subscribe('shared', undefined, () => {})));
+    await broker.subscribe('other', undefined, () => {});
+    expect(await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `${prefix}:{shared}:notify`])).toEqual([`${prefix}:{shared}:notify`, 1]);
+    const after = String(await admin.sendCommand(['CLIENT', 'LIST'])).trim().split('\n').length;
+    expect(after - before).toBe(2);
+    expect(broker.stats().channels).toBe(2);
+    subs[0]!.unsubscribe();
+    subs[1]!.unsubscribe();
+    expect(broker.stats().channels).toBe(2);
+    subs[2]!.unsubscribe();
+    expect(broker.stats().channels).toBe(1);
+    const start = Date.now();
+    while (Date.now() - start < 10_000) {
+      const [, n] = (await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `${prefix}:{shared}:notify`])) as [string, number];
+      if (n === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `${prefix}:{shared}:notify`])).toEqual([`${prefix}:{shared}:notify`, 0]);
+    await admin.close();
+  });
+
+  it("uses the application's own client for commands and leaves it open on close", async () => {
+    const client = createClient({ url: redis.url });
+    client.on('error', () => {});
+    await client.connect();
+    const broker = createRedisBroker({ client, prefix: `own${++namespace}`, onError: () => {} });
+    const got: BrokerMessage[] = [];
+    await broker.subscribe('c', undefined, (m) => got.push(m));
+    await broker.publish('c', { id: '1', data: 'hello' });
+    await until(() => got.length === 1, 'delivered');
+    await broker.close();
+    expect(client.isReady).toBe(true);
+    expect(await client.ping()).toBe('PONG');
+    await client.close();
+  });
+});
+
+describe('Redis broker when Redis fails', () => {
+  it('rejects publishes typed with retryAfter while Redis is down, and works again once it is back', async () => {
+    const own = await startRedis();
+    try {
+      const broker = createRedisBroker({ url: own.url, prefix: 'down', retryAfter: 750, commandTimeout: 1500, onError: () => {} });
+      brokers.push(broker);
+      await broker.ready();
+      await broker.publish('c', { id: '1', data: 1 });
+      await own.stop({ kill: true });
+      const failure = await broker.publish('c', { id: '2', data: 2 }).catch((e: unknown) => e);
+      expect(isRedisBrokerError(failure)).toBe(true);
+      expect(failure).toMatchObject({ code: 'broker_unavailable', retryAfter: 750 });
+      const subscribeFailure = await broker.subscribe('c', undefined, () => {}).catch((e: unknown) => e);
+      expect(subscribeFailure).toMatchObject({ code: 'broker_unavailable' });
+      await own.start();
+      let result: Awaited<ReturnType<RedisBroker['publish']>> | undefined;
+      const start = Date.now();
+      while (!result && Date.now() - start < 15_000) {
+        result = await broker.publish('c', { id: '2', data: 2 }).catch(() => undefined);
+        if (!result) await new Promise((r) => setTimeout(r, 100));
+      }
+      // Persistence is off: the restarted Redis lost everything, so this is a new epoch.
+      expect(result).toMatchObject({ offset: 1, duplicate: false });
+    } finally {
+      await own.stop({ kill: true });
+    }
+  });
+
+  it('times out typed while Redis is paused, and loses nothing once it resumes', async () => {
+    const own = await startRedis();
+    try {
+      const broker = createRedisBroker({ url: own.url, prefix: 'paused', commandTimeout: 500, onError: () => {} });
+      brokers.push(broker);
+      const got: number[] = [];
+      await broker.subscribe('c', undefined, (m) => got.push(m.data as number));
+      await broker.publish('c', { id: '1', data: 1 });
+      own.pause();
+      const failure = await broker.publish('c', { id: '2', data: 2 }).catch((e: unknown) => e);
+      expect(failure).toMatchObject({ code: 'broker_unavailable', retryAfter: 1000 });
+      own.resume();
+      // The timed-out publish may have been stored after all: retrying its id stores it at most once.
+      const retried = await broker.publish('c', { id: '2', data: 2 });
+      await broker.publish('c', { id: '3', data: 3 });
+      expect(retried.offset).toBe(2);
+      await until(() => got.length === 3, 'all three');
+      expect(got).toEqual([1, 2, 3]);
+    } finally {
+      own.resume();
+      await own.stop({ kill: true });
+    }
+  });
+});
