@@ -105,6 +105,29 @@ export class ManualClock implements Clock {
     await this.#runUntil(last);
   }
 
+  /**
+   * Fire timers one at a time, in order, until `condition()` holds — e.g. "the client is connected
+   * again", whatever its jittered backoff drew. Checked first, after settling the network.
+   * @param condition polled after every timer
+   * @param limit the most time (ms) it may move forward (default 5 min)
+   * @returns the time that passed, in ms
+   * @throws TestKitError `not_settled` (rejects) when `limit` passes (or no timer is left) first.
+   */
+  async advanceUntil(condition: () => boolean, limit = 5 * 60_000): Promise<number> {
+    const start = this.#now;
+    await this.#settle();
+    while (!condition()) {
+      const first = this.#earliest();
+      if (!first || first.due > start + limit) {
+        await this.#runUntil(start + limit);
+        if (condition()) break;
+        throw new TestKitError('not_settled', `clock.advanceUntil: the condition did not hold within ${limit} ms`);
+      }
+      await this.#runUntil(first.due);
+    }
+    return this.#now - start;
+  }
+
   async #runUntil(target: number): Promise<void> {
     for (let fired = 0; ; fired++) {
       await this.#settle();
