@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { AllowedOrigins } from './hooks';
+import type { AllowedOrigins, Logger } from './hooks';
 
 /**
  * Cross-site WebSocket hijacking defence: browsers always send Origin and
@@ -31,4 +31,35 @@ function safely(check: () => boolean): boolean {
   } catch {
     return false; // a throwing policy refuses rather than crashing the upgrade
   }
+}
+
+/** How many distinct refused origins are remembered (and so logged once each); beyond it, no more logs. */
+const MAX_REPORTED_ORIGINS = 100;
+
+/**
+ * Logs a refused Origin once per origin, with what to configure — the usual cause is a reverse
+ * proxy that rewrites `Host` (nginx's default `proxy_pass` sends the upstream's name), so the
+ * page's own origin no longer matches and every browser connection is refused. Without this
+ * the server is silent and the client just reconnects. The memory is bounded so a client
+ * sending random origins cannot grow it or flood the log.
+ *
+ * @param logger - where the warning goes (the server's `logger`).
+ * @returns `report(request)`: call it for each refused request.
+ */
+export function originRefusalReporter(logger: Logger): (request: IncomingMessage) => void {
+  const reported = new Set<string>();
+  return (request) => {
+    const origin = request.headers.origin ?? '';
+    if (reported.has(origin) || reported.size >= MAX_REPORTED_ORIGINS) return;
+    reported.add(origin);
+    const host = request.headers.host ?? '(none)';
+    const forwarded = request.headers['x-forwarded-host'];
+    logger.warn(
+      `[tidewire] refused a browser connection from origin ${origin} (Host: ${host}${forwarded ? `, X-Forwarded-Host: ${String(forwarded)}` : ''}); ` +
+        'browsers are only admitted from the same host or an allowed origin. If this is your own site behind a proxy, ' +
+        'forward the original Host (nginx: proxy_set_header Host $host;) or allow it: ' +
+        `createServer({ allowedOrigins: ['${origin}'] }). Logged once per origin; see docs/deployment.md.`,
+      { origin, host, forwardedHost: forwarded },
+    );
+  };
 }

@@ -13,7 +13,7 @@ import type { Logger } from './hooks';
 import { createHttpRoutes, rejectUpgrade, sendJsonError, type HttpRouteHandler } from './httpRoutes';
 import type { Link } from './link';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
-import { isOriginAllowed } from './origin';
+import { isOriginAllowed, originRefusalReporter } from './origin';
 import { HARD_CAP_FACTOR, Session, type SessionHost } from './session';
 import { TidewireWebSocket, bindWsSession, wsLink } from './transports/ws';
 
@@ -62,6 +62,7 @@ export class TidewireServer implements AsyncDisposable {
   readonly #ownedHttpServers = new Set<AnyHttpServer>();
   readonly #host: SessionHost;
   readonly #httpRoutes: HttpRouteHandler;
+  readonly #reportRefusedOrigin: ReturnType<typeof originRefusalReporter>;
   #closing: Promise<void> | undefined;
 
   /** Use createServer(). */
@@ -79,6 +80,7 @@ export class TidewireServer implements AsyncDisposable {
       onSessionClosed: (s) => void this.#sessions.delete(s),
     };
     this.#httpRoutes = createHttpRoutes(options);
+    this.#reportRefusedOrigin = originRefusalReporter(logger);
     this.#wss = new WebSocketServer({
       noServer: true,
       // Hard cap: frames up to 4× maxPayload are read and answered `too_large`; bigger ones are not even buffered.
@@ -95,7 +97,10 @@ export class TidewireServer implements AsyncDisposable {
       routeHttpServer(httpServer, path, {
         upgrade: (req, socket, head, sub) => this.#onUpgrade(req, socket, head, sub),
         request: (req, res, subPath) => {
-          if (!isOriginAllowed(req, this.#options.allowedOrigins)) return sendJsonError(res, 403, 'forbidden', 'origin not allowed');
+          if (!isOriginAllowed(req, this.#options.allowedOrigins)) {
+            this.#reportRefusedOrigin(req);
+            return sendJsonError(res, 403, 'forbidden_origin', 'origin not allowed (the server log says what to configure)');
+          }
           this.#httpRoutes(req, res, { subPath, openSession: (link, request) => this.#openSession(link, request) });
         },
       }, options),
@@ -199,7 +204,10 @@ export class TidewireServer implements AsyncDisposable {
     if (this.#closing) return rejectUpgrade(socket, 503, 'going_away', 'server is shutting down');
     if (subPath !== '' && subPath !== '/') return rejectUpgrade(socket, 404, 'not_found', 'no WebSocket endpoint here');
     if (!this.#options.transports.websocket) return rejectUpgrade(socket, 403, 'forbidden', 'the websocket transport is disabled on this server');
-    if (!isOriginAllowed(request, this.#options.allowedOrigins)) return rejectUpgrade(socket, 403, 'forbidden', 'origin not allowed');
+    if (!isOriginAllowed(request, this.#options.allowedOrigins)) {
+      this.#reportRefusedOrigin(request);
+      return rejectUpgrade(socket, 403, 'forbidden_origin', 'origin not allowed (the server log says what to configure)');
+    }
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       const session = this.#openSession(wsLink(ws, request, socket), request);
       bindWsSession(ws, session, this.#host.logger);
