@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Link } from './link';
 import type { ResolvedOptions } from './options';
 import { HARD_CAP_FACTOR, type Session } from './session';
-import { receiveFrames, sameAuth, type HttpSession } from './transports/http';
+import { SECRET_HEADER, provesSecret, receiveFrames, sameAuth, type HttpSession } from './transports/http';
 import { openPollSession, type PollSession } from './transports/longpoll';
 import { openSseStream } from './transports/sse';
 
@@ -25,15 +25,15 @@ const BODY_SLACK = 64 * 1024;
  *
  * | request                          | answer                                             |
  * |----------------------------------|----------------------------------------------------|
- * | `GET <path>/sse`                 | event stream: `open` {sid}, then `message` frames  |
+ * | `GET <path>/sse`                 | event stream: `open` {sid, secret}, then frames    |
  * | `POST <path>/sse?sid=`           | upstream frames (JSON array of frame texts) → 204  |
- * | `POST <path>/poll`               | open a long-poll session → `{ sid }`               |
+ * | `POST <path>/poll`               | open a long-poll session → `{ sid, secret }`       |
  * | `GET <path>/poll?sid=&ack=n`     | held until frames are ready → `{ seq, frames }`     |
  * | `POST <path>/poll?sid=`          | upstream frames → 204                              |
  * | `DELETE <path>/{sse,poll}?sid=`  | end the session → 204                              |
  *
- * One table of sessions per server; a sid only works with the Authorization header
- * that opened it, compared in constant time.
+ * One table of sessions per server; a sid only works with its secret (header
+ * `x-tidewire-secret`) and the Authorization header that opened it, compared in constant time.
  */
 export function createHttpRoutes(options: ResolvedOptions): HttpRouteHandler {
   const sessions = new Map<string, HttpSession>();
@@ -59,7 +59,7 @@ export function createHttpRoutes(options: ResolvedOptions): HttpRouteHandler {
     if (method === 'OPTIONS') {
       response.writeHead(204, {
         'access-control-allow-methods': 'GET, POST, DELETE',
-        'access-control-allow-headers': 'authorization, content-type',
+        'access-control-allow-headers': `authorization, content-type, ${SECRET_HEADER}`,
         'access-control-max-age': '600',
       });
       return void response.end();
@@ -75,6 +75,8 @@ export function createHttpRoutes(options: ResolvedOptions): HttpRouteHandler {
     }
     const http = sessions.get(sid);
     if (!http || http.kind !== kind) return sendJsonError(response, 404, 'not_found', 'unknown session');
+    // The sid is in the URL (and so in logs): alone it grants nothing. Refused requests touch nothing of the session.
+    if (!provesSecret(http, request)) return sendJsonError(response, 403, 'forbidden', `the ${SECRET_HEADER} header is missing or does not match the session`);
     if (!sameAuth(http, request)) return sendJsonError(response, 403, 'forbidden', 'the Authorization header does not match the session');
     if (method === 'POST') return void receiveFrames(request, response, http, bodyLimit);
     if (method === 'DELETE') {

@@ -1,10 +1,16 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Session } from '../session';
 
 /**
- * What SSE and long polling share on the server: unguessable session ids bound to
- * the Authorization header that opened them, and the upstream POST.
+ * What SSE and long polling share on the server: unguessable session ids bound to a
+ * per-session secret and to the Authorization header that opened them, and the upstream POST.
+ *
+ * The sid is in every request URL, and URLs end up in logs and proxies. So a sid alone
+ * grants nothing: the server's first answer also carries a secret, and every later request of
+ * the session must send it in the `x-tidewire-secret` header (never in a URL). This also covers
+ * apps that authenticate by cookie, where the Authorization binding is empty.
  */
 
 /** One HTTP-transport session, found by its id. */
@@ -12,6 +18,8 @@ export interface HttpSession {
   readonly kind: 'sse' | 'poll';
   /** SHA-256 of the Authorization header the session was opened with ('' when none). */
   readonly auth: Buffer;
+  /** SHA-256 of the session's secret (see newSessionSecret). */
+  readonly secret: Buffer;
   readonly session: Session;
   /** The client hung up (DELETE): end the session quietly. */
   end(): void;
@@ -20,11 +28,33 @@ export interface HttpSession {
 /** 144 random bits, URL-safe. Useless without the Authorization header it is bound to. */
 export const newSessionId = (): string => randomBytes(18).toString('base64url');
 
-export const authDigest = (request: IncomingMessage): Buffer =>
-  createHash('sha256').update(request.headers.authorization ?? '').digest();
+export const authDigest = (request: IncomingMessage): Buffer => sha256(request.headers.authorization ?? '');
 
 /** Constant-time: both sides are fixed-length digests. */
 export const sameAuth = (http: HttpSession, request: IncomingMessage): boolean => timingSafeEqual(http.auth, authDigest(request));
+
+/** The request header that proves possession of a session's secret. */
+export const SECRET_HEADER = 'x-tidewire-secret';
+
+/**
+ * A session secret (144 random bits, URL-safe) and the digest the server keeps of it.
+ * @returns `secret` to send to the client once, `digest` to keep
+ */
+export function newSessionSecret(): { secret: string; digest: Buffer } {
+  const secret = randomBytes(18).toString('base64url');
+  return { secret, digest: sha256(secret) };
+}
+
+/** Whether the request carries the session's secret. Constant-time: compares fixed-length digests. */
+export function provesSecret(http: HttpSession, request: IncomingMessage): boolean {
+  const sent = request.headers[SECRET_HEADER];
+  return typeof sent === 'string' && timingSafeEqual(http.secret, sha256(sent));
+}
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/** readBody's answer for a body that is not UTF-8 (a symbol: no text can collide with it). */
+const INVALID_UTF8 = Symbol('invalid UTF-8');
 
 export const NO_STORE = { 'cache-control': 'no-store' } as const;
 
@@ -42,7 +72,7 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
  * Read a body of at most `limit` bytes. Resolves undefined when it is bigger (the rest
  * is discarded, and the socket is cut if the client keeps sending).
  */
-export function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
+export function readBody(request: IncomingMessage, limit: number): Promise<string | undefined | typeof INVALID_UTF8> {
   return new Promise((resolve, reject) => {
     const declared = Number(request.headers['content-length']);
     let size = 0;
@@ -60,7 +90,11 @@ export function readBody(request: IncomingMessage, limit: number): Promise<strin
     };
     if (declared > limit) return tooLarge();
     request.on('data', onData);
-    request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.once('end', () => {
+      const body = Buffer.concat(chunks);
+      // Not decoded with replacement characters: invalid UTF-8 is refused like on a WebSocket.
+      resolve(isUtf8(body) ? body.toString('utf8') : INVALID_UTF8);
+    });
     request.once('error', reject);
   });
 }
@@ -72,11 +106,16 @@ export function readBody(request: IncomingMessage, limit: number): Promise<strin
  */
 export async function receiveFrames(request: IncomingMessage, response: ServerResponse, http: HttpSession, limit: number): Promise<void> {
   const { session } = http;
-  let body: string | undefined;
+  let body: string | undefined | typeof INVALID_UTF8;
   try {
     body = await readBody(request, limit);
   } catch {
     return; // the client went away mid-body; nothing to answer
+  }
+  if (body === INVALID_UTF8) {
+    sendJson(response, 400, { error: { code: 'bad_request', message: 'the body is not valid UTF-8' } });
+    session.receiveInvalid('a POST body was not valid UTF-8');
+    return;
   }
   if (body === undefined) {
     // Like a WebSocket frame past the hard cap: refuse and close the session.

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeFrame, type CloseCode } from '@tidewire/core/protocol';
 import type { Link } from '../link';
 import type { Session } from '../session';
-import { NO_STORE, authDigest, newSessionId, sendJson, type HttpSession } from './http';
+import { NO_STORE, authDigest, newSessionId, newSessionSecret, sendJson, type HttpSession } from './http';
 
 export interface PollHost {
   /** How long a poll is held when there is nothing to send. */
@@ -30,6 +30,7 @@ const JSON_HEADERS = { ...NO_STORE, 'content-type': 'application/json; charset=u
  */
 export function openPollSession(request: IncomingMessage, response: ServerResponse, host: PollHost): void {
   const sid = newSessionId();
+  const { secret, digest } = newSessionSecret();
   let outbox: string[] = [];
   let outboxChars = 0;
   let seq = 0;
@@ -101,6 +102,7 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
   host.register(sid, {
     kind: 'poll',
     auth: authDigest(request),
+    secret: digest,
     session,
     end,
     poll(res, ack) {
@@ -125,5 +127,6 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
     },
   });
   armExpiry();
-  sendJson(response, 200, { sid });
+  // The secret goes out once, in the body: later requests prove it in a header (see http.ts).
+  sendJson(response, 200, { sid, secret });
 }

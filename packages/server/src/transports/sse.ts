@@ -3,7 +3,7 @@ import { encodeFrame, type CloseCode } from '@tidewire/core/protocol';
 import { afterBurst } from '../afterBurst';
 import type { Link } from '../link';
 import type { Session } from '../session';
-import { authDigest, newSessionId, type HttpSession } from './http';
+import { authDigest, newSessionId, newSessionSecret, type HttpSession } from './http';
 
 export interface SseHost {
   keepAlive: number;
@@ -22,6 +22,7 @@ const event = (text: string): string => `data: ${text.replace(/\r\n|\r|\n/g, '\n
  */
 export function openSseStream(request: IncomingMessage, response: ServerResponse, host: SseHost): void {
   const sid = newSessionId();
+  const { secret, digest } = newSessionSecret();
   let ended = false;
   response.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -30,7 +31,8 @@ export function openSseStream(request: IncomingMessage, response: ServerResponse
     connection: 'keep-alive',
   });
   response.socket?.setNoDelay(true);
-  response.write(`event: open\ndata: ${JSON.stringify({ sid })}\n\n`);
+  // The secret goes out once, in the body: later requests prove it in a header (see http.ts).
+  response.write(`event: open\ndata: ${JSON.stringify({ sid, secret })}\n\n`);
 
   // Within a burst (see afterBurst) the first frame is written at once, so a lone frame is not held back;
   // the rest are collected and leave at the burst's end as one write (one chunk, one syscall), not one each.
@@ -68,6 +70,7 @@ export function openSseStream(request: IncomingMessage, response: ServerResponse
   host.register(sid, {
     kind: 'sse',
     auth: authDigest(request),
+    secret: digest,
     session,
     end: () => {
       ended = true;

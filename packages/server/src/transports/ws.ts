@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
@@ -75,21 +76,29 @@ export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Dupl
   };
 }
 
-/** Feed a socket's frames into its session and report the socket's end. */
+/**
+ * Feed a socket's frames into its session and report the socket's end.
+ *
+ * The server runs `ws` with `skipUTF8Validation`, so a text frame that is not UTF-8 reaches us
+ * instead of being closed 1007 with no `close` frame: it goes through the session's one invalid-frame
+ * path (`bad_request`, or `close protocol_error` before `connect`), like a binary frame.
+ */
 export function bindWsSession(socket: WebSocket, session: Session, logger: Logger): void {
   socket.on('message', (data: RawData, isBinary: boolean) => {
-    if (isBinary) session.receiveInvalid('binary frames are not supported; send JSON text frames');
-    else session.receive(toText(data));
+    if (isBinary) return session.receiveInvalid('binary frames are not supported; send JSON text frames');
+    const bytes = toBuffer(data);
+    if (!isUtf8(bytes)) return session.receiveInvalid('text frame is not valid UTF-8');
+    session.receive(bytes.toString('utf8'));
   });
   socket.on('close', () => session.onLinkClosed());
   // Without a listener an 'error' event would crash the process; 'close' follows and cleans up.
   socket.on('error', (e) => logger.warn('tidewire: websocket error', e));
 }
 
-function toText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
 }
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
