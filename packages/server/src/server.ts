@@ -86,6 +86,8 @@ export class TidewireServer implements AsyncDisposable {
       // Hard cap: frames up to 4× maxPayload are read and answered `too_large`; bigger ones are not even buffered.
       maxPayload: options.limits.maxPayload * HARD_CAP_FACTOR,
       WebSocket: TidewireWebSocket,
+      // Checked in bindWsSession instead, so invalid UTF-8 gets the protocol's answer, not a bare 1007.
+      skipUTF8Validation: true,
     });
   }
 
