@@ -41,12 +41,30 @@ async function openStream(base: string, headers: Record<string, string> = {}) {
     close: () => abort.abort(),
   };
   await stream.until(() => text.includes('event: open'), 'the open event');
-  const sid = (JSON.parse(/event: open\ndata: (.*)\n\n/.exec(text)![1]!) as { sid: string }).sid;
-  return Object.assign(stream, { sid }); // not a spread: it would freeze the getters
+  const { sid, secret } = JSON.parse(/event: open\ndata: (.*)\n\n/.exec(text)![1]!) as { sid: string; secret: string };
+  secrets.set(sid, secret);
+  return Object.assign(stream, { sid, secret }); // not a spread: it would freeze the getters
+}
+
+/** Each session's secret from the server's first answer, by sid: later requests prove it in a header. */
+const secrets = new Map<string, string>();
+
+/** fetch for a session's URL (`?sid=`): sends the session's secret as the client does. */
+const sidFetch = (url: string, init: RequestInit = {}) => {
+  const sid = new URL(url).searchParams.get('sid') ?? '';
+  const secret = secrets.get(sid);
+  return fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...(secret && { 'x-tidewire-secret': secret }) } });
+};
+
+/** Open a long-poll session; remembers its secret. */
+async function openPoll(base: string, headers: Record<string, string> = {}) {
+  const opened = (await (await fetch(`${base}/poll`, { method: 'POST', headers })).json()) as { sid: string; secret: string };
+  secrets.set(opened.sid, opened.secret);
+  return opened;
 }
 
 const post = (url: string, frames: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', body: typeof frames === 'string' ? frames : JSON.stringify(frames), headers });
+  sidFetch(url, { method: 'POST', body: typeof frames === 'string' ? frames : JSON.stringify(frames), headers });
 
 const connect = JSON.stringify({ type: 'connect', v: 1 });
 
@@ -66,6 +84,7 @@ describe('SSE endpoint', () => {
     expect(s.res.headers.get('connection')).toBe('keep-alive');
     expect(s.res.headers.get('content-encoding')).toBeNull();
     expect(s.sid).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(s.secret).toMatch(/^[A-Za-z0-9_-]{24}$/);
     await s.until(() => s.text.split(': ping\n\n').length > 2, 'two ping comments');
     s.close();
   });
@@ -148,39 +167,40 @@ describe('SSE endpoint', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/x-tidewire-secret/);
   });
 });
 
 describe('long-poll endpoint', () => {
   it('opens with POST, holds a poll until frames are ready, and re-delivers a batch until it is acknowledged', async () => {
     await using t = await start({ transports: { longpoll: { timeout: 200 } } });
-    const { sid } = (await (await fetch(`${t.base}/poll`, { method: 'POST' })).json()) as { sid: string };
+    const { sid } = await openPoll(t.base);
     const url = `${t.base}/poll?sid=${sid}`;
-    const held = fetch(`${url}&ack=0`).then((r) => r.json());
+    const held = sidFetch(`${url}&ack=0`).then((r) => r.json());
     await sleep(30);
     expect((await post(url, [connect, JSON.stringify({ type: 'subscribe', id: 's1', channel: 'c' })])).status).toBe(204);
     const first = (await held) as { seq: number; frames: string[] };
     expect(first.seq).toBe(1);
     expect(first.frames.map((f) => (JSON.parse(f) as { type: string }).type)).toEqual(['connected', 'subscribed']);
     // The answer was "lost": polling again with the old ack gets the same batch.
-    expect(await (await fetch(`${url}&ack=0`)).json()).toEqual(first);
+    expect(await (await sidFetch(`${url}&ack=0`)).json()).toEqual(first);
     // Acknowledged: nothing new, so the poll is held until the timeout and answers empty.
     const started = Date.now();
-    expect(await (await fetch(`${url}&ack=1`)).json()).toEqual({ seq: 1, frames: [] });
+    expect(await (await sidFetch(`${url}&ack=1`)).json()).toEqual({ seq: 1, frames: [] });
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     await t.server.publish('c', 'hello');
-    const next = (await (await fetch(`${url}&ack=1`)).json()) as { seq: number; frames: string[] };
+    const next = (await (await sidFetch(`${url}&ack=1`)).json()) as { seq: number; frames: string[] };
     expect(next.seq).toBe(2);
     expect(JSON.parse(next.frames[0]!)).toMatchObject({ type: 'message', data: 'hello' });
   });
 
   it('a newer poll replaces a held one (answered empty)', async () => {
     await using t = await start({ transports: { longpoll: { timeout: 5000 } } });
-    const { sid } = (await (await fetch(`${t.base}/poll`, { method: 'POST' })).json()) as { sid: string };
+    const { sid } = await openPoll(t.base);
     const url = `${t.base}/poll?sid=${sid}&ack=0`;
-    const older = fetch(url).then((r) => r.json());
+    const older = sidFetch(url).then((r) => r.json());
     await sleep(30);
-    const newer = fetch(url).then((r) => r.json());
+    const newer = sidFetch(url).then((r) => r.json());
     expect(await older).toEqual({ seq: 0, frames: [] });
     await post(`${t.base}/poll?sid=${sid}`, [connect]);
     expect(((await newer) as { seq: number }).seq).toBe(1);
@@ -188,31 +208,31 @@ describe('long-poll endpoint', () => {
 
   it('drops a session whose client stops polling for timeout + grace', async () => {
     await using t = await start({ transports: { longpoll: { timeout: 50, grace: 50 } } });
-    const { sid } = (await (await fetch(`${t.base}/poll`, { method: 'POST' })).json()) as { sid: string };
+    const { sid } = await openPoll(t.base);
     await post(`${t.base}/poll?sid=${sid}`, [connect]);
     expect(t.server.stats().sessions).toBe(1);
     await sleep(200);
     expect(t.server.stats().sessions).toBe(0);
-    expect((await fetch(`${t.base}/poll?sid=${sid}&ack=0`)).status).toBe(404);
+    expect((await sidFetch(`${t.base}/poll?sid=${sid}&ack=0`)).status).toBe(404);
   });
 
   it('DELETE ends the session at once; the Authorization must match', async () => {
     await using t = await start();
     const auth = { authorization: 'Bearer bob' };
-    const { sid } = (await (await fetch(`${t.base}/poll`, { method: 'POST', headers: auth })).json()) as { sid: string };
-    expect((await fetch(`${t.base}/poll?sid=${sid}`, { method: 'DELETE' })).status).toBe(403);
+    const { sid } = await openPoll(t.base, auth);
+    expect((await sidFetch(`${t.base}/poll?sid=${sid}`, { method: 'DELETE' })).status).toBe(403);
     expect(t.server.stats().sessions).toBe(1);
-    expect((await fetch(`${t.base}/poll?sid=${sid}`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect((await sidFetch(`${t.base}/poll?sid=${sid}`, { method: 'DELETE', headers: auth })).status).toBe(204);
     expect(t.server.stats().sessions).toBe(0);
   });
 
   it('delivers the close frame, then answers 410', async () => {
     await using t = await start({ connectTimeout: 50 });
-    const { sid } = (await (await fetch(`${t.base}/poll`, { method: 'POST' })).json()) as { sid: string };
+    const { sid } = await openPoll(t.base);
     const url = `${t.base}/poll?sid=${sid}`;
-    const batch = (await (await fetch(`${url}&ack=0`)).json()) as { seq: number; frames: string[] };
+    const batch = (await (await sidFetch(`${url}&ack=0`)).json()) as { seq: number; frames: string[] };
     expect(JSON.parse(batch.frames[0]!)).toMatchObject({ type: 'close', code: 'protocol_error' });
-    expect((await fetch(`${url}&ack=${batch.seq}`)).status).toBe(410);
+    expect((await sidFetch(`${url}&ack=${batch.seq}`)).status).toBe(410);
   });
 });
 
