@@ -28,6 +28,7 @@ const cases = [
 ];
 const optional = [
   { name: 'core + sse', file: 'packages/core/src/transports/sse.ts', code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse';` },
+  { name: 'core + eventsource', file: 'packages/core/src/transports/eventsource.ts', code: `export { createClient } from '@tidewire/core'; export { eventsource } from '@tidewire/core/eventsource';` },
   { name: 'core + longpoll', file: 'packages/core/src/transports/longpoll.ts', code: `export { createClient } from '@tidewire/core'; export { longpoll } from '@tidewire/core/longpoll';` },
   {
     name: 'core + all three transports',

@@ -1,7 +1,8 @@
 import type { CloseCode } from './protocol/frames';
 import type { PlanFactory } from './transport-plan';
 
-export type TransportName = 'websocket' | 'sse' | 'longpoll';
+/** `eventsource`: SSE on the platform's EventSource (`@tidewire/core/eventsource`); `sse`: SSE read with fetch. */
+export type TransportName = 'websocket' | 'sse' | 'eventsource' | 'longpoll';
 
 /** How a transport ended. `code` is set when the server said why (close frame or WS close code). */
 export interface TransportClose {

@@ -26,6 +26,10 @@ export const SECRET_HEADER = 'x-tidewire-secret';
  * secret, reading bodies chunk by chunk, ordered batched POSTs, closing once.
  */
 export interface HttpLine extends Transport {
+  /** `<url>/<path>` with an http(s) scheme: the endpoint every request of the line goes to. */
+  readonly endpoint: string;
+  /** The fetch every request of the line uses. */
+  readonly fetch: typeof globalThis.fetch;
   /** The session id the server handed out; sent as `?sid=` on every later request. */
   sid?: string;
   /**
@@ -54,12 +58,29 @@ export interface HttpLine extends Transport {
   fail(message: string, cause?: unknown, code?: CloseCode): void;
 }
 
+/** How one kind of HTTP transport uses the shared line. */
+export interface LineSettings {
+  /** Send `DELETE` on `close()` so the server drops the session at once (long polling). Default false. */
+  hangUp?: boolean;
+  /**
+   * Send the token as `Authorization: Bearer` (default true). False when the stream is opened
+   * without it (the platform's EventSource cannot send headers): the server binds a session to
+   * the header its first request carried, so every request must match; the token then travels
+   * only in the `connect` frame.
+   */
+  bearer?: boolean;
+  /** `fetch` credentials mode for every request (e.g. `include` for cookies across origins). Default: fetch's own. */
+  credentials?: RequestCredentials;
+  /** Called once when the line ends, by `fail()` or `close()`: release what the transport holds besides requests. */
+  onEnd?: () => void;
+}
+
 export function httpLine(
   path: string,
   context: TransportContext,
   events: TransportEvents,
   options: HttpTransportOptions,
-  hangUp?: boolean,
+  { hangUp = false, bearer = true, credentials, onEnd }: LineSettings = {},
 ): HttpLine {
   const fetchImpl = options.fetch ?? context.fetch ?? globalThis.fetch;
   if (!fetchImpl) {
@@ -71,7 +92,8 @@ export function httpLine(
   const base = new URL(withScheme(context.url, 'http'));
   base.pathname = base.pathname.replace(/\/$/, '') + '/' + path;
   // The token goes in a header, never in the URL (URLs end up in logs).
-  const auth: Record<string, string> = context.token ? { Authorization: 'Bearer ' + context.token } : {};
+  const auth: Record<string, string> = bearer && context.token ? { Authorization: 'Bearer ' + context.token } : {};
+  const mode: RequestInit = credentials ? { credentials } : {};
   // One controller per request, forgotten when it settles: a signal shared by every request
   // would collect an abort listener per fetch for the life of the line (a leak).
   const live = new Set<AbortController>();
@@ -106,6 +128,8 @@ export function httpLine(
   const proof = (): Record<string, string> => (line.secret ? { [SECRET_HEADER]: line.secret } : {});
 
   const line: HttpLine = {
+    endpoint: base.toString(),
+    fetch: fetchImpl,
     adopt(openText) {
       let body: unknown;
       try {
@@ -135,7 +159,7 @@ export function httpLine(
       const controller = new AbortController();
       live.add(controller);
       try {
-        const res = await fetchImpl(url(params), { method, body, headers: { ...auth, ...proof(), ...headers }, signal: controller.signal });
+        const res = await fetchImpl(url(params), { ...mode, method, body, headers: { ...auth, ...proof(), ...headers }, signal: controller.signal });
         if (!res.ok) throw Object.assign(new Error(`${method} ${path}: HTTP ${res.status}`), { status: res.status });
         return res;
       } finally {
@@ -146,6 +170,7 @@ export function httpLine(
       if (line.done) return;
       line.done = true;
       abortAll();
+      onEnd?.();
       events.onClose({ code, message, cause });
     },
     send(frame) {
@@ -159,8 +184,9 @@ export function httpLine(
       if (line.done) return;
       line.done = true;
       abortAll();
+      onEnd?.();
       // Tell the server at once instead of letting the session expire (fire and forget).
-      if (hangUp && line.sid) fetchImpl(url(), { method: 'DELETE', headers: { ...auth, ...proof() } }).catch(() => {});
+      if (hangUp && line.sid) fetchImpl(url(), { ...mode, method: 'DELETE', headers: { ...auth, ...proof() } }).catch(() => {});
     },
   };
   return line;

@@ -43,7 +43,7 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
     // Listed with others, a fallback transport brings the plan that chooses among them.
     plan: fallbackPlan,
     open(context, events) {
-      const line = httpLine('poll', context, events, options, true);
+      const line = httpLine('poll', context, events, options, { hangUp: true });
       let ack = 0;
       let failures = 0;
       const readAll = async (res: Response): Promise<string> => {
