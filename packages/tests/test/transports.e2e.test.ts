@@ -7,12 +7,13 @@ import { websocket } from '@tidewire/core/websocket';
 import { createServer } from '@tidewire/server';
 import { injectedWebSocket } from './helpers/env';
 import { startServer, until } from './helpers/servers';
+import { withTestBroker } from './helpers/test-broker';
 
 type ServerOptions = Parameters<typeof createServer>[0];
 
 /** A real server whose clients use only `transport`, with its request log. */
 const start = (transport: () => TransportFactory, options: ServerOptions = {}) =>
-  startServer({ logger: { warn: () => {}, error: () => {} }, ...options }, { transports: [transport()] });
+  startServer(withTestBroker({ logger: { warn: () => {}, error: () => {} }, ...options }), { transports: [transport()] });
 
 const transports: [string, () => TransportFactory][] = [
   ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
