@@ -11,13 +11,61 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** The longest delay `setTimeout` honours (2^31−1 ms, ~24.8 days); longer ones fire after 1 ms on every platform. */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/**
+ * A delay as a timer can take it: NaN, negative and `-Infinity` become 0 (a bad value read from
+ * the wire or an option fires at once rather than spinning or throwing); `Infinity` stays (never).
+ */
+export function sanitizeDelay(ms: number): number {
+  return ms > 0 ? ms : 0;
+}
+
+/** A platform timer that waits out delays beyond {@link MAX_TIMER_DELAY} in steps. */
+interface ChainedHandle {
+  id: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * `setTimeout` that never overflows: a delay above 2^31−1 ms is chained in steps, NaN and
+ * negative delays are 0. Use it for any raw timer; {@link Timer} is built on the same rule.
+ */
+export function setLongTimeout(fn: () => void, ms: number): ChainedHandle {
+  const handle: ChainedHandle = { id: undefined };
+  const arm = (left: number) => {
+    const step = Math.min(left, MAX_TIMER_DELAY);
+    handle.id = globalThis.setTimeout(() => (left > step ? arm(left - step) : fn()), step);
+  };
+  arm(sanitizeDelay(ms));
+  return handle;
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>),
+  setTimeout: (fn, ms) => setLongTimeout(fn, ms),
+  clearTimeout: (h) => globalThis.clearTimeout((h as ChainedHandle | undefined)?.id),
 };
 
-/** One named timer that replaces itself: arming it again cancels the previous shot. */
+/** A timer firing later than this (ms) first yields one task, so I/O that already arrived is handled first. */
+export const LATE_AFTER = 20;
+/** A timer firing later than this (ms) ran far behind schedule (a blocked loop, a frozen tab, a wake from sleep). */
+export const FAR_BEHIND_AFTER = 500;
+/** The longest grace (ms) given to a timer that ran far behind: half its lateness, at most this. */
+export const MAX_GRACE = 2000;
+
+/**
+ * One named timer that replaces itself: arming it again cancels the previous shot. Every core
+ * timer (deadlines, heartbeats, retries, pacing) goes through it, for two rules:
+ *
+ * - **No overflow.** Delays above 2^31−1 ms wait in steps; NaN and negative delays are 0.
+ * - **A late deadline judges fresh information.** When the callback comes due later than
+ *   {@link LATE_AFTER} ms (the event loop was busy), it first yields one task so frames that
+ *   already arrived are processed; when it ran more than {@link FAR_BEHIND_AFTER} ms late, it
+ *   waits a grace of half its lateness (at most {@link MAX_GRACE} ms), so an answer whose round
+ *   trip the stall delayed can still come in. Only then does the callback run — and it reads the
+ *   state as it is now (an ack received, a frame that moved the heartbeat deadline).
+ */
 export class Timer {
   readonly #clock: Clock;
   #handle: TimerHandle | undefined;
@@ -26,12 +74,20 @@ export class Timer {
     this.#clock = clock;
   }
 
+  /**
+   * Run `fn` once after `ms` milliseconds, cancelling any shot this timer had armed.
+   * @param ms delay in ms; NaN/negative mean 0, above 2^31−1 is chained, `Infinity` never fires.
+   */
   start(ms: number, fn: () => void): void {
     this.stop();
-    this.#handle = this.#clock.setTimeout(() => {
-      this.#handle = undefined;
-      fn();
-    }, ms);
+    const delay = sanitizeDelay(ms);
+    const due = this.#clock.now() + delay;
+    this.#arm(delay, () => {
+      const late = this.#clock.now() - due;
+      if (late <= LATE_AFTER) return this.#fire(fn);
+      const grace = late > FAR_BEHIND_AFTER ? Math.min(MAX_GRACE, late / 2) : 0;
+      this.#handle = this.#clock.setTimeout(() => this.#fire(fn), grace);
+    });
   }
 
   stop(): void {
@@ -41,5 +97,16 @@ export class Timer {
 
   get armed(): boolean {
     return this.#handle !== undefined;
+  }
+
+  /** Wait `ms` in steps no platform timer overflows on, then call `then`. */
+  #arm(ms: number, then: () => void): void {
+    const step = Math.min(ms, MAX_TIMER_DELAY);
+    this.#handle = this.#clock.setTimeout(() => (ms > step ? this.#arm(ms - step, then) : then()), step);
+  }
+
+  #fire(fn: () => void): void {
+    this.#handle = undefined;
+    fn();
   }
 }

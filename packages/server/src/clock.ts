@@ -8,11 +8,40 @@ export interface Clock {
   clearTimeout(timer: Timer | undefined): void;
 }
 
-export type Timer = ReturnType<typeof setTimeout>;
+/**
+ * A pending timer: opaque, only `clearTimeout` reads it. A platform handle from a test clock,
+ * or a {@link LongTimer} from the system clock.
+ */
+export type Timer = ReturnType<typeof setTimeout> | LongTimer;
+
+/** A delay waited out as several platform timers in turn, so the platform handle changes while it waits. */
+export class LongTimer {
+  /** The platform timer currently armed. */
+  id: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The longest delay Node's `setTimeout` honours (2^31−1 ms, ~24.8 days); longer ones fire after 1 ms with a TimeoutOverflowWarning. */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/**
+ * `setTimeout` that never overflows: a delay above 2^31−1 ms waits in steps, NaN and negative
+ * delays are 0 (a bad value from a hook or the wire fires at once instead of warning and firing
+ * after 1 ms), `Infinity` never fires. Unref'd: a pending heartbeat or expiry must never keep the
+ * process alive on its own. Every server timer (session expiry, heartbeat, connect deadline,
+ * HTTP session timers, broker sweeps) goes through the clock, so every one gets this.
+ */
+export function setLongTimeout(fn: () => void, ms: number): LongTimer {
+  const timer = new LongTimer();
+  const arm = (left: number) => {
+    const step = Math.min(left, MAX_TIMER_DELAY);
+    timer.id = setTimeout(() => (left > step ? arm(left - step) : fn()), step).unref();
+  };
+  arm(ms > 0 ? ms : 0);
+  return timer;
+}
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  // unref: a pending heartbeat or expiry must never keep the process alive on its own.
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (timer) => clearTimeout(timer),
+  setTimeout: (fn, ms) => setLongTimeout(fn, ms),
+  clearTimeout: (timer) => clearTimeout(timer instanceof LongTimer ? timer.id : timer),
 };
