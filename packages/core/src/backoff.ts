@@ -1,3 +1,6 @@
+import type { ReportError } from './isolate';
+import { callSafely } from './isolate';
+
 /** Milliseconds to wait before reconnect attempt number `attempt` (1-based). */
 export type Backoff = (attempt: number) => number;
 
@@ -16,4 +19,19 @@ export interface BackoffOptions {
  */
 export function exponentialBackoff({ base = 500, max = 20_000, random = Math.random }: BackoffOptions = {}): Backoff {
   return (attempt) => Math.floor(random() * Math.min(max, base * 2 ** Math.max(0, attempt - 1)));
+}
+
+/**
+ * The app's backoff as the SDK calls it: isolated (a throw is reported as `listener_error`
+ * through `report`) and checked — a throw, or a result that is not a delay (NaN, negative, not a
+ * number), falls back to the default exponential backoff, so a broken backoff can neither stop
+ * reconnects nor turn them into a tight loop.
+ * @param report where the `listener_error` goes (the client's `error` event).
+ */
+export function isolatedBackoff(backoff: Backoff, report: ReportError): Backoff {
+  const fallback = exponentialBackoff();
+  return (attempt) => {
+    const delay = callSafely(report, 'backoff', { attempt }, backoff, attempt);
+    return typeof delay === 'number' && delay >= 0 ? delay : fallback(attempt);
+  };
 }

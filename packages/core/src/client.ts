@@ -3,7 +3,7 @@ import { Emitter } from './emitter';
 import type { ReportError } from './isolate';
 import { registerReporter, reportUncaught } from './isolate';
 import type { Backoff } from './backoff';
-import { exponentialBackoff } from './backoff';
+import { exponentialBackoff, isolatedBackoff } from './backoff';
 import { Channel } from './channel';
 import type { ChannelOptions } from './channel';
 import type { Clock } from './clock';
@@ -251,7 +251,7 @@ export class Client {
       clock: this.#clock,
       reorderWindow: options.reorderWindow ?? 1000,
       subscribeTimeout: options.subscribeTimeout ?? 10_000,
-      backoff: options.backoff ?? exponentialBackoff(),
+      backoff: isolatedBackoff(options.backoff ?? exponentialBackoff(), (error) => this.#emitError(error)),
       canSend: () => this.#connection.state === 'connected',
       schedule: (job) => this.#pacer.enqueue(job),
       sendSubscribe: (channel, since) => {

@@ -1,4 +1,6 @@
+import { nanoid } from 'nanoid';
 import type { Backoff } from './backoff';
+import { isolatedBackoff } from './backoff';
 import type { Clock } from './clock';
 import { Timer } from './clock';
 import type { ConnectionSnapshot, StateChange } from './connection-state';
@@ -42,6 +44,8 @@ export interface ConnectionOptions {
 
 /** How long a line check (ping) may go unanswered. */
 const PROBE_TIMEOUT = 3000;
+/** How long an in-band `refresh` may go unanswered (at least; the connect timeout if longer). */
+const REFRESH_ANSWER_TIMEOUT = 10_000;
 /** Uptime after which a drop counts as a fresh start for backoff. */
 const MIN_UPTIME = 5000;
 
@@ -65,7 +69,6 @@ export class Connection extends Store<ConnectionSnapshot> {
   #lastFrameAt = 0;
   #heartbeatMs = 0;
   #triedFreshToken = false;
-  #refreshCount = 0;
   #unwatchNetwork: (() => void) | undefined;
   /**
    * What the current state waits for: the first frame (connecting), the heartbeat deadline
@@ -78,11 +81,12 @@ export class Connection extends Store<ConnectionSnapshot> {
   readonly #liveLine: LiveLine;
 
   constructor({ plan, tokens, clock, backoff, connectTimeout, context, handler }: ConnectionOptions) {
-    super({ state: 'idle' });
+    // A throwing `client.subscribe` listener is reported on the client's `error` event.
+    super({ state: 'idle' }, (error) => handler.onError(error));
     this.#plan = plan;
     this.#tokens = tokens;
     this.#clock = clock;
-    this.#backoff = backoff;
+    this.#backoff = isolatedBackoff(backoff, (error) => handler.onError(error));
     this.#connectTimeout = connectTimeout;
     this.#context = context;
     this.#handler = handler;
@@ -158,9 +162,16 @@ export class Connection extends Store<ConnectionSnapshot> {
     );
     let token: string | undefined;
     try {
-      token = await this.#tokens.get(this.#triedFreshToken ? 'expired' : 'connect');
+      // Bounded by the connect timeout: a getToken that hangs must not keep us `connecting` forever.
+      const deadline = { clock: this.#clock, ms: this.#connectTimeout };
+      token = await this.#tokens.get(this.#triedFreshToken ? 'expired' : 'connect', deadline);
     } catch (cause) {
-      if (id === this.#transportId) this.#lost({ message: 'getToken() failed', cause });
+      // `listener_error` (it threw) or `timeout` (it hung): a failed attempt that backs off, but the
+      // transport did nothing wrong, so it does not count towards falling back to another one.
+      if (id !== this.#transportId) return;
+      const error = cause instanceof TidewireError ? cause : new TidewireError('listener_error', String(cause), { cause });
+      if (error.code === 'listener_error') this.#handler.onError(error);
+      this.#lost({ message: error.message, cause }, { error, blameTransport: false });
       return;
     }
     if (id !== this.#transportId) return; // closed or superseded while we waited for the token
@@ -284,30 +295,43 @@ export class Connection extends Store<ConnectionSnapshot> {
 
   #scheduleRefresh(expiresIn: number | undefined): void {
     const tokens = this.#tokens;
+    this.#refresh.stop(); // a `refreshed` answer also ends the wait for it
     if (expiresIn === undefined || !tokens.canRefresh) return;
     const lead = Math.min(30_000, expiresIn / 5);
-    this.#refresh.start(Math.max(0, expiresIn - lead), () => {
-      tokens.get('refresh').then(
+    const answerWithin = Math.max(REFRESH_ANSWER_TIMEOUT, this.#connectTimeout);
+    this.#refresh.start(expiresIn - lead, () => {
+      tokens.get('refresh', { clock: this.#clock, ms: answerWithin }).then(
         (token) => {
-          if (token && this.state === 'connected') {
-            this.send(encodeFrame({ type: 'refresh', id: `refresh-${++this.#refreshCount}`, token }));
-          }
+          if (!token || this.state !== 'connected') return;
+          this.send(encodeFrame({ type: 'refresh', id: nanoid(), token }));
+          // No `refreshed` in time (a lost frame, a refusal): reconnect. The token just fetched is
+          // the cached one now, so the new connection authenticates with it.
+          this.#refresh.start(answerWithin, () =>
+            this.#lost({ code: 'token_expired', message: `no answer to a token refresh within ${answerWithin} ms` }),
+          );
         },
-        // A failed refresh is not fatal yet: the server closes with token_expired and we reconnect.
-        (cause: unknown) => this.#handler.onError(new TidewireError('unauthorized', 'getToken() failed during refresh', { cause })),
+        // getToken threw or hung: not fatal yet; the server closes with token_expired and we reconnect.
+        (error: TidewireError) => this.#handler.onError(error),
       );
     });
   }
 
-  /** The current transport is gone: decide between retrying and giving up, in one place. */
-  #lost(info: TransportClose): void {
+  /**
+   * The current transport is gone: decide between retrying and giving up, in one place.
+   * @param error the error to show in the snapshot (default: one made from `info`).
+   * @param blameTransport whether a failure before the server spoke counts against the transport
+   *   (fallback); false when the app's `getToken` failed and the transport was never tried.
+   */
+  #lost(info: TransportClose, { error: given, blameTransport = true }: { error?: TidewireError; blameTransport?: boolean } = {}): void {
     const previous = this.getSnapshot();
     if (previous.state !== 'connecting' && previous.state !== 'connected') return;
     this.#teardown({ keepWatching: true });
-    const error = new TidewireError(info.code ?? 'transport_error', info.message, {
-      cause: info.cause,
-      context: { transport: previous.transport },
-    });
+    const error =
+      given ??
+      new TidewireError(info.code ?? 'transport_error', info.message, {
+        cause: info.cause,
+        context: { transport: previous.transport },
+      });
     if (isFatalClose(info.code)) return this.#fail(error);
     if (needsNewToken(info.code)) {
       if (!this.#tokens.canRefresh || this.#triedFreshToken) return this.#fail(error);
@@ -319,7 +343,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     let immediate = false;
     if (previous.state === 'connected') {
       if (now - this.#connectedAt >= MIN_UPTIME) this.#attempt = 0;
-    } else {
+    } else if (blameTransport) {
       // Failed before the server spoke: counts against this transport; a switch retries at once.
       immediate = plan.failed(now) && plan.current().reason === 'fallback';
     }

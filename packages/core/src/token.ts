@@ -1,9 +1,27 @@
+import type { Clock } from './clock';
+import { Timer } from './clock';
+import type { TidewireError } from './errors';
+import { TimeoutError } from './errors';
+import { listenerError } from './isolate';
+
 export type TokenReason = 'connect' | 'refresh' | 'expired';
 export type GetToken = (context: { reason: TokenReason }) => string | Promise<string>;
+
+/** How long one `get()` may wait for `getToken`: the connection passes its connect timeout. */
+export interface TokenDeadline {
+  readonly clock: Clock;
+  /** Milliseconds. */
+  readonly ms: number;
+}
 
 /**
  * Hands out the current token, asking `getToken` at most once at a time:
  * concurrent callers share one in-flight request.
+ *
+ * `getToken` is app code, so it is isolated: a throw (synchronous or a rejection) becomes a
+ * `listener_error` (cause: what it threw), and an answer slower than the caller's deadline a
+ * `TimeoutError` with code `timeout` — in both cases `context.callback` is `'getToken'`. A request
+ * that timed out is forgotten, so the next `get()` asks again instead of joining a call that hangs.
  */
 export class TokenSource {
   #current: string | undefined;
@@ -19,14 +37,52 @@ export class TokenSource {
     return this.#getToken !== undefined;
   }
 
-  /** The cached token, or a new one when there is none yet or `reason` asks for a fresh one. */
-  get(reason: TokenReason): Promise<string | undefined> {
-    if (!this.#getToken || (reason === 'connect' && this.#current !== undefined)) {
+  /**
+   * The cached token, or a new one when there is none yet or `reason` asks for a fresh one.
+   * @param deadline give up after `deadline.ms` (rejects `timeout`); none: wait as long as `getToken` takes.
+   * @returns never throws synchronously; rejects with a `TidewireError` (`listener_error` or `timeout`).
+   */
+  get(reason: TokenReason, deadline?: TokenDeadline): Promise<string | undefined> {
+    const getToken = this.#getToken;
+    if (!getToken || (reason === 'connect' && this.#current !== undefined)) {
       return Promise.resolve(this.#current);
     }
-    this.#inFlight ??= Promise.resolve(this.#getToken({ reason }))
-      .then((token) => (this.#current = token))
-      .finally(() => (this.#inFlight = undefined));
-    return this.#inFlight;
+    let request = this.#inFlight;
+    if (!request) {
+      request = this.#inFlight = new Promise<string>((resolve) => resolve(getToken({ reason }))).then(
+        (token) => {
+          if (this.#inFlight === request) this.#inFlight = undefined;
+          return (this.#current = token);
+        },
+        (cause: unknown) => {
+          if (this.#inFlight === request) this.#inFlight = undefined;
+          throw listenerError('getToken', cause, { reason });
+        },
+      );
+    }
+    return deadline ? this.#within(request, reason, deadline) : request;
+  }
+
+  #within(request: Promise<string | undefined>, reason: TokenReason, { clock, ms }: TokenDeadline): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      const timer = new Timer(clock);
+      timer.start(ms, () => {
+        if (this.#inFlight === request) this.#inFlight = undefined;
+        const error: TidewireError = new TimeoutError('timeout', `getToken() did not answer within ${ms} ms`, {
+          context: { callback: 'getToken', reason },
+        });
+        reject(error);
+      });
+      request.then(
+        (token) => {
+          timer.stop();
+          resolve(token);
+        },
+        (error: unknown) => {
+          timer.stop();
+          reject(error);
+        },
+      );
+    });
   }
 }
