@@ -3,7 +3,7 @@ import { ManualClock, TestKitError } from '../src/index';
 import { nextMacrotask } from '../src/wire';
 
 /** A clock with no network: settling is one macrotask. */
-const makeClock = (start = 1_000) => new ManualClock(start, () => new Promise((r) => nextMacrotask(r)), (fn) => nextMacrotask(fn));
+const makeClock = (start = 1_000) => new ManualClock(start, () => new Promise<void>((r) => nextMacrotask(r)), (fn) => nextMacrotask(fn));
 
 describe('ManualClock', () => {
   it('fires timers only when advanced, in due order, same-instant ones in the order set', async () => {
@@ -50,7 +50,7 @@ describe('ManualClock', () => {
     clock.setTimeout(() => fired.push(0), 0);
     clock.setTimeout(() => fired.push(-1), -5);
     clock.setTimeout(() => fired.push(Number.NaN), Number.NaN);
-    await new Promise((r) => nextMacrotask(r));
+    await new Promise<void>((r) => nextMacrotask(r));
     expect(fired).toEqual([0, -1, Number.NaN]);
     expect(clock.now()).toBe(1_000);
   });
