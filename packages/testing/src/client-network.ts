@@ -39,12 +39,14 @@ export class ClientNetwork {
   }
 
   /**
-   * Take one frame (or close event) through the conditions and deliver it with `deliver`,
-   * asynchronously, unless the conditions swallow it.
+   * Take one crossing through the conditions and deliver it with `deliver`, asynchronously,
+   * unless the conditions swallow it.
+   * @param kind `frame` for a text frame; `control` for opening and closing, which `reorder` leaves
+   *   in place (a line cannot carry frames before it is open)
    */
-  transmit(direction: Direction, deliver: () => void): void {
+  transmit(direction: Direction, kind: 'frame' | 'control', deliver: () => void): void {
     if (this.blackholed) return;
-    if (direction === 'to_client' && this.#reorderCount > 0) {
+    if (direction === 'to_client' && kind === 'frame' && this.#reorderCount > 0) {
       this.#held.push(deliver);
       if (this.#held.length < this.#reorderCount) return;
       const held = this.#held.reverse();

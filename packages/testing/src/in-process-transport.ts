@@ -50,12 +50,12 @@ class InProcessLine implements Transport {
     this.#events = events;
     env.network.lines.add(this.#cuttable);
     // Like a TCP handshake, opening crosses the network: a black-holed line never opens.
-    env.network.transmit('to_server', () => this.#accept());
+    env.network.transmit('to_server', 'control', () => this.#accept());
   }
 
   send(frame: string): void {
     if (!this.#clientOpen) return;
-    this.#env.network.transmit('to_server', () => {
+    this.#env.network.transmit('to_server', 'frame', () => {
       if (this.#serverOpen) this.#session?.receive(frame);
     });
   }
@@ -66,7 +66,7 @@ class InProcessLine implements Transport {
     if (!this.#clientOpen) return;
     this.#clientOpen = false;
     this.#env.network.lines.delete(this.#cuttable);
-    this.#env.network.transmit('to_server', () => this.#endServer());
+    this.#env.network.transmit('to_server', 'control', () => this.#endServer());
   }
 
   #accept(): void {
@@ -82,25 +82,26 @@ class InProcessLine implements Transport {
       return;
     }
     this.#serverOpen = true;
-    this.#env.network.transmit('to_client', () => {
+    this.#env.network.transmit('to_client', 'control', () => {
       if (this.#clientOpen) this.#events.onOpen();
     });
   }
 
   #link(request: IncomingMessage): Link {
     const origin = request.headers.origin;
-    const toClient = (deliver: () => void): void => this.#env.network.transmit('to_client', () => this.#clientOpen && deliver());
+    const toClient = (kind: 'frame' | 'control', deliver: () => void): void =>
+      this.#env.network.transmit('to_client', kind, () => this.#clientOpen && deliver());
     return {
       ...(origin !== undefined && { remoteOrigin: origin }),
       send: (text) => {
-        if (this.#serverOpen && !this.#serverClosing) toClient(() => this.#events.onFrame(text));
+        if (this.#serverOpen && !this.#serverClosing) toClient('frame', () => this.#events.onFrame(text));
       },
       close: (code: CloseCode, message: string, retryAfter?: number) => {
         if (!this.#serverOpen || this.#serverClosing) return;
         this.#serverClosing = true;
         const close = encodeFrame({ type: 'close', code, message, ...(retryAfter !== undefined && { retryAfter }) });
-        toClient(() => this.#events.onFrame(close));
-        toClient(() => {
+        toClient('frame', () => this.#events.onFrame(close));
+        toClient('control', () => {
           this.#clientOpen = false;
           this.#env.network.lines.delete(this.#cuttable);
           this.#events.onClose({ code, message, ...(retryAfter !== undefined && { retryAfter }) });

@@ -172,6 +172,23 @@ describe('faults.delay and faults.reorder', () => {
     expect(bob.getSnapshot().state).toBe('connected');
   });
 
+  it('reordering across a reconnect (the handshake frames reversed too) still ends with every message once, in order', async () => {
+    kit = createTestKit();
+    const bob = kit.client();
+    const stream = record(bob.channel('stream'));
+    await kit.settle();
+    await kit.server.publish('stream', 1);
+    await kit.settle();
+    kit.faults.drop(bob);
+    for (const i of [2, 3, 4]) await kit.server.publish('stream', i);
+    kit.faults.reorder(bob, 3); // connected, subscribed and the first replayed message arrive last-first
+    await kit.clock.advanceUntil(() => bob.getSnapshot().state === 'connected' && stream.messages.length === 4);
+    await kit.server.publish('stream', 5);
+    await kit.settle();
+    expect(stream.data()).toEqual(range(5));
+    expect(stream.gaps).toEqual([]);
+  });
+
   it('heal releases a partly held batch in the order it was sent', async () => {
     kit = createTestKit();
     const bob = kit.client();

@@ -58,6 +58,18 @@ describe('createTestKit: a real server in memory', () => {
     expect(states).toEqual(['connecting', 'connected']);
   });
 
+  it('a zero backoff reconnects after a drop without a clock step (due timers fire by themselves)', async () => {
+    kit = createTestKit();
+    const client = kit.client({ backoff: () => 0 });
+    client.connect();
+    await kit.settle();
+    const at = kit.clock.now();
+    kit.faults.drop(client);
+    await kit.settle();
+    expect(client.getSnapshot().state).toBe('connected');
+    expect(kit.clock.now()).toBe(at);
+  });
+
   it('closes every client and the server; a closed kit refuses new clients', async () => {
     kit = createTestKit();
     const client = kit.client();
