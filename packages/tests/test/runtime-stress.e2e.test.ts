@@ -71,6 +71,39 @@ describe.each(transports)('runtime stress over %s', (name, transport) => {
     expect(warnings.filter((w) => w.name === 'TimeoutOverflowWarning')).toEqual([]);
   });
 
+  it('a throwing message listener on one of two handles: the other gets all 20, the publishes in flight settle, one listener_error, the line stays', async () => {
+    await using t = await startServer({ logger: { warn: () => {}, error: () => {} } }, { transports: [transport()] });
+    const client = t.client();
+    const errors: TidewireError[] = [];
+    const transitions: string[] = [];
+    client.on('error', (e) => errors.push(e));
+    client.on('state', (c) => transitions.push(c.to.state));
+    const a = client.channel('t');
+    const b = client.channel('t');
+    const gotA: number[] = [];
+    const gotB: number[] = [];
+    a.on('message', (m) => {
+      gotA.push(m.offset);
+      if (m.offset === 5) throw new Error('app bug on message 5');
+    });
+    b.on('message', (m) => gotB.push(m.offset));
+    await until(() => a.getSnapshot().state === 'subscribed', 'subscribed');
+
+    const inFlight = Array.from({ length: 5 }, (_, i) => a.publish({ mine: i }));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => t.server.publish('t', { server: i })));
+    const acks = await Promise.all(inFlight);
+    await until(() => gotB.length === 25 && gotA.length === 25, 'both handles see all 25 messages');
+
+    const all = Array.from({ length: 25 }, (_, i) => i + 1);
+    expect(gotA).toEqual(all);
+    expect(gotB).toEqual(all);
+    expect(new Set(acks.map((x) => x.offset)).size).toBe(5);
+    expect(a.position?.offset).toBe(25);
+    expect(errors.filter((e) => e.code === 'listener_error')).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'listener_error', context: { channel: 't', event: 'message' } });
+    expect(transitions).toEqual(['connecting', 'connected']);
+  });
+
   it('a 4 s blocked event loop: the publish resolves, the line stays connected, messages arrive once and in order', async () => {
     await using server = await startServerProcess({ heartbeat: 2000 });
     const client: Client = createClient({
