@@ -66,6 +66,7 @@ export class Channel<T = unknown> implements ChannelSink {
     this.#events = new Emitter<ChannelEvents<T>>((error) => report(error), { channel: shared.name });
   }
 
+  /** The channel's name, as given to `client.channel(name)`. */
   get name(): string {
     return this.#shared.name;
   }
@@ -75,6 +76,10 @@ export class Channel<T = unknown> implements ChannelSink {
     return this.#shared.position;
   }
 
+  /**
+   * The channel's state: `{ state: 'subscribing' | 'subscribed' | 'failed' | 'unsubscribed', position?,
+   * recovered? (subscribed), error? (failed) }`. Immutable; keeps its identity until something changes.
+   */
   getSnapshot = (): ChannelSnapshot => this.#shared.getSnapshot();
   /** Observe the channel's state (`getSnapshot()`); returns the unsubscribe function. The listener runs isolated. */
   subscribe = (listener: () => void): (() => void) =>
@@ -106,7 +111,31 @@ export class Channel<T = unknown> implements ChannelSink {
     return this;
   }
 
-  /** Resolves with the server-assigned position once stored; rejects with a TidewireError (`listener_error` if the schema throws). */
+  /**
+   * Publish `data` to this channel: stored by the server, then delivered to every subscriber
+   * (this one included) once, in order. While disconnected it waits in the outbox (`maxQueue`,
+   * default 1000) and is re-sent with the same id after a reconnect, so it is stored at most once.
+   *
+   * @param data - any JSON value; validated first by the channel's `schema`, if it has one.
+   *   Encoded, the frame must fit the server's `maxPayload` (default 64 KiB).
+   * @param options - `id`: an idempotency key (1–64 characters); default a random 128-bit id.
+   * @returns the stored position `{ id, epoch, offset }`, once the server acknowledged it
+   *   (within `publishTimeout`, default 10 000 ms, counted from this call).
+   * @throws (rejects) {TidewireError} — `validation_failed` (`ValidationError`, nothing sent),
+   *   `listener_error` (the schema threw), `too_large`, `queue_full`, `timeout` (`TimeoutError`),
+   *   `closed` (`ConnectionError`), `not_connected` (`offline: 'fail'`), or the server's refusal
+   *   (`RequestError`: `forbidden`, `rate_limited`, `unknown_channel`, …).
+   * @example
+   * ```ts
+   * const room = client.channel<{ text: string }>('room:1');
+   * try {
+   *   const { offset } = await room.publish({ text: 'hi' });
+   * } catch (error) {
+   *   // To retry, publish again with the same `{ id }`: the server stores it once.
+   *   if (isTidewireError(error) && error.code === 'timeout') showRetry();
+   * }
+   * ```
+   */
   publish(data: T, options?: PublishOptions): Promise<PublishResult> {
     if (this.#schema) {
       const result = this.#validate(data);

@@ -142,7 +142,16 @@ export class Client {
     });
   }
 
+  /**
+   * The connection's state: `{ state: 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'failed',
+   * transport?, transportReason?, attempt?, retryIn? (ms), session?, error? }`. Immutable; keeps its identity
+   * until the state changes (what `useSyncExternalStore` and other bindings need).
+   */
   getSnapshot = (): ConnectionSnapshot => this.#connection.getSnapshot();
+  /**
+   * Call `listener` after every connection state change (read it with `getSnapshot()`).
+   * @returns a function that removes the listener.
+   */
   subscribe = (listener: () => void): (() => void) => this.#connection.subscribe(listener);
 
   /**
@@ -174,6 +183,10 @@ export class Client {
     return this;
   }
 
+  /**
+   * Open the connection now (from `idle`, `closed` or `failed`), or retry at once when
+   * `reconnecting`. Not needed with `lazy` (the default): the first channel or publish connects.
+   */
   connect(): void {
     this.#connection.connect();
   }
@@ -198,7 +211,25 @@ export class Client {
     return this.#outbox.size;
   }
 
-  /** Acquire a handle on a channel; handles on one name share one subscription. */
+  /**
+   * Acquire a handle on a channel. Handles on one name share one subscription; the first one
+   * subscribes (and, with `lazy`, the default, opens the connection), the last one released
+   * (`channel.unsubscribe()`) unsubscribes after `releaseDelay` (default one tick).
+   *
+   * @param name - the channel name; the server decides what is valid (default
+   *   `/^[A-Za-z0-9_:.\-@/=+*]{1,200}$/`) and answers `unknown_channel` otherwise.
+   * @param options - `schema`: a Standard Schema validator (zod, valibot…) that types and checks data
+   *   both ways; `since`: `{ epoch, offset }` to start after a known position (applies to the
+   *   first acquisition only).
+   * @returns a {@link Channel} handle: `on('message' | 'gap' | 'error')`, `publish`, `getSnapshot`.
+   * @example
+   * ```ts
+   * const room = client.channel<{ text: string }>('room:1');
+   * room.on('message', (m) => render(m.data.text));          // once each, in offset order
+   * room.on('gap', () => reloadFromServer());                 // history could not cover a disconnection
+   * // later: room.unsubscribe();
+   * ```
+   */
   channel<S extends StandardSchemaV1>(name: string, options: { schema: S; since?: Position }): Channel<InferOutput<S>>;
   channel<T = unknown>(name: string, options?: ChannelOptions<T>): Channel<T>;
   channel<T>(name: string, options: ChannelOptions<T> = {}): Channel<T> {
@@ -349,6 +380,29 @@ function randomId(): string {
   return nanoid();
 }
 
+/**
+ * Create a Tidewire client. Nothing opens yet: the connection starts on first channel use or
+ * publish (or on `connect()` with `lazy: false`), so creating a client during a server render or at
+ * module load costs no socket and no timer.
+ *
+ * @param options - `url` (required): `wss://…`, `https://…`, or relative to the page (`'/tidewire'`).
+ *   Timing options are in ms: `connectTimeout` (default 5000), `publishTimeout` (10000),
+ *   `reorderWindow` (1000); `maxQueue` (1000 publishes); `transports` (default `[websocket()]`);
+ *   `token`/`getToken` for authentication; `WebSocket`/`fetch` to inject implementations (Node 20: `ws`).
+ *   See {@link ClientOptions}.
+ * @returns the {@link Client}, in state `idle`.
+ * @throws {TidewireError} `invalid_options` when `url` is relative and there is no page to resolve it
+ *   against (Node, Deno, Bun), or is not a URL. `TypeError` when `transports` is empty.
+ * @example
+ * ```ts
+ * import { createClient } from '@tidewire/core';
+ *
+ * const client = createClient({ url: 'wss://example.com/tidewire', getToken: async () => fetchToken() });
+ * const room = client.channel<{ text: string }>('room:1'); // connects now
+ * room.on('message', (m) => console.log(m.offset, m.data.text));
+ * await room.publish({ text: 'hi' });
+ * ```
+ */
 export function createClient(options: ClientOptions): Client {
   return new Client(options);
 }

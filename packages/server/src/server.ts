@@ -91,7 +91,24 @@ export class TidewireServer implements AsyncDisposable {
     });
   }
 
-  /** Serve Tidewire on `path` of an existing http(s) server; the app's other routes keep working. */
+  /**
+   * Serve Tidewire on `path` of an existing http(s) server; the app's other routes and upgrades keep
+   * working (its `request` listeners are taken over and called for every other path; restored by `close()`).
+   * May be called for several servers.
+   *
+   * @param httpServer - a `node:http` or `node:https` server, listening or not.
+   * @param options - `path` (default `'/tidewire'`): WebSocket upgrades on it, SSE at `<path>/sse`, long
+   *   polling at `<path>/poll`; `destroyUpgradeTimeout` (ms, default 1000; `false` disables): an upgrade
+   *   on another path that no listener answers is ended after it.
+   * @returns this server, for chaining.
+   * @throws {TidewireServerError} `closed` once the server is closed.
+   * @example
+   * ```ts
+   * const app = http.createServer(handler);
+   * createServer().attach(app, { path: '/tidewire' }); // attach after installing your handler
+   * app.listen(3000);
+   * ```
+   */
   attach(httpServer: AnyHttpServer, options: AttachOptions = {}): this {
     if (this.#closing) throw new TidewireServerError('closed', 'cannot attach: the server is closed');
     const path = options.path ?? DEFAULT_PATH;
@@ -110,7 +127,14 @@ export class TidewireServer implements AsyncDisposable {
     return this;
   }
 
-  /** Create and own an http server listening on `port` (0: any free port). */
+  /**
+   * Create and own an http server listening on `port`, closed again by `close()`.
+   * @param port - TCP port; 0 picks a free one.
+   * @param host - interface to bind (default `'127.0.0.1'`: loopback only; `'0.0.0.0'` for every interface).
+   * @param options - as for `attach` (`path`, default `'/tidewire'`).
+   * @returns `{ port, url, httpServer }`; `url` is the WebSocket URL, e.g. `ws://127.0.0.1:PORT/tidewire`.
+   * @throws {TidewireServerError} `closed` once the server is closed; the listen error (e.g. `EADDRINUSE`) as is.
+   */
   async listen(port: number, host = '127.0.0.1', options: AttachOptions = {}): Promise<ListenResult> {
     const httpServer = createHttpServer();
     this.#ownedHttpServers.add(httpServer);
@@ -132,7 +156,12 @@ export class TidewireServer implements AsyncDisposable {
    * @param channel a name `isChannel` accepts
    * @param data any JSON value nesting at most `limits.maxDepth - 1` levels (it travels inside a frame)
    * @param options.id idempotency key (default: a fresh id, never deduplicated)
-   * @returns where the message was stored
+   * @returns where the message was stored: `{ id, epoch, offset }`
+   * @example
+   * ```ts
+   * const { offset } = await server.publish('news', { headline: 'hi' });
+   * await server.publish('orders:42', { status: 'paid' }, { id: 'order-42-paid' }); // once, however often it runs
+   * ```
    * @throws TidewireServerError `closed`, `invalid_channel`, or `invalid_data` (not JSON: a cycle,
    *   a BigInt, `undefined`; or nested too deep) — refused here rather than failing later in every subscriber's fan-out
    */
@@ -147,6 +176,7 @@ export class TidewireServer implements AsyncDisposable {
     return { id, epoch, offset };
   }
 
+  /** A point-in-time count: `{ sessions, channels }` (open connections, channels the broker holds). */
   stats(): ServerStats {
     return { sessions: this.#sessions.size, channels: this.#broker.stats().channels };
   }
@@ -242,7 +272,31 @@ function waitClosed(ws: WebSocket): Promise<void> {
   return new Promise((resolve) => ws.once('close', () => resolve()));
 }
 
-/** Validate options (throws TidewireServerError 'invalid_options') and build a server. */
+/**
+ * Create a Tidewire server. Nothing listens yet: `attach(httpServer)` serves an existing http(s)
+ * server, `listen(port)` creates one.
+ *
+ * @param options - validated at once (unknown keys are errors). The hooks: `authenticate` (default: everyone
+ *   anonymous), `authorize` (default: allow), `allowedOrigins` (default: same host only). Times in ms:
+ *   `heartbeat` (25 000), `connectTimeout` (10 000), `hookTimeout` (10 000). `limits`: `maxPayload`
+ *   (64 KiB), `rate` (100/s, burst 200), `maxBufferedBytes` (4 MiB), `maxDepth` (64), `maxIdLength` (64),
+ *   `maxSubscriptions` (1000). `broker` (default: in-memory, `history` 1000 messages / 5 min,
+ *   `dedupe` 2 min). `transports` (all three on). `logger` (console). See {@link ServerOptions}
+ *   and docs/survival.md for every default in one table.
+ * @returns a {@link TidewireServer}.
+ * @throws {TidewireServerError} `invalid_options`, naming every bad field (`history`/`dedupe` together
+ *   with your own `broker` included).
+ * @example
+ * ```ts
+ * import { createServer } from '@tidewire/server';
+ *
+ * const server = createServer<{ id: string }>({
+ *   authenticate: async ({ token }) => (token ? { user: { id: await userIdFrom(token) } } : null),
+ *   authorize: ({ user, channel }) => channel.startsWith('public:') || channel === `user:${user.id}`,
+ * });
+ * server.attach(httpServer, { path: '/tidewire' });
+ * ```
+ */
 export function createServer<User = unknown>(options: ServerOptions<User> = {}): TidewireServer {
   return new TidewireServer(resolveOptions(options));
 }
