@@ -4,6 +4,7 @@ import { callSafely } from './isolate';
 /** Milliseconds to wait before reconnect attempt number `attempt` (1-based). */
 export type Backoff = (attempt: number) => number;
 
+/** Options of `exponentialBackoff`: `base` (ms, default 500), `max` (ms, default 20 000), `random` (default `Math.random`). */
 export interface BackoffOptions {
   /** Upper bound of the first delay. Default 500 ms. */
   base?: number;

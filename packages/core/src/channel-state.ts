@@ -12,6 +12,10 @@ export interface GapInfo {
   readonly to: Position;
 }
 
+/**
+ * One delivered message: its channel, position (`epoch`, `offset`, consecutive from 1 within an epoch),
+ * the publisher's `id` and the `data` (validated by the channel's schema, if any).
+ */
 export interface ChannelMessage<T = unknown> {
   readonly channel: string;
   readonly epoch: string;
@@ -21,6 +25,11 @@ export interface ChannelMessage<T = unknown> {
   readonly data: T;
 }
 
+/**
+ * A channel's state as the app sees it, immutable: `subscribing` (also while reconnecting), `subscribed`
+ * (`recovered: false` after a gap), `failed` (with `error`), `unsubscribed` (released). `position` is the
+ * last message delivered.
+ */
 export type ChannelSnapshot =
   | { readonly state: 'subscribing'; readonly position?: Position; readonly error?: undefined }
   | { readonly state: 'subscribed'; readonly position: Position; readonly recovered: boolean; readonly error?: undefined }

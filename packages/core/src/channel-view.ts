@@ -8,6 +8,7 @@ import type { StandardSchemaV1 } from './schema';
 import { reporterFor } from './isolate';
 import { Store } from './store';
 
+/** What a ChannelView (the bindings' model of one `useChannel`) takes: the channel (or `null`), `history` (default 50), `enabled`, `onMessage`, `schema`. */
 export interface ChannelViewOptions<T> {
   /** `null` holds no subscription (e.g. while a room is not chosen yet). */
   channel: string | null;
@@ -20,6 +21,7 @@ export interface ChannelViewOptions<T> {
   schema?: StandardSchemaV1<unknown, T>;
 }
 
+/** What a ChannelView renders: `channel`, `status`, the last `history` `messages` (oldest first), `last`, and `gap`/`error` when present. */
 export interface ChannelViewSnapshot<T> {
   /** The channel this snapshot describes (`null` while none is held), so a render can tell a stale one. */
   readonly channel: string | null;

@@ -11,6 +11,10 @@ import type { StandardResult, StandardSchemaV1 } from './schema';
 import { validateSync } from './schema';
 import type { ChannelSink, SharedChannel } from './shared-channel';
 
+/**
+ * A channel's events: `message` — each message once, in offset order; `gap` — a disconnection
+ * history could not cover (reload from your source of truth); `error` — refusals and validation failures.
+ */
 export interface ChannelEvents<T> {
   message: (message: ChannelMessage<T>) => void;
   /** History could not cover what was missed: reload state from your source of truth. */
@@ -18,6 +22,7 @@ export interface ChannelEvents<T> {
   error: (error: TidewireError) => void;
 }
 
+/** What `client.channel(name, options)` takes: a `schema` and/or a starting position `since`. */
 export interface ChannelOptions<T> {
   /** Validates inbound and outbound data; also gives the channel its type. */
   schema?: StandardSchemaV1<unknown, T>;

@@ -29,6 +29,11 @@ import type { PlanOptions, TransportPlan } from './transport-plan';
 import { singleTransportPlan } from './transport-plan';
 import { websocket } from './transports/websocket';
 
+/**
+ * What `createClient` takes. Only `url` is required; times are in milliseconds.
+ * Transport selection options (`fallbackAfter`, `stickyFor`, `upgradeDelay`, `transportMemory`) are
+ * described in docs/transports.md.
+ */
 export interface ClientOptions extends Omit<PlanOptions, 'url'> {
   /** The server endpoint, e.g. `wss://example.com/tidewire` (http(s) works too). */
   url: string;
@@ -65,6 +70,10 @@ export interface ClientOptions extends Omit<PlanOptions, 'url'> {
   lazy?: boolean;
 }
 
+/**
+ * The client's events: `state` — every connection transition `{ from, to, reason }`; `error` — problems
+ * that end nothing (refused requests, invalid frames, `listener_error` from app code).
+ */
 export interface ClientEvents {
   state: (change: StateChange) => void;
   error: (error: TidewireError) => void;

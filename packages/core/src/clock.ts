@@ -5,6 +5,7 @@
  */
 export type TimerHandle = unknown;
 
+/** Time for every timing rule of the client: `now()` in ms since the epoch, and timers. Inject one in tests. */
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
@@ -41,6 +42,7 @@ export function setLongTimeout(fn: () => void, ms: number): ChainedHandle {
   return handle;
 }
 
+/** The real clock: `Date.now()` and global timers looked up at call time (so fake timers apply); delays beyond 2^31−1 ms are chained. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setLongTimeout(fn, ms),

@@ -40,6 +40,7 @@ export type ConnectionSnapshot =
   | { readonly state: 'closed'; readonly transport?: undefined; readonly attempt?: undefined; readonly error?: undefined }
   | { readonly state: 'failed'; readonly transport?: undefined; readonly attempt?: undefined; readonly error: TidewireError };
 
+/** `'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'failed'` (see docs/client.md for the transitions). */
 export type ConnectionStateName = ConnectionSnapshot['state'];
 
 /** Emitted on every transition, from the single function that performs them. */

@@ -17,6 +17,7 @@ export type TidewireErrorCode =
   | 'listener_error' // app code (a listener, schema, getToken, backoff) threw; `cause` is what it threw
   | 'invalid_options' // createClient was given options it cannot use (e.g. a relative url where there is no page)
 
+/** Extra fields of a TidewireError: the `cause` (an underlying error) and machine-readable `context`. */
 export interface TidewireErrorOptions {
   cause?: unknown;
   /** Machine-readable details: channel, message id, retryAfter… */
@@ -30,6 +31,12 @@ export interface TidewireErrorOptions {
  */
 const TIDEWIRE_ERROR_BRAND = Symbol.for('tidewire.error');
 
+/**
+ * The base class of every error the client hands to the app: a stable `code` (see
+ * {@link TidewireErrorCode} and docs/errors.md), a human `message`, machine-readable `context`
+ * (channel, message id, `retryAfter` in ms…) and, where one exists, a `cause`. Recognise it with
+ * {@link isTidewireError}, which also works across two copies of core.
+ */
 export class TidewireError extends Error {
   override readonly name: string = 'TidewireError';
   readonly code: TidewireErrorCode;

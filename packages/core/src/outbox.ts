@@ -4,6 +4,7 @@ import type { TidewireError } from './errors';
 import { TidewireError as BaseError, TimeoutError } from './errors';
 import type { AckFrame } from './protocol/frames';
 
+/** Where a publish was stored: its `id`, the channel's `epoch` and its `offset` there. */
 export interface PublishResult {
   readonly id: string;
   readonly epoch: string;

@@ -15,6 +15,7 @@ export type StandardResult<Output> =
   | { readonly value: Output; readonly issues?: undefined }
   | { readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<unknown> }> };
 
+/** The data type a Standard Schema validator produces (`unknown` for anything else). */
 export type InferOutput<S> = S extends StandardSchemaV1<unknown, infer O> ? O : unknown;
 
 /** Validate synchronously (delivery is in order, so an async validator cannot be awaited per message). */

@@ -4,7 +4,13 @@ import type { TidewireError } from './errors';
 import { TimeoutError } from './errors';
 import { listenerError } from './isolate';
 
+/** Why a token is asked for: `connect` (no token yet), `refresh` (in-band, before expiry), `expired` (the server refused or expired the last one). */
 export type TokenReason = 'connect' | 'refresh' | 'expired';
+/**
+ * The app's token provider. Called before connecting, before the token expires (at 80 % of its
+ * lifetime, at most 30 s early) and once after a refusal; one call is in flight at a time and it must
+ * answer within `connectTimeout`. A throw is reported as `listener_error`. See docs/auth.md.
+ */
 export type GetToken = (context: { reason: TokenReason }) => string | Promise<string>;
 
 /** How long one `get()` may wait for `getToken`: the connection passes its connect timeout. */

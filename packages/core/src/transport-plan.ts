@@ -35,6 +35,7 @@ export interface LiveLine {
   switchTo(success: ProbeSuccess): void;
 }
 
+/** The client options a transport plan reads (the `url` and the fallback settings; see docs/transports.md). */
 export interface PlanOptions {
   url: string;
   /** Consecutive failures before the first server frame that move to the next transport. Default 1. */
@@ -46,6 +47,7 @@ export interface PlanOptions {
   transportMemory?: TransportMemory;
 }
 
+/** Builds a TransportPlan from the transports in order of preference; `fallbackPlan` is the one fallback transports bring. */
 export type PlanFactory = (factories: readonly TransportFactory[], options: PlanOptions) => TransportPlan;
 
 /** One transport: nothing to choose, nothing to probe. */

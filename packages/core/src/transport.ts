@@ -13,6 +13,7 @@ export interface TransportClose {
   readonly cause?: unknown;
 }
 
+/** How a transport reports to the connection: open, each frame's text, activity, close with a reason. */
 export interface TransportEvents {
   /** The pipe is up. The connection only counts as working once the first server frame arrives. */
   onOpen(): void;
@@ -53,6 +54,10 @@ export interface Transport {
   close(): void;
 }
 
+/**
+ * What `transports: [...]` holds: a named factory that opens one line per connection attempt.
+ * Made by `websocket()`, `sse()`, `longpoll()`; implement it to add a transport.
+ */
 export interface TransportFactory {
   readonly name: TransportName;
   open(context: TransportContext, events: TransportEvents): Transport;
@@ -77,6 +82,7 @@ export interface WebSocketLike {
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
+/** A WebSocket class: the global one, or `ws` in Node 20 (`import WebSocket from 'ws'`). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 /** Turn the app's endpoint into the scheme a transport needs. */

@@ -2,8 +2,10 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 
+/** A `node:http` or `node:https` server. */
 export type AnyHttpServer = HttpServer | HttpsServer;
 
+/** Options of `attach` and `listen`: the `path` and how long a stray upgrade on another path may live. */
 export interface AttachOptions {
   /** URL path the server answers on (default '/tidewire'); `<path>/…` is reserved for HTTP transports. */
   path?: string;

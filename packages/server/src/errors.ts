@@ -8,6 +8,10 @@ export type ServerErrorCode =
   | 'invalid_data' // a server-side publish() was given data that is not JSON or nests deeper than limits.maxDepth - 1
   | 'closed'; // the server was closed
 
+/**
+ * An error the server throws to its host application, with a stable `code`: `invalid_options`
+ * (createServer), `invalid_channel` / `invalid_data` (server.publish), `closed` (after `close()`).
+ */
 export class TidewireServerError extends Error {
   override readonly name = 'TidewireServerError';
   readonly code: ServerErrorCode;
@@ -18,4 +22,9 @@ export class TidewireServerError extends Error {
   }
 }
 
+/**
+ * True for a {@link TidewireServerError}.
+ * @param e - anything caught.
+ * @returns whether `e` is a TidewireServerError (then `e.code` is there).
+ */
 export const isTidewireServerError = (e: unknown): e is TidewireServerError => e instanceof TidewireServerError;

@@ -9,6 +9,7 @@ export interface SessionInfo<User = unknown> {
   readonly request: IncomingMessage;
 }
 
+/** What `authenticate` receives: the `token` from the `connect`/`refresh` frame, the HTTP `request` that opened the connection, the `reason`, and on refresh the current `user`. */
 export interface AuthenticateContext<User = unknown> {
   /** The token from the `connect` or `refresh` frame (never from the URL). */
   readonly token: string | undefined;
@@ -18,6 +19,7 @@ export interface AuthenticateContext<User = unknown> {
   readonly user?: User;
 }
 
+/** What `authenticate` returns to admit a connection: the `user` (anything; passed to `authorize`) and optionally `expiresAt`. */
 export interface AuthResult<User = unknown> {
   readonly user: User;
   /** Absolute expiry (ms since the epoch). The session closes with `token_expired` then unless refreshed. */
@@ -29,6 +31,7 @@ export type Authenticate<User = unknown> = (
   ctx: AuthenticateContext<User>,
 ) => AuthResult<User> | null | undefined | Promise<AuthResult<User> | null | undefined>;
 
+/** What `authorize` receives: the `user`, the `channel`, the `action` (`subscribe` | `publish`) and the `session`. */
 export interface AuthorizeContext<User = unknown> {
   readonly user: User;
   readonly channel: string;
@@ -39,9 +42,11 @@ export interface AuthorizeContext<User = unknown> {
 /** Return false to refuse with `forbidden`. A throw answers `server_error`. */
 export type Authorize<User = unknown> = (ctx: AuthorizeContext<User>) => boolean | Promise<boolean>;
 
+/** Where the server reports: `warn` for transport noise and configuration hints (a refused origin), `error` for hook failures. */
 export interface Logger {
   warn(message: string, details?: unknown): void;
   error(message: string, details?: unknown): void;
 }
 
+/** Browser origins admitted besides the same host: exact origins (`'*'` admits all) or a predicate. See docs/deployment.md. */
 export type AllowedOrigins = readonly string[] | ((origin: string) => boolean);

@@ -4,6 +4,7 @@ import { defaultIsChannel } from './channelName';
 import { TidewireServerError } from './errors';
 import type { AllowedOrigins, Authenticate, Authorize, Logger } from './hooks';
 
+/** Per-connection limits; every default in docs/survival.md. Sizes in bytes, rates per second. */
 export interface LimitOptions {
   /** Largest client frame accepted, in UTF-8 bytes (default 64 KiB). Up to 4× this answers `too_large`; beyond, the connection closes. */
   maxPayload?: number;
@@ -44,6 +45,10 @@ export interface TransportOptions {
   longpoll?: boolean | LongPollOptions;
 }
 
+/**
+ * What `createServer` takes; every field is optional and validated (unknown keys are errors).
+ * Times are in milliseconds. All defaults in one table: docs/survival.md.
+ */
 export interface ServerOptions<User = unknown> {
   /** Verify the token from the `connect`/`refresh` frame. Default: everyone is anonymous (user null). */
   authenticate?: Authenticate<User>;

@@ -17,8 +17,10 @@ import { isOriginAllowed, originRefusalReporter } from './origin';
 import { HARD_CAP_FACTOR, Session, type SessionHost } from './session';
 import { TidewireWebSocket, bindWsSession, wsLink } from './transports/ws';
 
+/** The path `attach` and `listen` serve on unless told otherwise: `'/tidewire'`. */
 export const DEFAULT_PATH = '/tidewire';
 
+/** What `listen` resolves with: the actual `port`, the WebSocket `url` and the owned `httpServer`. */
 export interface ListenResult {
   readonly port: number;
   /** e.g. ws://127.0.0.1:PORT/tidewire */
@@ -26,6 +28,7 @@ export interface ListenResult {
   readonly httpServer: AnyHttpServer;
 }
 
+/** Where a server-side publish was stored: `{ id, epoch, offset }`. */
 export interface PublishReceipt {
   readonly id: string;
   readonly epoch: string;
@@ -40,6 +43,7 @@ export interface InProcessSession {
   linkClosed(): void;
 }
 
+/** A point-in-time count of open sessions and of channels the broker holds. */
 export interface ServerStats {
   /** Open connections, including those not yet past `connect`. */
   readonly sessions: number;
@@ -52,6 +56,11 @@ const consoleLogger: Logger = {
   error: (message, details) => console.error(message, details),
 };
 
+/**
+ * A Tidewire server: sessions over WebSocket, SSE and long polling on one path, the hooks, the limits and
+ * the broker. Make one with {@link createServer}; serve it with `attach` or `listen`; end it with `close()`
+ * (or `await using` where the runtime supports it).
+ */
 export class TidewireServer implements AsyncDisposable {
   readonly #options: ResolvedOptions;
   readonly #broker: Broker;

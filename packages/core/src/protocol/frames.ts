@@ -160,6 +160,7 @@ export const ERROR_CODES = [
   'not_subscribed',
   'server_error',
 ] as const;
+/** Why the server refused a request (`error` frames): see docs/errors.md and protocol §11.1. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
@@ -180,6 +181,7 @@ export const CLOSE_CODE_NUMBERS = {
   heartbeat_timeout: 4409,
   server_error: 4500,
 } as const;
+/** Why a connection ended (`close` frames, WebSocket close codes 1000/1001/44xx): see docs/errors.md and protocol §11.2. */
 export type CloseCode = keyof typeof CLOSE_CODE_NUMBERS;
 
 // Derived rather than listed again, so the names ship once.

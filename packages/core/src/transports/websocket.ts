@@ -3,6 +3,7 @@ import { closeCodeFromNumber } from '../protocol/frames';
 import type { TransportFactory, WebSocketConstructor } from '../transport';
 import { withScheme } from '../transport';
 
+/** Options of `websocket()`. */
 export interface WebSocketTransportOptions {
   /** A WebSocket implementation, e.g. `ws` on Node 20. Defaults to the client's, then the global one. */
   WebSocket?: WebSocketConstructor;

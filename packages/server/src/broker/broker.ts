@@ -15,6 +15,7 @@ export interface BrokerMessage {
   readonly data: unknown;
 }
 
+/** What `Broker.publish` resolves with: the stored position, and whether the id was a duplicate. */
 export interface PublishResult {
   readonly epoch: string;
   readonly offset: number;
@@ -22,6 +23,7 @@ export interface PublishResult {
   readonly duplicate: boolean;
 }
 
+/** What `Broker.publish` stores: the publish `id` (deduplicated) and the `data`. */
 export interface PublishInput {
   readonly id: string;
   readonly data: unknown;
@@ -38,8 +40,10 @@ export interface PublishInput {
   readonly bytes?: number;
 }
 
+/** Called by a broker for each live message of a subscribed channel; must be cheap and must not throw. */
 export type MessageListener = (message: BrokerMessage) => void;
 
+/** What `Broker.subscribe` resolves with: where the stream continues, whether it `recovered`, the `replay` and `unsubscribe()`. */
 export interface BrokerSubscription {
   /** The stream continues after (epoch, offset). */
   readonly epoch: string;
@@ -52,10 +56,17 @@ export interface BrokerSubscription {
   unsubscribe(): void;
 }
 
+/** A broker's point-in-time counters. */
 export interface BrokerStats {
   readonly channels: number;
 }
 
+/**
+ * Channel storage and fan-out: consecutive offsets per epoch, history for replay, publish-id dedupe, live
+ * delivery. `subscribe` must be atomic with respect to `publish` (each message in `replay` or passed to the
+ * listener, never both, never neither). The default is `MemoryBroker`; `@tidewire/redis` shares one across
+ * processes. Contract: docs/server.md, "Broker".
+ */
 export interface Broker {
   /**
    * Store and deliver a message: assign the next offset in the channel's epoch,

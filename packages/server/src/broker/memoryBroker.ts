@@ -5,6 +5,7 @@ import type { Broker, BrokerMessage, BrokerStats, BrokerSubscription, MessageLis
 import { DedupeWindow } from './dedupe';
 import { History } from './history';
 
+/** Options of the in-memory broker (history and dedupe per channel); see docs/survival.md for what survives a restart. */
 export interface MemoryBrokerOptions {
   /** Per-channel history: at most `size` messages (default 1,000), none older than `ttl` ms (default 5 min), at most `maxBytes` of frame text (default 8 MiB). */
   history?: { size?: number; ttl?: number; maxBytes?: number };
