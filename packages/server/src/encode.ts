@@ -43,7 +43,7 @@ function encode(channel: string, m: BrokerMessage): string {
 export function peekId(text: string): string | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && 'id' in value) {
+    if (typeof value === 'object' && value !== null && Object.hasOwn(value, 'id')) {
       const id = (value as { id: unknown }).id;
       if (typeof id === 'string' && id.length <= 256) return id;
     }
