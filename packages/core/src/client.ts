@@ -7,7 +7,7 @@ import { exponentialBackoff, isolatedBackoff } from './backoff';
 import { Channel } from './channel';
 import type { ChannelOptions } from './channel';
 import type { Clock } from './clock';
-import { systemClock } from './clock';
+import { Timer, systemClock } from './clock';
 import { Connection } from './connection';
 import type { ConnectionSnapshot, StateChange } from './connection-state';
 import { ConnectionError, RequestError, TidewireError } from './errors';
@@ -307,14 +307,14 @@ export class Client {
   #release(shared: SharedChannel, handle: ChannelSink): void {
     shared.sinks.delete(handle);
     // One tick late, so a StrictMode unmount/remount or a quick re-render reuses the subscription.
-    this.#clock.setTimeout(() => {
+    new Timer(this.#clock).start(this.#options.releaseDelay ?? 0, () => {
       if (shared.sinks.size > 0 || this.#channels.get(shared.name) !== shared) return;
       this.#channels.delete(shared.name);
       shared.dispose();
       if (this.#connection.state === 'connected') {
         this.#connection.send(encodeFrame({ type: 'unsubscribe', channel: shared.name }));
       }
-    }, this.#options.releaseDelay ?? 0);
+    });
   }
 
   #onFrame(frame: ServerFrame): void {

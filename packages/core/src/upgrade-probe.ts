@@ -1,4 +1,5 @@
 import type { Clock } from './clock';
+import { Timer } from './clock';
 import type { ConnectedFrame } from './protocol/frames';
 import { PROTOCOL_VERSION } from './protocol/frames';
 import { decodeServerFrame, encodeFrame } from './protocol/codec';
@@ -37,11 +38,12 @@ export function probeTransport(
   const fail = (why: string) => {
     if (settled) return;
     settled = true;
-    clock.clearTimeout(timer);
+    timer.stop();
     transport?.close();
     rejectProbe(new Error(why));
   };
-  const timer = clock.setTimeout(() => fail('probe: no answer within the deadline'), deadline);
+  const timer = new Timer(clock); // the one timer rule: no overflow, a late deadline sees what arrived
+  timer.start(deadline, () => fail('probe: no answer within the deadline'));
 
   const result = new Promise<ProbeSuccess>((resolve, reject) => {
     rejectProbe = reject;
@@ -56,7 +58,7 @@ export function probeTransport(
           const decoded = decodeServerFrame(text);
           if (!decoded.ok || decoded.frame.type !== 'connected') return fail('probe: unexpected first frame');
           settled = true;
-          clock.clearTimeout(timer);
+          timer.stop();
           const live = transport!;
           resolve({
             transport: live,
