@@ -17,6 +17,13 @@ export interface BackoffOptions {
 /**
  * Exponential backoff with full jitter: a uniform delay in [0, min(max, base·2^(n-1))).
  * Full jitter spreads a crowd of clients reconnecting after a server restart.
+ * @param options - `base`: ms, the upper bound of the first delay (default 500); `max`: ms, the cap
+ *   (default 20 000); `random`: a source in [0, 1) (default `Math.random`).
+ * @returns `(attempt) => ms` for `createClient({ backoff })`; `attempt` counts from 1.
+ * @example
+ * ```ts
+ * createClient({ url, backoff: exponentialBackoff({ base: 1000, max: 60_000 }) });
+ * ```
  */
 export function exponentialBackoff({ base = 500, max = 20_000, random = Math.random }: BackoffOptions = {}): Backoff {
   return (attempt) => Math.floor(random() * Math.min(max, base * 2 ** Math.max(0, attempt - 1)));

@@ -17,7 +17,16 @@ export const inMemoryTransportMemory: TransportMemory = {
   set: (url, transport) => void remembered.set(url, transport),
 };
 
-/** Backed by Web Storage (e.g. `localStorage`), so the choice survives a reload. */
+/**
+ * Backed by Web Storage (e.g. `localStorage`), so the choice survives a reload.
+ * @param storage - where to keep it (`localStorage`, `sessionStorage`, or anything with `getItem`/`setItem`).
+ * @param prefix - key prefix; the key is `prefix + url`. Default `'tidewire:transport:'`.
+ * @returns a TransportMemory for `createClient({ transportMemory })`.
+ * @example
+ * ```ts
+ * createClient({ url, transports: [websocket(), sse(), longpoll()], transportMemory: storageTransportMemory(localStorage) });
+ * ```
+ */
 export function storageTransportMemory(storage: Pick<Storage, 'getItem' | 'setItem'>, prefix = 'tidewire:transport:'): TransportMemory {
   return {
     get: (url) => storage.getItem(prefix + url),

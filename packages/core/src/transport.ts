@@ -85,7 +85,14 @@ export interface WebSocketLike {
 /** A WebSocket class: the global one, or `ws` in Node 20 (`import WebSocket from 'ws'`). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
-/** Turn the app's endpoint into the scheme a transport needs. */
+/**
+ * Turn the app's endpoint into the scheme a transport needs, keeping TLS: `https:`/`wss:` become
+ * `wss:`/`https:`, `http:`/`ws:` become `ws:`/`http:`.
+ * @param url - an absolute URL (`createClient` has already resolved a relative one).
+ * @param kind - `'ws'` for WebSocket, `'http'` for the HTTP transports.
+ * @returns the URL with the scheme replaced.
+ * @throws {TypeError} when `url` is not absolute.
+ */
 export function withScheme(url: string, kind: 'ws' | 'http'): string {
   const u = new URL(url);
   const secure = u.protocol === 'https:' || u.protocol === 'wss:';
