@@ -93,6 +93,31 @@ describe('poison input is refused at the door', () => {
     await server.close();
   });
 
+  it('a POST body that is not UTF-8 (SSE, long polling) is refused 400 and answered bad_request, like a WebSocket frame', async () => {
+    const { server, url } = await startServer();
+    const base = url.replace(/^ws:/, 'http:');
+    const invalid = Buffer.concat([Buffer.from('["{\\"type\\":\\"ping\\",\\"x\\":\\"'), Buffer.from([0xc3, 0x28]), Buffer.from('\\"}"]')]);
+    // Long polling: open, connect, then the invalid body; the error arrives in the next batch.
+    const { sid, secret } = (await (await fetch(`${base}/poll`, { method: 'POST' })).json()) as { sid: string; secret: string };
+    const headers = { 'x-tidewire-secret': secret };
+    const endpoint = `${base}/poll?sid=${sid}`;
+    expect((await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify([JSON.stringify({ type: 'connect', v: 1 })]) })).status).toBe(204);
+    const refused = await fetch(endpoint, { method: 'POST', headers, body: invalid });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: { code: 'bad_request', message: 'the body is not valid UTF-8' } });
+    const frames: { type: string; code?: string }[] = [];
+    let ack = 0;
+    while (!frames.some((f) => f.type === 'error')) {
+      const batch = (await (await fetch(`${endpoint}&ack=${ack}`, { headers })).json()) as { seq: number; frames: string[] };
+      ack = batch.seq;
+      frames.push(...batch.frames.map((f) => JSON.parse(f) as { type: string }));
+    }
+    expect(frames.map((f) => f.type)).toEqual(['connected', 'error']);
+    expect(frames[1]).toMatchObject({ code: 'bad_request' });
+    expect(server.stats().sessions).toBe(1); // one malformed frame does not end the session
+    await server.close();
+  });
+
   it('a binary frame: bad_request once connected, close protocol_error before', async () => {
     const { server, url } = await startServer();
     const connected = await TestClient.connect(url);
