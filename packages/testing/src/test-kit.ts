@@ -58,15 +58,16 @@ export interface TestKit extends AsyncDisposable {
  * ```ts
  * import { createTestKit } from '@tidewire/testing';
  *
- * test('bob gets what alice sent while his line was down, once', async () => {
+ * test('bob gets what was published while his line was down, once', async () => {
  *   await using kit = createTestKit();
- *   const bob = kit.client().channel('room:1');
+ *   const bob = kit.client();
  *   const seen: unknown[] = [];
- *   bob.on('message', (m) => seen.push(m.data));
+ *   bob.channel('room:1').on('message', (m) => seen.push(m.data));
  *   await kit.settle();
  *   kit.faults.drop();                          // every client's line fails
  *   await kit.server.publish('room:1', 'hi');   // while bob is away
- *   await kit.clock.advance(1000);              // past his reconnect backoff
+ *   await kit.clock.advanceUntil(() => bob.getSnapshot().state === 'connected'); // past his jittered backoff
+ *   await kit.settle();
  *   expect(seen).toEqual(['hi']);
  * });
  * ```
