@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createClient } from '../src/client';
+import type { TidewireError } from '../src/errors';
 import { longpoll } from '../src/transports/longpoll';
+import { connected } from './fake-transport';
 import { bodyInChunks, fakeFetch, fullRecorder, randomChunkSizes, until, type SeenRequest } from './http-line-fake';
 
 const URL_ = 'https://rt.test/tidewire';
@@ -54,5 +57,34 @@ describe('long polling: batches', () => {
     expect(acks.slice(0, 2)).toEqual([0, 0]);
     expect(log.closes).toEqual([]);
     transport.close();
+  });
+});
+
+describe('long polling through the client: an undecodable batch', () => {
+  it('is an invalid_frame error on client.on("error"); the line stays connected and polls on', async () => {
+    let polls = 0;
+    let connectSeen = false;
+    const { fetch } = fakeFetch((req) => {
+      if (req.method === 'POST') {
+        if (!req.url.includes('sid=')) return Response.json({ sid: 'p1' });
+        connectSeen ||= req.body?.includes('connect') ?? false;
+        return new Response(null, { status: 204 });
+      }
+      if (req.method !== 'GET') return new Response(null, { status: 204 });
+      polls++;
+      if (polls === 1) return Response.json({ seq: 1, frames: [JSON.stringify(connected())] });
+      if (polls === 2) return new Response('<html>proxy error page</html>');
+      return new Promise<Response>(() => {}); // held
+    });
+    const client = createClient({ url: URL_, transports: [longpoll({ fetch })] });
+    const errors: TidewireError[] = [];
+    client.on('error', (error) => void errors.push(error));
+    client.connect();
+    await until(() => errors.length === 1, 'the error');
+    expect(connectSeen).toBe(true);
+    expect(errors[0]).toMatchObject({ name: 'ProtocolError', code: 'invalid_frame', message: expect.stringMatching(/not a batch/) });
+    await until(() => polls === 3, 'the poll after the bad one');
+    expect(client.getSnapshot().state).toBe('connected');
+    client.close();
   });
 });

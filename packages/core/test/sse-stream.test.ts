@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { createClient } from '../src/client';
+import type { TidewireError } from '../src/errors';
 import { sse } from '../src/transports/sse';
-import { bodyInChunks, fakeFetch, fullRecorder, randomChunkSizes, until } from './http-line-fake';
+import { connected } from './fake-transport';
+import { bodyInChunks, chunkedBody, fakeFetch, fullRecorder, randomChunkSizes, until } from './http-line-fake';
 
 const URL_ = 'https://rt.test/tidewire';
 const OPEN = 'event: open\ndata: {"sid":"s1"}\n\n';
@@ -104,4 +107,29 @@ describe('sse transport: large frames', () => {
     expect(log.activity).toBe(chunks);
     expect(log.invalid).toEqual([]);
   }, 90_000);
+});
+
+describe('sse transport through the client: an unknown event', () => {
+  it('is an invalid_frame error on client.on("error"); the line stays connected', async () => {
+    const stream = chunkedBody();
+    const { fetch } = fakeFetch((req) => {
+      if (req.method === 'POST') {
+        // The client's connect arrived: the server answers on the stream.
+        if (req.body?.includes('connect')) stream.write(`data: ${JSON.stringify(connected())}\n\n`);
+        return new Response(null, { status: 204 });
+      }
+      stream.write(OPEN);
+      return new Response(stream.body, { headers: streamHeaders });
+    });
+    const client = createClient({ url: URL_, transports: [sse({ fetch })] });
+    const errors: TidewireError[] = [];
+    client.on('error', (error) => void errors.push(error));
+    client.connect();
+    await until(() => client.getSnapshot().state === 'connected', 'connected');
+    stream.write('event: surprise\ndata: {}\n\n');
+    await until(() => errors.length === 1, 'the error');
+    expect(errors[0]).toMatchObject({ name: 'ProtocolError', code: 'invalid_frame', message: expect.stringMatching(/unexpected SSE event "surprise"/) });
+    expect(client.getSnapshot().state).toBe('connected');
+    client.close();
+  });
 });
