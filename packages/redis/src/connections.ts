@@ -113,10 +113,19 @@ export class RedisConnections {
 
   async #start(): Promise<void> {
     if (!this.commands.isOpen) await this.commands.connect();
+    if (this.#closed) return this.#closeOwnedCommands(); // closed while the first connect was under way
     await this.subscriber.connect();
+    if (this.#closed) {
+      await closeQuietly(this.subscriber);
+      return;
+    }
     this.subscriber.on('ready', this.#onSubscriberReady);
     this.#sharded = this.#options.pubsub === 'sharded' || (this.#options.pubsub === 'auto' && (await this.#serverMajor()) >= 7);
     this.#startedOk = true;
+  }
+
+  async #closeOwnedCommands(): Promise<void> {
+    if (this.#ownsCommands) await closeQuietly(this.commands);
   }
 
   async #serverMajor(): Promise<number> {
@@ -143,12 +152,15 @@ export class RedisConnections {
   };
 }
 
+/** Close gracefully when connected, otherwise stop reconnecting; never throws (a never-opened client throws on destroy). */
 async function closeQuietly(client: RedisClientLike): Promise<void> {
   try {
     if (client.isReady) await client.close();
-    else client.destroy();
+    else if (client.isOpen) client.destroy();
   } catch {
-    client.destroy();
+    try {
+      client.destroy();
+    } catch {}
   }
 }
 

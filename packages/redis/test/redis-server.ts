@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createClient } from 'redis';
 
 /** The binary tests run; CI installs Debian's `redis-server` when missing. */
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
@@ -87,4 +88,18 @@ export async function startRedis(): Promise<RedisServer> {
     resume: () => void child?.kill('SIGCONT'),
     [Symbol.asyncDispose]: () => stop({ kill: true }),
   };
+}
+
+/** A channel as Redis holds it: its head offset and how many entries its stream keeps. */
+export async function storedChannel(url: string, prefix: string, channel: string): Promise<{ head: number; length: number }> {
+  const admin = createClient({ url });
+  admin.on('error', () => {});
+  await admin.connect();
+  try {
+    const head = Number(await admin.hGet(`${prefix}:{${channel}}:meta`, 's'));
+    const length = await admin.xLen(`${prefix}:{${channel}}:stream`);
+    return { head, length };
+  } finally {
+    await admin.close();
+  }
 }
