@@ -101,7 +101,6 @@ export class Client {
   readonly #clock: Clock;
   readonly #options: ClientOptions;
   #maxPayload = DEFAULT_MAX_PAYLOAD;
-  #requestCount = 0;
 
   constructor(options: ClientOptions) {
     // Resolved once here: a relative url is anchored to the page, or fails now with invalid_options.
@@ -295,7 +294,7 @@ export class Client {
       canSend: () => this.#connection.state === 'connected',
       schedule: (job) => this.#pacer.enqueue(job),
       sendSubscribe: (channel, since) => {
-        const id = `s${++this.#requestCount}`;
+        const id = nanoid(); // request ids too: one id scheme for everything the client names
         this.#connection.send(encodeFrame({ type: 'subscribe', id, channel, since }));
         return id;
       },
