@@ -204,6 +204,28 @@ describe('listener isolation', () => {
     client.close();
   });
 
+  it('the same isolated backoff paces channel resubscribes: a refused subscribe still retries', async () => {
+    const { t, client, errors } = await setup({
+      backoff: () => {
+        throw new Error('backoff bug');
+      },
+    });
+    const ch = client.channel('t');
+    await vi.advanceTimersByTimeAsync(0);
+    t.last.open();
+    t.last.push(connected());
+    await vi.advanceTimersByTimeAsync(0);
+    const subscribes = () => t.last.sent.filter((f): f is SubscribeFrame => f.type === 'subscribe');
+    expect(subscribes()).toHaveLength(1);
+    t.last.push({ type: 'error', id: subscribes()[0]!.id, code: 'server_error', message: 'try later' } as ServerFrame);
+    expect(listenerErrors(errors)).toMatchObject([{ context: { callback: 'backoff' } }]);
+    await vi.advanceTimersByTimeAsync(1000); // the default backoff's first delay is below 500 ms
+    expect(subscribes()).toHaveLength(2);
+    t.last.push({ type: 'subscribed', id: subscribes()[1]!.id, channel: 't', epoch: 'e1', offset: 0, recovered: true });
+    expect(ch.getSnapshot().state).toBe('subscribed');
+    client.close();
+  });
+
   it('a throwing ChannelView subscriber (a binding) is reported on the client and does not stop other subscribers', async () => {
     const { t, client, errors } = await setup();
     const view = new ChannelView<number>(client, { channel: 't' });
