@@ -144,7 +144,13 @@ export function httpLine(
       return true;
     },
     async read(res, onText) {
-      if (!res.body) return onText(await res.text());
+      if (!res.body) {
+        // No streaming body (some fetch polyfills): the whole text is the one chunk.
+        const text = await res.text();
+        if (line.done) return;
+        events.onActivity?.();
+        return onText(text);
+      }
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
       for (let chunk; !(chunk = await reader.read()).done; ) {
