@@ -22,12 +22,13 @@ interface Answer {
 }
 
 /** One raw request to the server's path, as a proxy would forward it: Host rewritten, Origin kept. */
-function send(port: number, headers: Record<string, string>, upgrade = false): Promise<Answer> {
+function send(port: number, headers: Record<string, string>, upgrade = false, path = '/tidewire/sse'): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({
       host: '127.0.0.1',
       port,
-      path: upgrade ? '/tidewire' : '/tidewire/sse',
+      method: path.endsWith('/poll') ? 'POST' : 'GET',
+      path: upgrade ? '/tidewire' : path,
       headers: upgrade ? { ...headers, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } : headers,
     });
     req.on('upgrade', (res, socket) => {
@@ -49,10 +50,10 @@ function send(port: number, headers: Record<string, string>, upgrade = false): P
 const behindProxy = { origin: 'https://app.example', host: 'upstream.internal:8080' };
 
 describe('a refused origin', () => {
-  it('answers 403 with code forbidden_origin, over the WebSocket upgrade and the HTTP transports alike', async () => {
+  it('answers 403 with code forbidden_origin on the WebSocket upgrade, the SSE stream and the long-poll open alike', async () => {
     const { port } = await serve();
-    for (const upgrade of [true, false]) {
-      const answer = await send(port, behindProxy, upgrade);
+    for (const [upgrade, path] of [[true, '/tidewire'], [false, '/tidewire/sse'], [false, '/tidewire/poll']] as const) {
+      const answer = await send(port, behindProxy, upgrade, path);
       expect(answer.status).toBe(403);
       expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'forbidden_origin' } });
     }
