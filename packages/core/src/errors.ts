@@ -16,6 +16,7 @@ export type TidewireErrorCode =
   | 'invalid_frame' // the server sent something that is not a valid frame
   | 'listener_error' // app code (a listener, schema, getToken, backoff) threw; `cause` is what it threw
   | 'invalid_options' // createClient was given options it cannot use (e.g. a relative url where there is no page)
+  | 'forbidden_origin' // the server refused the page's Origin (HTTP 403 before any session; see docs/deployment.md)
 
 /** Extra fields of a TidewireError: the `cause` (an underlying error) and machine-readable `context`. */
 export interface TidewireErrorOptions {
