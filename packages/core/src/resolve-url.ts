@@ -21,24 +21,15 @@ import { TidewireError } from './errors';
  */
 export function resolveUrl(url: string, base: string | undefined = pageHref()): string {
   try {
-    return new URL(url).href; // absolute: nothing to resolve
+    // An absolute url ignores the base; a relative one needs it (about:blank cannot anchor a path).
+    return new URL(url, base).href;
   } catch {
-    // relative (or garbage): needs a base
+    throw new TidewireError(
+      'invalid_options',
+      `createClient: cannot resolve url "${url}" ${base ? `against ${base}` : 'without a page'}: pass an absolute URL (wss://…)`,
+      { context: { url, base } },
+    );
   }
-  if (base !== undefined) {
-    try {
-      return new URL(url, base).href;
-    } catch {
-      // a base that cannot anchor anything, e.g. about:blank
-    }
-  }
-  throw new TidewireError(
-    'invalid_options',
-    base === undefined
-      ? `createClient: url "${url}" is relative and there is no page to resolve it against — pass an absolute URL such as "wss://example.com${url.startsWith('/') ? url : '/' + url}"`
-      : `createClient: url "${url}" cannot be resolved against "${base}" — pass an absolute URL`,
-    { context: { url, base } },
-  );
 }
 
 /**
