@@ -111,7 +111,8 @@ void publishAgrees;
 export type ParseResult<F> = { ok: true; frame: F } | { ok: false; reason: string };
 
 /**
- * Validate an already parsed client frame. The reason names the exact path that failed,
+ * Validate an already parsed client frame; the frame returned holds only the fields the protocol
+ * defines. The reason names the exact path that failed,
  * e.g. `frame "subscribe": since.offset: Invalid input: expected number, received string`.
  * Never throws.
  * @param value the result of `JSON.parse` of one frame text
@@ -119,7 +120,9 @@ export type ParseResult<F> = { ok: true; frame: F } | { ok: false; reason: strin
  */
 export function parseClientFrame(value: unknown): ParseResult<ClientFrame> {
   const result = clientFrame.safeParse(value);
-  if (result.success) return { ok: true, frame: value as ClientFrame };
+  // zod's output, not the input: unknown extra fields are stripped, so an `id` on a frame type that has
+  // none (`{"type":"unsubscribe","id":5}`) cannot reach code that checks `'id' in frame`.
+  if (result.success) return { ok: true, frame: result.data as ClientFrame };
   return { ok: false, reason: describeIssue(value, result.error) };
 }
 

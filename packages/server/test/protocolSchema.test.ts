@@ -112,6 +112,10 @@ describe('the client validator and the zod schemas accept exactly the same frame
     }
   });
 
+  it('the server acts only on the fields the protocol defines: unknown extra fields are dropped', () => {
+    expect(parseClientFrame({ type: 'unsubscribe', channel: 'c', id: 5, __proto__x: 1 })).toEqual({ ok: true, frame: { type: 'unsubscribe', channel: 'c' } });
+  });
+
   it("the server's reason names the exact path that failed", () => {
     expect(parseClientFrame({ type: 'subscribe', id: 's', channel: 'c', since: { epoch: 'e', offset: -1 } })).toEqual({
       ok: false,
