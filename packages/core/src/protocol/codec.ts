@@ -2,9 +2,11 @@ import type { ClientFrame, Position, ServerFrame } from './frames';
 import { CLOSE_CODES, ERROR_CODES } from './frames';
 
 /**
- * One hand-written validator for every frame, used by both sides.
- * Measured: a zod/mini schema of the same union costs ~6 KB min+gzip, more than
- * the whole client budget; these tables cost a few hundred bytes. The checks are
+ * The client's small hand-written validator for every frame. The protocol's one schema is the
+ * zod schema in packages/server/src/protocolSchema.ts (which the server validates with); a property
+ * test (packages/server/test/protocolSchema.test.ts) proves these tables accept exactly what it
+ * accepts, both directions, so the two cannot drift. Why not zod here: a zod/mini schema of the
+ * same union costs ~6 KB min+gzip, more than the whole client budget; these tables cost a few hundred bytes. The checks are
  * plain functions (no calls at module level), so a bundle keeps only the table
  * it uses and the checks that table names: the client ships SERVER_SHAPES only.
  */
