@@ -1,6 +1,8 @@
 /**
- * Wire frames of protocol version 1. `docs/protocol.md` is the normative spec;
- * this file is its machine-readable twin, shared by client and server.
+ * Wire frames of protocol version 1, as TypeScript types shared by client and server.
+ * `docs/protocol.md` is the normative spec; its machine-readable twin is the zod schema in
+ * packages/server/src/protocolSchema.ts (published as docs/protocol.schema.json), which is checked
+ * at compile time to name the same frame types as this file.
  */
 
 export const PROTOCOL_VERSION = 1;
