@@ -20,3 +20,10 @@ brokerConformance('Redis broker', async ({ historySize }) => {
   await broker.ready();
   return broker;
 });
+
+// Redis < 7 has no sharded pub/sub: the same contract over classic SUBSCRIBE/PUBLISH.
+brokerConformance('Redis broker, classic pub/sub', async ({ historySize }) => {
+  const broker = createRedisBroker({ url: redis.url, prefix: `classic${++namespace}`, pubsub: 'classic', history: { size: historySize } });
+  await broker.ready();
+  return broker;
+});
