@@ -221,4 +221,30 @@ describe('Redis broker when Redis fails', () => {
       await own.stop({ kill: true });
     }
   });
+
+  it('starts while Redis is still down: typed refusals at first, working once Redis is up', async () => {
+    const own = await startRedis();
+    await own.stop({ kill: true });
+    try {
+      const broker = createRedisBroker({ url: own.url, prefix: 'late', commandTimeout: 300, onError: () => {} });
+      brokers.push(broker);
+      const failure = await broker.publish('c', { id: '1', data: 1 }).catch((e: unknown) => e);
+      expect(failure).toMatchObject({ code: 'broker_unavailable', retryAfter: 1000 });
+      await own.start();
+      let result: Awaited<ReturnType<RedisBroker['publish']>> | undefined;
+      const start = Date.now();
+      while (!result && Date.now() - start < 15_000) {
+        result = await broker.publish('c', { id: '1', data: 1 }).catch(() => undefined);
+        if (!result) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(result).toMatchObject({ offset: 1, duplicate: false });
+      const got: number[] = [];
+      await broker.subscribe('c', undefined, (m) => got.push(m.offset));
+      await broker.publish('c', { id: '2', data: 2 });
+      await until(() => got.length === 1, 'live delivery');
+      expect(got).toEqual([2]);
+    } finally {
+      await own.stop({ kill: true });
+    }
+  });
 });
