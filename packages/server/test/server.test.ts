@@ -64,7 +64,8 @@ describe('connect', () => {
 
 describe('auth', () => {
   const authenticate = ({ token }: { token: string | undefined }) =>
-    token?.startsWith('ok') ? { user: token, ...(token.includes('short') && { expiresAt: Date.now() + 300 }) } : null;
+    // 2 s: long enough that a loaded machine still refreshes in time, short enough to watch expire.
+    token?.startsWith('ok') ? { user: token, ...(token.includes('short') && { expiresAt: Date.now() + 2_000 }) } : null;
 
   it('closes unauthorized (4401) when authenticate refuses or throws', async () => {
     const { url } = await serve({
@@ -87,8 +88,8 @@ describe('auth', () => {
     const expiring = await client(url, 'ok-short');
     const refreshed = await client(url, 'ok-short');
     const connected = refreshed.all('connected')[0];
-    expect(connected?.expiresIn).toBeGreaterThan(200);
-    expect(connected?.expiresIn).toBeLessThanOrEqual(300);
+    expect(connected?.expiresIn).toBeGreaterThan(0); // what is left of 2 s: how much depends on machine load
+    expect(connected?.expiresIn).toBeLessThanOrEqual(2_000);
 
     refreshed.send({ type: 'refresh', id: 'r0', token: 'nope' });
     expect(await refreshed.next('error')).toMatchObject({ id: 'r0', code: 'unauthorized' });
