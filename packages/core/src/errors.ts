@@ -17,6 +17,7 @@ export type TidewireErrorCode =
   | 'listener_error' // app code (a listener, schema, getToken, backoff) threw; `cause` is what it threw
   | 'invalid_options' // createClient was given options it cannot use (e.g. a relative url where there is no page)
   | 'forbidden_origin' // the server refused the page's Origin (HTTP 403 before any session; see docs/deployment.md)
+  | 'unsupported' // the server did not list the capability a request needs in `connected.features` (see features.ts)
 
 /** Extra fields of a TidewireError: the `cause` (an underlying error) and machine-readable `context`. */
 export interface TidewireErrorOptions {

@@ -25,10 +25,29 @@ export const json = z.custom<z.core.util.JSONType>((v) => v !== undefined, { mes
 const position = z.object({ epoch: z.string(), offset: count });
 
 export const connectFrame = z.object({ type: z.literal('connect'), v: count, token: z.string().optional() });
-export const subscribeFrame = z.object({ type: z.literal('subscribe'), id: z.string(), channel: z.string(), since: position.optional() });
+export const subscribeFrame = z.object({
+  type: z.literal('subscribe'),
+  id: z.string(),
+  channel: z.string(),
+  since: position.optional(),
+  recent: count.optional(),
+});
 export const unsubscribeFrame = z.object({ type: z.literal('unsubscribe'), channel: z.string() });
 export const publishFrame = z.object({ type: z.literal('publish'), id: z.string(), channel: z.string(), data: json });
 export const refreshFrame = z.object({ type: z.literal('refresh'), id: z.string(), token: z.string() });
+export const presenceSubscribeFrame = z.object({ type: z.literal('presence_subscribe'), id: z.string(), channel: z.string() });
+export const presenceUnsubscribeFrame = z.object({ type: z.literal('presence_unsubscribe'), channel: z.string() });
+export const enterFrame = z.object({ type: z.literal('enter'), id: z.string(), channel: z.string(), info: json.optional() });
+export const leaveFrame = z.object({ type: z.literal('leave'), channel: z.string() });
+export const historyFrame = z.object({
+  type: z.literal('history'),
+  id: z.string(),
+  channel: z.string(),
+  limit: count,
+  before: count.optional(),
+  after: count.optional(),
+  direction: z.enum(['backward', 'forward']).optional(),
+});
 export const pingFrame = z.object({ type: z.literal('ping') });
 export const pongFrame = z.object({ type: z.literal('pong') });
 
@@ -39,6 +58,11 @@ export const clientFrame = z.discriminatedUnion('type', [
   unsubscribeFrame,
   publishFrame,
   refreshFrame,
+  presenceSubscribeFrame,
+  presenceUnsubscribeFrame,
+  enterFrame,
+  leaveFrame,
+  historyFrame,
   pingFrame,
   pongFrame,
 ]);
@@ -55,6 +79,7 @@ export const connectedFrame = z.object({
   maxPayload: count,
   expiresIn: count.optional(),
   limits: z.object({ rate: count, burst: count }).optional(),
+  features: z.array(z.string()).optional(),
 });
 export const subscribedFrame = z.object({
   type: z.literal('subscribed'),
@@ -82,6 +107,24 @@ export const errorFrame = z.object({
   message: z.string(),
   retryAfter: count.optional(),
 });
+const presenceMember = z.object({ clientId: z.string(), user: json, info: json.optional() });
+export const presenceSnapshotFrame = z.object({ type: z.literal('presence_snapshot'), id: z.string(), channel: z.string(), members: z.array(presenceMember) });
+export const presenceChangeFrame = z.object({
+  type: z.literal('presence_change'),
+  channel: z.string(),
+  action: z.enum(['join', 'leave']),
+  member: presenceMember,
+});
+export const enteredFrame = z.object({ type: z.literal('entered'), id: z.string(), channel: z.string() });
+export const historyPageFrame = z.object({
+  type: z.literal('history_page'),
+  id: z.string(),
+  channel: z.string(),
+  epoch: z.string(),
+  head: count,
+  messages: z.array(z.object({ offset: count, id: z.string(), data: json })),
+  more: z.boolean(),
+});
 export const closeFrame = z.object({ type: z.literal('close'), code: closeCode, message: z.string(), retryAfter: count.optional() });
 
 /** Every frame a server may send. */
@@ -93,6 +136,10 @@ export const serverFrame = z.discriminatedUnion('type', [
   ackFrame,
   refreshedFrame,
   errorFrame,
+  presenceSnapshotFrame,
+  presenceChangeFrame,
+  enteredFrame,
+  historyPageFrame,
   closeFrame,
   pingFrame,
   pongFrame,

@@ -15,6 +15,7 @@ import { afterBurst } from './afterBurst';
 import type { Broker } from './broker/broker';
 import type { Clock, Timer } from './clock';
 import { peekId } from './encode';
+import { serverFeatures } from './features';
 import { startHeartbeat } from './heartbeat';
 import { callHook } from './hookDeadline';
 import type { AuthResult, Logger, SessionInfo } from './hooks';
@@ -196,6 +197,7 @@ export class Session {
       ...(expiresIn !== undefined && { expiresIn }),
       // Whole frames: the wire carries integers; a fractional rate is announced rounded down (at least 1).
       limits: { rate: Math.max(1, Math.floor(limits.rate.perSecond)), burst: Math.max(1, Math.floor(limits.rate.burst)) },
+      features: serverFeatures(this.host),
     });
     this.#stopHeartbeat = startHeartbeat(
       {

@@ -13,6 +13,7 @@ const PROTOTYPE_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty
 const count = fc.oneof(fc.nat(), fc.constantFrom(0, Number.MAX_SAFE_INTEGER));
 const str = fc.string({ maxLength: 12 });
 const position = fc.record({ epoch: str, offset: count });
+const member = fc.record({ clientId: str, user: fc.jsonValue({ maxDepth: 2 }), info: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: ['clientId', 'user'] });
 /** Values of every JSON kind, including ones that are wrong for most fields. */
 const anyJson = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
@@ -23,21 +24,33 @@ type Fields = Record<string, fc.Arbitrary<unknown>>;
 /** Required fields, then optional ones, per frame type. */
 const CLIENT: Record<string, [Fields, Fields]> = {
   connect: [{ v: count }, { token: str }],
-  subscribe: [{ id: str, channel: str }, { since: position }],
+  subscribe: [{ id: str, channel: str }, { since: position, recent: count }],
   unsubscribe: [{ channel: str }, {}],
   publish: [{ id: str, channel: str, data: fc.jsonValue({ maxDepth: 3 }) }, {}],
   refresh: [{ id: str, token: str }, {}],
+  presence_subscribe: [{ id: str, channel: str }, {}],
+  presence_unsubscribe: [{ channel: str }, {}],
+  enter: [{ id: str, channel: str }, { info: fc.jsonValue({ maxDepth: 2 }) }],
+  leave: [{ channel: str }, {}],
+  history: [{ id: str, channel: str, limit: count }, { before: count, after: count, direction: fc.constantFrom('backward', 'forward') }],
   ping: [{}, {}],
   pong: [{}, {}],
 };
 const SERVER: Record<string, [Fields, Fields]> = {
-  connected: [{ v: count, session: str, heartbeat: count, maxPayload: count }, { expiresIn: count, limits: fc.record({ rate: count, burst: count }) }],
+  connected: [{ v: count, session: str, heartbeat: count, maxPayload: count }, { expiresIn: count, limits: fc.record({ rate: count, burst: count }), features: fc.array(str, { maxLength: 3 }) }],
   subscribed: [{ id: str, channel: str, epoch: str, offset: count, recovered: fc.boolean() }, {}],
   unsubscribed: [{ channel: str, code: fc.constantFrom(...ERROR_CODES), message: str }, {}],
   message: [{ channel: str, epoch: str, offset: count, id: str, data: fc.jsonValue({ maxDepth: 3 }) }, {}],
   ack: [{ id: str, epoch: str, offset: count }, {}],
   refreshed: [{ id: str }, { expiresIn: count }],
   error: [{ code: fc.constantFrom(...ERROR_CODES), message: str }, { id: str, retryAfter: count }],
+  presence_snapshot: [{ id: str, channel: str, members: fc.array(member, { maxLength: 3 }) }, {}],
+  presence_change: [{ channel: str, action: fc.constantFrom('join', 'leave'), member }, {}],
+  entered: [{ id: str, channel: str }, {}],
+  history_page: [
+    { id: str, channel: str, epoch: str, head: count, messages: fc.array(fc.record({ offset: count, id: str, data: fc.jsonValue({ maxDepth: 2 }) }), { maxLength: 3 }), more: fc.boolean() },
+    {},
+  ],
   close: [{ code: fc.constantFrom(...CLOSE_CODES), message: str }, { retryAfter: count }],
   ping: [{}, {}],
   pong: [{}, {}],

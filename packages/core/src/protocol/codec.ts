@@ -28,24 +28,44 @@ const optionalPosition: Check = (v) => v === undefined || position(v);
 const optionalLimits: Check = (v) =>
   v === undefined || (typeof v === 'object' && v !== null && integer((v as { rate: unknown }).rate) && integer((v as { burst: unknown }).burst));
 
+const optionalStrings: Check = (v) => v === undefined || (Array.isArray(v) && v.every(string));
+const record = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const member: Check = (v) => record(v) && string(v.clientId) && anyValue(v.user);
+const members: Check = (v) => Array.isArray(v) && v.every(member);
+const historyMessages: Check = (v) => Array.isArray(v) && v.every((m) => record(m) && integer(m.offset) && string(m.id) && anyValue(m.data));
+const oneOf =
+  (...values: unknown[]): Check =>
+  (v) =>
+    values.includes(v);
+const optionalAny: Check = () => true;
+
 const CLIENT_SHAPES: Shapes<ClientFrame> = {
   connect: { v: integer, token: optionalString },
-  subscribe: { id: string, channel: string, since: optionalPosition },
+  subscribe: { id: string, channel: string, since: optionalPosition, recent: optionalInteger },
   unsubscribe: { channel: string },
   publish: { id: string, channel: string, data: anyValue },
   refresh: { id: string, token: string },
+  presence_subscribe: { id: string, channel: string },
+  presence_unsubscribe: { channel: string },
+  enter: { id: string, channel: string, info: optionalAny },
+  leave: { channel: string },
+  history: { id: string, channel: string, limit: integer, before: optionalInteger, after: optionalInteger, direction: oneOf(undefined, 'backward', 'forward') },
   ping: {},
   pong: {},
 };
 
 const SERVER_SHAPES: Shapes<ServerFrame> = {
-  connected: { v: integer, session: string, heartbeat: integer, maxPayload: integer, expiresIn: optionalInteger, limits: optionalLimits },
+  connected: { v: integer, session: string, heartbeat: integer, maxPayload: integer, expiresIn: optionalInteger, limits: optionalLimits, features: optionalStrings },
   subscribed: { id: string, channel: string, epoch: string, offset: integer, recovered: boolean },
   unsubscribed: { channel: string, code: errorCode, message: string },
   message: { channel: string, epoch: string, offset: integer, id: string, data: anyValue },
   ack: { id: string, epoch: string, offset: integer },
   refreshed: { id: string, expiresIn: optionalInteger },
   error: { id: optionalString, code: errorCode, message: string, retryAfter: optionalInteger },
+  presence_snapshot: { id: string, channel: string, members },
+  presence_change: { channel: string, action: oneOf('join', 'leave'), member },
+  entered: { id: string, channel: string },
+  history_page: { id: string, channel: string, epoch: string, head: integer, messages: historyMessages, more: boolean },
   close: { code: closeCode, message: string, retryAfter: optionalInteger },
   ping: {},
   pong: {},

@@ -26,6 +26,11 @@ export interface SubscribeFrame {
   readonly channel: string;
   /** Resume after this position; the server replays what the subscriber missed. */
   readonly since?: Position;
+  /**
+   * Without `since` only, capability `history`: start with (up to) the last `recent` stored
+   * messages, replayed before any live one — no gap, no duplicate between the two (§5.4).
+   */
+  readonly recent?: number;
 }
 export interface UnsubscribeFrame {
   readonly type: 'unsubscribe';
@@ -43,6 +48,44 @@ export interface RefreshFrame {
   readonly id: string;
   readonly token: string;
 }
+/** Capability `presence`: start receiving a channel's members (`presence_snapshot`, then `presence_change`s). */
+export interface PresenceSubscribeFrame {
+  readonly type: 'presence_subscribe';
+  readonly id: string;
+  readonly channel: string;
+}
+/** Capability `presence`: stop receiving a channel's members. No answer. */
+export interface PresenceUnsubscribeFrame {
+  readonly type: 'presence_unsubscribe';
+  readonly channel: string;
+}
+/** Capability `presence`: become a member of a channel (again: replaces `info`). Answered by `entered`. */
+export interface EnterFrame {
+  readonly type: 'enter';
+  readonly id: string;
+  readonly channel: string;
+  /** Anything JSON the other members should see (a display name, a status). */
+  readonly info?: unknown;
+}
+/** Capability `presence`: stop being a member of a channel. No answer. */
+export interface LeaveFrame {
+  readonly type: 'leave';
+  readonly channel: string;
+}
+/** Capability `history`: read stored messages of a channel, without subscribing. Answered by `history_page`. */
+export interface HistoryFrame {
+  readonly type: 'history';
+  readonly id: string;
+  readonly channel: string;
+  /** Most messages in the page; the server caps it (reference server: 1,000). */
+  readonly limit: number;
+  /** Only messages with an offset below this one. */
+  readonly before?: number;
+  /** Only messages with an offset above this one. */
+  readonly after?: number;
+  /** `backward` (default): newest first; `forward`: oldest first. */
+  readonly direction?: 'backward' | 'forward';
+}
 export interface PingFrame {
   readonly type: 'ping';
 }
@@ -56,6 +99,11 @@ export type ClientFrame =
   | UnsubscribeFrame
   | PublishFrame
   | RefreshFrame
+  | PresenceSubscribeFrame
+  | PresenceUnsubscribeFrame
+  | EnterFrame
+  | LeaveFrame
+  | HistoryFrame
   | PingFrame
   | PongFrame;
 
@@ -77,6 +125,11 @@ export interface ConnectedFrame {
    * assume the defaults (100 frames/s, burst 200).
    */
   readonly limits?: ServerLimits;
+  /**
+   * Optional capabilities this server supports (protocol §1.1), e.g. `["presence","history"]`.
+   * Absent on older servers: none of them. A client uses a capability only when it is listed.
+   */
+  readonly features?: readonly string[];
 }
 /** Per-connection limits a server announces in `connected`. */
 export interface ServerLimits {
@@ -129,6 +182,53 @@ export interface ErrorFrame {
   readonly message: string;
   readonly retryAfter?: number;
 }
+/** One member of a channel's presence: a connection that entered it. */
+export interface PresenceMember {
+  /** The member's connection: its `connected.session`. A reconnect is a new member. */
+  readonly clientId: string;
+  /** What the server's `authenticate` returned as `user` (null when anonymous). */
+  readonly user: unknown;
+  /** What the client passed to `enter`, if anything. */
+  readonly info?: unknown;
+}
+/** Answers `presence_subscribe`: every member now; `presence_change` frames follow. */
+export interface PresenceSnapshotFrame {
+  readonly type: 'presence_snapshot';
+  readonly id: string;
+  readonly channel: string;
+  readonly members: readonly PresenceMember[];
+}
+/** A member joined (or entered again with new `info`) or left, after the snapshot. */
+export interface PresenceChangeFrame {
+  readonly type: 'presence_change';
+  readonly channel: string;
+  readonly action: 'join' | 'leave';
+  readonly member: PresenceMember;
+}
+/** Answers `enter`: the connection is a member of `channel`. */
+export interface EnteredFrame {
+  readonly type: 'entered';
+  readonly id: string;
+  readonly channel: string;
+}
+/** A stored message as history returns it: its position (with the page's epoch) and content. */
+export interface HistoryMessage {
+  readonly offset: number;
+  readonly id: string;
+  readonly data: unknown;
+}
+/** Answers `history`: messages of one epoch in the order asked for. */
+export interface HistoryPageFrame {
+  readonly type: 'history_page';
+  readonly id: string;
+  readonly channel: string;
+  readonly epoch: string;
+  /** The channel's newest offset when the page was read (0: none yet). */
+  readonly head: number;
+  readonly messages: readonly HistoryMessage[];
+  /** Whether history holds more messages past the page's end, in the direction asked. */
+  readonly more: boolean;
+}
 export interface CloseFrame {
   readonly type: 'close';
   readonly code: CloseCode;
@@ -145,6 +245,10 @@ export type ServerFrame =
   | AckFrame
   | RefreshedFrame
   | ErrorFrame
+  | PresenceSnapshotFrame
+  | PresenceChangeFrame
+  | EnteredFrame
+  | HistoryPageFrame
   | CloseFrame
   | PingFrame
   | PongFrame;

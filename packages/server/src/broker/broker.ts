@@ -1,4 +1,4 @@
-import type { Position } from '@tidewire/core/protocol';
+import type { Position, PresenceMember } from '@tidewire/core/protocol';
 
 /**
  * Channels, offsets, history and dedupe live behind this interface so a
@@ -56,6 +56,43 @@ export interface BrokerSubscription {
   unsubscribe(): void;
 }
 
+/** A presence change: `join` (also a member entering again with new `info`) or `leave`. */
+export interface PresenceEvent {
+  readonly action: 'join' | 'leave';
+  readonly member: PresenceMember;
+}
+
+/** Called by a broker for each presence change of a watched channel; must be cheap and must not throw. */
+export type PresenceListener = (event: PresenceEvent) => void;
+
+/** What `Broker.watchPresence` resolves with: every member at the moment the listener started, and `unsubscribe()`. */
+export interface PresenceWatch {
+  readonly members: readonly PresenceMember[];
+  /** Stop the listener. Idempotent. */
+  unsubscribe(): void;
+}
+
+/** What `Broker.history` reads: at most `limit` messages with `after < offset < before`, newest first (`backward`) or oldest first (`forward`). */
+export interface HistoryQuery {
+  readonly limit: number;
+  /** Exclusive upper bound (default: past the head). */
+  readonly before?: number;
+  /** Exclusive lower bound (default: 0, i.e. the oldest stored). */
+  readonly after?: number;
+  readonly direction: 'backward' | 'forward';
+}
+
+/** What `Broker.history` resolves with. */
+export interface HistoryResult {
+  readonly epoch: string;
+  /** Newest offset of the channel (0: none yet). */
+  readonly head: number;
+  /** In the order asked for. */
+  readonly messages: readonly BrokerMessage[];
+  /** Whether stored messages within the bounds remain past the last one returned. */
+  readonly more: boolean;
+}
+
 /** A broker's point-in-time counters. */
 export interface BrokerStats {
   readonly channels: number;
@@ -84,6 +121,20 @@ export interface Broker {
    * recovered = false (or true when `since` is undefined: nothing was missed).
    */
   subscribe(channel: string, since: Position | undefined, listener: MessageListener): Promise<BrokerSubscription>;
+  /**
+   * Optional (capability `presence`, with `leavePresence` and `watchPresence`): make `member` a
+   * member of `channel`, replacing an earlier entry with the same `clientId`, and tell watchers (`join`).
+   */
+  enterPresence?(channel: string, member: PresenceMember): Promise<void>;
+  /** Optional (capability `presence`): remove the member `clientId`, telling watchers (`leave`); unknown ids are ignored. */
+  leavePresence?(channel: string, clientId: string): Promise<void>;
+  /**
+   * Optional (capability `presence`): the channel's members and a listener for later changes,
+   * atomically — every change after the returned `members` reaches the listener, none before.
+   */
+  watchPresence?(channel: string, listener: PresenceListener): Promise<PresenceWatch>;
+  /** Optional (capability `history`): read stored messages of the channel's current epoch. */
+  history?(channel: string, query: HistoryQuery): Promise<HistoryResult>;
   stats(): BrokerStats;
   /** Release timers and connections. The server calls it only for the broker it created. */
   close(): Promise<void>;
