@@ -1,4 +1,5 @@
-import { useChannel } from '@tidewire/react';
+import { isTidewireError } from '@tidewire/core';
+import { useChannel, useTidewire } from '@tidewire/react';
 import { useEffect, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { Session } from './JoinForm';
@@ -13,27 +14,41 @@ const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-di
 
 export function ChatRoom({ name, room, onLeave }: Session & { onLeave: () => void }) {
   // Everything about delivery (order, no duplicates, replay after a reconnect) is the core's job.
-  const { messages, publish, status, gap, error } = useChannel<ChatMessage>(`chat:${room}`, { history: 500 });
+  const channel = `chat:${room}`;
+  const { messages, status, gap, error } = useChannel<ChatMessage>(channel, { history: 500 });
+  const client = useTidewire();
   const [draft, setDraft] = useState('');
   const [sending, setSending] = useState(0);
   const [failure, setFailure] = useState<string>();
+  /** A message whose ack did not come in time: it may have been stored, so a retry reuses its id. */
+  const [unsure, setUnsure] = useState<{ id: string; message: ChatMessage }>();
   const list = useRef<HTMLOListElement>(null);
 
   useEffect(() => {
     list.current?.lastElementChild?.scrollIntoView({ block: 'end' });
   }, [messages]);
 
+  // Offline, a message waits in the outbox (up to `queueTimeout`, 5 min by default) and is sent
+  // once when the line is back. Our own id makes a retry after a timeout idempotent: stored once.
+  const publish = (id: string, message: ChatMessage) => {
+    setFailure(undefined);
+    setUnsure(undefined);
+    setSending((n) => n + 1);
+    client
+      .publish(channel, message, { id })
+      .catch((e: Error) => {
+        if (isTidewireError(e) && e.code === 'timeout') setUnsure({ id, message });
+        setFailure(`Not sent: “${message.text}” (${e.message})`);
+      })
+      .finally(() => setSending((n) => n - 1));
+  };
+
   const send = (event: FormEvent) => {
     event.preventDefault();
     const text = draft.trim();
     if (!text) return;
     setDraft('');
-    setFailure(undefined);
-    // Offline, this waits in the outbox and is sent (once) when the line is back.
-    setSending((n) => n + 1);
-    publish({ name, text, at: Date.now() })
-      .catch((e: Error) => setFailure(`Not sent: “${text}” (${e.message})`))
-      .finally(() => setSending((n) => n - 1));
+    publish(crypto.randomUUID(), { name, text, at: Date.now() });
   };
 
   return (
@@ -46,6 +61,11 @@ export function ChatRoom({ name, room, onLeave }: Session & { onLeave: () => voi
       {(error || failure) && (
         <p className="notice error" role="alert">
           {failure ?? error?.message}
+          {unsure && (
+            <button type="button" onClick={() => publish(unsure.id, unsure.message)}>
+              Retry
+            </button>
+          )}
         </p>
       )}
       <ol className="messages" ref={list} data-testid="messages">
