@@ -189,6 +189,34 @@ describe('publish contract', () => {
     client.close();
   });
 
+  it('never resends a publish the server refused too_large, and the other pending ones are undisturbed', async () => {
+    const { t, client, accept } = await setup();
+    accept();
+    const refused = client.publish('room', 'big').catch((e: { code: string }) => e.code);
+    const other = client.publish('room', 'small');
+    const [big, small] = t.last.sent.filter((f): f is Extract<typeof f, { type: 'publish' }> => f.type === 'publish');
+    t.last.push({ type: 'error', id: big!.id, code: 'too_large', message: 'frame exceeds maxPayload' });
+    expect(await refused).toBe('too_large');
+    t.last.drop();
+    await vi.advanceTimersByTimeAsync(10);
+    accept();
+    const resent = t.last.sent.flatMap((f) => (f.type === 'publish' ? [f.id] : []));
+    expect(resent).toEqual([small!.id]);
+    t.last.push({ type: 'ack', id: small!.id, epoch: 'e1', offset: 1 });
+    await expect(other).resolves.toMatchObject({ offset: 1 });
+    client.close();
+  });
+
+  it('takes an idempotency key: publish(data, { id }) sends that id; an invalid one rejects bad_request unsent', async () => {
+    const { t, client, ch, accept } = await setup();
+    accept();
+    const pending = [ch.publish('a', { id: 'order-1' }), client.publish('room', 'b', { id: 'order-2' })].map((p) => p.catch(() => 'closed'));
+    for (const id of ['', 'x'.repeat(65)]) await expect(ch.publish('c', { id })).rejects.toMatchObject({ code: 'bad_request' });
+    expect(t.last.sent.flatMap((f) => (f.type === 'publish' ? [f.id] : []))).toEqual(['order-1', 'order-2']);
+    client.close();
+    await Promise.all(pending);
+  });
+
   it('maps a server refusal to a RequestError with the server code', async () => {
     const { t, client, accept } = await setup();
     accept();
