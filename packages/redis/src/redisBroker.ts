@@ -63,6 +63,12 @@ export class RedisBroker implements Broker {
     this.#options = resolveOptions(options);
     this.#redis = new RedisConnections(options, this.#options);
     this.#redis.onResubscribed = () => this.#catchUpAll();
+    // Load the scripts once connected, so a burst of first publishes does not all miss the
+    // script cache (NOSCRIPT → EVAL). Best effort: #eval falls back anyway.
+    void this.#redis
+      .ready()
+      .then(() => Promise.all([publishScript, resumeScript].map((s) => this.#redis.command(['SCRIPT', 'LOAD', s.source]))))
+      .catch(() => {});
   }
 
   /** Resolves once both Redis connections are up. Optional: every call waits for it anyway. */

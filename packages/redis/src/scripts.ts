@@ -17,6 +17,9 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function trim_aged(stream, cutoff)
+  -- Usually the oldest entry is still young: one entry read, nothing to do.
+  local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+  if #first == 0 or tonumber(first[1][2][2]) >= cutoff then return end
   local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 8)
   local last = nil
   for _, entry in ipairs(oldest) do
