@@ -46,8 +46,7 @@ type Publisher = (channel: string, data: unknown, options?: PublishOptions) => P
  * `error` event as `listener_error` and delivery carries on (other handles still get the
  * message, the position advances once).
  */
-export class Channel<T = unknown> implements ChannelSink {
-  readonly #events: Emitter<ChannelEvents<T>>;
+export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements ChannelSink {
   readonly #shared: SharedChannel;
   readonly #publish: Publisher;
   readonly #release: (shared: SharedChannel, handle: ChannelSink) => void;
@@ -63,12 +62,12 @@ export class Channel<T = unknown> implements ChannelSink {
     schema?: StandardSchemaV1<unknown, T>,
     report: ReportError = reportUncaught,
   ) {
+    super({ channel: shared.name });
     this.#shared = shared;
     this.#publish = publish;
     this.#release = release;
     this.#schema = schema;
     this.#report = report;
-    this.#events = new Emitter<ChannelEvents<T>>((error) => report(error), { channel: shared.name });
   }
 
   /** The channel's name, as given to `client.channel(name)`. */
@@ -90,30 +89,8 @@ export class Channel<T = unknown> implements ChannelSink {
   subscribe = (listener: () => void): (() => void) =>
     this.#shared.subscribe(() => callSafely(this.#report, 'subscribe', { channel: this.name }, listener));
 
-  /**
-   * Listen to `message`, `gap` or `error`. Each listener runs isolated (a throw becomes a
-   * `listener_error` on the client's `error` event; the others still run).
-   * @returns a function that removes this listener (same as `off(event, listener)`).
-   */
-  on<E extends keyof ChannelEvents<T>>(event: E, listener: ChannelEvents<T>[E]): () => void {
-    return this.#events.on(event, listener);
-  }
-
-  /** Like `on`, for the next event only. @returns a function that removes the listener if it has not run yet. */
-  once<E extends keyof ChannelEvents<T>>(event: E, listener: ChannelEvents<T>[E]): () => void {
-    return this.#events.once(event, listener);
-  }
-
-  /** Remove `listener` (every registration of it) from `event`, or all of `event`'s listeners when omitted. @returns this handle. */
-  off<E extends keyof ChannelEvents<T>>(event: E, listener?: ChannelEvents<T>[E]): this {
-    this.#events.off(event, listener);
-    return this;
-  }
-
-  /** Remove every listener of `event`, or of all events when omitted; the subscription stays. @returns this handle. */
-  removeAllListeners(event?: keyof ChannelEvents<T>): this {
-    this.#events.removeAllListeners(event);
-    return this;
+  protected override onListenerError(error: TidewireError): void {
+    this.#report(error);
   }
 
   /**
@@ -159,13 +136,13 @@ export class Channel<T = unknown> implements ChannelSink {
   unsubscribe(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#events.removeAllListeners();
+    this.removeAllListeners();
     this.#release(this.#shared, this);
   }
 
   deliver(frame: MessageFrame): void {
     if (!this.#schema) {
-      this.#events.emit('message', frame as ChannelMessage<T>);
+      this.emit('message', frame as ChannelMessage<T>);
       return;
     }
     const result = this.#validate(frame.data);
@@ -179,15 +156,15 @@ export class Channel<T = unknown> implements ChannelSink {
       this.error(this.#invalid(result.issues, 'inbound', frame));
       return;
     }
-    this.#events.emit('message', { ...frame, data: result.value as T });
+    this.emit('message', { ...frame, data: result.value as T });
   }
 
   gap(info: GapInfo): void {
-    this.#events.emit('gap', info);
+    this.emit('gap', info);
   }
 
   error(error: TidewireError): void {
-    this.#events.emit('error', error);
+    this.emit('error', error);
   }
 
   /** The schema's verdict, or the `listener_error` when the validator itself threw (or is async). */

@@ -71,8 +71,10 @@ export interface ClientOptions extends Omit<PlanOptions, 'url'> {
 }
 
 /**
- * The client's events: `state` — every connection transition `{ from, to, reason }`; `error` — problems
- * that end nothing (refused requests, invalid frames, `listener_error` from app code).
+ * The client's events (`client.on(event, listener)`): `state` — every connection transition
+ * `{ from, to, reason }`; `error` — problems that end nothing (refused requests, invalid frames, and
+ * `listener_error` when app code — a listener, a schema, `getToken`, `backoff` — threw). A throw
+ * inside an `error` listener goes to `globalThis.reportError` (else is rethrown from a new task).
  */
 export interface ClientEvents {
   state: (change: StateChange) => void;
@@ -87,11 +89,9 @@ const DEFAULT_MAX_PAYLOAD = 64 * 1024;
  * (delivery contract) and the outbox (publish contract); it holds no state machine
  * of its own. `subscribe/getSnapshot` expose the connection state to bindings.
  */
-export class Client {
-  /** A throw in an `error` listener goes to the host (reporting it on `error` again would recurse); any other to `error`. */
-  readonly #events = new Emitter<ClientEvents>((error, event) => (event === 'error' ? reportUncaught(error) : this.#report(error)));
+export class Client extends Emitter<ClientEvents> {
   /** Reports on `error`; registered so helpers built on this client (ChannelView) report their listeners' throws here too. */
-  readonly #report: ReportError = registerReporter(this, (error) => void this.#events.emit('error', error));
+  readonly #report: ReportError = registerReporter(this, (error) => void this.emit('error', error));
   readonly #connection: Connection;
   readonly #outbox: Outbox;
   /** One token bucket for every request frame, sized from the server's announced limits. */
@@ -103,6 +103,7 @@ export class Client {
   #maxPayload = DEFAULT_MAX_PAYLOAD;
 
   constructor(options: ClientOptions) {
+    super();
     // Resolved once here: a relative url is anchored to the page, or fails now with invalid_options.
     this.#options = options = { ...options, url: resolveUrl(options.url) };
     const clock = (this.#clock = options.clock ?? systemClock);
@@ -116,7 +117,7 @@ export class Client {
       connectTimeout: options.connectTimeout ?? 5000,
       context: { url: options.url, WebSocket: options.WebSocket, fetch: options.fetch },
       handler: {
-        onStateChange: (change) => this.#events.emit('state', change),
+        onStateChange: (change) => this.emit('state', change),
         onConnected: (frame) => {
           this.#maxPayload = frame.maxPayload;
           this.#pacer.reset(frame.limits);
@@ -162,33 +163,10 @@ export class Client {
    */
   subscribe = (listener: () => void): (() => void) => this.#connection.subscribe(listener);
 
-  /**
-   * Listen to `state` (every connection transition, `{ from, to, reason }`) or `error` (problems
-   * that end nothing: refused requests, invalid frames, and `listener_error` when app code —
-   * a listener, a schema, `getToken`, `backoff` — threw). Listeners run isolated: a throw is
-   * reported as `listener_error` on `error` and the other listeners still run; a throw inside an
-   * `error` listener goes to `globalThis.reportError` (else is rethrown from a new task).
-   * @returns a function that removes this listener (same as `off(event, listener)`).
-   */
-  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void {
-    return this.#events.on(event, listener);
-  }
-
-  /** Like `on`, for the next event only. @returns a function that removes the listener if it has not run yet. */
-  once<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void {
-    return this.#events.once(event, listener);
-  }
-
-  /** Remove `listener` (every registration of it) from `event`, or all of `event`'s listeners when omitted. @returns this client. */
-  off<E extends keyof ClientEvents>(event: E, listener?: ClientEvents[E]): this {
-    this.#events.off(event, listener);
-    return this;
-  }
-
-  /** Remove every listener of `event`, or of all events when omitted. @returns this client. */
-  removeAllListeners(event?: keyof ClientEvents): this {
-    this.#events.removeAllListeners(event);
-    return this;
+  /** A throw in an `error` listener goes to the host (reporting it on `error` again would recurse); any other to `error`. */
+  protected override onListenerError(error: TidewireError, event: keyof ClientEvents): void {
+    if (event === 'error') reportUncaught(error);
+    else this.#report(error);
   }
 
   /**
