@@ -31,11 +31,15 @@ export type Authenticate<User = unknown> = (
   ctx: AuthenticateContext<User>,
 ) => AuthResult<User> | null | undefined | Promise<AuthResult<User> | null | undefined>;
 
-/** What `authorize` receives: the `user`, the `channel`, the `action` (`subscribe` | `publish`) and the `session`. */
+/**
+ * What `authorize` receives: the `user`, the `channel`, the `action` and the `session`. Actions:
+ * `subscribe` (follow the channel, and read its history), `publish`, `presence` (see who is in it),
+ * `enter` (appear in it as a member). See docs/server.md, "Presence and history".
+ */
 export interface AuthorizeContext<User = unknown> {
   readonly user: User;
   readonly channel: string;
-  readonly action: 'subscribe' | 'publish';
+  readonly action: 'subscribe' | 'publish' | 'presence' | 'enter';
   readonly session: SessionInfo<User>;
 }
 

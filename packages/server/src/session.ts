@@ -16,9 +16,12 @@ import type { Broker } from './broker/broker';
 import type { Clock, Timer } from './clock';
 import { peekId } from './encode';
 import { serverFeatures } from './features';
+import { resolveRecent } from './historyRequest';
+import { handlePresenceOrHistory } from './presenceHistoryFrames';
+import { SessionPresence } from './sessionPresence';
 import { startHeartbeat } from './heartbeat';
 import { callHook } from './hookDeadline';
-import type { AuthResult, Logger, SessionInfo } from './hooks';
+import type { AuthResult, AuthorizeContext, Logger, SessionInfo } from './hooks';
 import { decodeInbound } from './inboundFrame';
 import type { Link } from './link';
 import type { ResolvedOptions } from './options';
@@ -54,6 +57,7 @@ export class Session {
   #phase: Phase = 'awaiting_connect';
   #user: unknown = null;
   readonly #subs: SessionSubscriptions;
+  readonly #presence: SessionPresence;
   readonly #queue: RequestQueue;
   #malformed = 0;
   #bufferCheckQueued = false;
@@ -71,6 +75,14 @@ export class Session {
     this.#lastSeen = clock.now();
     this.#limiter = new FrameRateLimiter(options.limits.rate.perSecond, options.limits.rate.burst, clock.now());
     this.#queue = new RequestQueue(MAX_QUEUED, (e) => logger.error('tidewire: a request handler failed', e));
+    this.#presence = new SessionPresence({
+      broker,
+      logger,
+      clientId: this.id,
+      user: () => this.#user,
+      send: (frame) => this.#send(frame),
+      closed: () => this.#phase === 'closed',
+    });
     this.#subs = new SessionSubscriptions({
       broker,
       clock,
@@ -159,6 +171,7 @@ export class Session {
     for (const timer of Object.values(this.#timers)) this.host.clock.clearTimeout(timer);
     this.#stopHeartbeat?.();
     this.#subs.clear();
+    this.#presence.clear(); // however the session ended, its memberships end with it
     this.host.onSessionClosed(this);
   }
 
@@ -284,7 +297,7 @@ export class Session {
           return this.#error(frame.id, 'forbidden', `a session may hold at most ${maxSubscriptions} subscriptions (maxSubscriptions)`);
         }
         if (!(await this.#permit(frame.id, frame.channel, 'subscribe'))) return;
-        return this.#subs.subscribe(frame);
+        return this.#subs.subscribe(await resolveRecent(this.host.broker, frame));
       }
       case 'unsubscribe':
         return this.#subs.unsubscribe(frame.channel);
@@ -296,11 +309,23 @@ export class Session {
         return this.#send({ type: 'pong' }); // a ping that arrived while authenticating
       case 'pong':
         return;
+      case 'presence_subscribe':
+      case 'presence_unsubscribe':
+      case 'enter':
+      case 'leave':
+      case 'history':
+        return handlePresenceOrHistory(frame, {
+          broker: this.host.broker,
+          presence: this.#presence,
+          permit: (id, channel, action) => this.#permit(id, channel, action),
+          error: (id, code, message) => this.#error(id, code, message),
+          send: (f) => this.#send(f),
+        });
     }
   }
 
   /** Common gate for subscribe and publish: channel name, then the authorize hook (with its deadline). */
-  async #permit(id: string, channel: string, action: 'subscribe' | 'publish'): Promise<boolean> {
+  async #permit(id: string, channel: string, action: AuthorizeContext['action']): Promise<boolean> {
     const { options, clock } = this.host;
     const { isChannel, authorize } = options;
     if (!isChannel(channel)) {

@@ -2,6 +2,10 @@ import { nanoid } from 'nanoid';
 import type { Position } from '@tidewire/core/protocol';
 import { systemClock, type Clock, type Timer } from '../clock';
 import type { Broker, BrokerMessage, BrokerStats, BrokerSubscription, MessageListener, PublishInput, PublishResult } from './broker';
+import type { HistoryQuery, HistoryResult, PresenceListener, PresenceWatch } from './broker';
+import type { PresenceMember } from '@tidewire/core/protocol';
+import { historyPage } from './historyPage';
+import { MemoryPresence } from './memoryPresence';
 import { DedupeWindow } from './dedupe';
 import { History } from './history';
 
@@ -42,6 +46,8 @@ interface Listening {
  */
 export class MemoryBroker implements Broker {
   readonly #channels = new Map<string, Channel>();
+  /** Members per channel: kept apart from the message channels, which are swept on their own schedule. */
+  readonly #presence = new MemoryPresence();
   readonly #historySize: number;
   readonly #historyBytes: number;
   readonly #ttl: number;
@@ -98,6 +104,24 @@ export class MemoryBroker implements Broker {
     return { ...position, unsubscribe: () => void channel.listeners.delete(listening) };
   }
 
+  async history(name: string, query: HistoryQuery): Promise<HistoryResult> {
+    const channel = this.#channel(name);
+    channel.history.trimBefore(this.#clock.now() - this.#ttl);
+    return historyPage(channel.epoch, channel.head, channel.history.after(query.after ?? 0), query);
+  }
+
+  async enterPresence(channel: string, member: PresenceMember): Promise<void> {
+    this.#presence.enter(channel, member);
+  }
+
+  async leavePresence(channel: string, clientId: string): Promise<void> {
+    this.#presence.leave(channel, clientId);
+  }
+
+  async watchPresence(channel: string, listener: PresenceListener): Promise<PresenceWatch> {
+    return this.#presence.watch(channel, listener);
+  }
+
   stats(): BrokerStats {
     return { channels: this.#channels.size };
   }
@@ -106,6 +130,7 @@ export class MemoryBroker implements Broker {
     this.#clock.clearTimeout(this.#sweepTimer);
     this.#sweepTimer = undefined;
     this.#channels.clear();
+    this.#presence.clear();
   }
 
   /** Where a (re)subscriber continues, and what it missed. */

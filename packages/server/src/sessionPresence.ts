@@ -1,0 +1,104 @@
+import type { EnterFrame, PresenceChangeFrame, PresenceMember, PresenceSubscribeFrame, ServerFrame } from '@tidewire/core/protocol';
+import type { Broker, PresenceEvent, PresenceWatch } from './broker/broker';
+import type { Logger } from './hooks';
+
+/** What a session's presence needs from the session. */
+export interface PresenceHost {
+  /** A broker with the presence methods (capability `presence`). */
+  readonly broker: Broker;
+  readonly logger: Logger;
+  /** The session id: the member's `clientId`. */
+  readonly clientId: string;
+  /** The session's current user (from `authenticate`, updated by a refresh). */
+  user(): unknown;
+  send(frame: ServerFrame): void;
+  /** The session is over: nothing more is sent, and memberships must not outlive it. */
+  closed(): boolean;
+}
+
+/** One `presence_subscribe`; `pending` holds changes until the snapshot has been sent. */
+interface Watching {
+  watch: PresenceWatch | undefined;
+  pending: PresenceEvent[] | undefined;
+}
+
+/**
+ * A session's presence (protocol §14): the channels whose members it watches and the channels it
+ * is a member of, keyed by channel name in Maps. The snapshot goes out before any change and every
+ * change after it follows in order; when the session ends, its memberships end with it (watchers
+ * see `leave`), however it ended. Authorization happens before these calls (the session's gate).
+ */
+export class SessionPresence {
+  readonly #watching = new Map<string, Watching>();
+  readonly #entered = new Set<string>();
+
+  constructor(private readonly host: PresenceHost) {}
+
+  /** Start (or restart: a fresh snapshot) sending `channel`'s members. Throws only when the broker does. */
+  async watch({ id, channel }: PresenceSubscribeFrame): Promise<void> {
+    this.#watching.get(channel)?.watch?.unsubscribe();
+    const entry: Watching = { watch: undefined, pending: [] };
+    this.#watching.set(channel, entry);
+    let watch: PresenceWatch;
+    try {
+      watch = await this.host.broker.watchPresence!(channel, (event) => this.#onChange(channel, entry, event));
+    } catch (e) {
+      if (this.#watching.get(channel) === entry) this.#watching.delete(channel);
+      throw e;
+    }
+    if (this.#watching.get(channel) !== entry || this.host.closed()) {
+      watch.unsubscribe(); // superseded, or the session ended while the broker was busy
+      return;
+    }
+    entry.watch = watch;
+    this.host.send({ type: 'presence_snapshot', id, channel, members: watch.members });
+    for (const event of entry.pending ?? []) this.#sendChange(channel, event);
+    entry.pending = undefined;
+  }
+
+  unwatch(channel: string): void {
+    this.#watching.get(channel)?.watch?.unsubscribe();
+    this.#watching.delete(channel);
+  }
+
+  /** Become (or stay, with new `info`) a member of `channel`; answers `entered`. Throws only when the broker does. */
+  async enter({ id, channel, info }: EnterFrame): Promise<void> {
+    const { broker, clientId } = this.host;
+    const member: PresenceMember = { clientId, user: this.host.user() ?? null, ...(info !== undefined && { info }) };
+    await broker.enterPresence!(channel, member);
+    // Ended while the broker was busy: clear() has already run, so this membership must go now.
+    if (this.host.closed()) return this.#leaveInBroker(channel);
+    this.#entered.add(channel);
+    this.host.send({ type: 'entered', id, channel });
+  }
+
+  leave(channel: string): void {
+    if (!this.#entered.delete(channel)) return;
+    this.#leaveInBroker(channel);
+  }
+
+  /** The session ended: stop every watch and end every membership. */
+  clear(): void {
+    for (const entry of this.#watching.values()) entry.watch?.unsubscribe();
+    this.#watching.clear();
+    for (const channel of this.#entered) this.#leaveInBroker(channel);
+    this.#entered.clear();
+  }
+
+  #onChange(channel: string, entry: Watching, event: PresenceEvent): void {
+    if (this.#watching.get(channel) !== entry) return;
+    if (entry.pending) entry.pending.push(event);
+    else this.#sendChange(channel, event);
+  }
+
+  #sendChange(channel: string, { action, member }: PresenceEvent): void {
+    const frame: PresenceChangeFrame = { type: 'presence_change', channel, action, member };
+    this.host.send(frame);
+  }
+
+  #leaveInBroker(channel: string): void {
+    this.host.broker.leavePresence!(channel, this.host.clientId).catch((e: unknown) =>
+      this.host.logger.error(`tidewire: could not remove a presence member of "${channel}"`, e),
+    );
+  }
+}
