@@ -194,8 +194,10 @@ export class RedisBroker implements Broker {
     listened.feed.close();
     const { notify } = listened.keys;
     const sharded = this.#redis.sharded;
-    // Best effort: if Redis is down the subscription dies with the connection anyway.
+    // Best effort: if Redis is down the subscription dies with the connection anyway. Also after a
+    // subscribe that timed out: it may still have landed, and must not stay behind.
     listened.subscribed
+      .catch(() => {})
       .then(() => this.#redis.pubsub((sub) => (sharded ? sub.sUnsubscribe(notify, listened.onNotification) : sub.unsubscribe(notify, listened.onNotification))))
       .catch(() => {});
   }
