@@ -13,11 +13,11 @@ import type { ConnectionSnapshot, StateChange } from './connection-state';
 import { ConnectionError, RequestError, TidewireError } from './errors';
 import { resolveUrl } from './resolve-url';
 import { Outbox } from './outbox';
-import type { PublishResult } from './outbox';
+import type { PublishResult, RequestRules } from './outbox';
 import type { PublishOptions } from './publish-options';
 import { validatePublishId } from './publish-options';
 import { RequestPacer } from './request-pacer';
-import type { ErrorFrame, Position, ServerFrame } from './protocol/frames';
+import type { ErrorFrame, Position, PublishFrame, RpcFrame, ServerFrame } from './protocol/frames';
 import { encodeFrame, fitsByteLimit } from './protocol/codec';
 import type { InferOutput, StandardSchemaV1 } from './schema';
 import { SharedChannel } from './shared-channel';
@@ -242,24 +242,45 @@ export class Client extends Emitter<ClientEvents> {
    *   `timeout`, `closed`, `not_connected`, or the server's refusal.
    */
   publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    const id = options.id ?? randomId();
+    return this.request({ type: 'publish', id, channel, data }, {}, validatePublishId(options.id));
+  }
+
+  /**
+   * The one path of every acknowledged request — `publish`, and `rpc()` from `@tidewire/core/rpc` —
+   * so both follow the same offline, queue and timeout rules (docs/client.md). Apps call `publish`
+   * or `rpc()`; this is public only so those entries can share it.
+   * @param frame the request, with its id
+   * @param rules `timeout`: ms from sending to the answer (default `publishTimeout`); `atMostOnce`:
+   *   never sent twice (rejects `interrupted` if the line drops after sending)
+   * @param invalid an error found while building the frame, reported after the state checks
+   * @returns the ack (publish) or the result's data (rpc)
+   */
+  request<T = PublishResult>(frame: PublishFrame | RpcFrame, rules?: RequestRules, invalid?: TidewireError): Promise<T> {
     const state = this.#connection.state;
+    const { type, id } = frame;
     if (state === 'closed' || state === 'failed') {
-      return Promise.reject(new ConnectionError('closed', `cannot publish: the client is ${state}`));
+      return Promise.reject(new ConnectionError('closed', `cannot ${type}: the client is ${state}`));
     }
     if (state !== 'connected' && this.#options.offline === 'fail') {
-      return Promise.reject(new TidewireError('not_connected', 'cannot publish while offline (offline: "fail")'));
+      return Promise.reject(new TidewireError('not_connected', `cannot ${type} while offline (offline: "fail")`));
     }
-    const invalidId = validatePublishId(options.id);
-    if (invalidId) return Promise.reject(invalidId);
-    const id = options.id ?? randomId();
-    const text = encodeFrame({ type: 'publish', id, channel, data });
+    if (invalid) return Promise.reject(invalid);
+    const text = encodeFrame(frame);
     if (!fitsByteLimit(text, this.#maxPayload)) {
       return Promise.reject(
-        new TidewireError('too_large', `publish is larger than the server's limit of ${this.#maxPayload} bytes`, { context: { channel, id } }),
+        new TidewireError('too_large', `${type} is larger than the server's limit of ${this.#maxPayload} bytes`, {
+          context: type === 'rpc' ? { method: frame.method, id } : { channel: frame.channel, id },
+        }),
       );
     }
     if (this.#options.lazy !== false) this.connect();
-    return this.#outbox.add(id, text);
+    return this.#outbox.add<T>(id, text, rules);
+  }
+
+  /** Give up a pending request (queued: never sent; sent: its answer is ignored), rejecting it with `error`. */
+  cancelRequest(id: string, error: TidewireError): void {
+    this.#outbox.refuse(id, error);
   }
 
   /** What every shared channel needs from the client: the line, the pacer, the timing options. */
@@ -302,6 +323,9 @@ export class Client extends Emitter<ClientEvents> {
       case 'ack':
         this.#outbox.ack(frame);
         return;
+      case 'result':
+        this.#outbox.answer(frame.id, frame.data);
+        return;
       case 'subscribed': {
         const channel = this.#channels.get(frame.channel);
         if (channel?.isAwaiting(frame.id)) channel.onSubscribed(frame);
@@ -320,7 +344,7 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   #onErrorFrame(frame: ErrorFrame): void {
-    const error = new RequestError(frame.code, frame.message, { context: { id: frame.id, retryAfter: frame.retryAfter } });
+    const error = new RequestError(frame.code, frame.message, { context: { id: frame.id, retryAfter: frame.retryAfter, appCode: frame.appCode } });
     const { id } = frame;
     // Over the rate: every request waits `retryAfter` (the whole pacer, or the next one is refused too), then goes again.
     const limited = frame.code === 'rate_limited';

@@ -17,6 +17,8 @@ export type TidewireErrorCode =
   | 'listener_error' // app code (a listener, schema, getToken, backoff) threw; `cause` is what it threw
   | 'invalid_options' // createClient was given options it cannot use (e.g. a relative url where there is no page)
   | 'forbidden_origin' // the server refused the page's Origin (HTTP 403 before any session; see docs/deployment.md)
+  | 'aborted' // the app's AbortSignal cancelled the request (rpc); `cause` is the signal's reason
+  | 'interrupted' // the line dropped after an rpc was sent: it may or may not have run (rpcs are never sent twice)
   | 'unsupported' // the server did not list the capability a request needs in `connected.features` (see features.ts)
 
 /** Extra fields of a TidewireError: the `cause` (an underlying error) and machine-readable `context`. */

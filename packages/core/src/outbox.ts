@@ -14,11 +14,23 @@ export interface PublishResult {
 /** `queued`: waiting for a line; `scheduled`: handed to the pacer; `sent`: on the current line, awaiting its ack. */
 type Phase = 'queued' | 'scheduled' | 'sent';
 
+/** Per-request variations on the publish rules (rpc uses them). */
+export interface RequestRules {
+  /** Milliseconds from sending to the answer, instead of `publishTimeout`. */
+  readonly timeout?: number;
+  /**
+   * True for requests the server does not deduplicate (rpc): one that was on the wire when the
+   * line dropped is rejected with `interrupted` instead of sent again (it may or may not have run).
+   */
+  readonly atMostOnce?: boolean;
+}
+
 interface Pending {
   readonly id: string;
   readonly text: string;
-  readonly promise: Promise<PublishResult>;
-  resolve(result: PublishResult): void;
+  readonly promise: Promise<unknown>;
+  readonly rules: RequestRules;
+  resolve(result: unknown): void;
   reject(error: TidewireError): void;
   phase: Phase;
   /** When the current phase gives up: `queueTimeout` after it became unsent, `publishTimeout` after it was sent. */
@@ -75,16 +87,16 @@ export class Outbox {
    * Queue a publish. An id already pending joins that publish (same promise): an app retrying
    * with the same id while the first attempt is still queued or in flight stores it once.
    */
-  add(id: string, text: string): Promise<PublishResult> {
+  add<T = PublishResult>(id: string, text: string, rules: RequestRules = {}): Promise<T> {
     const existing = this.#pending.get(id);
-    if (existing) return existing.promise;
+    if (existing) return existing.promise as Promise<T>;
     const { maxSize, queueTimeout, clock } = this.#options;
     if (this.#pending.size >= maxSize) {
       return Promise.reject(new BaseError('queue_full', `the outbox holds ${maxSize} unacknowledged publishes`, { context: { id } }));
     }
     let settle!: Pick<Pending, 'resolve' | 'reject'>;
-    const promise = new Promise<PublishResult>((resolve, reject) => (settle = { resolve, reject }));
-    const entry: Pending = { id, text, promise, ...settle, phase: 'queued', deadline: clock.now() + queueTimeout };
+    const promise = new Promise<T>((resolve, reject) => (settle = { resolve: resolve as Pending['resolve'], reject }));
+    const entry: Pending = { id, text, promise, rules, ...settle, phase: 'queued', deadline: clock.now() + queueTimeout };
     this.#pending.set(id, entry);
     this.#aim(entry.deadline);
     if (this.#options.canSend()) this.#schedule(entry);
@@ -99,7 +111,11 @@ export class Outbox {
   /** The line dropped: whatever was scheduled or in flight goes again, with the same id, on the next one. */
   requeue(): void {
     const deadline = this.#options.clock.now() + this.#options.queueTimeout;
-    for (const entry of this.#pending.values()) {
+    for (const entry of [...this.#pending.values()]) {
+      if (entry.phase === 'sent' && entry.rules.atMostOnce) {
+        this.refuse(entry.id, new BaseError('interrupted', `the line dropped after request ${entry.id} was sent; it may or may not have run`, { context: { id: entry.id } }));
+        continue;
+      }
       // Time already spent queued still counts; a frame that was on the wire starts a new wait.
       if (entry.phase === 'sent') entry.deadline = deadline;
       entry.phase = 'queued';
@@ -124,6 +140,11 @@ export class Outbox {
   ack(frame: AckFrame): void {
     const entry = this.#settle(frame.id);
     entry?.resolve({ id: frame.id, epoch: frame.epoch, offset: frame.offset });
+  }
+
+  /** The answer to a request other than a publish (an rpc `result`): resolves with `data`. */
+  answer(id: string, data: unknown): void {
+    this.#settle(id)?.resolve(data);
   }
 
   /** Returns false when `id` is not ours (the error answers another kind of request). */
@@ -159,7 +180,7 @@ export class Outbox {
       if (this.#pending.get(entry.id) !== entry || entry.phase !== 'scheduled' || !this.#options.canSend()) return;
       if (!this.#fits(entry)) return;
       entry.phase = 'sent';
-      entry.deadline = this.#options.clock.now() + this.#options.publishTimeout;
+      entry.deadline = this.#options.clock.now() + (entry.rules.timeout ?? this.#options.publishTimeout);
       this.#aim(entry.deadline);
       this.#options.send(entry.text);
     });
@@ -188,7 +209,7 @@ export class Outbox {
       this.#pending.delete(entry.id);
       const sent = entry.phase === 'sent';
       const message = sent
-        ? `no ack for publish ${entry.id} within ${this.#options.publishTimeout} ms of sending it`
+        ? `no ack for publish ${entry.id} within ${entry.rules.timeout ?? this.#options.publishTimeout} ms of sending it`
         : `publish ${entry.id} could not be sent within ${this.#options.queueTimeout} ms (queueTimeout)`;
       entry.reject(new TimeoutError('timeout', message, { context: { id: entry.id, sent } }));
     }

@@ -13,6 +13,15 @@
  */
 let queue: (() => void)[] = [];
 
+/**
+ * Characters (≈ bytes: frames are mostly ASCII JSON) a link holds back within one burst
+ * before writing them out mid-burst. A publish loop that never yields must not turn into one
+ * huge write at its end (the client idle until then, every frame in memory at once): large
+ * enough that a burst still leaves in few syscalls, small enough to fit a kernel socket
+ * buffer, so the flush reaches the network at once instead of queueing in memory.
+ */
+export const BURST_FLUSH_CHARS = 64 * 1024;
+
 export function afterBurst(task: () => void): void {
   if (queue.length === 0) queueMicrotask(flush);
   queue.push(task);

@@ -21,3 +21,7 @@ export { MemoryBroker } from './broker/memoryBroker';
 export type { MemoryBrokerOptions } from './broker/memoryBroker';
 export type { Link } from './link';
 export { defaultIsChannel } from './channelName';
+export { RpcError } from './rpc';
+export type { RpcContext, RpcHandler, RpcMethod, RpcMethods, RpcSchema } from './rpc';
+export { PublishRefusal } from './publishHook';
+export type { OnPublish, PublishContext, PublishVerdict, PublishRefusalCode } from './publishHook';

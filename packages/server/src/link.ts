@@ -19,4 +19,6 @@ export interface Link {
   bufferedBytes(): number;
   /** The Origin header of the opening request, if the client sent one. */
   readonly remoteOrigin?: string;
+  /** Which transport this is, for `server.metrics()` (absent: a custom or in-process line). */
+  readonly transport?: 'websocket' | 'sse' | 'longpoll';
 }

@@ -3,6 +3,8 @@ import type { Broker } from './broker/broker';
 import { defaultIsChannel } from './channelName';
 import { TidewireServerError } from './errors';
 import type { AllowedOrigins, Authenticate, Authorize, Logger } from './hooks';
+import type { OnPublish } from './publishHook';
+import type { RpcMethods } from './rpc';
 
 /** Per-connection limits; every default in docs/survival.md. Sizes in bytes, rates per second. */
 export interface LimitOptions {
@@ -79,6 +81,18 @@ export interface ServerOptions<User = unknown> {
   logger?: Logger;
   /** Which transports are served (all by default) and their HTTP settings. */
   transports?: TransportOptions;
+  /**
+   * Request/response methods clients call with `rpc(client, method, data)`: name → handler, or
+   * `{ input?, output?, handler }` with Standard Schema validators. A handler throwing `RpcError`
+   * refuses with the app's code; it is awaited at most `hookTimeout` ms. See docs/server.md "RPC".
+   */
+  rpc?: RpcMethods<User>;
+  /**
+   * Called for every client publish after `authorize`: return nothing to pass it, `{ data }` to
+   * store that instead, or throw `PublishRefusal` (or return `{ refuse: { code, message } }`) to
+   * refuse it. Awaited at most `hookTimeout` ms. See docs/server.md "onPublish".
+   */
+  onPublish?: OnPublish<User>;
 }
 
 const fn = <T>(what: string) =>
@@ -143,6 +157,16 @@ const schema = z
     history: z.object({ size: count.optional(), ttl: ms().optional(), maxBytes: count.optional() }).strict().optional(),
     dedupe: z.object({ window: ms().optional(), size: count.optional() }).strict().optional(),
     logger: loggerSchema.optional(),
+    rpc: z
+      .custom<RpcMethods<unknown>>(
+        (v) =>
+          typeof v === 'object' &&
+          v !== null &&
+          Object.values(v).every((m) => typeof m === 'function' || (typeof m === 'object' && m !== null && typeof (m as { handler?: unknown }).handler === 'function')),
+        { message: 'rpc must map method names to a function or { handler, input?, output? }' },
+      )
+      .optional(),
+    onPublish: fn<OnPublish<unknown>>('onPublish').optional(),
     transports: z
       .object({
         websocket: z.boolean().default(true),

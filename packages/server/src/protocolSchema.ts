@@ -35,6 +35,7 @@ export const subscribeFrame = z.object({
 export const unsubscribeFrame = z.object({ type: z.literal('unsubscribe'), channel: z.string() });
 export const publishFrame = z.object({ type: z.literal('publish'), id: z.string(), channel: z.string(), data: json });
 export const refreshFrame = z.object({ type: z.literal('refresh'), id: z.string(), token: z.string() });
+export const rpcFrame = z.object({ type: z.literal('rpc'), id: z.string(), method: z.string(), data: json });
 export const presenceSubscribeFrame = z.object({ type: z.literal('presence_subscribe'), id: z.string(), channel: z.string() });
 export const presenceUnsubscribeFrame = z.object({ type: z.literal('presence_unsubscribe'), channel: z.string() });
 export const enterFrame = z.object({ type: z.literal('enter'), id: z.string(), channel: z.string(), info: json.optional() });
@@ -63,6 +64,7 @@ export const clientFrame = z.discriminatedUnion('type', [
   enterFrame,
   leaveFrame,
   historyFrame,
+  rpcFrame,
   pingFrame,
   pongFrame,
 ]);
@@ -106,7 +108,9 @@ export const errorFrame = z.object({
   code: errorCode,
   message: z.string(),
   retryAfter: count.optional(),
+  appCode: z.string().optional(),
 });
+export const resultFrame = z.object({ type: z.literal('result'), id: z.string(), data: json });
 const presenceMember = z.object({ clientId: z.string(), user: json, info: json.optional() });
 export const presenceSnapshotFrame = z.object({ type: z.literal('presence_snapshot'), id: z.string(), channel: z.string(), members: z.array(presenceMember) });
 export const presenceChangeFrame = z.object({
@@ -140,6 +144,7 @@ export const serverFrame = z.discriminatedUnion('type', [
   presenceChangeFrame,
   enteredFrame,
   historyPageFrame,
+  resultFrame,
   closeFrame,
   pingFrame,
   pongFrame,

@@ -13,6 +13,7 @@ import type { Logger } from './hooks';
 import { createHttpRoutes, rejectUpgrade, sendJsonError, type HttpRouteHandler } from './httpRoutes';
 import type { Link } from './link';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
+import { ServerCounters, type ServerMetrics } from './metrics';
 import { isOriginAllowed, originRefusalReporter } from './origin';
 import { HARD_CAP_FACTOR, Session, type SessionHost } from './session';
 import { TidewireWebSocket, bindWsSession, wsLink } from './transports/ws';
@@ -70,6 +71,7 @@ export class TidewireServer implements AsyncDisposable {
   readonly #detachers: (() => void)[] = [];
   readonly #ownedHttpServers = new Set<AnyHttpServer>();
   readonly #host: SessionHost;
+  readonly #counters = new ServerCounters();
   readonly #httpRoutes: HttpRouteHandler;
   readonly #reportRefusedOrigin: ReturnType<typeof originRefusalReporter>;
   #closing: Promise<void> | undefined;
@@ -86,6 +88,7 @@ export class TidewireServer implements AsyncDisposable {
       broker: this.#broker,
       clock: systemClock,
       logger,
+      metrics: this.#counters,
       onSessionClosed: (s) => void this.#sessions.delete(s),
     };
     this.#httpRoutes = createHttpRoutes(options);
@@ -181,13 +184,33 @@ export class TidewireServer implements AsyncDisposable {
     // Without an id this publish cannot be a retry, so it bypasses the dedupe window.
     const fresh = options.id === undefined;
     const id = options.id ?? nextMessageId();
-    const { epoch, offset } = await this.#broker.publish(channel, { id, data, fresh, bytes });
+    const { epoch, offset } = await this.#counters.timePublish(() => this.#broker.publish(channel, { id, data, fresh, bytes }));
     return { id, epoch, offset };
   }
 
   /** A point-in-time count: `{ sessions, channels }` (open connections, channels the broker holds). */
   stats(): ServerStats {
     return { sessions: this.#sessions.size, channels: this.#broker.stats().channels };
+  }
+
+  /**
+   * What the server has done since it was created, and what it holds now: sessions per transport,
+   * channels, frames and bytes in and out, publishes, refusals by code, closes by code (slow
+   * consumers among them), recoveries and gaps, broker publish latency. Built on each call; the
+   * counters themselves are plain fields bumped on the hot path. `@tidewire/server/prometheus`
+   * exposes the same figures to Prometheus.
+   * @returns a fresh {@link ServerMetrics} snapshot (counters never go down)
+   * @example
+   * ```ts
+   * const { sessions, slowConsumerCloses, brokerLatency } = server.metrics();
+   * console.log(sessions.websocket, slowConsumerCloses, brokerLatency.sumMs / brokerLatency.count);
+   * ```
+   */
+  metrics(): ServerMetrics {
+    const transports = (function* (sessions: Iterable<Session>) {
+      for (const s of sessions) yield s.link.transport ?? 'in_process';
+    })(this.#sessions);
+    return this.#counters.snapshot(transports, this.#broker.stats().channels);
   }
 
   /** Tell every client `going_away`, stop accepting, release everything. Idempotent. */

@@ -9,6 +9,7 @@ import {
   type ErrorCode,
   type PublishFrame,
   type RefreshFrame,
+  type RpcFrame,
   type ServerFrame,
 } from '@tidewire/core/protocol';
 import { afterBurst } from './afterBurst';
@@ -27,6 +28,8 @@ import type { Link } from './link';
 import type { ResolvedOptions } from './options';
 import { FrameRateLimiter } from './rateLimit';
 import { RequestQueue } from './requestQueue';
+import { decidePublish } from './publishHook';
+import { runRpc } from './rpc';
 import { SessionSubscriptions } from './subscriptions';
 
 /** What a session needs from the server that owns it. */
@@ -305,6 +308,8 @@ export class Session {
         return this.#publish(frame, bytes);
       case 'refresh':
         return this.#refresh(frame);
+      case 'rpc':
+        return void this.#rpc(frame);
       case 'ping':
         return this.#send({ type: 'pong' }); // a ping that arrived while authenticating
       case 'pong':
@@ -348,8 +353,25 @@ export class Session {
   async #publish(frame: PublishFrame, bytes: number): Promise<void> {
     const { id, channel, data } = frame;
     if (!(await this.#permit(id, channel, 'publish'))) return;
-    const result = await this.host.broker.publish(channel, { id, data, bytes });
+    const { options, clock, logger } = this.host;
+    const decision = await decidePublish(options.onPublish, { user: this.#user, channel, data, session: this.info }, { clock, logger, timeout: options.hookTimeout });
+    if (this.#phase === 'closed') return;
+    if (!decision.ok) return this.#error(id, decision.code, decision.message);
+    // A transformed message is counted at its new size (history is bounded by bytes).
+    const stored = decision.data === data ? { id, data, bytes } : { id, data: decision.data, bytes: JSON.stringify(decision.data)?.length ?? 0 };
+    const result = await this.host.broker.publish(channel, stored);
     this.#send({ type: 'ack', id, epoch: result.epoch, offset: result.offset });
+  }
+
+  /** Not queued behind other requests (rpc.ts): runs alongside them, answered by id. */
+  async #rpc(frame: RpcFrame): Promise<void> {
+    const { options, clock, logger } = this.host;
+    try {
+      await runRpc(frame, { methods: options.rpc, clock, logger, timeout: options.hookTimeout, session: () => this.info, send: (f) => this.#send(f) });
+    } catch (e) {
+      logger.error(`tidewire: rpc "${frame.method}" could not be answered`, e); // e.g. a result JSON cannot encode
+      this.#error(frame.id, 'server_error', 'internal error');
+    }
   }
 
   // ── output ───────────────────────────────────────────────────────────────

@@ -20,6 +20,8 @@ export interface SubscriptionHost {
   closed(): boolean;
   /** The client does not read: end the session. */
   slowConsumer(message: string): void;
+  /** A resubscribe from a position was answered: bridged from history (`true`) or with a gap. */
+  recovery?(recovered: boolean): void;
 }
 
 /** One channel subscription; `pending` holds live messages until the replay has been sent. */
@@ -80,6 +82,7 @@ export class SessionSubscriptions {
     sub.epoch = handle.epoch;
     sub.offset = handle.offset;
     this.host.send({ type: 'subscribed', id, channel, epoch: handle.epoch, offset: handle.offset, recovered: handle.recovered });
+    if (since) this.host.recovery?.(handle.recovered);
     if (!(await this.#replay(channel, sub, handle.replay))) return;
     // Whatever arrived live during the replay follows it: in order, once (see #deliver).
     while (sub.pending && sub.pending.length > 0) {

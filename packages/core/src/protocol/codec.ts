@@ -50,6 +50,7 @@ const CLIENT_SHAPES: Shapes<ClientFrame> = {
   enter: { id: string, channel: string, info: optionalAny },
   leave: { channel: string },
   history: { id: string, channel: string, limit: integer, before: optionalInteger, after: optionalInteger, direction: oneOf(undefined, 'backward', 'forward') },
+  rpc: { id: string, method: string, data: anyValue },
   ping: {},
   pong: {},
 };
@@ -61,7 +62,8 @@ const SERVER_SHAPES: Shapes<ServerFrame> = {
   message: { channel: string, epoch: string, offset: integer, id: string, data: anyValue },
   ack: { id: string, epoch: string, offset: integer },
   refreshed: { id: string, expiresIn: optionalInteger },
-  error: { id: optionalString, code: errorCode, message: string, retryAfter: optionalInteger },
+  error: { id: optionalString, code: errorCode, message: string, retryAfter: optionalInteger, appCode: optionalString },
+  result: { id: string, data: anyValue },
   presence_snapshot: { id: string, channel: string, members },
   presence_change: { channel: string, action: oneOf('join', 'leave'), member },
   entered: { id: string, channel: string },

@@ -48,6 +48,16 @@ export interface RefreshFrame {
   readonly id: string;
   readonly token: string;
 }
+/**
+ * A remote procedure call (protocol §12): the server runs its `rpc[method]` handler and answers
+ * `result` with the same `id`, or `error` with that `id`.
+ */
+export interface RpcFrame {
+  readonly type: 'rpc';
+  readonly id: string;
+  readonly method: string;
+  readonly data: unknown;
+}
 /** Capability `presence`: start receiving a channel's members (`presence_snapshot`, then `presence_change`s). */
 export interface PresenceSubscribeFrame {
   readonly type: 'presence_subscribe';
@@ -104,6 +114,7 @@ export type ClientFrame =
   | EnterFrame
   | LeaveFrame
   | HistoryFrame
+  | RpcFrame
   | PingFrame
   | PongFrame;
 
@@ -181,6 +192,14 @@ export interface ErrorFrame {
   readonly code: ErrorCode;
   readonly message: string;
   readonly retryAfter?: number;
+  /** With code `rpc_error`: the application's own error code from the rpc handler (e.g. `insufficient_funds`). */
+  readonly appCode?: string;
+}
+/** The answer to an `rpc` frame: what the handler returned (`null` for nothing). */
+export interface ResultFrame {
+  readonly type: 'result';
+  readonly id: string;
+  readonly data: unknown;
 }
 /** One member of a channel's presence: a connection that entered it. */
 export interface PresenceMember {
@@ -249,6 +268,7 @@ export type ServerFrame =
   | PresenceChangeFrame
   | EnteredFrame
   | HistoryPageFrame
+  | ResultFrame
   | CloseFrame
   | PingFrame
   | PongFrame;
@@ -265,6 +285,8 @@ export const ERROR_CODES = [
   'unknown_channel',
   'not_subscribed',
   'server_error',
+  'unknown_method', // an rpc names a method the server has no handler for
+  'rpc_error', // an rpc handler refused the call; the app's own code is in `appCode`
 ] as const;
 /** Why the server refused a request (`error` frames): see docs/errors.md and protocol §11.1. */
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -11,22 +11,28 @@ interface Batch {
   readonly frames: readonly string[];
 }
 
-/** Decode a poll answer in one pass (JSON.parse is linear); `undefined` when it is not a batch. */
+/**
+ * Decode a poll answer; `undefined` when it is not a batch. Asked for with `?batch=lines`, the
+ * server answers `{"seq":n}` then one frame per line (frames are JSON text, which never holds a
+ * raw line feed), so each frame is decoded once, by the connection. A server that does not know
+ * that format answers the legacy `{"seq":n,"frames":["<frame>",…]}` (no line feed), also read.
+ */
 function decodeBatch(text: string): Batch | undefined {
+  const lines = text.split('\n');
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(lines[0]!);
   } catch {
     return undefined;
   }
-  const { seq, frames } = (body ?? {}) as { seq?: unknown; frames?: unknown };
+  const { seq, frames = lines.slice(1).filter(Boolean) } = (body ?? {}) as { seq?: unknown; frames?: unknown };
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || !Array.isArray(frames)) return undefined;
   return frames.every((frame) => typeof frame === 'string') ? { seq, frames: frames as string[] } : undefined;
 }
 
 /**
  * Long polling: `POST <url>/poll` opens a session; `GET <url>/poll?sid=…&ack=n` is held by
- * the server until frames are ready, answers `{ seq, frames }` and is re-issued at once
+ * the server until frames are ready, answers a batch (`{"seq":n}` then a frame per line) and is re-issued at once
  * (one in flight). `ack` is the last batch received: the server keeps a batch until a later
  * poll acknowledges it, so a response lost on the way is delivered again, never twice.
  *
@@ -78,7 +84,7 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
         }
       };
       line
-        .request('POST')
+        .request('POST', { params: { batch: 'lines' } })
         .then(readAll)
         .then((text) => {
           if (line.done) return;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeFrame, type CloseCode } from '@tidewire/core/protocol';
+import { BURST_FLUSH_CHARS } from '../afterBurst';
 import type { Link } from '../link';
 import type { Session } from '../session';
 import { NO_STORE, authDigest, newSessionId, newSessionSecret, sendJson, type HttpSession } from './http';
@@ -21,14 +22,32 @@ export interface PollSession extends HttpSession {
 }
 
 const JSON_HEADERS = { ...NO_STORE, 'content-type': 'application/json; charset=utf-8' };
+const LINES_HEADERS = { ...NO_STORE, 'content-type': 'application/x-ndjson; charset=utf-8' };
+
+/**
+ * The two batch encodings (docs/protocol.md, "Long-poll batches"):
+ * - `json` (legacy, the default): `{"seq":n,"frames":["<frame>",…]}` — every frame is a JSON
+ *   string inside JSON, so it is escaped on the way out and parsed twice on the way in;
+ * - `lines` (asked for with `?batch=lines` on the opening POST): `{"seq":n}` then one frame per
+ *   line. A frame is JSON text and JSON text never holds a raw line feed, so the frames go out
+ *   as they were encoded, once, and the client hands each line to its decoder as is.
+ */
+type BatchFormat = 'json' | 'lines';
+
+function encodeBatch(format: BatchFormat, seq: number, frames: readonly string[]): string {
+  if (format === 'json') return JSON.stringify({ seq, frames });
+  return frames.length ? `{"seq":${seq}}\n${frames.join('\n')}` : `{"seq":${seq}}\n`;
+}
 
 /**
  * `POST <path>/poll`: open a session and answer `{ sid }`. Frames for the client wait in
- * an outbox; a poll takes all of them as one numbered batch `{ seq, frames }`. The batch
+ * an outbox; a poll takes all of them as one numbered batch (see BatchFormat). The batch
  * is kept until a later poll's `ack` covers it, and sent again otherwise, so a response
  * lost on the way (cut by a proxy) is re-delivered and a batch is never applied twice.
  */
 export function openPollSession(request: IncomingMessage, response: ServerResponse, host: PollHost): void {
+  const format: BatchFormat = new URL(request.url ?? '/', 'http://x').searchParams.get('batch') === 'lines' ? 'lines' : 'json';
+  const headers = format === 'lines' ? LINES_HEADERS : JSON_HEADERS;
   const sid = newSessionId();
   const { secret, digest } = newSessionSecret();
   let outbox: string[] = [];
@@ -48,7 +67,7 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
     clearTimeout(hold);
     clearTimeout(expiry);
     host.unregister(sid);
-    if (waiting) answer(waiting, JSON.stringify({ seq, frames: [] }));
+    if (waiting) answer(waiting, encodeBatch(format, seq, []));
     session.onLinkClosed();
   };
   // Nobody is polling: drop the session unless a poll arrives in time.
@@ -61,12 +80,12 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
       waiting = undefined;
       clearTimeout(hold);
     }
-    res.writeHead(200, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(body) }).end(body);
+    res.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(body) }).end(body);
     armExpiry();
   };
   const nextBatch = (): string => {
     seq++;
-    unacked = { seq, body: JSON.stringify({ seq, frames: outbox }) };
+    unacked = { seq, body: encodeBatch(format, seq, outbox) };
     outbox = [];
     outboxChars = 0;
     return unacked.body;
@@ -80,10 +99,14 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
   const origin = request.headers.origin;
   const link: Link = {
     ...(origin !== undefined && { remoteOrigin: origin }),
+    transport: 'longpoll',
     send(text) {
       if (closing || ended) return;
       outbox.push(text);
       outboxChars += text.length;
+      // A burst that never yields still streams: a held poll is answered once enough has
+      // accumulated, instead of the whole burst waiting for its end in one batch.
+      if (waiting && !unacked && outboxChars >= BURST_FLUSH_CHARS) return flush();
       if (waiting && !flushQueued) {
         flushQueued = true;
         setImmediate(flush);
@@ -109,7 +132,7 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
       if (unacked && ack >= unacked.seq) unacked = undefined;
       clearTimeout(expiry);
       // A newer poll replaces an older one still held (the client gave up on it).
-      if (waiting) answer(waiting, JSON.stringify({ seq, frames: [] }));
+      if (waiting) answer(waiting, encodeBatch(format, seq, []));
       if (unacked) return answer(res, unacked.body);
       if (outbox.length) return answer(res, nextBatch());
       if (closing) {
@@ -117,7 +140,7 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
         return sendJson(res, 410, { error: { code: 'gone', message: 'the session is closed' } });
       }
       waiting = res;
-      hold = setTimeout(() => answer(res, JSON.stringify({ seq, frames: [] })), host.timeout);
+      hold = setTimeout(() => answer(res, encodeBatch(format, seq, [])), host.timeout);
       res.once('close', () => {
         if (waiting !== res) return;
         waiting = undefined; // cut before we answered; the next poll gets it all

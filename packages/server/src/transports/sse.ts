@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeFrame, type CloseCode } from '@tidewire/core/protocol';
-import { afterBurst } from '../afterBurst';
+import { BURST_FLUSH_CHARS, afterBurst } from '../afterBurst';
 import type { Link } from '../link';
 import type { Session } from '../session';
 import { authDigest, newSessionId, newSessionSecret, type HttpSession } from './http';
@@ -46,6 +46,7 @@ export function openSseStream(request: IncomingMessage, response: ServerResponse
   const origin = request.headers.origin;
   const link: Link = {
     ...(origin !== undefined && { remoteOrigin: origin }),
+    transport: 'sse',
     send(text) {
       if (ended) return;
       if (burst === 'none') {
@@ -55,6 +56,13 @@ export function openSseStream(request: IncomingMessage, response: ServerResponse
       } else {
         burst = 'collecting';
         collected += event(text);
+        // Flushed by size as well as at the burst's end: a loop that never yields still streams.
+        if (collected.length >= BURST_FLUSH_CHARS) {
+          response.write(collected);
+          collected = '';
+          // node:http corks the socket on a write until the next tick; let this piece leave now.
+          response.socket?.uncork();
+        }
       }
     },
     close(code: CloseCode, message: string, retryAfter?: number) {

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
 import { CLOSE_CODE_NUMBERS, encodeFrame, type CloseCode } from '@tidewire/core/protocol';
-import { afterBurst } from '../afterBurst';
+import { BURST_FLUSH_CHARS, afterBurst } from '../afterBurst';
 import type { Logger } from '../hooks';
 import type { Link } from '../link';
 import type { Session } from '../session';
@@ -37,20 +37,29 @@ export class TidewireWebSocket extends WebSocket {
  * the burst ends: `ws` issues one write (one `writev` syscall) per frame, so a
  * burst of messages to one client — a publish loop, a replay — would otherwise
  * cost a syscall each and wake the client once per frame; corked, it leaves in
- * one `writev`. The first frame is not held back: a lone frame (an ack, one
+ * few `writev`s. The first frame is not held back: a lone frame (an ack, one
  * fan-out message per subscriber) goes out at once, so the client can start on
  * it while the server is still writing to the others.
+ *
+ * A burst is also flushed whenever `BURST_FLUSH_CHARS` have been corked: a
+ * synchronous loop of 200,000 publishes would otherwise become one huge write at
+ * its end (the client idle until then, every frame held in memory at once).
+ * Flushed by size, the frames reach the kernel as they accumulate and the client
+ * works while the server is still publishing.
  */
 export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Duplex): Link {
   let closing = false;
   let burst: 'none' | 'one_frame' | 'corked' = 'none';
+  let corkedChars = 0;
   const endBurst = (): void => {
     if (burst === 'corked') stream.uncork();
     burst = 'none';
+    corkedChars = 0;
   };
   const origin = request.headers.origin;
   return {
     ...(origin !== undefined && { remoteOrigin: origin }),
+    transport: 'websocket',
     send(text) {
       if (socket.readyState !== WebSocket.OPEN) return;
       if (burst === 'none') {
@@ -61,6 +70,12 @@ export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Dupl
         stream.cork();
       }
       socket.send(text);
+      if (burst === 'corked' && (corkedChars += text.length) >= BURST_FLUSH_CHARS) {
+        // Let what accumulated leave now, and keep corking the rest of the burst.
+        stream.uncork();
+        stream.cork();
+        corkedChars = 0;
+      }
     },
     close(code: CloseCode, message: string, retryAfter?: number) {
       if (closing || socket.readyState !== WebSocket.OPEN) return;
