@@ -20,6 +20,8 @@ export type { PresenceEvent, PresenceListener, PresenceWatch, HistoryQuery, Hist
 export { MemoryBroker } from './broker/memoryBroker';
 export type { MemoryBrokerOptions } from './broker/memoryBroker';
 export type { Link } from './link';
+export type { ServerMetrics, BrokerLatency, SessionTransport } from './metrics';
+export { BROKER_LATENCY_BUCKETS_MS } from './metrics';
 export { defaultIsChannel } from './channelName';
 export { RpcError } from './rpc';
 export type { RpcContext, RpcHandler, RpcMethod, RpcMethods, RpcSchema } from './rpc';

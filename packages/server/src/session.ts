@@ -26,6 +26,7 @@ import type { AuthResult, AuthorizeContext, Logger, SessionInfo } from './hooks'
 import { decodeInbound } from './inboundFrame';
 import type { Link } from './link';
 import type { ResolvedOptions } from './options';
+import type { ServerCounters } from './metrics';
 import { FrameRateLimiter } from './rateLimit';
 import { RequestQueue } from './requestQueue';
 import { decidePublish } from './publishHook';
@@ -38,6 +39,8 @@ export interface SessionHost {
   readonly broker: Broker;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Where traffic is counted for `server.metrics()`; absent: nothing is counted. */
+  readonly metrics?: ServerCounters;
   onSessionClosed(session: Session): void;
 }
 
@@ -64,6 +67,8 @@ export class Session {
   readonly #queue: RequestQueue;
   #malformed = 0;
   #bufferCheckQueued = false;
+  /** Characters sent since the buffered bytes were last checked (see #sendText). */
+  #charsSinceCheck = 0;
   #lastSeen: number;
   readonly #limiter: FrameRateLimiter;
   readonly #timers: { connect?: Timer; expiry?: Timer } = {};
@@ -98,6 +103,9 @@ export class Session {
       bufferedBytes: () => this.link.bufferedBytes(),
       closed: () => this.#phase === 'closed',
       slowConsumer: (message) => this.close('slow_consumer', message),
+      recovery: (recovered) => {
+        if (host.metrics) host.metrics[recovered ? 'recovered' : 'gaps']++;
+      },
     });
     this.#timers.connect = clock.setTimeout(
       () => this.close('protocol_error', `no connect frame within ${options.connectTimeout} ms`),
@@ -116,6 +124,11 @@ export class Session {
   /** A text frame from the client. Never throws. */
   receive(text: string): void {
     if (this.#phase === 'closed') return;
+    const metrics = this.host.metrics;
+    if (metrics) {
+      metrics.framesIn++;
+      metrics.bytesIn += text.length;
+    }
     const { clock, options } = this.host;
     const now = clock.now();
     this.#lastSeen = now; // any frame proves the client is alive
@@ -164,6 +177,7 @@ export class Session {
   /** End the session for a reason the client is told about. Idempotent. */
   close(code: CloseCode, message: string, retryAfter?: number): void {
     if (this.#phase === 'closed') return;
+    this.host.metrics?.close(code);
     this.#end();
     this.link.close(code, message, retryAfter);
   }
@@ -359,7 +373,8 @@ export class Session {
     if (!decision.ok) return this.#error(id, decision.code, decision.message);
     // A transformed message is counted at its new size (history is bounded by bytes).
     const stored = decision.data === data ? { id, data, bytes } : { id, data: decision.data, bytes: JSON.stringify(decision.data)?.length ?? 0 };
-    const result = await this.host.broker.publish(channel, stored);
+    const { broker, metrics } = this.host;
+    const result = await (metrics ? metrics.timePublish(() => broker.publish(channel, stored)) : broker.publish(channel, stored));
     this.#send({ type: 'ack', id, epoch: result.epoch, offset: result.offset });
   }
 
@@ -377,6 +392,7 @@ export class Session {
   // ── output ───────────────────────────────────────────────────────────────
 
   #error(id: string | undefined, code: ErrorCode, message: string, retryAfter?: number): void {
+    this.host.metrics?.refuse(code);
     this.#send({
       type: 'error',
       ...(id !== undefined && { id }),
@@ -393,6 +409,14 @@ export class Session {
   #sendText(text: string): void {
     if (this.#phase === 'closed') return;
     this.link.send(text);
+    const metrics = this.host.metrics;
+    if (metrics) {
+      metrics.framesOut++;
+      metrics.bytesOut += text.length;
+    }
+    // A burst that never yields (a publish loop) is also checked every quarter of the limit, so
+    // what one session holds stays bounded (≤ 1.25 × maxBufferedBytes) even before the burst ends.
+    if ((this.#charsSinceCheck += text.length) > this.host.options.limits.maxBufferedBytes / 4) this.#closeIfSlow();
     // Once per burst, not per frame: queued after the link's own flush (see afterBurst), so it sees what is still buffered.
     if (!this.#bufferCheckQueued) {
       this.#bufferCheckQueued = true;
@@ -403,9 +427,14 @@ export class Session {
   /** Bound once: queued for every burst this session sends in. */
   readonly #checkBuffered = (): void => {
     this.#bufferCheckQueued = false;
+    this.#closeIfSlow();
+  };
+
+  #closeIfSlow(): void {
+    this.#charsSinceCheck = 0;
     if (this.#phase === 'closed') return;
     const max = this.host.options.limits.maxBufferedBytes;
     // It cannot keep up; it will reconnect and recover from its last offset.
     if (this.link.bufferedBytes() > max) this.close('slow_consumer', `more than ${max} bytes queued for this client`);
-  };
+  }
 }
