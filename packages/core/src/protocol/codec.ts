@@ -33,10 +33,10 @@ const record = (v: unknown): v is Record<string, unknown> => typeof v === 'objec
 const member: Check = (v) => record(v) && string(v.clientId) && anyValue(v.user);
 const members: Check = (v) => Array.isArray(v) && v.every(member);
 const historyMessages: Check = (v) => Array.isArray(v) && v.every((m) => record(m) && integer(m.offset) && string(m.id) && anyValue(m.data));
-const oneOf =
-  (...values: unknown[]): Check =>
-  (v) =>
-    values.includes(v);
+// Enumerations are written out as plain checks, not built by a call such as `oneOf('join', 'leave')`:
+// a call at module level cannot be tree-shaken, and it kept CLIENT_SHAPES in every client bundle.
+const optionalDirection: Check = (v) => v === undefined || v === 'backward' || v === 'forward';
+const presenceAction: Check = (v) => v === 'join' || v === 'leave';
 const optionalAny: Check = () => true;
 
 const CLIENT_SHAPES: Shapes<ClientFrame> = {
@@ -49,7 +49,7 @@ const CLIENT_SHAPES: Shapes<ClientFrame> = {
   presence_unsubscribe: { channel: string },
   enter: { id: string, channel: string, info: optionalAny },
   leave: { channel: string },
-  history: { id: string, channel: string, limit: integer, before: optionalInteger, after: optionalInteger, direction: oneOf(undefined, 'backward', 'forward') },
+  history: { id: string, channel: string, limit: integer, before: optionalInteger, after: optionalInteger, direction: optionalDirection },
   rpc: { id: string, method: string, data: anyValue },
   ping: {},
   pong: {},
@@ -65,7 +65,7 @@ const SERVER_SHAPES: Shapes<ServerFrame> = {
   error: { id: optionalString, code: errorCode, message: string, retryAfter: optionalInteger, appCode: optionalString },
   result: { id: string, data: anyValue },
   presence_snapshot: { id: string, channel: string, members },
-  presence_change: { channel: string, action: oneOf('join', 'leave'), member },
+  presence_change: { channel: string, action: presenceAction, member },
   entered: { id: string, channel: string },
   history_page: { id: string, channel: string, epoch: string, head: integer, messages: historyMessages, more: boolean },
   close: { code: closeCode, message: string, retryAfter: optionalInteger },
