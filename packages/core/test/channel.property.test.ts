@@ -70,12 +70,14 @@ function livenessViolations(run: RunRecord): string[] {
   const violations: string[] = [];
   for (const record of run.handles.filter((h) => !h.released)) {
     const snapshot = record.handle.getSnapshot();
+    if (snapshot.state === 'failed') continue; // refused for good by the server (forbidden …): a defined end, not a stall
     if (snapshot.state !== 'subscribed') {
       violations.push(`${record.channel}: ${snapshot.state} after healing`);
       continue;
     }
     const log = run.server.log(record.channel);
     const head = { epoch: log.epoch, offset: log.messages.length };
+    if (head.offset === 0 && record.handle.position?.epoch !== head.epoch) continue; // a new, still empty epoch shows only with its first message
     const position = record.handle.position; // the last message delivered (the snapshot keeps the subscribe point)
     if (position?.epoch !== head.epoch || position.offset !== head.offset) {
       violations.push(`${record.channel}: at ${JSON.stringify(position)}, the server at ${JSON.stringify(head)}`);

@@ -6,7 +6,7 @@ import type { GapInfo } from '../src/channel-state';
 import type { StateChange } from '../src/connection-state';
 import type { TidewireError } from '../src/errors';
 import type { PublishResult } from '../src/outbox';
-import type { CloseCode } from '../src/protocol/frames';
+import type { CloseCode, ErrorCode } from '../src/protocol/frames';
 import { CLOSE_CODES } from '../src/protocol/frames';
 import { fakeTransport } from './fake-transport';
 import { ModelServer } from './property-server';
@@ -32,6 +32,9 @@ export type Action =
   | { readonly kind: 'drop'; readonly code: CloseCode | undefined }
   | { readonly kind: 'restart' }
   | { readonly kind: 'trim'; readonly channel: number; readonly keep: number }
+  | { readonly kind: 'refuse'; readonly code: ErrorCode; readonly retryAfter: number | undefined }
+  | { readonly kind: 'newEpoch'; readonly channel: number }
+  | { readonly kind: 'kick'; readonly channel: number; readonly code: ErrorCode }
   | { readonly kind: 'advance'; readonly ms: number }
   | { readonly kind: 'close' }
   | { readonly kind: 'connect' };
@@ -61,6 +64,16 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('trim' as const), channel, keep: fc.nat({ max: 3 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: clockJump }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('refuse' as const),
+      code: fc.constantFrom<ErrorCode>('rate_limited', 'forbidden', 'bad_request', 'server_error', 'too_large', 'unauthorized'),
+      retryAfter: fc.option(fc.integer({ min: 1, max: 5_000 }), { nil: undefined }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('newEpoch' as const), channel }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('kick' as const), channel, code: fc.constantFrom<ErrorCode>('forbidden', 'server_error') }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'close' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'connect' as const }) },
 );
@@ -204,6 +217,15 @@ export async function perform(run: RunRecord, action: Action): Promise<void> {
       break;
     case 'trim':
       server.trim(CHANNELS[action.channel]!, action.keep);
+      break;
+    case 'refuse':
+      server.refuseNext(action.code, action.retryAfter);
+      break;
+    case 'newEpoch':
+      server.newEpoch(CHANNELS[action.channel]!);
+      break;
+    case 'kick':
+      server.kick(CHANNELS[action.channel]!, action.code);
       break;
     case 'advance':
       await vi.advanceTimersByTimeAsync(action.ms);

@@ -1,4 +1,4 @@
-import type { ClientFrame, CloseCode, ServerFrame } from '../src/protocol/frames';
+import type { ClientFrame, CloseCode, ErrorCode, ServerFrame } from '../src/protocol/frames';
 import type { FakeLine, fakeTransport } from './fake-transport';
 import { connected } from './fake-transport';
 
@@ -46,6 +46,8 @@ export class ModelServer {
   readonly archive = new Map<string, unknown>();
   #epochs = 0;
   #serverIds = 0;
+  /** The next subscribe or publish is refused with this error (one shot). */
+  #refusal: { readonly code: ErrorCode; readonly retryAfter?: number } | undefined;
 
   constructor(transport: ReturnType<typeof fakeTransport>) {
     this.#transport = transport;
@@ -91,6 +93,12 @@ export class ModelServer {
 
   #answer(state: LineState, frame: ClientFrame): void {
     const queue = (f: ServerFrame) => state.outgoing.push(JSON.stringify(f));
+    const refusal = (frame.type === 'subscribe' || frame.type === 'publish') && this.#refusal;
+    if (refusal) {
+      this.#refusal = undefined;
+      queue({ type: 'error', id: frame.id, code: refusal.code, message: 'refused by the model', ...(refusal.retryAfter !== undefined && { retryAfter: refusal.retryAfter }) });
+      return;
+    }
     switch (frame.type) {
       case 'subscribe': {
         const log = this.log(frame.channel) as ChannelLog;
@@ -197,6 +205,26 @@ export class ModelServer {
       log.historyFrom = 1;
     }
     this.drop('going_away');
+  }
+
+  /** Refuse the next subscribe or publish with `code` (and a retry hint). */
+  refuseNext(code: ErrorCode, retryAfter?: number): void {
+    this.#refusal = { code, ...(retryAfter !== undefined && { retryAfter }) };
+  }
+
+  /** The channel's stream starts over in a new epoch while the line stays up (a broker lost it). */
+  newEpoch(channel: string): void {
+    const log = this.log(channel) as ChannelLog;
+    log.epoch = `e${++this.#epochs}`;
+    log.messages.length = 0;
+    log.historyFrom = 1;
+  }
+
+  /** The server ends one subscription on the live line (`unsubscribed` with `code`). */
+  kick(channel: string, code: ErrorCode): void {
+    const state = this.#current;
+    if (!state?.greeted || !state.subscriptions.delete(channel)) return;
+    state.outgoing.push(JSON.stringify({ type: 'unsubscribed', channel, code, message: 'ended by the model' } satisfies ServerFrame));
   }
 
   /** History of `channel` no longer reaches back before its newest `keep` messages. */
