@@ -49,14 +49,16 @@ describe(`client ↔ real server over WebSocket (${useGlobalWebSocket ? 'global 
   it('refreshes an expiring token in-band, without reconnecting', async () => {
     let issued = 0;
     await using t = await startServer({
-      authenticate: ({ token }) => (token?.startsWith('tok') ? { user: 'u', expiresAt: Date.now() + 1500 } : null),
+      // 3 s: the refresh goes out at 80% of it, leaving 600 ms for the round trip on a loaded machine.
+      authenticate: ({ token }) => (token?.startsWith('tok') ? { user: 'u', expiresAt: Date.now() + 3_000 } : null),
     });
     const client = t.client({ getToken: () => `tok${++issued}` });
     const states: string[] = [];
     client.on('state', ({ to }) => states.push(to.state));
     client.connect();
-    await until(() => issued >= 2, 'a refresh', 5000);
-    await new Promise((r) => setTimeout(r, 1500)); // past the first token's expiry
+    const firstExpiry = Date.now() + 3_000; // no earlier than the first token's real expiry
+    await until(() => issued >= 2, 'a refresh', 10_000);
+    await until(() => Date.now() > firstExpiry + 200, "past the first token's expiry", 10_000);
     expect(client.getSnapshot().state).toBe('connected');
     expect(states).toEqual(['connecting', 'connected']);
   });
