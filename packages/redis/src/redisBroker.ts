@@ -57,6 +57,8 @@ export class RedisBroker implements Broker {
   readonly #redis: RedisConnections;
   readonly #listened = new Map<string, Listened>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Released channels whose unsubscribe could not reach Redis yet. */
+  readonly #orphans = new Set<Listened>();
   #closed = false;
 
   constructor(options: RedisBrokerOptions) {
@@ -192,14 +194,23 @@ export class RedisBroker implements Broker {
     if (!listened || --listened.refs > 0) return;
     this.#listened.delete(channel);
     listened.feed.close();
+    // Also after a subscribe that timed out: it may still have landed, and must not stay behind.
+    void listened.subscribed.catch(() => {}).then(() => this.#unsubscribe(listened));
+  }
+
+  /**
+   * Drop a released channel's Redis subscription. If Redis is unreachable now, node-redis would
+   * resubscribe it on reconnect: remember it and try again when the pub/sub connection is back.
+   */
+  async #unsubscribe(listened: Listened): Promise<void> {
     const { notify } = listened.keys;
     const sharded = this.#redis.sharded;
-    // Best effort: if Redis is down the subscription dies with the connection anyway. Also after a
-    // subscribe that timed out: it may still have landed, and must not stay behind.
-    listened.subscribed
-      .catch(() => {})
-      .then(() => this.#redis.pubsub((sub) => (sharded ? sub.sUnsubscribe(notify, listened.onNotification) : sub.unsubscribe(notify, listened.onNotification))))
-      .catch(() => {});
+    try {
+      await this.#redis.pubsub((sub) => (sharded ? sub.sUnsubscribe(notify, listened.onNotification) : sub.unsubscribe(notify, listened.onNotification)));
+      this.#orphans.delete(listened);
+    } catch {
+      if (!this.#closed) this.#orphans.add(listened);
+    }
   }
 
   async #range(keys: ChannelKeys, from: number, to: number, epoch: string): Promise<BrokerMessage[]> {
@@ -224,6 +235,7 @@ export class RedisBroker implements Broker {
   }
 
   #catchUpAll(): void {
+    for (const orphan of this.#orphans) void this.#unsubscribe(orphan);
     for (const delay of CATCH_UP_AFTER_RECONNECT) {
       const timer = setTimeout(() => {
         this.#timers.delete(timer);

@@ -276,4 +276,28 @@ describe('Redis broker when Redis fails', () => {
       await own.stop({ kill: true });
     }
   });
+
+  it('a channel released while Redis is down is not resubscribed for good when Redis returns', async () => {
+    const own = await startRedis();
+    try {
+      const broker = createRedisBroker({ url: own.url, prefix: 'orphan', onError: () => {} });
+      brokers.push(broker);
+      const sub = await broker.subscribe('gone', undefined, () => {});
+      await broker.subscribe('kept', undefined, () => {});
+      await own.stop({ kill: true });
+      sub.unsubscribe(); // cannot reach Redis now
+      await own.start();
+      const admin = createClient({ url: own.url });
+      admin.on('error', () => {});
+      await admin.connect();
+      const count = async (name: string) => ((await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `orphan:{${name}}:notify`])) as [string, number])[1];
+      const start = Date.now();
+      // node-redis resubscribes what it knew; the broker then drops the released channel.
+      while (!((await count('kept')) === 1 && (await count('gone')) === 0) && Date.now() - start < 15_000) await new Promise((r) => setTimeout(r, 50));
+      expect([await count('kept'), await count('gone')]).toEqual([1, 0]);
+      await admin.close();
+    } finally {
+      await own.stop({ kill: true });
+    }
+  });
 });
