@@ -40,9 +40,9 @@ it('renderToString opens nothing even where a DOM exists, and hydration matches 
   cleanups.push(() => app.unmount());
   app.mount(el);
   expect([...warn.mock.calls, ...error.mock.calls].flat().join('\n')).not.toMatch(/mismatch/i);
-  await vi.waitFor(() => expect(el.querySelector('#cpu')?.textContent).toBe('subscribed|undefined'), { timeout: 5000 });
+  await vi.waitFor(() => expect(el.querySelector('#cpu')?.textContent).toBe('subscribed|undefined'), { timeout: 15_000 });
   expect(el.querySelector('#conn')?.textContent).toBe('connected');
   await server.publish('metrics:cpu', 5);
-  await vi.waitFor(() => expect(el.querySelector('#cpu')?.textContent).toBe('subscribed|5'), { timeout: 5000 });
+  await vi.waitFor(() => expect(el.querySelector('#cpu')?.textContent).toBe('subscribed|5'), { timeout: 15_000 });
   expect(clientWire.opened).toBe(1);
 });
