@@ -92,7 +92,7 @@ export class Outbox {
     if (existing) return existing.promise as Promise<T>;
     const { maxSize, queueTimeout, clock } = this.#options;
     if (this.#pending.size >= maxSize) {
-      return Promise.reject(new BaseError('queue_full', `the outbox holds ${maxSize} unacknowledged publishes`, { context: { id } }));
+      return Promise.reject(new BaseError('queue_full', `outbox full: ${maxSize} unacknowledged requests`, { context: { id } }));
     }
     let settle!: Pick<Pending, 'resolve' | 'reject'>;
     const promise = new Promise<T>((resolve, reject) => (settle = { resolve: resolve as Pending['resolve'], reject }));
@@ -113,7 +113,7 @@ export class Outbox {
     const deadline = this.#options.clock.now() + this.#options.queueTimeout;
     for (const entry of [...this.#pending.values()]) {
       if (entry.phase === 'sent' && entry.rules.atMostOnce) {
-        this.refuse(entry.id, new BaseError('interrupted', `the line dropped after request ${entry.id} was sent; it may or may not have run`, { context: { id: entry.id } }));
+        this.refuse(entry.id, new BaseError('interrupted', 'the line dropped after sending: it may or may not have run', { context: { id: entry.id } }));
         continue;
       }
       // Time already spent queued still counts; a frame that was on the wire starts a new wait.
@@ -209,8 +209,8 @@ export class Outbox {
       this.#pending.delete(entry.id);
       const sent = entry.phase === 'sent';
       const message = sent
-        ? `no ack for publish ${entry.id} within ${entry.rules.timeout ?? this.#options.publishTimeout} ms of sending it`
-        : `publish ${entry.id} could not be sent within ${this.#options.queueTimeout} ms (queueTimeout)`;
+        ? `no answer within ${entry.rules.timeout ?? this.#options.publishTimeout} ms of sending`
+        : `not sent within queueTimeout (${this.#options.queueTimeout} ms)`;
       entry.reject(new TimeoutError('timeout', message, { context: { id: entry.id, sent } }));
     }
     this.#aim(next);
