@@ -266,7 +266,13 @@ export class Client extends Emitter<ClientEvents> {
       return Promise.reject(new TidewireError('not_connected', `cannot ${type} while offline (offline: "fail")`));
     }
     if (invalid) return Promise.reject(invalid);
-    const text = encodeFrame(frame);
+    let text: string;
+    try {
+      text = encodeFrame(frame);
+    } catch (cause) {
+      // Circular, BigInt or nested past the engine's stack: refused here, never thrown at the caller.
+      return Promise.reject(new TidewireError('bad_request', `${type} data cannot be encoded as JSON`, { cause, context: { id } }));
+    }
     if (!fitsByteLimit(text, this.#maxPayload)) {
       return Promise.reject(
         new TidewireError('too_large', `${type} is larger than the server's limit of ${this.#maxPayload} bytes`, {
