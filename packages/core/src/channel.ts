@@ -10,6 +10,9 @@ import type { PublishOptions } from './publish-options';
 import type { StandardResult, StandardSchemaV1 } from './schema';
 import { validateSync } from './schema';
 import type { ChannelSink, SharedChannel } from './shared-channel';
+import { ChannelPresence, PresenceStore } from './presence';
+import { fetchHistory } from './history';
+import type { HistoryOptions, HistoryPage } from './history';
 
 /**
  * A channel's events: `message` — each message once, in offset order; `gap` — a disconnection
@@ -32,6 +35,13 @@ export interface ChannelOptions<T> {
    * Applies when the channel is first acquired; later handles share the running subscription.
    */
   since?: Position;
+  /**
+   * Start with (up to) the last `recent` stored messages, delivered as `message` events before
+   * the live ones — no gap and no duplicate between the two (server capability `history`; without
+   * it the channel reports `unsupported` on `error` and starts live). Ignored with `since`, and
+   * when the channel is already held; never applied again after a reconnect (that resumes from the position).
+   */
+  recent?: number;
 }
 
 type Publisher = (channel: string, data: unknown, options?: PublishOptions) => Promise<PublishResult>;
@@ -53,6 +63,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
   readonly #schema: StandardSchemaV1<unknown, T> | undefined;
   readonly #report: ReportError;
   #released = false;
+  #presence: ChannelPresence | undefined;
 
   /** @param report where exceptions thrown by this handle's app code go (the client's `error` event). */
   constructor(
@@ -127,6 +138,42 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
     return this.#publish(this.name, data, options);
   }
 
+  /**
+   * Who is in this channel (server capability `presence`): `getSnapshot()` → `{ state, members }`,
+   * `subscribe(listener)`, `on('join' | 'leave', listener)`, `enter(info?)`, `leave()`. Created on
+   * first access; every handle of this client on the channel shares one membership and one member list.
+   * @example
+   * ```ts
+   * const room = client.channel('room:1');
+   * await room.presence.enter({ name: 'Alice' });
+   * room.presence.subscribe(() => render(room.presence.getSnapshot().members));
+   * ```
+   */
+  get presence(): ChannelPresence {
+    const shared = this.#shared;
+    shared.presence ??= new PresenceStore(shared.name, shared.requests, this.#report);
+    return (this.#presence ??= new ChannelPresence(shared.presence, this.#report));
+  }
+
+  /**
+   * Read stored messages of this channel (server capability `history`), without waiting for the
+   * subscription: one page of at most `limit` (default 50) messages with `after < offset < before`,
+   * newest first (`direction: 'backward'`, the default) or oldest first (`'forward'`); `page.next()`
+   * reads the next one. Authorized like a subscribe. Data is passed as stored (the schema is not applied).
+   * @param options - `{ limit?, before?, after?, direction? }` (offsets of the current epoch)
+   * @returns the page: `{ messages, epoch, head, hasMore, next() }`
+   * @throws (rejects) `unsupported`, `closed`, `timeout` (no answer 10 s after sending), or the server's
+   *   refusal (`forbidden`, `unknown_channel`, `rate_limited`)
+   * @example
+   * ```ts
+   * const page = await room.history({ limit: 20 }); // the 20 newest, newest first
+   * const older = await page.next();
+   * ```
+   */
+  history(options?: HistoryOptions): Promise<HistoryPage<T>> {
+    return fetchHistory<T>(this.#shared.requests, this.name, options);
+  }
+
   /** Subscribe again from the last position: how a `failed` channel (e.g. `forbidden` until a permission changes) recovers. */
   resubscribe(): void {
     this.#shared.retry();
@@ -136,6 +183,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
   unsubscribe(): void {
     if (this.#released) return;
     this.#released = true;
+    this.#presence?.release();
     this.removeAllListeners();
     this.#release(this.#shared, this);
   }

@@ -21,6 +21,7 @@ import type { ErrorFrame, Position, PublishFrame, RpcFrame, ServerFrame } from '
 import { encodeFrame, fitsByteLimit } from './protocol/codec';
 import type { InferOutput, StandardSchemaV1 } from './schema';
 import { SharedChannel } from './shared-channel';
+import { Requests } from './requests';
 import type { ChannelHost, ChannelSink } from './shared-channel';
 import type { GetToken } from './token';
 import { TokenSource } from './token';
@@ -98,6 +99,8 @@ export class Client extends Emitter<ClientEvents> {
   readonly #pacer: RequestPacer;
   readonly #channelHost: ChannelHost;
   readonly #channels = new Map<string, SharedChannel>();
+  /** Requests of the optional capabilities (presence, history) and what the server announced. */
+  readonly #requests: Requests;
   readonly #clock: Clock;
   readonly #options: ClientOptions;
   #maxPayload = DEFAULT_MAX_PAYLOAD;
@@ -108,6 +111,12 @@ export class Client extends Emitter<ClientEvents> {
     this.#options = options = { ...options, url: resolveUrl(options.url) };
     const clock = (this.#clock = options.clock ?? systemClock);
     this.#pacer = new RequestPacer(clock);
+    this.#requests = new Requests({
+      clock,
+      canSend: () => this.#connection.state === 'connected',
+      schedule: (job) => this.#pacer.enqueue(job),
+      send: (text) => this.#connection.send(text),
+    });
     this.#channelHost = this.#makeChannelHost(options);
     this.#connection = new Connection({
       plan: choosePlan(options),
@@ -121,6 +130,7 @@ export class Client extends Emitter<ClientEvents> {
         onConnected: (frame) => {
           this.#maxPayload = frame.maxPayload;
           this.#pacer.reset(frame.limits);
+          this.#requests.connected(frame.features); // first: resubscribes check the features
           for (const channel of this.#channels.values()) channel.resubscribe();
           this.#outbox.flush();
         },
@@ -129,11 +139,13 @@ export class Client extends Emitter<ClientEvents> {
           this.#pacer.clear();
           for (const channel of this.#channels.values()) channel.suspend();
           this.#outbox.requeue();
+          this.#requests.disconnected();
         },
         onTerminated: (error) => {
           this.#pacer.clear();
           for (const channel of this.#channels.values()) channel.suspend();
           this.#outbox.failAll(error);
+          this.#requests.terminated(error);
         },
         onError: (error) => this.#emitError(error),
       },
@@ -216,12 +228,12 @@ export class Client extends Emitter<ClientEvents> {
    * // later: room.unsubscribe();
    * ```
    */
-  channel<S extends StandardSchemaV1>(name: string, options: { schema: S; since?: Position }): Channel<InferOutput<S>>;
+  channel<S extends StandardSchemaV1>(name: string, options: { schema: S; since?: Position; recent?: number }): Channel<InferOutput<S>>;
   channel<T = unknown>(name: string, options?: ChannelOptions<T>): Channel<T>;
   channel<T>(name: string, options: ChannelOptions<T> = {}): Channel<T> {
     let shared = this.#channels.get(name);
     if (!shared) {
-      shared = new SharedChannel(name, this.#channelHost, options.since);
+      shared = new SharedChannel(name, this.#channelHost, options.since, options.recent);
       this.#channels.set(name, shared);
       shared.resubscribe();
     } else if (shared.getSnapshot().state === 'failed') {
@@ -298,9 +310,10 @@ export class Client extends Emitter<ClientEvents> {
       backoff: isolatedBackoff(options.backoff ?? exponentialBackoff(), (error) => this.#emitError(error)),
       canSend: () => this.#connection.state === 'connected',
       schedule: (job) => this.#pacer.enqueue(job),
-      sendSubscribe: (channel, since) => {
+      requests: this.#requests,
+      sendSubscribe: (channel, since, recent) => {
         const id = nanoid(); // request ids too: one id scheme for everything the client names
-        this.#connection.send(encodeFrame({ type: 'subscribe', id, channel, since }));
+        this.#connection.send(encodeFrame({ type: 'subscribe', id, channel, since, recent }));
         return id;
       },
       sendUnsubscribe: (channel) => this.#connection.send(encodeFrame({ type: 'unsubscribe', channel })),
@@ -345,6 +358,7 @@ export class Client extends Emitter<ClientEvents> {
       case 'error':
         return this.#onErrorFrame(frame);
       default:
+        this.#requests.onFrame(frame); // presence and history answers
         return;
     }
   }
@@ -357,6 +371,7 @@ export class Client extends Emitter<ClientEvents> {
     if (limited) this.#pacer.pause(frame.retryAfter ?? 1000);
     if (id !== undefined) {
       if (limited ? this.#outbox.retry(id) : this.#outbox.refuse(id, error)) return;
+      if (this.#requests.refuse(id, error)) return;
       // Not a publish, so maybe a subscribe: the only other request refused without naming its channel.
       const channel = [...this.#channels.values()].find((c) => c.isAwaiting(id));
       if (channel) {

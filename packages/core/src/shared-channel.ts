@@ -5,6 +5,8 @@ import type { TidewireError } from './errors';
 import { TimeoutError } from './errors';
 import type { MessageFrame, Position, SubscribedFrame } from './protocol/frames';
 import { Store } from './store';
+import type { Requests } from './requests';
+import type { PresenceStore } from './presence';
 
 /** What a shared channel pushes to each app-facing handle. */
 export interface ChannelSink {
@@ -25,8 +27,10 @@ export interface ChannelHost {
   canSend(): boolean;
   /** Run `job` when the request pacer allows another frame. */
   schedule(job: () => void): void;
-  /** Send a subscribe frame now and return its request id. */
-  sendSubscribe(name: string, since: Position | undefined): string;
+  /** Requests of the optional capabilities (presence, history) and the server's features. */
+  readonly requests: Requests;
+  /** Send a subscribe frame now and return its request id; `recent`: start with the last N messages (no `since` only). */
+  sendSubscribe(name: string, since: Position | undefined, recent?: number): string;
   /** Tell the server to stop this channel's stream (no answer expected). */
   sendUnsubscribe(name: string): void;
   /** A problem that ends nothing (the channel retries): reported on `client.on('error')`. */
@@ -60,6 +64,10 @@ type Phase =
  */
 export class SharedChannel extends Store<ChannelSnapshot> {
   readonly sinks = new Set<ChannelSink>();
+  /** The channel's presence, created on first use of `channel.presence` (see presence.ts). */
+  presence: PresenceStore | undefined;
+  /** Messages to start with (`recent` option) until the first subscribe that carries it. */
+  #recent: number | undefined;
   #phase: Phase = { name: 'waiting' };
   #epoch: string | undefined;
   #offset = 0;
@@ -77,6 +85,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     readonly name: string,
     host: ChannelHost,
     since?: Position,
+    recent?: number,
   ) {
     super({ state: 'subscribing' });
     this.#host = host;
@@ -84,6 +93,12 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     this.#phaseTimer = new Timer(host.clock);
     this.#epoch = since?.epoch;
     this.#offset = since?.offset ?? 0;
+    this.#recent = since ? undefined : recent;
+  }
+
+  /** The client's requests of optional capabilities (presence, history). */
+  get requests(): Requests {
+    return this.#host.requests;
   }
 
   /** The last position delivered to the app, if any. */
@@ -200,12 +215,23 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   #sendSubscribe(ticket: number): void {
     if (this.#phase.name !== 'scheduled' || this.#phase.ticket !== ticket) return; // superseded
     if (!this.#host.canSend()) return this.#transition({ name: 'waiting' });
-    const id = this.#host.sendSubscribe(this.name, this.position);
+    const id = this.#host.sendSubscribe(this.name, this.position, this.#takeRecent());
     this.#transition({ name: 'requested', id });
     const timeout = this.#host.subscribeTimeout;
     this.#phaseTimer.start(timeout, () =>
       this.onRetryable(new TimeoutError('timeout', `no answer to subscribe "${this.name}" within ${timeout} ms`, { context: { channel: this.name, id } })),
     );
+  }
+
+  /** The `recent` count for this subscribe: only before any position, only if the server has `history`. */
+  #takeRecent(): number | undefined {
+    const recent = this.position ? undefined : this.#recent;
+    if (!recent) return undefined;
+    const missing = this.#host.requests.missing('history');
+    if (!missing) return recent;
+    this.#recent = undefined;
+    for (const sink of this.sinks) sink.error(missing);
+    return undefined;
   }
 
   /** The one mutator of the channel's state; the snapshot the app sees is derived from the phase. */

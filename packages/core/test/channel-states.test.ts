@@ -7,6 +7,7 @@ import type { ServerFrame, SubscribeFrame } from '../src/protocol/frames';
 import { systemClock } from '../src/clock';
 import { MAX_BUFFERED, SharedChannel } from '../src/shared-channel';
 import type { ChannelHost } from '../src/shared-channel';
+import { Requests } from '../src/requests';
 import { connected, fakeTransport } from './fake-transport';
 
 const msg = (offset: number, epoch = 'e1'): ServerFrame => ({ type: 'message', channel: 'room', epoch, offset, id: `m${offset}`, data: offset });
@@ -86,6 +87,7 @@ describe('channel state machine', () => {
       sendSubscribe: (name) => (sent.push(name), `s${sent.length}`),
       sendUnsubscribe: () => {},
       report: () => {},
+      requests: new Requests({ clock: systemClock, canSend: () => true, schedule: (job) => job(), send: () => {} }),
     };
     const shared = new SharedChannel('room', host);
     shared.resubscribe();

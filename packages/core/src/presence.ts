@@ -1,0 +1,296 @@
+import { Timer } from './clock';
+import type { TidewireError } from './errors';
+import type { ReportError } from './isolate';
+import { callSafely } from './isolate';
+import type { PresenceChangeFrame, PresenceMember, PresenceSnapshotFrame } from './protocol/frames';
+import type { Requests } from './requests';
+import { Store } from './store';
+
+export type { PresenceMember } from './protocol/frames';
+
+/**
+ * Who is in a channel, as this client knows it. `idle`: nobody is watching (no listener);
+ * `syncing`: waiting for the server's snapshot (first time, or after a reconnect — `members` then
+ * still shows the last known list); `synced`: `members` is current; `failed`: refused (`error`:
+ * `forbidden`, `unsupported`, …). Immutable; keeps its identity until something changes.
+ */
+export interface PresenceSnapshot {
+  readonly state: 'idle' | 'syncing' | 'synced' | 'failed';
+  /** Each member once, by `clientId` (one connection; several handles of one client are one member). */
+  readonly members: readonly PresenceMember[];
+  readonly error?: TidewireError;
+}
+
+/** Presence events: a member `join`ed (or entered again with new `info`) or `leave`s. */
+export interface PresenceEvents {
+  join: (member: PresenceMember) => void;
+  leave: (member: PresenceMember) => void;
+}
+
+type Listener = { readonly event: keyof PresenceEvents; readonly fn: (member: PresenceMember) => void; readonly report: ReportError };
+
+const IDLE: PresenceSnapshot = { state: 'idle', members: [] };
+/** Delay before asking again after a refusal that may pass (`rate_limited` without a hint, `server_error`). */
+const RETRY_MS = 1000;
+
+/**
+ * One channel's presence for the whole client, shared by every handle on the channel (created on
+ * first use of `channel.presence`). It watches while any handle has a listener and is a member
+ * while any handle has entered, so a client is one member however many handles it holds. After a
+ * reconnect it asks for a full snapshot again and enters again; the difference from what it showed
+ * is emitted as `join`/`leave`, so the list is never stale after a drop.
+ */
+export class PresenceStore extends Store<PresenceSnapshot> {
+  readonly #requests: Requests;
+  readonly #watchers = new Set<object>();
+  readonly #entries = new Map<object, unknown>();
+  readonly #listeners = new Set<Listener>();
+  readonly #retry: Timer;
+  #members = new Map<string, PresenceMember>();
+  #watchId: string | undefined;
+  #enterId: string | undefined;
+  #entering: { resolve: () => void; reject: (error: TidewireError) => void }[] = [];
+  #stopChanges: (() => void) | undefined;
+
+  constructor(
+    readonly channel: string,
+    requests: Requests,
+    report: ReportError,
+  ) {
+    super(IDLE, report);
+    this.#requests = requests;
+    this.#retry = new Timer(requests.host.clock);
+    requests.onLine({
+      connected: () => {
+        if (this.#watchers.size > 0) this.#watch();
+        if (this.#entries.size > 0) this.#enter();
+      },
+      disconnected: () => {
+        this.#watchId = this.#enterId = undefined;
+        this.#retry.stop();
+        if (this.#watchers.size > 0) this.#set('syncing');
+      },
+      terminated: (error) => {
+        this.#watchId = this.#enterId = undefined;
+        this.#retry.stop();
+        this.#settleEntering(error);
+        if (this.#watchers.size > 0) this.#set('failed', error);
+      },
+    });
+  }
+
+  /** Start watching for `owner` (a handle); the first watcher asks the server. */
+  watch(owner: object): void {
+    if (this.#watchers.has(owner)) return;
+    this.#watchers.add(owner);
+    if (this.#watchers.size === 1) this.#watch();
+  }
+
+  /** Stop watching for `owner`; the last one tells the server and forgets the members. */
+  unwatch(owner: object): void {
+    if (!this.#watchers.delete(owner) || this.#watchers.size > 0) return;
+    this.#stopChanges?.();
+    this.#stopChanges = undefined;
+    this.#retry.stop();
+    if (this.#watchId !== undefined) this.#requests.forget(this.#watchId);
+    this.#watchId = undefined;
+    this.#requests.notify({ type: 'presence_unsubscribe', channel: this.channel });
+    this.#members = new Map();
+    this.setSnapshot(IDLE);
+  }
+
+  /** Be a member on behalf of `owner`, with `info` (the latest entry's info is the one shown). */
+  enter(owner: object, info: unknown): Promise<void> {
+    this.#entries.delete(owner); // re-inserted last: its info is the newest
+    this.#entries.set(owner, info);
+    return new Promise((resolve, reject) => {
+      this.#entering.push({ resolve, reject });
+      this.#enter();
+    });
+  }
+
+  /** Stop being a member on behalf of `owner`; the last one leaves. */
+  leave(owner: object): void {
+    if (!this.#entries.delete(owner) || this.#entries.size > 0) return;
+    if (this.#enterId !== undefined) this.#requests.forget(this.#enterId);
+    this.#enterId = undefined;
+    this.#settleEntering(undefined);
+    this.#requests.notify({ type: 'leave', channel: this.channel });
+  }
+
+  /** Listen to `join`/`leave` (the caller also `watch`es). @returns the function that removes it. */
+  listen(event: keyof PresenceEvents, fn: (member: PresenceMember) => void, report: ReportError): () => void {
+    const listener = { event, fn, report };
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  #online(): boolean {
+    return this.#requests.features !== undefined && this.#requests.host.canSend();
+  }
+
+  #watch(): void {
+    if (!this.#online()) return this.#set('syncing');
+    const missing = this.#requests.missing('presence');
+    if (missing) return this.#set('failed', missing);
+    this.#stopChanges ??= this.#requests.onChanges(this.channel, (frame) => this.#onChange(frame));
+    if (this.#watchId !== undefined) this.#requests.forget(this.#watchId);
+    this.#watchId = this.#requests.send((id) => ({ type: 'presence_subscribe', id, channel: this.channel }), {
+      answer: (frame) => {
+        if (frame.type === 'presence_snapshot') this.#onSnapshot(frame);
+      },
+      fail: (error) => this.#refused(error, () => this.#watch(), (e) => this.#set('failed', e)),
+    });
+    // Until the new snapshot (which includes them), changes are dropped: ones of an earlier watch may still be in flight.
+    this.#set('syncing');
+  }
+
+  #enter(): void {
+    if (this.#entries.size === 0 || !this.#online()) return;
+    const missing = this.#requests.missing('presence');
+    if (missing) return this.#settleEntering(missing);
+    const info = [...this.#entries.values()].at(-1);
+    if (this.#enterId !== undefined) this.#requests.forget(this.#enterId);
+    this.#enterId = this.#requests.send((id) => ({ type: 'enter', id, channel: this.channel, ...(info !== undefined && { info }) }), {
+      answer: (frame) => {
+        if (frame.type !== 'entered') return;
+        this.#enterId = undefined;
+        this.#settleEntering(undefined);
+      },
+      fail: (error) => this.#refused(error, () => this.#enter(), (e) => this.#settleEntering(e)),
+    });
+  }
+
+  /** A refusal that may pass later is retried; any other ends the attempt. */
+  #refused(error: TidewireError, again: () => void, fail: (error: TidewireError) => void): void {
+    if (error.code === 'rate_limited' || error.code === 'server_error') {
+      const hint = error.context.retryAfter;
+      this.#retry.start(typeof hint === 'number' ? hint : RETRY_MS, again);
+      return;
+    }
+    fail(error);
+  }
+
+  #settleEntering(error: TidewireError | undefined): void {
+    const waiting = this.#entering;
+    this.#entering = [];
+    for (const { resolve, reject } of waiting) {
+      if (error) reject(error);
+      else resolve();
+    }
+  }
+
+  #onSnapshot(frame: PresenceSnapshotFrame): void {
+    this.#watchId = undefined;
+    const before = this.#members;
+    const after = new Map(frame.members.map((m) => [m.clientId, m]));
+    this.#members = after;
+    this.#set('synced');
+    // What changed while we were not looking, as events: a watcher never misses a leave or a join.
+    for (const [id, member] of before) if (!after.has(id)) this.#emit('leave', member);
+    for (const [id, member] of after) if (!sameMember(before.get(id), member)) this.#emit('join', member);
+  }
+
+  #onChange({ action, member }: PresenceChangeFrame): void {
+    if (this.getSnapshot().state !== 'synced') return; // the snapshot that comes next includes it
+    if (action === 'join') this.#members.set(member.clientId, member);
+    else this.#members.delete(member.clientId);
+    this.#set('synced');
+    this.#emit(action, member);
+  }
+
+  #set(state: PresenceSnapshot['state'], error?: TidewireError): void {
+    const current = this.getSnapshot();
+    const members = [...this.#members.values()];
+    if (current.state === state && state !== 'synced' && current.error === error) return;
+    this.setSnapshot(error ? { state, members, error } : { state, members });
+  }
+
+  #emit(event: keyof PresenceEvents, member: PresenceMember): void {
+    for (const listener of [...this.#listeners]) {
+      if (listener.event === event) callSafely(listener.report, event, { channel: this.channel }, listener.fn, member);
+    }
+  }
+}
+
+function sameMember(a: PresenceMember | undefined, b: PresenceMember): boolean {
+  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * `channel.presence`: one handle's view of its channel's presence. Reading members (`subscribe`,
+ * `on`) asks the server for them (authorized as `presence`); `enter` makes this client a member
+ * (authorized as `enter`). Releasing the channel handle (`channel.unsubscribe()`) ends both for
+ * this handle. Needs the server capability `presence`: without it the snapshot is `failed` and
+ * `enter` rejects, both with code `unsupported`.
+ */
+export class ChannelPresence {
+  readonly #store: PresenceStore;
+  readonly #report: ReportError;
+  /** Listeners of this handle (subscribe and on): while there are any, it watches. */
+  #uses = 0;
+  #released = false;
+
+  /** @internal created by `channel.presence` */
+  constructor(store: PresenceStore, report: ReportError) {
+    this.#store = store;
+    this.#report = report;
+  }
+
+  /** The members as this client knows them: `{ state, members, error? }` (see {@link PresenceSnapshot}). */
+  getSnapshot = (): PresenceSnapshot => this.#store.getSnapshot();
+
+  /**
+   * Call `listener` whenever the snapshot changes; the first listener starts watching the channel.
+   * @returns the function that removes the listener (the last one stops watching)
+   */
+  subscribe = (listener: () => void): (() => void) => this.#use(this.#store.subscribe(listener));
+
+  /**
+   * Listen to `join` (a member entered, or entered again with new `info`) or `leave`. Also starts
+   * watching. Listeners run isolated (a throw is a `listener_error` on the client's `error` event).
+   * @returns the function that removes the listener
+   */
+  on<E extends keyof PresenceEvents>(event: E, listener: PresenceEvents[E]): () => void {
+    return this.#use(this.#store.listen(event, listener, this.#report));
+  }
+
+  /**
+   * Appear as a member of the channel, with optional `info` (any JSON: a display name, a status;
+   * entering again replaces it). Sent when connected, and again after every reconnect.
+   * @param info - what the other members see as `member.info`
+   * @returns resolves once the server confirmed (`entered`)
+   * @throws (rejects) `unsupported`, `forbidden` (the `authorize` hook said no to `enter`),
+   *   `unknown_channel`, `closed`, or another refusal of the server (`RequestError`)
+   */
+  enter(info?: unknown): Promise<void> {
+    return this.#store.enter(this, info);
+  }
+
+  /** Stop being a member (when no other handle of this client on the channel is one). */
+  leave(): void {
+    this.#store.leave(this);
+  }
+
+  /** @internal the channel handle was released: end this handle's membership and watching. */
+  release(): void {
+    this.#released = true;
+    this.#store.leave(this);
+    this.#store.unwatch(this);
+  }
+
+  #use(stop: () => void): () => void {
+    if (this.#released) {
+      stop();
+      return () => {};
+    }
+    if (++this.#uses === 1) this.#store.watch(this);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      stop();
+      if (--this.#uses === 0) this.#store.unwatch(this);
+    };
+  }
+}
