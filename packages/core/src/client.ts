@@ -69,6 +69,12 @@ export interface ClientOptions extends Omit<PlanOptions, 'url'> {
   releaseDelay?: number;
   /** Connect on first channel use (default) rather than on `connect()` only. */
   lazy?: boolean;
+  /**
+   * `false`: this client's own publishes are not delivered back to it as `message` events (they
+   * still advance the channel's position, so offsets stay consecutive and nothing is recovered
+   * twice). Recognised by the publish id, so it holds across reconnects and replays. Default true.
+   */
+  echo?: boolean;
 }
 
 /**
@@ -81,6 +87,9 @@ export interface ClientEvents {
   state: (change: StateChange) => void;
   error: (error: TidewireError) => void;
 }
+
+/** With `echo: false`, own publish ids remembered at most (oldest forgotten first). */
+const MAX_OWN_IDS = 10_000;
 
 /** Largest frame before the server told us its limit: the server's default. */
 const DEFAULT_MAX_PAYLOAD = 64 * 1024;
@@ -104,11 +113,14 @@ export class Client extends Emitter<ClientEvents> {
   readonly #clock: Clock;
   readonly #options: ClientOptions;
   #maxPayload = DEFAULT_MAX_PAYLOAD;
+  /** With `echo: false`: ids of our own publishes whose message has not come back yet. */
+  readonly #ownIds: Set<string> | undefined;
 
   constructor(options: ClientOptions) {
     super();
     // Resolved once here: a relative url is anchored to the page, or fails now with invalid_options.
     this.#options = options = { ...options, url: resolveUrl(options.url) };
+    if (options.echo === false) this.#ownIds = new Set();
     const clock = (this.#clock = options.clock ?? systemClock);
     this.#pacer = new RequestPacer(clock);
     this.#requests = new Requests({
@@ -255,7 +267,16 @@ export class Client extends Emitter<ClientEvents> {
    */
   publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const id = options.id ?? randomId();
-    return this.request({ type: 'publish', id, channel, data }, {}, validatePublishId(options.id));
+    const result = this.request({ type: 'publish', id, channel, data }, {}, validatePublishId(options.id));
+    const own = this.#ownIds;
+    if (own) {
+      own.add(id);
+      // Forgotten when its message can no longer come: refused, or stored where we do not listen.
+      const forget = (): void => void own.delete(id);
+      result.then(() => this.#channels.has(channel) || forget(), forget);
+      if (own.size > MAX_OWN_IDS) own.delete(own.values().next().value!);
+    }
+    return result;
   }
 
   /**
@@ -318,6 +339,7 @@ export class Client extends Emitter<ClientEvents> {
       },
       sendUnsubscribe: (channel) => this.#connection.send(encodeFrame({ type: 'unsubscribe', channel })),
       report: (error) => this.#emitError(error),
+      skip: (frame) => this.#ownIds?.delete(frame.id) === true,
     };
   }
 

@@ -35,6 +35,8 @@ export interface ChannelHost {
   sendUnsubscribe(name: string): void;
   /** A problem that ends nothing (the channel retries): reported on `client.on('error')`. */
   report(error: TidewireError): void;
+  /** True for a message the app must not see (its own, with `echo: false`): its offset still counts. */
+  skip?(frame: MessageFrame): boolean;
 }
 
 /** Messages held back waiting for a hole to close; beyond this they are dropped and history replays them. */
@@ -265,6 +267,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
 
   #deliver(frame: MessageFrame): void {
     this.#offset = frame.offset;
+    if (this.#host.skip?.(frame)) return; // consumed, not delivered: positions stay consecutive
     for (const sink of this.sinks) sink.deliver(frame);
   }
 }
