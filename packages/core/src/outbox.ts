@@ -55,9 +55,6 @@ export interface OutboxOptions {
   limitText(): string;
 }
 
-/** setTimeout's largest delay; longer deadlines are re-aimed when the timer fires. */
-const MAX_DELAY = 2 ** 31 - 1;
-
 /**
  * Publishes not yet acknowledged, in publish order. Each keeps its encoded frame and id, so a
  * retry after reconnect re-sends the same id and the server stores it once.
@@ -220,6 +217,7 @@ export class Outbox {
   #aim(deadline: number): void {
     if (deadline >= this.#timerAt || deadline === Infinity) return;
     this.#timerAt = deadline;
-    this.#timer.start(Math.min(MAX_DELAY, Math.max(0, deadline - this.#options.clock.now())), this.#expire);
+    // A past deadline fires at once, a distant one waits in steps: Timer clamps and chains.
+    this.#timer.start(deadline - this.#options.clock.now(), this.#expire);
   }
 }

@@ -1,6 +1,5 @@
 import type { Clock } from './clock';
 import { Timer } from './clock';
-import type { TidewireError } from './errors';
 import { TimeoutError } from './errors';
 import { listenerError } from './isolate';
 
@@ -70,25 +69,15 @@ export class TokenSource {
   }
 
   #within(request: Promise<string | undefined>, reason: TokenReason, { clock, ms }: TokenDeadline): Promise<string | undefined> {
-    return new Promise((resolve, reject) => {
-      const timer = new Timer(clock);
+    const timer = new Timer(clock);
+    const expired = new Promise<never>((_, reject) =>
       timer.start(ms, () => {
         if (this.#inFlight === request) this.#inFlight = undefined;
-        const error: TidewireError = new TimeoutError('timeout', `getToken() did not answer within ${ms} ms`, {
-          context: { callback: 'getToken', reason },
-        });
-        reject(error);
-      });
-      request.then(
-        (token) => {
-          timer.stop();
-          resolve(token);
-        },
-        (error: unknown) => {
-          timer.stop();
-          reject(error);
-        },
-      );
-    });
+        reject(new TimeoutError('timeout', `getToken() did not answer within ${ms} ms`, { context: { callback: 'getToken', reason } }));
+      }),
+    );
+    // Whichever settles first wins; once the request has, the timer is stopped and `expired` never settles.
+    return Promise.race([request, expired]).finally(() => timer.stop());
   }
+
 }
