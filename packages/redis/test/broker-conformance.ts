@@ -39,7 +39,7 @@ export function brokerConformance(name: string, makeBroker: BrokerFactory): void
       const results = [];
       for (let i = 0; i < 5; i++) results.push(await broker.publish(a, { id: `m${i}`, data: i }));
       const other = await broker.publish(b, { id: 'm0', data: 'x' });
-      expect(offsets(results.map((r) => ({ ...r, id: '', data: null })))).toEqual([1, 2, 3, 4, 5]);
+      expect(results.map((r) => r.offset)).toEqual([1, 2, 3, 4, 5]);
       expect(new Set(results.map((r) => r.epoch)).size).toBe(1);
       expect(results.every((r) => !r.duplicate)).toBe(true);
       expect(other).toMatchObject({ offset: 1, duplicate: false });
