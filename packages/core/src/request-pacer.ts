@@ -28,17 +28,17 @@ export class RequestPacer {
   readonly #timer: Timer;
   readonly #queue: (() => void)[] = [];
   #head = 0;
-  #rate = DEFAULT_LIMITS.rate * RATE_SHARE;
-  #burst = Math.floor(DEFAULT_LIMITS.burst * BURST_SHARE);
-  #tokens = this.#burst;
-  #refilledAt: number;
+  #rate = 0;
+  #burst = 0;
+  #tokens = 0;
+  #refilledAt = 0;
   /** No job runs before this time (a server `retryAfter`). */
   #pausedUntil = 0;
 
   constructor(clock: Clock) {
     this.#clock = clock;
     this.#timer = new Timer(clock);
-    this.#refilledAt = clock.now();
+    this.reset(); // the default limits until the server announces its own
   }
 
   /** Jobs waiting for a token. */
