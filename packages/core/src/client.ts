@@ -9,6 +9,7 @@ import type { ChannelOptions } from './channel';
 import type { Clock } from './clock';
 import { Timer, systemClock } from './clock';
 import { Connection } from './connection';
+import type { ClientMetrics, MetricsStore } from './metrics';
 import type { ConnectionSnapshot, StateChange } from './connection-state';
 import { ConnectionError, RequestError, TidewireError } from './errors';
 import { resolveUrl } from './resolve-url';
@@ -137,6 +138,7 @@ export class Client extends Emitter<ClientEvents> {
       backoff: options.backoff ?? exponentialBackoff(),
       connectTimeout: options.connectTimeout ?? 5000,
       context: { url: options.url, WebSocket: options.WebSocket, fetch: options.fetch },
+      queued: () => this.#outbox.size,
       handler: {
         onStateChange: (change) => this.emit('state', change),
         onConnected: (frame) => {
@@ -214,6 +216,25 @@ export class Client extends Emitter<ClientEvents> {
   /** Drop the current transport as if the network failed; the client reconnects and recovers. */
   disconnectTransport(reason?: string): void {
     this.#connection.drop(reason);
+  }
+
+  /**
+   * What went over the line: `{ rtt (ms, last line check; undefined before one), reconnects, reconnectReasons
+   * (by error code), recovered, gaps, queued (outbox depth), framesIn, bytesIn, framesOut, bytesOut, transport,
+   * transportReason }` (see {@link ClientMetrics}). Subscribable like the connection state; a binding can show it.
+   * @example
+   * ```ts
+   * client.metrics.subscribe(() => render(client.metrics.getSnapshot())); // told once per burst of changes
+   * setInterval(() => client.checkConnection(), 10_000); // refresh `rtt` on your own schedule
+   * ```
+   */
+  get metrics(): Pick<MetricsStore, 'subscribe' | 'getSnapshot'> {
+    return this.#connection.metrics;
+  }
+
+  /** The metrics now: same as `client.metrics.getSnapshot()` (same object until a figure changes). */
+  getMetrics(): ClientMetrics {
+    return this.#connection.metrics.getSnapshot();
   }
 
   /** Unacknowledged publishes (queued or in flight). */
@@ -369,7 +390,11 @@ export class Client extends Emitter<ClientEvents> {
         return;
       case 'subscribed': {
         const channel = this.#channels.get(frame.channel);
-        if (channel?.isAwaiting(frame.id)) channel.onSubscribed(frame);
+        if (channel?.isAwaiting(frame.id)) {
+          // A resubscribe from a position: bridged from history, or a gap.
+          if (channel.position) this.#connection.metrics.counts[frame.recovered ? 'recovered' : 'gaps']++;
+          channel.onSubscribed(frame);
+        }
         return;
       }
       case 'unsubscribed': {

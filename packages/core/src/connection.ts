@@ -3,8 +3,9 @@ import type { Backoff } from './backoff';
 import { isolatedBackoff } from './backoff';
 import type { Clock } from './clock';
 import { Timer } from './clock';
-import type { ConnectionSnapshot, StateChange } from './connection-state';
+import type { ConnectionSnapshot, StateChange, TransportReason } from './connection-state';
 import { ConnectionError, ProtocolError, TidewireError } from './errors';
+import { MetricsStore } from './metrics';
 import { watchNetwork } from './network-watch';
 import type { ConnectedFrame, ServerFrame } from './protocol/frames';
 import { PROTOCOL_VERSION } from './protocol/frames';
@@ -40,6 +41,8 @@ export interface ConnectionOptions {
   /** What every transport is opened with besides the token: the endpoint and injected implementations. */
   context: Omit<TransportContext, 'token'>;
   handler: ConnectionHandler;
+  /** The outbox depth, for metrics (default: 0). */
+  queued?: () => number;
 }
 
 /** How long a line check (ping) may go unanswered. */
@@ -77,10 +80,14 @@ export class Connection extends Store<ConnectionSnapshot> {
   readonly #stateTimer: Timer;
   readonly #refresh: Timer;
   readonly #probe: Timer;
-  /** Lent to the plan while connected, so it can probe and switch to a better transport. */
+  /** Lent to the plan while connecting or connected, so it can race or probe another transport and switch to it. */
   readonly #liveLine: LiveLine;
+  /** When the pending line check's ping left (0: none pending), to time its pong. */
+  #pingAt = 0;
+  /** Counters of what went over the line, and the lazily built metrics snapshot. */
+  readonly metrics: MetricsStore;
 
-  constructor({ plan, tokens, clock, backoff, connectTimeout, context, handler }: ConnectionOptions) {
+  constructor({ plan, tokens, clock, backoff, connectTimeout, context, handler, queued }: ConnectionOptions) {
     // A throwing `client.subscribe` listener is reported on the client's `error` event.
     super({ state: 'idle' }, (error) => handler.onError(error));
     this.#plan = plan;
@@ -100,6 +107,10 @@ export class Connection extends Store<ConnectionSnapshot> {
       context: async () => ({ ...context, token: await tokens.get('connect').catch(() => undefined) }),
       switchTo: (success) => this.#switchTo(success),
     };
+    this.metrics = new MetricsStore(() => {
+      const { transport, transportReason } = this.getSnapshot() as { transport?: ConnectionSnapshot['transport']; transportReason?: TransportReason };
+      return { queued: queued?.() ?? 0, transport, transportReason };
+    });
   }
 
   get state(): ConnectionSnapshot['state'] {
@@ -118,7 +129,12 @@ export class Connection extends Store<ConnectionSnapshot> {
 
   /** Send a frame on the live transport. Callers check `state === 'connected'` first. */
   send(frame: string): void {
-    this.#transport?.send(frame);
+    if (!this.#transport) return;
+    this.#transport.send(frame);
+    const m = this.metrics.counts;
+    m.framesOut++;
+    m.bytesOut += frame.length;
+    this.metrics.changed();
   }
 
   close(): void {
@@ -141,7 +157,7 @@ export class Connection extends Store<ConnectionSnapshot> {
   /** Ask the server for a pong; no frame at all within `PROBE_TIMEOUT` means the line is dead. */
   checkLine(): void {
     if (this.state !== 'connected' || this.#probe.armed) return;
-    const since = this.#clock.now();
+    const since = (this.#pingAt = this.#clock.now());
     this.send(encodeFrame({ type: 'ping' }));
     this.#probe.start(PROBE_TIMEOUT, () => {
       if (this.#lastFrameAt < since) this.#lost({ code: 'heartbeat_timeout', message: 'no answer to a line check' });
@@ -188,6 +204,8 @@ export class Connection extends Store<ConnectionSnapshot> {
     }
     this.#stateTimer.start(this.#connectTimeout, () => this.#lost({ message: `no answer from the server within ${this.#connectTimeout} ms` }));
     this.#lastFrameAt = this.#clock.now();
+    // A plan with several transports may race the next one (it then ends this line via `switchTo`).
+    this.#plan.connecting?.(this.#liveLine);
   }
 
   /** Events for the line with this id; once the id is stale, every event is dropped. */
@@ -216,6 +234,10 @@ export class Connection extends Store<ConnectionSnapshot> {
   }
 
   #receive(text: string): void {
+    const m = this.metrics.counts;
+    m.framesIn++;
+    m.bytesIn += text.length;
+    this.metrics.changed();
     this.#lastFrameAt = this.#clock.now();
     const decoded = decodeServerFrame(text);
     if (!decoded.ok) {
@@ -235,6 +257,8 @@ export class Connection extends Store<ConnectionSnapshot> {
       case 'ping':
         return this.send(encodeFrame({ type: 'pong' }));
       case 'pong':
+        if (this.#pingAt) m.rtt = this.#lastFrameAt - this.#pingAt;
+        this.#pingAt = 0;
         return;
       case 'close':
         return this.#lost({ code: frame.code, message: frame.message, retryAfter: frame.retryAfter });
@@ -348,6 +372,9 @@ export class Connection extends Store<ConnectionSnapshot> {
       immediate = plan.failed(now) && plan.current().reason === 'fallback';
     }
     const delay = Math.max(immediate ? 0 : this.#backoff(this.#attempt + 1), info.retryAfter ?? 0);
+    const counts = this.metrics.counts;
+    counts.reconnects++;
+    counts.reconnectReasons[error.code] = (counts.reconnectReasons[error.code] ?? 0) + 1;
     this.#handler.onDisconnected();
     this.#transition(
       { state: 'reconnecting', transport: plan.current().factory.name, attempt: this.#attempt + 1, retryIn: delay, error },
@@ -366,6 +393,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#transportId++; // every callback of the old transport is now stale
     const transport = this.#transport;
     this.#transport = undefined;
+    this.#pingAt = 0;
     transport?.close();
     this.#plan.stop();
     for (const timer of [this.#stateTimer, this.#refresh, this.#probe]) timer.stop();
@@ -379,6 +407,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     const from = this.getSnapshot();
     this.#stateTimer.stop();
     this.setSnapshot(to);
+    this.metrics.changed();
     this.#handler.onStateChange({ from, to, reason });
   }
 }

@@ -9,6 +9,7 @@ export type { Feature } from './features';
 export type { ChannelMessage, ChannelSnapshot, GapInfo } from './channel-state';
 export type { ConnectionSnapshot, ConnectionStateName, StateChange, TransportReason } from './connection-state';
 export type { PublishResult } from './outbox';
+export type { ClientMetrics } from './metrics';
 export type { PublishOptions } from './publish-options';
 export {
   TidewireError,
