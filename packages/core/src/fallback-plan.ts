@@ -14,11 +14,15 @@ import { probeTransport } from './upgrade-probe';
  *   so a server restart never causes a downgrade;
  * - while connected on a fallback, it probes the first transport in the background (after
  *   `upgradeDelay`, doubling per failed probe, at most 5 min) and switches the line to it;
- * - the last working transport is remembered per URL and tried first next time.
+ * - the last working transport is remembered per URL and tried first next time;
+ * - a transport that has not worked yet is raced (Happy Eyeballs): if the server has not spoken
+ *   over it within `raceAfter`, the next transport starts alongside and whichever delivers
+ *   `connected` first is kept; the other is closed (a WebSocket or SSE stream ends its session,
+ *   long polling hangs up), and it never got further than `connect`.
  */
 export const fallbackPlan: PlanFactory = (
   factories,
-  { url, fallbackAfter = 1, stickyFor = 10_000, upgradeDelay = 5000, transportMemory },
+  { url, fallbackAfter = 1, stickyFor = 10_000, upgradeDelay = 5000, raceAfter = 400, transportMemory },
 ): TransportPlan => {
   const memory = transportMemory ?? inMemoryTransportMemory;
   const worked = new Set<string>();
@@ -36,39 +40,57 @@ export const fallbackPlan: PlanFactory = (
   };
   select(memory.get(url), 'remembered');
 
-  // The background upgrade. `stop()` bumps the run, so a probe or timer of a line that is gone does nothing.
-  let upgradeRun = 0;
+  // Background work: the upgrade probe (while connected) or the racer (while connecting), one at
+  // a time. `stopBackground()` bumps the run, so a probe or timer of a line that is gone does nothing.
+  let run = 0;
   let upgradeFailures = 0;
-  let upgradeTimer: Timer | undefined;
+  let timer: Timer | undefined;
   let probe: Probe | undefined;
+  const stopBackground = (): void => {
+    run++;
+    timer?.stop();
+    probe?.cancel();
+  };
 
-  const scheduleUpgrade = (line: LiveLine): void => {
-    const run = upgradeRun;
-    const delay = Math.min(upgradeDelay * 2 ** upgradeFailures, 300_000);
-    (upgradeTimer ??= new Timer(line.clock)).start(delay, async () => {
+  /** After `delay`, open a second session on `factories[target]`; if the server speaks over it, make it the line. */
+  const probeAfter = (line: LiveLine, delay: number, target: number, why: TransportReason, onFailure?: () => void): void => {
+    const started = run;
+    const factory = factories[target]!;
+    (timer ??= new Timer(line.clock)).start(delay, async () => {
       const context = await line.context();
-      if (run !== upgradeRun) return;
-      probe = probeTransport(factories[0]!, context, line.clock, line.connectTimeout);
+      if (started !== run) return;
+      probe = probeTransport(factory, context, line.clock, line.connectTimeout);
       let success: ProbeSuccess;
       try {
         success = await probe.result;
       } catch {
-        if (run === upgradeRun) {
-          upgradeFailures++;
-          scheduleUpgrade(line);
-        }
+        if (started === run) onFailure?.();
         return;
       }
-      if (run !== upgradeRun) return success.transport.close();
-      select(factories[0]!.name, 'upgraded');
+      if (started !== run) return success.transport.close();
+      select(factory.name, why);
       line.switchTo(success);
     });
   };
 
+  const scheduleUpgrade = (line: LiveLine): void =>
+    probeAfter(line, Math.min(upgradeDelay * 2 ** upgradeFailures, 300_000), 0, 'upgraded', () => {
+      upgradeFailures++;
+      scheduleUpgrade(line);
+    });
+
   const current = (): { factory: TransportFactory; reason: TransportReason } => ({ factory: factories[index]!, reason });
   return {
     current,
+    connecting(line) {
+      // Only a transport not yet known to work is raced: one that has worked is waited for (a
+      // server restart must not downgrade). A racer that fails just leaves the first to its deadline.
+      if (raceAfter !== false && index + 1 < factories.length && !worked.has(current().factory.name)) {
+        probeAfter(line, raceAfter, index + 1, 'fallback');
+      }
+    },
     succeeded(line) {
+      stopBackground(); // the racer lost (or is the winner, already settled)
       failures = 0;
       worked.add(current().factory.name);
       memory.set(url, current().factory.name);
@@ -84,10 +106,6 @@ export const fallbackPlan: PlanFactory = (
       reason = index === 0 ? 'preferred' : 'fallback';
       return true;
     },
-    stop() {
-      upgradeRun++;
-      upgradeTimer?.stop();
-      probe?.cancel();
-    },
+    stop: stopBackground,
   };
 };

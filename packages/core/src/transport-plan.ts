@@ -18,20 +18,25 @@ export interface TransportPlan {
    * preferred transport in the background and hand one that works to `line.switchTo`.
    */
   succeeded(line: LiveLine): void;
+  /**
+   * The connection opened the current transport and waits for the server's first frame. A plan may
+   * race another transport and hand it to `line.switchTo` if the server speaks over it first.
+   */
+  connecting?(line: LiveLine): void;
   /** The current transport failed before the server's first frame. True when the plan moved on. */
   failed(now: number): boolean;
   /** The live line is gone (dropped, failed or closed): stop any work in the background. */
   stop(): void;
 }
 
-/** What the connection lends its plan while it is connected. */
+/** What the connection lends its plan while it is connecting or connected. */
 export interface LiveLine {
   readonly clock: Clock;
   /** Deadline for a probe's first frame (the client's `connectTimeout`). */
   readonly connectTimeout: number;
   /** What to open another transport with: the endpoint, injected implementations and a current token. */
   context(): Promise<TransportContext>;
-  /** Make a probed transport the live one; the plan has already made it `current()`. */
+  /** Make a probed (or raced) transport the live one; the plan has already made it `current()`. */
   switchTo(success: ProbeSuccess): void;
 }
 
@@ -44,6 +49,12 @@ export interface PlanOptions {
   stickyFor?: number;
   /** While on a fallback, first probe of the preferred transport after this many ms (doubling per failed probe, at most 5 min). Default 5 s. */
   upgradeDelay?: number;
+  /**
+   * Head start (ms) of a transport that has not worked yet before the next one is raced against
+   * it; whichever delivers the server's first frame first is kept. `false`: wait for the full
+   * `connectTimeout` before falling back. Default 400.
+   */
+  raceAfter?: number | false;
   transportMemory?: TransportMemory;
 }
 

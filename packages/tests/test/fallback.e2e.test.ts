@@ -24,8 +24,8 @@ function track(client: Client) {
 }
 
 /** Connect through the proxy and measure the time until a server-published message arrives. */
-async function firstMessage(scenario: string, url: string, publish: () => Promise<unknown>, connectTimeout = 1500) {
-  const client = createClient({ url, WebSocket: injectedWebSocket, transports: transports(), connectTimeout, backoff: () => 50, transportMemory: { get: () => undefined, set() {} } });
+async function firstMessage(scenario: string, url: string, publish: () => Promise<unknown>, connectTimeout = 1500, raceAfter: number | false = false) {
+  const client = createClient({ url, WebSocket: injectedWebSocket, transports: transports(), connectTimeout, raceAfter, backoff: () => 50, transportMemory: { get: () => undefined, set() {} } });
   const tried = track(client);
   const started = Date.now();
   let arrived = 0;
@@ -64,6 +64,29 @@ describe('transport fallback through a fault-injecting proxy', () => {
     client.close();
   });
 
+  // Racing (default head start 400 ms): with the real 5 s connect timeout, a black-holed WebSocket
+  // costs the head start, not the timeout. The times are logged above; only outcomes are asserted.
+  it.each([
+    ['websocket black hole → sse, raced', { websocket: 'blackhole' }, 'sse'],
+    ['websocket refused + sse black hole → longpoll, raced', { websocket: 'refuse', sse: 'blackhole' }, 'longpoll'],
+  ] as const)('%s: the next transport wins the race, the message arrives once, one session is left', async (scenario, faults, winner) => {
+    await using t = await startServer();
+    await using proxy = await startFaultProxy(t.port);
+    for (const [kind, fault] of Object.entries(faults)) proxy.set(kind as 'websocket' | 'sse', fault);
+    let sent = 0;
+    const { client } = await firstMessage(scenario, proxy.url(), () => t.server.publish('ticks', ++sent), 5000, 400);
+    expect(client.getSnapshot()).toMatchObject({ state: 'connected', transport: winner, transportReason: 'fallback' });
+    const got: number[] = [];
+    client.channel('ticks').on('message', (m) => got.push(m.data as number));
+    const base = sent;
+    for (let i = 1; i <= 20; i++) await t.server.publish('ticks', base + i);
+    await until(() => got.length >= 20, 'the next 20 messages');
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => base + i + 1)); // each once, in order
+    // The loser is closed: the server holds the winner's session only (a black hole never reached it).
+    await until(() => t.server.stats().sessions === 1, 'one session on the server');
+    client.close();
+  });
+
   it('falls back to long polling when WebSocket and SSE are both blocked', async () => {
     await using t = await startServer();
     await using proxy = await startFaultProxy(t.port);
@@ -87,6 +110,7 @@ describe('transport fallback through a fault-injecting proxy', () => {
       WebSocket: injectedWebSocket,
       transports: transports(),
       upgradeDelay: 200,
+      raceAfter: false, // a loaded machine must not let long polling win the race against the fallback under test
       backoff: () => 50,
       transportMemory: { get: () => undefined, set() {} },
     });
