@@ -295,8 +295,11 @@ export class Session {
       try {
         await this.#handle(frame, bytes);
       } catch (e) {
-        this.host.logger.error(`tidewire: handling a "${frame.type}" frame failed`, e);
-        if ('id' in frame) this.#error(frame.id, 'server_error', 'internal error');
+        // A broker that says when to come back (Redis down) is an outage, not a bug: the client gets the hint.
+        const retryAfter = retryAfterOf(e);
+        if (retryAfter === undefined) this.host.logger.error(`tidewire: handling a "${frame.type}" frame failed`, e);
+        else this.host.logger.warn(`tidewire: the broker is unavailable; a "${frame.type}" was refused`, e);
+        if ('id' in frame) this.#error(frame.id, 'server_error', retryAfter === undefined ? 'internal error' : 'temporarily unavailable', retryAfter);
       }
     });
     // Hooks are slower than the client sends: stop accepting work rather than grow without bound.
@@ -437,4 +440,10 @@ export class Session {
     // It cannot keep up; it will reconnect and recover from its last offset.
     if (this.link.bufferedBytes() > max) this.close('slow_consumer', `more than ${max} bytes queued for this client`);
   }
+}
+
+/** The `retryAfter` (ms) an error carries when its source knows the outage will pass (e.g. RedisBrokerError). */
+function retryAfterOf(error: unknown): number | undefined {
+  const value = typeof error === 'object' && error !== null ? (error as { retryAfter?: unknown }).retryAfter : undefined;
+  return typeof value === 'number' && Number.isFinite(value) ? Math.max(0, Math.round(value)) : undefined;
 }

@@ -157,7 +157,8 @@ describe('several server processes on one Redis', () => {
 
     await redis.stop({ kill: true });
     const refused = await publisher.publish('ticker', -1).catch((e: unknown) => e);
-    expect(refused).toMatchObject({ code: 'server_error' });
+    // Typed, with the broker's hint of when to try again (an outage, not a bug).
+    expect(refused).toMatchObject({ code: 'server_error', message: 'temporarily unavailable', context: { retryAfter: expect.any(Number) } });
 
     await redis.start(); // persistence is off: it comes back empty, so history before this is gone
     const next = 101;
