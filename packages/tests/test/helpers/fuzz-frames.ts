@@ -125,10 +125,11 @@ const clientTemplates: Record<string, unknown>[] = [
 
 /**
  * Client → server items: refused-by-spec frames, valid but hostile ones (publishes with
- * prototype-named keys, channels named `__proto__`), oversized ones (past `maxPayload`) and,
- * when `bytes` is set (WebSocket), binary messages and text frames that are not UTF-8.
+ * prototype-named keys, channels named `__proto__`), oversized ones (past `maxPayload`),
+ * with `bytes` binary messages and bodies/frames that are not UTF-8, and with `httpBodies`
+ * POST bodies that are not a JSON array of frame texts.
  */
-export function clientFuzzItem(options: { bytes: boolean; maxPayload: number }): fc.Arbitrary<FuzzItem> {
+export function clientFuzzItem(options: { bytes: boolean; maxPayload: number; httpBodies?: boolean }): fc.Arbitrary<FuzzItem> {
   const variants: fc.WeightedArbitrary<FuzzItem>[] = [
     { weight: 10, arbitrary: invalidItems(CLIENT_TYPES, clientTemplates, CLIENT_REQUIRED) },
     { weight: 6, arbitrary: validClientFrame.map((f) => item('valid, hostile', false)(json(f))) },
@@ -149,6 +150,11 @@ export function clientFuzzItem(options: { bytes: boolean; maxPayload: number }):
       { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((payload) => ({ payload, binary: true, invalid: true, kind: 'binary' })) },
       { weight: 1, arbitrary: fc.constantFrom([0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]).map((bytes) => ({ payload: Uint8Array.from([0x7b, ...bytes, 0x7d]), invalid: true, kind: 'non-UTF-8 text' })) },
     );
+  }
+  if (options.httpBodies) {
+    // Whole POST bodies that are not a JSON array of frame texts (HTTP transports only).
+    const bodies = fc.constantFrom('{"type":"ping"}', '[1,{"type":"ping"}]', '"[]"', 'null', '[[]]', '[{"type":"ping"},"{\\"type\\":\\"ping\\"}"]');
+    variants.push({ weight: 1, arbitrary: bodies.map((body) => ({ payload: new TextEncoder().encode(body), invalid: true, kind: 'POST body not an array of frame texts' })) });
   }
   return fc.oneof(...variants);
 }
