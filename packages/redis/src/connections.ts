@@ -1,4 +1,4 @@
-import { createClient, ErrorReply } from 'redis';
+import { createClient, ErrorReply } from '@redis/client';
 import { RedisBrokerError } from './errors';
 import type { RedisBrokerOptions, RedisClientLike, ResolvedOptions } from './options';
 

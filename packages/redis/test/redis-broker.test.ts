@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import type { BrokerMessage } from '@tidewire/server';
 import { createRedisBroker, isRedisBrokerError, type RedisBroker, type RedisBrokerOptions } from '../src/index';
 import { until } from './broker-conformance';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 
 /** The binary tests run; CI installs Debian's `redis-server` when missing. */
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
