@@ -15,6 +15,7 @@ import { ConnectionError, RequestError, TidewireError } from './errors';
 import { resolveUrl } from './resolve-url';
 import { Outbox } from './outbox';
 import type { PublishResult, RequestRules } from './outbox';
+import type { PayloadCodec } from './payload-codec';
 import type { PublishOptions } from './publish-options';
 import { validatePublishId } from './publish-options';
 import { RequestPacer } from './request-pacer';
@@ -76,6 +77,18 @@ export interface ClientOptions extends Omit<PlanOptions, 'url'> {
    * twice). Recognised by the publish id, so it holds across reconnects and replays. Default true.
    */
   echo?: boolean;
+  /**
+   * How `data` is carried in frames (publish, rpc, messages, rpc results). Default: none — data is
+   * JSON as it is. `binary()` from `@tidewire/core/binary` adds bytes (`Uint8Array`, `ArrayBuffer`, `Blob`).
+   */
+  codec?: PayloadCodec;
+  /**
+   * Where unacknowledged publishes are kept so they survive a reload or a crash: `indexedDbOutbox()`
+   * from `@tidewire/core/idb`, `fileOutbox(path)` from `@tidewire/core/file-outbox`, `memoryOutbox()`,
+   * or any {@link OutboxStorage}. What a previous run left is sent on start, before new publishes,
+   * with its ids (the server stores each once). Default: none (pending publishes live in memory).
+   */
+  outboxStorage?: OutboxStorage;
 }
 
 /**
@@ -311,6 +324,13 @@ export class Client extends Emitter<ClientEvents> {
    * @returns the ack (publish) or the result's data (rpc)
    */
   request<T = PublishResult>(frame: PublishFrame | RpcFrame, rules?: RequestRules, invalid?: TidewireError): Promise<T> {
+    const codec = this.#options.codec;
+    if (codec) {
+      const data = codec.encode(frame.data);
+      // A Blob is read first (asynchronously): later publishes may overtake it; await it to keep order.
+      if (data instanceof Promise) return data.then((encoded) => this.request<T>({ ...frame, data: encoded }, rules, invalid));
+      frame = { ...frame, data };
+    }
     const state = this.#connection.state;
     const { type, id } = frame;
     if (state === 'closed' || state === 'failed') {
@@ -380,13 +400,13 @@ export class Client extends Emitter<ClientEvents> {
   #onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case 'message':
-        this.#channels.get(frame.channel)?.onMessage(frame);
+        this.#channels.get(frame.channel)?.onMessage(this.#options.codec ? { ...frame, data: this.#options.codec.decode(frame.data) } : frame);
         return;
       case 'ack':
         this.#outbox.ack(frame);
         return;
       case 'result':
-        this.#outbox.answer(frame.id, frame.data);
+        this.#outbox.answer(frame.id, this.#options.codec ? this.#options.codec.decode(frame.data) : frame.data);
         return;
       case 'subscribed': {
         const channel = this.#channels.get(frame.channel);

@@ -50,3 +50,4 @@ export type { TransportMemory } from './transport-memory';
 export { fallbackPlan } from './fallback-plan';
 export { singleTransportPlan } from './transport-plan';
 export type { TransportPlan, PlanFactory, PlanOptions } from './transport-plan';
+export type { PayloadCodec } from './payload-codec';

@@ -27,3 +27,5 @@ export { RpcError } from './rpc';
 export type { RpcContext, RpcHandler, RpcMethod, RpcMethods, RpcSchema } from './rpc';
 export { PublishRefusal } from './publishHook';
 export type { OnPublish, PublishContext, PublishVerdict, PublishRefusalCode } from './publishHook';
+export { bytesOf } from './bytes';
+export type { BytesEnvelope } from './bytes';

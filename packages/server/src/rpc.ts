@@ -1,5 +1,6 @@
 import type { ErrorCode, RpcFrame, ServerFrame } from '@tidewire/core/protocol';
 import type { Clock } from './clock';
+import { toWireData } from './bytes';
 import { callHook } from './hookDeadline';
 import type { Logger, SessionInfo } from './hooks';
 
@@ -125,7 +126,7 @@ export async function runRpc(frame: RpcFrame, host: RpcHost): Promise<void> {
     }
     result = checked.value;
   }
-  host.send({ type: 'result', id, data: result });
+  host.send({ type: 'result', id, data: toWireData(result) }); // a handler may return bytes
 }
 
 function describeIssues(issues: RpcSchemaResult<unknown>['issues'] & object): string {

@@ -6,6 +6,7 @@ import { routeHttpServer, type AnyHttpServer, type AttachOptions } from './attac
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memoryBroker';
 import { nextMessageId } from './messageId';
+import { toWireData } from './bytes';
 import { systemClock, type Clock } from './clock';
 import { jsonTextTooDeep } from './depth';
 import { TidewireServerError } from './errors';
@@ -166,7 +167,7 @@ export class TidewireServer implements AsyncDisposable {
   /**
    * Publish from the server. `id` makes it idempotent (deduplicated like a client publish).
    * @param channel a name `isChannel` accepts
-   * @param data any JSON value nesting at most `limits.maxDepth - 1` levels (it travels inside a frame)
+   * @param data any JSON value nesting at most `limits.maxDepth - 1` levels (it travels inside a frame), or bytes (`Uint8Array`, `Buffer`, `ArrayBuffer`): subscribers with the `binary()` codec get a `Uint8Array`
    * @param options.id idempotency key (default: a fresh id, never deduplicated)
    * @returns where the message was stored: `{ id, epoch, offset }`
    * @example
@@ -180,6 +181,7 @@ export class TidewireServer implements AsyncDisposable {
   async publish(channel: string, data: unknown, options: { id?: string } = {}): Promise<PublishReceipt> {
     if (this.#closing) throw new TidewireServerError('closed', 'cannot publish: the server is closed');
     if (!this.#options.isChannel(channel)) throw new TidewireServerError('invalid_channel', `invalid channel name: ${JSON.stringify(channel)}`);
+    data = toWireData(data); // bytes travel as the {"$b64"} envelope (protocol §14)
     const bytes = checkPublishData(data, this.#options.limits.maxDepth - 1);
     // Without an id this publish cannot be a retry, so it bypasses the dedupe window.
     const fresh = options.id === undefined;

@@ -40,13 +40,15 @@ const groups = new Map<string, ReadonlySet<string>>([['g1', new Set(['alice', 'b
  * - `group:ID` — members only, both ways (membership looked up per request: leaving takes effect
  *   at the next subscribe or publish).
  */
-const authorize: Authorize<User> = async ({ user, channel, action }) => {
+const authorizeTyped: Authorize<User> = async ({ user, channel, action }) => {
   const [kind, a, b, extra] = channel.split(':');
   if (kind === 'user') return action === 'subscribe' && a === user.id && b === undefined;
   if (kind === 'dm') return a !== undefined && b !== undefined && extra === undefined && a < b && (user.id === a || user.id === b);
   if (kind === 'group') return b === undefined && (groups.get(a ?? '')?.has(user.id) ?? false);
   return true;
 };
+// The test servers are untyped (`createServer()` without <User>); authenticate below returns { id }.
+const authorize = authorizeTyped as Authorize;
 
 describe.each(transports)('server-side hooks over %s against the real server', (_name, transport) => {
   const start = (options: ServerOptions = {}) =>
