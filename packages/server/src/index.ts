@@ -3,6 +3,8 @@ export type { ListenResult, PublishReceipt, ServerStats, InProcessSession } from
 export type { Clock as ServerClock } from './clock';
 export type { ServerOptions, LimitOptions } from './options';
 export type { AttachOptions, AnyHttpServer } from './attach';
+export type { FetchHandler, FetchHandlerOptions } from './fetchHandler';
+export type { ServerChannelMessage, ServerMessageListener, ServerSubscribeOptions, ServerSubscription } from './serverSubscribe';
 export type {
   Authenticate,
   AuthenticateContext,

@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -10,12 +10,14 @@ import { toWireData } from './bytes';
 import { systemClock, type Clock } from './clock';
 import { jsonTextTooDeep } from './depth';
 import { TidewireServerError } from './errors';
+import { createFetchHandler, type FetchHandler, type FetchHandlerOptions } from './fetchHandler';
 import type { Logger } from './hooks';
 import { createHttpRoutes, rejectUpgrade, sendJsonError, type HttpRouteHandler } from './httpRoutes';
 import type { Link } from './link';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
 import { ServerCounters, type ServerMetrics } from './metrics';
 import { isOriginAllowed, originRefusalReporter } from './origin';
+import { subscribeInProcess, type ServerMessageListener, type ServerSubscribeOptions, type ServerSubscription } from './serverSubscribe';
 import { HARD_CAP_FACTOR, Session, type SessionHost } from './session';
 import { TidewireWebSocket, bindWsSession, wsLink } from './transports/ws';
 
@@ -75,6 +77,8 @@ export class TidewireServer implements AsyncDisposable {
   readonly #counters = new ServerCounters();
   readonly #httpRoutes: HttpRouteHandler;
   readonly #reportRefusedOrigin: ReturnType<typeof originRefusalReporter>;
+  /** `server.subscribe` listeners, each ended by `close()`. */
+  readonly #inProcessSubscriptions = new Set<() => void>();
   #closing: Promise<void> | undefined;
 
   /** Use createServer(). */
@@ -128,16 +132,69 @@ export class TidewireServer implements AsyncDisposable {
     this.#detachers.push(
       routeHttpServer(httpServer, path, {
         upgrade: (req, socket, head, sub) => this.#onUpgrade(req, socket, head, sub),
-        request: (req, res, subPath) => {
-          if (!isOriginAllowed(req, this.#options.allowedOrigins)) {
-            this.#reportRefusedOrigin(req);
-            return sendJsonError(res, 403, 'forbidden_origin', 'origin not allowed (the server log says what to configure)');
-          }
-          this.#httpRoutes(req, res, { subPath, openSession: (link, request) => this.#openSession(link, request) });
-        },
+        request: (req, res, subPath) => this.#onHttpRequest(req, res, subPath),
       }, options),
     );
     return this;
+  }
+
+  /**
+   * Serve the SSE and long-polling transports from a Fetch-API handler (`Request → Response`), for
+   * Next.js route handlers, Hono, Bun and Deno. Same sessions, hooks, limits and origin check as
+   * `attach`; the SSE stream is a streaming body, a long poll a pending Response. WebSocket upgrades
+   * are answered 426 (clients fall back); serve WebSocket with `attach` where there is a node:http server.
+   * Sessions live in this process: every request of a session must reach it (no serverless fan-out).
+   * @param options - `path` (default `'/tidewire'`): SSE at `<path>/sse`, long polling at `<path>/poll`.
+   * @returns `(request: Request) => Promise<Response>`.
+   * @example
+   * ```ts
+   * // app/tidewire/[...transport]/route.ts (Next.js app router)
+   * const handler = server.fetchHandler({ path: '/tidewire' });
+   * export { handler as GET, handler as POST, handler as DELETE, handler as OPTIONS };
+   * ```
+   */
+  fetchHandler(options: FetchHandlerOptions = {}): FetchHandler {
+    return createFetchHandler(
+      { closing: () => this.#closing !== undefined, handle: (req, res, subPath) => this.#onHttpRequest(req, res, subPath) },
+      options.path ?? DEFAULT_PATH,
+    );
+  }
+
+  /**
+   * Subscribe a function in this process to a channel — for moderation, bots, analytics — with the
+   * clients' contract: each message once, in offset order; with `since`, what was stored after it
+   * first, then live. Not a session: no hooks, limits or heartbeats apply. Ended by `close()`.
+   * @param channel a name `isChannel` accepts
+   * @param listener called with `{ channel, id, epoch, offset, data }` per message; a throw is logged, delivery goes on
+   * @param options `since` (`{ epoch, offset }`): resume after it; `onGap`: history could not cover `since`
+   * @returns once registered: `{ epoch, offset, recovered, unsubscribe() }`
+   * @throws TidewireServerError `closed`, `invalid_channel`
+   * @example
+   * ```ts
+   * const sub = await server.subscribe('room:1', (m) => void moderate(m.data), { since: lastHandled });
+   * sub.unsubscribe();
+   * ```
+   */
+  async subscribe(channel: string, listener: ServerMessageListener, options: ServerSubscribeOptions = {}): Promise<ServerSubscription> {
+    if (this.#closing) throw new TidewireServerError('closed', 'cannot subscribe: the server is closed');
+    if (!this.#options.isChannel(channel)) throw new TidewireServerError('invalid_channel', `invalid channel name: ${JSON.stringify(channel)}`);
+    const subscription = await subscribeInProcess(this.#broker, this.#host.logger, channel, listener, options);
+    const release = (): void => {
+      this.#inProcessSubscriptions.delete(release);
+      subscription.unsubscribe();
+    };
+    // Closed while the broker was registering it: end it at once.
+    if (this.#closing) subscription.unsubscribe();
+    else this.#inProcessSubscriptions.add(release);
+    return { ...subscription, unsubscribe: release };
+  }
+
+  #onHttpRequest(req: IncomingMessage, res: ServerResponse, subPath: string): void {
+    if (!isOriginAllowed(req, this.#options.allowedOrigins)) {
+      this.#reportRefusedOrigin(req);
+      return sendJsonError(res, 403, 'forbidden_origin', 'origin not allowed (the server log says what to configure)');
+    }
+    this.#httpRoutes(req, res, { subPath, openSession: (link, request) => this.#openSession(link, request) });
   }
 
   /**
@@ -181,7 +238,7 @@ export class TidewireServer implements AsyncDisposable {
   async publish(channel: string, data: unknown, options: { id?: string } = {}): Promise<PublishReceipt> {
     if (this.#closing) throw new TidewireServerError('closed', 'cannot publish: the server is closed');
     if (!this.#options.isChannel(channel)) throw new TidewireServerError('invalid_channel', `invalid channel name: ${JSON.stringify(channel)}`);
-    data = toWireData(data); // bytes travel as the {"$b64"} envelope (protocol §14)
+    data = toWireData(data); // bytes travel as the {"$b64"} envelope (protocol §17)
     const bytes = checkPublishData(data, this.#options.limits.maxDepth - 1);
     // Without an id this publish cannot be a retry, so it bypasses the dedupe window.
     const fresh = options.id === undefined;
@@ -227,6 +284,7 @@ export class TidewireServer implements AsyncDisposable {
 
   async #shutdown(): Promise<void> {
     for (const detach of this.#detachers.splice(0)) detach();
+    for (const release of [...this.#inProcessSubscriptions]) release();
     // Stop listening now: a client that comes back while we close must be refused at once, not left
     // hanging on a detached route until the end — those would all fail together and retry as a herd.
     const stopped = [...this.#ownedHttpServers].map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
