@@ -1,0 +1,99 @@
+import type { Position } from '@tidewire/core/protocol';
+import type { Broker, BrokerMessage } from './broker/broker';
+import type { Logger } from './hooks';
+
+/** One message as an in-process subscriber sees it: the channel, the publish `id`, its position and `data`. */
+export interface ServerChannelMessage {
+  readonly channel: string;
+  /** The publisher's id (a client's message id, or the server publish's `id`). */
+  readonly id: string;
+  readonly epoch: string;
+  /** Consecutive from 1 within an epoch. */
+  readonly offset: number;
+  readonly data: unknown;
+}
+
+/** Called once per message, in offset order. A throw is logged and delivery goes on. */
+export type ServerMessageListener = (message: ServerChannelMessage) => void;
+
+/** Options of `server.subscribe`. */
+export interface ServerSubscribeOptions {
+  /**
+   * Resume after this position (e.g. the last one a previous run of the service handled): every
+   * stored message after it is delivered first, in order, then live ones. Default: live only.
+   */
+  since?: Position;
+  /**
+   * Called (before any message) when `since` was given and history cannot cover everything after
+   * it (evicted, or the channel restarted with a new epoch): delivery starts at `epoch`/`offset` instead.
+   */
+  onGap?: (info: { readonly epoch: string; readonly offset: number }) => void;
+}
+
+/** What `server.subscribe` resolves with: where the stream continues, and `unsubscribe()`. */
+export interface ServerSubscription {
+  /** The position the stream continues after. */
+  readonly epoch: string;
+  readonly offset: number;
+  /** False when `since` could not be bridged (then `onGap` was called). */
+  readonly recovered: boolean;
+  /** Stop delivery at once (no listener call after it returns). Idempotent. */
+  unsubscribe(): void;
+}
+
+/**
+ * Subscribe a function in this process to a channel, with the clients' contract: each message
+ * once, in offset order — the replay after `since` first, then live messages, which the broker may
+ * start delivering before the replay is known (they are held and deduplicated by position).
+ * @param broker the server's broker
+ * @param logger where a throwing listener is reported (`logger.error`)
+ * @returns the subscription, once the broker has registered it
+ */
+export async function subscribeInProcess(
+  broker: Broker,
+  logger: Logger,
+  channel: string,
+  listener: ServerMessageListener,
+  options: ServerSubscribeOptions,
+): Promise<ServerSubscription> {
+  let active = true;
+  // Live messages that arrive before the replay has been delivered wait here.
+  let pending: BrokerMessage[] | undefined = [];
+  let epoch = '';
+  let offset = 0;
+  const deliver = (m: BrokerMessage): void => {
+    if (!active || (m.epoch === epoch && m.offset <= offset)) return;
+    epoch = m.epoch;
+    offset = m.offset;
+    try {
+      listener({ channel, id: m.id, epoch: m.epoch, offset: m.offset, data: m.data });
+    } catch (e) {
+      // One broken listener must not stop its own stream: the next message still comes.
+      logger.error(`tidewire: a server.subscribe listener for "${channel}" threw at offset ${m.offset}`, e);
+    }
+  };
+  const handle = await broker.subscribe(channel, options.since, (m) => (pending ? pending.push(m) : deliver(m)));
+  epoch = handle.epoch;
+  offset = handle.offset;
+  if (options.since && !handle.recovered) {
+    try {
+      options.onGap?.({ epoch: handle.epoch, offset: handle.offset });
+    } catch (e) {
+      logger.error(`tidewire: a server.subscribe onGap for "${channel}" threw`, e);
+    }
+  }
+  for (const m of handle.replay) deliver(m);
+  const held = pending;
+  pending = undefined;
+  for (const m of held) deliver(m);
+  return {
+    epoch: handle.epoch,
+    offset: handle.offset,
+    recovered: handle.recovered,
+    unsubscribe() {
+      if (!active) return;
+      active = false;
+      handle.unsubscribe();
+    },
+  };
+}
