@@ -14,6 +14,8 @@ import type { ConnectionSnapshot, StateChange } from './connection-state';
 import { ConnectionError, RequestError, TidewireError } from './errors';
 import { resolveUrl } from './resolve-url';
 import { Outbox } from './outbox';
+import type { OutboxStorage, PendingPublish } from './outbox-storage';
+import { PendingPublishes } from './pending-publishes';
 import type { PublishResult, RequestRules } from './outbox';
 import type { PayloadCodec } from './payload-codec';
 import type { PublishOptions } from './publish-options';
@@ -100,6 +102,8 @@ export interface ClientOptions extends Omit<PlanOptions, 'url'> {
 export interface ClientEvents {
   state: (change: StateChange) => void;
   error: (error: TidewireError) => void;
+  /** The list of pending publishes changed (read it with `listPendingPublishes()`). */
+  pending: () => void;
 }
 
 /** With `echo: false`, own publish ids remembered at most (oldest forgotten first). */
@@ -129,6 +133,10 @@ export class Client extends Emitter<ClientEvents> {
   #maxPayload = DEFAULT_MAX_PAYLOAD;
   /** With `echo: false`: ids of our own publishes whose message has not come back yet. */
   readonly #ownIds: Set<string> | undefined;
+  /** Pending publishes as the app lists them, mirrored into `outboxStorage`. */
+  readonly #pendingPublishes: PendingPublishes;
+  /** Until what the last run stored is queued, new requests wait behind it (they go after it). */
+  #restoring: Promise<void> | undefined;
 
   constructor(options: ClientOptions) {
     super();
@@ -171,6 +179,7 @@ export class Client extends Emitter<ClientEvents> {
         onTerminated: (error) => {
           this.#pacer.clear();
           for (const channel of this.#channels.values()) channel.suspend();
+          this.#pendingPublishes.ended = error; // closed or failed: stored publishes wait for the next start
           this.#outbox.failAll(error);
           this.#requests.terminated(error);
         },
@@ -188,6 +197,29 @@ export class Client extends Emitter<ClientEvents> {
       fits: (text) => fitsByteLimit(text, this.#maxPayload),
       limitText: () => `${this.#maxPayload} bytes`,
     });
+    const storage = options.outboxStorage;
+    this.#pendingPublishes = new PendingPublishes(
+      storage,
+      (cause) => this.#emitError(new TidewireError('listener_error', `outboxStorage failed: ${String(cause)}`, { cause })),
+      () => void this.emit('pending'),
+    );
+    if (storage) this.#restoring = this.#restore();
+  }
+
+  /** Queue what the last run left in storage (dropping what is past `queueTimeout`), then let new requests through. */
+  async #restore(): Promise<void> {
+    const pending = this.#pendingPublishes;
+    const stored = await pending.stored().catch((cause: unknown) => {
+      this.#emitError(new TidewireError('listener_error', `outboxStorage.list failed: ${String(cause)}`, { cause }));
+      return [];
+    });
+    this.#restoring = undefined;
+    const maxAge = this.#options.queueTimeout ?? 300_000;
+    for (const entry of stored) {
+      if (Date.now() - entry.queuedAt > maxAge) pending.forget(entry.id);
+      else pending.track(entry, this.#outbox.add(entry.id, entry.frame), false);
+    }
+    if (stored.length && this.#options.lazy !== false) this.connect();
   }
 
   /**
@@ -253,6 +285,26 @@ export class Client extends Emitter<ClientEvents> {
   /** Unacknowledged publishes (queued or in flight). */
   get pendingPublishes(): number {
     return this.#outbox.size;
+  }
+
+  /**
+   * The publishes not yet acknowledged, oldest first — including those restored from
+   * `outboxStorage` after a reload (what a chat shows as "sending…"). The `pending` event tells
+   * when it changes.
+   * @returns `[{ id, channel, data, queuedAt }]` (`queuedAt`: ms since the epoch).
+   */
+  listPendingPublishes(): PendingPublish[] {
+    return this.#pendingPublishes.list();
+  }
+
+  /**
+   * Give up a pending publish: it rejects with `aborted` (`context.cancelled: true`) and leaves
+   * `outboxStorage`. One still queued is never sent; one already on the wire may still be stored
+   * by the server (its ack is then ignored).
+   * @returns false when no publish with this id is pending.
+   */
+  cancelPublish(id: string): boolean {
+    return this.#outbox.refuse(id, new TidewireError('aborted', 'the publish was cancelled', { context: { id, cancelled: true } }));
   }
 
   /**
@@ -324,6 +376,7 @@ export class Client extends Emitter<ClientEvents> {
    * @returns the ack (publish) or the result's data (rpc)
    */
   request<T = PublishResult>(frame: PublishFrame | RpcFrame, rules?: RequestRules, invalid?: TidewireError): Promise<T> {
+    if (this.#restoring) return this.#restoring.then(() => this.request<T>(frame, rules, invalid));
     const codec = this.#options.codec;
     if (codec) {
       const data = codec.encode(frame.data);
@@ -355,7 +408,9 @@ export class Client extends Emitter<ClientEvents> {
       );
     }
     if (this.#options.lazy !== false) this.connect();
-    return this.#outbox.add<T>(id, text, rules);
+    const result = this.#outbox.add<T>(id, text, rules);
+    if (type === 'publish') this.#pendingPublishes.track({ id, channel: frame.channel, data: frame.data, queuedAt: Date.now(), frame: text }, result);
+    return result;
   }
 
   /** Give up a pending request (queued: never sent; sent: its answer is ignored), rejecting it with `error`. */

@@ -9,6 +9,8 @@ export type { Feature } from './features';
 export type { ChannelMessage, ChannelSnapshot, GapInfo } from './channel-state';
 export type { ConnectionSnapshot, ConnectionStateName, StateChange, TransportReason } from './connection-state';
 export type { PublishResult } from './outbox';
+export { memoryOutbox } from './outbox-storage';
+export type { OutboxStorage, PendingPublish, StoredPublish } from './outbox-storage';
 export type { ClientMetrics } from './metrics';
 export type { PublishOptions } from './publish-options';
 export {

@@ -1,0 +1,57 @@
+import type { OutboxStorage, PendingPublish, StoredPublish } from './outbox-storage';
+
+/**
+ * The publishes not yet settled, as the app lists them, mirrored into the optional
+ * `outboxStorage`. Storage writes run one after another (a delete never overtakes its set); a
+ * publish that ends because the client was closed or failed stays stored, so the next start
+ * sends it — everything else that settles (ack, refusal, timeout, cancel) is deleted.
+ */
+export class PendingPublishes {
+  readonly #entries = new Map<string, StoredPublish>();
+  readonly #storage: OutboxStorage | undefined;
+  readonly #onError: (cause: unknown) => void;
+  readonly #changed: () => void;
+  #writes: Promise<void> = Promise.resolve();
+  /** The error the connection ended with: publishes rejected with it are kept in storage. */
+  ended: unknown;
+
+  constructor(storage: OutboxStorage | undefined, onError: (cause: unknown) => void, changed: () => void) {
+    this.#storage = storage;
+    this.#onError = onError;
+    this.#changed = changed;
+  }
+
+  /** Follow a publish until it settles; `persist: false` for one that came from storage. */
+  track(entry: StoredPublish, result: Promise<unknown>, persist = true): void {
+    this.#entries.set(entry.id, entry);
+    if (persist) this.#write((s) => s.set(entry.id, entry));
+    this.#changed();
+    const settled = (error?: unknown): void => {
+      if (this.#entries.get(entry.id) !== entry) return; // joined by a later publish with the same id
+      this.#entries.delete(entry.id);
+      this.#changed();
+      if (error === undefined || error !== this.ended) this.forget(entry.id);
+    };
+    result.then(() => settled(), settled);
+  }
+
+  /** Drop a publish from storage (settled, or too old to send at restore). */
+  forget(id: string): void {
+    this.#write((s) => s.delete(id));
+  }
+
+  list(): PendingPublish[] {
+    return [...this.#entries.values()].map(({ id, channel, data, queuedAt }) => ({ id, channel, data, queuedAt }));
+  }
+
+  /** What the last run left in storage, oldest first, leaving out what is already pending here. */
+  async stored(): Promise<StoredPublish[]> {
+    const all = (await this.#storage?.list()) ?? [];
+    return all.filter((e) => !this.#entries.has(e.id)).sort((a, b) => a.queuedAt - b.queuedAt);
+  }
+
+  #write(op: (storage: OutboxStorage) => Promise<void>): void {
+    const storage = this.#storage;
+    if (storage) this.#writes = this.#writes.then(() => op(storage)).catch(this.#onError);
+  }
+}
