@@ -1,7 +1,7 @@
 import type { PayloadCodec } from './payload-codec';
 
 /**
- * Binary payloads (`@tidewire/core/binary`, protocol §14): `createClient({ codec: binary() })`
+ * Binary payloads (`@tidewire/core/binary`, protocol §17): `createClient({ codec: binary() })`
  * lets `publish` and `rpc` take a `Uint8Array`, an `ArrayBuffer` (or any typed-array view) or a
  * `Blob`, and delivers bytes to `message` listeners as a `Uint8Array`, on every transport.
  *

@@ -1,7 +1,7 @@
 /**
  * The payload codec hook: how `data` is turned into a frame's JSON `data` and back. The default is
  * none at all (data is JSON as it is), so a client that never sends bytes ships none of this;
- * `binary()` from `@tidewire/core/binary` plugs bytes in (protocol §14).
+ * `binary()` from `@tidewire/core/binary` plugs bytes in (protocol §17).
  */
 export interface PayloadCodec {
   /**

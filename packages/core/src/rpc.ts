@@ -4,7 +4,7 @@ import { TidewireError, ValidationError, isTidewireError } from './errors';
 import type { InferOutput, StandardSchemaV1 } from './schema';
 
 /**
- * Request/response over the client's connection (`@tidewire/core/rpc`, protocol §12). Its own
+ * Request/response over the client's connection (`@tidewire/core/rpc`, protocol §16). Its own
  * entry, so an app that never calls a method ships none of this: the client core only carries
  * the shared request path (`client.request`) that publish uses too.
  */

@@ -1,5 +1,5 @@
 /**
- * Bytes in payloads (protocol §14): on the wire, and so in every broker and in history, bytes are
+ * Bytes in payloads (protocol §17): on the wire, and so in every broker and in history, bytes are
  * the JSON value `{"$b64":"<standard base64>"}`; clients with the `binary()` codec turn it back
  * into a `Uint8Array`. The server never decodes it: it stores and forwards the envelope as is.
  */

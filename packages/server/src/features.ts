@@ -14,5 +14,6 @@ export function serverFeatures(host: { readonly broker: Broker }): string[] {
   const features: string[] = [];
   if (broker.enterPresence && broker.leavePresence && broker.watchPresence) features.push('presence');
   if (broker.history) features.push('history');
+  features.push('rpc'); // every server of this version answers rpc frames (unknown methods: unknown_method)
   return features;
 }

@@ -12,8 +12,14 @@ describe('docs/protocol.schema.json', () => {
   it('describes every frame type of both directions, and every $ref in it resolves', () => {
     const schema = protocolJsonSchema() as { $defs: Record<string, { oneOf?: { properties: { type: { const: string } } }[] }> };
     const types = (side: string) => schema.$defs[side]!.oneOf!.map((f) => f.properties.type.const);
-    expect(types('ClientFrame')).toEqual(['connect', 'subscribe', 'unsubscribe', 'publish', 'refresh', 'ping', 'pong']);
-    expect(types('ServerFrame')).toEqual(['connected', 'subscribed', 'unsubscribed', 'message', 'ack', 'refreshed', 'error', 'close', 'ping', 'pong']);
+    expect(types('ClientFrame')).toEqual([
+      'connect', 'subscribe', 'unsubscribe', 'publish', 'refresh',
+      'presence_subscribe', 'presence_unsubscribe', 'enter', 'leave', 'history', 'rpc', 'ping', 'pong',
+    ]);
+    expect(types('ServerFrame')).toEqual([
+      'connected', 'subscribed', 'unsubscribed', 'message', 'ack', 'refreshed', 'error',
+      'presence_snapshot', 'presence_change', 'entered', 'history_page', 'result', 'close', 'ping', 'pong',
+    ]);
     const refs = [...JSON.stringify(schema).matchAll(/"\$ref":"#\/\$defs\/([^"]+)"/g)].map((m) => m[1]!);
     expect(refs.length).toBeGreaterThan(0);
     for (const ref of refs) expect(Object.keys(schema.$defs)).toContain(ref);

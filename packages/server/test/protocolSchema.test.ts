@@ -33,6 +33,7 @@ const CLIENT: Record<string, [Fields, Fields]> = {
   enter: [{ id: str, channel: str }, { info: fc.jsonValue({ maxDepth: 2 }) }],
   leave: [{ channel: str }, {}],
   history: [{ id: str, channel: str, limit: count }, { before: count, after: count, direction: fc.constantFrom('backward', 'forward') }],
+  rpc: [{ id: str, method: str, data: fc.jsonValue({ maxDepth: 3 }) }, {}],
   ping: [{}, {}],
   pong: [{}, {}],
 };
@@ -43,7 +44,8 @@ const SERVER: Record<string, [Fields, Fields]> = {
   message: [{ channel: str, epoch: str, offset: count, id: str, data: fc.jsonValue({ maxDepth: 3 }) }, {}],
   ack: [{ id: str, epoch: str, offset: count }, {}],
   refreshed: [{ id: str }, { expiresIn: count }],
-  error: [{ code: fc.constantFrom(...ERROR_CODES), message: str }, { id: str, retryAfter: count }],
+  error: [{ code: fc.constantFrom(...ERROR_CODES), message: str }, { id: str, retryAfter: count, appCode: str }],
+  result: [{ id: str, data: fc.jsonValue({ maxDepth: 3 }) }, {}],
   presence_snapshot: [{ id: str, channel: str, members: fc.array(member, { maxLength: 3 }) }, {}],
   presence_change: [{ channel: str, action: fc.constantFrom('join', 'leave'), member }, {}],
   entered: [{ id: str, channel: str }, {}],

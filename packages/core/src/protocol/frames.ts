@@ -49,7 +49,7 @@ export interface RefreshFrame {
   readonly token: string;
 }
 /**
- * A remote procedure call (protocol §12): the server runs its `rpc[method]` handler and answers
+ * A remote procedure call (protocol §16): the server runs its `rpc[method]` handler and answers
  * `result` with the same `id`, or `error` with that `id`.
  */
 export interface RpcFrame {
