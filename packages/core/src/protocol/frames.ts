@@ -308,6 +308,11 @@ export const CLOSE_CODE_NUMBERS = {
   slow_consumer: 4408,
   heartbeat_timeout: 4409,
   server_error: 4500,
+  /**
+   * The server refused the page's Origin before any session (HTTP 403 with this code in its JSON
+   * body); HTTP transports read it from that answer. The reference server never sends it as a close frame.
+   */
+  forbidden_origin: 4493,
 } as const;
 /** Why a connection ended (`close` frames, WebSocket close codes 1000/1001/44xx): see docs/errors.md and protocol §11.2. */
 export type CloseCode = keyof typeof CLOSE_CODE_NUMBERS;

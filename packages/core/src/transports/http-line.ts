@@ -1,5 +1,6 @@
 import { TidewireError } from '../errors';
 import type { CloseCode } from '../protocol/frames';
+import { closeCodeFromRefusal } from '../retry-policy';
 import type { Transport, TransportContext, TransportEvents } from '../transport';
 import { withScheme } from '../transport';
 
@@ -166,7 +167,7 @@ export function httpLine(
       live.add(controller);
       try {
         const res = await fetchImpl(url(params), { ...mode, method, body, headers: { ...auth, ...proof(), ...headers }, signal: controller.signal });
-        if (!res.ok) throw Object.assign(new Error(`${method} ${path}: HTTP ${res.status}`), { status: res.status });
+        if (!res.ok) throw await refusal(res, `${method} ${path}`);
         return res;
       } finally {
         if (!stream) live.delete(controller);
@@ -174,6 +175,9 @@ export function httpLine(
     },
     fail(message, cause, code) {
       if (line.done) return;
+      // The server said why it refused (e.g. forbidden_origin): that is the reason, not a network failure.
+      const refused = code === undefined ? closeCodeFromRefusal((cause as { code?: unknown } | undefined)?.code) : undefined;
+      if (refused) [code, message] = [refused, `${message}: ${(cause as Error).message}`];
       line.done = true;
       abortAll();
       onEnd?.();
@@ -196,4 +200,31 @@ export function httpLine(
     },
   };
   return line;
+}
+
+/** The longest error body read from a refusal: the server's are a few hundred bytes. */
+const REFUSAL_BODY_CHARS = 4096;
+
+/**
+ * An error for a non-2xx answer, with its `status` and, when the server's JSON body
+ * (`{"error":{"code","message"}}`) names a refusal the client acts on, the close `code` it stands for.
+ */
+async function refusal(res: Response, what: string): Promise<Error & { status: number; code?: CloseCode }> {
+  let serverCode: unknown;
+  let serverMessage = '';
+  if ((res.headers.get('content-type') ?? '').includes('json')) {
+    try {
+      const text = (await res.text()).slice(0, REFUSAL_BODY_CHARS);
+      const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+      serverCode = error?.code;
+      if (typeof error?.message === 'string') serverMessage = ` (${error.message})`;
+    } catch {
+      // not the server's JSON (a proxy's page): only the status is known
+    }
+  } else {
+    void res.body?.cancel().catch(() => {});
+  }
+  const code = closeCodeFromRefusal(serverCode);
+  const label = typeof serverCode === 'string' ? ` ${serverCode}` : '';
+  return Object.assign(new Error(`${what}: HTTP ${res.status}${label}${serverMessage}`), { status: res.status, ...(code && { code }) });
 }
