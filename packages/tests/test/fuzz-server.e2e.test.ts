@@ -67,7 +67,7 @@ describe.each(transports)('fuzz: raw client → real server over %s', (name, tra
       if (!end.sawCloseFrame) problems.push(`#${index} (${kind}): the line ended without a spec close frame (${end.detail}); last frames ${preview(line.frames.slice(-3))}`);
     };
     let line = await open();
-    if (!line.frames.some((f) => f.type === 'connected')) throw new Error(`the first raw line never connected: ${preview(line.frames)}`);
+    if (!line.frames.some((f) => f.type === 'connected')) throw new Error(`the first raw line never connected: ${preview(line.frames)}; ended: ${JSON.stringify(line.ended)}`);
     let published = 0;
     // Pipelined: a batch of items, each followed by a marker request, awaited at the end. The
     // server refuses a frame at once (before queued requests are answered), so refusals are
@@ -78,7 +78,7 @@ describe.each(transports)('fuzz: raw client → real server over %s', (name, tra
       if (line.ended) {
         line = await open();
         tally.lines++;
-        if (!line.frames.some((f) => f.type === 'connected')) problems.push(`#${first}: a new raw line did not connect: ${preview(line.frames)}`);
+        if (!line.frames.some((f) => f.type === 'connected')) problems.push(`#${first}: a new raw line did not connect: ${preview(line.frames)}; ended: ${JSON.stringify(line.ended)}`);
       }
       const batch = items.slice(first, first + BATCH);
       const start = line.frames.length;
