@@ -11,10 +11,13 @@ serveChild({
     server = await (await loadSubject(subject)).startServer();
     return { url: server.url };
   },
-  /** ~100-byte JSON messages: {"i":123456,"body":"xxxx…"}. */
-  async push({ n }: { n: number }) {
+  /**
+   * ~100-byte JSON messages: {"i":123456,"body":"xxxx…"}. `sync`: all `n` in one synchronous loop
+   * (no yield: how a backlog, an import or a batch fan-out publishes); otherwise yielding every 1,000.
+   */
+  async push({ n, sync = false }: { n: number; sync?: boolean }) {
     const t0 = nowUs();
-    await server!.push(n, (i) => ({ i, body: BODY }));
+    await server!.push(n, (i) => ({ i, body: BODY }), sync ? Infinity : undefined);
     return { sendUs: nowUs() - t0 };
   },
   /** One message to every `fan` subscriber, stamped with the send time (CLOCK_MONOTONIC, shared by all processes). */

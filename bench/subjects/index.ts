@@ -1,7 +1,7 @@
 import type { Subject } from './types';
 
 /** Every subject by id; loaded lazily so each child process only loads what it runs. */
-export const SUBJECT_IDS = ['tidewire-ws', 'tidewire-sse', 'tidewire-longpoll', 'ws', 'socketio-ws', 'socketio-polling', 'sse'] as const;
+export const SUBJECT_IDS = ['tidewire-ws', 'tidewire-sse', 'tidewire-longpoll', 'ws', 'socketio-ws', 'socketio-polling', 'socketio-polling-fetch', 'sse'] as const;
 export type SubjectId = (typeof SUBJECT_IDS)[number];
 
 export const SUBJECT_LABELS: Record<SubjectId, string> = {
@@ -10,7 +10,8 @@ export const SUBJECT_LABELS: Record<SubjectId, string> = {
   'tidewire-longpoll': 'Tidewire long polling',
   ws: 'raw ws (baseline)',
   'socketio-ws': 'socket.io websocket (baseline)',
-  'socketio-polling': 'socket.io polling (baseline)',
+  'socketio-polling': 'socket.io polling, XHR (baseline)',
+  'socketio-polling-fetch': 'socket.io polling, fetch (baseline)',
   sse: 'raw SSE (baseline)',
 };
 
@@ -28,6 +29,8 @@ export async function loadSubject(id: SubjectId): Promise<Subject> {
       return (await import('./socketio')).socketIo('websocket');
     case 'socketio-polling':
       return (await import('./socketio')).socketIo('polling');
+    case 'socketio-polling-fetch':
+      return (await import('./socketio')).socketIo('polling-fetch');
     case 'sse':
       return (await import('./sse')).rawSse;
   }

@@ -37,12 +37,12 @@ export const rawSse: Subject = {
     const port = (http.address() as AddressInfo).port;
     return {
       url: `http://127.0.0.1:${port}`,
-      push: (n, make) => {
+      push: (n, make, chunk) => {
         const subs = [...(channels.get('push') ?? [])];
         return chunked(n, (i) => {
           const text = `data: ${JSON.stringify(make(i))}\n\n`;
           for (const res of subs) res.write(text);
-        });
+        }, chunk);
       },
       broadcast(data) {
         const text = `data: ${JSON.stringify(data)}\n\n`;

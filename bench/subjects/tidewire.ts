@@ -39,7 +39,7 @@ export function tidewire(transport: TidewireTransport): Subject {
       const { url } = await server.listen(0);
       return {
         url,
-        push: (n, make) => chunked(n, (i) => void server.publish('push', make(i))),
+        push: (n, make, chunk) => chunked(n, (i) => void server.publish('push', make(i)), chunk),
         broadcast: (data) => server.publish('fan', data),
         close: () => server.close(),
       };

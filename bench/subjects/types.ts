@@ -2,8 +2,11 @@
 export interface BenchServer {
   /** The URL clients connect to. */
   readonly url: string;
-  /** Send `n` messages to every client subscribed to `push` (there is one), yielding every `chunk`. */
-  push(n: number, make: (i: number) => unknown): Promise<void>;
+  /**
+   * Send `n` messages to every client subscribed to `push` (there is one), yielding to the event
+   * loop every `chunk` messages (default PUSH_CHUNK; `Infinity`: one synchronous loop, no yield).
+   */
+  push(n: number, make: (i: number) => unknown, chunk?: number): Promise<void>;
   /** Deliver one message to every client subscribed to `fan`. */
   broadcast(data: unknown): void | Promise<unknown>;
   close(): Promise<void>;
@@ -28,10 +31,10 @@ export interface Subject {
 export const PUSH_CHUNK = 1000;
 export const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-export async function chunked(n: number, send: (i: number) => void): Promise<void> {
+export async function chunked(n: number, send: (i: number) => void, chunk = PUSH_CHUNK): Promise<void> {
   for (let i = 0; i < n; ) {
-    const end = Math.min(n, i + PUSH_CHUNK);
+    const end = Math.min(n, i + chunk);
     for (; i < end; i++) send(i);
-    await yieldLoop();
+    if (i < n) await yieldLoop();
   }
 }

@@ -24,12 +24,12 @@ export const rawWs: Subject = {
     const port = (http.address() as AddressInfo).port;
     return {
       url: `ws://127.0.0.1:${port}/`,
-      push: (n, make) => {
+      push: (n, make, chunk) => {
         const subs = [...(channels.get('push') ?? [])];
         return chunked(n, (i) => {
           const text = JSON.stringify(make(i));
           for (const ws of subs) ws.send(text);
-        });
+        }, chunk);
       },
       broadcast(data) {
         const text = JSON.stringify(data);
