@@ -1,0 +1,163 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTeamRooms } from '../../../examples/team-rooms/build';
+import { startTeamRooms } from '../../../examples/team-rooms/server';
+import type { TeamRooms } from '../../../examples/team-rooms/server';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The screenshot shown in the top README: the test run refreshes it. */
+const SCREENSHOT = fileURLToPath(new URL('../../../examples/team-rooms/screenshot.png', import.meta.url));
+
+let outDir: string;
+let rooms: TeamRooms;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+const upgrades = new Map<string, Set<Duplex>>();
+const socketsOf = (tag: string) => upgrades.get(tag) ?? new Set<Duplex>();
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'tidewire-team-rooms-'));
+  await buildTeamRooms(outDir);
+  rooms = await startTeamRooms({ port: 0, dir: outDir, tidewire: { logger: { warn: () => {}, error: () => {} } } });
+  rooms.http.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    const tag = /tidewire-e2e\/(\w+)/.exec(req.headers['user-agent'] ?? '')?.[1];
+    if (tag) upgrades.set(tag, socketsOf(tag).add(socket));
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}, 60_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+  await rooms?.close();
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+/** A logged-in user in their own browser context (own storage and network conditions). */
+async function logIn(tag: string, name: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ userAgent: `tidewire-e2e/${tag}`, viewport: { width: 900, height: 620 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${tag}: ${error.message}`));
+  await page.goto(rooms.url);
+  await page.locator('#login input[name=name]').fill(name);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('[data-testid=connection][data-state=connected]').waitFor();
+  return { context, page };
+}
+
+const texts = (page: Page) => page.locator('#messages li:not(.system) .text').allTextContents();
+const members = (page: Page) => page.locator('[data-testid=members] li').allTextContents();
+
+async function say(page: Page, text: string) {
+  await page.locator('#composer input[name=text]').fill(text);
+  await page.locator('#composer input[name=text]').press('Enter');
+}
+
+async function joinRoom(page: Page, room: string, passphrase = '') {
+  await page.locator('#join input[name=room]').fill(room);
+  await page.locator('#join input[name=passphrase]').fill(passphrase);
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect.poll(() => page.getByTestId('room').textContent()).toContain(room);
+}
+
+describe('examples/team-rooms in Chromium', () => {
+  it('presence, acked sends except to the sender, a network drop, a file, an rpc, an encrypted room and the ops dashboard', async () => {
+    const ada = await logIn('A', 'Ada');
+    const bob = await logIn('B', 'Bob');
+    // Join/leave: both see both in "Here now".
+    await expect.poll(() => members(ada.page), { timeout: 15_000 }).toEqual(['Ada', 'Bob']);
+    await expect.poll(() => members(bob.page), { timeout: 15_000 }).toEqual(['Ada', 'Bob']);
+
+    // Acknowledged send, delivered to the room except the sender (who shows it once, ticked on the ack).
+    await say(ada.page, 'hello team');
+    await expect.poll(() => texts(bob.page)).toEqual(['hello team']);
+    await ada.page.locator('#messages li.mine[data-acked=true]').waitFor();
+    expect(await texts(ada.page)).toEqual(['hello team']);
+
+    // Bob's network drops (emulation blocks reconnects; the server cuts his live socket as a dead
+    // network would). What Ada says meanwhile reaches him once, in order, when he is back.
+    await bob.context.setOffline(true);
+    for (const socket of socketsOf('B')) socket.destroy();
+    await expect.poll(() => bob.page.getByTestId('connection').getAttribute('data-state')).not.toBe('connected');
+    const missed = ['while you were away 1', 'while you were away 2', 'while you were away 3'];
+    for (const text of missed) await say(ada.page, text);
+    await expect.poll(() => ada.page.locator('#messages li.mine[data-acked=true]').count()).toBe(4);
+    expect(await texts(bob.page)).toEqual(['hello team']);
+    await bob.context.setOffline(false);
+    await expect.poll(() => texts(bob.page), { timeout: 20_000 }).toEqual(['hello team', ...missed]);
+    await bob.page.locator('[data-testid=connection][data-state=connected]').waitFor();
+
+    // Binary: Bob shares a small PNG; Ada sees it as an image with the same bytes.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    await bob.page.locator('#composer input[name=file]').setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: png });
+    await bob.page.locator('#composer button[type=submit]').click();
+    await ada.page.locator('#messages img[alt="dot.png"]').waitFor();
+    const shown = await ada.page.locator('#messages img[alt="dot.png"]').evaluate(async (img: HTMLImageElement) => Array.from(new Uint8Array(await (await fetch(img.src)).arrayBuffer())));
+    expect(shown).toEqual(Array.from(png));
+
+    // Request/response: Ada's /roll is answered to her and posted by the server to the room.
+    await say(ada.page, '/roll 3d6');
+    await expect.poll(() => ada.page.getByTestId('notice').textContent()).toMatch(/^You rolled 3d6: \d+$/);
+    const total = (await ada.page.getByTestId('notice').textContent())?.split(': ')[1];
+    for (const page of [ada.page, bob.page]) {
+      await expect.poll(async () => (await texts(page)).filter((t) => t.startsWith('rolled 3d6:'))).toEqual([expect.stringMatching(new RegExp(`^rolled 3d6: \\d \\+ \\d \\+ \\d = ${total}$`))]);
+    }
+    await say(ada.page, '/roll 0d6');
+    await expect.poll(() => ada.page.getByTestId('notice').textContent()).toContain('write dice as NdM');
+    await ada.page.screenshot({ path: SCREENSHOT });
+
+    // End-to-end encrypted room: both derive the key from the passphrase; the server relays
+    // ciphertext it cannot read, and a wrong passphrase cannot open it.
+    await joinRoom(ada.page, 'vault', 'correct horse');
+    await joinRoom(bob.page, 'vault', 'correct horse');
+    await expect.poll(() => members(ada.page), { timeout: 15_000 }).toEqual(['Ada', 'Bob']);
+    await say(ada.page, 'the launch code is 1234');
+    await expect.poll(() => texts(bob.page)).toEqual(['the launch code is 1234']);
+    const relayed = rooms.relayed.get('secret:vault') ?? '';
+    expect(relayed).toContain('$e2e');
+    expect(relayed).not.toContain('launch');
+    const eve = await logIn('E', 'Eve');
+    await joinRoom(eve.page, 'vault', 'wrong guess');
+    await expect.poll(() => texts(eve.page), { timeout: 15_000 }).toEqual(['(cannot decrypt: a different passphrase)']);
+
+    // Operator dashboard: Prometheus figures and the ciphertext the server relayed.
+    const ops = await ada.context.newPage();
+    await ops.goto(new URL('/ops', rooms.url).toString());
+    await expect.poll(async () => Number(await ops.locator('dd[data-metric=tidewire_sessions]').textContent())).toBe(3);
+    expect(Number(await ops.locator('dd[data-metric=tidewire_publishes_total]').textContent())).toBeGreaterThanOrEqual(7);
+    expect(await ops.locator('tr[data-channel="secret:vault"]').textContent()).not.toContain('launch');
+
+    expect(pageErrors).toEqual([]);
+  }, 55_000);
+
+  it('the auth middleware and the Tidewire authenticate hook refuse a missing or forged token', async () => {
+    const me = (authorization?: string) => fetch(new URL('/api/me', rooms.url), { headers: authorization ? { authorization } : {} });
+    expect((await me()).status).toBe(401);
+    const login = (await (await fetch(new URL('/api/login', rooms.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada' }) })).json()) as { token: string };
+    expect(await (await me(`Bearer ${login.token}`)).json()).toEqual({ name: 'Ada' });
+    const forged = `${Buffer.from('Root').toString('base64url')}.${login.token.split('.')[1]}`;
+    expect((await me(`Bearer ${forged}`)).status).toBe(401);
+
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(rooms.url);
+    const outcome = await page.evaluate(async (token) => {
+      const ws = new WebSocket(new URL('/tidewire', location.href.replace('http', 'ws')));
+      return new Promise<string>((done) => {
+        ws.onopen = () => ws.send(JSON.stringify({ type: 'connect', v: 1, token }));
+        ws.onmessage = (event) => done(String(event.data));
+      });
+    }, forged);
+    expect(JSON.parse(outcome)).toMatchObject({ type: 'close', code: 'unauthorized' });
+  });
+});
