@@ -2,3 +2,5 @@ export { createRedisBroker, RedisBroker } from './redisBroker';
 export type { RedisBrokerOptions, RedisClientLike } from './options';
 export { RedisBrokerError, isRedisBrokerError } from './errors';
 export type { RedisBrokerErrorCode } from './errors';
+export { RedisSessionRelay } from './sessionRelay';
+export type { RedisSessionRelayOptions } from './sessionRelay';

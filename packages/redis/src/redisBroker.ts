@@ -8,6 +8,7 @@ import { RedisBrokerError } from './errors';
 import { channelKeys, type ChannelKeys } from './keys';
 import { resolveOptions, type RedisBrokerOptions, type ResolvedOptions } from './options';
 import { PUBLISH_SCRIPT, RESUME_SCRIPT, script, type Script } from './scripts';
+import { RedisSessionRelay, type RedisSessionRelayOptions } from './sessionRelay';
 
 /** 12 url-safe characters (no `:`, which separates notification fields). */
 const newEpoch = (): string => randomBytes(9).toString('base64url');
@@ -59,6 +60,7 @@ export class RedisBroker implements Broker {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   /** Released channels whose unsubscribe could not reach Redis yet. */
   readonly #orphans = new Set<Listened>();
+  readonly #relays = new Set<RedisSessionRelay>();
   #closed = false;
 
   constructor(options: RedisBrokerOptions) {
@@ -135,10 +137,27 @@ export class RedisBroker implements Broker {
     return { channels: this.#listened.size };
   }
 
+  /**
+   * A relay for `createServer({ broker, relay })`: SSE and long-poll requests that reach a process
+   * other than the one holding their session are carried there over this broker's Redis
+   * connections (one more pub/sub channel per process, no new connection). See docs/scaling.md,
+   * "HTTP transports without sticky sessions". One relay per server.
+   * @param options `nodeId` (default: random per process)
+   * @returns a {@link RedisSessionRelay}, closed with the broker
+   * @throws TypeError for a nodeId outside `[A-Za-z0-9_-]+`
+   */
+  sessionRelay(options: RedisSessionRelayOptions = {}): RedisSessionRelay {
+    if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
+    const relay = new RedisSessionRelay(this.#redis, this.#options.prefix, options);
+    this.#relays.add(relay);
+    return relay;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
+    for (const relay of this.#relays) relay.close();
     for (const listened of this.#listened.values()) listened.feed.close();
     this.#listened.clear();
     await this.#redis.close();

@@ -7,6 +7,7 @@ import { HARD_CAP_FACTOR, type Session } from './session';
 import { SECRET_HEADER, provesSecret, receiveFrames, sameAuth, type HttpSession } from './transports/http';
 import { openPollSession, type PollSession } from './transports/longpoll';
 import { openSseStream } from './transports/sse';
+import { answerRelayed, ownedSessionIds, ownerOf, relayToOwner } from './sessionRelay';
 
 /** What an HTTP transport (SSE, long polling) gets from the server to run sessions over HTTP. */
 export interface HttpRouteContext {
@@ -44,8 +45,12 @@ export function createHttpRoutes(options: ResolvedOptions): HttpRouteHandler {
   const bodyLimit = options.limits.maxPayload * HARD_CAP_FACTOR + BODY_SLACK;
   const register = (sid: string, http: HttpSession): void => void sessions.set(sid, http);
   const unregister = (sid: string): void => void sessions.delete(sid);
+  // With a relay (docs/scaling.md) sids name this node, and requests for other nodes' sessions go there.
+  const relay = options.relay;
+  const newSessionId = relay && ownedSessionIds(relay.nodeId);
+  const ids = newSessionId ? { newSessionId } : {};
 
-  return (request, response, ctx) => {
+  const route: HttpRouteHandler = (request, response, ctx) => {
     const origin = request.headers.origin;
     if (origin !== undefined) {
       // The origin passed the server's check: let that page read our answers (CORS).
@@ -67,13 +72,19 @@ export function createHttpRoutes(options: ResolvedOptions): HttpRouteHandler {
     const query = new URL(request.url ?? '/', 'http://x').searchParams;
     const sid = query.get('sid');
     if (sid === null) {
-      if (kind === 'sse' && method === 'GET') return openSseStream(request, response, { keepAlive, openSession: ctx.openSession, register, unregister });
+      if (kind === 'sse' && method === 'GET') return openSseStream(request, response, { keepAlive, openSession: ctx.openSession, register, unregister, ...ids });
       if (kind === 'poll' && method === 'POST') {
-        return openPollSession(request, response, { timeout: pollTimeout, grace: pollGrace, openSession: ctx.openSession, register, unregister });
+        return openPollSession(request, response, { timeout: pollTimeout, grace: pollGrace, openSession: ctx.openSession, register, unregister, ...ids });
       }
       return sendJsonError(response, 400, 'bad_request', 'missing sid');
     }
     const http = sessions.get(sid);
+    const owner = !http && relay ? ownerOf(sid) : undefined;
+    if (relay && owner !== undefined && owner !== relay.nodeId) {
+      // A held poll may wait the whole poll timeout on the owner; anything else answers at once.
+      const timeout = method === 'GET' ? pollTimeout + 10_000 : 10_000;
+      return void relayToOwner(relay, owner, request, response, { bodyLimit, timeout });
+    }
     if (!http || http.kind !== kind) return sendJsonError(response, 404, 'not_found', 'unknown session');
     // The sid is in the URL (and so in logs): alone it grants nothing. Refused requests touch nothing of the session.
     if (!provesSecret(http, request)) return sendJsonError(response, 403, 'forbidden', `the ${SECRET_HEADER} header is missing or does not match the session`);
@@ -89,6 +100,14 @@ export function createHttpRoutes(options: ResolvedOptions): HttpRouteHandler {
     }
     sendJsonError(response, 405, 'method_not_allowed', `${method} is not allowed here`);
   };
+  // Relayed requests always carry a sid, so they never open a session (and need no openSession).
+  relay?.serve((relayed) =>
+    answerRelayed((req, res) => {
+      const subPath = new URL(req.url ?? '/', 'http://x').pathname.match(/\/(sse|poll)$/)?.[0] ?? '';
+      route(req, res, { subPath, openSession: () => { throw new Error('a relayed request cannot open a session'); } });
+    }, relayed),
+  );
+  return route;
 }
 
 export function sendJsonError(response: ServerResponse, status: number, code: string, message: string): void {

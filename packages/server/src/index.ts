@@ -3,6 +3,7 @@ export type { ListenResult, PublishReceipt, ServerStats, InProcessSession } from
 export type { Clock as ServerClock } from './clock';
 export type { ServerOptions, LimitOptions } from './options';
 export type { AttachOptions, AnyHttpServer } from './attach';
+export type { SessionRelay, RelayedRequest, RelayedResponse, RelayedRequestHandler } from './sessionRelay';
 export type { FetchHandler, FetchHandlerOptions } from './fetchHandler';
 export type { ServerChannelMessage, ServerMessageListener, ServerSubscribeOptions, ServerSubscription } from './serverSubscribe';
 export type {

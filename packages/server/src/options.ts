@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Broker } from './broker/broker';
+import type { SessionRelay } from './sessionRelay';
 import { defaultIsChannel } from './channelName';
 import { TidewireServerError } from './errors';
 import type { AllowedOrigins, Authenticate, Authorize, Logger } from './hooks';
@@ -93,6 +94,13 @@ export interface ServerOptions<User = unknown> {
    * refuse it. Awaited at most `hookTimeout` ms. See docs/server.md "onPublish".
    */
   onPublish?: OnPublish<User>;
+  /**
+   * Sticky-free SSE and long polling across several processes: a session's requests that reach
+   * another process are relayed to the one that owns it (e.g. `broker.sessionRelay()` from
+   * `@tidewire/redis`). Default: none — every request of a session must reach its process.
+   * See docs/scaling.md.
+   */
+  relay?: SessionRelay;
 }
 
 const fn = <T>(what: string) =>
@@ -167,6 +175,18 @@ const schema = z
       )
       .optional(),
     onPublish: fn<OnPublish<unknown>>('onPublish').optional(),
+    relay: z
+      .custom<SessionRelay>(
+        (v) =>
+          typeof v === 'object' &&
+          v !== null &&
+          typeof (v as SessionRelay).nodeId === 'string' &&
+          /^[A-Za-z0-9_-]+$/.test((v as SessionRelay).nodeId) &&
+          typeof (v as SessionRelay).serve === 'function' &&
+          typeof (v as SessionRelay).forward === 'function',
+        { message: 'relay must have a nodeId ([A-Za-z0-9_-]+), serve() and forward()' },
+      )
+      .optional(),
     transports: z
       .object({
         websocket: z.boolean().default(true),

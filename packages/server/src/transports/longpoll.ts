@@ -13,6 +13,8 @@ export interface PollHost {
   openSession(link: Link, request: IncomingMessage): Session;
   register(sid: string, http: PollSession): void;
   unregister(sid: string): void;
+  /** Makes the session ids (default: random; with a relay, ids that name this node). */
+  newSessionId?: () => string;
 }
 
 export interface PollSession extends HttpSession {
@@ -48,7 +50,7 @@ function encodeBatch(format: BatchFormat, seq: number, frames: readonly string[]
 export function openPollSession(request: IncomingMessage, response: ServerResponse, host: PollHost): void {
   const format: BatchFormat = new URL(request.url ?? '/', 'http://x').searchParams.get('batch') === 'lines' ? 'lines' : 'json';
   const headers = format === 'lines' ? LINES_HEADERS : JSON_HEADERS;
-  const sid = newSessionId();
+  const sid = (host.newSessionId ?? newSessionId)();
   const { secret, digest } = newSessionSecret();
   let outbox: string[] = [];
   let outboxChars = 0;

@@ -10,6 +10,8 @@ export interface SseHost {
   openSession(link: Link, request: IncomingMessage): Session;
   register(sid: string, http: HttpSession): void;
   unregister(sid: string): void;
+  /** Makes the session ids (default: random; with a relay, ids that name this node). */
+  newSessionId?: () => string;
 }
 
 /** One SSE event per frame. JSON has no raw newlines, but a multi-line text still round-trips. */
@@ -21,7 +23,7 @@ const event = (text: string): string => `data: ${text.replace(/\r\n|\r|\n/g, '\n
  * Upstream frames arrive by POST (see httpRoutes). The session ends with the response.
  */
 export function openSseStream(request: IncomingMessage, response: ServerResponse, host: SseHost): void {
-  const sid = newSessionId();
+  const sid = (host.newSessionId ?? newSessionId)();
   const { secret, digest } = newSessionSecret();
   let ended = false;
   response.writeHead(200, {

@@ -2,7 +2,8 @@
  * One Tidewire server process on the Redis broker, for the multi-node tests
  * and the cluster demo. Configured by environment: PORT (fixed, so a restarted
  * node comes back where its clients reconnect), REDIS_URL, PREFIX, NODE_NAME.
- * Prints `listening <url>` once it accepts connections.
+ * Prints `listening <url>` once it accepts connections. SSE and long-poll requests for a
+ * session of another node are relayed to it through Redis (docs/scaling.md).
  */
 import { createServer } from '@tidewire/server';
 import { createRedisBroker } from '../../../redis/src/index';
@@ -17,6 +18,8 @@ const broker = createRedisBroker({
 });
 const server = createServer({
   broker,
+  // Sticky-free SSE and long polling: requests for another node's session are relayed to it.
+  relay: broker.sessionRelay(),
   // The tests and the demo push thousands of messages through few connections.
   limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } },
   logger: { warn: () => {}, error: () => {} },

@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import type { RelayedRequest, RelayedRequestHandler, RelayedResponse, SessionRelay } from '@tidewire/server';
+import type { RedisConnections } from './connections';
+
+/** Options of `broker.sessionRelay()`. */
+export interface RedisSessionRelayOptions {
+  /**
+   * This process's id in session ids (`[A-Za-z0-9_-]+`). Default: 8 random characters, new for
+   * every process — a restarted process must not claim the sessions that died with its predecessor.
+   */
+  nodeId?: string;
+}
+
+/** One pub/sub message on a node's inbox: a request for one of its sessions, or the answer to one it relayed. */
+type Envelope =
+  | { readonly t: 'q'; readonly id: string; readonly from: string; readonly request: RelayedRequest }
+  | { readonly t: 'r'; readonly id: string; readonly response: RelayedResponse };
+
+/** How long `forward` waits for this node's own inbox subscription (it carries the answer) before giving up. */
+const SUBSCRIBE_WAIT = 5000;
+
+/**
+ * The Redis side of sticky-free SSE and long polling (docs/scaling.md). Each node listens on one
+ * pub/sub channel, `<prefix>:{node:<id>}:inbox` (sharded where the broker uses sharded pub/sub),
+ * on the broker's existing pub/sub connection: no new connection. A relayed request is published to
+ * the owner's inbox; the owner runs it and publishes the answer to the sender's inbox. `PUBLISH`
+ * returns how many processes received it, so a request for a dead node's session is known to be
+ * lost at once (404, the client reconnects) instead of after a timeout.
+ */
+export class RedisSessionRelay implements SessionRelay {
+  readonly nodeId: string;
+  readonly #redis: RedisConnections;
+  readonly #prefix: string;
+  readonly #pending = new Map<string, (response: RelayedResponse | undefined) => void>();
+  #handler: RelayedRequestHandler | undefined;
+  #subscribed: Promise<void> | undefined;
+  #stopped = false;
+  #sequence = 0;
+
+  /** Use `broker.sessionRelay()`. */
+  constructor(redis: RedisConnections, prefix: string, options: RedisSessionRelayOptions = {}) {
+    const nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
+    if (!/^[A-Za-z0-9_-]+$/.test(nodeId)) throw new TypeError(`nodeId must match [A-Za-z0-9_-]+, got ${JSON.stringify(nodeId)}`);
+    this.nodeId = nodeId;
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#subscribed = this.#subscribe();
+  }
+
+  serve(handler: RelayedRequestHandler): () => void {
+    this.#handler = handler;
+    return () => {
+      if (this.#handler === handler) this.#handler = undefined;
+    };
+  }
+
+  async forward(nodeId: string, request: RelayedRequest, timeout: number): Promise<RelayedResponse | undefined> {
+    // The answer arrives on our own inbox: it must be listened to before the request leaves.
+    const ready = await Promise.race([this.#subscribed?.then(() => true), sleep(SUBSCRIBE_WAIT).then(() => false)]);
+    if (!ready) return undefined;
+    const id = `${this.nodeId}:${++this.#sequence}`;
+    const answered = new Promise<RelayedResponse | undefined>((resolve) => {
+      const timer = setTimeout(() => settle(undefined), timeout);
+      const settle = (response: RelayedResponse | undefined): void => {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        resolve(response);
+      };
+      this.#pending.set(id, settle);
+    });
+    const receivers = await this.#publish(nodeId, { t: 'q', id, from: this.nodeId, request }).catch(() => 0);
+    if (receivers === 0) this.#pending.get(id)?.(undefined); // nobody listens: that node is gone
+    return answered;
+  }
+
+  /** Stop listening; pending forwards resolve undefined. Called by the broker's close(). */
+  close(): void {
+    this.#stopped = true;
+    this.#handler = undefined;
+    for (const settle of [...this.#pending.values()]) settle(undefined);
+  }
+
+  #inbox(nodeId: string): string {
+    return `${this.#prefix}:{node:${nodeId}}:inbox`;
+  }
+
+  async #publish(nodeId: string, envelope: Envelope): Promise<number> {
+    const command = this.#redis.sharded ? 'SPUBLISH' : 'PUBLISH';
+    return Number(await this.#redis.command([command, this.#inbox(nodeId), JSON.stringify(envelope)]));
+  }
+
+  /** Subscribe our inbox, retrying while Redis is away (node-redis resubscribes it after later drops). */
+  async #subscribe(): Promise<void> {
+    const inbox = this.#inbox(this.nodeId);
+    for (;;) {
+      if (this.#stopped) throw new Error('the relay is closed');
+      try {
+        await this.#redis.ready();
+        const sharded = this.#redis.sharded;
+        await this.#redis.pubsub((sub) => (sharded ? sub.sSubscribe(inbox, this.#onMessage) : sub.subscribe(inbox, this.#onMessage)));
+        return;
+      } catch {
+        await sleep(500);
+      }
+    }
+  }
+
+  readonly #onMessage = (text: string): void => {
+    let envelope: Envelope;
+    try {
+      envelope = JSON.parse(text) as Envelope;
+    } catch {
+      return; // not ours
+    }
+    if (envelope.t === 'r') return this.#pending.get(envelope.id)?.(envelope.response);
+    if (envelope.t === 'q') void this.#answer(envelope);
+  };
+
+  async #answer(envelope: Extract<Envelope, { t: 'q' }>): Promise<void> {
+    const handler = this.#handler;
+    let response: RelayedResponse;
+    if (!handler) {
+      response = { status: 404, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: { code: 'not_found', message: 'unknown session' } }) };
+    } else {
+      try {
+        response = await handler(envelope.request);
+      } catch {
+        response = { status: 500, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: { code: 'server_error', message: 'the relayed request failed' } }) };
+      }
+    }
+    // If Redis is away now the sender times out and its client reconnects: nothing else to do.
+    await this.#publish(envelope.from, { t: 'r', id: envelope.id, response }).catch(() => {});
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref?.());
