@@ -69,6 +69,8 @@ export class Session {
   #bufferCheckQueued = false;
   /** Characters sent since the buffered bytes were last checked (see #sendText). */
   #charsSinceCheck = 0;
+  /** Characters handed to the link so far: minus what it still buffers, what the client has read (liveness by bytes). */
+  #charsSent = 0;
   #lastSeen: number;
   readonly #limiter: FrameRateLimiter;
   readonly #timers: { connect?: Timer; expiry?: Timer } = {};
@@ -234,6 +236,8 @@ export class Session {
         clock,
         lastSeen: () => this.#lastSeen,
         ping: () => this.#send({ type: 'ping' }),
+        // Buffers count bytes, at least one per character: sending never looks like draining.
+        drained: () => this.#charsSent - this.link.bufferedBytes(),
         dead: (silent) => this.close('heartbeat_timeout', `no frame from the client for ${silent} ms`),
       },
       heartbeat,
@@ -419,6 +423,7 @@ export class Session {
     }
     // A burst that never yields (a publish loop) is also checked every quarter of the limit, so
     // what one session holds stays bounded (≤ 1.25 × maxBufferedBytes) even before the burst ends.
+    this.#charsSent += text.length;
     if ((this.#charsSinceCheck += text.length) > this.host.options.limits.maxBufferedBytes / 4) this.#closeIfSlow();
     // Once per burst, not per frame: queued after the link's own flush (see afterBurst), so it sees what is still buffered.
     if (!this.#bufferCheckQueued) {
