@@ -2,7 +2,9 @@
  * One `node --cpu-prof` profile of the push scenario (default: the Tidewire WebSocket client and
  * server, 200,000 messages), then the top 15 functions by self time for each process.
  *
- *   pnpm --filter @tidewire/bench profile [subject] [--n 200000]
+ *   pnpm --filter @tidewire/bench profile [subject] [--n 200000] [--sync]
+ *
+ * `--sync`: the server publishes in one synchronous loop (no yield), as in the bench's sync-loop scenario.
  *
  * Profiles land in bench/.profiles/ (git-ignored).
  */
@@ -16,6 +18,7 @@ const argv = process.argv.slice(2);
 const subject = (argv.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) ?? 'tidewire-ws') as SubjectId;
 const nIdx = argv.indexOf('--n');
 const n = nIdx >= 0 ? Number(argv[nIdx + 1]) : 200_000;
+const sync = argv.includes('--sync');
 const dir = fileURLToPath(new URL('./.profiles/', import.meta.url));
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(`${dir}client`, { recursive: true });
@@ -28,9 +31,9 @@ await client.call('connectPush', { url });
 for (const count of [n / 10, n]) {
   await client.call('armPush', { n: count });
   const waiting = client.call<{ received: number; elapsedUs: number; cpuUs: number }>('waitPush', { timeoutMs: 60_000 }, 90_000);
-  await server.call('push', { n: count }, 90_000);
+  await server.call('push', { n: count, sync }, 90_000);
   const r = await waiting;
-  console.log(`${subject} push ${count}: ${Math.round(r.received / (r.elapsedUs / 1e6)).toLocaleString('en-US')} msg/s (under the profiler), client ${(r.cpuUs / r.received).toFixed(2)} µs/msg`);
+  console.log(`${subject} ${sync ? 'sync-loop ' : ''}push ${count}: ${Math.round(r.received / (r.elapsedUs / 1e6)).toLocaleString('en-US')} msg/s (under the profiler), client ${(r.cpuUs / r.received).toFixed(2)} µs/msg`);
 }
 await server.call('stop');
 await Promise.all([client.kill(), server.kill()]);

@@ -243,7 +243,9 @@ export class TidewireServer implements AsyncDisposable {
     // Without an id this publish cannot be a retry, so it bypasses the dedupe window.
     const fresh = options.id === undefined;
     const id = options.id ?? nextMessageId();
-    const { epoch, offset } = await this.#counters.timePublish(() => this.#broker.publish(channel, { id, data, fresh, bytes }));
+    const startedAt = performance.now();
+    const { epoch, offset } = await this.#broker.publish(channel, { id, data, fresh, bytes });
+    this.#counters.published(startedAt);
     return { id, epoch, offset };
   }
 

@@ -380,8 +380,9 @@ export class Session {
     if (!decision.ok) return this.#error(id, decision.code, decision.message);
     // A transformed message is counted at its new size (history is bounded by bytes).
     const stored = decision.data === data ? { id, data, bytes } : { id, data: decision.data, bytes: JSON.stringify(decision.data)?.length ?? 0 };
-    const { broker, metrics } = this.host;
-    const result = await (metrics ? metrics.timePublish(() => broker.publish(channel, stored)) : broker.publish(channel, stored));
+    const startedAt = performance.now();
+    const result = await this.host.broker.publish(channel, stored);
+    this.host.metrics?.published(startedAt);
     this.#send({ type: 'ack', id, epoch: result.epoch, offset: result.offset });
   }
 
