@@ -20,6 +20,13 @@ type Envelope =
 const SUBSCRIBE_WAIT = 5000;
 
 /**
+ * While requests to a node are outstanding, how often (ms) we ask Redis whether that node still
+ * listens. A held poll relayed to a node that is then killed would otherwise wait out the whole
+ * poll timeout; Redis drops a dead process's subscriptions as soon as its socket closes.
+ */
+const OWNER_CHECK_INTERVAL = 2000;
+
+/**
  * The Redis side of sticky-free SSE and long polling (docs/scaling.md). Each node listens on one
  * pub/sub channel, `<prefix>:{node:<id>}:inbox` (sharded where the broker uses sharded pub/sub),
  * on the broker's existing pub/sub connection: no new connection. A relayed request is published to
@@ -32,6 +39,8 @@ export class RedisSessionRelay implements SessionRelay {
   readonly #redis: RedisConnections;
   readonly #prefix: string;
   readonly #pending = new Map<string, (response: RelayedResponse | undefined) => void>();
+  /** Per owner node: its outstanding request ids and the timer that checks it is still alive. */
+  readonly #watched = new Map<string, { ids: Set<string>; timer: ReturnType<typeof setInterval> }>();
   #handler: RelayedRequestHandler | undefined;
   #subscribed: Promise<void> | undefined;
   #stopped = false;
@@ -64,9 +73,11 @@ export class RedisSessionRelay implements SessionRelay {
       const settle = (response: RelayedResponse | undefined): void => {
         clearTimeout(timer);
         this.#pending.delete(id);
+        this.#unwatch(nodeId, id);
         resolve(response);
       };
       this.#pending.set(id, settle);
+      this.#watch(nodeId, id);
     });
     const receivers = await this.#publish(nodeId, { t: 'q', id, from: this.nodeId, request }).catch(() => 0);
     if (receivers === 0) this.#pending.get(id)?.(undefined); // nobody listens: that node is gone
@@ -78,6 +89,39 @@ export class RedisSessionRelay implements SessionRelay {
     this.#stopped = true;
     this.#handler = undefined;
     for (const settle of [...this.#pending.values()]) settle(undefined);
+    for (const { timer } of this.#watched.values()) clearInterval(timer);
+    this.#watched.clear();
+  }
+
+  #watch(nodeId: string, id: string): void {
+    let watched = this.#watched.get(nodeId);
+    if (!watched) {
+      const ids = new Set<string>();
+      const timer = setInterval(() => void this.#checkOwner(nodeId, ids), OWNER_CHECK_INTERVAL);
+      timer.unref?.();
+      watched = { ids, timer };
+      this.#watched.set(nodeId, watched);
+    }
+    watched.ids.add(id);
+  }
+
+  #unwatch(nodeId: string, id: string): void {
+    const watched = this.#watched.get(nodeId);
+    if (!watched) return;
+    watched.ids.delete(id);
+    if (watched.ids.size === 0) {
+      clearInterval(watched.timer);
+      this.#watched.delete(nodeId);
+    }
+  }
+
+  /** The owner no longer listens (killed): its sessions are gone, answer every request to it now. */
+  async #checkOwner(nodeId: string, ids: Set<string>): Promise<void> {
+    const inbox = this.#inbox(nodeId);
+    const reply = await this.#redis.command(['PUBSUB', this.#redis.sharded ? 'SHARDNUMSUB' : 'NUMSUB', inbox]).catch(() => undefined);
+    // Reply: [channel, count]. No answer (Redis away) proves nothing: keep waiting.
+    if (!Array.isArray(reply) || Number(reply[1]) !== 0) return;
+    for (const id of [...ids]) this.#pending.get(id)?.(undefined);
   }
 
   #inbox(nodeId: string): string {

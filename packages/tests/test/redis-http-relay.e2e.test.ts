@@ -116,6 +116,23 @@ describe('relayed requests are checked by the owning node', () => {
     expect(after.status).toBe(404); // the owner ended it
   }, 60_000);
 
+  it('a poll held for a node that is then killed is answered 404 once Redis sees it gone, not after the poll timeout', async () => {
+    const doomed = await startNode(script, { name: 'relay-d', port: await freePort(), redisUrl: redis.url, prefix: 'relay' });
+    nodes.push(doomed);
+    const { sid, secret } = await openPoll(doomed);
+    const headers = { 'x-tidewire-secret': secret };
+    await fetch(`${httpUrl(doomed)}/poll?sid=${sid}`, { method: 'POST', headers, body: JSON.stringify([JSON.stringify({ type: 'connect', v: 1 })]) });
+    expect((await fetch(`${httpUrl(doomed)}/poll?sid=${sid}&ack=0`, { headers })).status).toBe(200);
+    // Nothing to send: the owner holds this poll (25 s); the relay on B waits for it.
+    const held = fetch(`${httpUrl(nodes[1]!)}/poll?sid=${sid}&ack=1`, { headers, signal: AbortSignal.timeout(20_000) }).then(
+      (res) => res.status,
+      (e: unknown) => (e as Error).name,
+    );
+    await new Promise((r) => setTimeout(r, 300)); // let the request reach the owner
+    await doomed.kill();
+    expect(await held).toBe(404); // not 'TimeoutError', which the poll timeout (25 s) would have meant
+  }, 60_000);
+
   it('a session of a node nobody runs is unknown at once (404), not a timeout', async () => {
     const res = await fetch(`${httpUrl(nodes[0]!)}/poll?sid=nosuchnode.abcdef&ack=0`, { headers: { 'x-tidewire-secret': 'x' } });
     expect(res.status).toBe(404);

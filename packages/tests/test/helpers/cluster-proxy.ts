@@ -6,6 +6,8 @@ export interface RoundRobinProxy {
   readonly port: number;
   /** HTTP requests (not upgrades) that carried a `sid`, per node port: where a session's requests landed. */
   readonly sessionRequests: Map<number, number>;
+  /** The node port of every request that opened an SSE or long-poll session, in order. */
+  readonly opened: number[];
   close(): Promise<void>;
 }
 
@@ -25,10 +27,12 @@ export async function startRoundRobinProxy(ports: readonly number[]): Promise<Ro
     socket.on('error', () => {});
   };
   const sessionRequests = new Map<number, number>();
+  const opened: number[] = [];
 
   const server = createServer((req, res) => {
     const port = next();
     if (req.url?.includes('sid=')) sessionRequests.set(port, (sessionRequests.get(port) ?? 0) + 1);
+    else if (/\/(sse|poll)(\?|$)/.test(req.url ?? '') && req.method !== 'OPTIONS') opened.push(port);
     const upstream = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent: false }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res); // streams (SSE) as it comes
@@ -59,6 +63,7 @@ export async function startRoundRobinProxy(ports: readonly number[]): Promise<Ro
   return {
     port: (server.address() as AddressInfo).port,
     sessionRequests,
+    opened,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
