@@ -10,7 +10,7 @@ import { watchNetwork } from './network-watch';
 import type { ConnectedFrame, ServerFrame } from './protocol/frames';
 import { PROTOCOL_VERSION } from './protocol/frames';
 import { decodeServerFrame, encodeFrame } from './protocol/codec';
-import { isFatalClose, needsNewToken } from './retry-policy';
+import { HintedBackoff, isFatalClose, needsNewToken } from './retry-policy';
 import { Store } from './store';
 import type { TokenSource } from './token';
 import type { Transport, TransportClose, TransportContext, TransportEvents } from './transport';
@@ -68,6 +68,8 @@ export class Connection extends Store<ConnectionSnapshot> {
   #transport: Transport | undefined;
   #transportId = 0;
   #attempt = 0;
+  /** After a close with `retryAfter`, later attempts back off on the hint's scale (see HintedBackoff). */
+  readonly #hinted = new HintedBackoff();
   #connectedAt = 0;
   #lastFrameAt = 0;
   #heartbeatMs = 0;
@@ -276,6 +278,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     // On a fallback, the plan may now probe the preferred transport in the background.
     this.#plan.succeeded(this.#liveLine);
     this.#triedFreshToken = false;
+    this.#hinted.reset();
     this.#heartbeatMs = frame.heartbeat;
     this.#transition(
       { state: 'connected', transport: factory.name, transportReason: reason, session: frame.session },
@@ -371,7 +374,7 @@ export class Connection extends Store<ConnectionSnapshot> {
       // Failed before the server spoke: counts against this transport; a switch retries at once.
       immediate = plan.failed(now) && plan.current().reason === 'fallback';
     }
-    const delay = Math.max(immediate ? 0 : this.#backoff(this.#attempt + 1), info.retryAfter ?? 0);
+    const delay = Math.max(immediate ? 0 : this.#backoff(this.#attempt + 1), this.#hinted.next(info.retryAfter));
     const counts = this.metrics.counts;
     counts.reconnects++;
     counts.reconnectReasons[error.code] = (counts.reconnectReasons[error.code] ?? 0) + 1;
