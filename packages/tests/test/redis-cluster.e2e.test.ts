@@ -1,19 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, type Client, type ClientOptions, type GapInfo, type PublishResult } from '@tidewire/core';
+import { createClient, type Client, type ClientOptions, type GapInfo, type PublishResult, type TransportFactory } from '@tidewire/core';
+import { longpoll } from '@tidewire/core/longpoll';
+import { sse } from '@tidewire/core/sse';
 import { freePort, startRedis, storedChannel, type RedisServer } from '../../redis/test/redis-server';
 import { buildNodeScript, startNode, type ClusterNode, type NodeScript } from './helpers/cluster';
+import { startRoundRobinProxy, type RoundRobinProxy } from './helpers/cluster-proxy';
 import { injectedWebSocket } from './helpers/env';
 import { until } from './helpers/servers';
 
 /**
  * Several server processes on one Redis: each node is a child process
  * (`createServer({ broker: createRedisBroker(...) })` on its own port), the
- * clients are WebSocket clients in this process.
+ * clients are WebSocket clients in this process (and, where said, SSE and long-poll clients
+ * through a proxy that sends every HTTP request to the next node in turn: no sticky sessions).
  */
 let redis: RedisServer;
 let script: NodeScript;
 const nodes: ClusterNode[] = [];
 const clients: Client[] = [];
+const proxies: RoundRobinProxy[] = [];
 
 beforeAll(async () => {
   [redis, script] = await Promise.all([startRedis(), buildNodeScript()]);
@@ -21,6 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const client of clients) client.close();
+  await Promise.all(proxies.map((p) => p.close()));
   await Promise.all(nodes.map((node) => node.kill()));
   await redis?.stop({ kill: true });
   await script?.[Symbol.asyncDispose]();
@@ -41,6 +47,13 @@ async function cluster(count: number, env?: Record<string, string>): Promise<{ n
 
 function client(node: ClusterNode, options: Partial<ClientOptions> = {}): Client {
   const c = createClient({ url: node.url, WebSocket: injectedWebSocket, backoff: () => 100, ...options });
+  clients.push(c);
+  return c;
+}
+
+/** A client on one HTTP transport through `proxy` (its requests alternate between the nodes). */
+function httpClient(proxy: RoundRobinProxy, transport: TransportFactory, options: Partial<ClientOptions> = {}): Client {
+  const c = createClient({ url: `http://127.0.0.1:${proxy.port}/tidewire`, transports: [transport], backoff: () => 100, ...options });
   clients.push(c);
   return c;
 }
@@ -73,19 +86,39 @@ describe('several server processes on one Redis', () => {
     expect(onB.offsets).toEqual([ack.offset]);
   }, 60_000);
 
-  it('10,000 messages from random nodes while one node is SIGKILLed and restarted: every client gets each once, in order', async () => {
+  it('10,000 messages from random nodes while one node is SIGKILLed and restarted: every client (WebSocket per node, SSE and long poll through a round-robin proxy) gets each once, in order', async () => {
     const total = 10_000;
     const { nodes: three, prefix } = await cluster(3);
+    const proxy = await startRoundRobinProxy(three.map((n) => n.port));
+    proxies.push(proxy);
     const watchers = three.flatMap((node) => [0, 1, 2].map(() => watch(client(node), 'stream')));
+    // Three SSE and three long-poll subscribers through the proxy, opened one at a time so the
+    // sessions spread over the nodes; their POSTs and polls land on any node and are relayed.
+    const httpWatchers: (ReturnType<typeof watch> & { drops: number })[] = [];
+    for (const transport of [sse, longpoll, sse, longpoll, sse, longpoll]) {
+      const c = httpClient(proxy, transport());
+      const w = Object.assign(watch(c, 'stream'), { drops: 0 });
+      c.on('state', ({ to }) => void (to.state === 'reconnecting' && w.drops++));
+      httpWatchers.push(w);
+      await until(subscribed([w]), 'an HTTP subscriber subscribed', 30_000);
+    }
+    watchers.push(...httpWatchers);
     await until(subscribed(watchers), 'every subscriber subscribed');
+    // The victim is a node that owns HTTP sessions (the first one opened): their clients must recover.
+    const victim = three.find((n) => n.port === proxy.opened[0])!;
     // Publishes aimed at the dead node wait in its client's outbox and go again, same id, once it is back.
-    const publishers = three.map((node) => client(node, { maxQueue: total, publishTimeout: 30_000 }));
+    const publishOptions = { maxQueue: total, publishTimeout: 30_000 };
+    const publishers = [
+      ...three.map((node) => client(node, publishOptions)),
+      // Publishing over HTTP through the proxy: every POST may be relayed.
+      httpClient(proxy, sse(), publishOptions),
+      httpClient(proxy, longpoll(), publishOptions),
+    ];
     const settled = new Array<number>(total + 1).fill(0);
     const acks: PublishResult[] = [];
     const failures: unknown[] = [];
-    const victim = three[1]!;
     let victimDrops = 0;
-    publishers[1]!.on('state', ({ to }) => void (to.state === 'reconnecting' && victimDrops++));
+    publishers[three.indexOf(victim)]!.on('state', ({ to }) => void (to.state === 'reconnecting' && victimDrops++));
     let outage: Promise<void> | undefined;
     let inFlight = 0;
     for (let i = 1; i <= total; i++) {
@@ -115,6 +148,7 @@ describe('several server processes on one Redis', () => {
     await sleep(200); // nothing extra trickles in
 
     expect(victimDrops).toBeGreaterThanOrEqual(1); // the kill really cut the victim's clients
+    expect(httpWatchers[0]!.drops).toBeGreaterThanOrEqual(1); // …and an HTTP session it owned, which recovered on another session
     expect(failures).toEqual([]);
     expect(settled.slice(1).every((n) => n === 1)).toBe(true);
     const ackedOffsets = acks.map((a) => a.offset).sort((x, y) => x - y);
