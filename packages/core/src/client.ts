@@ -107,7 +107,7 @@ export interface ClientEvents {
 }
 
 /** With `echo: false`, own publish ids remembered at most (oldest forgotten first). */
-const MAX_OWN_IDS = 10_000;
+const MAX_OWN_IDS = 1000;
 
 /** Largest frame before the server told us its limit: the server's default. */
 const DEFAULT_MAX_PAYLOAD = 64 * 1024;
@@ -355,13 +355,9 @@ export class Client extends Emitter<ClientEvents> {
     const id = options.id ?? randomId();
     const result = this.request({ type: 'publish', id, channel, data }, {}, validatePublishId(options.id));
     const own = this.#ownIds;
-    if (own) {
-      own.add(id);
-      // Forgotten when its message can no longer come: refused, or stored where we do not listen.
-      const forget = (): void => void own.delete(id);
-      result.then(() => this.#channels.has(channel) || forget(), forget);
-      if (own.size > MAX_OWN_IDS) own.delete(own.values().next().value!);
-    }
+    // Forgotten when its message comes back, else (published where we do not listen, or refused)
+    // when it is the oldest of MAX_OWN_IDS: a Set iterates in insertion order.
+    if (own?.add(id) && own.size > MAX_OWN_IDS) own.delete(own.values().next().value!);
     return result;
   }
 
@@ -453,15 +449,18 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   #onFrame(frame: ServerFrame): void {
+    const codec = this.#options.codec;
+    // Payloads (message, rpc result) are decoded once, here, before anything looks at them.
+    if (codec && (frame.type === 'message' || frame.type === 'result')) frame = { ...frame, data: codec.decode(frame.data) };
     switch (frame.type) {
       case 'message':
-        this.#channels.get(frame.channel)?.onMessage(this.#options.codec ? { ...frame, data: this.#options.codec.decode(frame.data) } : frame);
+        this.#channels.get(frame.channel)?.onMessage(frame);
         return;
       case 'ack':
         this.#outbox.ack(frame);
         return;
       case 'result':
-        this.#outbox.answer(frame.id, this.#options.codec ? this.#options.codec.decode(frame.data) : frame.data);
+        this.#outbox.answer(frame.id, frame.data);
         return;
       case 'subscribed': {
         const channel = this.#channels.get(frame.channel);
