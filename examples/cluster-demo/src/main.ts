@@ -5,9 +5,10 @@
  * proxy; midway node B is killed (SIGKILL) and restarted. The last lines check
  * the claim: every client got every message once, in order, without a gap.
  *
- * WebSocket clients go through the round-robin proxy. SSE and long-poll clients
- * each talk to one node (sticky), because an HTTP session still lives in the
- * node that opened it (docs/scaling.md: "HTTP transports without sticky sessions").
+ * Every client goes through the proxy, which sends each HTTP request to the next
+ * node in turn: no sticky sessions. An SSE or long-poll session lives on the node
+ * that opened it; its POSTs and polls that land elsewhere are relayed to it
+ * through Redis (docs/scaling.md: "HTTP transports without sticky sessions").
  */
 // Not a workspace package of its own (that would need a new install and lockfile entry): it
 // imports the workspace sources directly, as the test helpers it reuses do.
@@ -18,7 +19,7 @@ import { websocket } from '../../../packages/core/src/transports/websocket';
 import WebSocket from 'ws';
 import { freePort, startRedis } from '../../../packages/redis/test/redis-server';
 import { buildNodeScript, startNode } from '../../../packages/tests/test/helpers/cluster';
-import { startRoundRobinProxy } from './roundRobinProxy';
+import { startRoundRobinProxy } from '../../../packages/tests/test/helpers/cluster-proxy';
 
 const TOTAL = 2000;
 const KILL_AT = 700;
@@ -61,11 +62,11 @@ function subscriber(label: string, url: string, transport: TransportFactory): vo
   watchers.push(watcher);
 }
 
-for (let i = 1; i <= 3; i++) subscriber(`ws-${i} (proxy)`, viaProxy, websocket({ WebSocket }));
-for (const node of nodes) {
-  const http = node.url.replace('ws://', 'http://');
-  subscriber(`sse@${node.name}`, http, sse());
-  subscriber(`poll@${node.name}`, http, longpoll());
+const httpViaProxy = viaProxy.replace('ws://', 'http://');
+for (let i = 1; i <= 3; i++) {
+  subscriber(`ws-${i}`, viaProxy, websocket({ WebSocket }));
+  subscriber(`sse-${i}`, httpViaProxy, sse());
+  subscriber(`poll-${i}`, httpViaProxy, longpoll());
 }
 const subscribedAll = () => watchers.every((w) => w.client.channel('demo:stream').getSnapshot().state === 'subscribed');
 while (!subscribedAll()) await sleep(20);
