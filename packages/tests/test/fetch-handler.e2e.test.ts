@@ -71,15 +71,15 @@ async function serveFetch(handler: FetchHandler) {
   };
 }
 
-async function start(transport: () => TransportFactory) {
-  const server = createServer({ logger: { warn: () => {}, error: () => {} }, history: { size: 5000, ttl: 60_000 } });
+async function start(transport: () => TransportFactory, options: Parameters<typeof createServer>[0] = {}) {
+  const server = createServer({ logger: { warn: () => {}, error: () => {} }, history: { size: 5000, ttl: 60_000 }, ...options });
   const front = await serveFetch(server.fetchHandler({ path: '/tidewire' }));
   const clients: Client[] = [];
   return {
     server,
     front,
-    client() {
-      const client = createClient({ url: front.url, transports: [transport()], backoff: () => 20 });
+    client(overrides: Partial<Parameters<typeof createClient>[0]> = {}) {
+      const client = createClient({ url: front.url, transports: [transport()], backoff: () => 20, ...overrides });
       clients.push(client);
       return client;
     },
@@ -155,6 +155,24 @@ describe.each(transports)('the fetch handler over %s', (name, transport) => {
     await until(() => codes.length > 0, 'the client noticed', 20_000);
     expect(codes[0]).toBe('going_away');
     expect(t.server.stats().sessions).toBe(0);
+  }, 60_000);
+});
+
+describe.each(transports)('the fetch handler refusing an Origin, over %s', (_name, transport) => {
+  it('fails the client at once with forbidden_origin', async () => {
+    await using t = await start(transport, { allowedOrigins: ['https://app.example'] });
+    const fromEvil: typeof fetch = (input, init) => {
+      const headers = new Headers(init?.headers);
+      headers.set('origin', 'https://evil.example');
+      return fetch(input, { ...init, headers });
+    };
+    const client = t.client({ fetch: fromEvil });
+    let attempts = 0;
+    client.on('state', ({ to }) => void (to.state === 'connecting' && attempts++));
+    client.connect();
+    await until(() => client.getSnapshot().state === 'failed', 'failed', 20_000);
+    expect(client.getSnapshot()).toMatchObject({ state: 'failed', error: { code: 'forbidden_origin' } });
+    expect(attempts).toBe(1);
   }, 60_000);
 });
 
