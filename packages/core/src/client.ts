@@ -466,7 +466,7 @@ export class Client extends Emitter<ClientEvents> {
         const channel = this.#channels.get(frame.channel);
         if (channel?.isAwaiting(frame.id)) {
           // A resubscribe from a position: bridged from history, or a gap.
-          if (channel.position) this.#connection.metrics.counts[frame.recovered ? 'recovered' : 'gaps']++;
+          if (channel.position) this.#connection.counts[frame.recovered ? 'recovered' : 'gaps']++;
           channel.onSubscribed(frame);
         }
         return;

@@ -5,7 +5,7 @@ import type { Clock } from './clock';
 import { Timer } from './clock';
 import type { ConnectionSnapshot, StateChange, TransportReason } from './connection-state';
 import { ConnectionError, ProtocolError, TidewireError } from './errors';
-import { MetricsStore } from './metrics';
+import { MetricsStore, newCounters } from './metrics';
 import { watchNetwork } from './network-watch';
 import type { ConnectedFrame, ServerFrame } from './protocol/frames';
 import { PROTOCOL_VERSION } from './protocol/frames';
@@ -86,8 +86,11 @@ export class Connection extends Store<ConnectionSnapshot> {
   readonly #liveLine: LiveLine;
   /** When the pending line check's ping left (0: none pending), to time its pong. */
   #pingAt = 0;
-  /** Counters of what went over the line, and the lazily built metrics snapshot. */
-  readonly metrics: MetricsStore;
+  /** Counters of what went over the line, bumped in place. */
+  readonly counts = newCounters();
+  /** Their subscribable snapshot, made on first use (see `metrics`). */
+  #metrics: MetricsStore | undefined;
+  readonly #queued: (() => number) | undefined;
 
   constructor({ plan, tokens, clock, backoff, connectTimeout, context, handler, queued }: ConnectionOptions) {
     // A throwing `client.subscribe` listener is reported on the client's `error` event.
@@ -109,10 +112,15 @@ export class Connection extends Store<ConnectionSnapshot> {
       context: async () => ({ ...context, token: await tokens.get('connect').catch(() => undefined) }),
       switchTo: (success) => this.#switchTo(success),
     };
-    this.metrics = new MetricsStore(() => {
+    this.#queued = queued;
+  }
+
+  /** The counters as a subscribable snapshot with the outbox depth and the transport (made on first use). */
+  get metrics(): MetricsStore {
+    return (this.#metrics ??= new MetricsStore(this.counts, () => {
       const { transport, transportReason } = this.getSnapshot() as { transport?: ConnectionSnapshot['transport']; transportReason?: TransportReason };
-      return { queued: queued?.() ?? 0, transport, transportReason };
-    });
+      return { queued: this.#queued?.() ?? 0, transport, transportReason };
+    }));
   }
 
   get state(): ConnectionSnapshot['state'] {
@@ -133,10 +141,10 @@ export class Connection extends Store<ConnectionSnapshot> {
   send(frame: string): void {
     if (!this.#transport) return;
     this.#transport.send(frame);
-    const m = this.metrics.counts;
+    const m = this.counts;
     m.framesOut++;
     m.bytesOut += frame.length;
-    this.metrics.changed();
+    this.#metrics?.changed();
   }
 
   close(): void {
@@ -236,10 +244,10 @@ export class Connection extends Store<ConnectionSnapshot> {
   }
 
   #receive(text: string): void {
-    const m = this.metrics.counts;
+    const m = this.counts;
     m.framesIn++;
     m.bytesIn += text.length;
-    this.metrics.changed();
+    this.#metrics?.changed();
     this.#lastFrameAt = this.#clock.now();
     const decoded = decodeServerFrame(text);
     if (!decoded.ok) {
@@ -375,7 +383,7 @@ export class Connection extends Store<ConnectionSnapshot> {
       immediate = plan.failed(now) && plan.current().reason === 'fallback';
     }
     const delay = Math.max(immediate ? 0 : this.#backoff(this.#attempt + 1), this.#hinted.next(info.retryAfter));
-    const counts = this.metrics.counts;
+    const counts = this.counts;
     counts.reconnects++;
     counts.reconnectReasons[error.code] = (counts.reconnectReasons[error.code] ?? 0) + 1;
     this.#handler.onDisconnected();
@@ -410,7 +418,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     const from = this.getSnapshot();
     this.#stateTimer.stop();
     this.setSnapshot(to);
-    this.metrics.changed();
+    this.#metrics?.changed();
     this.#handler.onStateChange({ from, to, reason });
   }
 }

@@ -43,21 +43,23 @@ export type MetricsCounters = { -readonly [K in Exclude<keyof ClientMetrics, key
   reconnectReasons: Record<string, number>;
 };
 
+/** Fresh counters, all zero. */
+export const newCounters = (): MetricsCounters => ({ rtt: undefined, reconnects: 0, reconnectReasons: {}, recovered: 0, gaps: 0, framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0 });
+
 /**
- * The client's counters (`counts`) and a subscribable snapshot built lazily: `getSnapshot()`
- * returns the same object until a figure changed. Listeners are told once per burst of changes
- * (one microtask), and only while there are any.
+ * A subscribable snapshot of counters kept elsewhere (the connection bumps them in place), built
+ * lazily: `getSnapshot()` returns the same object until a figure changed. Listeners are told once
+ * per burst of changes (one microtask), and only while there are any. Created on first use, so an
+ * idle client that nobody asks for metrics holds only the counters.
  */
 export class MetricsStore extends Store<ClientMetrics> {
-  readonly counts: MetricsCounters = { rtt: undefined, reconnects: 0, reconnectReasons: {}, recovered: 0, gaps: 0, framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0 };
   #notifying = false;
 
-  constructor(source: MetricsSource) {
+  constructor(counts: MetricsCounters, source: MetricsSource) {
     super(undefined as unknown as ClientMetrics);
     let last: ClientMetrics | undefined;
     // Compared field by field rather than versioned, so the hot path only bumps counters.
     this.getSnapshot = (): ClientMetrics => {
-      const { counts } = this;
       const next: ClientMetrics = { ...counts, reconnectReasons: last?.reconnects === counts.reconnects ? last.reconnectReasons : { ...counts.reconnectReasons }, ...source() };
       for (const key in next) if (next[key as keyof ClientMetrics] !== last?.[key as keyof ClientMetrics]) return (last = next);
       return last!;
