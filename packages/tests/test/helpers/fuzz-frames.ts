@@ -111,16 +111,18 @@ const fuzzChannel = fc.oneof(fc.constantFrom('fuzz:a', 'fuzz:b', ...PROTOTYPE_NA
 const validClientFrame = fc.oneof(
   fc.record({ type: fc.constant('subscribe'), id: fc.string({ minLength: 1, maxLength: 20 }), channel: fuzzChannel }),
   fc.record({ type: fc.constant('unsubscribe'), channel: fuzzChannel }),
-  fc.record({ type: fc.constant('publish'), id: fc.string({ minLength: 1, maxLength: 40 }), channel: fuzzChannel, data: fc.jsonValue({ maxDepth: 4 }) }),
+  fc.record({ type: fc.constant('publish'), id: fc.string({ minLength: 1, maxLength: 20 }), channel: fuzzChannel, data: fc.jsonValue({ maxDepth: 4 }) }),
   fc.record({ type: fc.constant('ping') }),
   fc.record({ type: fc.constant('pong') }),
 );
+// Ids no random valid item can carry (those are at most 20 characters from fc.string, or `k-…`),
+// so an error naming one of them is attributable to a broken item.
 const clientTemplates: Record<string, unknown>[] = [
   { type: 'connect', v: 1 },
-  { type: 'subscribe', id: 's1', channel: 'fuzz:a' },
+  { type: 'subscribe', id: 'broken-subscribe-000001', channel: 'fuzz:a' },
   { type: 'unsubscribe', channel: 'fuzz:a' },
-  { type: 'publish', id: 'p1', channel: 'fuzz:a', data: { n: 1 } },
-  { type: 'refresh', id: 'r1', token: 't' },
+  { type: 'publish', id: 'broken-publish-00000001', channel: 'fuzz:a', data: { n: 1 } },
+  { type: 'refresh', id: 'broken-refresh-00000001', token: 't' },
 ];
 
 /**
@@ -141,9 +143,9 @@ export function clientFuzzItem(options: { bytes: boolean; maxPayload: number; ht
       weight: 1,
       arbitrary: fc
         .tuple(fc.integer({ min: 200, max: 5_000 }), fc.boolean())
-        .map(([depth, objects]) => item('publish nested too deep', true)(`{"type":"publish","id":"deep","channel":"fuzz:a","data":${deeplyNested(depth, objects)}}`)),
+        .map(([depth, objects]) => item('publish nested too deep', true)(`{"type":"publish","id":"broken-too-deep-0000001","channel":"fuzz:a","data":${deeplyNested(depth, objects)}}`)),
     },
-    { weight: 1, arbitrary: fc.constant(null).map(() => item('oversized', true)(json({ type: 'publish', id: 'big', channel: 'fuzz:a', data: 'x'.repeat(options.maxPayload + 1) }))) },
+    { weight: 1, arbitrary: fc.constant(null).map(() => item('oversized', true)(json({ type: 'publish', id: 'broken-oversized-000001', channel: 'fuzz:a', data: 'x'.repeat(options.maxPayload + 1) }))) },
   ];
   if (options.bytes) {
     variants.push(
