@@ -19,6 +19,8 @@ export interface ChannelViewOptions<T> {
   onMessage?: (message: ChannelMessage<T>) => void;
   /** Validates (and types) the channel's data, as in `client.channel(name, { schema })`. */
   schema?: StandardSchemaV1<unknown, T>;
+  /** Start with (up to) this many stored messages, then live, as in `client.channel(name, { recent })`. */
+  recent?: number;
 }
 
 /** What a ChannelView renders: `channel`, `status`, the last `history` `messages` (oldest first), `last`, and `gap`/`error` when present. */
@@ -103,7 +105,7 @@ export class ChannelView<T = unknown> extends Store<ChannelViewSnapshot<T>> {
   #attach(): void {
     const { channel, enabled = true } = this.#options;
     if (channel === null || !enabled) return;
-    const handle = (this.#handle = this.client.channel<T>(channel, { schema: this.#options.schema }));
+    const handle = (this.#handle = this.client.channel<T>(channel, { schema: this.#options.schema, recent: this.#options.recent }));
     const sync = () => {
       const state = handle.getSnapshot();
       const snap = this.getSnapshot();

@@ -3,6 +3,8 @@ export type { ClientOptions, ClientEvents } from './client';
 export { Channel } from './channel';
 export type { ChannelEvents, ChannelOptions } from './channel';
 export { ChannelPresence } from './presence';
+export { PresenceView } from './presence-view';
+export type { PresenceViewOptions, PresenceViewSnapshot } from './presence-view';
 export type { PresenceSnapshot, PresenceEvents, PresenceMember } from './presence';
 export type { HistoryOptions, HistoryPage } from './history';
 export type { Feature } from './features';

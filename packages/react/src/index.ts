@@ -4,4 +4,7 @@ export { TidewireContext, useTidewire } from './context';
 export { useConnectionState } from './use-connection-state';
 export { useChannel } from './use-channel';
 export type { UseChannelOptions, UseChannelResult } from './use-channel';
+export { usePresence } from './use-presence';
+export type { UsePresenceOptions } from './use-presence';
+export type { PresenceMember, PresenceViewSnapshot, HistoryOptions, HistoryPage } from '@tidewire/core';
 export type { ChannelMessage, ChannelViewSnapshot, Client, ClientOptions, ConnectionSnapshot, GapInfo, PublishResult } from '@tidewire/core';

@@ -12,6 +12,12 @@ export interface UseChannelOptions<T> {
   enabled?: boolean;
   /** A Standard Schema validator (zod, valibot…): types `T` and validates data at runtime. Keep it stable (module scope). */
   schema?: StandardSchemaV1<unknown, T>;
+  /**
+   * Start with (up to) this many stored messages, then live — no gap, no duplicate (server
+   * capability `history`): a reloaded page shows the recent past. Applies when this hook is the
+   * first to hold the channel.
+   */
+  recent?: number;
 }
 
 export interface UseChannelResult<T> extends ChannelViewSnapshot<T> {
@@ -25,12 +31,12 @@ export interface UseChannelResult<T> extends ChannelViewSnapshot<T> {
  */
 export function useChannel<T = unknown>(channel: string | null, options: UseChannelOptions<T> = {}): UseChannelResult<T> {
   const client = useTidewire();
-  const { history, enabled, schema } = options;
+  const { history, enabled, schema, recent } = options;
   const onMessage = useRef(options.onMessage);
   useInsertionEffect(() => {
     onMessage.current = options.onMessage;
   });
-  const viewOptions = { channel, history, enabled, schema, onMessage: (m: ChannelMessage<T>) => onMessage.current?.(m) };
+  const viewOptions = { channel, history, enabled, schema, recent, onMessage: (m: ChannelMessage<T>) => onMessage.current?.(m) };
   const create = (c: Client) => ({ client: c, view: new ChannelView<T>(c, viewOptions) });
   // One view per hook instance (and per client, should the provider's client change).
   const [slot, setSlot] = useState(() => create(client));

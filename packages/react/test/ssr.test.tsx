@@ -18,7 +18,7 @@ describe('SSR (plain Node, no window)', () => {
     expect(typeof (globalThis as { window?: unknown }).window).toBe('undefined');
     expect(typeof (globalThis as { document?: unknown }).document).toBe('undefined');
     bindings = await import('../src/index');
-    expect(Object.keys(bindings).sort()).toEqual(['TidewireContext', 'TidewireProvider', 'useChannel', 'useConnectionState', 'useTidewire']);
+    expect(Object.keys(bindings).sort()).toEqual(['TidewireContext', 'TidewireProvider', 'useChannel', 'useConnectionState', 'usePresence', 'useTidewire']);
   });
 
   it('renders idle with a provider-created client and opens no connection', async () => {

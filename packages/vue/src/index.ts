@@ -4,3 +4,5 @@ export { useWebSocket } from './use-websocket';
 export type { UseWebSocketOptions, UseWebSocketReturn } from './use-websocket';
 export { useChannel } from './use-channel';
 export type { UseChannelOptions, UseChannelReturn } from './use-channel';
+export { usePresence } from './use-presence';
+export type { UsePresenceOptions, UsePresenceReturn } from './use-presence';

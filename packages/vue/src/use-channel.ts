@@ -13,6 +13,12 @@ export interface UseChannelOptions<T> {
   onMessage?: (message: ChannelMessage<T>) => void;
   /** A Standard Schema validator (zod, valibot…): types `T` and validates data at runtime. */
   schema?: StandardSchemaV1<unknown, T>;
+  /**
+   * Start with (up to) this many stored messages, then live — no gap, no duplicate (server
+   * capability `history`): a reloaded page shows the recent past. Applies when this is the first
+   * holder of the channel.
+   */
+  recent?: number;
 }
 
 export interface UseChannelReturn<T> {
@@ -51,6 +57,7 @@ export function useChannel<T = unknown>(
     enabled: enabled.value,
     onMessage: options.onMessage,
     schema: options.schema,
+    recent: options.recent,
   });
   const view = new ChannelView<T>(client, viewOptions());
   const snapshot = useSnapshot(view, view.getServerSnapshot());
