@@ -431,7 +431,7 @@ export class Client extends Emitter<ClientEvents> {
       },
       sendUnsubscribe: (channel) => this.#connection.send(encodeFrame({ type: 'unsubscribe', channel })),
       report: (error) => this.#emitError(error),
-      skip: (frame) => this.#ownIds?.delete(frame.id) === true,
+      skip: (frame) => frame.skip || this.#ownIds?.delete(frame.id) === true,
     };
   }
 

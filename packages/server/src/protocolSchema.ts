@@ -99,6 +99,7 @@ export const messageFrame = z.object({
   offset: count,
   id: z.string(),
   data: json,
+  skip: z.literal(true).optional(),
 });
 export const ackFrame = z.object({ type: z.literal('ack'), id: z.string(), epoch: z.string(), offset: count });
 export const refreshedFrame = z.object({ type: z.literal('refreshed'), id: z.string(), expiresIn: count.optional() });

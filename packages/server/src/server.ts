@@ -226,6 +226,9 @@ export class TidewireServer implements AsyncDisposable {
    * @param channel a name `isChannel` accepts
    * @param data any JSON value nesting at most `limits.maxDepth - 1` levels (it travels inside a frame), or bytes (`Uint8Array`, `Buffer`, `ArrayBuffer`): subscribers with the `binary()` codec get a `Uint8Array`
    * @param options.id idempotency key (default: a fresh id, never deduplicated)
+   * @param options.except a session id (`SessionInfo.id`, e.g. from an rpc handler or a hook): that
+   *   connection gets the message's position but not its data (broadcast except the sender).
+   *   Applies to a session on this server process, live; a reconnect (a new session) replays it in full
    * @returns where the message was stored: `{ id, epoch, offset }`
    * @example
    * ```ts
@@ -235,7 +238,7 @@ export class TidewireServer implements AsyncDisposable {
    * @throws TidewireServerError `closed`, `invalid_channel`, or `invalid_data` (not JSON: a cycle,
    *   a BigInt, `undefined`; or nested too deep) — refused here rather than failing later in every subscriber's fan-out
    */
-  async publish(channel: string, data: unknown, options: { id?: string } = {}): Promise<PublishReceipt> {
+  async publish(channel: string, data: unknown, options: { id?: string; except?: string } = {}): Promise<PublishReceipt> {
     if (this.#closing) throw new TidewireServerError('closed', 'cannot publish: the server is closed');
     if (!this.#options.isChannel(channel)) throw new TidewireServerError('invalid_channel', `invalid channel name: ${JSON.stringify(channel)}`);
     data = toWireData(data); // bytes travel as the {"$b64"} envelope (protocol §17)
@@ -244,6 +247,9 @@ export class TidewireServer implements AsyncDisposable {
     const fresh = options.id === undefined;
     const id = options.id ?? nextMessageId();
     const startedAt = performance.now();
+    // The excepted session gets the position without the data (it must not see a hole); only a
+    // session on this process can be excepted, and only while it lasts (a reconnect is a new session).
+    if (options.except !== undefined) for (const session of this.#sessions) if (session.id === options.except) session.skipOnce(id);
     const { epoch, offset } = await this.#broker.publish(channel, { id, data, fresh, bytes });
     this.#counters.published(startedAt);
     return { id, epoch, offset };

@@ -123,6 +123,11 @@ export class Session {
     return { id: this.id, user: this.#user, request: this.request };
   }
 
+  /** Send the message with this id to this session as a skip, not its data (server.publish's `except`). */
+  skipOnce(messageId: string): void {
+    this.#subs.skipOnce(messageId);
+  }
+
   /** A text frame from the client. Never throws. */
   receive(text: string): void {
     if (this.#phase === 'closed') return;

@@ -1,4 +1,4 @@
-import type { ErrorCode, ServerFrame, SubscribeFrame } from '@tidewire/core/protocol';
+import { encodeFrame, type ErrorCode, type ServerFrame, type SubscribeFrame } from '@tidewire/core/protocol';
 import type { Broker, BrokerMessage, BrokerSubscription } from './broker/broker';
 import type { Clock } from './clock';
 import { encodeMessage, encodeReplayed } from './encode';
@@ -44,10 +44,25 @@ const DRAIN_POLL_MS = 10;
  * `unsubscribed` frame (code `server_error`), so the client knows to resubscribe instead of
  * waiting on a stream that stopped. Other subscriptions, and other sessions, are not affected.
  */
+/** Message ids one session remembers to skip at most. */
+const MAX_SKIPPED = 1000;
+
 export class SessionSubscriptions {
   readonly #subs = new Map<string, Subscription>();
+  /** Ids of messages this session is excepted from (server.publish's `except`), until they pass. */
+  readonly #skip = new Set<string>();
 
   constructor(private readonly host: SubscriptionHost) {}
+
+  /**
+   * Send the message with id `id` to this session as a skip (position only, no data). Bounded:
+   * an id whose message never passes here (not subscribed to its channel) is forgotten once it is
+   * the oldest of MAX_SKIPPED.
+   */
+  skipOnce(id: string): void {
+    this.#skip.add(id);
+    if (this.#skip.size > MAX_SKIPPED) this.#skip.delete(this.#skip.values().next().value!);
+  }
 
   /** Channels currently subscribed (or being subscribed). */
   get size(): number {
@@ -159,7 +174,10 @@ export class SessionSubscriptions {
     if (m.epoch === sub.epoch && m.offset <= sub.offset) return '';
     let text: string;
     try {
-      text = encode(channel, m);
+      // Excepted from this message (server.publish's `except`): the position, without the data.
+      text = this.#skip.delete(m.id)
+        ? encodeFrame({ type: 'message', channel, epoch: m.epoch, offset: m.offset, id: m.id, data: null, skip: true })
+        : encode(channel, m);
       this.host.sendText(text);
     } catch (e) {
       this.host.logger.error(`tidewire: could not send message ${m.offset} of "${channel}"; the subscription ends`, e);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ChannelMessage, type TransportFactory } from '@tidewire/core';
+import { rpc } from '@tidewire/core/rpc';
 import { longpoll } from '@tidewire/core/longpoll';
 import { sse } from '@tidewire/core/sse';
 import { websocket } from '@tidewire/core/websocket';
@@ -147,6 +148,34 @@ describe.each(transports)('server-side hooks over %s against the real server', (
     expect(gaps).toEqual([]);
     // The default (echo on) still delivers one's own messages.
     expect(loudGot.filter((m) => (m.data as { i: number }).i % 2 === 0)).toHaveLength(6);
+  });
+
+  it('server.publish(…, { except: session }) — the sender gets the position, not the message; others get it; no hole, no gap', async () => {
+    const ref: { server?: { publish: (channel: string, data: unknown, options: { except: string }) => Promise<unknown> } } = {};
+    await using t = await start({
+      // The common shape: a client asks (rpc), the server broadcasts to the room except the asker.
+      rpc: { say: async ({ session, data }) => ref.server!.publish('room:x', data, { except: session.id }) },
+    });
+    ref.server = t.server;
+    const alice = t.client({ token: 'alice' });
+    const bob = t.client({ token: 'bob' });
+    const aliceGot: ChannelMessage[] = [];
+    const bobGot: ChannelMessage[] = [];
+    const gaps: unknown[] = [];
+    const a = alice.channel('room:x');
+    const b = bob.channel('room:x');
+    a.on('message', (m) => aliceGot.push(m));
+    a.on('gap', (g) => gaps.push(g));
+    b.on('message', (m) => bobGot.push(m));
+    await until(() => a.getSnapshot().state === 'subscribed' && b.getSnapshot().state === 'subscribed', 'both subscribed');
+    await rpc(alice, 'say', { text: 'from alice' });
+    await until(() => bobGot.length === 1 && a.position?.offset === 1, 'bob has it; alice advanced past it');
+    expect(bobGot[0]).toMatchObject({ offset: 1, data: { text: 'from alice' } });
+    await b.publish({ text: 'from bob' });
+    await until(() => aliceGot.length === 1, 'alice gets the next one');
+    expect(aliceGot[0]).toMatchObject({ offset: 2, data: { text: 'from bob' } });
+    expect(gaps).toEqual([]);
+    expect(a.position?.offset).toBe(2);
   });
 
   describe('per-user channels: the documented authorize patterns', () => {

@@ -23,6 +23,7 @@ const errorCode: Check = (v) => (ERROR_CODES as readonly unknown[]).includes(v);
 const closeCode: Check = (v) => (CLOSE_CODES as readonly unknown[]).includes(v);
 const position: Check = (v) => typeof v === 'object' && v !== null && string((v as Position).epoch) && integer((v as Position).offset);
 const optionalString: Check = (v) => v === undefined || string(v);
+const optionalTrue: Check = (v) => v === undefined || v === true;
 const optionalInteger: Check = (v) => v === undefined || integer(v);
 const optionalPosition: Check = (v) => v === undefined || position(v);
 const optionalLimits: Check = (v) =>
@@ -59,7 +60,7 @@ const SERVER_SHAPES: Shapes<ServerFrame> = {
   connected: { v: integer, session: string, heartbeat: integer, maxPayload: integer, expiresIn: optionalInteger, limits: optionalLimits, features: optionalStrings },
   subscribed: { id: string, channel: string, epoch: string, offset: integer, recovered: boolean },
   unsubscribed: { channel: string, code: errorCode, message: string },
-  message: { channel: string, epoch: string, offset: integer, id: string, data: anyValue },
+  message: { channel: string, epoch: string, offset: integer, id: string, data: anyValue, skip: optionalTrue },
   ack: { id: string, epoch: string, offset: integer },
   refreshed: { id: string, expiresIn: optionalInteger },
   error: { id: optionalString, code: errorCode, message: string, retryAfter: optionalInteger, appCode: optionalString },

@@ -173,6 +173,12 @@ export interface MessageFrame {
   /** The publisher's message id (server-generated for server-side publishes). */
   readonly id: string;
   readonly data: unknown;
+  /**
+   * Present (always `true`) when this connection was excepted from the message
+   * (`server.publish(…, { except })`, protocol §5.3): `data` is `null`; the client advances its
+   * position past `offset` without delivering anything.
+   */
+  readonly skip?: true;
 }
 export interface AckFrame {
   readonly type: 'ack';
