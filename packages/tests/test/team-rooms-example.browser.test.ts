@@ -11,6 +11,8 @@ import { buildTeamRooms } from '../../../examples/team-rooms/build';
 import { startTeamRooms } from '../../../examples/team-rooms/server';
 import type { TeamRooms } from '../../../examples/team-rooms/server';
 
+/** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
+const EVENTUALLY = { timeout: 20_000 };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The screenshot shown in the top README: the test run refreshes it. */
 const SCREENSHOT = fileURLToPath(new URL('../../../examples/team-rooms/screenshot.png', import.meta.url));
@@ -66,7 +68,7 @@ async function joinRoom(page: Page, room: string, passphrase = '') {
   await page.locator('#join input[name=room]').fill(room);
   await page.locator('#join input[name=passphrase]').fill(passphrase);
   await page.getByRole('button', { name: 'Join' }).click();
-  await expect.poll(() => page.getByTestId('room').textContent()).toContain(room);
+  await expect.poll(() => page.getByTestId('room').textContent(), EVENTUALLY).toContain(room);
 }
 
 describe('examples/team-rooms in Chromium', () => {
@@ -74,12 +76,12 @@ describe('examples/team-rooms in Chromium', () => {
     const ada = await logIn('A', 'Ada');
     const bob = await logIn('B', 'Bob');
     // Join/leave: both see both in "Here now".
-    await expect.poll(() => members(ada.page), { timeout: 15_000 }).toEqual(['Ada', 'Bob']);
-    await expect.poll(() => members(bob.page), { timeout: 15_000 }).toEqual(['Ada', 'Bob']);
+    await expect.poll(() => members(ada.page), EVENTUALLY).toEqual(['Ada', 'Bob']);
+    await expect.poll(() => members(bob.page), EVENTUALLY).toEqual(['Ada', 'Bob']);
 
     // Acknowledged send, delivered to the room except the sender (who shows it once, ticked on the ack).
     await say(ada.page, 'hello team');
-    await expect.poll(() => texts(bob.page)).toEqual(['hello team']);
+    await expect.poll(() => texts(bob.page), EVENTUALLY).toEqual(['hello team']);
     await ada.page.locator('#messages li.mine[data-acked=true]').waitFor();
     expect(await texts(ada.page)).toEqual(['hello team']);
 
@@ -87,13 +89,13 @@ describe('examples/team-rooms in Chromium', () => {
     // network would). What Ada says meanwhile reaches him once, in order, when he is back.
     await bob.context.setOffline(true);
     for (const socket of socketsOf('B')) socket.destroy();
-    await expect.poll(() => bob.page.getByTestId('connection').getAttribute('data-state')).not.toBe('connected');
+    await expect.poll(() => bob.page.getByTestId('connection').getAttribute('data-state'), EVENTUALLY).not.toBe('connected');
     const missed = ['while you were away 1', 'while you were away 2', 'while you were away 3'];
     for (const text of missed) await say(ada.page, text);
-    await expect.poll(() => ada.page.locator('#messages li.mine[data-acked=true]').count()).toBe(4);
+    await expect.poll(() => ada.page.locator('#messages li.mine[data-acked=true]').count(), EVENTUALLY).toBe(4);
     expect(await texts(bob.page)).toEqual(['hello team']);
     await bob.context.setOffline(false);
-    await expect.poll(() => texts(bob.page), { timeout: 20_000 }).toEqual(['hello team', ...missed]);
+    await expect.poll(() => texts(bob.page), EVENTUALLY).toEqual(['hello team', ...missed]);
     await bob.page.locator('[data-testid=connection][data-state=connected]').waitFor();
 
     // Binary: Bob shares a small PNG; Ada sees it as an image with the same bytes.
@@ -106,33 +108,33 @@ describe('examples/team-rooms in Chromium', () => {
 
     // Request/response: Ada's /roll is answered to her and posted by the server to the room.
     await say(ada.page, '/roll 3d6');
-    await expect.poll(() => ada.page.getByTestId('notice').textContent()).toMatch(/^You rolled 3d6: \d+$/);
+    await expect.poll(() => ada.page.getByTestId('notice').textContent(), EVENTUALLY).toMatch(/^You rolled 3d6: \d+$/);
     const total = (await ada.page.getByTestId('notice').textContent())?.split(': ')[1];
     for (const page of [ada.page, bob.page]) {
-      await expect.poll(async () => (await texts(page)).filter((t) => t.startsWith('rolled 3d6:'))).toEqual([expect.stringMatching(new RegExp(`^rolled 3d6: \\d \\+ \\d \\+ \\d = ${total}$`))]);
+      await expect.poll(async () => (await texts(page)).filter((t) => t.startsWith('rolled 3d6:')), EVENTUALLY).toEqual([expect.stringMatching(new RegExp(`^rolled 3d6: \\d \\+ \\d \\+ \\d = ${total}$`))]);
     }
     await say(ada.page, '/roll 0d6');
-    await expect.poll(() => ada.page.getByTestId('notice').textContent()).toContain('write dice as NdM');
+    await expect.poll(() => ada.page.getByTestId('notice').textContent(), EVENTUALLY).toContain('write dice as NdM');
     await ada.page.screenshot({ path: SCREENSHOT });
 
     // End-to-end encrypted room: both derive the key from the passphrase; the server relays
     // ciphertext it cannot read, and a wrong passphrase cannot open it.
     await joinRoom(ada.page, 'vault', 'correct horse');
     await joinRoom(bob.page, 'vault', 'correct horse');
-    await expect.poll(() => members(ada.page), { timeout: 15_000 }).toEqual(['Ada', 'Bob']);
+    await expect.poll(() => members(ada.page), EVENTUALLY).toEqual(['Ada', 'Bob']);
     await say(ada.page, 'the launch code is 1234');
-    await expect.poll(() => texts(bob.page)).toEqual(['the launch code is 1234']);
+    await expect.poll(() => texts(bob.page), EVENTUALLY).toEqual(['the launch code is 1234']);
     const relayed = rooms.relayed.get('secret:vault') ?? '';
     expect(relayed).toContain('$e2e');
     expect(relayed).not.toContain('launch');
     const eve = await logIn('E', 'Eve');
     await joinRoom(eve.page, 'vault', 'wrong guess');
-    await expect.poll(() => texts(eve.page), { timeout: 15_000 }).toEqual(['(cannot decrypt: a different passphrase)']);
+    await expect.poll(() => texts(eve.page), EVENTUALLY).toEqual(['(cannot decrypt: a different passphrase)']);
 
     // Operator dashboard: Prometheus figures and the ciphertext the server relayed.
     const ops = await ada.context.newPage();
     await ops.goto(new URL('/ops', rooms.url).toString());
-    await expect.poll(async () => Number(await ops.locator('dd[data-metric=tidewire_sessions]').textContent())).toBe(3);
+    await expect.poll(async () => Number(await ops.locator('dd[data-metric=tidewire_sessions]').textContent()), EVENTUALLY).toBe(3);
     expect(Number(await ops.locator('dd[data-metric=tidewire_publishes_total]').textContent())).toBeGreaterThanOrEqual(7);
     expect(await ops.locator('tr[data-channel="secret:vault"]').textContent()).not.toContain('launch');
 

@@ -1,0 +1,112 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildClusterChat } from '../../../examples/cluster-chat/build';
+import { startClusterChat } from '../../../examples/cluster-chat/cluster';
+import type { ClusterChat } from '../../../examples/cluster-chat/cluster';
+
+/** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
+const EVENTUALLY = { timeout: 20_000 };
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The screenshot shown in the top README: the test run refreshes it. */
+const SCREENSHOT = fileURLToPath(new URL('../../../examples/cluster-chat/screenshot.png', import.meta.url));
+
+let outDir: string;
+let chat: ClusterChat;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+const upgrades = new Map<string, Set<Duplex>>();
+const socketsOf = (tag: string) => upgrades.get(tag) ?? new Set<Duplex>();
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'tidewire-cluster-chat-'));
+  await buildClusterChat(outDir);
+  chat = await startClusterChat({ port: 0, dir: outDir });
+  chat.http.prependListener('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    const tag = /tidewire-e2e\/(\w+)/.exec(req.headers['user-agent'] ?? '')?.[1];
+    if (tag) upgrades.set(tag, socketsOf(tag).add(socket));
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}, 60_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+  await chat?.close();
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+}, 30_000);
+
+async function open(tag: string, name: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ userAgent: `tidewire-e2e/${tag}`, viewport: { width: 960, height: 640 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${tag}: ${error.message}`));
+  await page.goto(new URL(`?name=${name}`, chat.url).toString());
+  await page.locator('[data-testid=connection][data-state=connected]').waitFor();
+  return { context, page };
+}
+
+const texts = (page: Page) => page.locator('#messages li .text').allTextContents();
+const offsets = (page: Page) => page.locator('#messages li').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-offset'))));
+const online = (page: Page) => page.locator('[data-testid=online] li').allTextContents();
+const waiting = (page: Page) => page.locator('#waiting-list li').allTextContents();
+const nodeOf = (page: Page) => page.locator('#whoami').getAttribute('data-node');
+
+async function say(page: Page, text: string) {
+  await page.locator('#composer input[name=text]').fill(text);
+  await page.locator('#composer input[name=text]').press('Enter');
+}
+
+describe('examples/cluster-chat in Chromium, three nodes on Redis', () => {
+  it("killing a node moves its users to the others with nothing lost (who's online once the broker has presence); a network drop and a rate-limited burst arrive once, in order", async () => {
+    const ada = await open('A', 'Ada');
+    const bob = await open('B', 'Bob');
+    // Who's online needs presence in the Redis broker: until it has it, the page says so (not faked).
+    await expect
+      .poll(async () => (await online(bob.page)).map((row) => row.split(' · ')[0]).join() === 'Ada,Bob' || (await waiting(bob.page)).includes("who's online (presence in @tidewire/redis)"), EVENTUALLY)
+      .toBe(true);
+    await expect.poll(() => nodeOf(ada.page), EVENTUALLY).toMatch(/^[ABC]$/);
+    const before = (await nodeOf(ada.page))!;
+
+    await say(ada.page, 'hello from Ada');
+    await expect.poll(() => texts(bob.page), EVENTUALLY).toEqual(['hello from Ada']);
+
+    // Kill Ada's node from Bob's screen, and type on Ada's while her connection is gone: those
+    // messages wait in her outbox and are stored once, in order, on whichever node she lands on.
+    await bob.page.locator(`#nodes li[data-node=${before}] button`).click();
+    await expect.poll(() => bob.page.locator(`#nodes li[data-node=${before}]`).getAttribute('data-alive'), EVENTUALLY).toBe('false');
+    const failover = Array.from({ length: 5 }, (_, i) => `during failover ${i + 1}`);
+    for (const text of failover) await say(ada.page, text);
+    await expect.poll(async () => (await nodeOf(ada.page)) !== before && (await nodeOf(ada.page)) !== '', EVENTUALLY).toBe(true);
+    await expect.poll(() => texts(bob.page), EVENTUALLY).toEqual(['hello from Ada', ...failover]);
+    await expect.poll(() => ada.page.getByTestId('outbox').textContent(), EVENTUALLY).toBe('0');
+    if ((await online(bob.page)).length > 0) await expect.poll(async () => (await online(bob.page)).find((row) => row.startsWith('Ada')), EVENTUALLY).toBe(`Ada · node ${await nodeOf(ada.page)}`);
+
+    // Bob's network drops while Ada sends 20 at once (over the node's burst of 10: paced by the
+    // client within the announced rate limit). Back online, Bob gets all of it once, in order.
+    await bob.context.setOffline(true);
+    for (const socket of socketsOf('B')) socket.destroy();
+    await expect.poll(() => bob.page.getByTestId('connection').getAttribute('data-state'), EVENTUALLY).not.toBe('connected');
+    await ada.page.locator('#burst').click();
+    const burst = Array.from({ length: 20 }, (_, i) => `burst ${i + 1}/20`);
+    await expect.poll(() => texts(ada.page), EVENTUALLY).toEqual(['hello from Ada', ...failover, ...burst]);
+    expect(await texts(bob.page)).toEqual(['hello from Ada', ...failover]); // Bob really missed the burst
+    await bob.context.setOffline(false);
+    await expect.poll(() => texts(bob.page), EVENTUALLY).toEqual(['hello from Ada', ...failover, ...burst]);
+    for (const page of [ada.page, bob.page]) expect(await offsets(page)).toEqual(Array.from({ length: 26 }, (_, i) => i + 1));
+    await expect.poll(() => ada.page.getByTestId('notice').textContent(), EVENTUALLY).toBe('');
+
+    await bob.page.locator(`#nodes li[data-node=${before}] button`).click(); // restart it
+    await expect.poll(() => bob.page.locator(`#nodes li[data-node=${before}]`).getAttribute('data-alive'), EVENTUALLY).toBe('true');
+    await expect.poll(() => ada.page.locator(`#nodes li[data-node=${before}]`).getAttribute('data-alive'), EVENTUALLY).toBe('true');
+    await ada.page.screenshot({ path: SCREENSHOT });
+    expect(pageErrors).toEqual([]);
+  }, 55_000);
+});
