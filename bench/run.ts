@@ -4,7 +4,8 @@
  *   pnpm bench                       full run (~3 min on 2 cores)
  *   pnpm bench --quick               ~10× smaller counts, a smoke run
  *   pnpm bench --json out.jsonl      JSON lines to a file instead of stdout
- *   pnpm bench --only ws,tidewire-ws subjects to run (default: all)
+ *   pnpm bench --only ws,tidewire-ws subjects to run (default: all; `cluster` names the cluster scenario)
+ *   pnpm bench --no-cluster          skip the cluster scenario (3 nodes + Redis; see cluster/run.ts)
  *   pnpm bench --svg out.svg         where the ratio chart goes (default: docs/benchmarks-ratios.svg on a
  *                                    full run of every subject; a quick or partial run writes none unless asked)
  *
@@ -30,6 +31,7 @@ import { spawnChild, type Child } from './lib/ipc';
 import { summarize } from './lib/stats';
 import { SUBJECT_IDS, SUBJECT_LABELS, type SubjectId } from './subjects';
 import { clientTransportExists } from './subjects/tidewire';
+import { runClusterBench } from './cluster/run';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(name);
@@ -325,10 +327,17 @@ async function main(): Promise<void> {
     if (row.unavailable) record(subject, 'unavailable', { reason: row.unavailable });
     for (const w of row.warnings) record(subject, 'warning', { warning: w });
   }
+  // The cluster scenario (cluster/run.ts): 3 nodes on Redis, Tidewire beside socket.io's Redis adapter.
+  const clusterText = flag('--no-cluster') || (ONLY && !ONLY.includes('cluster' as SubjectId))
+    ? undefined
+    : await runClusterBench({ quick: QUICK, log, record: (subject, scenario, values) => void jsonLines.push(JSON.stringify({ subject, scenario, quick: QUICK, ...values })) }).catch(
+        (e: unknown) => `Cluster: not run (${String((e as Error).message ?? e).split('\n')[0]}; it needs redis-server)`,
+      );
   const text = report(rows);
   const machine = `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${process.platform}`;
   console.log(`\nTidewire benchmarks (${QUICK ? 'quick' : 'full'} run, ${((Date.now() - started) / 1000).toFixed(0)} s; ${machine})\n`);
   console.log(text);
+  if (clusterText) console.log(`\n${clusterText}`);
   if (SVG_FILE) {
     const title = `Tidewire ÷ baselines (${QUICK ? 'quick' : 'full'} run ${new Date().toISOString().slice(0, 16)}Z; ${machine})`;
     writeFileSync(SVG_FILE, ratiosSvg(title, chartGroups(rows)));
