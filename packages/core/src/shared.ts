@@ -96,7 +96,11 @@ export class SharedClient extends Emitter<SharedClientEvents> {
   #state: SharedState = { state: 'connecting' };
   #leader: SharedLeader | undefined;
   #releaseLock: (() => void) | undefined;
+  /** Whether this tab has a lock request granted or waiting. */
+  #queued = false;
   #closed = false;
+  readonly #locks: LockManager;
+  readonly #name: string;
 
   constructor(options: SharedClientOptions) {
     super();
@@ -106,22 +110,43 @@ export class SharedClient extends Emitter<SharedClientEvents> {
     const Bus = options.BroadcastChannel ?? globalThis.BroadcastChannel;
     const locks = options.locks ?? globalThis.navigator?.locks;
     if (!Bus || !locks) throw new TidewireError('invalid_options', 'a shared client needs BroadcastChannel and Web Locks (navigator.locks)');
+    this.#locks = locks;
+    this.#name = name;
     this.#bus = new Bus(name);
     this.#bus.onmessage = (event: MessageEvent<LeaderMessage | TabMessage>) => {
       const message = event.data;
       if (this.#leader && isTabMessage(message)) this.#leader.handle(message);
       else if (!isTabMessage(message)) this.#receive(message);
     };
-    // Queued behind the current leader; granted when it closes (or crashes: the browser frees its lock).
-    void locks
-      .request(name, () => {
-        if (this.#closed) return;
-        this.#leader = new SharedLeader(this.#options, (m) => this.#broadcast(m), options.takeoverWindow ?? 250);
-        return new Promise<void>((release) => (this.#releaseLock = release));
-      })
-      .catch(() => {});
+    this.#campaign();
     this.#send({ t: 'hello' });
     globalThis.addEventListener?.('pagehide', () => this.close());
+    // A frozen leader would hold the lock (and the connection) while serving nobody: it steps down
+    // on `freeze` (Page Lifecycle), so the next tab takes over, and queues again on `resume`.
+    globalThis.document?.addEventListener('freeze', () => this.#stepDown());
+    globalThis.document?.addEventListener('resume', () => this.#campaign());
+  }
+
+  /** Queue for the lock: granted at once to the first tab, else when the leader closes, crashes or freezes. */
+  #campaign(): void {
+    if (this.#queued || this.#closed) return;
+    this.#queued = true;
+    void this.#locks
+      .request(this.#name, () => {
+        if (this.#closed) return;
+        this.#leader = new SharedLeader(this.#options, (m) => this.#broadcast(m), this.#options.takeoverWindow ?? 250);
+        return new Promise<void>((release) => (this.#releaseLock = release));
+      })
+      .catch(() => {})
+      .finally(() => (this.#queued = false));
+  }
+
+  /** Close the connection and free the lock (the next tab in its queue takes over). */
+  #stepDown(): void {
+    this.#leader?.stop();
+    this.#leader = undefined;
+    this.#releaseLock?.();
+    this.#releaseLock = undefined;
   }
 
   /** Whether this tab holds the connection. */
@@ -177,9 +202,7 @@ export class SharedClient extends Emitter<SharedClientEvents> {
     if (this.#closed) return;
     this.#send({ t: 'bye', tab: this.#tab });
     this.#closed = true;
-    this.#leader?.stop();
-    this.#leader = undefined;
-    this.#releaseLock?.();
+    this.#stepDown();
     this.#bus.close();
     for (const [id, p] of this.#pending) p.reject(new TidewireError('closed', 'the shared client was closed', { context: { id } }));
     this.#pending.clear();
