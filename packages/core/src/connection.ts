@@ -73,6 +73,8 @@ export class Connection extends Store<ConnectionSnapshot> {
   #connectedAt = 0;
   #lastFrameAt = 0;
   #heartbeatMs = 0;
+  /** Whole frames received when bytes last started arriving without one (see #readingSignOfLife). */
+  #reading = { frames: -1, since: 0 };
   #triedFreshToken = false;
   #unwatchNetwork: (() => void) | undefined;
   /**
@@ -228,7 +230,9 @@ export class Connection extends Store<ConnectionSnapshot> {
         if (id === this.#transportId) this.#receive(text);
       },
       onActivity: () => {
-        if (id === this.#transportId) this.#lastFrameAt = this.#clock.now();
+        if (id !== this.#transportId) return;
+        this.#lastFrameAt = this.#clock.now();
+        this.#readingSignOfLife();
       },
       // A transport discarded something that is not a frame: the same report (and, while connecting, the same end) as an undecodable frame.
       onInvalid: (reason) => {
@@ -241,6 +245,22 @@ export class Connection extends Store<ConnectionSnapshot> {
         if (id === this.#transportId) this.#lost(info);
       },
     };
+  }
+
+  /**
+   * Bytes are arriving but no whole frame has for a heartbeat interval: a frame too big for the
+   * line is being read, and the server's pings wait behind it, so our pongs cannot answer them in
+   * time. An unprompted `pong` (protocol §9) tells the server we are alive; the server's own view
+   * (its buffer draining) cannot see bytes parked in kernel buffers and proxies.
+   */
+  #readingSignOfLife(): void {
+    const now = this.#clock.now();
+    const frames = this.counts.framesIn;
+    if (frames !== this.#reading.frames) this.#reading = { frames, since: now };
+    else if (this.state === 'connected' && now - this.#reading.since >= this.#heartbeatMs) {
+      this.#reading.since = now;
+      this.send(encodeFrame({ type: 'pong' }));
+    }
   }
 
   #receive(text: string): void {

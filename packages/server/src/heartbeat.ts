@@ -7,14 +7,20 @@ export interface HeartbeatHost {
   lastSeen(): number;
   ping(): void;
   /**
-   * How much has left the send buffer towards the client so far (characters sent minus what is
-   * still buffered; any unit that only grows when the client reads). Optional: without it only
-   * frames from the client count.
+   * How much has been handed to the line so far (`sent`) and how much of it has left the send
+   * buffer towards the client (`drained`: sent minus what is still buffered) — any unit in which
+   * `drained` only grows when the client reads. Optional: without it only frames from the client count.
    */
-  drained?(): number;
+  outflow?(): { readonly sent: number; readonly drained: number };
   /** The client has been silent for `silentMs`: end the session. */
   dead(silentMs: number): void;
 }
+
+/**
+ * Queued bytes (characters) above which a draining buffer means "the client is reading something
+ * big": far above a ping or a few small frames, which drain at once to any client, reading or not.
+ */
+export const READING_BACKLOG = 16 * 1024;
 
 /**
  * Ping the client every `interval` ms and declare it dead after `2 × interval + 1 s` of silence
@@ -23,9 +29,12 @@ export interface HeartbeatHost {
  *
  * A client that is reading counts as alive too: while a frame bigger than the line can carry in
  * that time is being written, the pings wait behind it, so the client cannot answer them — but
- * the send buffer drains. When a check finds that bytes left the buffer since the previous check,
- * the silence counts from that check (a client that stops reading is then dropped at most one
- * allowance later than one that never read).
+ * the send buffer drains. The outflow is looked at on every ping and every check: when bytes
+ * drained since the previous look while at least {@link READING_BACKLOG} were queued then, the
+ * silence counts from this look. A backlog, not any movement: the pings themselves drain, and a
+ * client that reads them but never answers must still be closed. One that stops reading is closed
+ * at most one allowance after the last movement (bytes parked in kernel buffers and proxies reach
+ * it after the server's buffer is empty, so the last movement is as late as it can be told).
  * @returns stops both timers
  */
 export function startHeartbeat(host: HeartbeatHost, interval: number): () => void {
@@ -34,18 +43,23 @@ export function startHeartbeat(host: HeartbeatHost, interval: number): () => voi
   let pingTimer: Timer | undefined;
   let deadline: Timer | undefined;
   const ping = (): void => {
+    observe(clock.now()); // before the ping, which would otherwise be the backlog it is judged by
     host.ping();
     if (!stopped) pingTimer = clock.setTimeout(ping, interval);
   };
   const limit = 2 * interval + 1000;
-  let drained = host.drained?.() ?? 0;
-  let drainedAt = -Infinity;
+  let seen = host.outflow?.();
+  let readingAt = -Infinity;
+  const observe = (now: number): void => {
+    const outflow = host.outflow?.();
+    if (!outflow || !seen) return;
+    if (outflow.drained > seen.drained && seen.sent - seen.drained >= READING_BACKLOG) readingAt = now;
+    seen = outflow;
+  };
   const check = (): void => {
     const now = clock.now();
-    const nowDrained = host.drained?.() ?? 0;
-    if (nowDrained > drained) drainedAt = now;
-    drained = nowDrained;
-    const silent = now - Math.max(host.lastSeen(), drainedAt);
+    observe(now);
+    const silent = now - Math.max(host.lastSeen(), readingAt);
     if (silent >= limit) return host.dead(silent);
     deadline = clock.setTimeout(check, limit - silent);
   };

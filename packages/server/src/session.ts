@@ -242,7 +242,7 @@ export class Session {
         lastSeen: () => this.#lastSeen,
         ping: () => this.#send({ type: 'ping' }),
         // Buffers count bytes, at least one per character: sending never looks like draining.
-        drained: () => this.#charsSent - this.link.bufferedBytes(),
+        outflow: () => ({ sent: this.#charsSent, drained: this.#charsSent - this.link.bufferedBytes() }),
         dead: (silent) => this.close('heartbeat_timeout', `no frame from the client for ${silent} ms`),
       },
       heartbeat,
