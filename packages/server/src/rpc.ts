@@ -129,6 +129,42 @@ export async function runRpc(frame: RpcFrame, host: RpcHost): Promise<void> {
   host.send({ type: 'result', id, data: toWireData(result) }); // a handler may return bytes
 }
 
+/** Calls one session may have running at once; one more is refused `rate_limited` (not run), and the client sends it again after `retryAfter`. */
+export const MAX_RPCS_IN_FLIGHT = 100;
+const RETRY_AFTER_MS = 1000;
+
+/**
+ * One session's rpc calls: runs each alongside the session's other requests, never more than
+ * {@link MAX_RPCS_IN_FLIGHT} at once (each holds a handler and a deadline timer), and answers a
+ * call whose answer cannot be sent (a result JSON cannot encode) with `server_error`.
+ */
+export class SessionRpc {
+  #inFlight = 0;
+
+  constructor(private readonly host: RpcHost) {}
+
+  /** Start one call; its answer is sent when it settles. Never throws, never rejects. */
+  async run(frame: RpcFrame): Promise<void> {
+    const { host } = this;
+    if (this.#inFlight >= MAX_RPCS_IN_FLIGHT) {
+      return host.send({ type: 'error', id: frame.id, code: 'rate_limited', message: `more than ${MAX_RPCS_IN_FLIGHT} rpc calls in flight`, retryAfter: RETRY_AFTER_MS });
+    }
+    this.#inFlight++;
+    try {
+      await runRpc(frame, host);
+    } catch (e) {
+      host.logger.error(`tidewire: rpc "${frame.method}" could not be answered`, e);
+      try {
+        host.send(errorFrame(frame.id, 'server_error', 'internal error'));
+      } catch {
+        // the session is gone: nobody to answer
+      }
+    } finally {
+      this.#inFlight--;
+    }
+  }
+}
+
 function describeIssues(issues: RpcSchemaResult<unknown>['issues'] & object): string {
   const first = issues[0];
   if (!first) return 'invalid data';

@@ -9,7 +9,6 @@ import {
   type ErrorCode,
   type PublishFrame,
   type RefreshFrame,
-  type RpcFrame,
   type ServerFrame,
 } from '@tidewire/core/protocol';
 import { afterBurst } from './afterBurst';
@@ -30,7 +29,7 @@ import type { ServerCounters } from './metrics';
 import { FrameRateLimiter } from './rateLimit';
 import { RequestQueue } from './requestQueue';
 import { decidePublish } from './publishHook';
-import { runRpc } from './rpc';
+import { SessionRpc } from './rpc';
 import { SessionSubscriptions } from './subscriptions';
 
 /** What a session needs from the server that owns it. */
@@ -65,6 +64,7 @@ export class Session {
   readonly #subs: SessionSubscriptions;
   readonly #presence: SessionPresence;
   readonly #queue: RequestQueue;
+  readonly #rpc: SessionRpc;
   #malformed = 0;
   #bufferCheckQueued = false;
   /** Characters sent since the buffered bytes were last checked (see #sendText). */
@@ -109,6 +109,7 @@ export class Session {
         if (host.metrics) host.metrics[recovered ? 'recovered' : 'gaps']++;
       },
     });
+    this.#rpc = new SessionRpc({ methods: options.rpc, clock, logger, timeout: options.hookTimeout, session: () => this.info, send: (f) => this.#send(f) });
     this.#timers.connect = clock.setTimeout(
       () => this.close('protocol_error', `no connect frame within ${options.connectTimeout} ms`),
       options.connectTimeout,
@@ -335,7 +336,8 @@ export class Session {
       case 'refresh':
         return this.#refresh(frame);
       case 'rpc':
-        return void this.#rpc(frame);
+        // Not queued behind other requests (rpc.ts): runs alongside them, answered by id.
+        return void this.#rpc.run(frame);
       case 'ping':
         return this.#send({ type: 'pong' }); // a ping that arrived while authenticating
       case 'pong':
@@ -389,17 +391,6 @@ export class Session {
     const result = await this.host.broker.publish(channel, stored);
     this.host.metrics?.published(startedAt);
     this.#send({ type: 'ack', id, epoch: result.epoch, offset: result.offset });
-  }
-
-  /** Not queued behind other requests (rpc.ts): runs alongside them, answered by id. */
-  async #rpc(frame: RpcFrame): Promise<void> {
-    const { options, clock, logger } = this.host;
-    try {
-      await runRpc(frame, { methods: options.rpc, clock, logger, timeout: options.hookTimeout, session: () => this.info, send: (f) => this.#send(f) });
-    } catch (e) {
-      logger.error(`tidewire: rpc "${frame.method}" could not be answered`, e); // e.g. a result JSON cannot encode
-      this.#error(frame.id, 'server_error', 'internal error');
-    }
   }
 
   // ── output ───────────────────────────────────────────────────────────────
