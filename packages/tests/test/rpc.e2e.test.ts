@@ -162,6 +162,20 @@ describe.each(transports)('rpc over %s against the real server', (_name, transpo
     expect(await rejection(rpc(strict, 'ping'))).toMatchObject({ code: 'closed' });
   });
 
+  it('at most 100 calls run at once per connection; the rest are refused rate_limited, sent again by the client, and all resolve', async () => {
+    const slow = gate();
+    await using t = await start({ rpc: { slow: slow.handler } });
+    const client = t.client();
+    const calls = Array.from({ length: 110 }, () => rpc(client, 'slow'));
+    await until(() => slow.state.calls === 100, '100 handlers running');
+    // The session handles frames in order: once this publish is acked, all 110 calls were seen.
+    await client.publish('sync', 1);
+    expect(slow.state.calls).toBe(100);
+    slow.release('done');
+    expect(await Promise.all(calls)).toEqual(Array.from({ length: 110 }, () => 'done'));
+    expect(slow.state.calls).toBe(110); // the refused ten ran once each, after the retry
+  });
+
   it('a call on the wire when the line drops rejects "interrupted" and is never sent twice', async () => {
     const slow = gate();
     await using t = await start({ rpc: { slow: slow.handler, ping: () => 'pong' } });
