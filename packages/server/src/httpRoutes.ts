@@ -29,7 +29,7 @@ const BODY_SLACK = 64 * 1024;
  * | `GET <path>/sse`                 | event stream: `open` {sid, secret}, then frames    |
  * | `POST <path>/sse?sid=`           | upstream frames (JSON array of frame texts) → 204  |
  * | `POST <path>/poll`               | open a long-poll session → `{ sid, secret }`       |
- * | `GET <path>/poll?sid=&ack=n`     | held until frames are ready → `{ seq, frames }`     |
+ * | `GET <path>/poll?sid=&ack=n`     | held until frames are ready → a batch (§13.2)      |
  * | `POST <path>/poll?sid=`          | upstream frames → 204                              |
  * | `DELETE <path>/{sse,poll}?sid=`  | end the session → 204                              |
  *
