@@ -1,4 +1,5 @@
 import { isTidewireError } from '@tidewire/core';
+import type { PendingPublish } from '@tidewire/core';
 import { useChannel, useTidewire } from '@tidewire/react';
 import { useEffect, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
@@ -23,6 +24,15 @@ export function ChatRoom({ name, room, onLeave }: Session & { onLeave: () => voi
   /** A message whose ack did not come in time: it may have been stored, so a retry reuses its id. */
   const [unsure, setUnsure] = useState<{ id: string; message: ChatMessage }>();
   const list = useRef<HTMLOListElement>(null);
+  // Not yet acknowledged, including what a previous page left in the outbox storage before a reload.
+  const [pending, setPending] = useState<PendingPublish[]>([]);
+  useEffect(() => {
+    const update = () => setPending(client.listPendingPublishes().filter((p) => p.channel === channel));
+    update();
+    return client.on('pending', update);
+  }, [client, channel]);
+  // A pending message whose own echo has arrived is shown once, as delivered.
+  const delivered = new Set(messages.map((m) => m.id));
 
   useEffect(() => {
     list.current?.lastElementChild?.scrollIntoView({ block: 'end' });
@@ -77,6 +87,18 @@ export function ChatRoom({ name, room, onLeave }: Session & { onLeave: () => voi
             <time>{time.format(m.data.at)}</time>
           </li>
         ))}
+        {pending
+          .filter((p) => !delivered.has(p.id))
+          .map((p) => (
+            <li key={p.id} className="mine pending" data-testid="pending">
+              <span className="who">{name}</span>
+              <span className="text">{(p.data as ChatMessage).text}</span>
+              <time>sending…</time>
+              <button type="button" onClick={() => client.cancelPublish(p.id)}>
+                Cancel
+              </button>
+            </li>
+          ))}
       </ol>
       <form className="composer" onSubmit={send}>
         <input

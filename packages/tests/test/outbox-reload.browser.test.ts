@@ -1,5 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildChat } from '../../../examples/react-chat/build';
+import { startChatServer } from '../../../examples/react-chat/server';
 import { launchChromium, startTestPage } from './helpers/browser-page';
 import type { TestPageServer } from './helpers/browser-page';
 
@@ -77,4 +83,55 @@ describe('persisted outbox in Chromium', () => {
     expect(errors).toEqual([]);
     await context.close();
   }, 60_000);
+});
+
+describe('examples/react-chat: messages typed offline survive a reload', () => {
+  it('typed offline, page reloaded: shown as "sending…" from IndexedDB, then delivered once when the line is back', async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'tidewire-chat-outbox-'));
+    await buildChat(outDir);
+    const chat = await startChatServer({ port: 0, dir: outDir, tidewire: { logger: { warn: () => {}, error: () => {} } } });
+    // Cut the network to Tidewire only (the page still loads): WebSocket upgrades are refused.
+    let cut = false;
+    const sockets = new Set<Duplex>();
+    chat.http.prependListener('upgrade', (_req, socket: Duplex) => {
+      if (cut) return void socket.destroy();
+      sockets.add(socket);
+    });
+    const stored: unknown[] = [];
+    await chat.tidewire.subscribe('chat:outbox', (m) => void stored.push(m.data));
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const texts = () => page.locator('[data-testid=messages] li[data-offset] .text').allTextContents();
+      const pendingTexts = () => page.locator('[data-testid=pending] .text').allTextContents();
+      await page.goto(new URL('?name=Ada&room=outbox', chat.url).toString());
+      await page.locator('main.chat[data-status=subscribed]').waitFor();
+
+      cut = true;
+      for (const socket of sockets) socket.destroy();
+      await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).not.toBe('connected');
+      const input = page.locator('input[name=message]');
+      await input.fill('typed offline');
+      await input.press('Enter');
+      await expect.poll(pendingTexts).toEqual(['typed offline']);
+
+      await page.reload();
+      // After the reload the message is still there, "sending…", from IndexedDB.
+      await expect.poll(pendingTexts, { timeout: 15_000 }).toEqual(['typed offline']);
+      expect(await texts()).toEqual([]);
+
+      cut = false;
+      await expect.poll(texts, { timeout: 20_000 }).toEqual(['typed offline']);
+      await expect.poll(pendingTexts).toEqual([]);
+      // Stored exactly once on the server.
+      await expect.poll(() => stored.map((m) => (m as { text: string }).text)).toEqual(['typed offline']);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await chat.close();
+      await rm(outDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
