@@ -36,6 +36,8 @@ const optional = [
     code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse'; export { longpoll } from '@tidewire/core/longpoll';`,
     budget: 11264,
   },
+  { name: 'core + idb outbox (idb-keyval)', file: 'packages/core/src/outbox-idb.ts', code: `export { createClient } from '@tidewire/core'; export { indexedDbOutbox } from '@tidewire/core/idb';` },
+  { name: 'core + shared across tabs', file: 'packages/core/src/shared.ts', code: `export { createSharedClient } from '@tidewire/core/shared';` },
   { name: '@tidewire/react (own code)', file: 'packages/react/src/index.ts', code: `export * from '@tidewire/react';`, external: ['react', 'react-dom', '@tidewire/core'], budget: 1536 },
   { name: '@tidewire/vue (own code)', file: 'packages/vue/src/index.ts', code: `export * from '@tidewire/vue';`, external: ['vue', '@tidewire/core'], budget: 1536 },
 ];
