@@ -1,6 +1,6 @@
 import { isTidewireError } from '@tidewire/core';
 import type { PendingPublish } from '@tidewire/core';
-import { useChannel, useTidewire } from '@tidewire/react';
+import { useChannel, usePresence, useTidewire } from '@tidewire/react';
 import { useEffect, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { Session } from './JoinForm';
@@ -16,7 +16,10 @@ const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-di
 export function ChatRoom({ name, room, onLeave }: Session & { onLeave: () => void }) {
   // Everything about delivery (order, no duplicates, replay after a reconnect) is the core's job.
   const channel = `chat:${room}`;
-  const { messages, status, gap, error } = useChannel<ChatMessage>(channel, { history: 500 });
+  // `recent`: a reloaded page starts with the last 50 messages, then continues live (no gap, no duplicate).
+  const { messages, status, gap, error } = useChannel<ChatMessage>(channel, { history: 500, recent: 50 });
+  // Who is here: this page appears as a member (with its display name) while the room is open.
+  const online = usePresence(channel, { enter: true, info: { name } });
   const client = useTidewire();
   const [draft, setDraft] = useState('');
   const [sending, setSending] = useState(0);
@@ -78,6 +81,11 @@ export function ChatRoom({ name, room, onLeave }: Session & { onLeave: () => voi
           )}
         </p>
       )}
+      <ul className="online" data-testid="online" data-status={online.status} aria-label="Online">
+        {online.members.map((m) => (
+          <li key={m.clientId}>{(m.info as { name?: string } | undefined)?.name ?? 'someone'}</li>
+        ))}
+      </ul>
       <ol className="messages" ref={list} data-testid="messages">
         {messages.length === 0 && <li className="empty">No messages yet. Say hello!</li>}
         {messages.map((m) => (

@@ -114,4 +114,31 @@ describe('examples/react-chat in Chromium', () => {
     await a.page.screenshot({ path: join(ARTIFACTS, 'react-chat.png') });
     expect(pageErrors).toEqual([]);
   }, 30_000);
+
+  it('shows who is online, and a reloaded page shows the recent past', async () => {
+    const online = (page: Page) => page.locator('[data-testid=online] li').allTextContents();
+    const c = await openPage('C', '?name=Cy&room=history');
+    const d = await openPage('D', '?name=Dee&room=history');
+    await waitUntilLive(c.page);
+    await waitUntilLive(d.page);
+    await expect.poll(async () => (await online(c.page)).sort()).toEqual(['Cy', 'Dee']);
+    await expect.poll(async () => (await online(d.page)).sort()).toEqual(['Cy', 'Dee']);
+
+    for (const text of ['first', 'second', 'third']) await say(c.page, text);
+    await expect.poll(() => texts(d.page)).toEqual(['first', 'second', 'third']);
+
+    // A reload starts a new page and a new connection: the room shows what was said before it came.
+    await d.page.reload();
+    await waitUntilLive(d.page);
+    await expect.poll(() => texts(d.page)).toEqual(['first', 'second', 'third']);
+    await expect.poll(async () => (await online(c.page)).sort()).toEqual(['Cy', 'Dee']); // the old Dee left, the new one joined
+    await say(c.page, 'fourth');
+    await expect.poll(() => texts(d.page)).toEqual(['first', 'second', 'third', 'fourth']); // and continues live, once each
+
+    // Dee closes the tab: Cy sees Dee leave.
+    await d.context.close();
+    await expect.poll(() => online(c.page), { timeout: 15_000 }).toEqual(['Cy']);
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+
 });
