@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard } from '../../../examples/vue-dashboard/build';
 import { startDashboard } from '../../../examples/vue-dashboard/server';
 import type { Dashboard } from '../../../examples/vue-dashboard/server';
+import { createClient } from '@tidewire/core';
+import { injectedWebSocket } from './helpers/env';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../.artifacts/', import.meta.url));
@@ -88,4 +90,29 @@ describe.skipIf(!existsSync(CHROMIUM))('examples/vue-dashboard in Chromium', () 
     expect(errors).toEqual([]);
     await context.close();
   }, 45_000);
+
+  it('a freshly opened page starts with the recent past (history), then continues live without a gap or a duplicate', async () => {
+    // Where the CPU stream stands before the page exists.
+    const probe = createClient({ url: new URL('tidewire', dashboard.url).toString(), WebSocket: injectedWebSocket });
+    await expect.poll(async () => (await probe.channel('metrics:cpu').history({ limit: 1 })).head, { timeout: 8000 }).toBeGreaterThanOrEqual(20);
+    const headBefore = (await probe.channel('metrics:cpu').history({ limit: 1 })).head;
+    probe.close();
+
+    const context = await browser.newContext({ viewport: { width: 1100, height: 560 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(dashboard.url);
+    const card = page.getByTestId('cpu-card');
+    const attr = async (name: string) => Number(await card.getAttribute(name));
+    await expect.poll(() => attr('data-last-offset'), { timeout: 10_000 }).toBeGreaterThan(headBefore);
+    // Samples published before the page opened are on screen: that is history, not live delivery.
+    expect(await attr('data-first-offset')).toBeLessThanOrEqual(headBefore);
+    // One sample per offset, consecutive: no gap and no duplicate where the past meets the live stream.
+    const [first, last, samples] = [await attr('data-first-offset'), await attr('data-last-offset'), await attr('data-samples')];
+    expect(samples).toBe(last - first + 1);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 45_000);
+
 });
