@@ -1,5 +1,6 @@
 import type { ErrorCode } from '@tidewire/core/protocol';
 import type { Clock } from './clock';
+import { toWireData } from './bytes';
 import { callHook } from './hookDeadline';
 import type { Logger, SessionInfo } from './hooks';
 
@@ -72,6 +73,8 @@ export async function decidePublish(
   }
   const verdict = outcome.value;
   if (verdict === false) return { ok: false, code: 'forbidden', message: `publish to "${ctx.channel}" refused` };
-  if (typeof verdict === 'object' && verdict !== null && 'data' in verdict) return { ok: true, data: verdict.data };
+  // `undefined` has no JSON form (it would make a message frame without `data`): it is stored as null.
+  // Bytes become the bytes envelope, as in server.publish.
+  if (typeof verdict === 'object' && verdict !== null && 'data' in verdict) return { ok: true, data: toWireData(verdict.data) ?? null };
   return { ok: true, data: ctx.data };
 }

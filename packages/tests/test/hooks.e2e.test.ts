@@ -72,6 +72,8 @@ describe.each(transports)('server-side hooks over %s against the real server', (
         if (text.includes('spam')) throw new PublishRefusal('no spam, please');
         if (text === 'pass') return undefined;
         if (text === 'refuse-quietly') return false;
+        if (text === 'erase') return { data: undefined }; // stored as null: JSON has no undefined
+        if (text === 'to-bytes') return { data: Buffer.from('xyz') }; // stored as the bytes envelope
         return { data: { text: text.replaceAll('<', '&lt;'), from: (user as User).id, server: true } };
       },
     });
@@ -88,17 +90,19 @@ describe.each(transports)('server-side hooks over %s against the real server', (
     expect(await rejection(publisher.publish({ nope: 1 }))).toMatchObject({ code: 'bad_request', message: 'a message needs a text' });
     expect(await rejection(publisher.publish({ text: 'refuse-quietly' }))).toMatchObject({ code: 'forbidden' });
     const second = await publisher.publish({ text: 'pass' });
+    await publisher.publish({ text: 'erase' });
+    await publisher.publish({ text: 'to-bytes' });
 
-    await until(() => got.length === 2, 'bob receives the two stored messages');
-    expect(got.map((m) => m.data)).toEqual([{ text: '&lt;b>hi&lt;/b>', from: 'alice', server: true }, { text: 'pass' }]);
+    await until(() => got.length === 4, 'bob receives the four stored messages');
+    expect(got.map((m) => m.data)).toEqual([{ text: '&lt;b>hi&lt;/b>', from: 'alice', server: true }, { text: 'pass' }, null, { $b64: 'eHl6' }]);
     // Refused messages were never stored: the offsets are consecutive.
     expect([first.offset, second.offset]).toEqual([1, 2]);
-    expect(got.map((m) => m.offset)).toEqual([1, 2]);
-    expect(seen).toHaveLength(5);
+    expect(got.map((m) => m.offset)).toEqual([1, 2, 3, 4]);
+    expect(seen).toHaveLength(7);
     // Server-side publishes do not go through the hook (the app is the author).
     await t.server.publish('room:1', { unchecked: true });
-    await until(() => got.length === 3, 'the server publish arrives');
-    expect(seen).toHaveLength(5);
+    await until(() => got.length === 5, 'the server publish arrives');
+    expect(seen).toHaveLength(7);
   });
 
   it('a throwing onPublish answers server_error (logged, nothing leaks) and the session goes on', async () => {
