@@ -27,6 +27,9 @@ const cases = [
   { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, budget: 7680 },
 ];
 const optional = [
+  // Opt-in entries: what an app pays on top of core + websocket when it imports them (nothing otherwise).
+  { name: 'core + websocket + rpc', file: 'packages/core/src/rpc.ts', code: `export { createClient } from '@tidewire/core'; export { rpc } from '@tidewire/core/rpc';` },
+  { name: 'core + websocket + binary', file: 'packages/core/src/binary.ts', code: `export { createClient } from '@tidewire/core'; export { binary } from '@tidewire/core/binary';` },
   { name: 'core + sse', file: 'packages/core/src/transports/sse.ts', code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse';` },
   { name: 'core + eventsource', file: 'packages/core/src/transports/eventsource.ts', code: `export { createClient } from '@tidewire/core'; export { eventsource } from '@tidewire/core/eventsource';` },
   { name: 'core + longpoll', file: 'packages/core/src/transports/longpoll.ts', code: `export { createClient } from '@tidewire/core'; export { longpoll } from '@tidewire/core/longpoll';` },
