@@ -59,7 +59,8 @@ export class SharedLeader {
     this.#out = out;
     const client = (this.#client = createClient(options));
     client.subscribe(() => out({ t: 'state', state: this.#state() }));
-    out({ t: 'leader' });
+    // After the constructor returns: the leader's own tab must already route its answers here.
+    queueMicrotask(() => out({ t: 'leader' }));
     setTimeout(() => {
       this.#collecting = false;
       if (this.#stopped) return;

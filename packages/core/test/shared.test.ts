@@ -1,0 +1,134 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { SubscribeFrame } from '../src/protocol/frames';
+import { createSharedClient } from '../src/shared';
+import type { SharedClient } from '../src/shared';
+import { connected, fakeTransport } from './fake-transport';
+
+// The shared connection's logic in Node: Node's BroadcastChannel between "tabs" of one process,
+// a Web Locks stand-in (one holder, FIFO queue), and a fake transport played by the test.
+
+function fakeLocks(): LockManager {
+  const queue: { grant: () => Promise<unknown>; settle: (ok: boolean, value: unknown) => void }[] = [];
+  let held = false;
+  const next = () => {
+    const waiting = !held && queue.shift();
+    if (!waiting) return;
+    held = true;
+    void waiting.grant().then(
+      (value) => {
+        held = false;
+        waiting.settle(true, value);
+        next();
+      },
+      (error: unknown) => {
+        held = false;
+        waiting.settle(false, error);
+        next();
+      },
+    );
+  };
+  const request = (_name: string, callback: (lock: unknown) => unknown) =>
+    new Promise((resolve, reject) => {
+      queue.push({ grant: async () => callback({}), settle: (ok, value) => (ok ? resolve(value) : reject(value)) });
+      next();
+    });
+  return { request, query: async () => ({}) } as unknown as LockManager;
+}
+
+const tabs: SharedClient[] = [];
+afterEach(() => {
+  for (const tab of tabs.splice(0)) tab.close();
+});
+
+function setup() {
+  const t = fakeTransport('websocket');
+  const locks = fakeLocks();
+  const name = `test-${Math.random()}`;
+  const open = () => {
+    const tab = createSharedClient({ url: 'ws://x/tw', name, locks, transports: [t.factory], takeoverWindow: 50, backoff: () => 10 });
+    tabs.push(tab);
+    return tab;
+  };
+  const subscribes = (line = t.last) => line.sent.filter((f): f is SubscribeFrame => f.type === 'subscribe');
+  const serve = async () => {
+    await vi.waitFor(() => expect(t.lines.length).toBeGreaterThan(0));
+    t.last.open();
+    t.last.push(connected());
+  };
+  return { t, open, subscribes, serve };
+}
+
+describe('one connection shared by tabs', () => {
+  it('handles of several tabs share one subscription, released with the last one; every tab gets each message once', async () => {
+    const { t, open, subscribes, serve } = setup();
+    const a = open();
+    const b = open();
+    const gotA: number[] = [];
+    const gotB: number[] = [];
+    const handleA = a.channel<number>('room');
+    handleA.on('message', (m) => void gotA.push(m.data));
+    const handleB1 = b.channel<number>('room');
+    const handleB2 = b.channel<number>('room');
+    handleB1.on('message', (m) => void gotB.push(m.data));
+    await serve();
+    await vi.waitFor(() => expect(subscribes()).toHaveLength(1));
+    expect(t.lines).toHaveLength(1); // one connection for both tabs
+    const sub = subscribes()[0]!;
+    t.last.push({ type: 'subscribed', id: sub.id, channel: 'room', epoch: 'e', offset: 0, recovered: true });
+    for (let o = 1; o <= 3; o++) t.last.push({ type: 'message', channel: 'room', epoch: 'e', offset: o, id: `${o}`, data: o });
+    await vi.waitFor(() => expect(gotB).toEqual([1, 2, 3]));
+    expect(gotA).toEqual([1, 2, 3]);
+
+    handleA.unsubscribe();
+    handleB1.unsubscribe();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(t.last.sent.some((f) => f.type === 'unsubscribe')).toBe(false); // B still holds a handle
+    handleB2.unsubscribe();
+    await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'unsubscribe')).toBe(true));
+  });
+
+  it('a follower publishes through the leader and gets the ack', async () => {
+    const { t, open, serve } = setup();
+    const leader = open();
+    await vi.waitFor(() => expect(leader.isLeader).toBe(true));
+    const follower = open();
+    const result = follower.publish('room', 'hi', { id: 'p1' });
+    await serve();
+    await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'publish')).toBe(true));
+    t.last.push({ type: 'ack', id: 'p1', epoch: 'e', offset: 7 });
+    await expect(result).resolves.toMatchObject({ id: 'p1', offset: 7 });
+    expect(follower.isLeader).toBe(false);
+  });
+
+  it('when the leader closes, the next tab resubscribes from the earliest position the tabs report and re-sends pending publishes', async () => {
+    const { t, open, subscribes, serve } = setup();
+    const leader = open();
+    await vi.waitFor(() => expect(leader.isLeader).toBe(true));
+    const follower = open();
+    const got: number[] = [];
+    follower.channel<number>('room').on('message', (m) => void got.push(m.data));
+    await serve();
+    await vi.waitFor(() => expect(subscribes()).toHaveLength(1));
+    t.last.push({ type: 'subscribed', id: subscribes()[0]!.id, channel: 'room', epoch: 'e', offset: 0, recovered: true });
+    for (let o = 1; o <= 2; o++) t.last.push({ type: 'message', channel: 'room', epoch: 'e', offset: o, id: `${o}`, data: o });
+    await vi.waitFor(() => expect(got).toEqual([1, 2]));
+    const pending = follower.publish('room', 'in flight', { id: 'p2' });
+    await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'publish')).toBe(true));
+
+    const first = t.last;
+    leader.close();
+    await vi.waitFor(() => expect(follower.isLeader).toBe(true));
+    await vi.waitFor(() => expect(t.lines.length).toBe(2));
+    expect(first.closedByClient).toBe(true);
+    await serve();
+    await vi.waitFor(() => expect(subscribes()).toHaveLength(1));
+    expect(subscribes()[0]!.since).toEqual({ epoch: 'e', offset: 2 });
+    const republished = t.last.sent.find((f) => f.type === 'publish') as { id: string } | undefined;
+    expect(republished?.id).toBe('p2');
+    t.last.push({ type: 'subscribed', id: subscribes()[0]!.id, channel: 'room', epoch: 'e', offset: 2, recovered: true });
+    for (let o = 3; o <= 4; o++) t.last.push({ type: 'message', channel: 'room', epoch: 'e', offset: o, id: `${o}`, data: o });
+    t.last.push({ type: 'ack', id: 'p2', epoch: 'e', offset: 5 });
+    await expect(pending).resolves.toMatchObject({ offset: 5 });
+    await vi.waitFor(() => expect(got).toEqual([1, 2, 3, 4]));
+  });
+});
