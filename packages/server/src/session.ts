@@ -92,6 +92,8 @@ export class Session {
       user: () => this.#user,
       send: (frame) => this.#send(frame),
       closed: () => this.#phase === 'closed',
+      max: options.limits.maxSubscriptions,
+      refuse: (id, message) => this.#error(id, 'forbidden', message),
     });
     this.#subs = new SessionSubscriptions({
       broker,

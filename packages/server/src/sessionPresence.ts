@@ -14,6 +14,10 @@ export interface PresenceHost {
   send(frame: ServerFrame): void;
   /** The session is over: nothing more is sent, and memberships must not outlive it. */
   closed(): boolean;
+  /** Most channels a session may watch, and (separately) be a member of: the server's `maxSubscriptions`. */
+  readonly max: number;
+  /** Refuse a request (an `error` frame with its id). */
+  refuse(id: string, message: string): void;
 }
 
 /** One `presence_subscribe`; `pending` holds changes until the snapshot has been sent. */
@@ -36,6 +40,9 @@ export class SessionPresence {
 
   /** Start (or restart: a fresh snapshot) sending `channel`'s members. Throws only when the broker does. */
   async watch({ id, channel }: PresenceSubscribeFrame): Promise<void> {
+    if (!this.#watching.has(channel) && this.#watching.size >= this.host.max) {
+      return this.host.refuse(id, `a session may watch the presence of at most ${this.host.max} channels (maxSubscriptions)`);
+    }
     this.#watching.get(channel)?.watch?.unsubscribe();
     const entry: Watching = { watch: undefined, pending: [] };
     this.#watching.set(channel, entry);
@@ -64,6 +71,9 @@ export class SessionPresence {
   /** Become (or stay, with new `info`) a member of `channel`; answers `entered`. Throws only when the broker does. */
   async enter({ id, channel, info }: EnterFrame): Promise<void> {
     const { broker, clientId } = this.host;
+    if (!this.#entered.has(channel) && this.#entered.size >= this.host.max) {
+      return this.host.refuse(id, `a session may be a member of at most ${this.host.max} channels (maxSubscriptions)`);
+    }
     const member: PresenceMember = { clientId, user: this.host.user() ?? null, ...(info !== undefined && { info }) };
     await broker.enterPresence!(channel, member);
     // Ended while the broker was busy: clear() has already run, so this membership must go now.

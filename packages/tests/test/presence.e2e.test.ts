@@ -122,7 +122,19 @@ describe.each(transports)('presence over %s against the real server', (_name, tr
   });
 });
 
+describe('presence limits', () => {
+  it('a session watches, and is a member of, at most maxSubscriptions channels', async () => {
+    await using t = await startServer({ logger: { warn: () => {}, error: () => {} }, limits: { maxSubscriptions: 2 } });
+    const client = t.client();
+    await client.channel('a').presence.enter();
+    await client.channel('b').presence.enter();
+    await expect(client.channel('c').presence.enter()).rejects.toMatchObject({ code: 'forbidden' });
+    await client.channel('a').presence.enter({ again: true }); // entering a held channel again is fine
+  });
+});
+
 describe('presence against a server without it', () => {
+
   it('refuses with unsupported, locally, when the broker has no presence', async () => {
     // A broker from before presence existed: only the required methods.
     const memory = new MemoryBroker();
