@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client, type TransportFactory } from '@tidewire/core';
+import { eventsource } from '@tidewire/core/eventsource';
 import { longpoll } from '@tidewire/core/longpoll';
 import { sse } from '@tidewire/core/sse';
 import { websocket } from '@tidewire/core/websocket';
+import { EventSource } from 'eventsource';
 import { freePort, startRedis, type RedisServer } from '../../redis/test/redis-server';
 import { buildNodeScript, startNode, type ClusterNode, type NodeScript } from './helpers/cluster';
 import { startRoundRobinProxy, type RoundRobinProxy } from './helpers/cluster-proxy';
@@ -44,6 +46,8 @@ const transports: [string, () => TransportFactory][] = [
   ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
   ['sse', () => sse()],
   ['longpoll', () => longpoll()],
+  // SSE read by the platform's EventSource (no Authorization header): its POSTs are relayed too.
+  ['eventsource', () => eventsource({ EventSource })],
 ];
 
 function client(transport: () => TransportFactory): Client {
