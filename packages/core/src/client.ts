@@ -452,6 +452,7 @@ export class Client extends Emitter<ClientEvents> {
     const codec = this.#options.codec;
     // Payloads (message, rpc result) are decoded once, here, before anything looks at them.
     if (codec && (frame.type === 'message' || frame.type === 'result')) frame = { ...frame, data: codec.decode(frame.data) };
+    if (codec && frame.type === 'history_page') frame = { ...frame, messages: frame.messages.map((m) => ({ ...m, data: codec.decode(m.data) })) };
     switch (frame.type) {
       case 'message':
         this.#channels.get(frame.channel)?.onMessage(frame);

@@ -92,6 +92,16 @@ describe.each(transports)('binary payloads over %s against the real server', (_n
     expect(got).toEqual([pattern(1000), Uint8Array.of(7)]);
   });
 
+  it('channel.history() returns stored bytes as Uint8Array', async () => {
+    await using t = await start();
+    const client = t.client();
+    await t.server.publish('stored', Uint8Array.of(1, 2));
+    await client.publish('stored', Uint8Array.of(3));
+    await client.publish('stored', { plain: true });
+    const page = await client.channel('stored').history({ limit: 10, direction: 'forward' });
+    expect(page.messages.map((m) => m.data)).toEqual([Uint8Array.of(1, 2), Uint8Array.of(3), { plain: true }]);
+  });
+
   it('rpc carries bytes both ways; the handler reads them with bytesOf', async () => {
     await using t = await start({ rpc: { reverse: ({ data }) => Uint8Array.from(bytesOf(data) ?? []).reverse() } });
     const client = t.client();
