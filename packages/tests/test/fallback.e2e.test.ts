@@ -80,8 +80,10 @@ describe('transport fallback through a fault-injecting proxy', () => {
     client.channel('ticks').on('message', (m) => got.push(m.data as number));
     const base = sent;
     for (let i = 1; i <= 20; i++) await t.server.publish('ticks', base + i);
-    await until(() => got.length >= 20, 'the next 20 messages');
-    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => base + i + 1)); // each once, in order
+    await until(() => got.includes(base + 20), 'the next 20 messages');
+    // Each once, in order (a last tick still in flight may come first: it is counted, not repeated).
+    expect(got.filter((v) => v > base)).toEqual(Array.from({ length: 20 }, (_, i) => base + i + 1));
+    expect(got).toEqual([...new Set(got)].sort((x, y) => x - y));
     // The loser is closed: the server holds the winner's session only (a black hole never reached it).
     await until(() => t.server.stats().sessions === 1, 'one session on the server');
     client.close();
