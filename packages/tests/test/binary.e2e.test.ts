@@ -57,7 +57,7 @@ describe.each(transports)('binary payloads over %s against the real server', (_n
         expect(Buffer.from(data.buffer, data.byteOffset, data.byteLength).equals(bytes)).toBe(true);
       }
     }
-  });
+  }, 60_000); // 1 MiB through base64 and two subscribers: generous on a loaded machine
 
   it('ArrayBuffer, a typed-array view, a Blob and server.publish(Buffer) all arrive as Uint8Array; JSON data is untouched', async () => {
     await using t = await start();
