@@ -7,13 +7,14 @@ import { RedisConnections } from './connections';
 import { RedisBrokerError } from './errors';
 import { channelKeys, type ChannelKeys } from './keys';
 import { resolveOptions, type RedisBrokerOptions, type ResolvedOptions } from './options';
-import { PUBLISH_SCRIPT, RESUME_SCRIPT, script, type Script } from './scripts';
+import { PUBLISH_BATCH_SCRIPT, RESUME_SCRIPT, script, type Script } from './scripts';
+import { PublishBatcher } from './publishBatcher';
 import { RedisSessionRelay, type RedisSessionRelayOptions } from './sessionRelay';
 
 /** 12 url-safe characters (no `:`, which separates notification fields). */
 const newEpoch = (): string => randomBytes(9).toString('base64url');
 
-const publishScript = script(PUBLISH_SCRIPT);
+const publishScript = script(PUBLISH_BATCH_SCRIPT);
 const resumeScript = script(RESUME_SCRIPT);
 
 /** One channel this process listens to: its feed and the one Redis subscription it rides on. */
@@ -61,6 +62,7 @@ export class RedisBroker implements Broker {
   /** Released channels whose unsubscribe could not reach Redis yet. */
   readonly #orphans = new Set<Listened>();
   readonly #relays = new Set<RedisSessionRelay>();
+  readonly #batcher = new PublishBatcher((channel, messages) => this.#publishBatch(channel, messages));
   #closed = false;
 
   constructor(options: RedisBrokerOptions) {
@@ -86,21 +88,28 @@ export class RedisBroker implements Broker {
    */
   async publish(channel: string, message: PublishInput): Promise<PublishResult> {
     await this.#redis.ready();
+    return this.#batcher.publish(channel, message);
+  }
+
+  /** One script call for a burst of one channel's publishes (see PublishBatcher), answers in order. */
+  async #publishBatch(channel: string, messages: readonly PublishInput[]): Promise<PublishResult[]> {
     const keys = channelKeys(this.#options.prefix, channel);
     const o = this.#options;
-    const reply = await this.#eval(publishScript, [keys.meta, keys.stream, keys.dedupe(message.id)], [
-      encodeBody(message.id, message.data),
-      message.fresh ? '1' : '0',
-      newEpoch(),
-      String(o.historySize),
-      String(o.historyTtl),
-      String(o.dedupeTtl),
-      String(o.metaTtl),
-      keys.notify,
-      this.#redis.sharded ? 'SPUBLISH' : 'PUBLISH',
-    ]);
-    const [epoch, offset, duplicate] = reply as [string, number, number];
-    return { epoch: String(epoch), offset: Number(offset), duplicate: Number(duplicate) === 1 };
+    const reply = (await this.#eval(
+      publishScript,
+      [keys.meta, keys.stream, ...messages.map((m) => keys.dedupe(m.id))],
+      [
+        newEpoch(),
+        String(o.historySize),
+        String(o.historyTtl),
+        String(o.dedupeTtl),
+        String(o.metaTtl),
+        keys.notify,
+        this.#redis.sharded ? 'SPUBLISH' : 'PUBLISH',
+        ...messages.flatMap((m) => [encodeBody(m.id, m.data), m.fresh ? '1' : '0']),
+      ],
+    )) as unknown[];
+    return messages.map((_, i) => ({ epoch: String(reply[3 * i]), offset: Number(reply[3 * i + 1]), duplicate: Number(reply[3 * i + 2]) === 1 }));
   }
 
   /**

@@ -44,35 +44,50 @@ end
 `;
 
 /**
- * Publish, in one atomic step: dedupe check → next offset → XADD → notify.
- * KEYS: meta, stream, dedupe key. ARGV: body, fresh ('1' skips dedupe), new
- * epoch, history size, history ttl ms, dedupe ttl ms, meta ttl ms, notify
- * channel, publish command (SPUBLISH | PUBLISH).
- * Returns { epoch, offset, duplicate (0|1) }.
+ * Publish one or several messages of one channel in one atomic step, each in order: dedupe check
+ * (an id already stored answers its original position, `duplicate` 1) → next offset → XADD → age
+ * trim → remember the id → notify; the clock read, the epoch lookup and the key expiries are shared. One script call per burst instead of one per
+ * publish: the per-call costs (round trip, script start, command parsing on both sides) are paid once.
+ * KEYS: meta, stream, then the dedupe key of each message. ARGV: new epoch, history size, history
+ * ttl ms, dedupe ttl ms, meta ttl ms, notify channel, publish command, then body and fresh ('1'
+ * skips dedupe) of each message.
+ * Returns { epoch, offset, duplicate (0|1) } for each message, flattened.
  */
-export const PUBLISH_SCRIPT = `${PROLOGUE}
-local meta, stream, dedupe = KEYS[1], KEYS[2], KEYS[3]
-local body, fresh, new_epoch = ARGV[1], ARGV[2], ARGV[3]
-local size, history_ttl, dedupe_ttl, meta_ttl = ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
-local notify, publish = ARGV[8], ARGV[9]
-if fresh ~= '1' then
-  local seen = redis.call('GET', dedupe)
+export const PUBLISH_BATCH_SCRIPT = `${PROLOGUE}
+local meta, stream = KEYS[1], KEYS[2]
+local new_epoch = ARGV[1]
+local size, history_ttl, dedupe_ttl, meta_ttl = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local notify, publish = ARGV[6], ARGV[7]
+local out = {}
+local epoch, now = nil, nil
+for i = 1, #KEYS - 2 do
+  local dedupe, body, fresh = KEYS[i + 2], ARGV[6 + 2 * i], ARGV[7 + 2 * i]
+  local seen = nil
+  if fresh ~= '1' then seen = redis.call('GET', dedupe) end
   if seen then
     local colon = string.find(seen, ':', 1, true)
-    return { string.sub(seen, 1, colon - 1), tonumber(string.sub(seen, colon + 1)), 1 }
+    out[#out + 1] = string.sub(seen, 1, colon - 1)
+    out[#out + 1] = tonumber(string.sub(seen, colon + 1))
+    out[#out + 1] = 1
+  else
+    if not epoch then
+      epoch = epoch_of(meta, stream, new_epoch, meta_ttl)
+      now = now_ms()
+    end
+    local offset = redis.call('HINCRBY', meta, 's', 1)
+    redis.call('XADD', stream, 'MAXLEN', size, offset .. '-0', 't', now, 'b', body)
+    trim_aged(stream, now - history_ttl)
+    if fresh ~= '1' then
+      redis.call('SET', dedupe, epoch .. ':' .. offset, 'PX', dedupe_ttl)
+    end
+    redis.call(publish, notify, offset .. ':' .. epoch .. ':' .. body)
+    out[#out + 1] = epoch
+    out[#out + 1] = offset
+    out[#out + 1] = 0
   end
 end
-local epoch = epoch_of(meta, stream, new_epoch, meta_ttl)
-local offset = redis.call('HINCRBY', meta, 's', 1)
-local now = now_ms()
-redis.call('XADD', stream, 'MAXLEN', size, offset .. '-0', 't', now, 'b', body)
-trim_aged(stream, now - history_ttl)
-redis.call('PEXPIRE', stream, history_ttl)
-if fresh ~= '1' then
-  redis.call('SET', dedupe, epoch .. ':' .. offset, 'PX', dedupe_ttl)
-end
-redis.call(publish, notify, offset .. ':' .. epoch .. ':' .. body)
-return { epoch, offset, 0 }
+if epoch then redis.call('PEXPIRE', stream, history_ttl) end
+return out
 `;
 
 /**

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '@redis/client';
+import { createRedisBroker, type RedisBroker } from '../src/index';
+import { startRedis, type RedisServer } from './redis-server';
+
+/** A burst of publishes to one channel from one process leaves as few script calls, not one each. */
+let redis: RedisServer;
+let broker: RedisBroker;
+beforeAll(async () => {
+  redis = await startRedis();
+  broker = createRedisBroker({ url: redis.url, prefix: 'batch', onError: () => {} });
+  await broker.ready();
+});
+afterAll(async () => {
+  await broker?.close();
+  await redis?.stop({ kill: true });
+});
+
+/** Script calls Redis has run so far (EVALSHA, and EVAL after a NOSCRIPT). */
+async function scriptCalls(): Promise<number> {
+  const client = createClient({ url: redis.url });
+  await client.connect();
+  try {
+    const info = String(await client.sendCommand(['INFO', 'commandstats']));
+    return [...info.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  } finally {
+    await client.close();
+  }
+}
+
+describe('publish batching', () => {
+  it('200 publishes in one burst: offsets 1…200 in call order, in far fewer script calls', async () => {
+    await broker.publish('warm', { id: 'w', data: 0 }); // scripts loaded
+    const before = await scriptCalls();
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => broker.publish('burst', { id: `m${i}`, data: i })));
+    const calls = (await scriptCalls()) - before;
+    expect(results.map((r) => r.offset)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(results.every((r) => !r.duplicate && r.epoch === results[0]!.epoch)).toBe(true);
+    expect(calls).toBeLessThanOrEqual(200 / 64 + 1); // ≤ 64 per call
+    expect(calls).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the same id twice in one burst is stored once: the second gets the first position, marked duplicate', async () => {
+    const [a, b, c] = await Promise.all([
+      broker.publish('dupes', { id: 'same', data: 1 }),
+      broker.publish('dupes', { id: 'same', data: 1 }),
+      broker.publish('dupes', { id: 'other', data: 2 }),
+    ]);
+    expect(a).toMatchObject({ offset: 1, duplicate: false });
+    expect(b).toMatchObject({ offset: 1, duplicate: true, epoch: a!.epoch });
+    expect(c).toMatchObject({ offset: 2, duplicate: false });
+  });
+
+  it('bursts on different channels do not wait for each other and keep their own offsets', async () => {
+    const [x, y] = await Promise.all([
+      Promise.all(Array.from({ length: 30 }, (_, i) => broker.publish('x', { id: `x${i}`, data: i }))),
+      Promise.all(Array.from({ length: 30 }, (_, i) => broker.publish('y', { id: `y${i}`, data: i }))),
+    ]);
+    expect(x.map((r) => r.offset)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(y.map((r) => r.offset)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+});
