@@ -51,6 +51,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   #enterId: string | undefined;
   #entering: { resolve: () => void; reject: (error: TidewireError) => void }[] = [];
   #stopChanges: (() => void) | undefined;
+  #stopLine: (() => void) | undefined;
 
   constructor(
     readonly channel: string,
@@ -60,7 +61,14 @@ export class PresenceStore extends Store<PresenceSnapshot> {
     super(IDLE, report);
     this.#requests = requests;
     this.#retry = new Timer(requests.host.clock);
-    requests.onLine({
+  }
+
+  /**
+   * Follow the line while anyone watches or is entered (and only then, so a store whose channel
+   * was released is not kept alive by the client).
+   */
+  #hold(): void {
+    this.#stopLine ??= this.#requests.onLine({
       connected: () => {
         if (this.#watchers.size > 0) this.#watch();
         if (this.#entries.size > 0) this.#enter();
@@ -79,10 +87,17 @@ export class PresenceStore extends Store<PresenceSnapshot> {
     });
   }
 
+  #releaseIfUnused(): void {
+    if (this.#watchers.size > 0 || this.#entries.size > 0) return;
+    this.#stopLine?.();
+    this.#stopLine = undefined;
+  }
+
   /** Start watching for `owner` (a handle); the first watcher asks the server. */
   watch(owner: object): void {
     if (this.#watchers.has(owner)) return;
     this.#watchers.add(owner);
+    this.#hold();
     if (this.#watchers.size === 1) this.#watch();
   }
 
@@ -97,12 +112,14 @@ export class PresenceStore extends Store<PresenceSnapshot> {
     this.#requests.notify({ type: 'presence_unsubscribe', channel: this.channel });
     this.#members = new Map();
     this.setSnapshot(IDLE);
+    this.#releaseIfUnused();
   }
 
   /** Be a member on behalf of `owner`, with `info` (the latest entry's info is the one shown). */
   enter(owner: object, info: unknown): Promise<void> {
     this.#entries.delete(owner); // re-inserted last: its info is the newest
     this.#entries.set(owner, info);
+    this.#hold();
     return new Promise((resolve, reject) => {
       this.#entering.push({ resolve, reject });
       this.#enter();
@@ -116,6 +133,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
     this.#enterId = undefined;
     this.#settleEntering(undefined);
     this.#requests.notify({ type: 'leave', channel: this.channel });
+    this.#releaseIfUnused();
   }
 
   /** Listen to `join`/`leave` (the caller also `watch`es). @returns the function that removes it. */
