@@ -1,0 +1,144 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSocialLive } from '../../../examples/social-live/build';
+import { startSocialLive } from '../../../examples/social-live/server';
+import type { SocialLive } from '../../../examples/social-live/server';
+
+/** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
+const EVENTUALLY = { timeout: 20_000, interval: 100 };
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The screenshot shown in the top README: the test run refreshes it. */
+const SCREENSHOT = fileURLToPath(new URL('../../../examples/social-live/screenshot.png', import.meta.url));
+
+let outDir: string;
+let social: SocialLive;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+const upgrades = new Map<string, Set<Duplex>>();
+const socketsOf = (tag: string) => upgrades.get(tag) ?? new Set<Duplex>();
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'tidewire-social-live-'));
+  await buildSocialLive(outDir);
+  // Tokens live 4 s, so the in-band refresh (at 80 %) happens during the test.
+  social = await startSocialLive({ port: 0, dir: outDir, tokenTtl: 4, botEvery: 700 });
+  social.http.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    const tag = /tidewire-e2e\/(\w+)/.exec(req.headers['user-agent'] ?? '')?.[1];
+    if (tag) upgrades.set(tag, socketsOf(tag).add(socket));
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}, 60_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+  await social?.close();
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+async function open(tag: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ userAgent: `tidewire-e2e/${tag}`, viewport: { width: 1000, height: 640 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${tag}: ${error.message}`));
+  await page.goto(social.url);
+  return { context, page };
+}
+
+async function logIn(page: Page, name: string): Promise<void> {
+  await page.locator('#login input[name=name]').fill(name);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect.poll(() => page.getByTestId('feed-line').textContent(), EVENTUALLY).toBe('timeline · sse connected');
+  await expect.poll(() => page.getByTestId('chat-line').textContent(), EVENTUALLY).toBe('chat · websocket connected');
+}
+
+const chat = (page: Page) => page.locator('#chat li .text').allTextContents();
+const timeline = (page: Page) => page.locator('#timeline li .text').allTextContents();
+const problem = (page: Page) => page.getByTestId('problem').getAttribute('data-code');
+
+async function say(page: Page, text: string) {
+  await page.locator('#say input').fill(text);
+  await page.locator('#say input').press('Enter');
+}
+
+/**
+ * Send a chat line and wait for its own outcome: acked (the latency line changes, or it shows in
+ * the list) or refused (the problem box gets a code).
+ * @returns the refusal code, or undefined once sent
+ */
+async function sayOnce(page: Page, text: string): Promise<string | undefined> {
+  await page.evaluate(() => document.querySelector('[data-testid=problem]')?.removeAttribute('data-code'));
+  const before = await page.getByTestId('latency').textContent();
+  await say(page, text);
+  let outcome: string | null = null;
+  await expect
+    .poll(async () => (outcome = (await problem(page)) ?? ((await page.getByTestId('latency').textContent()) !== before || (await chat(page)).includes(text) ? 'sent' : null)), EVENTUALLY)
+    .not.toBeNull();
+  return outcome === 'sent' ? undefined : (outcome ?? undefined);
+}
+
+describe('examples/social-live in Chromium', () => {
+  it('auth required, a timeline and trending over SSE, chat over WebSocket, a rate-limited line held then sent, a blocked mention refused, in-band refresh, a network drop', async () => {
+    const ada = await open('A');
+    // Not logged in: the server refuses the connection and the page shows the typed error.
+    await expect.poll(() => problem(ada.page), EVENTUALLY).toBe('unauthorized');
+    expect(await ada.page.getByTestId('problem').textContent()).toContain('Authentication required');
+    await logIn(ada.page, 'Ada');
+    const bob = await open('B');
+    await logIn(bob.page, 'Bob');
+
+    // The timeline and trending, pushed over SSE (the bot posts; trending counts its hashtags).
+    await expect.poll(async () => (await timeline(bob.page)).length, EVENTUALLY).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => bob.page.locator('#trending li').count(), EVENTUALLY).toBeGreaterThan(0);
+    await ada.page.locator('#post input').fill('Ada here #tidewire');
+    await ada.page.locator('#post input').press('Enter');
+    await expect.poll(async () => (await timeline(bob.page)).includes('Ada here #tidewire'), EVENTUALLY).toBe(true);
+    await expect.poll(() => bob.page.locator('#trending li', { hasText: '#tidewire' }).count(), EVENTUALLY).toBe(1);
+
+    // Chat over WebSocket, with the publish → ack latency shown.
+    await say(ada.page, 'hi Bob');
+    await expect.poll(() => chat(bob.page), EVENTUALLY).toEqual(['hi Bob']);
+    await expect.poll(() => ada.page.getByTestId('latency').textContent(), EVENTUALLY).toMatch(/^latency \d+ ms \(publish → ack\)$/);
+
+    // Rate limit: three messages per 5 s. The fourth is refused rate_limited by onPublish; the
+    // client holds it and sends it again when the server allows: it arrives, once, in order.
+    await say(ada.page, 'two');
+    await say(ada.page, 'three');
+    await say(ada.page, 'four');
+    await expect.poll(() => chat(bob.page), EVENTUALLY).toEqual(['hi Bob', 'two', 'three', 'four']);
+    await expect.poll(() => ada.page.getByTestId('held').textContent(), EVENTUALLY).toBe('');
+    expect(social.tidewire.metrics().refused.rate_limited ?? 0).toBeGreaterThan(0); // it really was refused first
+
+    // Blocked interaction: Bob blocks Ada (an rpc); her @mention of him is refused by onPublish.
+    await bob.page.locator('#block input').fill('Ada');
+    await bob.page.locator('#block input').press('Enter');
+    await expect.poll(() => bob.page.locator('#block').getAttribute('data-blocked'), EVENTUALLY).toBe('Ada');
+    expect(await sayOnce(ada.page, '@Bob are you there?')).toBe('forbidden');
+    expect(await ada.page.getByTestId('problem').textContent()).toContain('@Bob has blocked you');
+
+    // The 4 s token was refreshed in-band, without a reconnect.
+    await expect.poll(async () => Number(await ada.page.getByTestId('token').getAttribute('data-refreshes')), EVENTUALLY).toBeGreaterThanOrEqual(1);
+    expect(await ada.page.getByTestId('chat-line').textContent()).toBe('chat · websocket connected');
+
+    // Bob's network drops; Ada posts; back online Bob gets it once.
+    await bob.context.setOffline(true);
+    for (const socket of socketsOf('B')) socket.destroy();
+    await expect.poll(() => bob.page.getByTestId('chat-line').getAttribute('data-state'), EVENTUALLY).not.toBe('connected');
+    expect(await sayOnce(ada.page, 'while you were away')).toBeUndefined();
+    await expect.poll(async () => (await chat(ada.page)).includes('while you were away'), EVENTUALLY).toBe(true);
+    await bob.context.setOffline(false);
+    await expect.poll(async () => (await chat(bob.page)).filter((t) => t === 'while you were away').length, EVENTUALLY).toBe(1);
+    expect((await chat(bob.page)).slice(0, 4)).toEqual(['hi Bob', 'two', 'three', 'four']);
+
+    await ada.page.screenshot({ path: SCREENSHOT });
+    expect(pageErrors).toEqual([]);
+  }, 58_000);
+});
