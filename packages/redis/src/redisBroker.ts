@@ -3,6 +3,8 @@ import type { Position } from '@tidewire/core/protocol';
 import type { Broker, BrokerMessage, BrokerStats, BrokerSubscription, MessageListener, PublishInput, PublishResult } from '@tidewire/server';
 import { ChannelFeed, type ResumePoint } from './channelFeed';
 import { decodeEntries, decodeNotification, encodeBody } from './codec';
+import type { HistoryQuery, HistoryResult } from '@tidewire/server';
+import { readHistory } from './history';
 import { RedisConnections } from './connections';
 import { RedisBrokerError } from './errors';
 import { channelKeys, type ChannelKeys } from './keys';
@@ -142,6 +144,21 @@ export class RedisBroker implements Broker {
     }
   }
 
+  /**
+   * Stored messages of a channel's current epoch, from its stream (capability `history`; see
+   * docs/server.md, "Presence and history"). Presence is not implemented by this broker yet, so a
+   * server on it announces `history` only.
+   * @throws RedisBrokerError — `closed`, or the classified Redis failure
+   */
+  async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
+    if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
+    try {
+      return await readHistory((args) => this.#redis.command(args), channelKeys(this.#options.prefix, channel), query);
+    } catch (e) {
+      throw this.#redis.classify(e);
+    }
+  }
+
   stats(): BrokerStats {
     return { channels: this.#listened.size };
   }
@@ -153,7 +170,7 @@ export class RedisBroker implements Broker {
    * "HTTP transports without sticky sessions". One relay per server.
    * @param options `nodeId` (default: random per process)
    * @returns a {@link RedisSessionRelay}, closed with the broker
-   * @throws TypeError for a nodeId outside `[A-Za-z0-9_-]+`
+   * @throws RedisBrokerError `invalid_options` for a nodeId outside `[A-Za-z0-9_-]+`, `closed` after close()
    */
   sessionRelay(options: RedisSessionRelayOptions = {}): RedisSessionRelay {
     if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RelayedRequest, RelayedRequestHandler, RelayedResponse, SessionRelay } from '@tidewire/server';
 import type { RedisConnections } from './connections';
+import { RedisBrokerError } from './errors';
 
 /** Options of `broker.sessionRelay()`. */
 export interface RedisSessionRelayOptions {
@@ -49,7 +50,7 @@ export class RedisSessionRelay implements SessionRelay {
   /** Use `broker.sessionRelay()`. */
   constructor(redis: RedisConnections, prefix: string, options: RedisSessionRelayOptions = {}) {
     const nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
-    if (!/^[A-Za-z0-9_-]+$/.test(nodeId)) throw new TypeError(`nodeId must match [A-Za-z0-9_-]+, got ${JSON.stringify(nodeId)}`);
+    if (!/^[A-Za-z0-9_-]+$/.test(nodeId)) throw new RedisBrokerError('invalid_options', `nodeId must match [A-Za-z0-9_-]+, got ${JSON.stringify(nodeId)}`);
     this.nodeId = nodeId;
     this.#redis = redis;
     this.#prefix = prefix;
