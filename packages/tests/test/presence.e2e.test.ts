@@ -146,6 +146,19 @@ describe('presence against a server without it', () => {
     await until(() => room.presence.getSnapshot().state === 'failed', 'failed');
     expect(room.presence.getSnapshot().error?.code).toBe('unsupported');
     await expect(room.history()).rejects.toMatchObject({ code: 'unsupported', context: { feature: 'history' } });
+
+    // `recent` on such a server: reported on the channel, which then starts live.
+    await t.server.publish('old', 'before');
+    const old = t.client().channel('old', { recent: 5 });
+    const errors: string[] = [];
+    const got: unknown[] = [];
+    old.on('error', (e) => errors.push(e.code));
+    old.on('message', (m) => got.push(m.data));
+    await until(() => old.getSnapshot().state === 'subscribed', 'subscribed live');
+    expect(errors).toEqual(['unsupported']);
+    await t.server.publish('old', 'after');
+    await until(() => got.length === 1, 'live message');
+    expect(got).toEqual(['after']);
     await memory.close();
   });
 });
