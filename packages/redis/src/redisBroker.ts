@@ -5,8 +5,6 @@ import { ChannelFeed, type ResumePoint } from './channelFeed';
 import { decodeEntries, decodeNotification, encodeBody } from './codec';
 import type { HistoryQuery, HistoryResult } from '@tidewire/server';
 import { readHistory } from './history';
-import type { HistoryQuery, HistoryResult } from '@tidewire/server';
-import { readHistory } from './history';
 import { RedisConnections } from './connections';
 import { RedisBrokerError } from './errors';
 import { channelKeys, type ChannelKeys } from './keys';
@@ -142,21 +140,6 @@ export class RedisBroker implements Broker {
       };
     } catch (e) {
       this.#release(channel);
-      throw this.#redis.classify(e);
-    }
-  }
-
-  /**
-   * Stored messages of a channel's current epoch, from its stream (capability `history`; see
-   * docs/server.md, "Presence and history"). Presence is not implemented by this broker yet, so a
-   * server on it announces `history` only.
-   * @throws RedisBrokerError — `closed`, or the classified Redis failure
-   */
-  async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
-    if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
-    try {
-      return await readHistory((args) => this.#redis.command(args), channelKeys(this.#options.prefix, channel), query);
-    } catch (e) {
       throw this.#redis.classify(e);
     }
   }
