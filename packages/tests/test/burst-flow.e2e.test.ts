@@ -1,20 +1,14 @@
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createClient, type Client, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
 import { createServer } from '@tidewire/server';
 import { injectedWebSocket } from './helpers/env';
 import { until } from './helpers/servers';
+import { allTransports } from './helpers/transports';
 
 type ServerOptions = Parameters<typeof createServer>[0];
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 type WritableInternals = {
   _write(chunk: unknown, encoding: BufferEncoding, cb: (e?: Error | null) => void): void;

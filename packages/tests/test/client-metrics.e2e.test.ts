@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type ClientMetrics, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
-import { injectedWebSocket } from './helpers/env';
 import { startServer, until } from './helpers/servers';
+import { allTransports } from './helpers/transports';
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 const start = (transport: () => TransportFactory, options: Parameters<typeof startServer>[0] = {}) =>
   startServer({ logger: { warn: () => {}, error: () => {} }, ...options }, { transports: [transport()] });

@@ -3,12 +3,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createClient, type ChannelMessage, type Client, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
 import { sse } from '@tidewire/core/sse';
 import { websocket } from '@tidewire/core/websocket';
 import { createServer, type FetchHandler } from '@tidewire/server';
 import { injectedWebSocket } from './helpers/env';
 import { until } from './helpers/servers';
+import { httpTransports } from './helpers/transports';
 
 /**
  * `server.fetchHandler()` behind the smallest Node adapter a platform would be (Node 20 has
@@ -91,10 +91,7 @@ async function start(transport: () => TransportFactory, options: Parameters<type
   };
 }
 
-const transports: [string, () => TransportFactory][] = [
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = httpTransports;
 
 describe.each(transports)('the fetch handler over %s', (name, transport) => {
   it('round-trips a publish and its ack, and delivers it to a second client', async () => {

@@ -1,13 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createClient, type ChannelMessage, type GapInfo, type TidewireError, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
+import { createClient, type ChannelMessage, type GapInfo, type TidewireError } from '@tidewire/core';
 import { injectedWebSocket } from './helpers/env';
 import { EPOCH, STREAM, startGarbageServer } from './helpers/fuzz-fake-server';
 import { fuzzFrames, fuzzSeed, sampleItems, serverFuzzItem } from './helpers/fuzz-frames';
 import { until } from './helpers/servers';
+import { allTransports } from './helpers/transports';
 
 // Server → client fuzzing: a fake "garbage-speaking" server on loopback streams real messages
 // interleaved with random and mutated frames (and binary messages, unknown SSE events, broken
@@ -15,11 +13,7 @@ import { until } from './helpers/servers';
 // refused frame as `invalid_frame` on `client.on('error')`, deliver every real message once and
 // in order, and settle every publish exactly once. Rerun a failure with TIDEWIRE_FUZZ_SEED=<seed>.
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 const framesPerTransport = Math.ceil(fuzzFrames() / transports.length);
 /** Items written before waiting for the client to catch up (bounds what is in flight). */
 const CHUNK = 50;

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ChannelMessage, GapInfo, TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
-import { injectedWebSocket } from './helpers/env';
+import type { ChannelMessage, GapInfo } from '@tidewire/core';
 import { PROTOTYPE_NAMES, clientFuzzItem, fuzzFrames, fuzzSeed, sampleItems, type FuzzItem } from './helpers/fuzz-frames';
 import { openRawHttp, openRawWebSocket, type RawLine } from './helpers/fuzz-raw-line';
 import { startServer, until } from './helpers/servers';
+import { allTransports } from './helpers/transports';
 
 // Client → server fuzzing against the real server, over each transport: random, mutated-valid,
 // oversized, deeply nested, prototype-named, binary and non-UTF-8 frames from a raw connection.
@@ -17,11 +14,7 @@ import { startServer, until } from './helpers/servers';
 const MAX_PAYLOAD = 64 * 1024;
 /** Items sent before waiting for the server's answers. */
 const BATCH = 8;
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 const framesPerTransport = Math.ceil(fuzzFrames() / transports.length);
 
 /** The request id a text item carries, if it parses as an object with a string id. */

@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type ChannelMessage, type GapInfo, type TidewireError, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
-import { createServer } from '@tidewire/server';
-import { injectedWebSocket } from './helpers/env';
-import { startServer, until } from './helpers/servers';
+import { type ChannelMessage, type GapInfo, type TidewireError } from '@tidewire/core';
+import { until } from './helpers/servers';
+import { allTransports, startQuietServer } from './helpers/transports';
 
 /** The server's per-connection and per-channel limits, met by the real client on every transport. */
 
-type ServerOptions = Parameters<typeof createServer>[0];
+const start = startQuietServer;
 
-const start = (transport: () => TransportFactory, options: ServerOptions = {}) =>
-  startServer({ logger: { warn: () => {}, error: () => {} }, ...options }, { transports: [transport()] });
-
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 describe.each(transports)('server limits over %s', (name, transport) => {
   it('a 4 MB replay to a session whose slow-consumer limit is 64 KiB arrives whole, in order, without closing the line', async () => {

@@ -2,12 +2,9 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { createClient, type ChannelMessage, type Client, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
 import { createServer } from '@tidewire/server';
-import { injectedWebSocket } from './helpers/env';
 import { until } from './helpers/servers';
+import { allTransports } from './helpers/transports';
 
 /**
  * Tidewire inside an Express 5 app (docs/server.md, "Mounting in Express and Fastify"): the http
@@ -42,11 +39,7 @@ async function startExpressApp() {
   };
 }
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 describe.each(transports)('Tidewire attached to an Express app, over %s', (name, transport) => {
   it('serves the real client next to the app’s own routes', async () => {

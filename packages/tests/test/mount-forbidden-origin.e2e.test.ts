@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, type Client, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
 import { createServer } from '@tidewire/server';
 import { until } from './helpers/servers';
+import { httpTransports } from './helpers/transports';
 
 /**
  * A refused Origin is the server's final word: the server answers 403 with the JSON code
@@ -39,10 +38,7 @@ async function start() {
   };
 }
 
-const transports: [string, () => TransportFactory][] = [
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = httpTransports;
 
 describe.each(transports)('a refused Origin over %s', (_name, transport) => {
   it('fails the client at once with forbidden_origin, without retrying', async () => {

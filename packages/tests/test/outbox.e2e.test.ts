@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { ChannelMessage, StateChange, TidewireError, TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
-import type { createServer } from '@tidewire/server';
-import { injectedWebSocket } from './helpers/env';
+import type { ChannelMessage, StateChange, TidewireError } from '@tidewire/core';
 import { startFaultProxy } from './helpers/fault-proxy';
-import { startServer, until } from './helpers/servers';
-
-type ServerOptions = Parameters<typeof createServer>[0];
+import { until } from './helpers/servers';
+import { allTransports, startQuietServer } from './helpers/transports';
 
 /** Issue 9 kinds 6 and 8: the outbox outlasts outages, retries with an id store once, refused frames are never resent. */
-const start = (transport: () => TransportFactory, options: ServerOptions = {}) =>
-  startServer({ logger: { warn: () => {}, error: () => {} }, ...options }, { transports: [transport()] });
+const start = startQuietServer;
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,24 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { isTidewireError, type ChannelMessage, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
-import { MemoryBroker, createServer } from '@tidewire/server';
-import { injectedWebSocket } from './helpers/env';
-import { startServer, until } from './helpers/servers';
+import { isTidewireError, type ChannelMessage } from '@tidewire/core';
+import { MemoryBroker } from '@tidewire/server';
+import { until } from './helpers/servers';
+import { allTransports, startQuietServer } from './helpers/transports';
 
 /** Poison input is refused at the door, and a message that cannot be sent ends its subscription loudly — on every transport. */
 
-type ServerOptions = Parameters<typeof createServer>[0];
+const start = startQuietServer;
 
-const start = (transport: () => TransportFactory, options: ServerOptions = {}) =>
-  startServer({ logger: { warn: () => {}, error: () => {} }, ...options }, { transports: [transport()] });
-
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 /** `levels` objects nested, built without recursion. */
 function nested(levels: number): unknown {

@@ -1,27 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { Channel, ChannelMessage, GapInfo, TidewireError, TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
-import type { createServer } from '@tidewire/server';
-import { injectedWebSocket } from './helpers/env';
-import { startServer, until } from './helpers/servers';
-
-type ServerOptions = Parameters<typeof createServer>[0];
+import type { Channel, ChannelMessage, GapInfo, TidewireError } from '@tidewire/core';
+import { until } from './helpers/servers';
+import { allTransports, startQuietServer } from './helpers/transports';
 
 /**
  * Issue 9 kind 5: recovery traffic (resubscribes after a cut, an outbox flushed on reconnect) must
  * fit the server's own default rate limit (burst 200, 100 frames/s) — nothing refused for good,
  * nothing left `subscribing`. Against the real server, with its default limits, over each transport.
  */
-const start = (transport: () => TransportFactory, options: ServerOptions = {}) =>
-  startServer({ logger: { warn: () => {}, error: () => {} }, ...options }, { transports: [transport()] });
+const start = startQuietServer;
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 const CHANNELS = 250;
 

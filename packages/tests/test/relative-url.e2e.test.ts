@@ -1,16 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createClient, isTidewireError, type ChannelMessage, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
+import { createClient, isTidewireError, type ChannelMessage } from '@tidewire/core';
 import { injectedWebSocket } from './helpers/env';
 import { startServer, until } from './helpers/servers';
+import { allTransports } from './helpers/transports';
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 afterEach(() => {
   vi.unstubAllGlobals();

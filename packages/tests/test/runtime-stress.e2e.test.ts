@@ -1,12 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClient, type Client, type TidewireError, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
+import { createClient, type Client, type TidewireError } from '@tidewire/core';
 import { systemClock as serverClock } from '../../server/src/clock';
 import { injectedWebSocket } from './helpers/env';
 import { startServerProcess } from './helpers/server-process';
 import { startServer, until } from './helpers/servers';
+import { allTransports } from './helpers/transports';
 
 /**
  * The runtime under stress, end to end through every transport: timers fed from the wire must
@@ -16,11 +14,7 @@ import { startServer, until } from './helpers/servers';
 
 const DAY = 24 * 60 * 60 * 1000;
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 /** TimeoutOverflowWarnings (or any other) emitted while a test runs. */
 let warnings: Error[] = [];

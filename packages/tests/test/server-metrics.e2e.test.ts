@@ -1,25 +1,15 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
 import { websocket } from '@tidewire/core/websocket';
-import { createServer } from '@tidewire/server';
 import { prometheusEndpoint } from '@tidewire/server/prometheus';
 import { injectedWebSocket } from './helpers/env';
-import { startServer, until } from './helpers/servers';
+import { until } from './helpers/servers';
+import { allTransports, startQuietServer } from './helpers/transports';
 
-type ServerOptions = Parameters<typeof createServer>[0];
+const start = startQuietServer;
 
-const start = (transport: () => TransportFactory, options: ServerOptions = {}) =>
-  startServer({ logger: { warn: () => {}, error: () => {} }, ...options }, { transports: [transport()] });
-
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 describe.each(transports)('server.metrics() over %s', (name, transport) => {
   it('counts sessions by transport, frames both ways, publishes, refusals by code and broker latency', async () => {
