@@ -1,0 +1,42 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** The demo's people and groups. A real app reads these from its database. */
+export const USERS = ['Ada', 'Bob', 'Eve'] as const;
+export const GROUPS: Readonly<Record<string, readonly string[]>> = {
+  harbour: ['Ada', 'Bob', 'Eve'],
+  crew: ['Ada', 'Bob'],
+};
+
+/** `dm:A:B` with the two names in sorted order, so both sides name the same channel. */
+export const dmChannel = (a: string, b: string): string => `dm:${[a, b].sort().join(':')}`;
+
+/** Every conversation `user` may read and write: a DM with each other user, and their groups. */
+export function conversationsOf(user: string): string[] {
+  const dms = USERS.filter((other) => other !== user).map((other) => dmChannel(user, other));
+  const groups = Object.entries(GROUPS)
+    .filter(([, members]) => members.includes(user))
+    .map(([id]) => `group:${id}`);
+  return [...dms, ...groups];
+}
+
+/** The per-user authorization of the `authorize` hook: `dm:A:B` for A and B only, `group:ID` for its members. */
+export function mayUse(user: string, channel: string): boolean {
+  const dm = /^dm:([^:]+):([^:]+)$/.exec(channel);
+  if (dm) return dm[1]! < dm[2]! && (dm[1] === user || dm[2] === user);
+  const group = /^group:(.+)$/.exec(channel);
+  return !!group && (GROUPS[group[1]!]?.includes(user) ?? false);
+}
+
+/** A signed login token `name.signature` (HMAC-SHA256). */
+export function signToken(name: string, secret: string): string {
+  return `${name}.${createHmac('sha256', secret).update(name).digest('base64url')}`;
+}
+
+/** The user a token names, or null when it is missing or forged. */
+export function verifyToken(token: string | undefined | null, secret: string): string | null {
+  const name = token?.split('.')[0] ?? '';
+  if (!(USERS as readonly string[]).includes(name)) return null;
+  const expected = Buffer.from(signToken(name, secret));
+  const given = Buffer.from(token ?? '');
+  return expected.length === given.length && timingSafeEqual(expected, given) ? name : null;
+}
