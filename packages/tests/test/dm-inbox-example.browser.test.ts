@@ -16,8 +16,8 @@ import type { DmInbox } from '../../../examples/dm-inbox/server';
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000, interval: 100 };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The screenshot shown in the top README: the test run refreshes it. */
-const SCREENSHOT = fileURLToPath(new URL('../../../examples/dm-inbox/screenshot.png', import.meta.url));
+/** The screenshot in the top README and the example's: `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
+const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/dm-inbox/screenshot.png' : '../../../.artifacts/dm-inbox.png', import.meta.url));
 
 let outDir: string;
 let inbox: DmInbox;

@@ -15,8 +15,8 @@ import type { Dashboard } from '../../../examples/vue-dashboard/server';
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000, interval: 100 };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The screenshot shown in the top README: the test run refreshes it. */
-const SCREENSHOT = fileURLToPath(new URL('../../../examples/vue-dashboard/screenshot.png', import.meta.url));
+/** The screenshot in the top README and the example's: `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
+const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/vue-dashboard/screenshot.png' : '../../../.artifacts/vue-dashboard-example.png', import.meta.url));
 
 let dir: string;
 let dashboard: Dashboard;
