@@ -44,6 +44,9 @@ function pnpm(args, options) {
   return run('npx', ['-y', `pnpm@${version}`, ...args], options);
 }
 
+/** Entries written for Node on purpose (they use node:fs); every other client entry must bundle for a browser. */
+const NODE_ONLY_ENTRIES = new Set(['@tidewire/core/file-outbox']);
+
 /** Every subpath export as a specifier: '@tidewire/core', '@tidewire/core/websocket', … */
 const specifiersOf = (pkg) =>
   Object.entries(pkg.exports)
@@ -129,7 +132,14 @@ try {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'tidewire-pack-check', private: true, version: '0.0.0' }));
   console.log('\nnpm install of the tarballs into a fresh project');
-  const installed = run('npm', ['install', ...tarballs.values(), '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: app });
+  // Optional peers too (idb-keyval, @msgpack/msgpack, prom-client): the entries that use them are loaded below,
+  // as an app that imports such an entry would have installed its peer.
+  const optionalPeers = packages.flatMap(({ pkg }) =>
+    Object.keys(pkg.peerDependenciesMeta ?? {})
+      .filter((name) => pkg.peerDependenciesMeta[name].optional && pkg.peerDependencies?.[name])
+      .map((name) => `${name}@${pkg.peerDependencies[name]}`),
+  );
+  const installed = run('npm', ['install', ...tarballs.values(), ...new Set(optionalPeers), '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: app });
   if (installed.status !== 0) throw new Error(`npm install failed:\n${installed.stdout}${installed.stderr}`);
   ok('installed');
 
@@ -157,7 +167,7 @@ try {
 
   // 5. Browser bundles of the installed client packages: no Node built-ins.
   for (const { pkg } of packages.filter(({ pkg }) => browserPackages.has(pkg.name) && tarballs.has(pkg.name))) {
-    for (const specifier of specifiersOf(pkg)) {
+    for (const specifier of specifiersOf(pkg).filter((s) => !NODE_ONLY_ENTRIES.has(s))) {
       try {
         await build({
           stdin: { contents: `export * from '${specifier}';`, resolveDir: app },
