@@ -146,7 +146,7 @@ export class RedisBroker implements Broker {
 
   /**
    * Stored messages of a channel's current epoch, from its stream (capability `history`; see
-   * docs/server.md, "Presence and history"). Presence is not implemented by this broker yet, so a
+   * docs/server.md, "Presence and history"). This broker keeps no presence yet, so a
    * server on it announces `history` only.
    * @throws RedisBrokerError — `closed`, or the classified Redis failure
    */
