@@ -12,7 +12,7 @@ import { Timer, systemClock } from './clock';
 import { Connection } from './connection';
 import type { ClientMetrics, MetricsStore } from './metrics';
 import type { ConnectionSnapshot } from './connection-state';
-import { ConnectionError, RequestError, TidewireError } from './errors';
+import { ConnectionError, TidewireError } from './errors';
 import { resolveUrl } from './resolve-url';
 import { Outbox } from './outbox';
 import type { PendingPublish } from './outbox-storage';
@@ -21,10 +21,11 @@ import type { PublishResult, RequestRules } from './outbox';
 import type { PublishOptions } from './publish-options';
 import { validatePublishId } from './publish-options';
 import { RequestPacer } from './request-pacer';
-import type { ErrorFrame, Position, PublishFrame, RpcFrame, ServerFrame } from './protocol/frames';
+import type { Position, PublishFrame, RpcFrame } from './protocol/frames';
 import { encodeFrame, fitsByteLimit } from './protocol/codec';
 import type { InferOutput, StandardSchemaV1 } from './schema';
 import { SharedChannel } from './shared-channel';
+import { routeFrame } from './frame-router';
 import { Requests } from './requests';
 import type { ChannelHost, ChannelSink } from './shared-channel';
 import { TokenSource } from './token';
@@ -94,7 +95,7 @@ export class Client extends Emitter<ClientEvents> {
           for (const channel of this.#channels.values()) channel.resubscribe();
           this.#outbox.flush();
         },
-        onFrame: (frame) => this.#onFrame(frame),
+        onFrame: (frame) => routeFrame(frame, this.#channels, this.#outbox, this.#requests, this.#pacer, this.#connection.counts, options.codec, this.#report),
         onDisconnected: () => {
           this.#pacer.clear();
           for (const channel of this.#channels.values()) channel.suspend();
@@ -108,7 +109,7 @@ export class Client extends Emitter<ClientEvents> {
           this.#outbox.failAll(error);
           this.#requests.terminated(error);
         },
-        onError: (error) => this.#emitError(error),
+        onError: this.#report,
       },
     });
     this.#outbox = new Outbox({
@@ -125,7 +126,7 @@ export class Client extends Emitter<ClientEvents> {
     const storage = options.outboxStorage;
     this.#pendingPublishes = new PendingPublishes(
       storage,
-      (cause) => this.#emitError(new TidewireError('listener_error', `outboxStorage failed: ${String(cause)}`, { cause })),
+      (cause) => this.#report(new TidewireError('listener_error', `outboxStorage failed: ${String(cause)}`, { cause })),
       () => void this.emit('pending'),
     );
     if (storage) this.#restoring = this.#restore();
@@ -135,7 +136,7 @@ export class Client extends Emitter<ClientEvents> {
   async #restore(): Promise<void> {
     const pending = this.#pendingPublishes;
     const stored = await pending.stored().catch((cause: unknown) => {
-      this.#emitError(new TidewireError('listener_error', `outboxStorage.list failed: ${String(cause)}`, { cause }));
+      this.#report(new TidewireError('listener_error', `outboxStorage.list failed: ${String(cause)}`, { cause }));
       return [];
     });
     this.#restoring = undefined;
@@ -345,7 +346,7 @@ export class Client extends Emitter<ClientEvents> {
       clock: this.#clock,
       reorderWindow: options.reorderWindow ?? 1000,
       subscribeTimeout: options.subscribeTimeout ?? 10_000,
-      backoff: isolatedBackoff(options.backoff ?? exponentialBackoff(), (error) => this.#emitError(error)),
+      backoff: isolatedBackoff(options.backoff ?? exponentialBackoff(), this.#report),
       canSend: () => this.#connection.state === 'connected',
       schedule: (job) => this.#pacer.enqueue(job),
       requests: this.#requests,
@@ -355,7 +356,7 @@ export class Client extends Emitter<ClientEvents> {
         return id;
       },
       sendUnsubscribe: (channel) => this.#connection.send(encodeFrame({ type: 'unsubscribe', channel })),
-      report: (error) => this.#emitError(error),
+      report: this.#report,
       skip: (frame) => frame.skip || this.#ownIds?.delete(frame.id) === true,
     };
   }
@@ -371,69 +372,6 @@ export class Client extends Emitter<ClientEvents> {
         this.#connection.send(encodeFrame({ type: 'unsubscribe', channel: shared.name }));
       }
     });
-  }
-
-  #onFrame(frame: ServerFrame): void {
-    const codec = this.#options.codec;
-    // Payloads (message, rpc result) are decoded once, here, before anything looks at them.
-    if (codec && (frame.type === 'message' || frame.type === 'result')) frame = { ...frame, data: codec.decode(frame.data) };
-    if (codec && frame.type === 'history_page') frame = { ...frame, messages: frame.messages.map((m) => ({ ...m, data: codec.decode(m.data) })) };
-    switch (frame.type) {
-      case 'message':
-        this.#channels.get(frame.channel)?.onMessage(frame);
-        return;
-      case 'ack':
-        this.#outbox.ack(frame);
-        return;
-      case 'result':
-        this.#outbox.answer(frame.id, frame.data);
-        return;
-      case 'subscribed': {
-        const channel = this.#channels.get(frame.channel);
-        if (channel?.isAwaiting(frame.id)) {
-          // A resubscribe from a position: bridged from history, or a gap.
-          if (channel.position) this.#connection.counts[frame.recovered ? 'recovered' : 'gaps']++;
-          channel.onSubscribed(frame);
-        }
-        return;
-      }
-      case 'unsubscribed': {
-        const error = new RequestError(frame.code, frame.message, { context: { channel: frame.channel } });
-        this.#channels.get(frame.channel)?.onRefused(error);
-        return;
-      }
-      case 'error':
-        return this.#onErrorFrame(frame);
-      default:
-        this.#requests.onFrame(frame); // presence and history answers
-        return;
-    }
-  }
-
-  #onErrorFrame(frame: ErrorFrame): void {
-    const error = new RequestError(frame.code, frame.message, { context: { id: frame.id, retryAfter: frame.retryAfter, appCode: frame.appCode } });
-    const { id } = frame;
-    // Over the rate: every request waits `retryAfter` (the whole pacer, or the next one is refused too), then goes again.
-    const limited = frame.code === 'rate_limited';
-    if (limited) this.#pacer.pause(frame.retryAfter ?? 1000);
-    if (id !== undefined) {
-      if (limited ? this.#outbox.retry(id) : this.#outbox.refuse(id, error)) return;
-      if (this.#requests.refuse(id, error)) return;
-      // Not a publish, so maybe a subscribe: the only other request refused without naming its channel.
-      const channel = [...this.#channels.values()].find((c) => c.isAwaiting(id));
-      if (channel) {
-        // Refusals that may pass later retry (a rate limit at once, behind the paused pacer; server trouble after backoff).
-        if (limited) channel.onRetryable(error, 0);
-        else if (frame.code === 'server_error') channel.onRetryable(error);
-        else channel.onRefused(error);
-        return;
-      }
-    }
-    this.#emitError(error);
-  }
-
-  #emitError(error: TidewireError): void {
-    this.#report(error);
   }
 }
 

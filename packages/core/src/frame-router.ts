@@ -1,0 +1,77 @@
+import type { TidewireError } from './errors';
+import { RequestError } from './errors';
+import type { MetricsCounters } from './metrics';
+import type { Outbox } from './outbox';
+import type { PayloadCodec } from './payload-codec';
+import type { ErrorFrame, ServerFrame } from './protocol/frames';
+import type { RequestPacer } from './request-pacer';
+import type { Requests } from './requests';
+import type { SharedChannel } from './shared-channel';
+
+/**
+ * Hand a server frame to the part of the client that owns its kind: messages to their channel,
+ * acks and rpc results to the outbox, subscribe answers to the channel awaiting them, refusals
+ * to whatever request they name, presence and history answers to `requests`. Plain arguments
+ * rather than an object of the client's parts: esbuild shortens them, not an object's keys.
+ * @param counts the connection's counters (`recovered`, `gaps` are bumped here)
+ * @param codec decodes payloads (message, rpc result, history page) first; none: JSON as it is
+ * @param report where a refusal that names no pending request goes (the client's `error` event)
+ */
+export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, SharedChannel>, outbox: Outbox, requests: Requests, pacer: RequestPacer, counts: MetricsCounters, codec: PayloadCodec | undefined, report: (error: TidewireError) => void): void {
+  // Payloads (message, rpc result) are decoded once, here, before anything looks at them.
+  if (codec && (frame.type === 'message' || frame.type === 'result')) frame = { ...frame, data: codec.decode(frame.data) };
+  if (codec && frame.type === 'history_page') frame = { ...frame, messages: frame.messages.map((m) => ({ ...m, data: codec.decode(m.data) })) };
+  switch (frame.type) {
+    case 'message':
+      channels.get(frame.channel)?.onMessage(frame);
+      return;
+    case 'ack':
+      outbox.ack(frame);
+      return;
+    case 'result':
+      outbox.answer(frame.id, frame.data);
+      return;
+    case 'subscribed': {
+      const channel = channels.get(frame.channel);
+      if (channel?.isAwaiting(frame.id)) {
+        // A resubscribe from a position: bridged from history, or a gap.
+        if (channel.position) counts[frame.recovered ? 'recovered' : 'gaps']++;
+        channel.onSubscribed(frame);
+      }
+      return;
+    }
+    case 'unsubscribed': {
+      const error = new RequestError(frame.code, frame.message, { context: { channel: frame.channel } });
+      channels.get(frame.channel)?.onRefused(error);
+      return;
+    }
+    case 'error':
+      return routeErrorFrame(frame, channels, outbox, requests, pacer, report);
+    default:
+      requests.onFrame(frame); // presence and history answers
+      return;
+  }
+}
+
+/** A refusal: settle the request it names (a publish, an rpc, a presence/history request or a subscribe), else report it. */
+function routeErrorFrame(frame: ErrorFrame, channels: ReadonlyMap<string, SharedChannel>, outbox: Outbox, requests: Requests, pacer: RequestPacer, report: (error: TidewireError) => void): void {
+  const error = new RequestError(frame.code, frame.message, { context: { id: frame.id, retryAfter: frame.retryAfter, appCode: frame.appCode } });
+  const { id } = frame;
+  // Over the rate: every request waits `retryAfter` (the whole pacer, or the next one is refused too), then goes again.
+  const limited = frame.code === 'rate_limited';
+  if (limited) pacer.pause(frame.retryAfter ?? 1000);
+  if (id !== undefined) {
+    if (limited ? outbox.retry(id) : outbox.refuse(id, error)) return;
+    if (requests.refuse(id, error)) return;
+    // Not a publish, so maybe a subscribe: the only other request refused without naming its channel.
+    const channel = [...channels.values()].find((c) => c.isAwaiting(id));
+    if (channel) {
+      // Refusals that may pass later retry (a rate limit at once, behind the paused pacer; server trouble after backoff).
+      if (limited) channel.onRetryable(error, 0);
+      else if (frame.code === 'server_error') channel.onRetryable(error);
+      else channel.onRefused(error);
+      return;
+    }
+  }
+  report(error);
+}
