@@ -29,6 +29,7 @@ import { routeFrame } from './frame-router';
 import { Requests } from './requests';
 import type { ChannelHost, ChannelSink } from './shared-channel';
 import { TokenSource } from './token';
+import { encodeRequest } from './request-encoding';
 
 export type { ClientEvents, ClientOptions } from './client-options';
 
@@ -315,20 +316,8 @@ export class Client extends Emitter<ClientEvents> {
       return Promise.reject(new TidewireError('not_connected', `cannot ${type} while offline (offline: "fail")`));
     }
     if (invalid) return Promise.reject(invalid);
-    let text: string;
-    try {
-      text = encodeFrame(frame);
-    } catch (cause) {
-      // Circular, BigInt or nested past the engine's stack: refused here, never thrown at the caller.
-      return Promise.reject(new TidewireError('bad_request', `${type} data cannot be encoded as JSON`, { cause, context: { id } }));
-    }
-    if (!fitsByteLimit(text, this.#maxPayload)) {
-      return Promise.reject(
-        new TidewireError('too_large', `${type} is larger than the server's limit of ${this.#maxPayload} bytes`, {
-          context: type === 'rpc' ? { method: frame.method, id } : { channel: frame.channel, id },
-        }),
-      );
-    }
+    const text = encodeRequest(frame, this.#maxPayload);
+    if (typeof text !== 'string') return Promise.reject(text);
     if (this.#options.lazy !== false) this.connect();
     const result = this.#outbox.add<T>(id, text, rules);
     if (type === 'publish') this.#pendingPublishes.track({ id, channel: frame.channel, data: frame.data, queuedAt: Date.now(), frame: text }, result);
