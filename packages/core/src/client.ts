@@ -2,7 +2,7 @@ import { nanoid } from 'nanoid';
 import { Emitter } from './emitter';
 import type { ReportError } from './isolate';
 import { registerReporter, reportUncaught } from './isolate';
-import { exponentialBackoff, isolatedBackoff } from './backoff';
+import { exponentialBackoff } from './backoff';
 import { Channel } from './channel';
 import type { ChannelOptions } from './channel';
 import type { ClientEvents, ClientOptions } from './client-options';
@@ -30,6 +30,7 @@ import { Requests } from './requests';
 import type { ChannelHost, ChannelSink } from './shared-channel';
 import { TokenSource } from './token';
 import { encodeRequest } from './request-encoding';
+import { channelHost } from './channel-host';
 
 export type { ClientEvents, ClientOptions } from './client-options';
 
@@ -78,7 +79,6 @@ export class Client extends Emitter<ClientEvents> {
       schedule: (job) => this.#pacer.enqueue(job),
       send: (text) => this.#connection.send(text),
     });
-    this.#channelHost = this.#makeChannelHost(options);
     this.#connection = new Connection({
       plan: choosePlan(options),
       tokens: new TokenSource(options.token, options.getToken),
@@ -124,6 +124,7 @@ export class Client extends Emitter<ClientEvents> {
       fits: (text) => fitsByteLimit(text, this.#maxPayload),
       limitText: () => `${this.#maxPayload} bytes`,
     });
+    this.#channelHost = channelHost(options, clock, this.#connection, this.#pacer, this.#requests, this.#ownIds, this.#report);
     const storage = options.outboxStorage;
     this.#pendingPublishes = new PendingPublishes(
       storage,
@@ -327,27 +328,6 @@ export class Client extends Emitter<ClientEvents> {
   /** Give up a pending request (queued: never sent; sent: its answer is ignored), rejecting it with `error`. */
   cancelRequest(id: string, error: TidewireError): void {
     this.#outbox.refuse(id, error);
-  }
-
-  /** What every shared channel needs from the client: the line, the pacer, the timing options. */
-  #makeChannelHost(options: ClientOptions): ChannelHost {
-    return {
-      clock: this.#clock,
-      reorderWindow: options.reorderWindow ?? 1000,
-      subscribeTimeout: options.subscribeTimeout ?? 10_000,
-      backoff: isolatedBackoff(options.backoff ?? exponentialBackoff(), this.#report),
-      canSend: () => this.#connection.state === 'connected',
-      schedule: (job) => this.#pacer.enqueue(job),
-      requests: this.#requests,
-      sendSubscribe: (channel, since, recent) => {
-        const id = nanoid(); // request ids too: one id scheme for everything the client names
-        this.#connection.send(encodeFrame({ type: 'subscribe', id, channel, since, recent }));
-        return id;
-      },
-      sendUnsubscribe: (channel) => this.#connection.send(encodeFrame({ type: 'unsubscribe', channel })),
-      report: this.#report,
-      skip: (frame) => frame.skip || this.#ownIds?.delete(frame.id) === true,
-    };
   }
 
   #release(shared: SharedChannel, handle: ChannelSink): void {
