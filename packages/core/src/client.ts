@@ -31,6 +31,7 @@ import type { ChannelHost, ChannelSink } from './shared-channel';
 import { TokenSource } from './token';
 import { encodeRequest } from './request-encoding';
 import { channelHost } from './channel-host';
+import { restorePending } from './outbox-restore';
 
 export type { ClientEvents, ClientOptions } from './client-options';
 
@@ -131,23 +132,13 @@ export class Client extends Emitter<ClientEvents> {
       (cause) => this.#report(new TidewireError('listener_error', `outboxStorage failed: ${String(cause)}`, { cause })),
       () => void this.emit('pending'),
     );
-    if (storage) this.#restoring = this.#restore();
-  }
-
-  /** Queue what the last run left in storage (dropping what is past `queueTimeout`), then let new requests through. */
-  async #restore(): Promise<void> {
-    const pending = this.#pendingPublishes;
-    const stored = await pending.stored().catch((cause: unknown) => {
-      this.#report(new TidewireError('listener_error', `outboxStorage.list failed: ${String(cause)}`, { cause }));
-      return [];
-    });
-    this.#restoring = undefined;
-    const maxAge = this.#options.queueTimeout ?? 300_000;
-    for (const entry of stored) {
-      if (Date.now() - entry.queuedAt > maxAge) pending.forget(entry.id);
-      else pending.track(entry, this.#outbox.add(entry.id, entry.frame), false);
+    // Until what the last run stored is queued, new requests wait behind it; then they go after it.
+    if (storage) {
+      this.#restoring = restorePending(this.#pendingPublishes, this.#outbox, options.queueTimeout ?? 300_000, this.#report).then((restored) => {
+        this.#restoring = undefined;
+        if (restored && options.lazy !== false) this.connect();
+      });
     }
-    if (stored.length && this.#options.lazy !== false) this.connect();
   }
 
   /**
