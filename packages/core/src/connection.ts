@@ -1,4 +1,3 @@
-import { nanoid } from 'nanoid';
 import type { Backoff } from './backoff';
 import { isolatedBackoff } from './backoff';
 import type { Clock } from './clock';
@@ -13,6 +12,7 @@ import { decodeServerFrame, encodeFrame } from './protocol/codec';
 import { HintedBackoff, isFatalClose, needsNewToken } from './retry-policy';
 import { Store } from './store';
 import type { TokenSource } from './token';
+import { scheduleRefresh } from './token-refresh';
 import type { Transport, TransportClose, TransportContext, TransportEvents } from './transport';
 import type { LiveLine, TransportPlan } from './transport-plan';
 import type { ProbeSuccess } from './upgrade-probe';
@@ -47,8 +47,6 @@ export interface ConnectionOptions {
 
 /** How long a line check (ping) may go unanswered. */
 const PROBE_TIMEOUT = 3000;
-/** How long an in-band `refresh` may go unanswered (at least; the connect timeout if longer). */
-const REFRESH_ANSWER_TIMEOUT = 10_000;
 /** Uptime after which a drop counts as a fresh start for backoff. */
 const MIN_UPTIME = 5000;
 
@@ -338,6 +336,10 @@ export class Connection extends Store<ConnectionSnapshot> {
    * move `#lastFrameAt`; a late-firing timer in a throttled tab re-checks the real
    * time instead of declaring the line dead.
    */
+  #scheduleRefresh(expiresIn: number | undefined): void {
+    scheduleRefresh(this.#refresh, this.#tokens, this.#clock, this.#connectTimeout, expiresIn, this, (info) => this.#lost(info), (error) => this.#handler.onError(error));
+  }
+
   #checkHeartbeat = (): void => {
     const allowed = this.#heartbeatMs + Math.max(1000, this.#heartbeatMs / 2);
     const silentFor = this.#clock.now() - this.#lastFrameAt;
@@ -347,29 +349,6 @@ export class Connection extends Store<ConnectionSnapshot> {
       this.#stateTimer.start(allowed - silentFor, this.#checkHeartbeat);
     }
   };
-
-  #scheduleRefresh(expiresIn: number | undefined): void {
-    const tokens = this.#tokens;
-    this.#refresh.stop(); // a `refreshed` answer also ends the wait for it
-    if (expiresIn === undefined || !tokens.canRefresh) return;
-    const lead = Math.min(30_000, expiresIn / 5);
-    const answerWithin = Math.max(REFRESH_ANSWER_TIMEOUT, this.#connectTimeout);
-    this.#refresh.start(expiresIn - lead, () => {
-      tokens.get('refresh', { clock: this.#clock, ms: answerWithin }).then(
-        (token) => {
-          if (!token || this.state !== 'connected') return;
-          this.send(encodeFrame({ type: 'refresh', id: nanoid(), token }));
-          // No `refreshed` in time (a lost frame, a refusal): reconnect. The token just fetched is
-          // the cached one now, so the new connection authenticates with it.
-          this.#refresh.start(answerWithin, () =>
-            this.#lost({ code: 'token_expired', message: `no answer to a token refresh within ${answerWithin} ms` }),
-          );
-        },
-        // getToken threw or hung: not fatal yet; the server closes with token_expired and we reconnect.
-        (error: TidewireError) => this.#handler.onError(error),
-      );
-    });
-  }
 
   /**
    * The current transport is gone: decide between retrying and giving up, in one place.

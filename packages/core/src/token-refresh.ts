@@ -1,0 +1,49 @@
+import { nanoid } from 'nanoid';
+import type { Clock, Timer } from './clock';
+import type { TidewireError } from './errors';
+import { encodeFrame } from './protocol/codec';
+import type { TokenSource } from './token';
+import type { TransportClose } from './transport';
+
+/** How long an in-band `refresh` may go unanswered (at least; the connect timeout if longer). */
+const REFRESH_ANSWER_TIMEOUT = 10_000;
+
+/**
+ * Arm `timer` to refresh the token in band before it expires: at `expiresIn` minus a lead of a
+ * fifth of it (at most 30 s), `getToken({ reason: 'refresh' })` is asked and a `refresh` frame sent.
+ * A `refreshed` answer calls this again, which also ends the wait for it; none within
+ * max(10 s, `connectTimeout`) means reconnecting with the token just fetched (`token_expired`).
+ * Nothing is armed when `expiresIn` is undefined or the token cannot be refreshed.
+ * @param expiresIn ms until the current token expires, as the server announced
+ * @param line the connection: its state, and where the frame goes
+ * @param lost called when the answer does not come: the line is treated as lost
+ * @param onError getToken threw or hung: reported, not fatal yet (the server closes with
+ *   `token_expired` and the client reconnects)
+ */
+export function scheduleRefresh(
+  timer: Timer,
+  tokens: TokenSource,
+  clock: Clock,
+  connectTimeout: number,
+  expiresIn: number | undefined,
+  line: { readonly state: string; send(frame: string): void },
+  lost: (info: TransportClose) => void,
+  onError: (error: TidewireError) => void,
+): void {
+  timer.stop(); // a `refreshed` answer also ends the wait for it
+  if (expiresIn === undefined || !tokens.canRefresh) return;
+  const lead = Math.min(30_000, expiresIn / 5);
+  const answerWithin = Math.max(REFRESH_ANSWER_TIMEOUT, connectTimeout);
+  timer.start(expiresIn - lead, () => {
+    tokens.get('refresh', { clock, ms: answerWithin }).then(
+      (token) => {
+        if (!token || line.state !== 'connected') return;
+        line.send(encodeFrame({ type: 'refresh', id: nanoid(), token }));
+        // No `refreshed` in time (a lost frame, a refusal): reconnect. The token just fetched is
+        // the cached one now, so the new connection authenticates with it.
+        timer.start(answerWithin, () => lost({ code: 'token_expired', message: `no answer to a token refresh within ${answerWithin} ms` }));
+      },
+      onError,
+    );
+  });
+}
