@@ -2,16 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import { nanoid } from 'nanoid';
 import {
   PROTOCOL_VERSION,
-  encodeFrame,
   fitsByteLimit,
   type ClientFrame,
   type CloseCode,
-  type ErrorCode,
   type PublishFrame,
   type RefreshFrame,
-  type ServerFrame,
 } from '@tidewire/core/protocol';
-import { afterBurst } from './afterBurst';
 import type { Broker } from './broker/broker';
 import type { Clock, Timer } from './clock';
 import { peekId } from './encode';
@@ -30,6 +26,7 @@ import { FrameRateLimiter } from './rateLimit';
 import { RequestQueue } from './requestQueue';
 import { decidePublish } from './publishHook';
 import { SessionRpc } from './rpc';
+import { SessionOutput } from './sessionOutput';
 import { SessionSubscriptions } from './subscriptions';
 
 /** What a session needs from the server that owns it. */
@@ -65,12 +62,8 @@ export class Session {
   readonly #presence: SessionPresence;
   readonly #queue: RequestQueue;
   readonly #rpc: SessionRpc;
+  readonly #out: SessionOutput;
   #malformed = 0;
-  #bufferCheckQueued = false;
-  /** Characters sent since the buffered bytes were last checked (see #sendText). */
-  #charsSinceCheck = 0;
-  /** Characters handed to the link so far: minus what it still buffers, what the client has read (liveness by bytes). */
-  #charsSent = 0;
   #lastSeen: number;
   readonly #limiter: FrameRateLimiter;
   readonly #timers: { connect?: Timer; expiry?: Timer } = {};
@@ -83,6 +76,13 @@ export class Session {
   ) {
     const { clock, options, logger, broker } = host;
     this.#lastSeen = clock.now();
+    this.#out = new SessionOutput({
+      link,
+      maxBufferedBytes: options.limits.maxBufferedBytes,
+      ...(host.metrics && { metrics: host.metrics }),
+      closed: () => this.#phase === 'closed',
+      slowConsumer: (message) => this.close('slow_consumer', message),
+    });
     this.#limiter = new FrameRateLimiter(options.limits.rate.perSecond, options.limits.rate.burst, clock.now());
     this.#queue = new RequestQueue(MAX_QUEUED, (e) => logger.error('tidewire: a request handler failed', e));
     this.#presence = new SessionPresence({
@@ -90,10 +90,10 @@ export class Session {
       logger,
       clientId: this.id,
       user: () => this.#user,
-      send: (frame) => this.#send(frame),
+      send: (frame) => this.#out.send(frame),
       closed: () => this.#phase === 'closed',
       max: options.limits.maxSubscriptions,
-      refuse: (id, message) => this.#error(id, 'forbidden', message),
+      refuse: (id, message) => this.#out.error(id, 'forbidden', message),
     });
     this.#subs = new SessionSubscriptions({
       broker,
@@ -102,8 +102,8 @@ export class Session {
       maxBufferedBytes: options.limits.maxBufferedBytes,
       // As long as the heartbeat lets a silent client live: a client reading nothing for longer is gone anyway.
       replayStallMs: 2 * options.heartbeat + 1000,
-      sendText: (text) => this.#sendText(text),
-      send: (frame) => this.#send(frame),
+      sendText: (text) => this.#out.sendText(text),
+      send: (frame) => this.#out.send(frame),
       bufferedBytes: () => this.link.bufferedBytes(),
       closed: () => this.#phase === 'closed',
       slowConsumer: (message) => this.close('slow_consumer', message),
@@ -111,7 +111,7 @@ export class Session {
         if (host.metrics) host.metrics[recovered ? 'recovered' : 'gaps']++;
       },
     });
-    this.#rpc = new SessionRpc({ methods: options.rpc, clock, logger, timeout: options.hookTimeout, session: () => this.info, send: (f) => this.#send(f) });
+    this.#rpc = new SessionRpc({ methods: options.rpc, clock, logger, timeout: options.hookTimeout, session: () => this.info, send: (f) => this.#out.send(f) });
     this.#timers.connect = clock.setTimeout(
       () => this.close('protocol_error', `no connect frame within ${options.connectTimeout} ms`),
       options.connectTimeout,
@@ -155,18 +155,18 @@ export class Session {
       return;
     }
     if (!fitsByteLimit(text, maxPayload)) {
-      return this.#error(peekId(text), 'too_large', `frame exceeds maxPayload (${maxPayload} bytes)`);
+      return this.#out.error(peekId(text), 'too_large', `frame exceeds maxPayload (${maxPayload} bytes)`);
     }
     const decoded = decodeInbound(text, options.limits);
     if (!decoded.ok) return this.receiveInvalid(decoded.reason, peekId(text));
     const frame = decoded.frame;
     if (frame.type === 'pong') return;
     // Answered at once, not behind slow requests; but never before `connected`, which must come first.
-    if (frame.type === 'ping' && this.#phase === 'open') return this.#send({ type: 'pong' });
+    if (frame.type === 'ping' && this.#phase === 'open') return this.#out.send({ type: 'pong' });
     // Over the rate, requests are refused; unsubscribe still goes through (it sheds load).
     // A resubscribe (`since`) is charged like any request: `connected.limits` lets clients pace it.
     if (rate === 'limited' && 'id' in frame) {
-      return this.#error(frame.id, 'rate_limited', 'too many frames', this.#limiter.retryAfter(now));
+      return this.#out.error(frame.id, 'rate_limited', 'too many frames', this.#limiter.retryAfter(now));
     }
     this.#enqueue(frame, text.length);
   }
@@ -176,7 +176,7 @@ export class Session {
     if (this.#phase === 'closed') return;
     if (this.#phase === 'awaiting_connect') return this.close('protocol_error', reason);
     if (++this.#malformed >= MAX_MALFORMED) return this.close('protocol_error', `too many malformed frames (${reason})`);
-    this.#error(id, 'bad_request', reason);
+    this.#out.error(id, 'bad_request', reason);
   }
 
   /** The transport is gone (client left, network died). Clean up without sending. */
@@ -228,7 +228,7 @@ export class Session {
     this.#phase = 'open';
     const { heartbeat, limits } = options;
     const expiresIn = this.#armExpiry(auth.expiresAt);
-    this.#send({
+    this.#out.send({
       type: 'connected',
       v: PROTOCOL_VERSION,
       session: this.id,
@@ -243,9 +243,9 @@ export class Session {
       {
         clock,
         lastSeen: () => this.#lastSeen,
-        ping: () => this.#send({ type: 'ping' }),
+        ping: () => this.#out.send({ type: 'ping' }),
         // Buffers count bytes, at least one per character: sending never looks like draining.
-        outflow: () => ({ sent: this.#charsSent, drained: this.#charsSent - this.link.bufferedBytes() }),
+        outflow: () => ({ sent: this.#out.charsSent, drained: this.#out.charsSent - this.link.bufferedBytes() }),
         dead: (silent) => this.close('heartbeat_timeout', `no frame from the client for ${silent} ms`),
       },
       heartbeat,
@@ -256,14 +256,14 @@ export class Session {
     const auth = await this.#authenticate(frame.token, 'refresh');
     if (this.#phase === 'closed') return;
     // A failed refresh leaves the session as it was: it still ends at the old expiry.
-    if (auth === 'timed_out') return this.#error(frame.id, 'server_error', `authenticate() did not answer within ${this.host.options.hookTimeout} ms`);
-    if (!auth) return this.#error(frame.id, 'unauthorized', 'token refresh failed');
+    if (auth === 'timed_out') return this.#out.error(frame.id, 'server_error', `authenticate() did not answer within ${this.host.options.hookTimeout} ms`);
+    if (!auth) return this.#out.error(frame.id, 'unauthorized', 'token refresh failed');
     if (auth.expiresAt !== undefined && auth.expiresAt <= this.host.clock.now()) {
-      return this.#error(frame.id, 'unauthorized', 'token already expired');
+      return this.#out.error(frame.id, 'unauthorized', 'token already expired');
     }
     this.#user = auth.user;
     const expiresIn = this.#armExpiry(auth.expiresAt);
-    this.#send({ type: 'refreshed', id: frame.id, ...(expiresIn !== undefined && { expiresIn }) });
+    this.#out.send({ type: 'refreshed', id: frame.id, ...(expiresIn !== undefined && { expiresIn }) });
   }
 
   /** Null on refusal, including a throwing hook (logged): a broken auth hook must fail closed. */
@@ -311,7 +311,7 @@ export class Session {
         const retryAfter = retryAfterOf(e);
         if (retryAfter === undefined) this.host.logger.error(`tidewire: handling a "${frame.type}" frame failed`, e);
         else this.host.logger.warn(`tidewire: the broker is unavailable; a "${frame.type}" was refused`, e);
-        if ('id' in frame) this.#error(frame.id, 'server_error', retryAfter === undefined ? 'internal error' : 'temporarily unavailable', retryAfter);
+        if ('id' in frame) this.#out.error(frame.id, 'server_error', retryAfter === undefined ? 'internal error' : 'temporarily unavailable', retryAfter);
       }
     });
     // Hooks are slower than the client sends: stop accepting work rather than grow without bound.
@@ -326,7 +326,7 @@ export class Session {
       case 'subscribe': {
         const { maxSubscriptions } = this.host.options.limits;
         if (!this.#subs.has(frame.channel) && this.#subs.size >= maxSubscriptions) {
-          return this.#error(frame.id, 'forbidden', `a session may hold at most ${maxSubscriptions} subscriptions (maxSubscriptions)`);
+          return this.#out.error(frame.id, 'forbidden', `a session may hold at most ${maxSubscriptions} subscriptions (maxSubscriptions)`);
         }
         if (!(await this.#permit(frame.id, frame.channel, 'subscribe'))) return;
         return this.#subs.subscribe(await resolveRecent(this.host.broker, frame));
@@ -341,7 +341,7 @@ export class Session {
         // Not queued behind other requests (rpc.ts): runs alongside them, answered by id.
         return void this.#rpc.run(frame);
       case 'ping':
-        return this.#send({ type: 'pong' }); // a ping that arrived while authenticating
+        return this.#out.send({ type: 'pong' }); // a ping that arrived while authenticating
       case 'pong':
         return;
       case 'presence_subscribe':
@@ -353,8 +353,8 @@ export class Session {
           broker: this.host.broker,
           presence: this.#presence,
           permit: (id, channel, action) => this.#permit(id, channel, action),
-          error: (id, code, message) => this.#error(id, code, message),
-          send: (f) => this.#send(f),
+          error: (id, code, message) => this.#out.error(id, code, message),
+          send: (f) => this.#out.send(f),
         });
     }
   }
@@ -364,7 +364,7 @@ export class Session {
     const { options, clock } = this.host;
     const { isChannel, authorize } = options;
     if (!isChannel(channel)) {
-      this.#error(id, 'unknown_channel', `invalid channel name`);
+      this.#out.error(id, 'unknown_channel', `invalid channel name`);
       return false;
     }
     if (!authorize) return true;
@@ -373,10 +373,10 @@ export class Session {
     if (outcome.kind === 'threw') throw outcome.error; // answered `server_error` by #enqueue, and logged
     if (outcome.kind === 'timed_out') {
       this.host.logger.error(`tidewire: authorize() did not answer within ${options.hookTimeout} ms (${action} "${channel}")`);
-      this.#error(id, 'server_error', `authorize() did not answer within ${options.hookTimeout} ms`);
+      this.#out.error(id, 'server_error', `authorize() did not answer within ${options.hookTimeout} ms`);
       return false;
     }
-    if (outcome.value !== true) this.#error(id, 'forbidden', `${action} to "${channel}" is not allowed`);
+    if (outcome.value !== true) this.#out.error(id, 'forbidden', `${action} to "${channel}" is not allowed`);
     return outcome.value === true;
   }
 
@@ -386,63 +386,13 @@ export class Session {
     const { options, clock, logger } = this.host;
     const decision = await decidePublish(options.onPublish, { user: this.#user, channel, data, session: this.info }, { clock, logger, timeout: options.hookTimeout });
     if (this.#phase === 'closed') return;
-    if (!decision.ok) return this.#error(id, decision.code, decision.message);
+    if (!decision.ok) return this.#out.error(id, decision.code, decision.message);
     // A transformed message is counted at its new size (history is bounded by bytes).
     const stored = decision.data === data ? { id, data, bytes } : { id, data: decision.data, bytes: JSON.stringify(decision.data)?.length ?? 0 };
     const startedAt = performance.now();
     const result = await this.host.broker.publish(channel, stored);
     this.host.metrics?.published(startedAt);
-    this.#send({ type: 'ack', id, epoch: result.epoch, offset: result.offset });
-  }
-
-  // ── output ───────────────────────────────────────────────────────────────
-
-  #error(id: string | undefined, code: ErrorCode, message: string, retryAfter?: number): void {
-    this.host.metrics?.refuse(code);
-    this.#send({
-      type: 'error',
-      ...(id !== undefined && { id }),
-      code,
-      message,
-      ...(retryAfter !== undefined && { retryAfter }),
-    });
-  }
-
-  #send(frame: ServerFrame): void {
-    this.#sendText(encodeFrame(frame));
-  }
-
-  #sendText(text: string): void {
-    if (this.#phase === 'closed') return;
-    this.link.send(text);
-    const metrics = this.host.metrics;
-    if (metrics) {
-      metrics.framesOut++;
-      metrics.bytesOut += text.length;
-    }
-    // A burst that never yields (a publish loop) is also checked every quarter of the limit, so
-    // what one session holds stays bounded (≤ 1.25 × maxBufferedBytes) even before the burst ends.
-    this.#charsSent += text.length;
-    if ((this.#charsSinceCheck += text.length) > this.host.options.limits.maxBufferedBytes / 4) this.#closeIfSlow();
-    // Once per burst, not per frame: queued after the link's own flush (see afterBurst), so it sees what is still buffered.
-    if (!this.#bufferCheckQueued) {
-      this.#bufferCheckQueued = true;
-      afterBurst(this.#checkBuffered);
-    }
-  }
-
-  /** Bound once: queued for every burst this session sends in. */
-  readonly #checkBuffered = (): void => {
-    this.#bufferCheckQueued = false;
-    this.#closeIfSlow();
-  };
-
-  #closeIfSlow(): void {
-    this.#charsSinceCheck = 0;
-    if (this.#phase === 'closed') return;
-    const max = this.host.options.limits.maxBufferedBytes;
-    // It cannot keep up; it will reconnect and recover from its last offset.
-    if (this.link.bufferedBytes() > max) this.close('slow_consumer', `more than ${max} bytes queued for this client`);
+    this.#out.send({ type: 'ack', id, epoch: result.epoch, offset: result.offset });
   }
 }
 
