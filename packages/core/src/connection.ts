@@ -2,51 +2,25 @@ import type { Backoff } from './backoff';
 import { isolatedBackoff } from './backoff';
 import type { Clock } from './clock';
 import { Timer } from './clock';
-import type { ConnectionSnapshot, StateChange, TransportReason } from './connection-state';
+import type { ConnectionSnapshot, TransportReason } from './connection-state';
 import { ConnectionError, ProtocolError, TidewireError } from './errors';
 import { MetricsStore, newCounters } from './metrics';
 import { watchNetwork } from './network-watch';
-import type { ConnectedFrame, ServerFrame } from './protocol/frames';
+import type { ConnectedFrame } from './protocol/frames';
 import { PROTOCOL_VERSION } from './protocol/frames';
 import { decodeServerFrame, encodeFrame } from './protocol/codec';
 import { HintedBackoff, isFatalClose, needsNewToken } from './retry-policy';
 import { Store } from './store';
 import type { TokenSource } from './token';
+import { PROBE_TIMEOUT, heartbeatTimeLeft, readingSignOfLife } from './heartbeat';
+import type { ConnectionHandler, ConnectionOptions } from './connection-options';
 import { scheduleRefresh } from './token-refresh';
 import type { Transport, TransportClose, TransportContext, TransportEvents } from './transport';
 import type { LiveLine, TransportPlan } from './transport-plan';
 import type { ProbeSuccess } from './upgrade-probe';
 
-/** What the connection tells the client that owns it. */
-export interface ConnectionHandler {
-  onStateChange(change: StateChange): void;
-  onConnected(frame: ConnectedFrame): void;
-  /** Every server frame that is not about the connection itself. */
-  onFrame(frame: ServerFrame): void;
-  /** The line dropped or was replaced (the reason is in the state change). In-flight work must be re-sent on the next one. */
-  onDisconnected(): void;
-  /** The connection ended for good (closed or failed). Pending work must settle now. */
-  onTerminated(error: TidewireError): void;
-  /** A problem worth reporting that does not end anything (e.g. a malformed frame). */
-  onError(error: TidewireError): void;
-}
+export type { ConnectionHandler, ConnectionOptions } from './connection-options';
 
-export interface ConnectionOptions {
-  plan: TransportPlan;
-  tokens: TokenSource;
-  clock: Clock;
-  backoff: Backoff;
-  /** Deadline for the server's first frame after opening a transport (an upgrade probe's too). */
-  connectTimeout: number;
-  /** What every transport is opened with besides the token: the endpoint and injected implementations. */
-  context: Omit<TransportContext, 'token'>;
-  handler: ConnectionHandler;
-  /** The outbox depth, for metrics (default: 0). */
-  queued?: () => number;
-}
-
-/** How long a line check (ping) may go unanswered. */
-const PROBE_TIMEOUT = 3000;
 /** Uptime after which a drop counts as a fresh start for backoff. */
 const MIN_UPTIME = 5000;
 
@@ -71,8 +45,8 @@ export class Connection extends Store<ConnectionSnapshot> {
   #connectedAt = 0;
   #lastFrameAt = 0;
   #heartbeatMs = 0;
-  /** Whole frames received when bytes last started arriving without one (see #readingSignOfLife). */
-  #reading = { frames: -1, since: 0 };
+  /** Whole frames received when bytes last started arriving without one, and since when (see readingSignOfLife). */
+  readonly #reading = { frames: -1, since: 0 };
   #triedFreshToken = false;
   #unwatchNetwork: (() => void) | undefined;
   /**
@@ -229,8 +203,10 @@ export class Connection extends Store<ConnectionSnapshot> {
       },
       onActivity: () => {
         if (id !== this.#transportId) return;
-        this.#lastFrameAt = this.#clock.now();
-        this.#readingSignOfLife();
+        const now = (this.#lastFrameAt = this.#clock.now());
+        if (readingSignOfLife(this.#reading, this.counts.framesIn, now, this.#heartbeatMs, this.state === 'connected')) {
+          this.send(encodeFrame({ type: 'pong' }));
+        }
       },
       // A transport discarded something that is not a frame: the same report (and, while connecting, the same end) as an undecodable frame.
       onInvalid: (reason) => {
@@ -243,22 +219,6 @@ export class Connection extends Store<ConnectionSnapshot> {
         if (id === this.#transportId) this.#lost(info);
       },
     };
-  }
-
-  /**
-   * Bytes are arriving but no whole frame has for a heartbeat interval: a frame too big for the
-   * line is being read, and the server's pings wait behind it, so our pongs cannot answer them in
-   * time. An unprompted `pong` (protocol §9) tells the server we are alive; the server's own view
-   * (its buffer draining) cannot see bytes parked in kernel buffers and proxies.
-   */
-  #readingSignOfLife(): void {
-    const now = this.#clock.now();
-    const frames = this.counts.framesIn;
-    if (frames !== this.#reading.frames) this.#reading = { frames, since: now };
-    else if (this.state === 'connected' && now - this.#reading.since >= this.#heartbeatMs) {
-      this.#reading.since = now;
-      this.send(encodeFrame({ type: 'pong' }));
-    }
   }
 
   #receive(text: string): void {
@@ -331,22 +291,19 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#becomeConnected(connected);
   }
 
-  /**
-   * One timer aimed at an absolute deadline (last frame + allowance). Frames only
-   * move `#lastFrameAt`; a late-firing timer in a throttled tab re-checks the real
-   * time instead of declaring the line dead.
-   */
+  /** Refresh the token in band before it expires (see scheduleRefresh). */
   #scheduleRefresh(expiresIn: number | undefined): void {
     scheduleRefresh(this.#refresh, this.#tokens, this.#clock, this.#connectTimeout, expiresIn, this, (info) => this.#lost(info), (error) => this.#handler.onError(error));
   }
 
+  /** The heartbeat deadline check (see heartbeatTimeLeft); re-armed until the line is silent too long. */
   #checkHeartbeat = (): void => {
-    const allowed = this.#heartbeatMs + Math.max(1000, this.#heartbeatMs / 2);
     const silentFor = this.#clock.now() - this.#lastFrameAt;
-    if (silentFor >= allowed) {
+    const left = heartbeatTimeLeft(this.#heartbeatMs, silentFor);
+    if (left <= 0) {
       this.#lost({ code: 'heartbeat_timeout', message: `no frame from the server for ${silentFor} ms` });
     } else {
-      this.#stateTimer.start(allowed - silentFor, this.#checkHeartbeat);
+      this.#stateTimer.start(left, this.#checkHeartbeat);
     }
   };
 
