@@ -17,7 +17,7 @@ import { handlePresenceOrHistory } from './presenceHistoryFrames';
 import { SessionPresence } from './sessionPresence';
 import { startHeartbeat } from './heartbeat';
 import { callHook } from './hookDeadline';
-import type { AuthResult, AuthorizeContext, Logger, SessionInfo } from './hooks';
+import type { AuthorizeContext, Logger, SessionInfo } from './hooks';
 import { decodeInbound } from './inboundFrame';
 import type { Link } from './link';
 import type { ResolvedOptions } from './options';
@@ -26,6 +26,7 @@ import { FrameRateLimiter } from './rateLimit';
 import { RequestQueue } from './requestQueue';
 import { decidePublish } from './publishHook';
 import { SessionRpc } from './rpc';
+import { ExpiryTimer, runAuthenticate } from './sessionAuth';
 import { SessionOutput } from './sessionOutput';
 import { SessionSubscriptions } from './subscriptions';
 
@@ -44,7 +45,6 @@ export interface SessionHost {
 export const HARD_CAP_FACTOR = 4;
 const MAX_MALFORMED = 10;
 const MAX_QUEUED = 1000;
-const MAX_TIMER = 2 ** 31 - 1;
 
 type Phase = 'awaiting_connect' | 'authenticating' | 'open' | 'closed';
 
@@ -66,7 +66,8 @@ export class Session {
   #malformed = 0;
   #lastSeen: number;
   readonly #limiter: FrameRateLimiter;
-  readonly #timers: { connect?: Timer; expiry?: Timer } = {};
+  readonly #connectTimer: Timer;
+  readonly #expiry: ExpiryTimer;
   #stopHeartbeat: (() => void) | undefined;
 
   constructor(
@@ -112,7 +113,8 @@ export class Session {
       },
     });
     this.#rpc = new SessionRpc({ methods: options.rpc, clock, logger, timeout: options.hookTimeout, session: () => this.info, send: (f) => this.#out.send(f) });
-    this.#timers.connect = clock.setTimeout(
+    this.#expiry = new ExpiryTimer(clock, () => this.close('token_expired', 'token expired'));
+    this.#connectTimer = clock.setTimeout(
       () => this.close('protocol_error', `no connect frame within ${options.connectTimeout} ms`),
       options.connectTimeout,
     );
@@ -195,7 +197,8 @@ export class Session {
   #end(): void {
     if (this.#phase === 'closed') return;
     this.#phase = 'closed';
-    for (const timer of Object.values(this.#timers)) this.host.clock.clearTimeout(timer);
+    this.host.clock.clearTimeout(this.#connectTimer);
+    this.#expiry.clear();
     this.#stopHeartbeat?.();
     this.#subs.clear();
     this.#presence.clear(); // however the session ended, its memberships end with it
@@ -212,13 +215,13 @@ export class Session {
     if (frame.v !== PROTOCOL_VERSION) {
       return this.close('unsupported_version', `protocol version ${frame.v} is not supported (server speaks ${PROTOCOL_VERSION})`);
     }
-    this.host.clock.clearTimeout(this.#timers.connect);
+    this.host.clock.clearTimeout(this.#connectTimer);
     this.#phase = 'authenticating';
     this.#enqueue(frame, text.length);
   }
 
   async #connect(token: string | undefined): Promise<void> {
-    const auth = await this.#authenticate(token, 'connect');
+    const auth = await runAuthenticate(this.host, this.request, token, 'connect', this.#user);
     if (this.#phase === 'closed') return;
     if (auth === 'timed_out') return this.close('server_error', `authenticate() did not answer within ${this.host.options.hookTimeout} ms`);
     if (!auth) return this.close('unauthorized', 'authentication failed');
@@ -227,7 +230,7 @@ export class Session {
     this.#user = auth.user;
     this.#phase = 'open';
     const { heartbeat, limits } = options;
-    const expiresIn = this.#armExpiry(auth.expiresAt);
+    const expiresIn = this.#expiry.arm(auth.expiresAt);
     this.#out.send({
       type: 'connected',
       v: PROTOCOL_VERSION,
@@ -253,7 +256,7 @@ export class Session {
   }
 
   async #refresh(frame: RefreshFrame): Promise<void> {
-    const auth = await this.#authenticate(frame.token, 'refresh');
+    const auth = await runAuthenticate(this.host, this.request, frame.token, 'refresh', this.#user);
     if (this.#phase === 'closed') return;
     // A failed refresh leaves the session as it was: it still ends at the old expiry.
     if (auth === 'timed_out') return this.#out.error(frame.id, 'server_error', `authenticate() did not answer within ${this.host.options.hookTimeout} ms`);
@@ -262,40 +265,8 @@ export class Session {
       return this.#out.error(frame.id, 'unauthorized', 'token already expired');
     }
     this.#user = auth.user;
-    const expiresIn = this.#armExpiry(auth.expiresAt);
+    const expiresIn = this.#expiry.arm(auth.expiresAt);
     this.#out.send({ type: 'refreshed', id: frame.id, ...(expiresIn !== undefined && { expiresIn }) });
-  }
-
-  /** Null on refusal, including a throwing hook (logged): a broken auth hook must fail closed. */
-  async #authenticate(token: string | undefined, reason: 'connect' | 'refresh'): Promise<AuthResult | null | 'timed_out'> {
-    const { options, clock, logger } = this.host;
-    const { authenticate } = options;
-    if (!authenticate) return { user: null };
-    const ctx = { token, request: this.request, reason, ...(reason === 'refresh' && { user: this.#user }) };
-    const outcome = await callHook(() => authenticate(ctx), options.hookTimeout, clock);
-    if (outcome.kind === 'answered') return outcome.value ?? null;
-    if (outcome.kind === 'timed_out') {
-      logger.error(`tidewire: authenticate() did not answer within ${options.hookTimeout} ms during ${reason}`);
-      return 'timed_out';
-    }
-    logger.error(`tidewire: authenticate() threw during ${reason}`, outcome.error);
-    return null;
-  }
-
-  /** Close at `expiresAt`; returns ms until then (undefined: no expiry). */
-  #armExpiry(expiresAt: number | undefined): number | undefined {
-    const { clock } = this.host;
-    clock.clearTimeout(this.#timers.expiry);
-    this.#timers.expiry = undefined;
-    if (expiresAt === undefined) return undefined;
-    const check = (): void => {
-      const left = expiresAt - clock.now();
-      if (left <= 0) return this.close('token_expired', 'token expired');
-      // setTimeout cannot wait longer than ~24.8 days; wait in steps.
-      this.#timers.expiry = clock.setTimeout(check, Math.min(left, MAX_TIMER));
-    };
-    check();
-    return Math.max(0, Math.round(expiresAt - clock.now()));
   }
 
   // ── requests ─────────────────────────────────────────────────────────────

@@ -1,0 +1,72 @@
+import type { IncomingMessage } from 'node:http';
+import type { Clock, Timer } from './clock';
+import { callHook } from './hookDeadline';
+import type { AuthResult, Logger } from './hooks';
+import type { ResolvedOptions } from './options';
+
+/** setTimeout cannot wait longer than ~24.8 days (2^31 - 1 ms). */
+const MAX_TIMER = 2 ** 31 - 1;
+
+/** What running the `authenticate` hook needs. */
+export interface AuthenticateHost {
+  readonly options: ResolvedOptions;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * Run the `authenticate` hook for a `connect` or a `refresh`, within `hookTimeout`.
+ * @param user - the session's current user, passed on `refresh` only.
+ * @returns the hook's answer; `{ user: null }` without a hook; null on refusal, including a
+ *   throwing hook (logged): a broken auth hook must fail closed; `'timed_out'` past the deadline (logged).
+ */
+export async function runAuthenticate(
+  host: AuthenticateHost,
+  request: IncomingMessage,
+  token: string | undefined,
+  reason: 'connect' | 'refresh',
+  user: unknown,
+): Promise<AuthResult | null | 'timed_out'> {
+  const { options, clock, logger } = host;
+  const { authenticate } = options;
+  if (!authenticate) return { user: null };
+  const ctx = { token, request, reason, ...(reason === 'refresh' && { user }) };
+  const outcome = await callHook(() => authenticate(ctx), options.hookTimeout, clock);
+  if (outcome.kind === 'answered') return outcome.value ?? null;
+  if (outcome.kind === 'timed_out') {
+    logger.error(`tidewire: authenticate() did not answer within ${options.hookTimeout} ms during ${reason}`);
+    return 'timed_out';
+  }
+  logger.error(`tidewire: authenticate() threw during ${reason}`, outcome.error);
+  return null;
+}
+
+/** The token's expiry: calls `expired` once `expiresAt` (clock ms) has passed; re-armed by each refresh. */
+export class ExpiryTimer {
+  #timer: Timer | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly expired: () => void,
+  ) {}
+
+  /** Expire at `expiresAt` instead of any earlier arming; returns ms until then (undefined: no expiry). */
+  arm(expiresAt: number | undefined): number | undefined {
+    const { clock } = this;
+    this.clear();
+    if (expiresAt === undefined) return undefined;
+    const check = (): void => {
+      const left = expiresAt - clock.now();
+      if (left <= 0) return this.expired();
+      // setTimeout cannot wait longer than ~24.8 days; wait in steps.
+      this.#timer = clock.setTimeout(check, Math.min(left, MAX_TIMER));
+    };
+    check();
+    return Math.max(0, Math.round(expiresAt - clock.now()));
+  }
+
+  clear(): void {
+    this.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
