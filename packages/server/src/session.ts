@@ -5,7 +5,6 @@ import {
   fitsByteLimit,
   type ClientFrame,
   type CloseCode,
-  type PublishFrame,
   type RefreshFrame,
 } from '@tidewire/core/protocol';
 import type { Broker } from './broker/broker';
@@ -16,18 +15,17 @@ import { resolveRecent } from './historyRequest';
 import { handlePresenceOrHistory } from './presenceHistoryFrames';
 import { SessionPresence } from './sessionPresence';
 import { startHeartbeat } from './heartbeat';
-import { callHook } from './hookDeadline';
-import type { AuthorizeContext, Logger, SessionInfo } from './hooks';
+import type { Logger, SessionInfo } from './hooks';
 import { decodeInbound } from './inboundFrame';
 import type { Link } from './link';
 import type { ResolvedOptions } from './options';
 import type { ServerCounters } from './metrics';
 import { FrameRateLimiter } from './rateLimit';
 import { RequestQueue } from './requestQueue';
-import { decidePublish } from './publishHook';
 import { SessionRpc } from './rpc';
 import { ExpiryTimer, runAuthenticate } from './sessionAuth';
 import { SessionOutput } from './sessionOutput';
+import { permitChannel, publishFromClient, retryAfterOf, type ChannelRequestContext } from './sessionRequests';
 import { SessionSubscriptions } from './subscriptions';
 
 /** What a session needs from the server that owns it. */
@@ -63,6 +61,8 @@ export class Session {
   readonly #queue: RequestQueue;
   readonly #rpc: SessionRpc;
   readonly #out: SessionOutput;
+  /** The session as the channel gate and client publishes see it (sessionRequests.ts). */
+  readonly #requests: ChannelRequestContext;
   #malformed = 0;
   #lastSeen: number;
   readonly #limiter: FrameRateLimiter;
@@ -96,6 +96,18 @@ export class Session {
       max: options.limits.maxSubscriptions,
       refuse: (id, message) => this.#out.error(id, 'forbidden', message),
     });
+    this.#requests = {
+      options,
+      broker,
+      clock,
+      logger,
+      ...(host.metrics && { metrics: host.metrics }),
+      user: () => this.#user,
+      info: () => this.info,
+      closed: () => this.#phase === 'closed',
+      error: (id, code, message) => this.#out.error(id, code, message),
+      send: (frame) => this.#out.send(frame),
+    };
     this.#subs = new SessionSubscriptions({
       broker,
       clock,
@@ -299,13 +311,13 @@ export class Session {
         if (!this.#subs.has(frame.channel) && this.#subs.size >= maxSubscriptions) {
           return this.#out.error(frame.id, 'forbidden', `a session may hold at most ${maxSubscriptions} subscriptions (maxSubscriptions)`);
         }
-        if (!(await this.#permit(frame.id, frame.channel, 'subscribe'))) return;
+        if (!(await permitChannel(this.#requests, frame.id, frame.channel, 'subscribe'))) return;
         return this.#subs.subscribe(await resolveRecent(this.host.broker, frame));
       }
       case 'unsubscribe':
         return this.#subs.unsubscribe(frame.channel);
       case 'publish':
-        return this.#publish(frame, bytes);
+        return publishFromClient(this.#requests, frame, bytes);
       case 'refresh':
         return this.#refresh(frame);
       case 'rpc':
@@ -323,52 +335,11 @@ export class Session {
         return handlePresenceOrHistory(frame, {
           broker: this.host.broker,
           presence: this.#presence,
-          permit: (id, channel, action) => this.#permit(id, channel, action),
+          permit: (id, channel, action) => permitChannel(this.#requests, id, channel, action),
           error: (id, code, message) => this.#out.error(id, code, message),
           send: (f) => this.#out.send(f),
         });
     }
   }
-
-  /** Common gate for subscribe and publish: channel name, then the authorize hook (with its deadline). */
-  async #permit(id: string, channel: string, action: AuthorizeContext['action']): Promise<boolean> {
-    const { options, clock } = this.host;
-    const { isChannel, authorize } = options;
-    if (!isChannel(channel)) {
-      this.#out.error(id, 'unknown_channel', `invalid channel name`);
-      return false;
-    }
-    if (!authorize) return true;
-    const outcome = await callHook(() => authorize({ user: this.#user, channel, action, session: this.info }), options.hookTimeout, clock);
-    if (this.#phase === 'closed') return false;
-    if (outcome.kind === 'threw') throw outcome.error; // answered `server_error` by #enqueue, and logged
-    if (outcome.kind === 'timed_out') {
-      this.host.logger.error(`tidewire: authorize() did not answer within ${options.hookTimeout} ms (${action} "${channel}")`);
-      this.#out.error(id, 'server_error', `authorize() did not answer within ${options.hookTimeout} ms`);
-      return false;
-    }
-    if (outcome.value !== true) this.#out.error(id, 'forbidden', `${action} to "${channel}" is not allowed`);
-    return outcome.value === true;
-  }
-
-  async #publish(frame: PublishFrame, bytes: number): Promise<void> {
-    const { id, channel, data } = frame;
-    if (!(await this.#permit(id, channel, 'publish'))) return;
-    const { options, clock, logger } = this.host;
-    const decision = await decidePublish(options.onPublish, { user: this.#user, channel, data, session: this.info }, { clock, logger, timeout: options.hookTimeout });
-    if (this.#phase === 'closed') return;
-    if (!decision.ok) return this.#out.error(id, decision.code, decision.message);
-    // A transformed message is counted at its new size (history is bounded by bytes).
-    const stored = decision.data === data ? { id, data, bytes } : { id, data: decision.data, bytes: JSON.stringify(decision.data)?.length ?? 0 };
-    const startedAt = performance.now();
-    const result = await this.host.broker.publish(channel, stored);
-    this.host.metrics?.published(startedAt);
-    this.#out.send({ type: 'ack', id, epoch: result.epoch, offset: result.offset });
-  }
 }
 
-/** The `retryAfter` (ms) an error carries when its source knows the outage will pass (e.g. RedisBrokerError). */
-function retryAfterOf(error: unknown): number | undefined {
-  const value = typeof error === 'object' && error !== null ? (error as { retryAfter?: unknown }).retryAfter : undefined;
-  return typeof value === 'number' && Number.isFinite(value) ? Math.max(0, Math.round(value)) : undefined;
-}

@@ -1,0 +1,75 @@
+import type { ErrorCode, PublishFrame, ServerFrame } from '@tidewire/core/protocol';
+import type { Broker } from './broker/broker';
+import type { Clock } from './clock';
+import { callHook } from './hookDeadline';
+import type { AuthorizeContext, Logger, SessionInfo } from './hooks';
+import type { ServerCounters } from './metrics';
+import type { ResolvedOptions } from './options';
+import { decidePublish } from './publishHook';
+
+/** What the channel gate and a client publish need from the session. */
+export interface ChannelRequestContext {
+  readonly options: ResolvedOptions;
+  readonly broker: Broker;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Where publishes are counted; absent: nothing is counted. */
+  readonly metrics?: ServerCounters;
+  user(): unknown;
+  info(): SessionInfo;
+  closed(): boolean;
+  error(id: string | undefined, code: ErrorCode, message: string): void;
+  send(frame: ServerFrame): void;
+}
+
+/**
+ * Common gate for subscribe and publish (and presence, history): channel name, then the authorize
+ * hook (with its deadline). Answers a refusal itself.
+ * @returns true when the request may go on.
+ * @throws what a throwing `authorize` threw (the session answers `server_error` and logs it).
+ */
+export async function permitChannel(ctx: ChannelRequestContext, id: string, channel: string, action: AuthorizeContext['action']): Promise<boolean> {
+  const { options, clock } = ctx;
+  const { isChannel, authorize } = options;
+  if (!isChannel(channel)) {
+    ctx.error(id, 'unknown_channel', `invalid channel name`);
+    return false;
+  }
+  if (!authorize) return true;
+  const outcome = await callHook(() => authorize({ user: ctx.user(), channel, action, session: ctx.info() }), options.hookTimeout, clock);
+  if (ctx.closed()) return false;
+  if (outcome.kind === 'threw') throw outcome.error; // answered `server_error` by the session's queue, and logged
+  if (outcome.kind === 'timed_out') {
+    ctx.logger.error(`tidewire: authorize() did not answer within ${options.hookTimeout} ms (${action} "${channel}")`);
+    ctx.error(id, 'server_error', `authorize() did not answer within ${options.hookTimeout} ms`);
+    return false;
+  }
+  if (outcome.value !== true) ctx.error(id, 'forbidden', `${action} to "${channel}" is not allowed`);
+  return outcome.value === true;
+}
+
+/**
+ * A client's publish: the gate, then `onPublish`, then the broker; answered `ack` with where it was stored.
+ * @param bytes - the frame's text length, kept with the message so history can be bounded by bytes.
+ * @throws what the broker throws (the session answers `server_error`).
+ */
+export async function publishFromClient(ctx: ChannelRequestContext, frame: PublishFrame, bytes: number): Promise<void> {
+  const { id, channel, data } = frame;
+  if (!(await permitChannel(ctx, id, channel, 'publish'))) return;
+  const { options, clock, logger } = ctx;
+  const decision = await decidePublish(options.onPublish, { user: ctx.user(), channel, data, session: ctx.info() }, { clock, logger, timeout: options.hookTimeout });
+  if (ctx.closed()) return;
+  if (!decision.ok) return ctx.error(id, decision.code, decision.message);
+  // A transformed message is counted at its new size (history is bounded by bytes).
+  const stored = decision.data === data ? { id, data, bytes } : { id, data: decision.data, bytes: JSON.stringify(decision.data)?.length ?? 0 };
+  const startedAt = performance.now();
+  const result = await ctx.broker.publish(channel, stored);
+  ctx.metrics?.published(startedAt);
+  ctx.send({ type: 'ack', id, epoch: result.epoch, offset: result.offset });
+}
+
+/** The `retryAfter` (ms) an error carries when its source knows the outage will pass (e.g. RedisBrokerError). */
+export function retryAfterOf(error: unknown): number | undefined {
+  const value = typeof error === 'object' && error !== null ? (error as { retryAfter?: unknown }).retryAfter : undefined;
+  return typeof value === 'number' && Number.isFinite(value) ? Math.max(0, Math.round(value)) : undefined;
+}
