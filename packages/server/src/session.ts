@@ -11,7 +11,6 @@ import type { Broker } from './broker/broker';
 import type { Clock, Timer } from './clock';
 import { peekId } from './encode';
 import { serverFeatures } from './features';
-import { resolveRecent } from './historyRequest';
 import { handlePresenceOrHistory } from './presenceHistoryFrames';
 import { SessionPresence } from './sessionPresence';
 import { startHeartbeat } from './heartbeat';
@@ -23,9 +22,9 @@ import type { ServerCounters } from './metrics';
 import { FrameRateLimiter } from './rateLimit';
 import { RequestQueue } from './requestQueue';
 import { SessionRpc } from './rpc';
-import { ExpiryTimer, runAuthenticate } from './sessionAuth';
+import { ExpiryTimer, connectedFrame, runAuthenticate } from './sessionAuth';
 import { SessionOutput } from './sessionOutput';
-import { permitChannel, publishFromClient, retryAfterOf, type ChannelRequestContext } from './sessionRequests';
+import { permitChannel, publishFromClient, retryAfterOf, subscribeFromClient, type ChannelRequestContext } from './sessionRequests';
 import { SessionSubscriptions } from './subscriptions';
 
 /** What a session needs from the server that owns it. */
@@ -50,7 +49,9 @@ type Phase = 'awaiting_connect' | 'authenticating' | 'open' | 'closed';
  * One client connection, whatever the transport. Frames from the client are
  * handled one at a time, in arrival order (pings excepted), so a client's
  * publishes are stored in the order it sent them. Channel subscriptions live in
- * subscriptions.ts, the heartbeat in heartbeat.ts, the request queue in requestQueue.ts.
+ * subscriptions.ts, the heartbeat in heartbeat.ts, the request queue in requestQueue.ts,
+ * authentication and expiry in sessionAuth.ts, the channel requests in sessionRequests.ts,
+ * everything sent in sessionOutput.ts.
  */
 export class Session {
   readonly id = nanoid();
@@ -241,19 +242,9 @@ export class Session {
     if (auth.expiresAt !== undefined && auth.expiresAt <= clock.now()) return this.close('token_expired', 'token already expired');
     this.#user = auth.user;
     this.#phase = 'open';
-    const { heartbeat, limits } = options;
+    const { heartbeat } = options;
     const expiresIn = this.#expiry.arm(auth.expiresAt);
-    this.#out.send({
-      type: 'connected',
-      v: PROTOCOL_VERSION,
-      session: this.id,
-      heartbeat,
-      maxPayload: limits.maxPayload,
-      ...(expiresIn !== undefined && { expiresIn }),
-      // Whole frames: the wire carries integers; a fractional rate is announced rounded down (at least 1).
-      limits: { rate: Math.max(1, Math.floor(limits.rate.perSecond)), burst: Math.max(1, Math.floor(limits.rate.burst)) },
-      features: serverFeatures(this.host),
-    });
+    this.#out.send(connectedFrame(this.id, options, expiresIn, serverFeatures(this.host)));
     this.#stopHeartbeat = startHeartbeat(
       {
         clock,
@@ -306,14 +297,8 @@ export class Session {
       case 'connect':
         if (this.#phase === 'authenticating') return this.#connect(frame.token);
         return this.receiveInvalid('already connected');
-      case 'subscribe': {
-        const { maxSubscriptions } = this.host.options.limits;
-        if (!this.#subs.has(frame.channel) && this.#subs.size >= maxSubscriptions) {
-          return this.#out.error(frame.id, 'forbidden', `a session may hold at most ${maxSubscriptions} subscriptions (maxSubscriptions)`);
-        }
-        if (!(await permitChannel(this.#requests, frame.id, frame.channel, 'subscribe'))) return;
-        return this.#subs.subscribe(await resolveRecent(this.host.broker, frame));
-      }
+      case 'subscribe':
+        return subscribeFromClient(this.#requests, this.#subs, frame);
       case 'unsubscribe':
         return this.#subs.unsubscribe(frame.channel);
       case 'publish':

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { PROTOCOL_VERSION, type ConnectedFrame } from '@tidewire/core/protocol';
 import type { Clock, Timer } from './clock';
 import { callHook } from './hookDeadline';
 import type { AuthResult, Logger } from './hooks';
@@ -69,4 +70,23 @@ export class ExpiryTimer {
     this.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
+}
+
+/**
+ * The `connected` frame that opens a session: protocol version, heartbeat (ms), maxPayload (bytes),
+ * the rate limits, the server's `features`, and `expiresIn` (ms) when the token expires.
+ */
+export function connectedFrame(session: string, options: ResolvedOptions, expiresIn: number | undefined, features: string[]): ConnectedFrame {
+  const { heartbeat, limits } = options;
+  return {
+    type: 'connected',
+    v: PROTOCOL_VERSION,
+    session,
+    heartbeat,
+    maxPayload: limits.maxPayload,
+    ...(expiresIn !== undefined && { expiresIn }),
+    // Whole frames: the wire carries integers; a fractional rate is announced rounded down (at least 1).
+    limits: { rate: Math.max(1, Math.floor(limits.rate.perSecond)), burst: Math.max(1, Math.floor(limits.rate.burst)) },
+    features,
+  };
 }

@@ -1,11 +1,13 @@
-import type { ErrorCode, PublishFrame, ServerFrame } from '@tidewire/core/protocol';
+import type { ErrorCode, PublishFrame, ServerFrame, SubscribeFrame } from '@tidewire/core/protocol';
 import type { Broker } from './broker/broker';
 import type { Clock } from './clock';
 import { callHook } from './hookDeadline';
 import type { AuthorizeContext, Logger, SessionInfo } from './hooks';
 import type { ServerCounters } from './metrics';
 import type { ResolvedOptions } from './options';
+import { resolveRecent } from './historyRequest';
 import { decidePublish } from './publishHook';
+import type { SessionSubscriptions } from './subscriptions';
 
 /** What the channel gate and a client publish need from the session. */
 export interface ChannelRequestContext {
@@ -46,6 +48,20 @@ export async function permitChannel(ctx: ChannelRequestContext, id: string, chan
   }
   if (outcome.value !== true) ctx.error(id, 'forbidden', `${action} to "${channel}" is not allowed`);
   return outcome.value === true;
+}
+
+/**
+ * A client's subscribe: at most `limits.maxSubscriptions` channels per session (a resubscribe to a
+ * held channel always passes), then the gate, then the subscription (with `recent` resolved).
+ * @throws what the broker throws (the session answers `server_error`).
+ */
+export async function subscribeFromClient(ctx: ChannelRequestContext, subs: SessionSubscriptions, frame: SubscribeFrame): Promise<void> {
+  const { maxSubscriptions } = ctx.options.limits;
+  if (!subs.has(frame.channel) && subs.size >= maxSubscriptions) {
+    return ctx.error(frame.id, 'forbidden', `a session may hold at most ${maxSubscriptions} subscriptions (maxSubscriptions)`);
+  }
+  if (!(await permitChannel(ctx, frame.id, frame.channel, 'subscribe'))) return;
+  return subs.subscribe(await resolveRecent(ctx.broker, frame));
 }
 
 /**
