@@ -1,4 +1,3 @@
-import { nanoid } from 'nanoid';
 import { Emitter } from './emitter';
 import type { ReportError } from './isolate';
 import { registerReporter, reportUncaught } from './isolate';
@@ -31,12 +30,10 @@ import type { ChannelHost, ChannelSink } from './shared-channel';
 import { TokenSource } from './token';
 import { encodeRequest } from './request-encoding';
 import { channelHost } from './channel-host';
+import { randomId, rememberOwnId } from './publish-ids';
 import { restorePending } from './outbox-restore';
 
 export type { ClientEvents, ClientOptions } from './client-options';
-
-/** With `echo: false`, own publish ids remembered at most (oldest forgotten first). */
-const MAX_OWN_IDS = 1000;
 
 /** Largest frame before the server told us its limit: the server's default. */
 const DEFAULT_MAX_PAYLOAD = 64 * 1024;
@@ -273,10 +270,7 @@ export class Client extends Emitter<ClientEvents> {
   publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const id = options.id ?? randomId();
     const result = this.request({ type: 'publish', id, channel, data }, {}, validatePublishId(options.id));
-    const own = this.#ownIds;
-    // Forgotten when its message comes back, else (published where we do not listen, or refused)
-    // when it is the oldest of MAX_OWN_IDS: a Set iterates in insertion order.
-    if (own?.add(id) && own.size > MAX_OWN_IDS) own.delete(own.values().next().value!);
+    rememberOwnId(this.#ownIds, id);
     return result;
   }
 
@@ -333,15 +327,6 @@ export class Client extends Emitter<ClientEvents> {
       }
     });
   }
-}
-
-/**
- * A publish id: nanoid's 21 URL-safe characters (126 random bits). The server drops a publish
- * whose (channel, id) it has already stored, and message frames show every subscriber the
- * publisher's id, so ids must never collide and must not be guessable from earlier ones.
- */
-function randomId(): string {
-  return nanoid();
 }
 
 /**
