@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { routeHttpServer, type AnyHttpServer, type AttachOptions } from './attach';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memoryBroker';
@@ -19,6 +19,7 @@ import { ServerCounters, type ServerMetrics } from './metrics';
 import { isOriginAllowed, originRefusalReporter } from './origin';
 import { subscribeInProcess, type ServerMessageListener, type ServerSubscribeOptions, type ServerSubscription } from './serverSubscribe';
 import { HARD_CAP_FACTOR, Session, type SessionHost } from './session';
+import { shutdown } from './shutdown';
 import { TidewireWebSocket, bindWsSession, wsLink } from './transports/ws';
 
 /** The path `attach` and `listen` serve on unless told otherwise: `'/tidewire'`. */
@@ -282,37 +283,19 @@ export class TidewireServer implements AsyncDisposable {
 
   /** Tell every client `going_away`, stop accepting, release everything. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= this.#shutdown();
+    this.#closing ??= shutdown({
+      detachers: this.#detachers,
+      inProcessSubscriptions: this.#inProcessSubscriptions,
+      ownedHttpServers: this.#ownedHttpServers,
+      sessions: this.#sessions,
+      wss: this.#wss,
+      ownedBroker: this.#ownsBroker ? this.#broker : undefined,
+    });
     return this.#closing;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  async #shutdown(): Promise<void> {
-    for (const detach of this.#detachers.splice(0)) detach();
-    for (const release of [...this.#inProcessSubscriptions]) release();
-    // Stop listening now: a client that comes back while we close must be refused at once, not left
-    // hanging on a detached route until the end — those would all fail together and retry as a herd.
-    const stopped = [...this.#ownedHttpServers].map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-    // Spread the herd (protocol §6.3): each client is told to come back after its own `retryAfter`,
-    // uniform over a window that grows with the crowd — 20 ms per session (about 50 reconnects/s
-    // whatever the size), at least 1 s, at most 60 s — instead of all at once the moment a new
-    // server listens (2,000 clients: 73% of all attempts landed in one second without the hint).
-    const sessions = [...this.#sessions];
-    const window = Math.min(60_000, Math.max(1000, sessions.length * 20));
-    for (const session of sessions) session.close('going_away', 'server shutting down', Math.floor(Math.random() * window));
-    // HTTP links batch what is written in one tick and send it on the next: let the close frames leave
-    // before the connections are cut, or long-poll clients never learn their hint.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    // Each link ends within its close grace (terminate), so this wait is bounded.
-    await Promise.all([...this.#wss.clients].map(waitClosed));
-    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
-    if (this.#ownsBroker) await this.#broker.close();
-    // Idle keep-alive sockets would otherwise hold close() open.
-    for (const server of this.#ownedHttpServers) server.closeAllConnections();
-    await Promise.all(stopped);
   }
 
   /**
@@ -371,11 +354,6 @@ function checkPublishData(data: unknown, maxDepth: number): number {
   if (text === undefined) throw new TidewireServerError('invalid_data', 'publish data is not JSON (undefined, a function or a symbol)');
   if (jsonTextTooDeep(text, maxDepth)) throw new TidewireServerError('invalid_data', `publish data nests deeper than ${maxDepth} levels`);
   return text.length;
-}
-
-function waitClosed(ws: WebSocket): Promise<void> {
-  if (ws.readyState === ws.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => ws.once('close', () => resolve()));
 }
 
 /**
