@@ -5,10 +5,7 @@ import { WebSocketServer } from 'ws';
 import { routeHttpServer, type AnyHttpServer, type AttachOptions } from './attach';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memoryBroker';
-import { nextMessageId } from './messageId';
-import { toWireData } from './bytes';
 import { systemClock, type Clock } from './clock';
-import { jsonTextTooDeep } from './depth';
 import { TidewireServerError } from './errors';
 import { createFetchHandler, type FetchHandler, type FetchHandlerOptions } from './fetchHandler';
 import type { Logger } from './hooks';
@@ -18,9 +15,12 @@ import { resolveOptions, type ResolvedOptions, type ServerOptions } from './opti
 import { ServerCounters, type ServerMetrics } from './metrics';
 import { isOriginAllowed, originRefusalReporter } from './origin';
 import { subscribeInProcess, type ServerMessageListener, type ServerSubscribeOptions, type ServerSubscription } from './serverSubscribe';
+import { publishFromServer, type PublishReceipt } from './serverPublish';
 import { HARD_CAP_FACTOR, Session, type SessionHost } from './session';
 import { shutdown } from './shutdown';
 import { TidewireWebSocket, bindWsSession, wsLink } from './transports/ws';
+
+export type { PublishReceipt } from './serverPublish';
 
 /** The path `attach` and `listen` serve on unless told otherwise: `'/tidewire'`. */
 export const DEFAULT_PATH = '/tidewire';
@@ -31,13 +31,6 @@ export interface ListenResult {
   /** e.g. ws://127.0.0.1:PORT/tidewire */
   readonly url: string;
   readonly httpServer: AnyHttpServer;
-}
-
-/** Where a server-side publish was stored: `{ id, epoch, offset }`. */
-export interface PublishReceipt {
-  readonly id: string;
-  readonly epoch: string;
-  readonly offset: number;
 }
 
 /** The inbound side of a session opened with `connectInProcess`. */
@@ -241,19 +234,7 @@ export class TidewireServer implements AsyncDisposable {
    */
   async publish(channel: string, data: unknown, options: { id?: string; except?: string } = {}): Promise<PublishReceipt> {
     if (this.#closing) throw new TidewireServerError('closed', 'cannot publish: the server is closed');
-    if (!this.#options.isChannel(channel)) throw new TidewireServerError('invalid_channel', `invalid channel name: ${JSON.stringify(channel)}`);
-    data = toWireData(data); // bytes travel as the {"$b64"} envelope (protocol §17)
-    const bytes = checkPublishData(data, this.#options.limits.maxDepth - 1);
-    // Without an id this publish cannot be a retry, so it bypasses the dedupe window.
-    const fresh = options.id === undefined;
-    const id = options.id ?? nextMessageId();
-    const startedAt = performance.now();
-    // The excepted session gets the position without the data (it must not see a hole); only a
-    // session on this process can be excepted, and only while it lasts (a reconnect is a new session).
-    if (options.except !== undefined) for (const session of this.#sessions) if (session.id === options.except) session.skipOnce(id);
-    const { epoch, offset } = await this.#broker.publish(channel, { id, data, fresh, bytes });
-    this.#counters.published(startedAt);
-    return { id, epoch, offset };
+    return publishFromServer({ options: this.#options, broker: this.#broker, counters: this.#counters, sessions: this.#sessions }, channel, data, options);
   }
 
   /** A point-in-time count: `{ sessions, channels }` (open connections, channels the broker holds). */
@@ -341,19 +322,6 @@ export class TidewireServer implements AsyncDisposable {
     this.#sessions.add(session);
     return session;
   }
-}
-
-/** The length of `data` as JSON; throws `invalid_data` when it has none or nests deeper than `maxDepth`. */
-function checkPublishData(data: unknown, maxDepth: number): number {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(data);
-  } catch (e) {
-    throw new TidewireServerError('invalid_data', `publish data is not JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  if (text === undefined) throw new TidewireServerError('invalid_data', 'publish data is not JSON (undefined, a function or a symbol)');
-  if (jsonTextTooDeep(text, maxDepth)) throw new TidewireServerError('invalid_data', `publish data nests deeper than ${maxDepth} levels`);
-  return text.length;
 }
 
 /**

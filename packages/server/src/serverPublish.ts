@@ -1,0 +1,62 @@
+import type { Broker } from './broker/broker';
+import { toWireData } from './bytes';
+import { jsonTextTooDeep } from './depth';
+import { TidewireServerError } from './errors';
+import { nextMessageId } from './messageId';
+import type { ServerCounters } from './metrics';
+import type { ResolvedOptions } from './options';
+import type { Session } from './session';
+
+/** Where a server-side publish was stored: `{ id, epoch, offset }`. */
+export interface PublishReceipt {
+  readonly id: string;
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+/** What `server.publish` needs from the server. */
+export interface ServerPublishContext {
+  readonly options: ResolvedOptions;
+  readonly broker: Broker;
+  readonly counters: ServerCounters;
+  /** The sessions on this process, searched for `except`. */
+  readonly sessions: Iterable<Session>;
+}
+
+/**
+ * `server.publish` once the server is known to be open: checks the channel and the data, then stores it.
+ * @throws TidewireServerError `invalid_channel`, `invalid_data` (see `TidewireServer.publish`).
+ */
+export async function publishFromServer(
+  ctx: ServerPublishContext,
+  channel: string,
+  data: unknown,
+  options: { id?: string; except?: string },
+): Promise<PublishReceipt> {
+  if (!ctx.options.isChannel(channel)) throw new TidewireServerError('invalid_channel', `invalid channel name: ${JSON.stringify(channel)}`);
+  data = toWireData(data); // bytes travel as the {"$b64"} envelope (protocol §17)
+  const bytes = checkPublishData(data, ctx.options.limits.maxDepth - 1);
+  // Without an id this publish cannot be a retry, so it bypasses the dedupe window.
+  const fresh = options.id === undefined;
+  const id = options.id ?? nextMessageId();
+  const startedAt = performance.now();
+  // The excepted session gets the position without the data (it must not see a hole); only a
+  // session on this process can be excepted, and only while it lasts (a reconnect is a new session).
+  if (options.except !== undefined) for (const session of ctx.sessions) if (session.id === options.except) session.skipOnce(id);
+  const { epoch, offset } = await ctx.broker.publish(channel, { id, data, fresh, bytes });
+  ctx.counters.published(startedAt);
+  return { id, epoch, offset };
+}
+
+/** The length of `data` as JSON; throws `invalid_data` when it has none or nests deeper than `maxDepth`. */
+function checkPublishData(data: unknown, maxDepth: number): number {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data);
+  } catch (e) {
+    throw new TidewireServerError('invalid_data', `publish data is not JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  if (text === undefined) throw new TidewireServerError('invalid_data', 'publish data is not JSON (undefined, a function or a symbol)');
+  if (jsonTextTooDeep(text, maxDepth)) throw new TidewireServerError('invalid_data', `publish data nests deeper than ${maxDepth} levels`);
+  return text.length;
+}
