@@ -1,7 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import { routeHttpServer, type AnyHttpServer, type AttachOptions } from './attach';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memoryBroker';
@@ -9,16 +8,16 @@ import { systemClock, type Clock } from './clock';
 import { TidewireServerError } from './errors';
 import { createFetchHandler, type FetchHandler, type FetchHandlerOptions } from './fetchHandler';
 import type { Logger } from './hooks';
-import { createHttpRoutes, rejectUpgrade, sendJsonError, type HttpRouteHandler } from './httpRoutes';
+import { createHttpRoutes, sendJsonError, type HttpRouteHandler } from './httpRoutes';
 import type { Link } from './link';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
 import { ServerCounters, type ServerMetrics } from './metrics';
 import { isOriginAllowed, originRefusalReporter } from './origin';
 import { subscribeInProcess, type ServerMessageListener, type ServerSubscribeOptions, type ServerSubscription } from './serverSubscribe';
 import { publishFromServer, type PublishReceipt } from './serverPublish';
-import { HARD_CAP_FACTOR, Session, type SessionHost } from './session';
+import { Session, type SessionHost } from './session';
 import { shutdown } from './shutdown';
-import { TidewireWebSocket, bindWsSession, wsLink } from './transports/ws';
+import { createWebSocketServer, handleWsUpgrade, type UpgradeContext } from './wsUpgrade';
 
 export type { PublishReceipt } from './serverPublish';
 
@@ -65,6 +64,7 @@ export class TidewireServer implements AsyncDisposable {
   readonly #ownsBroker: boolean;
   readonly #sessions = new Set<Session>();
   readonly #wss: WebSocketServer;
+  readonly #upgrades: UpgradeContext;
   readonly #detachers: (() => void)[] = [];
   readonly #ownedHttpServers = new Set<AnyHttpServer>();
   readonly #host: SessionHost;
@@ -92,14 +92,15 @@ export class TidewireServer implements AsyncDisposable {
     };
     this.#httpRoutes = createHttpRoutes(options);
     this.#reportRefusedOrigin = originRefusalReporter(logger);
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      // Hard cap: frames up to 4× maxPayload are read and answered `too_large`; bigger ones are not even buffered.
-      maxPayload: options.limits.maxPayload * HARD_CAP_FACTOR,
-      WebSocket: TidewireWebSocket,
-      // Checked in bindWsSession instead, so invalid UTF-8 gets the protocol's answer, not a bare 1007.
-      skipUTF8Validation: true,
-    });
+    this.#wss = createWebSocketServer(options);
+    this.#upgrades = {
+      options,
+      wss: this.#wss,
+      logger,
+      closing: () => this.#closing !== undefined,
+      reportRefusedOrigin: this.#reportRefusedOrigin,
+      openSession: (link, request) => this.#openSession(link, request),
+    };
   }
 
   /**
@@ -125,7 +126,7 @@ export class TidewireServer implements AsyncDisposable {
     const path = options.path ?? DEFAULT_PATH;
     this.#detachers.push(
       routeHttpServer(httpServer, path, {
-        upgrade: (req, socket, head, sub) => this.#onUpgrade(req, socket, head, sub),
+        upgrade: (req, socket, head, sub) => handleWsUpgrade(this.#upgrades, req, socket, head, sub),
         request: (req, res, subPath) => this.#onHttpRequest(req, res, subPath),
       }, options),
     );
@@ -298,23 +299,6 @@ export class TidewireServer implements AsyncDisposable {
     const session = new Session(link, request, host);
     this.#sessions.add(session);
     return { receive: (text) => session.receive(text), linkClosed: () => session.onLinkClosed() };
-  }
-
-  #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, subPath: string): void {
-    // Until ws takes the socket over, nobody listens for its errors; a reset here must not crash the process.
-    socket.on('error', () => socket.destroy());
-    if (this.#closing) return rejectUpgrade(socket, 503, 'going_away', 'server is shutting down');
-    if (subPath !== '' && subPath !== '/') return rejectUpgrade(socket, 404, 'not_found', 'no WebSocket endpoint here');
-    if (!this.#options.transports.websocket) return rejectUpgrade(socket, 403, 'forbidden', 'the websocket transport is disabled on this server');
-    if (!isOriginAllowed(request, this.#options.allowedOrigins)) {
-      this.#reportRefusedOrigin(request);
-      return rejectUpgrade(socket, 403, 'forbidden_origin', 'origin not allowed (the server log says what to configure)');
-    }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      const session = this.#openSession(wsLink(ws, request, socket), request);
-      bindWsSession(ws, session, this.#host.logger);
-      if (this.#closing) session.close('going_away', 'server shutting down');
-    });
   }
 
   #openSession(link: Link, request: IncomingMessage): Session {
