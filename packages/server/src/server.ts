@@ -15,38 +15,16 @@ import { ServerCounters, type ServerMetrics } from './metrics';
 import { isOriginAllowed, originRefusalReporter } from './origin';
 import { subscribeInProcess, type ServerMessageListener, type ServerSubscribeOptions, type ServerSubscription } from './serverSubscribe';
 import { publishFromServer, type PublishReceipt } from './serverPublish';
+import type { InProcessSession, ListenResult, ServerStats } from './serverResults';
 import { Session, type SessionHost } from './session';
 import { shutdown } from './shutdown';
 import { createWebSocketServer, handleWsUpgrade, type UpgradeContext } from './wsUpgrade';
 
 export type { PublishReceipt } from './serverPublish';
+export type { ListenResult, InProcessSession, ServerStats } from './serverResults';
 
 /** The path `attach` and `listen` serve on unless told otherwise: `'/tidewire'`. */
 export const DEFAULT_PATH = '/tidewire';
-
-/** What `listen` resolves with: the actual `port`, the WebSocket `url` and the owned `httpServer`. */
-export interface ListenResult {
-  readonly port: number;
-  /** e.g. ws://127.0.0.1:PORT/tidewire */
-  readonly url: string;
-  readonly httpServer: AnyHttpServer;
-}
-
-/** The inbound side of a session opened with `connectInProcess`. */
-export interface InProcessSession {
-  /** One text frame from the client. Never throws. */
-  receive(text: string): void;
-  /** The line is gone (the client left or the network failed): end the session without sending. */
-  linkClosed(): void;
-}
-
-/** A point-in-time count of open sessions and of channels the broker holds. */
-export interface ServerStats {
-  /** Open connections, including those not yet past `connect`. */
-  readonly sessions: number;
-  /** Channels the broker currently holds. */
-  readonly channels: number;
-}
 
 const consoleLogger: Logger = {
   warn: () => {}, // transport noise (resets, oversize frames) is routine; only failures are reported
