@@ -7,8 +7,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@tidewire/source'] } },
   test: {
     include: ['packages/*/test/**/*.test.{ts,tsx}', 'packages/*/src/**/*.test.{ts,tsx}'],
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
+    // Generous: outcomes are awaited by polling, and a loaded 2-core CI machine is slow, not wrong.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     pool: 'forks',
   },
 });
