@@ -3,7 +3,6 @@
  * broker) and a front door on one port that serves the app, balances WebSocket upgrades
  * round-robin over the live nodes, and lets the UI kill and restart nodes (`/control/nodes`).
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
@@ -18,6 +17,7 @@ import { freePort, startRedis } from '../../packages/redis/test/redis-server';
 import { startNode } from '../../packages/tests/test/helpers/cluster';
 import type { ClusterNode } from '../../packages/tests/test/helpers/cluster';
 import { serveStatic } from '../shared/serve-static';
+import { buildIfMissing } from '../shared/listen';
 
 export interface ClusterChatOptions {
   /** The front door's port; 0 picks a free one. Default 8791 (or $PORT). */
@@ -138,11 +138,7 @@ export async function startClusterChat(options: ClusterChatOptions = {}): Promis
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dist = fileURLToPath(new URL('./dist', import.meta.url));
-  if (!existsSync(join(dist, 'index.html')) || process.argv.includes('--build')) {
-    console.log('Building the app…');
-    const { buildClusterChat } = await import('./build');
-    await buildClusterChat(dist);
-  }
+  await buildIfMissing(dist, async () => (await import('./build')).buildClusterChat(dist));
   console.log('Starting redis-server (persistence off) and three nodes…');
   const chat = await startClusterChat({ port: Number(process.env.PORT ?? 8791) });
   console.log(`Cluster chat on ${chat.url} (nodes A, B, C on Redis). Open it in two windows, then kill a node. Ctrl+C to stop.`);

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { listen } from '../shared/listen';
 
 /** Counters of what the adapter served: requests, and bytes of response bodies (per path prefix). */
 export interface Traffic {
@@ -61,15 +61,6 @@ export async function serveFetch(handler: (request: Request) => Promise<Response
       }
     })().catch(() => res.destroy());
   });
-  await new Promise<void>((done) => http.listen(port, '127.0.0.1', done));
-  const address = http.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${address.port}/`,
-    http,
-    traffic,
-    close: () => {
-      http.closeAllConnections();
-      return new Promise<void>((done) => http.close(() => done()));
-    },
-  };
+  const { url, stop } = await listen(http, port);
+  return { url, http, traffic, close: stop };
 }

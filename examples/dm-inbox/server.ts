@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createDmApp } from './app';
 import type { DmApp } from './app';
 import { serveFetch } from './node-adapter';
 import type { NodeAdapter } from './node-adapter';
+import { buildIfMissing } from '../shared/listen';
 
 export interface DmInbox {
   readonly url: string;
@@ -31,11 +30,7 @@ export async function startDmInbox(options: { port?: number; dir?: string; heart
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dist = fileURLToPath(new URL('./dist', import.meta.url));
-  if (!existsSync(join(dist, 'index.html')) || process.argv.includes('--build')) {
-    console.log('Building the app…');
-    const { buildDmInbox } = await import('./build');
-    await buildDmInbox(dist);
-  }
+  await buildIfMissing(dist, async () => (await import('./build')).buildDmInbox(dist));
   const inbox = await startDmInbox({ port: Number(process.env.PORT ?? 8793) });
   console.log(`DM inbox on ${inbox.url} — log in as Ada, Bob or Eve in two windows. Ctrl+C to stop.`);
   process.once('SIGINT', () => void inbox.close().then(() => process.exit(0)));

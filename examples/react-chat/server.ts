@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer } from '@tidewire/server';
 import { serveStatic } from '../shared/serve-static';
 import type { ServerOptions, TidewireServer } from '@tidewire/server';
+import { listen, buildIfMissing } from '../shared/listen';
 
 export interface ChatServerOptions {
   /** 0 picks a free port. Default 8788 (or $PORT). */
@@ -32,28 +31,22 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const http = createHttpServer(serveStatic(dir));
   const tidewire = createServer(options.tidewire).attach(http, { path: '/tidewire' });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((done) => http.listen(options.port ?? 8788, host, done));
-  const { port } = http.address() as AddressInfo;
+  const { port, url, stop } = await listen(http, options.port ?? 8788, host);
   return {
-    url: `http://${host}:${port}/`,
+    url,
     port,
     http,
     tidewire,
     async close() {
       await tidewire.close();
-      http.closeAllConnections();
-      await new Promise<void>((done) => http.close(() => done()));
+      await stop();
     },
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dist = fileURLToPath(new URL('./dist', import.meta.url));
-  if (!existsSync(join(dist, 'index.html')) || process.argv.includes('--build')) {
-    console.log('Building the app…');
-    const { buildChat } = await import('./build');
-    await buildChat(dist);
-  }
+  await buildIfMissing(dist, async () => (await import('./build')).buildChat(dist));
   const chat = await startChatServer({ port: Number(process.env.PORT ?? 8788), host: process.env.HOST ?? '127.0.0.1' });
   console.log(`React chat on ${chat.url} (Tidewire on /tidewire). Open it in two windows. Ctrl+C to stop.`);
   process.once('SIGINT', () => void chat.close().then(() => process.exit(0)));

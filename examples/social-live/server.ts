@@ -3,17 +3,16 @@
  * Tidewire on `/tidewire`. A timeline (with a bot that posts now and then) and trending topics are
  * read over SSE, a chat over WebSocket; `onPublish` enforces a per-user chat rate and blocks.
  */
-import { existsSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SignJWT, jwtVerify } from 'jose';
 import { createServer, PublishRefusal, RpcError } from '../../packages/server/src/index';
 import type { TidewireServer } from '../../packages/server/src/index';
 import { serveStatic } from '../shared/serve-static';
 import { Trending } from './trending';
+import { listen, buildIfMissing } from '../shared/listen';
 
 export interface SocialLiveOptions {
   /** 0 picks a free port. Default 8792 (or $PORT). */
@@ -151,34 +150,28 @@ export async function startSocialLive(options: SocialLiveOptions = {}): Promise<
     void files(req, res);
   });
   tidewire.attach(http, { path: '/tidewire' });
-  await new Promise<void>((done) => http.listen(options.port ?? 8792, '127.0.0.1', done));
+  const { url, stop } = await listen(http, options.port ?? 8792);
 
   let post = 0;
   const botEvery = options.botEvery ?? 3000;
   const bot = botEvery > 0 ? setInterval(() => void tidewire.publish('timeline', { text: BOT_POSTS[post++ % BOT_POSTS.length], from: 'harbourbot', at: Date.now() }), botEvery) : undefined;
 
-  const { port } = http.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url,
     http,
     tidewire,
     async close() {
       clearInterval(bot);
       following.unsubscribe();
       await tidewire.close();
-      http.closeAllConnections();
-      await new Promise<void>((done) => http.close(() => done()));
+      await stop();
     },
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dist = fileURLToPath(new URL('./dist', import.meta.url));
-  if (!existsSync(join(dist, 'index.html')) || process.argv.includes('--build')) {
-    console.log('Building the app…');
-    const { buildSocialLive } = await import('./build');
-    await buildSocialLive(dist);
-  }
+  await buildIfMissing(dist, async () => (await import('./build')).buildSocialLive(dist));
   const social = await startSocialLive({ port: Number(process.env.PORT ?? 8792) });
   console.log(`Social live layer on ${social.url}. Open it in two windows. Ctrl+C to stop.`);
   process.once('SIGINT', () => void social.close().then(() => process.exit(0)));

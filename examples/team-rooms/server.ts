@@ -1,8 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import express from 'express';
@@ -10,6 +8,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { createServer, RpcError } from '@tidewire/server';
 import { prometheusEndpoint } from '@tidewire/server/prometheus';
 import type { ServerOptions, TidewireServer } from '@tidewire/server';
+import { listen, buildIfMissing } from '../shared/listen';
 
 export interface TeamRoomsOptions {
   /** 0 picks a free port. Default 8790 (or $PORT). */
@@ -123,28 +122,22 @@ export async function startTeamRooms(options: TeamRoomsOptions = {}): Promise<Te
   const http = createHttpServer(app);
   tidewire.attach(http, { path: '/tidewire' });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((done) => http.listen(options.port ?? 8790, host, done));
-  const { port } = http.address() as AddressInfo;
+  const { url, stop } = await listen(http, options.port ?? 8790, host);
   return {
-    url: `http://${host}:${port}/`,
+    url,
     http,
     tidewire,
     relayed,
     async close() {
       await tidewire.close();
-      http.closeAllConnections();
-      await new Promise<void>((done) => http.close(() => done()));
+      await stop();
     },
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dist = fileURLToPath(new URL('./dist', import.meta.url));
-  if (!existsSync(join(dist, 'index.html')) || process.argv.includes('--build')) {
-    console.log('Building the app…');
-    const { buildTeamRooms } = await import('./build');
-    await buildTeamRooms(dist);
-  }
+  await buildIfMissing(dist, async () => (await import('./build')).buildTeamRooms(dist));
   const rooms = await startTeamRooms({ port: Number(process.env.PORT ?? 8790), host: process.env.HOST ?? '127.0.0.1' });
   console.log(`Team rooms on ${rooms.url} (ops dashboard on ${rooms.url}ops, Prometheus on ${rooms.url}metrics). Ctrl+C to stop.`);
   process.once('SIGINT', () => void rooms.close().then(() => process.exit(0)));

@@ -1,11 +1,11 @@
 import { createServer as createHttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer } from '@tidewire/server';
 import { serveStatic } from '../shared/serve-static';
 import type { ServerOptions, TidewireServer } from '@tidewire/server';
 import { startPublisher } from './publisher';
+import { listen } from '../shared/listen';
 
 export interface DashboardOptions {
   /** 0 picks a free port. Default 8787 (or $PORT). */
@@ -32,17 +32,15 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const http = createHttpServer(serveStatic(dir));
   const tidewire = createServer(options.tidewire).attach(http, { path: '/tidewire' });
   const stopPublisher = startPublisher(tidewire, { intervalMs: options.intervalMs });
-  await new Promise<void>((done) => http.listen(options.port ?? 8787, options.host ?? '127.0.0.1', done));
-  const { port } = http.address() as AddressInfo;
+  const { port, url, stop } = await listen(http, options.port ?? 8787, options.host);
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}/`,
+    url,
     port,
     tidewire,
     async close() {
       stopPublisher();
       await tidewire.close();
-      http.closeAllConnections();
-      await new Promise<void>((done) => http.close(() => done()));
+      await stop();
     },
   };
 }
