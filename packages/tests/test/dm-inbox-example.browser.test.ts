@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@tidewire/core';
@@ -12,10 +11,10 @@ import { signToken } from '../../../examples/dm-inbox/directory';
 import { measure } from '../../../examples/dm-inbox/measure';
 import { startDmInbox } from '../../../examples/dm-inbox/server';
 import type { DmInbox } from '../../../examples/dm-inbox/server';
+import { launchChromium } from './helpers/browser-page';
 
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000, interval: 100 };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The screenshot in the top README and the example's: `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
 const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/dm-inbox/screenshot.png' : '../../../.artifacts/dm-inbox.png', import.meta.url));
 
@@ -30,7 +29,7 @@ beforeAll(async () => {
   await buildDmInbox(outDir);
   // A short heartbeat so a line that went dark is noticed within ~1.5 s by the client.
   inbox = await startDmInbox({ dir: outDir, heartbeat: 500 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -4,14 +4,13 @@ import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildChat } from '../../../examples/react-chat/build';
 import { startChatServer } from '../../../examples/react-chat/server';
 import type { ChatServer } from '../../../examples/react-chat/server';
+import { launchChromium } from './helpers/browser-page';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../.artifacts/', import.meta.url));
 
 let outDir: string;
@@ -31,10 +30,7 @@ beforeAll(async () => {
     const tag = /tidewire-e2e\/(\w+)/.exec(req.headers['user-agent'] ?? '')?.[1];
     if (tag) upgrades.set(tag, socketsOf(tag).add(socket));
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -4,16 +4,15 @@ import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTeamRooms } from '../../../examples/team-rooms/build';
 import { startTeamRooms } from '../../../examples/team-rooms/server';
 import type { TeamRooms } from '../../../examples/team-rooms/server';
+import { launchChromium } from './helpers/browser-page';
 
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000 };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The screenshot in the top README and the example's: `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
 const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/team-rooms/screenshot.png' : '../../../.artifacts/team-rooms.png', import.meta.url));
 
@@ -33,7 +32,7 @@ beforeAll(async () => {
     const tag = /tidewire-e2e\/(\w+)/.exec(req.headers['user-agent'] ?? '')?.[1];
     if (tag) upgrades.set(tag, socketsOf(tag).add(socket));
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -5,16 +5,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard } from '../../../examples/vue-dashboard/build';
 import { startDashboard } from '../../../examples/vue-dashboard/server';
 import type { Dashboard } from '../../../examples/vue-dashboard/server';
+import { launchChromium } from './helpers/browser-page';
 
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000, interval: 100 };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The screenshot in the top README and the example's: `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
 const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/vue-dashboard/screenshot.png' : '../../../.artifacts/vue-dashboard-example.png', import.meta.url));
 
@@ -29,7 +28,7 @@ beforeAll(async () => {
   await buildDashboard(dir);
   // A short heartbeat so a line that went dark is noticed within ~1.5 s by the client.
   dashboard = await startDashboard({ port: 0, dir, intervalMs: 150, tidewire: { heartbeat: 500, logger: { warn: () => {}, error: () => {} } } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -1,12 +1,10 @@
 // @vitest-environment node
 // The Vue example in a real browser: Vite builds examples/vue-dashboard, one Node http server
 // serves it together with Tidewire and the example's publisher, and Debian's Chromium runs it.
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard } from '../../../examples/vue-dashboard/build';
@@ -14,8 +12,8 @@ import { startDashboard } from '../../../examples/vue-dashboard/server';
 import type { Dashboard } from '../../../examples/vue-dashboard/server';
 import { createClient } from '@tidewire/core';
 import { injectedWebSocket } from './helpers/env';
+import { launchChromium } from './helpers/browser-page';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../.artifacts/', import.meta.url));
 
 let dir: string;
@@ -32,10 +30,7 @@ beforeAll(async () => {
     // A short heartbeat so a line that went dark is noticed within ~1.5 s by the client.
     tidewire: { heartbeat: 500, logger: { warn: () => {}, error: () => {} } },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
@@ -61,7 +56,7 @@ async function valuesUpdate(page: Page, times = 3): Promise<void> {
     .toBeGreaterThanOrEqual(times);
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('examples/vue-dashboard in Chromium', () => {
+describe('examples/vue-dashboard in Chromium', () => {
   it('updates live, shows the connection going away offline, and recovers when back online', async () => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 560 } });
     const page = await context.newPage();
