@@ -53,7 +53,10 @@ export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, Sha
   }
 }
 
-/** A refusal: settle the request it names (a publish, an rpc, a presence/history request or a subscribe), else report it. */
+/**
+ * A refusal: settle the request it names (a publish, an rpc, a presence/history request or a subscribe), else report it.
+ * A `rate_limited` publish or subscribe is retried and also reported (`client.on('error')`, code `rate_limited`).
+ */
 function routeErrorFrame(frame: ErrorFrame, channels: ReadonlyMap<string, SharedChannel>, outbox: Outbox, requests: Requests, pacer: RequestPacer, report: (error: TidewireError) => void): void {
   const error = new RequestError(frame.code, frame.message, { context: { id: frame.id, retryAfter: frame.retryAfter, appCode: frame.appCode } });
   const { id } = frame;
@@ -61,7 +64,8 @@ function routeErrorFrame(frame: ErrorFrame, channels: ReadonlyMap<string, Shared
   const limited = frame.code === 'rate_limited';
   if (limited) pacer.pause(frame.retryAfter ?? 1000);
   if (id !== undefined) {
-    if (limited ? outbox.retry(id) : outbox.refuse(id, error)) return;
+    // A rate-limited publish is retried, never rejected: reported, so the app can tell it is held back.
+    if (limited ? outbox.retry(id) : outbox.refuse(id, error)) return void (limited && report(error));
     if (requests.refuse(id, error)) return;
     // Not a publish, so maybe a subscribe: the only other request refused without naming its channel.
     const channel = [...channels.values()].find((c) => c.isAwaiting(id));
