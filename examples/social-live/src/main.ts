@@ -106,7 +106,10 @@ function connect(authenticated: boolean): void {
   chatRoom.on('message', (m) => renderPost($('#chat'), m.data));
   const client = chat;
   // A chat line over the server's per-user rate is refused `rate_limited` and re-sent by the client
-  // once the server allows it (publishes do not reject for it): show what is held back.
+  // once the server allows it: the publish does not reject, the refusal comes on `error`, typed.
+  client.on('error', (e) => {
+    if (e.code === 'rate_limited') showProblem(e);
+  });
   client.on('pending', () => {
     const held = client.listPendingPublishes().length;
     $('[data-testid=held]').textContent = held ? `${held} waiting: over the rate limit or offline — sent as soon as the server allows, nothing lost` : '';

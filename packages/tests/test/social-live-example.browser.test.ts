@@ -85,7 +85,7 @@ async function sayOnce(page: Page, text: string): Promise<string | undefined> {
 }
 
 describe('examples/social-live in Chromium', () => {
-  it('auth required, a timeline and trending over SSE, chat over WebSocket, a rate-limited line held then sent, a blocked mention refused, in-band refresh, a network drop', async () => {
+  it('auth required, a timeline and trending over SSE, chat over WebSocket, a rate-limited line shown as rate_limited, held, then sent, a blocked mention refused, in-band refresh, a network drop', async () => {
     const ada = await open('A');
     // Not logged in: the server refuses the connection and the page shows the typed error.
     await expect.poll(() => problem(ada.page), EVENTUALLY).toBe('unauthorized');
@@ -107,13 +107,17 @@ describe('examples/social-live in Chromium', () => {
     await expect.poll(() => chat(bob.page), EVENTUALLY).toEqual(['hi Bob']);
     await expect.poll(() => ada.page.getByTestId('latency').textContent(), EVENTUALLY).toMatch(/^latency \d+ ms \(publish → ack\)$/);
 
-    // Rate limit: three messages per 5 s. The fourth is refused rate_limited by onPublish; the
-    // client holds it and sends it again when the server allows: it arrives, once, in order.
+    // Rate limit: three messages per 5 s. The fourth is refused rate_limited by onPublish: the
+    // page shows the typed refusal (client.on('error')) while the client holds the line and sends
+    // it again when the server allows: it arrives, once, in order, and the refusal goes away.
     await say(ada.page, 'two');
     await say(ada.page, 'three');
     await say(ada.page, 'four');
+    await expect.poll(() => problem(ada.page), EVENTUALLY).toBe('rate_limited');
+    expect(await ada.page.getByTestId('problem').textContent()).toBe('Rate limit exceeded rate_limited: at most 3 messages per 5 s');
     await expect.poll(() => chat(bob.page), EVENTUALLY).toEqual(['hi Bob', 'two', 'three', 'four']);
     await expect.poll(() => ada.page.getByTestId('held').textContent(), EVENTUALLY).toBe('');
+    await expect.poll(() => ada.page.getByTestId('problem').isHidden(), EVENTUALLY).toBe(true);
     expect(social.tidewire.metrics().refused.rate_limited ?? 0).toBeGreaterThan(0); // it really was refused first
 
     // Blocked interaction: Bob blocks Ada (an rpc); her @mention of him is refused by onPublish.
