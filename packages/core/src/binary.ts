@@ -1,4 +1,19 @@
+import { fromBase64, isBytesEnvelope, toBase64, type BytesEnvelope } from './binary-base64';
 import type { PayloadCodec } from './payload-codec';
+
+export { fromBase64, isBytesEnvelope, toBase64, type BytesEnvelope } from './binary-base64';
+export {
+  BINARY_FEATURE,
+  binaryFrameText,
+  binaryFrameToText,
+  encodeBinaryFrame,
+  parseBinaryHeader,
+  splitBinaryFrame,
+  textToBinaryFrame,
+  type BinaryFrameParts,
+  type BinaryHeader,
+} from './binary-frame';
+export { binaryWebSocket } from './binary-websocket';
 
 /**
  * Binary payloads (`@tidewire/core/binary`, protocol §17): `createClient({ codec: binary() })`
@@ -8,43 +23,9 @@ import type { PayloadCodec } from './payload-codec';
  * On the wire bytes travel as the JSON value `{"$b64":"<standard base64>"}` (the protocol's bytes
  * envelope): text-safe on SSE and long polling, stored and replayed by any broker like any other
  * message, and counted against `maxPayload` by its encoded size (4/3 of the bytes, plus 10).
+ * With `binaryWebSocket()` instead of `websocket()`, and a server that negotiates the `binary`
+ * feature, the same frames cross the WebSocket as binary frames with the bytes raw (§17.2).
  */
-
-/** The protocol's bytes envelope: `data` that is exactly `{ "$b64": string }` is bytes. */
-export interface BytesEnvelope {
-  readonly $b64: string;
-}
-
-/** Characters of base64 built per `String.fromCharCode` call: stays well under engines' argument limits. */
-const CHUNK = 0x8000;
-
-/**
- * Standard base64 (RFC 4648 §4, with padding) of `bytes`.
- * @param bytes any length, 0 included
- */
-export function toBase64(bytes: Uint8Array): string {
-  let binaryText = '';
-  for (let i = 0; i < bytes.length; i += CHUNK) binaryText += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  return btoa(binaryText);
-}
-
-/**
- * Bytes of standard base64 text.
- * @throws DOMException `InvalidCharacterError` when `text` is not base64
- */
-export function fromBase64(text: string): Uint8Array {
-  const binaryText = atob(text);
-  const bytes = new Uint8Array(binaryText.length);
-  for (let i = 0; i < binaryText.length; i++) bytes[i] = binaryText.charCodeAt(i);
-  return bytes;
-}
-
-/** Whether `data` is the bytes envelope (exactly one own key, `$b64`, holding a string). */
-export function isBytesEnvelope(data: unknown): data is BytesEnvelope {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return false;
-  const keys = Object.keys(data);
-  return keys.length === 1 && keys[0] === '$b64' && typeof (data as BytesEnvelope).$b64 === 'string';
-}
 
 const bytesOf = (data: unknown): Uint8Array | undefined => {
   if (data instanceof Uint8Array) return data;

@@ -1,3 +1,4 @@
+import { textToBinaryFrame } from '@tidewire/core/binary';
 import { encodeFrame } from '@tidewire/core/protocol';
 import type { BrokerMessage } from './broker/broker';
 
@@ -51,4 +52,25 @@ export function peekId(text: string): string | undefined {
     // not JSON: no id to report
   }
   return undefined;
+}
+
+/** Frames the server may send as binary (protocol §17.2): only these are worth parsing on the way out. */
+const BINARY_CANDIDATE = /^\{"type":"(?:message|result)"/;
+let lastBinaryText = '';
+let lastBinaryFrame: Buffer | undefined;
+
+/**
+ * The binary WebSocket frame a `message` or `result` frame whose data is the bytes envelope travels
+ * as to a client that negotiated the `binary` feature; undefined for every other frame (it goes as
+ * text). A fan-out hands the same text to every subscriber in one loop, so the last conversion is
+ * remembered, like {@link encodeMessage}'s: the envelope is decoded once per message, not per client.
+ * @param text an encoded server frame
+ */
+export function binaryFrameOf(text: string): Buffer | undefined {
+  if (!BINARY_CANDIDATE.test(text)) return undefined;
+  if (text === lastBinaryText) return lastBinaryFrame;
+  const frame = textToBinaryFrame(text, 'server');
+  lastBinaryText = text;
+  lastBinaryFrame = frame && Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  return lastBinaryFrame;
 }

@@ -1,5 +1,7 @@
+import { binaryFrameText, parseBinaryHeader, splitBinaryFrame } from '@tidewire/core/binary';
 import type { ClientFrame } from '@tidewire/core/protocol';
 import { jsonTextTooDeep } from './depth';
+import { peekId } from './encode';
 import { parseClientFrame, type ParseResult } from './protocolSchema';
 
 /** The limits every inbound frame is checked against before anything acts on it. */
@@ -31,4 +33,33 @@ export function decodeInbound(text: string, limits: InboundLimits): ParseResult<
     return { ok: false, reason: `frame "${parsed.frame.type}": id: longer than maxIdLength (${limits.maxIdLength} characters)` };
   }
   return parsed;
+}
+
+/** A binary WebSocket frame as the text frame it stands for, or why it is not one (protocol §17.2). */
+export type BinaryInbound = { ok: true; text: string } | { ok: false; reason: string; id?: string };
+
+/**
+ * Turn one binary WebSocket frame from a client (negotiated `binary` feature) into the text frame it
+ * stands for: its header with `data` set to the payload's bytes envelope, which `decodeInbound`
+ * then checks like any other frame — so brokers, history and SSE/long-poll subscribers see the
+ * same envelope whatever transport the publisher used. The header's nesting is bounded before it
+ * is parsed. Never throws.
+ * @param frame the binary message, already within the hard size limit
+ * @returns the text frame, or the reason for the `bad_request` (with the header's `id` when readable)
+ */
+export function binaryInboundToText(frame: Uint8Array, limits: InboundLimits): BinaryInbound {
+  const parts = splitBinaryFrame(frame);
+  if (!parts.ok) return parts;
+  // Bounded before parsing, as a text frame is (decodeInbound checks the whole frame again after).
+  if (jsonTextTooDeep(parts.header, limits.maxDepth)) return { ok: false, reason: `binary frame header nests deeper than maxDepth (${limits.maxDepth} levels)` };
+  const parsed = parseBinaryHeader(parts.header, 'client');
+  if (!parsed.ok) return { ...parsed, ...idOf(parts.header) };
+  const payload = Buffer.from(parts.payload.buffer, parts.payload.byteOffset, parts.payload.byteLength);
+  return { ok: true, text: binaryFrameText(parsed.header, payload.toString('base64')) };
+}
+
+/** The header's `id`, when it is JSON with a plausible one: the refusal then answers that request. */
+function idOf(header: string): { id?: string } {
+  const id = peekId(header);
+  return id === undefined ? {} : { id };
 }

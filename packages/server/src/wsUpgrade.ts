@@ -52,7 +52,7 @@ export function handleWsUpgrade(ctx: UpgradeContext, request: IncomingMessage, s
   }
   ctx.wss.handleUpgrade(request, socket, head, (ws) => {
     const session = ctx.openSession(wsLink(ws, request, socket), request);
-    bindWsSession(ws, session, ctx.logger);
+    bindWsSession(ws, session, ctx.logger, ctx.options.limits);
     if (ctx.closing()) session.close('going_away', 'server shutting down');
   });
 }

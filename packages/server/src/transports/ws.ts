@@ -2,9 +2,12 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
+import { BINARY_FEATURE } from '@tidewire/core/binary';
 import { CLOSE_CODE_NUMBERS, encodeFrame, type CloseCode } from '@tidewire/core/protocol';
 import { BURST_FLUSH_CHARS, afterBurst } from '../afterBurst';
+import { binaryFrameOf } from '../encode';
 import type { Logger } from '../hooks';
+import { binaryInboundToText, type InboundLimits } from '../inboundFrame';
 import type { Link } from '../link';
 import type { Session } from '../session';
 
@@ -12,6 +15,31 @@ import type { Session } from '../session';
 const CLOSE_GRACE_MS = 1000;
 
 const TOO_LARGE_MESSAGE = 'frame exceeds the hard size limit';
+
+/**
+ * Binary frames (protocol §17.2) per socket: `asked` once the client's `connect` listed the
+ * `binary` feature, `on` once our `connected` listed it back, `off` when the client did not ask.
+ * Absent: no text frame yet. Negotiated here, at the WebSocket boundary, because only this
+ * transport can carry binary frames; the session above sees text frames either way.
+ */
+type Negotiation = 'asked' | 'on' | 'off';
+const negotiations = new WeakMap<WebSocket, Negotiation>();
+
+/** Whether the client's first frame is a `connect` listing the `binary` feature. */
+function asksForBinary(text: string): boolean {
+  try {
+    const frame = JSON.parse(text) as { type?: unknown; features?: unknown };
+    return frame.type === 'connect' && Array.isArray(frame.features) && frame.features.includes(BINARY_FEATURE);
+  } catch {
+    return false; // the session refuses it with the exact reason
+  }
+}
+
+/** Our `connected` frame with `binary` added to its features. */
+function withBinaryFeature(text: string): string {
+  const frame = JSON.parse(text) as { features?: string[] };
+  return JSON.stringify({ ...frame, features: [...(frame.features ?? []), BINARY_FEATURE] });
+}
 
 /**
  * `ws` enforces `maxPayload` itself and closes with 1009, which no Tidewire
@@ -62,6 +90,13 @@ export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Dupl
     transport: 'websocket',
     send(text) {
       if (socket.readyState !== WebSocket.OPEN) return;
+      let frame: string | Buffer = text;
+      const negotiation = negotiations.get(socket);
+      if (negotiation === 'on') frame = binaryFrameOf(text) ?? text;
+      else if (negotiation === 'asked' && text.startsWith('{"type":"connected"')) {
+        frame = withBinaryFeature(text);
+        negotiations.set(socket, 'on');
+      }
       if (burst === 'none') {
         burst = 'one_frame';
         afterBurst(endBurst);
@@ -69,8 +104,8 @@ export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Dupl
         burst = 'corked';
         stream.cork();
       }
-      socket.send(text);
-      if (burst === 'corked' && (corkedChars += text.length) >= BURST_FLUSH_CHARS) {
+      socket.send(frame);
+      if (burst === 'corked' && (corkedChars += frame.length) >= BURST_FLUSH_CHARS) {
         // Let what accumulated leave now, and keep corking the rest of the burst.
         stream.uncork();
         stream.cork();
@@ -94,16 +129,28 @@ export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Dupl
 /**
  * Feed a socket's frames into its session and report the socket's end.
  *
+ * A binary frame is a frame of ours only once the `binary` feature is negotiated; it is then
+ * turned into the text frame it stands for (inboundFrame.ts), and a malformed one gets the same
+ * answer as a malformed text frame (`bad_request`, nothing else lost).
+ *
  * The server runs `ws` with `skipUTF8Validation`, so a text frame that is not UTF-8 reaches us
  * instead of being closed 1007 with no `close` frame: it goes through the session's one invalid-frame
  * path (`bad_request`, or `close protocol_error` before `connect`), like a binary frame.
  */
-export function bindWsSession(socket: WebSocket, session: Session, logger: Logger): void {
+export function bindWsSession(socket: WebSocket, session: Session, logger: Logger, limits: InboundLimits): void {
   socket.on('message', (data: RawData, isBinary: boolean) => {
-    if (isBinary) return session.receiveInvalid('binary frames are not supported; send JSON text frames');
     const bytes = toBuffer(data);
+    if (isBinary) {
+      if (negotiations.get(socket) !== 'on') {
+        return session.receiveInvalid('binary frames need the "binary" feature (protocol §17.2); send JSON text frames');
+      }
+      const decoded = binaryInboundToText(bytes, limits);
+      return decoded.ok ? session.receive(decoded.text) : session.receiveInvalid(decoded.reason, decoded.id);
+    }
     if (!isUtf8(bytes)) return session.receiveInvalid('text frame is not valid UTF-8');
-    session.receive(bytes.toString('utf8'));
+    const text = bytes.toString('utf8');
+    if (!negotiations.has(socket)) negotiations.set(socket, asksForBinary(text) ? 'asked' : 'off');
+    session.receive(text);
   });
   socket.on('close', () => session.onLinkClosed());
   // Without a listener an 'error' event would crash the process; 'close' follows and cleans up.

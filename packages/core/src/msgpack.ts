@@ -1,0 +1,62 @@
+import { decode, encode, type DecoderOptions, type EncoderOptions } from '@msgpack/msgpack';
+import { fromBase64, isBytesEnvelope, toBase64, type BytesEnvelope } from './binary-base64';
+import { TidewireError } from './errors';
+import type { PayloadCodec } from './payload-codec';
+
+/** Options of {@link msgpack}: passed to `@msgpack/msgpack`'s `encode` and `decode` (e.g. an `extensionCodec`). */
+export interface MsgpackCodecOptions {
+  readonly encoder?: EncoderOptions;
+  readonly decoder?: DecoderOptions;
+}
+
+/**
+ * The MessagePack payload codec (`@tidewire/core/msgpack`, protocol §17.3), built on the optional
+ * peer `@msgpack/msgpack`. Payload-level, not frame-level: every `publish`/`rpc` data is encoded
+ * as one MessagePack document and travels as bytes — raw in a binary WebSocket frame with
+ * `binaryWebSocket()` from `@tidewire/core/binary`, as the `{"$b64": …}` envelope on SSE, long
+ * polling and plain `websocket()`. Frames themselves stay JSON, so the server needs nothing: it
+ * stores and forwards the bytes like any other. Every client of a channel must use this codec
+ * to read its data (a client without it sees bytes); a server that publishes to such a channel
+ * sends `encode(value)` from `@msgpack/msgpack` as its data.
+ *
+ * Data may be anything MessagePack encodes: JSON values plus `Uint8Array`/typed arrays (as
+ * `bin`, decoded as `Uint8Array`), `Date` (as a timestamp); an `ArrayBuffer` or a `Blob` at the
+ * top level is sent as its bytes. Received data that is not a MessagePack document (JSON from a
+ * client without the codec, an envelope that does not decode) is delivered as it came.
+ *
+ * @param options encoder and decoder options for `@msgpack/msgpack`
+ * @returns a {@link PayloadCodec} for `createClient({ codec })`
+ * @throws nothing itself; a publish of data MessagePack cannot encode (a function, a symbol)
+ *   rejects with a `TidewireError` of code `bad_request`
+ * @example
+ * ```ts
+ * import { msgpack } from '@tidewire/core/msgpack';
+ * import { binaryWebSocket } from '@tidewire/core/binary';
+ * const client = createClient({ url, codec: msgpack(), transports: [binaryWebSocket()] });
+ * client.channel('telemetry').on('message', (m) => draw(m.data)); // { t: Date, samples: Uint8Array }
+ * await client.publish('telemetry', { t: new Date(), samples: new Uint8Array([1, 2, 3]) });
+ * ```
+ */
+export function msgpack(options: MsgpackCodecOptions = {}): PayloadCodec {
+  const pack = (data: unknown): BytesEnvelope | Promise<never> => {
+    try {
+      return { $b64: toBase64(encode(data instanceof ArrayBuffer ? new Uint8Array(data) : data, options.encoder)) };
+    } catch (cause) {
+      return Promise.reject(new TidewireError('bad_request', 'data cannot be encoded as MessagePack', { cause }));
+    }
+  };
+  return {
+    encode(data) {
+      if (typeof Blob !== 'undefined' && data instanceof Blob) return data.arrayBuffer().then(pack);
+      return pack(data);
+    },
+    decode(data) {
+      if (!isBytesEnvelope(data)) return data;
+      try {
+        return decode(fromBase64(data.$b64), options.decoder);
+      } catch {
+        return data; // not MessagePack (or not base64): hand it over as it came rather than lose it
+      }
+    },
+  };
+}
