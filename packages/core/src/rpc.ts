@@ -36,6 +36,9 @@ export class RpcError extends TidewireError {
   }
 }
 
+/** What `rpc()` needs of a client: its request path (a `Client` and a `SharedClient` both have it). */
+export type RequestClient = Pick<Client, 'request' | 'cancelRequest'>;
+
 type Result<Output> = Output extends StandardSchemaV1 ? InferOutput<Output> : unknown;
 
 /**
@@ -45,7 +48,8 @@ type Result<Output> = Output extends StandardSchemaV1 ? InferOutput<Output> : un
  * if the line drops after sending, it rejects with `interrupted`, since the server may or may not
  * have run it (retry only if the method is safe to repeat).
  *
- * @param client the client whose connection carries the call (connects it when `lazy`)
+ * @param client the client whose connection carries the call (connects it when `lazy`) — a
+ *   private client, or a shared one from `@tidewire/core/shared`
  * @param method a name from the server's `rpc` option
  * @param data any JSON value (default `null`)
  * @param options `timeout` (ms), `signal`, `input`/`output` Standard Schemas (zod, valibot…)
@@ -60,7 +64,7 @@ type Result<Output> = Output extends StandardSchemaV1 ? InferOutput<Output> : un
  * ```
  */
 export async function rpc<Input extends StandardSchemaV1 | undefined = undefined, Output extends StandardSchemaV1 | undefined = undefined>(
-  client: Client,
+  client: RequestClient,
   method: string,
   data?: Input extends StandardSchemaV1<infer I> ? I : unknown,
   options: RpcOptions<Input, Output> = {},
