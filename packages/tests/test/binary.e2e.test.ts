@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ChannelMessage, type TransportFactory } from '@tidewire/core';
-import { binary } from '@tidewire/core/binary';
+import { binary, binaryWebSocket } from '@tidewire/core/binary';
 import { longpoll } from '@tidewire/core/longpoll';
 import { rpc } from '@tidewire/core/rpc';
 import { sse } from '@tidewire/core/sse';
@@ -14,6 +14,8 @@ type ServerOptions = NonNullable<Parameters<typeof createServer>[0]>;
 
 const transports: [string, () => TransportFactory][] = [
   ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
+  // Binary frames negotiated (protocol §17.2); binary-frames.e2e.test.ts checks what crosses the socket.
+  ['websocket (binary frames)', () => binaryWebSocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
   ['sse', () => sse()],
   ['longpoll', () => longpoll()],
 ];
@@ -34,7 +36,7 @@ describe.each(transports)('binary payloads over %s against the real server', (_n
       { transports: [transport()], codec: binary() },
     );
 
-  it('0 B, 1 B and 1 MiB published by a client reach another client (and the publisher) as the same bytes', async () => {
+  it('0 B, 1 B and 1 MiB published by a client and by server.publish reach another client (and the publisher) as the same bytes', async () => {
     await using t = await start();
     const alice = t.client();
     const bob = t.client();
@@ -45,9 +47,12 @@ describe.each(transports)('binary payloads over %s against the real server', (_n
     b.on('message', (m) => got.push(m));
     a.on('message', (m) => echoed.push(m));
     await until(() => a.getSnapshot().state === 'subscribed' && b.getSnapshot().state === 'subscribed', 'both subscribed');
-    const sent = [new Uint8Array(0), Uint8Array.of(0xff), pattern(MiB)];
-    for (const bytes of sent) await a.publish(bytes);
-    await until(() => got.length === 3 && echoed.length === 3, 'three messages each', 30_000);
+    const published = [new Uint8Array(0), Uint8Array.of(0xff), pattern(MiB)];
+    for (const bytes of published) await a.publish(bytes);
+    const fromServer = [new Uint8Array(0), Uint8Array.of(0x01), pattern(MiB).reverse()];
+    for (const bytes of fromServer) await t.server.publish('files', bytes);
+    const sent = [...published, ...fromServer];
+    await until(() => got.length === 6 && echoed.length === 6, 'six messages each', 30_000);
     for (const [i, bytes] of sent.entries()) {
       for (const message of [got[i]!, echoed[i]!]) {
         expect(message.data).toBeInstanceOf(Uint8Array);
@@ -59,7 +64,7 @@ describe.each(transports)('binary payloads over %s against the real server', (_n
     }
   }, 60_000); // 1 MiB through base64 and two subscribers: generous on a loaded machine
 
-  it('ArrayBuffer, a typed-array view, a Blob and server.publish(Buffer) all arrive as Uint8Array; JSON data is untouched', async () => {
+  it('ArrayBuffer, a typed-array view, a Blob (empty too) and server.publish(Buffer | ArrayBuffer) all arrive as Uint8Array; JSON data is untouched', async () => {
     await using t = await start();
     const alice = t.client();
     const bob = t.client();
@@ -72,10 +77,14 @@ describe.each(transports)('binary payloads over %s against the real server', (_n
     await alice.publish('mixed', new Blob([Uint8Array.of(9, 8, 7)]));
     await t.server.publish('mixed', Buffer.from([4, 5, 6]));
     await t.server.publish('mixed', new Uint8Array(0));
+    await t.server.publish('mixed', Uint8Array.of(5, 4).buffer);
+    await t.server.publish('mixed', Buffer.alloc(0));
+    await alice.publish('mixed', new Blob([]));
     await alice.publish('mixed', { text: 'plain JSON', list: [1, 2] });
-    await until(() => got.length === 6, 'six messages');
+    await until(() => got.length === 9, 'nine messages');
     const view = new Uint8Array(new Uint16Array([0x0304]).buffer);
-    expect(got).toEqual([Uint8Array.of(1, 2, 3), view, Uint8Array.of(9, 8, 7), Uint8Array.of(4, 5, 6), new Uint8Array(0), { text: 'plain JSON', list: [1, 2] }]);
+    const empty = new Uint8Array(0);
+    expect(got).toEqual([Uint8Array.of(1, 2, 3), view, Uint8Array.of(9, 8, 7), Uint8Array.of(4, 5, 6), empty, Uint8Array.of(5, 4), empty, empty, { text: 'plain JSON', list: [1, 2] }]);
   });
 
   it('bytes survive history: a subscriber that reconnects gets the missed binary messages replayed as bytes', async () => {
