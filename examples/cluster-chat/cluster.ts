@@ -1,12 +1,13 @@
 /**
  * The cluster chat: a private `redis-server`, three Tidewire nodes (child processes on the Redis
- * broker) and a front door on one port that serves the app, balances WebSocket upgrades
- * round-robin over the live nodes, and lets the UI kill and restart nodes (`/control/nodes`).
+ * broker, relaying HTTP sessions to each other through it) and a front door on one port that
+ * serves the app, balances every Tidewire request — WebSocket upgrades, SSE streams, long polls
+ * and POSTs — round-robin over the live nodes with no stickiness, and lets the UI kill and
+ * restart nodes (`/control/nodes`).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import { connect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +18,7 @@ import { freePort, startRedis } from '../../packages/redis/test/redis-server';
 import { startNode } from '../../packages/tests/test/helpers/cluster';
 import type { ClusterNode } from '../../packages/tests/test/helpers/cluster';
 import { serveStatic } from '../shared/serve-static';
+import { forwardRequest, forwardUpgrade } from '../shared/forward';
 import { buildIfMissing } from '../shared/listen';
 
 export interface ClusterChatOptions {
@@ -30,7 +32,7 @@ export interface ClusterChatOptions {
 export interface NodeStatus {
   readonly name: string;
   readonly alive: boolean;
-  /** WebSocket connections the front door holds open to it now. */
+  /** Connections the front door holds open to it now: WebSockets, SSE streams, held polls, POSTs in flight. */
   readonly connections: number;
 }
 
@@ -58,13 +60,6 @@ async function buildNode(): Promise<{ path: string; dir: string }> {
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
   return { path, dir };
-}
-
-/** The request line and headers as they came, for the node behind the front door. */
-function rawHead(req: IncomingMessage): string {
-  let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
-  return `${head}\r\n`;
 }
 
 export async function startClusterChat(options: ClusterChatOptions = {}): Promise<ClusterChat> {
@@ -97,27 +92,31 @@ export async function startClusterChat(options: ClusterChatOptions = {}): Promis
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(statuses()));
   };
 
-  const files = serveStatic(dir);
-  const http = createHttpServer((req, res) => {
-    if (req.url?.startsWith('/control/nodes')) return void control(req, res).catch(() => res.writeHead(500).end());
-    void files(req, res);
-  });
-  // No stickiness: each new WebSocket goes to the next live node. A node's death ends its
-  // sockets; the clients reconnect through here and land on the others.
-  http.on('upgrade', (req: IncomingMessage, inbound: Duplex, head: Buffer) => {
+  /** The next live node, round-robin, and a tracker that counts the upstream socket against it. */
+  const next = (): { port: number; track: (upstream: Socket) => void } | undefined => {
     const candidates = nodes.filter((n) => alive.has(n.name));
     const node = candidates[turn++ % Math.max(1, candidates.length)];
-    if (!node) return void inbound.destroy();
-    const outbound = connect(node.port, '127.0.0.1', () => outbound.write(rawHead(req)) && outbound.write(head));
+    if (!node) return undefined;
     const held = links.get(node.name)!;
-    held.add(outbound);
-    outbound.on('close', () => {
-      held.delete(outbound);
-      inbound.destroy();
-    });
-    inbound.on('close', () => outbound.destroy());
-    for (const socket of [inbound, outbound]) socket.on('error', () => {});
-    inbound.pipe(outbound).pipe(inbound);
+    return { port: node.port, track: (upstream) => void held.add(upstream.once('close', () => held.delete(upstream))) };
+  };
+
+  const files = serveStatic(dir);
+  // No stickiness: every request goes to the next live node. A WebSocket stays where it landed;
+  // an SSE or long-poll session lives on the node that opened it, and its requests that land on
+  // another node are relayed to it through Redis (`relay` in node.ts). A node's death ends its
+  // sockets and streams; the clients reconnect through here and land on the others.
+  const http = createHttpServer((req, res) => {
+    if (req.url?.startsWith('/control/nodes')) return void control(req, res).catch(() => res.writeHead(500).end());
+    if (!req.url?.startsWith('/tidewire')) return void files(req, res);
+    const node = next();
+    if (!node) return void res.writeHead(502, { 'content-type': 'text/plain' }).end('no live node');
+    forwardRequest(req, res, node.port, node.track);
+  });
+  http.on('upgrade', (req: IncomingMessage, inbound: Duplex, head: Buffer) => {
+    const node = next();
+    if (!node) return void inbound.destroy();
+    forwardUpgrade(req, inbound, head, node.port, node.track);
   });
   await new Promise<void>((done) => http.listen(options.port ?? 8791, '127.0.0.1', done));
   const { port } = http.address() as AddressInfo;

@@ -21,6 +21,9 @@ const broker = createRedisBroker({
 });
 const server = createServer<ChatUser>({
   broker,
+  // No sticky sessions needed for SSE and long polling: a request that reaches this node for a
+  // session another node owns is relayed to that node through Redis (docs/scaling.md).
+  relay: broker.sessionRelay(),
   // A demo login: the token is the name. Real apps verify a signed token (docs/auth.md).
   authenticate: ({ token }) => (token && /^[A-Za-z][\w -]{0,23}$/.test(token) ? { user: { name: token, node } } : null),
   authorize: ({ channel }) => channel === 'chat:lobby',

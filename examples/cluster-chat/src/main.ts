@@ -1,7 +1,9 @@
 // Like examples/cluster-demo, this example is not a workspace package: it imports the sources.
-import { createClient, isTidewireError } from '../../../packages/core/src/index';
-import type { ChannelMessage, Client, PresenceMember } from '../../../packages/core/src/index';
+import { createClient, isTidewireError, websocket } from '../../../packages/core/src/index';
+import type { ChannelMessage, Client, PresenceMember, TransportFactory } from '../../../packages/core/src/index';
 import { rpc } from '../../../packages/core/src/rpc';
+import { longpoll } from '../../../packages/core/src/transports/longpoll';
+import { sse } from '../../../packages/core/src/transports/sse';
 
 /** A chat line as stored: the server stamped `from` and the node that took it (`via`). */
 interface ChatLine {
@@ -21,6 +23,10 @@ interface NodeStatus {
 }
 
 const CHANNEL = 'chat:lobby';
+/** `?transport=`: the one transport this page uses, so each can be watched surviving a node's death. */
+const TRANSPORTS: Record<string, () => TransportFactory> = { websocket, sse, longpoll };
+const params = new URLSearchParams(location.search);
+const transport = Object.hasOwn(TRANSPORTS, params.get('transport') ?? '') ? params.get('transport')! : 'websocket';
 const $ = <T extends Element>(selector: string) => document.querySelector<T>(selector)!;
 const make = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]) => {
   const node = Object.assign(document.createElement(tag), props);
@@ -84,6 +90,7 @@ function renderLine(client: Client): void {
   const node = $<HTMLElement>('#whoami').dataset.node;
   const rows: [string, string][] = [
     ['node', connection.state === 'connected' && node ? node : '—'],
+    ['transport', transport],
     ['heartbeat', 'server ping every 5 s'],
     ['round trip', metrics.rtt === undefined ? '—' : `${Math.round(metrics.rtt)} ms`],
     ['reconnects', String(metrics.reconnects)],
@@ -104,7 +111,8 @@ async function refreshNodes(action?: { name: string; verb: 'kill' | 'restart' })
       const verb = n.alive ? 'kill' : 'restart';
       const button = make('button', { type: 'button', textContent: n.alive ? `Kill ${n.name}` : `Restart ${n.name}` });
       button.addEventListener('click', () => void refreshNodes({ name: n.name, verb }));
-      const row = make('li', {}, make('span', { className: 'name', textContent: `node ${n.name}` }), make('span', { textContent: n.alive ? `${n.connections} ${n.connections === 1 ? 'user' : 'users'}` : 'down' }), button);
+      const row = make('li', {}, make('span', { className: 'name', textContent: `node ${n.name}` }), make('span', { textContent: n.alive ? `${n.connections} open` : 'down' }), button);
+      row.title = 'connections the front door holds open to this node (WebSockets, SSE streams, held polls)';
       row.dataset.alive = String(n.alive);
       row.dataset.node = n.name;
       return row;
@@ -112,13 +120,25 @@ async function refreshNodes(action?: { name: string; verb: 'kill' | 'restart' })
   );
 }
 
+/** Links that reload the page on another transport, the current one marked. */
+function renderTransportSwitch(name: string): void {
+  const links = Object.keys(TRANSPORTS).map((t) => {
+    const link = make('a', { href: `?${new URLSearchParams({ name, transport: t }).toString()}`, textContent: t });
+    if (t === transport) link.setAttribute('aria-current', 'true');
+    return link;
+  });
+  $('#transports').replaceChildren(...links.flatMap((link, i) => (i ? [' · ', link] : [link])));
+}
+
 function start(name: string): void {
   $('#whoami').textContent = `· ${name}`;
+  renderTransportSwitch(name);
   $('#login').setAttribute('hidden', '');
   $('#workspace').removeAttribute('hidden');
   const client = createClient({
     url: new URL('/tidewire', location.href).toString(),
     token: name,
+    transports: [TRANSPORTS[transport]!()],
     // A node that dies takes its sockets along; come back quickly (full jitter, capped at 2 s).
     backoff: (attempt) => Math.random() * Math.min(2000, 250 * 2 ** attempt),
   });
@@ -171,5 +191,5 @@ $('#login').addEventListener('submit', (event) => {
   event.preventDefault();
   start(String(new FormData(event.target as HTMLFormElement).get('name')).trim());
 });
-const preset = new URLSearchParams(location.search).get('name');
+const preset = params.get('name');
 if (preset) start(preset);

@@ -42,12 +42,12 @@ afterAll(async () => {
   if (outDir) await rm(outDir, { recursive: true, force: true });
 }, 30_000);
 
-async function open(tag: string, name: string): Promise<{ context: BrowserContext; page: Page }> {
+async function open(tag: string, name: string, transport = 'websocket'): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ userAgent: `tidewire-e2e/${tag}`, viewport: { width: 960, height: 640 } });
   contexts.push(context);
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`${tag}: ${error.message}`));
-  await page.goto(new URL(`?name=${name}`, chat.url).toString());
+  await page.goto(new URL(`?name=${name}&transport=${transport}`, chat.url).toString());
   await page.locator('[data-testid=connection][data-state=connected]').waitFor();
   return { context, page };
 }
@@ -57,6 +57,10 @@ const offsets = (page: Page) => page.locator('#messages li').evaluateAll((rows) 
 const online = (page: Page) => page.locator('[data-testid=online] li').allTextContents();
 const waiting = (page: Page) => page.locator('#waiting-list li').allTextContents();
 const nodeOf = (page: Page) => page.locator('#whoami').getAttribute('data-node');
+/** A row of the "This connection" panel, e.g. `transport`. */
+const lineValue = (page: Page, key: string) => page.locator('#line dt', { hasText: key }).locator('xpath=following-sibling::dd[1]').textContent();
+/** Every offset on screen follows the one before: nothing lost, nothing repeated, nothing out of order. */
+const consecutive = (offsets: number[]) => offsets.every((offset, i) => i === 0 || offset === offsets[i - 1]! + 1);
 
 async function say(page: Page, text: string) {
   await page.locator('#composer input[name=text]').fill(text);
@@ -106,6 +110,46 @@ describe('examples/cluster-chat in Chromium, three nodes on Redis', () => {
     await expect.poll(() => bob.page.locator(`#nodes li[data-node=${before}]`).getAttribute('data-alive'), EVENTUALLY).toBe('true');
     await expect.poll(() => ada.page.locator(`#nodes li[data-node=${before}]`).getAttribute('data-alive'), EVENTUALLY).toBe('true');
     await ada.page.screenshot({ path: SCREENSHOT });
+    expect(pageErrors).toEqual([]);
+  }, 55_000);
+
+  it.each(['sse', 'longpoll'])('a user on %s survives the death of their node: what they type meanwhile and what they miss arrive once, in order', async (transport) => {
+    const who = transport === 'sse' ? 'Sam' : 'Lee';
+    const user = await open(`${transport}User`, who, transport);
+    const watcher = await open(`${transport}Watcher`, 'Wes');
+    expect(await lineValue(user.page, 'transport')).toBe(transport);
+    await expect.poll(() => nodeOf(user.page), EVENTUALLY).toMatch(/^[ABC]$/);
+    const before = (await nodeOf(user.page))!;
+    await say(user.page, `${who} on ${transport}`);
+    await expect.poll(async () => (await texts(watcher.page)).includes(`${who} on ${transport}`), EVENTUALLY).toBe(true);
+
+    // Kill the node that owns this user's session (its SSE stream or its long polls die with it);
+    // both type meanwhile: the user's lines wait in the outbox, the watcher's must reach the user.
+    await watcher.page.locator(`#nodes li[data-node=${before}] button`).click();
+    await expect.poll(() => watcher.page.locator(`#nodes li[data-node=${before}]`).getAttribute('data-alive'), EVENTUALLY).toBe('false');
+    const mine = [1, 2, 3].map((i) => `${who} during failover ${i}`);
+    const theirs = [1, 2].map((i) => `Wes to ${who} ${i}`);
+    for (const text of mine) await say(user.page, text);
+    for (const text of theirs) await say(watcher.page, text);
+    await expect.poll(async () => (await nodeOf(user.page)) !== before && (await nodeOf(user.page)) !== '', EVENTUALLY).toBe(true);
+    expect(await lineValue(user.page, 'transport')).toBe(transport); // the same transport, on another node
+
+    // On both screens: every line once, each sender's in the order typed, the same order on both.
+    const expected = [`${who} on ${transport}`, ...mine, ...theirs];
+    for (const page of [user.page, watcher.page]) {
+      await expect.poll(async () => (await texts(page)).filter((t) => expected.includes(t)).length, EVENTUALLY).toBe(expected.length);
+    }
+    const seen = await texts(user.page);
+    expect(await texts(watcher.page)).toEqual(seen);
+    for (const lines of [mine, theirs]) expect(seen.filter((t) => lines.includes(t))).toEqual(lines);
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const page of [user.page, watcher.page]) expect(consecutive(await offsets(page))).toBe(true);
+    await expect.poll(() => user.page.getByTestId('outbox').textContent(), EVENTUALLY).toBe('0');
+    expect(await user.page.getByTestId('notice').textContent()).toBe('');
+
+    await watcher.page.locator(`#nodes li[data-node=${before}] button`).click(); // restart it
+    await expect.poll(() => watcher.page.locator(`#nodes li[data-node=${before}]`).getAttribute('data-alive'), EVENTUALLY).toBe('true');
+    for (const { context } of [user, watcher]) await context.close();
     expect(pageErrors).toEqual([]);
   }, 55_000);
 });
