@@ -17,11 +17,12 @@ export interface MsgpackCodecOptions {
  * polling and plain `websocket()`. Frames themselves stay JSON, so the server needs nothing: it
  * stores and forwards the bytes like any other. Every client of a channel must use this codec
  * to read its data (a client without it sees bytes); a server that publishes to such a channel
- * sends `encode(value)` from `@msgpack/msgpack` as its data.
+ * sends {@link msgpackBytes}`(value)` as its data.
  *
  * Data may be anything MessagePack encodes: JSON values plus `Uint8Array`/typed arrays (as
  * `bin`, decoded as `Uint8Array`), `Date` (as a timestamp); an `ArrayBuffer` or a `Blob` at the
- * top level is sent as its bytes. Received data that is not a MessagePack document (JSON from a
+ * top level is sent as its bytes; an object that is exactly the protocol's bytes envelope
+ * `{ $b64: string }` counts as encoded already and is sent as it is. Received data that is not a MessagePack document (JSON from a
  * client without the codec, an envelope that does not decode) is delivered as it came.
  *
  * @param options encoder and decoder options for `@msgpack/msgpack`
@@ -40,7 +41,7 @@ export interface MsgpackCodecOptions {
 export function msgpack(options: MsgpackCodecOptions = {}): PayloadCodec {
   const pack = (data: unknown): BytesEnvelope | Promise<never> => {
     try {
-      return { $b64: toBase64(encode(data instanceof ArrayBuffer ? new Uint8Array(data) : data, options.encoder)) };
+      return { $b64: toBase64(msgpackBytes(data, options.encoder)) };
     } catch (cause) {
       return Promise.reject(new TidewireError('bad_request', 'data cannot be encoded as MessagePack', { cause }));
     }
@@ -48,6 +49,9 @@ export function msgpack(options: MsgpackCodecOptions = {}): PayloadCodec {
   return {
     encode(data) {
       if (typeof Blob !== 'undefined' && data instanceof Blob) return data.arrayBuffer().then(pack);
+      // The protocol reserves this shape for bytes, and the client hands what a promise resolved
+      // to (a Blob's envelope) through the codec once more: encoded already, it stays as it is.
+      if (isBytesEnvelope(data)) return data;
       return pack(data);
     },
     decode(data) {
@@ -59,4 +63,21 @@ export function msgpack(options: MsgpackCodecOptions = {}): PayloadCodec {
       }
     },
   };
+}
+
+/**
+ * The bytes that `msgpack()` clients read as `value`: what a server (or a client without the
+ * codec) publishes to a MessagePack channel.
+ * @param value anything MessagePack encodes (see {@link msgpack})
+ * @param options `@msgpack/msgpack` encoder options, the same as the clients' codec uses
+ * @returns one MessagePack document
+ * @throws Error from `@msgpack/msgpack` when `value` holds something it cannot encode (a function, a symbol)
+ * @example
+ * ```ts
+ * import { msgpackBytes } from '@tidewire/core/msgpack';
+ * await server.publish('telemetry', msgpackBytes({ t: new Date(), samples: new Uint8Array([1, 2]) }));
+ * ```
+ */
+export function msgpackBytes(value: unknown, options?: EncoderOptions): Uint8Array {
+  return encode(value instanceof ArrayBuffer ? new Uint8Array(value) : value, options);
 }
