@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { clientMinify } from './size-config.mjs';
 
 // Resolve @tidewire/* to the sources named by each package's `source` export condition.
 const workspaceSources = (external) => ({
@@ -33,6 +34,11 @@ const optional = [
   // Opt-in entries: what an app pays on top of core + websocket when it imports them (nothing otherwise).
   { name: 'core + websocket + rpc', file: 'packages/core/src/rpc.ts', code: `export { createClient } from '@tidewire/core'; export { rpc } from '@tidewire/core/rpc';` },
   { name: 'core + websocket + binary', file: 'packages/core/src/binary.ts', code: `export { createClient } from '@tidewire/core'; export { binary } from '@tidewire/core/binary';` },
+  {
+    name: 'core + websocket + msgpack',
+    file: 'packages/core/src/msgpack.ts',
+    code: `export { createClient } from '@tidewire/core'; export { msgpack } from '@tidewire/core/msgpack'; export { binaryWebSocket } from '@tidewire/core/binary';`,
+  },
   { name: 'core + sse', file: 'packages/core/src/transports/sse.ts', code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse';` },
   { name: 'core + eventsource', file: 'packages/core/src/transports/eventsource.ts', code: `export { createClient } from '@tidewire/core'; export { eventsource } from '@tidewire/core/eventsource';` },
   { name: 'core + longpoll', file: 'packages/core/src/transports/longpoll.ts', code: `export { createClient } from '@tidewire/core'; export { longpoll } from '@tidewire/core/longpoll';` },
@@ -57,6 +63,8 @@ for (const c of cases) {
     stdin: { contents: c.code, resolveDir: process.cwd(), loader: 'ts' },
     bundle: true,
     minify: true,
+    // Bindings are not mangled: they use core's public API only, and their own members are public.
+    ...(c.external ? {} : clientMinify),
     format: 'esm',
     platform: 'browser',
     conditions: ['@tidewire/source'],
