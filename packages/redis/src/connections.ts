@@ -1,6 +1,7 @@
 import { createClient, ErrorReply } from '@redis/client';
 import { RedisBrokerError } from './errors';
 import type { RedisBrokerOptions, RedisClientLike, ResolvedOptions } from './options';
+import type { Script } from './scripts';
 
 /** Redis replies that mean "not now" rather than "never". */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY)\b/;
@@ -57,6 +58,21 @@ export class RedisConnections {
   }
 
   /**
+   * Run a Lua script: EVALSHA, loading it on NOSCRIPT (a restarted or flushed Redis forgets scripts).
+   * Every key must share one hash tag (one Cluster slot).
+   * @throws RedisBrokerError as {@link command}
+   */
+  async eval(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.command(['EVALSHA', s.sha, ...tail]);
+    } catch (e) {
+      if (!(e instanceof RedisBrokerError && e.code === 'broker_failed' && /NOSCRIPT/.test(e.message))) throw e;
+      return await this.command(['EVAL', s.source, ...tail]);
+    }
+  }
+
+  /**
    * Send one command on the command connection.
    * @throws RedisBrokerError `broker_unavailable` (with retryAfter) when Redis is unreachable or too slow,
    *   `broker_failed` for any other error reply, `closed` after close().
@@ -82,6 +98,11 @@ export class RedisConnections {
     } catch (e) {
       throw this.classify(e);
     }
+  }
+
+  /** Tell `onError` (default: one `console.warn` per outage) about a failure nobody awaits. */
+  report(error: Error): void {
+    if (!this.#closed) this.#report(error);
   }
 
   unavailable(message: string, cause?: unknown): RedisBrokerError {

@@ -12,6 +12,20 @@ export interface ChannelKeys {
   readonly notify: string;
   /** Dedupe key of one publish id: `"<epoch>:<offset>"`, expiring after the dedupe TTL. */
   dedupe(id: string): string;
+  /** The channel's presence (see presenceScript.ts); the same hash tag, so one script touches all of it. */
+  readonly presence: PresenceKeys;
+}
+
+/** Where one channel's presence members live. */
+export interface PresenceKeys {
+  /** Hash clientId → member JSON (`{ clientId, user, info? }`). */
+  readonly members: string;
+  /** Sorted set clientId → expiry (ms, Redis clock), pushed forward by the owning node's refresh. */
+  readonly expiries: string;
+  /** Counter bumped by every join and leave: watchers use it to spot a missed change. */
+  readonly version: string;
+  /** Pub/sub channel (sharded where supported) carrying `<version>:<j|l>:<member JSON>`. */
+  readonly notify: string;
 }
 
 export function channelKeys(prefix: string, channel: string): ChannelKeys {
@@ -21,5 +35,11 @@ export function channelKeys(prefix: string, channel: string): ChannelKeys {
     stream: `${base}:stream`,
     notify: `${base}:notify`,
     dedupe: (id) => `${base}:id:${id}`,
+    presence: {
+      members: `${base}:presence`,
+      expiries: `${base}:presence:exp`,
+      version: `${base}:presence:v`,
+      notify: `${base}:presence:notify`,
+    },
   };
 }

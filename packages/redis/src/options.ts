@@ -45,6 +45,13 @@ export interface RedisBrokerOptions {
    * channel start a new epoch, which costs every client a `gap`.
    */
   metaTtl?: number;
+  /**
+   * Presence members live in Redis for `ttl` ms (default 30 000) past their node's last refresh,
+   * which runs every `refresh` ms (default 10 000; must be below `ttl`). A killed node's members
+   * leave (for every watcher) within about `ttl + refresh`; a shorter `ttl` notices sooner and costs
+   * one more script call per channel per node per `refresh`. See docs/scaling.md, "Presence".
+   */
+  presence?: { ttl?: number; refresh?: number };
   /** `'auto'` (default): sharded pub/sub (SSUBSCRIBE/SPUBLISH) on Redis ≥ 7, classic before. All nodes must agree. */
   pubsub?: 'auto' | 'sharded' | 'classic';
   /** A command without an answer after this many ms fails `broker_unavailable` (default 5000). */
@@ -61,6 +68,8 @@ export interface ResolvedOptions {
   readonly historyTtl: number;
   readonly dedupeTtl: number;
   readonly metaTtl: number;
+  readonly presenceTtl: number;
+  readonly presenceRefresh: number;
   readonly pubsub: 'auto' | 'sharded' | 'classic';
   readonly commandTimeout: number;
   readonly retryAfter: number;
@@ -83,12 +92,19 @@ export function resolveOptions(options: RedisBrokerOptions): ResolvedOptions {
   if (!['auto', 'sharded', 'classic'].includes(pubsub)) throw new RedisBrokerError('invalid_options', `pubsub must be auto, sharded or classic`);
   const prefix = options.prefix ?? 'tidewire';
   if (prefix.length === 0) throw new RedisBrokerError('invalid_options', 'prefix must not be empty');
+  const presenceTtl = positive('presence.ttl', options.presence?.ttl, 30_000);
+  const presenceRefresh = positive('presence.refresh', options.presence?.refresh, Math.min(10_000, Math.ceil(presenceTtl / 3)));
+  if (presenceRefresh >= presenceTtl) {
+    throw new RedisBrokerError('invalid_options', `presence.refresh (${presenceRefresh}) must be below presence.ttl (${presenceTtl})`);
+  }
   return {
     prefix,
     historySize: positive('history.size', options.history?.size, 1000),
     historyTtl: positive('history.ttl', options.history?.ttl, 5 * 60_000),
     dedupeTtl: positive('dedupe.ttl', options.dedupe?.ttl, 2 * 60_000),
     metaTtl: positive('metaTtl', options.metaTtl, 7 * DAY),
+    presenceTtl,
+    presenceRefresh,
     pubsub,
     commandTimeout: positive('commandTimeout', options.commandTimeout, 5000),
     retryAfter: positive('retryAfter', options.retryAfter, 1000),

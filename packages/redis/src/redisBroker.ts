@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Position } from '@tidewire/core/protocol';
-import type { Broker, BrokerMessage, BrokerStats, BrokerSubscription, MessageListener, PublishInput, PublishResult } from '@tidewire/server';
+import type { PresenceMember } from '@tidewire/core/protocol';
+import type {
+  Broker,
+  BrokerMessage,
+  BrokerStats,
+  BrokerSubscription,
+  MessageListener,
+  PresenceListener,
+  PresenceWatch,
+  PublishInput,
+  PublishResult,
+} from '@tidewire/server';
 import { ChannelFeed, type ResumePoint } from './channelFeed';
 import { decodeEntries, decodeNotification, encodeBody } from './codec';
 import type { HistoryQuery, HistoryResult } from '@tidewire/server';
@@ -9,8 +20,11 @@ import { RedisConnections } from './connections';
 import { RedisBrokerError } from './errors';
 import { channelKeys, type ChannelKeys } from './keys';
 import { resolveOptions, type RedisBrokerOptions, type ResolvedOptions } from './options';
-import { PUBLISH_BATCH_SCRIPT, RESUME_SCRIPT, script, type Script } from './scripts';
+import { PUBLISH_BATCH_SCRIPT, RESUME_SCRIPT, script } from './scripts';
+import { presenceScript } from './presenceScript';
+import { RedisPresence } from './presence';
 import { PublishBatcher } from './publishBatcher';
+import { PubsubChannels } from './pubsubChannels';
 import { RedisSessionRelay, type RedisSessionRelayOptions } from './sessionRelay';
 
 /** 12 url-safe characters (no `:`, which separates notification fields). */
@@ -59,10 +73,10 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
 export class RedisBroker implements Broker {
   readonly #options: ResolvedOptions;
   readonly #redis: RedisConnections;
+  readonly #pubsub: PubsubChannels;
+  readonly #presence: RedisPresence;
   readonly #listened = new Map<string, Listened>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
-  /** Released channels whose unsubscribe could not reach Redis yet. */
-  readonly #orphans = new Set<Listened>();
   readonly #relays = new Set<RedisSessionRelay>();
   readonly #batcher = new PublishBatcher((channel, messages) => this.#publishBatch(channel, messages));
   #closed = false;
@@ -70,12 +84,18 @@ export class RedisBroker implements Broker {
   constructor(options: RedisBrokerOptions) {
     this.#options = resolveOptions(options);
     this.#redis = new RedisConnections(options, this.#options);
-    this.#redis.onResubscribed = () => this.#catchUpAll();
+    this.#pubsub = new PubsubChannels(this.#redis);
+    const { prefix, presenceTtl: ttl, presenceRefresh: refresh } = this.#options;
+    this.#presence = new RedisPresence(this.#redis, this.#pubsub, { prefix, ttl, refresh }, (e) => this.#redis.report(e));
+    this.#redis.onResubscribed = () => {
+      this.#catchUpAll();
+      this.#presence.reconnected();
+    };
     // Load the scripts once connected, so a burst of first publishes does not all miss the
     // script cache (NOSCRIPT → EVAL). Best effort: #eval falls back anyway.
     void this.#redis
       .ready()
-      .then(() => Promise.all([publishScript, resumeScript].map((s) => this.#redis.command(['SCRIPT', 'LOAD', s.source]))))
+      .then(() => Promise.all([publishScript, resumeScript, presenceScript].map((s) => this.#redis.command(['SCRIPT', 'LOAD', s.source]))))
       .catch(() => {});
   }
 
@@ -97,7 +117,7 @@ export class RedisBroker implements Broker {
   async #publishBatch(channel: string, messages: readonly PublishInput[]): Promise<PublishResult[]> {
     const keys = channelKeys(this.#options.prefix, channel);
     const o = this.#options;
-    const reply = (await this.#eval(
+    const reply = (await this.#redis.eval(
       publishScript,
       [keys.meta, keys.stream, ...messages.map((m) => keys.dedupe(m.id))],
       [
@@ -145,13 +165,50 @@ export class RedisBroker implements Broker {
   }
 
   /**
+   * Make `member` a member of `channel` in Redis (capability `presence`), replacing an earlier
+   * entry with its `clientId`; watchers on every node get `join`. This process refreshes the member
+   * until `leavePresence` — or until it dies, after which the member expires (`presence.ttl`) and
+   * a surviving node announces its `leave`. See docs/scaling.md, "Presence".
+   * @throws RedisBrokerError `broker_unavailable` (with `retryAfter`) while Redis cannot be reached, `closed` after close()
+   */
+  async enterPresence(channel: string, member: PresenceMember): Promise<void> {
+    this.#assertOpen();
+    try {
+      await this.#presence.enter(channel, member);
+    } catch (e) {
+      throw this.#redis.classify(e);
+    }
+  }
+
+  /**
+   * Remove the member `clientId` from `channel` (unknown ids are ignored); watchers on every node get `leave`.
+   * @throws RedisBrokerError `broker_unavailable` while Redis cannot be reached (the member then expires on its own), `closed` after close()
+   */
+  async leavePresence(channel: string, clientId: string): Promise<void> {
+    this.#assertOpen();
+    try {
+      await this.#presence.leave(channel, clientId);
+    } catch (e) {
+      throw this.#redis.classify(e);
+    }
+  }
+
+  /**
+   * The channel's members (on every node) and a listener for every later change, none before.
+   * @throws RedisBrokerError `broker_unavailable` while Redis cannot be reached, `closed` after close()
+   */
+  async watchPresence(channel: string, listener: PresenceListener): Promise<PresenceWatch> {
+    this.#assertOpen();
+    return this.#presence.watch(channel, listener);
+  }
+
+  /**
    * Stored messages of a channel's current epoch, from its stream (capability `history`; see
-   * docs/server.md, "Presence and history"). This broker keeps no presence yet, so a
-   * server on it announces `history` only.
+   * docs/server.md, "Presence and history").
    * @throws RedisBrokerError — `closed`, or the classified Redis failure
    */
   async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
-    if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
+    this.#assertOpen();
     try {
       return await readHistory((args) => this.#redis.command(args), channelKeys(this.#options.prefix, channel), query);
     } catch (e) {
@@ -183,15 +240,21 @@ export class RedisBroker implements Broker {
     if (this.#closed) return;
     this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
+    this.#presence.close();
     for (const relay of this.#relays) relay.close();
     for (const listened of this.#listened.values()) listened.feed.close();
     this.#listened.clear();
+    this.#pubsub.close();
     await this.#redis.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
   }
 
   async #resume(keys: ChannelKeys, since: Position | undefined): Promise<ResumePoint> {
     const o = this.#options;
-    const reply = (await this.#eval(resumeScript, [keys.meta, keys.stream], [
+    const reply = (await this.#redis.eval(resumeScript, [keys.meta, keys.stream], [
       newEpoch(),
       String(o.metaTtl),
       String(o.historyTtl),
@@ -223,10 +286,7 @@ export class RedisBroker implements Broker {
         const message = decodeNotification(payload);
         if (message) feed.notify(message);
       };
-      const subscribed = this.#redis
-        .ready()
-        .then(() => this.#redis.pubsub((sub) => (this.#redis.sharded ? sub.sSubscribe(keys.notify, onNotification) : sub.subscribe(keys.notify, onNotification))));
-      subscribed.catch(() => {});
+      const subscribed = this.#pubsub.subscribe(keys.notify, onNotification);
       listened = { feed, keys, refs: 0, subscribed, onNotification };
       this.#listened.set(channel, listened);
     }
@@ -239,23 +299,7 @@ export class RedisBroker implements Broker {
     if (!listened || --listened.refs > 0) return;
     this.#listened.delete(channel);
     listened.feed.close();
-    // Also after a subscribe that timed out: it may still have landed, and must not stay behind.
-    void listened.subscribed.catch(() => {}).then(() => this.#unsubscribe(listened));
-  }
-
-  /**
-   * Drop a released channel's Redis subscription. If Redis is unreachable now, node-redis would
-   * resubscribe it on reconnect: remember it and try again when the pub/sub connection is back.
-   */
-  async #unsubscribe(listened: Listened): Promise<void> {
-    const { notify } = listened.keys;
-    const sharded = this.#redis.sharded;
-    try {
-      await this.#redis.pubsub((sub) => (sharded ? sub.sUnsubscribe(notify, listened.onNotification) : sub.unsubscribe(notify, listened.onNotification)));
-      this.#orphans.delete(listened);
-    } catch {
-      if (!this.#closed) this.#orphans.add(listened);
-    }
+    this.#pubsub.release(listened.keys.notify, listened.onNotification, listened.subscribed);
   }
 
   async #range(keys: ChannelKeys, from: number, to: number, epoch: string): Promise<BrokerMessage[]> {
@@ -268,19 +312,8 @@ export class RedisBroker implements Broker {
     return { epoch: epoch ?? undefined, head: Number(head ?? 0) };
   }
 
-  /** EVALSHA, loading the script on NOSCRIPT (a restarted or flushed Redis forgets scripts). */
-  async #eval(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const tail = [String(keys.length), ...keys, ...args];
-    try {
-      return await this.#redis.command(['EVALSHA', s.sha, ...tail]);
-    } catch (e) {
-      if (!(e instanceof RedisBrokerError && e.code === 'broker_failed' && /NOSCRIPT/.test(e.message))) throw e;
-      return await this.#redis.command(['EVAL', s.source, ...tail]);
-    }
-  }
-
   #catchUpAll(): void {
-    for (const orphan of this.#orphans) void this.#unsubscribe(orphan);
+    this.#pubsub.retryOrphans();
     for (const delay of CATCH_UP_AFTER_RECONNECT) {
       const timer = setTimeout(() => {
         this.#timers.delete(timer);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Broker, BrokerMessage, BrokerSubscription } from '@tidewire/server';
+import type { Broker, BrokerMessage, BrokerSubscription, PresenceEvent } from '@tidewire/server';
 
 /** Makes a fresh, empty broker (its own namespace) with the given history size. */
 export type BrokerFactory = (options: { historySize?: number }) => Promise<Broker>;
@@ -162,7 +162,55 @@ export function brokerConformance(name: string, makeBroker: BrokerFactory): void
       await until(() => healthy.live.length === 3, 'the healthy listener got all three');
       expect(offsets(healthy.live)).toEqual([1, 2, 3]);
     });
+
+    it('presence: a watch gets every member at once, then every later change in order — none from before', async () => {
+      await using broker = disposable(await makeBroker({}));
+      const { enterPresence, leavePresence, watchPresence } = presenceOf(broker);
+      const room = fresh('presence');
+      await enterPresence(room, { clientId: 'a', user: 'alice' });
+      const events: PresenceEvent[] = [];
+      const watch = await watchPresence(room, (e) => events.push(e));
+      expect(watch.members).toEqual([{ clientId: 'a', user: 'alice' }]);
+      await enterPresence(room, { clientId: 'b', user: 'bob', info: { tab: 1 } });
+      await enterPresence(room, { clientId: 'b', user: 'bob', info: { tab: 2 } }); // re-enter: replaced, announced again
+      await leavePresence(room, 'a');
+      await leavePresence(room, 'nobody'); // ignored
+      await until(() => events.length >= 3, 'three changes');
+      expect(events.map((e) => `${e.action} ${e.member.clientId}`)).toEqual(['join b', 'join b', 'leave a']);
+      expect(events[2]!.member).toEqual({ clientId: 'a', user: 'alice' }); // a leave carries the member as it was
+      expect((await watchPresence(room, () => {})).members).toEqual([{ clientId: 'b', user: 'bob', info: { tab: 2 } }]);
+      watch.unsubscribe();
+      watch.unsubscribe();
+      const later: PresenceEvent[] = [];
+      await watchPresence(room, (e) => later.push(e));
+      await enterPresence(room, { clientId: 'c', user: 'carol' });
+      await until(() => later.length === 1, 'a watcher still listening got c');
+      expect(events).toHaveLength(3); // stopped
+    });
+
+    it('presence: channels are separate, and one throwing watcher does not stop the others', async () => {
+      await using broker = disposable(await makeBroker({}));
+      const { enterPresence, watchPresence } = presenceOf(broker);
+      const [room, other] = [fresh('presence-a'), fresh('presence-b')];
+      const seen: string[] = [];
+      await watchPresence(room, () => {
+        throw new Error('broken watcher');
+      });
+      await watchPresence(room, (e) => seen.push(e.member.clientId));
+      await enterPresence(other, { clientId: 'elsewhere', user: null });
+      await enterPresence(room, { clientId: 'a', user: null });
+      await until(() => seen.length === 1, 'the healthy watcher got a');
+      expect(seen).toEqual(['a']);
+      expect((await watchPresence(other, () => {})).members).toEqual([{ clientId: 'elsewhere', user: null }]);
+    });
   });
+}
+
+/** The optional presence methods, bound; fails the case if the broker has none. */
+function presenceOf(broker: Broker) {
+  const { enterPresence, leavePresence, watchPresence } = broker;
+  if (!enterPresence || !leavePresence || !watchPresence) throw new Error('this broker has no presence');
+  return { enterPresence: enterPresence.bind(broker), leavePresence: leavePresence.bind(broker), watchPresence: watchPresence.bind(broker) };
 }
 
 /** `await using` for a broker: closed at the end of the case. */

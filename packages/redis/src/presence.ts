@@ -1,0 +1,184 @@
+import type { PresenceMember } from '@tidewire/core/protocol';
+import type { PresenceListener, PresenceWatch } from '@tidewire/server';
+import type { RedisConnections } from './connections';
+import { channelKeys, type PresenceKeys } from './keys';
+import { decodeChange, PresenceFeed, type PresenceSnapshot } from './presenceFeed';
+import { presenceScript } from './presenceScript';
+import type { PubsubChannels, PubsubHandler } from './pubsubChannels';
+
+/** Presence timing: a member lives `ttl` ms past its owning node's last refresh; refreshes run every `refresh` ms. */
+export interface PresenceTiming {
+  readonly prefix: string;
+  readonly ttl: number;
+  readonly refresh: number;
+}
+
+/** One channel whose members this process watches: its feed and the one pub/sub subscription it rides on. */
+interface Watched {
+  readonly feed: PresenceFeed;
+  readonly keys: PresenceKeys;
+  /** watch calls holding it (including those still in progress). */
+  refs: number;
+  readonly subscribed: Promise<void>;
+  readonly handler: PubsubHandler;
+}
+
+/** Refreshes after the pub/sub connection came back, ms after its `ready` (the resubscription may land late). */
+const REFRESH_AFTER_RECONNECT = [0, 1000, 5000];
+
+/**
+ * Presence in Redis (capability `presence`; layout in docs/scaling.md, "Presence"). Per channel a
+ * hash of members, a sorted set of their expiries and a version counter, all under the channel's
+ * hash tag, changed only by one Lua script. The node that entered a member owns it: it pushes the
+ * member's expiry forward every `refresh` ms, so a killed node's members expire after `ttl` and a
+ * surviving node's next refresh sweeps them and announces their `leave`. Changes reach watchers on
+ * every node over one (sharded) pub/sub subscription per channel per process, reference-counted.
+ */
+export class RedisPresence {
+  readonly #redis: RedisConnections;
+  readonly #pubsub: PubsubChannels;
+  readonly #timing: PresenceTiming;
+  /** Members this process entered, per channel: the ones it refreshes, and re-enters if Redis lost them. */
+  readonly #own = new Map<string, Map<string, PresenceMember>>();
+  readonly #watched = new Map<string, Watched>();
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #interval: ReturnType<typeof setInterval>;
+  readonly #report: (error: Error) => void;
+
+  constructor(redis: RedisConnections, pubsub: PubsubChannels, timing: PresenceTiming, report: (error: Error) => void) {
+    this.#redis = redis;
+    this.#pubsub = pubsub;
+    this.#timing = timing;
+    this.#report = report;
+    this.#interval = setInterval(() => void this.refresh(), timing.refresh);
+    this.#interval.unref?.();
+  }
+
+  async enter(channel: string, member: PresenceMember): Promise<void> {
+    await this.#run(channel, 'enter', [member.clientId, JSON.stringify(member)]);
+    // Only once stored: a member Redis never got must not be refreshed (and re-entered) forever.
+    let own = this.#own.get(channel);
+    if (!own) this.#own.set(channel, (own = new Map()));
+    own.set(member.clientId, member);
+  }
+
+  async leave(channel: string, clientId: string): Promise<void> {
+    // Stop refreshing first: should the script fail (Redis away), the member expires on its own.
+    const own = this.#own.get(channel);
+    own?.delete(clientId);
+    if (own?.size === 0) this.#own.delete(channel);
+    await this.#run(channel, 'leave', [clientId]);
+  }
+
+  async watch(channel: string, listener: PresenceListener): Promise<PresenceWatch> {
+    const watched = this.#acquire(channel);
+    try {
+      await watched.feed.started();
+    } catch (e) {
+      this.#release(channel);
+      throw this.#redis.classify(e);
+    }
+    const watch = watched.feed.watch(listener);
+    let active = true;
+    return {
+      members: watch.members,
+      unsubscribe: () => {
+        if (!active) return;
+        active = false;
+        watch.unsubscribe();
+        this.#release(channel);
+      },
+    };
+  }
+
+  /**
+   * Push this process's members' expiries forward, sweep expired members (announcing their
+   * `leave`), re-enter own members Redis no longer has (swept while this node was cut off, or lost
+   * with a restarted Redis), and re-read watched channels whose version moved without us.
+   * One script call per channel this process has members in or watches. Never throws.
+   */
+  async refresh(): Promise<void> {
+    const channels = new Set([...this.#own.keys(), ...this.#watched.keys()]);
+    await Promise.all([...channels].map((channel) => this.#refreshChannel(channel).catch((e: unknown) => this.#report(this.#redis.classify(e)))));
+  }
+
+  /** The pub/sub connection is back: changes may have been lost, and Redis may have lost members. */
+  reconnected(): void {
+    for (const delay of REFRESH_AFTER_RECONNECT) {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        void this.refresh();
+      }, delay);
+      timer.unref?.();
+      this.#timers.add(timer);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#interval);
+    for (const timer of this.#timers) clearTimeout(timer);
+    for (const watched of this.#watched.values()) watched.feed.close();
+    this.#watched.clear();
+    this.#own.clear();
+  }
+
+  async #refreshChannel(channel: string): Promise<void> {
+    const ids = [...(this.#own.get(channel)?.keys() ?? [])];
+    const [version, missing] = (await this.#run(channel, 'touch', ids)) as [number, string[]];
+    for (const clientId of missing) {
+      const member = this.#own.get(channel)?.get(clientId);
+      if (member) await this.#run(channel, 'enter', [clientId, JSON.stringify(member)]);
+    }
+    await this.#watched.get(channel)?.feed.check(Number(version));
+  }
+
+  #acquire(channel: string): Watched {
+    let watched = this.#watched.get(channel);
+    if (!watched) {
+      const keys = channelKeys(this.#timing.prefix, channel).presence;
+      // Called only once subscribed, long after `feed` below exists.
+      const handler: PubsubHandler = (payload) => {
+        const change = decodeChange(payload);
+        if (change) feed.change(change);
+      };
+      const subscribed = this.#pubsub.subscribe(keys.notify, handler);
+      // Read the members only once subscribed: no change after the snapshot can then be missed.
+      const feed = new PresenceFeed(async () => {
+        await subscribed;
+        return this.#snapshot(channel);
+      });
+      watched = { feed, keys, refs: 0, subscribed, handler };
+      this.#watched.set(channel, watched);
+    }
+    watched.refs++;
+    return watched;
+  }
+
+  #release(channel: string): void {
+    const watched = this.#watched.get(channel);
+    if (!watched || --watched.refs > 0) return;
+    this.#watched.delete(channel);
+    watched.feed.close();
+    this.#pubsub.release(watched.keys.notify, watched.handler, watched.subscribed);
+  }
+
+  async #snapshot(channel: string): Promise<PresenceSnapshot> {
+    const [version, flat] = (await this.#run(channel, 'read', [])) as [number, string[]];
+    const members: PresenceMember[] = [];
+    for (let i = 1; i < flat.length; i += 2) members.push(JSON.parse(flat[i]!) as PresenceMember);
+    return { version: Number(version), members };
+  }
+
+  #run(channel: string, op: 'enter' | 'leave' | 'touch' | 'read', args: readonly string[]): Promise<unknown> {
+    const keys = channelKeys(this.#timing.prefix, channel).presence;
+    const { ttl } = this.#timing;
+    return this.#redis.eval(presenceScript, [keys.members, keys.expiries, keys.version], [
+      op,
+      String(ttl),
+      String(2 * ttl),
+      keys.notify,
+      this.#redis.sharded ? 'SPUBLISH' : 'PUBLISH',
+      ...args,
+    ]);
+  }
+}

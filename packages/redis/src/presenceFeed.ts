@@ -1,0 +1,148 @@
+import type { PresenceMember } from '@tidewire/core/protocol';
+import type { PresenceEvent, PresenceListener, PresenceWatch } from '@tidewire/server';
+
+/** A presence change as published by the presence script: its version, then the event. */
+export interface VersionedChange {
+  readonly version: number;
+  readonly event: PresenceEvent;
+}
+
+/** The channel's members as Redis holds them, read in one script call. */
+export interface PresenceSnapshot {
+  readonly version: number;
+  readonly members: readonly PresenceMember[];
+}
+
+/** A notification `<version>:<j|l>:<member JSON>` → the change, or undefined for anything else. */
+export function decodeChange(payload: string): VersionedChange | undefined {
+  const first = payload.indexOf(':');
+  const version = Number(payload.slice(0, first));
+  const action = payload.slice(first + 1, first + 3);
+  if (first < 0 || !Number.isSafeInteger(version) || (action !== 'j:' && action !== 'l:')) return undefined;
+  try {
+    const member = JSON.parse(payload.slice(first + 3)) as PresenceMember;
+    return { version, event: { action: action === 'j:' ? 'join' : 'leave', member } };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One channel's members as this process sees them, and the watchers told about changes. Pub/sub
+ * carries every change with its version; the feed applies the next version, drops older ones
+ * (published before its snapshot was read) and, on a hole (a change lost while the pub/sub
+ * connection was down) or when a periodic check finds Redis at another version, re-reads the
+ * members and tells watchers the difference as joins and leaves. So a watcher's view is never
+ * stale for longer than one refresh interval, and it never sees a change twice.
+ *
+ * Every mutation and its notification happen in one synchronous step, so `watch()` (copy the
+ * members, register) is atomic with respect to changes, as in the memory broker.
+ */
+export class PresenceFeed {
+  readonly #read: () => Promise<PresenceSnapshot>;
+  readonly #members = new Map<string, PresenceMember>();
+  readonly #watchers = new Set<{ readonly listener: PresenceListener }>();
+  /** -1 until the first snapshot. */
+  #version = -1;
+  /** A snapshot is being read: changes wait in `#early` (the snapshot may or may not contain them). */
+  #syncing = false;
+  #early: VersionedChange[] = [];
+  #chain: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | undefined;
+  readonly #started: Promise<void>;
+
+  /** @param read the channel's members and version, from Redis (rejects while Redis is away) */
+  constructor(read: () => Promise<PresenceSnapshot>) {
+    this.#read = read;
+    this.#started = this.#requestResync();
+    this.#started.catch(() => {});
+  }
+
+  /** Resolves once the first snapshot is in; rejects (typed) if Redis could not be read. */
+  started(): Promise<void> {
+    return this.#started;
+  }
+
+  /** A pub/sub notification. */
+  change(change: VersionedChange): void {
+    if (this.#syncing || this.#version < 0) return void this.#early.push(change);
+    if (change.version === this.#version + 1) return this.#apply(change);
+    // A hole (or the keys expired and the counter restarted): re-read; if Redis is away, the next check retries.
+    this.#early.push(change);
+    this.#requestResync().catch(() => {});
+  }
+
+  /** Redis is at `version` (a periodic touch): re-read if this process's view lags behind. */
+  check(version: number): Promise<void> {
+    if (version === this.#version && !this.#syncing) return Promise.resolve();
+    return this.#requestResync();
+  }
+
+  /** The members now, and every change after them to `listener`. */
+  watch(listener: PresenceListener): PresenceWatch {
+    // Its own object, so the same function watching twice is two entries, each removed by its own unsubscribe.
+    const watcher = { listener };
+    this.#watchers.add(watcher);
+    return { members: [...this.#members.values()], unsubscribe: () => void this.#watchers.delete(watcher) };
+  }
+
+  get watcherCount(): number {
+    return this.#watchers.size;
+  }
+
+  close(): void {
+    this.#watchers.clear();
+    this.#early = [];
+  }
+
+  /** One re-read at a time; requests made before it starts share it. Changes wait meanwhile. */
+  #requestResync(): Promise<void> {
+    if (this.#queued) return this.#queued;
+    this.#syncing = true;
+    const queued = this.#chain.then(() => {
+      this.#queued = undefined;
+      return this.#resync();
+    });
+    this.#queued = queued;
+    this.#chain = queued.catch(() => {});
+    return queued;
+  }
+
+  /** Re-read the members; tell watchers what changed since their view, then replay the changes that came meanwhile. */
+  async #resync(): Promise<void> {
+    let snapshot: PresenceSnapshot;
+    try {
+      snapshot = await this.#read();
+    } catch (e) {
+      this.#syncing = false;
+      this.#early = []; // the view stays at its version; the next check sees the difference
+      throw e;
+    }
+    const next = new Map(snapshot.members.map((m) => [m.clientId, m]));
+    for (const [clientId, member] of this.#members) {
+      if (!next.has(clientId)) this.#apply({ version: snapshot.version, event: { action: 'leave', member } });
+    }
+    for (const [clientId, member] of next) {
+      const known = this.#members.get(clientId);
+      if (!known || JSON.stringify(known) !== JSON.stringify(member)) this.#apply({ version: snapshot.version, event: { action: 'join', member } });
+    }
+    this.#version = snapshot.version;
+    this.#syncing = false;
+    const early = this.#early;
+    this.#early = [];
+    for (const change of early) if (change.version > this.#version) this.change(change);
+  }
+
+  #apply({ version, event }: VersionedChange): void {
+    this.#version = version;
+    if (event.action === 'join') this.#members.set(event.member.clientId, event.member);
+    else this.#members.delete(event.member.clientId);
+    for (const { listener } of this.#watchers) {
+      try {
+        listener(event);
+      } catch {
+        // One broken watcher must not stop the others.
+      }
+    }
+  }
+}
