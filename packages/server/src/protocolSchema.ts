@@ -24,7 +24,7 @@ const count = z.number().int().nonnegative();
 export const json = z.custom<z.core.util.JSONType>((v) => v !== undefined, { message: 'Invalid input: expected a JSON value' });
 const position = z.object({ epoch: z.string(), offset: count });
 
-export const connectFrame = z.object({ type: z.literal('connect'), v: count, token: z.string().optional() });
+export const connectFrame = z.object({ type: z.literal('connect'), v: count, token: z.string().optional(), features: z.array(z.string()).optional() });
 export const subscribeFrame = z.object({
   type: z.literal('subscribe'),
   id: z.string(),

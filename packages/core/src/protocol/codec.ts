@@ -41,7 +41,7 @@ const presenceAction: Check = (v) => v === 'join' || v === 'leave';
 const optionalAny: Check = () => true;
 
 const CLIENT_SHAPES: Shapes<ClientFrame> = {
-  connect: { v: integer, token: optionalString },
+  connect: { v: integer, token: optionalString, features: optionalStrings },
   subscribe: { id: string, channel: string, since: optionalPosition, recent: optionalInteger },
   unsubscribe: { channel: string },
   publish: { id: string, channel: string, data: anyValue },

@@ -19,6 +19,8 @@ export interface ConnectFrame {
   readonly type: 'connect';
   readonly v: number;
   readonly token?: string;
+  /** Capabilities the client offers that need the server's consent (protocol §1.1): `binary` (§17.2). */
+  readonly features?: readonly string[];
 }
 export interface SubscribeFrame {
   readonly type: 'subscribe';
