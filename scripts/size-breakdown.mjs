@@ -11,6 +11,7 @@ import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import { clientMinify } from './size-config.mjs';
 
 // Same resolution as scripts/size.mjs: @tidewire/* → the package's `@tidewire/source` export.
 const workspaceSources = {
@@ -43,6 +44,7 @@ const result = await build({
   stdin: { contents: entries[which], resolveDir: process.cwd(), loader: 'ts' },
   bundle: true,
   minify: true,
+  ...clientMinify, // as published: internal `name_` members shortened (scripts/size-config.mjs)
   format: 'esm',
   platform: 'browser',
   conditions: ['@tidewire/source'],

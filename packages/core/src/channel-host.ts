@@ -25,20 +25,20 @@ export function channelHost(
   report: ReportError,
 ): ChannelHost {
   return {
-    clock,
-    reorderWindow: options.reorderWindow ?? 1000,
-    subscribeTimeout: options.subscribeTimeout ?? 10_000,
-    backoff: isolatedBackoff(options.backoff ?? exponentialBackoff(), report),
-    canSend: () => connection.state === 'connected',
-    schedule: (job) => pacer.enqueue(job),
-    requests,
-    sendSubscribe: (channel, since, recent) => {
+    clock_: clock,
+    reorderWindow_: options.reorderWindow ?? 1000,
+    subscribeTimeout_: options.subscribeTimeout ?? 10_000,
+    backoff_: isolatedBackoff(options.backoff ?? exponentialBackoff(), report),
+    canSend_: () => connection.state_ === 'connected',
+    schedule_: (job) => pacer.enqueue_(job),
+    requests_: requests,
+    sendSubscribe_: (channel, since, recent) => {
       const id = nanoid(); // request ids too: one id scheme for everything the client names
-      connection.send(encodeFrame({ type: 'subscribe', id, channel, since, recent }));
+      connection.send_(encodeFrame({ type: 'subscribe', id, channel, since, recent }));
       return id;
     },
-    sendUnsubscribe: (channel) => connection.send(encodeFrame({ type: 'unsubscribe', channel })),
-    report,
-    skip: (frame) => frame.skip || ownIds?.delete(frame.id) === true,
+    sendUnsubscribe_: (channel) => connection.send_(encodeFrame({ type: 'unsubscribe', channel })),
+    report_: report,
+    skip_: (frame) => frame.skip || ownIds?.delete(frame.id) === true,
   };
 }

@@ -151,8 +151,8 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
    */
   get presence(): ChannelPresence {
     const shared = this.#shared;
-    shared.presence ??= new PresenceStore(shared.name, shared.requests, this.#report);
-    return (this.#presence ??= new ChannelPresence(shared.presence, this.#report));
+    shared.presence_ ??= new PresenceStore(shared.name, shared.requests_, this.#report);
+    return (this.#presence ??= new ChannelPresence(shared.presence_, this.#report));
   }
 
   /**
@@ -171,12 +171,12 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
    * ```
    */
   history(options?: HistoryOptions): Promise<HistoryPage<T>> {
-    return fetchHistory<T>(this.#shared.requests, this.name, options);
+    return fetchHistory<T>(this.#shared.requests_, this.name, options);
   }
 
   /** Subscribe again from the last position: how a `failed` channel (e.g. `forbidden` until a permission changes) recovers. */
   resubscribe(): void {
-    this.#shared.retry();
+    this.#shared.retry_();
   }
 
   /** Drop this handle's listeners and its reference to the subscription. Idempotent. */

@@ -72,55 +72,55 @@ export class Client extends Emitter<ClientEvents> {
     const clock = (this.#clock = options.clock ?? systemClock);
     this.#pacer = new RequestPacer(clock);
     this.#requests = new Requests({
-      clock,
-      canSend: () => this.#connection.state === 'connected',
-      schedule: (job) => this.#pacer.enqueue(job),
-      send: (text) => this.#connection.send(text),
+      clock_: clock,
+      canSend_: () => this.#connection.state_ === 'connected',
+      schedule_: (job) => this.#pacer.enqueue_(job),
+      send_: (text) => this.#connection.send_(text),
     });
     this.#connection = new Connection({
-      plan: choosePlan(options),
-      tokens: new TokenSource(options.token, options.getToken),
-      clock,
-      backoff: options.backoff ?? exponentialBackoff(),
-      connectTimeout: options.connectTimeout ?? 5000,
-      context: { url: options.url, WebSocket: options.WebSocket, fetch: options.fetch },
-      queued: () => this.#outbox.size,
-      handler: {
-        onStateChange: (change) => this.emit('state', change),
-        onConnected: (frame) => {
+      plan_: choosePlan(options),
+      tokens_: new TokenSource(options.token, options.getToken),
+      clock_: clock,
+      backoff_: options.backoff ?? exponentialBackoff(),
+      connectTimeout_: options.connectTimeout ?? 5000,
+      context_: { url: options.url, WebSocket: options.WebSocket, fetch: options.fetch },
+      queued_: () => this.#outbox.size_,
+      handler_: {
+        onStateChange_: (change) => this.emit('state', change),
+        onConnected_: (frame) => {
           this.#maxPayload = frame.maxPayload;
-          this.#pacer.reset(frame.limits);
-          this.#requests.connected(frame.features); // first: resubscribes check the features
-          for (const channel of this.#channels.values()) channel.resubscribe();
-          this.#outbox.flush();
+          this.#pacer.reset_(frame.limits);
+          this.#requests.connected_(frame.features); // first: resubscribes check the features
+          for (const channel of this.#channels.values()) channel.resubscribe_();
+          this.#outbox.flush_();
         },
-        onFrame: (frame) => routeFrame(frame, this.#channels, this.#outbox, this.#requests, this.#pacer, this.#connection.counts, options.codec, this.#report),
-        onDisconnected: () => {
-          this.#pacer.clear();
-          for (const channel of this.#channels.values()) channel.suspend();
-          this.#outbox.requeue();
-          this.#requests.disconnected();
+        onFrame_: (frame) => routeFrame(frame, this.#channels, this.#outbox, this.#requests, this.#pacer, this.#connection.counts_, options.codec, this.#report),
+        onDisconnected_: () => {
+          this.#pacer.clear_();
+          for (const channel of this.#channels.values()) channel.suspend_();
+          this.#outbox.requeue_();
+          this.#requests.disconnected_();
         },
-        onTerminated: (error) => {
-          this.#pacer.clear();
-          for (const channel of this.#channels.values()) channel.suspend();
-          this.#pendingPublishes.ended = error; // closed or failed: stored publishes wait for the next start
-          this.#outbox.failAll(error);
-          this.#requests.terminated(error);
+        onTerminated_: (error) => {
+          this.#pacer.clear_();
+          for (const channel of this.#channels.values()) channel.suspend_();
+          this.#pendingPublishes.ended_ = error; // closed or failed: stored publishes wait for the next start
+          this.#outbox.failAll_(error);
+          this.#requests.terminated_(error);
         },
-        onError: this.#report,
+        onError_: this.#report,
       },
     });
     this.#outbox = new Outbox({
-      clock,
-      publishTimeout: options.publishTimeout ?? 10_000,
-      queueTimeout: options.queueTimeout ?? 300_000,
-      maxSize: options.maxQueue ?? 1000,
-      schedule: (job) => this.#pacer.enqueue(job),
-      send: (text) => this.#connection.send(text),
-      canSend: () => this.#connection.state === 'connected',
-      fits: (text) => fitsByteLimit(text, this.#maxPayload),
-      limitText: () => `${this.#maxPayload} bytes`,
+      clock_: clock,
+      publishTimeout_: options.publishTimeout ?? 10_000,
+      queueTimeout_: options.queueTimeout ?? 300_000,
+      maxSize_: options.maxQueue ?? 1000,
+      schedule_: (job) => this.#pacer.enqueue_(job),
+      send_: (text) => this.#connection.send_(text),
+      canSend_: () => this.#connection.state_ === 'connected',
+      fits_: (text) => fitsByteLimit(text, this.#maxPayload),
+      limitText_: () => `${this.#maxPayload} bytes`,
     });
     this.#channelHost = channelHost(options, clock, this.#connection, this.#pacer, this.#requests, this.#ownIds, this.#report);
     const storage = options.outboxStorage;
@@ -161,22 +161,22 @@ export class Client extends Emitter<ClientEvents> {
    * `reconnecting`. Not needed with `lazy` (the default): the first channel or publish connects.
    */
   connect(): void {
-    this.#connection.connect();
+    this.#connection.connect_();
   }
 
   /** Close for good: pending publishes reject with `closed`, every timer stops. `connect()` reopens. */
   close(): void {
-    this.#connection.close();
+    this.#connection.close_();
   }
 
   /** Check the line now (ping with a short deadline) instead of waiting for the heartbeat. */
   checkConnection(): void {
-    this.#connection.wake();
+    this.#connection.wake_();
   }
 
   /** Drop the current transport as if the network failed; the client reconnects and recovers. */
   disconnectTransport(reason?: string): void {
-    this.#connection.drop(reason);
+    this.#connection.drop_(reason);
   }
 
   /**
@@ -190,17 +190,17 @@ export class Client extends Emitter<ClientEvents> {
    * ```
    */
   get metrics(): Pick<MetricsStore, 'subscribe' | 'getSnapshot'> {
-    return this.#connection.metrics;
+    return this.#connection.metrics_;
   }
 
   /** The metrics now: same as `client.metrics.getSnapshot()` (same object until a figure changes). */
   getMetrics(): ClientMetrics {
-    return this.#connection.metrics.getSnapshot();
+    return this.#connection.metrics_.getSnapshot();
   }
 
   /** Unacknowledged publishes (queued or in flight). */
   get pendingPublishes(): number {
-    return this.#outbox.size;
+    return this.#outbox.size_;
   }
 
   /**
@@ -210,7 +210,7 @@ export class Client extends Emitter<ClientEvents> {
    * @returns `[{ id, channel, data, queuedAt }]` (`queuedAt`: ms since the epoch).
    */
   listPendingPublishes(): PendingPublish[] {
-    return this.#pendingPublishes.list();
+    return this.#pendingPublishes.list_();
   }
 
   /**
@@ -249,12 +249,12 @@ export class Client extends Emitter<ClientEvents> {
     if (!shared) {
       shared = new SharedChannel(name, this.#channelHost, options.since, options.recent);
       this.#channels.set(name, shared);
-      shared.resubscribe();
+      shared.resubscribe_();
     } else if (shared.getSnapshot().state === 'failed') {
-      shared.retry(); // a new acquisition is the app asking again: a failed channel tries once more
+      shared.retry_(); // a new acquisition is the app asking again: a failed channel tries once more
     }
     const handle = new Channel<T>(shared, (ch, data, publishOptions) => this.publish(ch, data, publishOptions), (s, h) => this.#release(s, h), options.schema, this.#report);
-    shared.sinks.add(handle);
+    shared.sinks_.add(handle);
     if (this.#options.lazy !== false) this.connect();
     return handle;
   }
@@ -293,7 +293,7 @@ export class Client extends Emitter<ClientEvents> {
       if (data instanceof Promise) return data.then((encoded) => this.request<T>({ ...frame, data: encoded }, rules, invalid));
       frame = { ...frame, data };
     }
-    const state = this.#connection.state;
+    const state = this.#connection.state_;
     const { type, id } = frame;
     if (state === 'closed' || state === 'failed') {
       return Promise.reject(new ConnectionError('closed', `cannot ${type}: the client is ${state}`));
@@ -305,8 +305,8 @@ export class Client extends Emitter<ClientEvents> {
     const text = encodeRequest(frame, this.#maxPayload);
     if (typeof text !== 'string') return Promise.reject(text);
     if (this.#options.lazy !== false) this.connect();
-    const result = this.#outbox.add<T>(id, text, rules);
-    if (type === 'publish') this.#pendingPublishes.track({ id, channel: frame.channel, data: frame.data, queuedAt: Date.now(), frame: text }, result);
+    const result = this.#outbox.add_<T>(id, text, rules);
+    if (type === 'publish') this.#pendingPublishes.track_({ id, channel: frame.channel, data: frame.data, queuedAt: Date.now(), frame: text }, result);
     return result;
   }
 
@@ -316,14 +316,14 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   #release(shared: SharedChannel, handle: ChannelSink): void {
-    shared.sinks.delete(handle);
+    shared.sinks_.delete(handle);
     // One tick late, so a StrictMode unmount/remount or a quick re-render reuses the subscription.
-    new Timer(this.#clock).start(this.#options.releaseDelay ?? 0, () => {
-      if (shared.sinks.size > 0 || this.#channels.get(shared.name) !== shared) return;
+    new Timer(this.#clock).start_(this.#options.releaseDelay ?? 0, () => {
+      if (shared.sinks_.size > 0 || this.#channels.get(shared.name) !== shared) return;
       this.#channels.delete(shared.name);
-      shared.dispose();
-      if (this.#connection.state === 'connected') {
-        this.#connection.send(encodeFrame({ type: 'unsubscribe', channel: shared.name }));
+      shared.dispose_();
+      if (this.#connection.state_ === 'connected') {
+        this.#connection.send_(encodeFrame({ type: 'unsubscribe', channel: shared.name }));
       }
     });
   }

@@ -25,7 +25,7 @@ export function sanitizeDelay(ms: number): number {
 
 /** A platform timer that waits out delays beyond {@link MAX_TIMER_DELAY} in steps. */
 interface ChainedHandle {
-  id: ReturnType<typeof setTimeout> | undefined;
+  id_: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -33,10 +33,10 @@ interface ChainedHandle {
  * negative delays are 0. Use it for any raw timer; {@link Timer} is built on the same rule.
  */
 export function setLongTimeout(fn: () => void, ms: number): ChainedHandle {
-  const handle: ChainedHandle = { id: undefined };
+  const handle: ChainedHandle = { id_: undefined };
   const arm = (left: number) => {
     const step = Math.min(left, MAX_TIMER_DELAY);
-    handle.id = globalThis.setTimeout(() => (left > step ? arm(left - step) : fn()), step);
+    handle.id_ = globalThis.setTimeout(() => (left > step ? arm(left - step) : fn()), step);
   };
   arm(sanitizeDelay(ms));
   return handle;
@@ -46,7 +46,7 @@ export function setLongTimeout(fn: () => void, ms: number): ChainedHandle {
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setLongTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout((h as ChainedHandle | undefined)?.id),
+  clearTimeout: (h) => globalThis.clearTimeout((h as ChainedHandle | undefined)?.id_),
 };
 
 /** A timer firing later than this (ms) first yields one task, so I/O that already arrived is handled first. */
@@ -80,8 +80,8 @@ export class Timer {
    * Run `fn` once after `ms` milliseconds, cancelling any shot this timer had armed.
    * @param ms delay in ms; NaN/negative mean 0, above 2^31−1 is chained, `Infinity` never fires.
    */
-  start(ms: number, fn: () => void): void {
-    this.stop();
+  start_(ms: number, fn: () => void): void {
+    this.stop_();
     const delay = sanitizeDelay(ms);
     const due = this.#clock.now() + delay;
     this.#arm(delay, () => {
@@ -92,12 +92,12 @@ export class Timer {
     });
   }
 
-  stop(): void {
+  stop_(): void {
     if (this.#handle !== undefined) this.#clock.clearTimeout(this.#handle);
     this.#handle = undefined;
   }
 
-  get armed(): boolean {
+  get armed_(): boolean {
     return this.#handle !== undefined;
   }
 

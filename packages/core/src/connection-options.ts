@@ -9,28 +9,28 @@ import type { TransportPlan } from './transport-plan';
 
 /** What the connection tells the client that owns it. */
 export interface ConnectionHandler {
-  onStateChange(change: StateChange): void;
-  onConnected(frame: ConnectedFrame): void;
+  onStateChange_(change: StateChange): void;
+  onConnected_(frame: ConnectedFrame): void;
   /** Every server frame that is not about the connection itself. */
-  onFrame(frame: ServerFrame): void;
+  onFrame_(frame: ServerFrame): void;
   /** The line dropped or was replaced (the reason is in the state change). In-flight work must be re-sent on the next one. */
-  onDisconnected(): void;
+  onDisconnected_(): void;
   /** The connection ended for good (closed or failed). Pending work must settle now. */
-  onTerminated(error: TidewireError): void;
+  onTerminated_(error: TidewireError): void;
   /** A problem worth reporting that does not end anything (e.g. a malformed frame). */
-  onError(error: TidewireError): void;
+  onError_(error: TidewireError): void;
 }
 
 export interface ConnectionOptions {
-  plan: TransportPlan;
-  tokens: TokenSource;
-  clock: Clock;
-  backoff: Backoff;
+  plan_: TransportPlan;
+  tokens_: TokenSource;
+  clock_: Clock;
+  backoff_: Backoff;
   /** Deadline for the server's first frame after opening a transport (an upgrade probe's too). */
-  connectTimeout: number;
+  connectTimeout_: number;
   /** What every transport is opened with besides the token: the endpoint and injected implementations. */
-  context: Omit<TransportContext, 'token'>;
-  handler: ConnectionHandler;
+  context_: Omit<TransportContext, 'token'>;
+  handler_: ConnectionHandler;
   /** The outbox depth, for metrics (default: 0). */
-  queued?: () => number;
+  queued_?: () => number;
 }

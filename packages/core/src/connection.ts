@@ -61,18 +61,18 @@ export class Connection extends Store<ConnectionSnapshot> {
   /** When the pending line check's ping left (0: none pending), to time its pong. */
   #pingAt = 0;
   /** Counters of what went over the line, bumped in place. */
-  readonly counts = newCounters();
+  readonly counts_ = newCounters();
   /** Their subscribable snapshot, made on first use (see `metrics`). */
   #metrics: MetricsStore | undefined;
   readonly #queued: (() => number) | undefined;
 
-  constructor({ plan, tokens, clock, backoff, connectTimeout, context, handler, queued }: ConnectionOptions) {
+  constructor({ plan_: plan, tokens_: tokens, clock_: clock, backoff_: backoff, connectTimeout_: connectTimeout, context_: context, handler_: handler, queued_: queued }: ConnectionOptions) {
     // A throwing `client.subscribe` listener is reported on the client's `error` event.
-    super({ state: 'idle' }, (error) => handler.onError(error));
+    super({ state: 'idle' }, (error) => handler.onError_(error));
     this.#plan = plan;
     this.#tokens = tokens;
     this.#clock = clock;
-    this.#backoff = isolatedBackoff(backoff, (error) => handler.onError(error));
+    this.#backoff = isolatedBackoff(backoff, (error) => handler.onError_(error));
     this.#connectTimeout = connectTimeout;
     this.#context = context;
     this.#handler = handler;
@@ -83,73 +83,73 @@ export class Connection extends Store<ConnectionSnapshot> {
       clock,
       connectTimeout,
       // A probe goes without a token rather than not at all when getToken() fails; the server decides.
-      context: async () => ({ ...context, token: await tokens.get('connect').catch(() => undefined) }),
+      context: async () => ({ ...context, token: await tokens.get_('connect').catch(() => undefined) }),
       switchTo: (success) => this.#switchTo(success),
     };
     this.#queued = queued;
   }
 
   /** The counters as a subscribable snapshot with the outbox depth and the transport (made on first use). */
-  get metrics(): MetricsStore {
-    return (this.#metrics ??= new MetricsStore(this.counts, () => {
+  get metrics_(): MetricsStore {
+    return (this.#metrics ??= new MetricsStore(this.counts_, () => {
       const { transport, transportReason } = this.getSnapshot() as { transport?: ConnectionSnapshot['transport']; transportReason?: TransportReason };
       return { queued: this.#queued?.() ?? 0, transport, transportReason };
     }));
   }
 
-  get state(): ConnectionSnapshot['state'] {
+  get state_(): ConnectionSnapshot['state'] {
     return this.getSnapshot().state;
   }
 
-  connect(): void {
+  connect_(): void {
     const { state } = this.getSnapshot();
-    if (state === 'reconnecting') return this.wake();
+    if (state === 'reconnecting') return this.wake_();
     if (state !== 'idle' && state !== 'closed' && state !== 'failed') return;
     this.#attempt = 0;
     this.#triedFreshToken = false;
-    this.#unwatchNetwork ??= watchNetwork((event) => this.wake(event));
+    this.#unwatchNetwork ??= watchNetwork((event) => this.wake_(event));
     void this.#open();
   }
 
   /** Send a frame on the live transport. Callers check `state === 'connected'` first. */
-  send(frame: string): void {
+  send_(frame: string): void {
     if (!this.#transport) return;
     this.#transport.send(frame);
-    const m = this.counts;
+    const m = this.counts_;
     m.framesOut++;
     m.bytesOut += frame.length;
-    this.#metrics?.changed();
+    this.#metrics?.changed_();
   }
 
-  close(): void {
-    if (this.state === 'closed') return;
+  close_(): void {
+    if (this.state_ === 'closed') return;
     this.#teardown();
     this.#transition({ state: 'closed' }, 'closed by the app');
-    this.#handler.onTerminated(new ConnectionError('closed', 'the client was closed'));
+    this.#handler.onTerminated_(new ConnectionError('closed', 'the client was closed'));
   }
 
   /** The network or the page came back: retry now instead of waiting, or check a live line. */
-  wake(event?: string): void {
+  wake_(event?: string): void {
     const { state } = this.getSnapshot();
     if (state === 'reconnecting' && event !== 'offline') {
       void this.#open(); // its transition cancels the pending attempt
     } else if (state === 'connected') {
-      this.checkLine();
+      this.checkLine_();
     }
   }
 
   /** Ask the server for a pong; no frame at all within `PROBE_TIMEOUT` means the line is dead. */
-  checkLine(): void {
-    if (this.state !== 'connected' || this.#probe.armed) return;
+  checkLine_(): void {
+    if (this.state_ !== 'connected' || this.#probe.armed_) return;
     const since = (this.#pingAt = this.#clock.now());
-    this.send(encodeFrame({ type: 'ping' }));
-    this.#probe.start(PROBE_TIMEOUT, () => {
+    this.send_(encodeFrame({ type: 'ping' }));
+    this.#probe.start_(PROBE_TIMEOUT, () => {
       if (this.#lastFrameAt < since) this.#lost({ code: 'heartbeat_timeout', message: 'no answer to a line check' });
     });
   }
 
   /** Force the current transport down as if the network dropped (tests, transport upgrades). */
-  drop(message = 'dropped by the client'): void {
+  drop_(message = 'dropped by the client'): void {
     if (this.#transport) this.#lost({ message });
   }
 
@@ -163,30 +163,30 @@ export class Connection extends Store<ConnectionSnapshot> {
     let token: string | undefined;
     try {
       // Bounded by the connect timeout: a getToken that hangs must not keep us `connecting` forever.
-      const deadline = { clock: this.#clock, ms: this.#connectTimeout };
-      token = await this.#tokens.get(this.#triedFreshToken ? 'expired' : 'connect', deadline);
+      const deadline = { clock_: this.#clock, ms_: this.#connectTimeout };
+      token = await this.#tokens.get_(this.#triedFreshToken ? 'expired' : 'connect', deadline);
     } catch (cause) {
       // `listener_error` (it threw) or `timeout` (it hung): a failed attempt that backs off, but the
       // transport did nothing wrong, so it does not count towards falling back to another one.
       if (id !== this.#transportId) return;
       const error = cause instanceof TidewireError ? cause : new TidewireError('listener_error', String(cause), { cause });
-      if (error.code === 'listener_error') this.#handler.onError(error);
-      this.#lost({ message: error.message, cause }, { error, blameTransport: false });
+      if (error.code === 'listener_error') this.#handler.onError_(error);
+      this.#lost({ message: error.message, cause }, { error_: error, blameTransport_: false });
       return;
     }
     if (id !== this.#transportId) return; // closed or superseded while we waited for the token
 
-    const events = this.#lineEvents(id, () => this.send(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, token: token || undefined })));
+    const events = this.#lineEvents(id, () => this.send_(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, token: token || undefined })));
     try {
       this.#transport = factory.open({ ...this.#context, token }, events);
     } catch (cause) {
       // A transport that cannot even start (no WebSocket implementation, bad URL) is a setup error.
       const error = cause instanceof TidewireError ? cause : new TidewireError('transport_error', String(cause), { cause });
       this.#fail(error);
-      this.#handler.onError(error);
+      this.#handler.onError_(error);
       return;
     }
-    this.#stateTimer.start(this.#connectTimeout, () => this.#lost({ message: `no answer from the server within ${this.#connectTimeout} ms` }));
+    this.#stateTimer.start_(this.#connectTimeout, () => this.#lost({ message: `no answer from the server within ${this.#connectTimeout} ms` }));
     this.#lastFrameAt = this.#clock.now();
     // A plan with several transports may race the next one (it then ends this line via `switchTo`).
     this.#plan.connecting?.(this.#liveLine);
@@ -204,16 +204,16 @@ export class Connection extends Store<ConnectionSnapshot> {
       onActivity: () => {
         if (id !== this.#transportId) return;
         const now = (this.#lastFrameAt = this.#clock.now());
-        if (readingSignOfLife(this.#reading, this.counts.framesIn, now, this.#heartbeatMs, this.state === 'connected')) {
-          this.send(encodeFrame({ type: 'pong' }));
+        if (readingSignOfLife(this.#reading, this.counts_.framesIn, now, this.#heartbeatMs, this.state_ === 'connected')) {
+          this.send_(encodeFrame({ type: 'pong' }));
         }
       },
       // A transport discarded something that is not a frame: the same report (and, while connecting, the same end) as an undecodable frame.
       onInvalid: (reason) => {
         if (id !== this.#transportId) return;
         const error = new ProtocolError('invalid_frame', `the server sent an invalid frame: ${reason}`);
-        this.#handler.onError(error);
-        if (this.state === 'connecting') this.#lost({ message: error.message, cause: error });
+        this.#handler.onError_(error);
+        if (this.state_ === 'connecting') this.#lost({ message: error.message, cause: error });
       },
       onClose: (info) => {
         if (id === this.#transportId) this.#lost(info);
@@ -222,28 +222,28 @@ export class Connection extends Store<ConnectionSnapshot> {
   }
 
   #receive(text: string): void {
-    const m = this.counts;
+    const m = this.counts_;
     m.framesIn++;
     m.bytesIn += text.length;
-    this.#metrics?.changed();
+    this.#metrics?.changed_();
     this.#lastFrameAt = this.#clock.now();
     const decoded = decodeServerFrame(text);
     if (!decoded.ok) {
       const error = new ProtocolError('invalid_frame', `the server sent an invalid frame: ${decoded.reason}`, {
         context: { frame: text.slice(0, 200) },
       });
-      this.#handler.onError(error);
+      this.#handler.onError_(error);
       // Garbage instead of a handshake means this endpoint does not speak our protocol.
-      if (this.state === 'connecting') this.#lost({ message: error.message, cause: error });
+      if (this.state_ === 'connecting') this.#lost({ message: error.message, cause: error });
       return;
     }
     const frame = decoded.frame;
     switch (frame.type) {
       case 'connected':
-        if (this.state === 'connecting') this.#becomeConnected(frame);
+        if (this.state_ === 'connecting') this.#becomeConnected(frame);
         return;
       case 'ping':
-        return this.send(encodeFrame({ type: 'pong' }));
+        return this.send_(encodeFrame({ type: 'pong' }));
       case 'pong':
         if (this.#pingAt) m.rtt = this.#lastFrameAt - this.#pingAt;
         this.#pingAt = 0;
@@ -253,7 +253,7 @@ export class Connection extends Store<ConnectionSnapshot> {
       case 'refreshed':
         return this.#scheduleRefresh(frame.expiresIn);
       default:
-        if (this.state === 'connected') this.#handler.onFrame(frame);
+        if (this.state_ === 'connected') this.#handler.onFrame_(frame);
     }
   }
 
@@ -264,7 +264,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     // On a fallback, the plan may now probe the preferred transport in the background.
     this.#plan.succeeded(this.#liveLine);
     this.#triedFreshToken = false;
-    this.#hinted.reset();
+    this.#hinted.reset_();
     this.#heartbeatMs = frame.heartbeat;
     this.#transition(
       { state: 'connected', transport: factory.name, transportReason: reason, session: frame.session },
@@ -272,7 +272,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     );
     this.#checkHeartbeat();
     this.#scheduleRefresh(frame.expiresIn);
-    this.#handler.onConnected(frame);
+    this.#handler.onConnected_(frame);
   }
 
   /**
@@ -286,14 +286,14 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#transport = transport;
     adopt(this.#lineEvents(id, () => {}));
     previous?.close();
-    this.#handler.onDisconnected();
+    this.#handler.onDisconnected_();
     this.#attempt = 0;
     this.#becomeConnected(connected);
   }
 
   /** Refresh the token in band before it expires (see scheduleRefresh). */
   #scheduleRefresh(expiresIn: number | undefined): void {
-    scheduleRefresh(this.#refresh, this.#tokens, this.#clock, this.#connectTimeout, expiresIn, this, (info) => this.#lost(info), (error) => this.#handler.onError(error));
+    scheduleRefresh(this.#refresh, this.#tokens, this.#clock, this.#connectTimeout, expiresIn, this, (info) => this.#lost(info), (error) => this.#handler.onError_(error));
   }
 
   /** The heartbeat deadline check (see heartbeatTimeLeft); re-armed until the line is silent too long. */
@@ -303,7 +303,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     if (left <= 0) {
       this.#lost({ code: 'heartbeat_timeout', message: `no frame from the server for ${silentFor} ms` });
     } else {
-      this.#stateTimer.start(left, this.#checkHeartbeat);
+      this.#stateTimer.start_(left, this.#checkHeartbeat);
     }
   };
 
@@ -313,7 +313,7 @@ export class Connection extends Store<ConnectionSnapshot> {
    * @param blameTransport whether a failure before the server spoke counts against the transport
    *   (fallback); false when the app's `getToken` failed and the transport was never tried.
    */
-  #lost(info: TransportClose, { error: given, blameTransport = true }: { error?: TidewireError; blameTransport?: boolean } = {}): void {
+  #lost(info: TransportClose, { error_: given, blameTransport_: blameTransport = true }: { error_?: TidewireError; blameTransport_?: boolean } = {}): void {
     const previous = this.getSnapshot();
     if (previous.state !== 'connecting' && previous.state !== 'connected') return;
     this.#teardown({ keepWatching: true });
@@ -325,7 +325,7 @@ export class Connection extends Store<ConnectionSnapshot> {
       });
     if (isFatalClose(info.code)) return this.#fail(error);
     if (needsNewToken(info.code)) {
-      if (!this.#tokens.canRefresh || this.#triedFreshToken) return this.#fail(error);
+      if (!this.#tokens.canRefresh_ || this.#triedFreshToken) return this.#fail(error);
       this.#triedFreshToken = true;
     }
 
@@ -338,22 +338,22 @@ export class Connection extends Store<ConnectionSnapshot> {
       // Failed before the server spoke: counts against this transport; a switch retries at once.
       immediate = plan.failed(now) && plan.current().reason === 'fallback';
     }
-    const delay = Math.max(immediate ? 0 : this.#backoff(this.#attempt + 1), this.#hinted.next(info.retryAfter));
-    const counts = this.counts;
+    const delay = Math.max(immediate ? 0 : this.#backoff(this.#attempt + 1), this.#hinted.next_(info.retryAfter));
+    const counts = this.counts_;
     counts.reconnects++;
     counts.reconnectReasons[error.code] = (counts.reconnectReasons[error.code] ?? 0) + 1;
-    this.#handler.onDisconnected();
+    this.#handler.onDisconnected_();
     this.#transition(
       { state: 'reconnecting', transport: plan.current().factory.name, attempt: this.#attempt + 1, retryIn: delay, error },
       error.message,
     );
-    this.#stateTimer.start(delay, () => void this.#open());
+    this.#stateTimer.start_(delay, () => void this.#open());
   }
 
   #fail(error: TidewireError): void {
     this.#teardown();
     this.#transition({ state: 'failed', error }, error.message);
-    this.#handler.onTerminated(error);
+    this.#handler.onTerminated_(error);
   }
 
   #teardown({ keepWatching = false } = {}): void {
@@ -363,7 +363,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#pingAt = 0;
     transport?.close();
     this.#plan.stop();
-    for (const timer of [this.#stateTimer, this.#refresh, this.#probe]) timer.stop();
+    for (const timer of [this.#stateTimer, this.#refresh, this.#probe]) timer.stop_();
     if (!keepWatching) {
       this.#unwatchNetwork?.();
       this.#unwatchNetwork = undefined;
@@ -372,9 +372,9 @@ export class Connection extends Store<ConnectionSnapshot> {
 
   #transition(to: ConnectionSnapshot, reason: string): void {
     const from = this.getSnapshot();
-    this.#stateTimer.stop();
+    this.#stateTimer.stop_();
     this.setSnapshot(to);
-    this.#metrics?.changed();
-    this.#handler.onStateChange({ from, to, reason });
+    this.#metrics?.changed_();
+    this.#handler.onStateChange_({ from, to, reason });
   }
 }

@@ -48,21 +48,21 @@ export const fallbackPlan: PlanFactory = (
   let probe: Probe | undefined;
   const stopBackground = (): void => {
     run++;
-    timer?.stop();
-    probe?.cancel();
+    timer?.stop_();
+    probe?.cancel_();
   };
 
   /** After `delay`, open a second session on `factories[target]`; if the server speaks over it, make it the line. */
   const probeAfter = (line: LiveLine, delay: number, target: number, why: TransportReason, onFailure?: () => void): void => {
     const started = run;
     const factory = factories[target]!;
-    (timer ??= new Timer(line.clock)).start(delay, async () => {
+    (timer ??= new Timer(line.clock)).start_(delay, async () => {
       const context = await line.context();
       if (started !== run) return;
       probe = probeTransport(factory, context, line.clock, line.connectTimeout);
       let success: ProbeSuccess;
       try {
-        success = await probe.result;
+        success = await probe.result_;
       } catch {
         if (started === run) onFailure?.();
         return;

@@ -47,31 +47,31 @@ export const HISTORY_TIMEOUT = 10_000;
 export function fetchHistory<T>(requests: Requests, channel: string, options: HistoryOptions = {}): Promise<HistoryPage<T>> {
   const { limit = 50, before, after, direction = 'backward' } = options;
   return new Promise<HistoryPage<T>>((resolve, reject) => {
-    const deadline = new Timer(requests.host.clock);
+    const deadline = new Timer(requests.host_.clock_);
     let id: string | undefined;
     const settle = (error: TidewireError | undefined, frame?: HistoryPageFrame): void => {
       stop();
-      deadline.stop();
-      if (id !== undefined) requests.forget(id);
+      deadline.stop_();
+      if (id !== undefined) requests.forget_(id);
       if (error) return reject(error);
       resolve(toPage<T>(requests, frame!, options));
     };
     const line: LineListener = {
-      connected() {
-        const missing = requests.missing('history');
+      connected_() {
+        const missing = requests.missing_('history');
         if (missing) return settle(missing);
-        id = requests.send((requestId) => ({ type: 'history', id: requestId, channel, limit, before, after, direction }), {
-          answer: (frame) => (frame.type === 'history_page' ? settle(undefined, frame) : undefined),
-          fail: (error) => settle(error),
+        id = requests.send_((requestId) => ({ type: 'history', id: requestId, channel, limit, before, after, direction }), {
+          answer_: (frame) => (frame.type === 'history_page' ? settle(undefined, frame) : undefined),
+          fail_: (error) => settle(error),
         });
-        deadline.start(HISTORY_TIMEOUT, () => settle(new TimeoutError('timeout', `no history of "${channel}" within ${HISTORY_TIMEOUT} ms`, { context: { channel } })));
+        deadline.start_(HISTORY_TIMEOUT, () => settle(new TimeoutError('timeout', `no history of "${channel}" within ${HISTORY_TIMEOUT} ms`, { context: { channel } })));
       },
-      disconnected: () => deadline.stop(), // sent again when the line is back
-      terminated: (error) => settle(error),
+      disconnected_: () => deadline.stop_(), // sent again when the line is back
+      terminated_: (error) => settle(error),
     };
-    const stop = requests.onLine(line);
-    if (requests.ended) settle(requests.ended);
-    else if (requests.features && requests.host.canSend()) line.connected();
+    const stop = requests.onLine_(line);
+    if (requests.ended_) settle(requests.ended_);
+    else if (requests.features_ && requests.host_.canSend_()) line.connected_();
   });
 }
 

@@ -67,7 +67,7 @@ export class MetricsStore extends Store<ClientMetrics> {
   }
 
   /** Something changed: tell the listeners once this burst is over (nothing to do without listeners). */
-  changed(): void {
+  changed_(): void {
     if (this.#notifying || !this.listenerCount) return;
     this.#notifying = true;
     queueMicrotask(() => {

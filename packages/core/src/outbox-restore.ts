@@ -11,13 +11,13 @@ import type { PendingPublishes } from './pending-publishes';
  * @returns whether anything was stored (kept or dropped): the client then connects unless `lazy: false`
  */
 export async function restorePending(pending: PendingPublishes, outbox: Outbox, maxAge: number, report: ReportError): Promise<boolean> {
-  const stored = await pending.stored().catch((cause: unknown) => {
+  const stored = await pending.stored_().catch((cause: unknown) => {
     report(new TidewireError('listener_error', `outboxStorage.list failed: ${String(cause)}`, { cause }));
     return [];
   });
   for (const entry of stored) {
-    if (Date.now() - entry.queuedAt > maxAge) pending.forget(entry.id);
-    else pending.track(entry, outbox.add(entry.id, entry.frame), false);
+    if (Date.now() - entry.queuedAt > maxAge) pending.forget_(entry.id);
+    else pending.track_(entry, outbox.add_(entry.id, entry.frame), false);
   }
   return stored.length > 0;
 }

@@ -26,33 +26,33 @@ export interface RequestRules {
 }
 
 interface Pending {
-  readonly id: string;
-  readonly text: string;
-  readonly promise: Promise<unknown>;
-  readonly rules: RequestRules;
+  readonly id_: string;
+  readonly text_: string;
+  readonly promise_: Promise<unknown>;
+  readonly rules_: RequestRules;
   resolve(result: unknown): void;
-  reject(error: TidewireError): void;
-  phase: Phase;
+  reject_(error: TidewireError): void;
+  phase_: Phase;
   /** When the current phase gives up: `queueTimeout` after it became unsent, `publishTimeout` after it was sent. */
-  deadline: number;
+  deadline_: number;
 }
 
 export interface OutboxOptions {
-  clock: Clock;
+  clock_: Clock;
   /** Milliseconds from sending a publish on a line to its ack. */
-  publishTimeout: number;
+  publishTimeout_: number;
   /** Milliseconds a publish may wait unsent (offline, or queued behind the rate limit); `Infinity`: no limit. */
-  queueTimeout: number;
+  queueTimeout_: number;
   /** Bound on publishes not yet acknowledged, queued or in flight. */
-  maxSize: number;
+  maxSize_: number;
   /** Run `job` when the request pacer allows another frame. */
-  schedule(job: () => void): void;
-  send(text: string): void;
-  canSend(): boolean;
+  schedule_(job: () => void): void;
+  send_(text: string): void;
+  canSend_(): boolean;
   /** Whether a frame fits the limit the server announced; one that does not is refused, never sent. */
-  fits(text: string): boolean;
+  fits_(text: string): boolean;
   /** Describes the limit `fits` checks, for the `too_large` error. */
-  limitText(): string;
+  limitText_(): string;
 }
 
 /**
@@ -73,10 +73,10 @@ export class Outbox {
 
   constructor(options: OutboxOptions) {
     this.#options = options;
-    this.#timer = new Timer(options.clock);
+    this.#timer = new Timer(options.clock_);
   }
 
-  get size(): number {
+  get size_(): number {
     return this.#pending.size;
   }
 
@@ -84,38 +84,38 @@ export class Outbox {
    * Queue a publish. An id already pending joins that publish (same promise): an app retrying
    * with the same id while the first attempt is still queued or in flight stores it once.
    */
-  add<T = PublishResult>(id: string, text: string, rules: RequestRules = {}): Promise<T> {
+  add_<T = PublishResult>(id: string, text: string, rules: RequestRules = {}): Promise<T> {
     const existing = this.#pending.get(id);
-    if (existing) return existing.promise as Promise<T>;
-    const { maxSize, queueTimeout, clock } = this.#options;
+    if (existing) return existing.promise_ as Promise<T>;
+    const { maxSize_: maxSize, queueTimeout_: queueTimeout, clock_: clock } = this.#options;
     if (this.#pending.size >= maxSize) {
       return Promise.reject(new BaseError('queue_full', `outbox full: ${maxSize} unacknowledged requests`, { context: { id } }));
     }
-    let settle!: Pick<Pending, 'resolve' | 'reject'>;
-    const promise = new Promise<T>((resolve, reject) => (settle = { resolve: resolve as Pending['resolve'], reject }));
-    const entry: Pending = { id, text, promise, rules, ...settle, phase: 'queued', deadline: clock.now() + queueTimeout };
+    let settle!: Pick<Pending, 'resolve' | 'reject_'>;
+    const promise = new Promise<T>((resolve, reject) => (settle = { resolve: resolve as Pending['resolve'], reject_: reject }));
+    const entry: Pending = { id_: id, text_: text, promise_: promise, rules_: rules, ...settle, phase_: 'queued', deadline_: clock.now() + queueTimeout };
     this.#pending.set(id, entry);
-    this.#aim(entry.deadline);
-    if (this.#options.canSend()) this.#schedule(entry);
+    this.#aim(entry.deadline_);
+    if (this.#options.canSend_()) this.#schedule(entry);
     return promise;
   }
 
   /** A line is up: schedule everything unsent, oldest first; refuse at once what no longer fits. */
-  flush(): void {
-    for (const entry of [...this.#pending.values()]) if (entry.phase === 'queued') this.#schedule(entry);
+  flush_(): void {
+    for (const entry of [...this.#pending.values()]) if (entry.phase_ === 'queued') this.#schedule(entry);
   }
 
   /** The line dropped: whatever was scheduled or in flight goes again, with the same id, on the next one. */
-  requeue(): void {
-    const deadline = this.#options.clock.now() + this.#options.queueTimeout;
+  requeue_(): void {
+    const deadline = this.#options.clock_.now() + this.#options.queueTimeout_;
     for (const entry of [...this.#pending.values()]) {
-      if (entry.phase === 'sent' && entry.rules.atMostOnce) {
-        this.refuse(entry.id, new BaseError('interrupted', 'the line dropped after sending: it may or may not have run', { context: { id: entry.id } }));
+      if (entry.phase_ === 'sent' && entry.rules_.atMostOnce) {
+        this.refuse(entry.id_, new BaseError('interrupted', 'the line dropped after sending: it may or may not have run', { context: { id: entry.id_ } }));
         continue;
       }
       // Time already spent queued still counts; a frame that was on the wire starts a new wait.
-      if (entry.phase === 'sent') entry.deadline = deadline;
-      entry.phase = 'queued';
+      if (entry.phase_ === 'sent') entry.deadline_ = deadline;
+      entry.phase_ = 'queued';
     }
     this.#aim(deadline);
   }
@@ -127,10 +127,10 @@ export class Outbox {
   retry(id: string): boolean {
     const entry = this.#pending.get(id);
     if (!entry) return false;
-    entry.phase = 'queued';
-    entry.deadline = this.#options.clock.now() + this.#options.queueTimeout;
-    this.#aim(entry.deadline);
-    if (this.#options.canSend()) this.#schedule(entry);
+    entry.phase_ = 'queued';
+    entry.deadline_ = this.#options.clock_.now() + this.#options.queueTimeout_;
+    this.#aim(entry.deadline_);
+    if (this.#options.canSend_()) this.#schedule(entry);
     return true;
   }
 
@@ -147,11 +147,11 @@ export class Outbox {
   /** Returns false when `id` is not ours (the error answers another kind of request). */
   refuse(id: string, error: TidewireError): boolean {
     const entry = this.#settle(id);
-    entry?.reject(error);
+    entry?.reject_(error);
     return entry !== undefined;
   }
 
-  failAll(error: TidewireError): void {
+  failAll_(error: TidewireError): void {
     this.#stopTimer();
     for (const id of [...this.#pending.keys()]) this.refuse(id, error);
   }
@@ -165,30 +165,30 @@ export class Outbox {
   }
 
   #stopTimer(): void {
-    this.#timer.stop();
+    this.#timer.stop_();
     this.#timerAt = Infinity;
   }
 
   #schedule(entry: Pending): void {
     if (!this.#fits(entry)) return;
-    entry.phase = 'scheduled';
-    this.#options.schedule(() => {
+    entry.phase_ = 'scheduled';
+    this.#options.schedule_(() => {
       // Acked, refused, requeued or rescheduled since: this job is stale.
-      if (this.#pending.get(entry.id) !== entry || entry.phase !== 'scheduled' || !this.#options.canSend()) return;
+      if (this.#pending.get(entry.id_) !== entry || entry.phase_ !== 'scheduled' || !this.#options.canSend_()) return;
       if (!this.#fits(entry)) return;
-      entry.phase = 'sent';
-      entry.deadline = this.#options.clock.now() + (entry.rules.timeout ?? this.#options.publishTimeout);
-      this.#aim(entry.deadline);
-      this.#options.send(entry.text);
+      entry.phase_ = 'sent';
+      entry.deadline_ = this.#options.clock_.now() + (entry.rules_.timeout ?? this.#options.publishTimeout_);
+      this.#aim(entry.deadline_);
+      this.#options.send_(entry.text_);
     });
   }
 
   /** The server announced a smaller `maxPayload` than the frame: refuse it for good (it would be refused on every line). */
   #fits(entry: Pending): boolean {
-    if (this.#options.fits(entry.text)) return true;
+    if (this.#options.fits_(entry.text_)) return true;
     this.refuse(
-      entry.id,
-      new BaseError('too_large', `publish is larger than the server's limit of ${this.#options.limitText()}`, { context: { id: entry.id } }),
+      entry.id_,
+      new BaseError('too_large', `publish is larger than the server's limit of ${this.#options.limitText_()}`, { context: { id: entry.id_ } }),
     );
     return false;
   }
@@ -196,19 +196,19 @@ export class Outbox {
   /** Reject what has expired, then aim at the next deadline. */
   #expire = (): void => {
     this.#timerAt = Infinity;
-    const now = this.#options.clock.now();
+    const now = this.#options.clock_.now();
     let next = Infinity;
     for (const entry of [...this.#pending.values()]) {
-      if (entry.deadline > now) {
-        next = Math.min(next, entry.deadline);
+      if (entry.deadline_ > now) {
+        next = Math.min(next, entry.deadline_);
         continue;
       }
-      this.#pending.delete(entry.id);
-      const sent = entry.phase === 'sent';
+      this.#pending.delete(entry.id_);
+      const sent = entry.phase_ === 'sent';
       const message = sent
-        ? `no answer within ${entry.rules.timeout ?? this.#options.publishTimeout} ms of sending`
-        : `not sent within queueTimeout (${this.#options.queueTimeout} ms)`;
-      entry.reject(new TimeoutError('timeout', message, { context: { id: entry.id, sent } }));
+        ? `no answer within ${entry.rules_.timeout ?? this.#options.publishTimeout_} ms of sending`
+        : `not sent within queueTimeout (${this.#options.queueTimeout_} ms)`;
+      entry.reject_(new TimeoutError('timeout', message, { context: { id: entry.id_, sent } }));
     }
     this.#aim(next);
   };
@@ -218,6 +218,6 @@ export class Outbox {
     if (deadline >= this.#timerAt || deadline === Infinity) return;
     this.#timerAt = deadline;
     // A past deadline fires at once, a distant one waits in steps: Timer clamps and chains.
-    this.#timer.start(deadline - this.#options.clock.now(), this.#expire);
+    this.#timer.start_(deadline - this.#options.clock_.now(), this.#expire);
   }
 }

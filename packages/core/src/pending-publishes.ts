@@ -13,7 +13,7 @@ export class PendingPublishes {
   readonly #changed: () => void;
   #writes: Promise<void> = Promise.resolve();
   /** The error the connection ended with: publishes rejected with it are kept in storage. */
-  ended: unknown;
+  ended_: unknown;
 
   constructor(storage: OutboxStorage | undefined, onError: (cause: unknown) => void, changed: () => void) {
     this.#storage = storage;
@@ -22,7 +22,7 @@ export class PendingPublishes {
   }
 
   /** Follow a publish until it settles; `persist: false` for one that came from storage. */
-  track(entry: StoredPublish, result: Promise<unknown>, persist = true): void {
+  track_(entry: StoredPublish, result: Promise<unknown>, persist = true): void {
     this.#entries.set(entry.id, entry);
     if (persist) this.#write((s) => s.set(entry.id, entry));
     this.#changed();
@@ -30,22 +30,22 @@ export class PendingPublishes {
       if (this.#entries.get(entry.id) !== entry) return; // joined by a later publish with the same id
       this.#entries.delete(entry.id);
       this.#changed();
-      if (error === undefined || error !== this.ended) this.forget(entry.id);
+      if (error === undefined || error !== this.ended_) this.forget_(entry.id);
     };
     result.then(() => settled(), settled);
   }
 
   /** Drop a publish from storage (settled, or too old to send at restore). */
-  forget(id: string): void {
+  forget_(id: string): void {
     this.#write((s) => s.delete(id));
   }
 
-  list(): PendingPublish[] {
+  list_(): PendingPublish[] {
     return [...this.#entries.values()].map(({ id, channel, data, queuedAt }) => ({ id, channel, data, queuedAt }));
   }
 
   /** What the last run left in storage, oldest first, leaving out what is already pending here. */
-  async stored(): Promise<StoredPublish[]> {
+  async stored_(): Promise<StoredPublish[]> {
     const all = (await this.#storage?.list()) ?? [];
     return all.filter((e) => !this.#entries.has(e.id)).sort((a, b) => a.queuedAt - b.queuedAt);
   }

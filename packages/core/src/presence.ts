@@ -27,7 +27,7 @@ export interface PresenceEvents {
   leave: (member: PresenceMember) => void;
 }
 
-type Listener = { readonly event: keyof PresenceEvents; readonly fn: (member: PresenceMember) => void; readonly report: ReportError };
+type Listener = { readonly event_: keyof PresenceEvents; readonly fn_: (member: PresenceMember) => void; readonly report_: ReportError };
 
 const IDLE: PresenceSnapshot = { state: 'idle', members: [] };
 /** Delay before asking again after a refusal that may pass (`rate_limited` without a hint, `server_error`). */
@@ -49,7 +49,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   #members = new Map<string, PresenceMember>();
   #watchId: string | undefined;
   #enterId: string | undefined;
-  #entering: { resolve: () => void; reject: (error: TidewireError) => void }[] = [];
+  #entering: { resolve_: () => void; reject_: (error: TidewireError) => void }[] = [];
   #stopChanges: (() => void) | undefined;
   #stopLine: (() => void) | undefined;
 
@@ -60,7 +60,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   ) {
     super(IDLE, report);
     this.#requests = requests;
-    this.#retry = new Timer(requests.host.clock);
+    this.#retry = new Timer(requests.host_.clock_);
   }
 
   /**
@@ -68,19 +68,19 @@ export class PresenceStore extends Store<PresenceSnapshot> {
    * was released is not kept alive by the client).
    */
   #hold(): void {
-    this.#stopLine ??= this.#requests.onLine({
-      connected: () => {
+    this.#stopLine ??= this.#requests.onLine_({
+      connected_: () => {
         if (this.#watchers.size > 0) this.#watch();
         if (this.#entries.size > 0) this.#enter();
       },
-      disconnected: () => {
+      disconnected_: () => {
         this.#watchId = this.#enterId = undefined;
-        this.#retry.stop();
+        this.#retry.stop_();
         if (this.#watchers.size > 0) this.#set('syncing');
       },
-      terminated: (error) => {
+      terminated_: (error) => {
         this.#watchId = this.#enterId = undefined;
-        this.#retry.stop();
+        this.#retry.stop_();
         this.#settleEntering(error);
         if (this.#watchers.size > 0) this.#set('failed', error);
       },
@@ -94,7 +94,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   }
 
   /** Start watching for `owner` (a handle); the first watcher asks the server. */
-  watch(owner: object): void {
+  watch_(owner: object): void {
     if (this.#watchers.has(owner)) return;
     this.#watchers.add(owner);
     this.#hold();
@@ -102,62 +102,62 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   }
 
   /** Stop watching for `owner`; the last one tells the server and forgets the members. */
-  unwatch(owner: object): void {
+  unwatch_(owner: object): void {
     if (!this.#watchers.delete(owner) || this.#watchers.size > 0) return;
     this.#stopChanges?.();
     this.#stopChanges = undefined;
-    this.#retry.stop();
-    if (this.#watchId !== undefined) this.#requests.forget(this.#watchId);
+    this.#retry.stop_();
+    if (this.#watchId !== undefined) this.#requests.forget_(this.#watchId);
     this.#watchId = undefined;
-    this.#requests.notify({ type: 'presence_unsubscribe', channel: this.channel });
+    this.#requests.notify_({ type: 'presence_unsubscribe', channel: this.channel });
     this.#members = new Map();
     this.setSnapshot(IDLE);
     this.#releaseIfUnused();
   }
 
   /** Be a member on behalf of `owner`, with `info` (the latest entry's info is the one shown). */
-  enter(owner: object, info: unknown): Promise<void> {
+  enter_(owner: object, info: unknown): Promise<void> {
     this.#entries.delete(owner); // re-inserted last: its info is the newest
     this.#entries.set(owner, info);
     this.#hold();
     return new Promise((resolve, reject) => {
-      this.#entering.push({ resolve, reject });
+      this.#entering.push({ resolve_: resolve, reject_: reject });
       this.#enter();
     });
   }
 
   /** Stop being a member on behalf of `owner`; the last one leaves. */
-  leave(owner: object): void {
+  leave_(owner: object): void {
     if (!this.#entries.delete(owner) || this.#entries.size > 0) return;
-    if (this.#enterId !== undefined) this.#requests.forget(this.#enterId);
+    if (this.#enterId !== undefined) this.#requests.forget_(this.#enterId);
     this.#enterId = undefined;
     this.#settleEntering(undefined);
-    this.#requests.notify({ type: 'leave', channel: this.channel });
+    this.#requests.notify_({ type: 'leave', channel: this.channel });
     this.#releaseIfUnused();
   }
 
   /** Listen to `join`/`leave` (the caller also `watch`es). @returns the function that removes it. */
-  listen(event: keyof PresenceEvents, fn: (member: PresenceMember) => void, report: ReportError): () => void {
-    const listener = { event, fn, report };
+  listen_(event: keyof PresenceEvents, fn: (member: PresenceMember) => void, report: ReportError): () => void {
+    const listener = { event_: event, fn_: fn, report_: report };
     this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
   }
 
   #online(): boolean {
-    return this.#requests.features !== undefined && this.#requests.host.canSend();
+    return this.#requests.features_ !== undefined && this.#requests.host_.canSend_();
   }
 
   #watch(): void {
     if (!this.#online()) return this.#set('syncing');
-    const missing = this.#requests.missing('presence');
+    const missing = this.#requests.missing_('presence');
     if (missing) return this.#set('failed', missing);
-    this.#stopChanges ??= this.#requests.onChanges(this.channel, (frame) => this.#onChange(frame));
-    if (this.#watchId !== undefined) this.#requests.forget(this.#watchId);
-    this.#watchId = this.#requests.send((id) => ({ type: 'presence_subscribe', id, channel: this.channel }), {
-      answer: (frame) => {
+    this.#stopChanges ??= this.#requests.onChanges_(this.channel, (frame) => this.#onChange(frame));
+    if (this.#watchId !== undefined) this.#requests.forget_(this.#watchId);
+    this.#watchId = this.#requests.send_((id) => ({ type: 'presence_subscribe', id, channel: this.channel }), {
+      answer_: (frame) => {
         if (frame.type === 'presence_snapshot') this.#onSnapshot(frame);
       },
-      fail: (error) => this.#refused(error, () => this.#watch(), (e) => this.#set('failed', e)),
+      fail_: (error) => this.#refused(error, () => this.#watch(), (e) => this.#set('failed', e)),
     });
     // Until the new snapshot (which includes them), changes are dropped: ones of an earlier watch may still be in flight.
     this.#set('syncing');
@@ -165,17 +165,17 @@ export class PresenceStore extends Store<PresenceSnapshot> {
 
   #enter(): void {
     if (this.#entries.size === 0 || !this.#online()) return;
-    const missing = this.#requests.missing('presence');
+    const missing = this.#requests.missing_('presence');
     if (missing) return this.#settleEntering(missing);
     const info = [...this.#entries.values()].at(-1);
-    if (this.#enterId !== undefined) this.#requests.forget(this.#enterId);
-    this.#enterId = this.#requests.send((id) => ({ type: 'enter', id, channel: this.channel, ...(info !== undefined && { info }) }), {
-      answer: (frame) => {
+    if (this.#enterId !== undefined) this.#requests.forget_(this.#enterId);
+    this.#enterId = this.#requests.send_((id) => ({ type: 'enter', id, channel: this.channel, ...(info !== undefined && { info }) }), {
+      answer_: (frame) => {
         if (frame.type !== 'entered') return;
         this.#enterId = undefined;
         this.#settleEntering(undefined);
       },
-      fail: (error) => this.#refused(error, () => this.#enter(), (e) => this.#settleEntering(e)),
+      fail_: (error) => this.#refused(error, () => this.#enter(), (e) => this.#settleEntering(e)),
     });
   }
 
@@ -183,7 +183,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   #refused(error: TidewireError, again: () => void, fail: (error: TidewireError) => void): void {
     if (error.code === 'rate_limited' || error.code === 'server_error') {
       const hint = error.context.retryAfter;
-      this.#retry.start(typeof hint === 'number' ? hint : RETRY_MS, again);
+      this.#retry.start_(typeof hint === 'number' ? hint : RETRY_MS, again);
       return;
     }
     fail(error);
@@ -192,7 +192,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   #settleEntering(error: TidewireError | undefined): void {
     const waiting = this.#entering;
     this.#entering = [];
-    for (const { resolve, reject } of waiting) {
+    for (const { resolve_: resolve, reject_: reject } of waiting) {
       if (error) reject(error);
       else resolve();
     }
@@ -226,7 +226,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
 
   #emit(event: keyof PresenceEvents, member: PresenceMember): void {
     for (const listener of [...this.#listeners]) {
-      if (listener.event === event) callSafely(listener.report, event, { channel: this.channel }, listener.fn, member);
+      if (listener.event_ === event) callSafely(listener.report_, event, { channel: this.channel }, listener.fn_, member);
     }
   }
 }
@@ -270,7 +270,7 @@ export class ChannelPresence {
    * @returns the function that removes the listener
    */
   on<E extends keyof PresenceEvents>(event: E, listener: PresenceEvents[E]): () => void {
-    return this.#use(this.#store.listen(event, listener, this.#report));
+    return this.#use(this.#store.listen_(event, listener, this.#report));
   }
 
   /**
@@ -282,19 +282,19 @@ export class ChannelPresence {
    *   `unknown_channel`, `closed`, or another refusal of the server (`RequestError`)
    */
   enter(info?: unknown): Promise<void> {
-    return this.#store.enter(this, info);
+    return this.#store.enter_(this, info);
   }
 
   /** Stop being a member (when no other handle of this client on the channel is one). */
   leave(): void {
-    this.#store.leave(this);
+    this.#store.leave_(this);
   }
 
   /** @internal the channel handle was released: end this handle's membership and watching. */
   release(): void {
     this.#released = true;
-    this.#store.leave(this);
-    this.#store.unwatch(this);
+    this.#store.leave_(this);
+    this.#store.unwatch_(this);
   }
 
   #use(stop: () => void): () => void {
@@ -302,13 +302,13 @@ export class ChannelPresence {
       stop();
       return () => {};
     }
-    if (++this.#uses === 1) this.#store.watch(this);
+    if (++this.#uses === 1) this.#store.watch_(this);
     let done = false;
     return () => {
       if (done) return;
       done = true;
       stop();
-      if (--this.#uses === 0) this.#store.unwatch(this);
+      if (--this.#uses === 0) this.#store.unwatch_(this);
     };
   }
 }

@@ -38,11 +38,11 @@ export class RequestPacer {
   constructor(clock: Clock) {
     this.#clock = clock;
     this.#timer = new Timer(clock);
-    this.reset(); // the default limits until the server announces its own
+    this.reset_(); // the default limits until the server announces its own
   }
 
   /** Jobs waiting for a token. */
-  get queued(): number {
+  get queued_(): number {
     return this.#queue.length - this.#head;
   }
 
@@ -51,8 +51,8 @@ export class RequestPacer {
    * bucket, as the server's own bucket is for a new connection.
    * @param limits `rate` in frames per second, `burst` in frames.
    */
-  reset(limits: ServerLimits = DEFAULT_LIMITS): void {
-    this.clear();
+  reset_(limits: ServerLimits = DEFAULT_LIMITS): void {
+    this.clear_();
     this.#rate = Math.max(0.1, limits.rate * RATE_SHARE);
     this.#burst = Math.max(1, Math.floor(limits.burst * BURST_SHARE));
     this.#tokens = this.#burst;
@@ -61,14 +61,14 @@ export class RequestPacer {
   }
 
   /** Forget every queued job (the line they were for is gone). */
-  clear(): void {
+  clear_(): void {
     this.#queue.length = 0;
     this.#head = 0;
-    this.#timer.stop();
+    this.#timer.stop_();
   }
 
   /** Run `job` when a token is available: now if one is and nothing is queued ahead of it. */
-  enqueue(job: () => void): void {
+  enqueue_(job: () => void): void {
     this.#queue.push(job);
     this.#run();
   }
@@ -87,7 +87,7 @@ export class RequestPacer {
   }
 
   #run = (): void => {
-    while (this.queued > 0 && this.#take()) {
+    while (this.queued_ > 0 && this.#take()) {
       const job = this.#queue[this.#head++]!;
       if (this.#head === this.#queue.length) this.#queue.length = this.#head = 0;
       job();
@@ -107,10 +107,10 @@ export class RequestPacer {
 
   /** Aim the one timer at the moment the next token exists (or the pause ends). */
   #arm(): void {
-    if (this.queued === 0) return this.#timer.stop();
-    if (this.#timer.armed) return;
+    if (this.queued_ === 0) return this.#timer.stop_();
+    if (this.#timer.armed_) return;
     const now = this.#clock.now();
     const untilToken = Math.ceil(((1 - this.#tokens) * 1000) / this.#rate);
-    this.#timer.start(Math.max(1, this.#pausedUntil - now, untilToken), this.#run);
+    this.#timer.start_(Math.max(1, this.#pausedUntil - now, untilToken), this.#run);
   }
 }

@@ -8,25 +8,25 @@ import { nanoid } from 'nanoid';
 
 /** What the requests of optional capabilities (presence, history) need from the client. */
 export interface RequestsHost {
-  readonly clock: Clock;
+  readonly clock_: Clock;
   /** Whether a line is up to send on. */
-  canSend(): boolean;
+  canSend_(): boolean;
   /** Run `job` when the request pacer allows another frame. */
-  schedule(job: () => void): void;
-  send(text: string): void;
+  schedule_(job: () => void): void;
+  send_(text: string): void;
 }
 
 /** How one request's answer (a frame with its id) or refusal (an `error` frame with its id) is taken. */
 export interface Answer {
-  answer(frame: ServerFrame): void;
-  fail(error: TidewireError): void;
+  answer_(frame: ServerFrame): void;
+  fail_(error: TidewireError): void;
 }
 
 /** Told when the line comes up (after `connected`), drops, or ends for good. */
 export interface LineListener {
-  connected(): void;
-  disconnected(): void;
-  terminated(error: TidewireError): void;
+  connected_(): void;
+  disconnected_(): void;
+  terminated_(error: TidewireError): void;
 }
 
 /**
@@ -37,75 +37,75 @@ export interface LineListener {
  */
 export class Requests {
   /** What the server of the current line announced; undefined before the first `connected`. */
-  features: readonly string[] | undefined;
-  readonly host: RequestsHost;
+  features_: readonly string[] | undefined;
+  readonly host_: RequestsHost;
   readonly #answers = new Map<string, Answer>();
   readonly #line = new Set<LineListener>();
   readonly #changes = new Map<string, (frame: PresenceChangeFrame) => void>();
   /** Why the client ended for good (closed or failed), until it connects again. */
-  ended: TidewireError | undefined;
+  ended_: TidewireError | undefined;
 
   constructor(host: RequestsHost) {
-    this.host = host;
+    this.host_ = host;
   }
 
   /** @returns the `unsupported` error when the current server lacks `feature`; undefined when it has it. */
-  missing(feature: Feature): TidewireError | undefined {
-    return missingFeature(this.features, feature);
+  missing_(feature: Feature): TidewireError | undefined {
+    return missingFeature(this.features_, feature);
   }
 
   /**
    * Send a request built around a fresh id, through the pacer; its answer or refusal goes to `answer`.
    * @returns the id (pass it to `forget` to drop a late answer)
    */
-  send(build: (id: string) => ClientFrame, answer: Answer): string {
+  send_(build: (id: string) => ClientFrame, answer: Answer): string {
     const id = nanoid();
     this.#answers.set(id, answer);
-    this.host.schedule(() => {
-      if (this.#answers.has(id) && this.host.canSend()) this.host.send(encodeFrame(build(id)));
+    this.host_.schedule_(() => {
+      if (this.#answers.has(id) && this.host_.canSend_()) this.host_.send_(encodeFrame(build(id)));
     });
     return id;
   }
 
   /** Send a frame that has no answer (`leave`, `presence_unsubscribe`), when there is a line. */
-  notify(frame: ClientFrame): void {
-    if (this.host.canSend()) this.host.send(encodeFrame(frame));
+  notify_(frame: ClientFrame): void {
+    if (this.host_.canSend_()) this.host_.send_(encodeFrame(frame));
   }
 
-  forget(id: string): void {
+  forget_(id: string): void {
     this.#answers.delete(id);
   }
 
   /** Listen to line events. @returns the function that stops listening. */
-  onLine(listener: LineListener): () => void {
+  onLine_(listener: LineListener): () => void {
     this.#line.add(listener);
     return () => void this.#line.delete(listener);
   }
 
   /** Route `presence_change` frames of `channel` to `handler` (one per channel). @returns the function that stops it. */
-  onChanges(channel: string, handler: (frame: PresenceChangeFrame) => void): () => void {
+  onChanges_(channel: string, handler: (frame: PresenceChangeFrame) => void): () => void {
     this.#changes.set(channel, handler);
     return () => {
       if (this.#changes.get(channel) === handler) this.#changes.delete(channel);
     };
   }
 
-  connected(features: readonly string[] | undefined): void {
-    this.features = features ?? [];
-    this.ended = undefined;
-    for (const listener of [...this.#line]) listener.connected();
+  connected_(features: readonly string[] | undefined): void {
+    this.features_ = features ?? [];
+    this.ended_ = undefined;
+    for (const listener of [...this.#line]) listener.connected_();
   }
 
   /** Answers of the old line never come: each listener re-sends on the next one. */
-  disconnected(): void {
+  disconnected_(): void {
     this.#answers.clear();
-    for (const listener of [...this.#line]) listener.disconnected();
+    for (const listener of [...this.#line]) listener.disconnected_();
   }
 
-  terminated(error: TidewireError): void {
-    this.ended = error;
+  terminated_(error: TidewireError): void {
+    this.ended_ = error;
     this.#answers.clear();
-    for (const listener of [...this.#line]) listener.terminated(error);
+    for (const listener of [...this.#line]) listener.terminated_(error);
   }
 
   /** @returns whether the frame belonged here. */
@@ -118,7 +118,7 @@ export class Requests {
     const answer = id === undefined ? undefined : this.#answers.get(id);
     if (!answer) return false;
     this.#answers.delete(id!);
-    answer.answer(frame);
+    answer.answer_(frame);
     return true;
   }
 
@@ -127,7 +127,7 @@ export class Requests {
     const answer = this.#answers.get(id);
     if (!answer) return false;
     this.#answers.delete(id);
-    answer.fail(error);
+    answer.fail_(error);
     return true;
   }
 }

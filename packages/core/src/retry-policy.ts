@@ -52,7 +52,7 @@ export class HintedBackoff {
    * @param retryAfter - the server's hint in this close, if any (ms)
    * @returns the hint itself; after a hinted close, the hint-scaled delay; otherwise 0 (no floor)
    */
-  next(retryAfter: number | undefined): number {
+  next_(retryAfter: number | undefined): number {
     if (retryAfter !== undefined) {
       this.#scale = retryAfter;
       this.#failures = 0;
@@ -64,7 +64,7 @@ export class HintedBackoff {
   }
 
   /** Connected again: the next loss starts from the ordinary backoff. */
-  reset(): void {
+  reset_(): void {
     this.#scale = undefined;
     this.#failures = 0;
   }

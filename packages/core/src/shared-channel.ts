@@ -16,27 +16,27 @@ export interface ChannelSink {
 }
 
 export interface ChannelHost {
-  readonly clock: Clock;
+  readonly clock_: Clock;
   /** How long an out-of-order message may wait for the hole before it is filled from history. */
-  readonly reorderWindow: number;
+  readonly reorderWindow_: number;
   /** How long a sent subscribe may go unanswered before it is sent again (ms). */
-  readonly subscribeTimeout: number;
+  readonly subscribeTimeout_: number;
   /** Delay before retry number `attempt` (1-based) of a subscribe that timed out or failed for now. */
-  backoff(attempt: number): number;
+  backoff_(attempt: number): number;
   /** Whether a line is up to send on. */
-  canSend(): boolean;
+  canSend_(): boolean;
   /** Run `job` when the request pacer allows another frame. */
-  schedule(job: () => void): void;
+  schedule_(job: () => void): void;
   /** Requests of the optional capabilities (presence, history) and the server's features. */
-  readonly requests: Requests;
+  readonly requests_: Requests;
   /** Send a subscribe frame now and return its request id; `recent`: start with the last N messages (no `since` only). */
-  sendSubscribe(name: string, since: Position | undefined, recent?: number): string;
+  sendSubscribe_(name: string, since: Position | undefined, recent?: number): string;
   /** Tell the server to stop this channel's stream (no answer expected). */
-  sendUnsubscribe(name: string): void;
+  sendUnsubscribe_(name: string): void;
   /** A problem that ends nothing (the channel retries): reported on `client.on('error')`. */
-  report(error: TidewireError): void;
+  report_(error: TidewireError): void;
   /** True for a message the app must not see (its own, with `echo: false`): its offset still counts. */
-  skip?(frame: MessageFrame): boolean;
+  skip_?(frame: MessageFrame): boolean;
 }
 
 /** Messages held back waiting for a hole to close; beyond this they are dropped and history replays them. */
@@ -47,13 +47,13 @@ export const MAX_BUFFERED = 1000;
  * `subscribing` to the app; only `requested` has a subscribe on the wire (and a deadline).
  */
 type Phase =
-  | { readonly name: 'waiting' } // no line: subscribe when one comes up
-  | { readonly name: 'scheduled'; readonly ticket: number } // queued in the request pacer
-  | { readonly name: 'requested'; readonly id: string } // sent, answer due within subscribeTimeout
-  | { readonly name: 'retrying' } // refused for now or timed out: a timer subscribes again
-  | { readonly name: 'subscribed'; readonly recovered: boolean }
-  | { readonly name: 'failed'; readonly error: TidewireError } // refused for good until retry()
-  | { readonly name: 'disposed' };
+  | { readonly name_: 'waiting' } // no line: subscribe when one comes up
+  | { readonly name_: 'scheduled'; readonly ticket_: number } // queued in the request pacer
+  | { readonly name_: 'requested'; readonly id_: string } // sent, answer due within subscribeTimeout
+  | { readonly name_: 'retrying' } // refused for now or timed out: a timer subscribes again
+  | { readonly name_: 'subscribed'; readonly recovered_: boolean }
+  | { readonly name_: 'failed'; readonly error_: TidewireError } // refused for good until retry()
+  | { readonly name_: 'disposed' };
 
 /**
  * One server subscription, shared by every handle on the same name (reference counted by the
@@ -65,12 +65,12 @@ type Phase =
  * subscribe has a deadline, and `failed` is left by `retry()`.
  */
 export class SharedChannel extends Store<ChannelSnapshot> {
-  readonly sinks = new Set<ChannelSink>();
+  readonly sinks_ = new Set<ChannelSink>();
   /** The channel's presence, created on first use of `channel.presence` (see presence.ts). */
-  presence: PresenceStore | undefined;
+  presence_: PresenceStore | undefined;
   /** Messages to start with (`recent` option) until the first subscribe that carries it. */
   #recent: number | undefined;
-  #phase: Phase = { name: 'waiting' };
+  #phase: Phase = { name_: 'waiting' };
   #epoch: string | undefined;
   #offset = 0;
   #ticket = 0;
@@ -91,16 +91,16 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   ) {
     super({ state: 'subscribing' });
     this.#host = host;
-    this.#reorder = new Timer(host.clock);
-    this.#phaseTimer = new Timer(host.clock);
+    this.#reorder = new Timer(host.clock_);
+    this.#phaseTimer = new Timer(host.clock_);
     this.#epoch = since?.epoch;
     this.#offset = since?.offset ?? 0;
     this.#recent = since ? undefined : recent;
   }
 
   /** The client's requests of optional capabilities (presence, history). */
-  get requests(): Requests {
-    return this.#host.requests;
+  get requests_(): Requests {
+    return this.#host.requests_;
   }
 
   /** The last position delivered to the app, if any. */
@@ -109,7 +109,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   }
 
   /** Messages held back waiting for a hole (bounded by MAX_BUFFERED). */
-  get buffered(): number {
+  get buffered_(): number {
     return this.#buffer.size;
   }
 
@@ -118,32 +118,32 @@ export class SharedChannel extends Store<ChannelSnapshot> {
    * epoch. A no-op while a subscribe is already scheduled or in flight (its answer settles it),
    * when failed (see `retry`) or disposed.
    */
-  resubscribe(): void {
-    const { name } = this.#phase;
+  resubscribe_(): void {
+    const { name_: name } = this.#phase;
     if (name === 'scheduled' || name === 'requested' || name === 'failed' || name === 'disposed') return;
-    if (!this.#host.canSend()) return this.#transition({ name: 'waiting' });
+    if (!this.#host.canSend_()) return this.#transition({ name_: 'waiting' });
     const ticket = ++this.#ticket;
-    this.#transition({ name: 'scheduled', ticket });
-    this.#host.schedule(() => this.#sendSubscribe(ticket));
+    this.#transition({ name_: 'scheduled', ticket_: ticket });
+    this.#host.schedule_(() => this.#sendSubscribe(ticket));
   }
 
   /** Leave `failed` (or cut short a retry delay): subscribe again from the last position. */
-  retry(): void {
-    const { name } = this.#phase;
+  retry_(): void {
+    const { name_: name } = this.#phase;
     if (name !== 'failed' && name !== 'retrying' && name !== 'waiting') return;
     this.#attempt = 0;
-    this.#transition({ name: 'waiting' });
-    this.resubscribe();
+    this.#transition({ name_: 'waiting' });
+    this.resubscribe_();
   }
 
   /** The line dropped: we will resubscribe from our position once it is back. */
-  suspend(): void {
-    const { name } = this.#phase;
-    if (name !== 'failed' && name !== 'disposed') this.#transition({ name: 'waiting' });
+  suspend_(): void {
+    const { name_: name } = this.#phase;
+    if (name !== 'failed' && name !== 'disposed') this.#transition({ name_: 'waiting' });
   }
 
   isAwaiting(requestId: string): boolean {
-    return this.#phase.name === 'requested' && this.#phase.id === requestId;
+    return this.#phase.name_ === 'requested' && this.#phase.id_ === requestId;
   }
 
   onSubscribed(frame: SubscribedFrame): void {
@@ -151,14 +151,14 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     const to = { epoch: frame.epoch, offset: frame.offset };
     if (from && !frame.recovered) {
       const reason = from.epoch === to.epoch ? 'history_exhausted' : 'epoch_changed';
-      for (const sink of this.sinks) sink.gap({ channel: this.name, reason, from, to });
+      for (const sink of this.sinks_) sink.gap({ channel: this.name, reason, from, to });
     }
     if (!from || !frame.recovered) {
       this.#epoch = frame.epoch;
       this.#offset = frame.offset;
     }
     this.#attempt = 0;
-    this.#transition({ name: 'subscribed', recovered: frame.recovered });
+    this.#transition({ name_: 'subscribed', recovered_: frame.recovered });
     for (const [offset, buffered] of this.#buffer) {
       if (offset <= this.#offset || buffered.epoch !== this.#epoch) this.#buffer.delete(offset);
     }
@@ -170,10 +170,10 @@ export class SharedChannel extends Store<ChannelSnapshot> {
    * says `failed` and tells the server to stop any earlier subscription still flowing to us.
    */
   onRefused(error: TidewireError): void {
-    if (this.#phase.name === 'disposed') return;
-    this.#transition({ name: 'failed', error });
-    if (this.#host.canSend()) this.#host.sendUnsubscribe(this.name);
-    for (const sink of this.sinks) sink.error(error);
+    if (this.#phase.name_ === 'disposed') return;
+    this.#transition({ name_: 'failed', error_: error });
+    if (this.#host.canSend_()) this.#host.sendUnsubscribe_(this.name);
+    for (const sink of this.sinks_) sink.error(error);
   }
 
   /**
@@ -181,20 +181,20 @@ export class SharedChannel extends Store<ChannelSnapshot> {
    * `delay` ms (the server's `retryAfter`), or after the backoff when the server gave no hint.
    */
   onRetryable(error: TidewireError, delay?: number): void {
-    const { name } = this.#phase;
+    const { name_: name } = this.#phase;
     if (name === 'failed' || name === 'disposed' || name === 'subscribed') return;
-    this.#host.report(error);
-    this.#transition({ name: 'retrying' });
-    this.#phaseTimer.start(delay ?? this.#host.backoff(++this.#attempt), () => this.resubscribe());
+    this.#host.report_(error);
+    this.#transition({ name_: 'retrying' });
+    this.#phaseTimer.start_(delay ?? this.#host.backoff_(++this.#attempt), () => this.resubscribe_());
   }
 
   onMessage(frame: MessageFrame): void {
-    const { name } = this.#phase;
+    const { name_: name } = this.#phase;
     if (name === 'failed' || name === 'disposed' || this.#epoch === undefined) return;
     if (frame.epoch !== this.#epoch) {
       // A new epoch mid-stream (the server lost the stream): ask from our position; the answer
       // says recovered or `gap`. While a subscribe is pending, its answer settles it anyway.
-      if (name === 'subscribed') this.resubscribe();
+      if (name === 'subscribed') this.resubscribe_();
       return;
     }
     if (frame.offset <= this.#offset) return; // duplicate
@@ -204,23 +204,23 @@ export class SharedChannel extends Store<ChannelSnapshot> {
       return;
     }
     // A hole. Past the bound, drop the message (history replays it) and let one resubscribe fill it.
-    if (this.#buffer.size >= MAX_BUFFERED) return this.resubscribe();
+    if (this.#buffer.size >= MAX_BUFFERED) return this.resubscribe_();
     this.#buffer.set(frame.offset, frame);
-    if (!this.#reorder.armed && name === 'subscribed') this.#reorder.start(this.#host.reorderWindow, () => this.resubscribe());
+    if (!this.#reorder.armed_ && name === 'subscribed') this.#reorder.start_(this.#host.reorderWindow_, () => this.resubscribe_());
   }
 
   /** Stop timers; the client forgets this channel. */
-  dispose(): void {
-    this.#transition({ name: 'disposed' });
+  dispose_(): void {
+    this.#transition({ name_: 'disposed' });
   }
 
   #sendSubscribe(ticket: number): void {
-    if (this.#phase.name !== 'scheduled' || this.#phase.ticket !== ticket) return; // superseded
-    if (!this.#host.canSend()) return this.#transition({ name: 'waiting' });
-    const id = this.#host.sendSubscribe(this.name, this.position, this.#takeRecent());
-    this.#transition({ name: 'requested', id });
-    const timeout = this.#host.subscribeTimeout;
-    this.#phaseTimer.start(timeout, () =>
+    if (this.#phase.name_ !== 'scheduled' || this.#phase.ticket_ !== ticket) return; // superseded
+    if (!this.#host.canSend_()) return this.#transition({ name_: 'waiting' });
+    const id = this.#host.sendSubscribe_(this.name, this.position, this.#takeRecent());
+    this.#transition({ name_: 'requested', id_: id });
+    const timeout = this.#host.subscribeTimeout_;
+    this.#phaseTimer.start_(timeout, () =>
       this.onRetryable(new TimeoutError('timeout', `no answer to subscribe "${this.name}" within ${timeout} ms`, { context: { channel: this.name, id } })),
     );
   }
@@ -229,25 +229,25 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   #takeRecent(): number | undefined {
     const recent = this.position ? undefined : this.#recent;
     if (!recent) return undefined;
-    const missing = this.#host.requests.missing('history');
+    const missing = this.#host.requests_.missing_('history');
     if (!missing) return recent;
     this.#recent = undefined;
-    for (const sink of this.sinks) sink.error(missing);
+    for (const sink of this.sinks_) sink.error(missing);
     return undefined;
   }
 
   /** The one mutator of the channel's state; the snapshot the app sees is derived from the phase. */
   #transition(to: Phase): void {
     this.#phase = to;
-    this.#phaseTimer.stop();
-    if (to.name !== 'subscribed') this.#reorder.stop();
-    if (to.name === 'failed' || to.name === 'disposed') this.#buffer.clear();
+    this.#phaseTimer.stop_();
+    if (to.name_ !== 'subscribed') this.#reorder.stop_();
+    if (to.name_ === 'failed' || to.name_ === 'disposed') this.#buffer.clear();
     const position = this.position;
-    switch (to.name) {
+    switch (to.name_) {
       case 'subscribed':
-        return this.setSnapshot({ state: 'subscribed', position: position!, recovered: to.recovered });
+        return this.setSnapshot({ state: 'subscribed', position: position!, recovered: to.recovered_ });
       case 'failed':
-        return this.setSnapshot({ state: 'failed', position, error: to.error });
+        return this.setSnapshot({ state: 'failed', position, error: to.error_ });
       case 'disposed':
         return this.setSnapshot({ state: 'unsubscribed', position });
       default:
@@ -262,12 +262,12 @@ export class SharedChannel extends Store<ChannelSnapshot> {
       this.#buffer.delete(next.offset);
       this.#deliver(next);
     }
-    if (this.#buffer.size === 0) this.#reorder.stop();
+    if (this.#buffer.size === 0) this.#reorder.stop_();
   }
 
   #deliver(frame: MessageFrame): void {
     this.#offset = frame.offset;
-    if (this.#host.skip?.(frame)) return; // consumed, not delivered: positions stay consecutive
-    for (const sink of this.sinks) sink.deliver(frame);
+    if (this.#host.skip_?.(frame)) return; // consumed, not delivered: positions stay consecutive
+    for (const sink of this.sinks_) sink.deliver(frame);
   }
 }

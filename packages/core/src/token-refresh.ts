@@ -26,22 +26,22 @@ export function scheduleRefresh(
   clock: Clock,
   connectTimeout: number,
   expiresIn: number | undefined,
-  line: { readonly state: string; send(frame: string): void },
+  line: { readonly state_: string; send_(frame: string): void },
   lost: (info: TransportClose) => void,
   onError: (error: TidewireError) => void,
 ): void {
-  timer.stop(); // a `refreshed` answer also ends the wait for it
-  if (expiresIn === undefined || !tokens.canRefresh) return;
+  timer.stop_(); // a `refreshed` answer also ends the wait for it
+  if (expiresIn === undefined || !tokens.canRefresh_) return;
   const lead = Math.min(30_000, expiresIn / 5);
   const answerWithin = Math.max(REFRESH_ANSWER_TIMEOUT, connectTimeout);
-  timer.start(expiresIn - lead, () => {
-    tokens.get('refresh', { clock, ms: answerWithin }).then(
+  timer.start_(expiresIn - lead, () => {
+    tokens.get_('refresh', { clock_: clock, ms_: answerWithin }).then(
       (token) => {
-        if (!token || line.state !== 'connected') return;
-        line.send(encodeFrame({ type: 'refresh', id: nanoid(), token }));
+        if (!token || line.state_ !== 'connected') return;
+        line.send_(encodeFrame({ type: 'refresh', id: nanoid(), token }));
         // No `refreshed` in time (a lost frame, a refusal): reconnect. The token just fetched is
         // the cached one now, so the new connection authenticates with it.
-        timer.start(answerWithin, () => lost({ code: 'token_expired', message: `no answer to a token refresh within ${answerWithin} ms` }));
+        timer.start_(answerWithin, () => lost({ code: 'token_expired', message: `no answer to a token refresh within ${answerWithin} ms` }));
       },
       onError,
     );

@@ -14,9 +14,9 @@ export type GetToken = (context: { reason: TokenReason }) => string | Promise<st
 
 /** How long one `get()` may wait for `getToken`: the connection passes its connect timeout. */
 export interface TokenDeadline {
-  readonly clock: Clock;
+  readonly clock_: Clock;
   /** Milliseconds. */
-  readonly ms: number;
+  readonly ms_: number;
 }
 
 /**
@@ -38,7 +38,7 @@ export class TokenSource {
     this.#getToken = getToken;
   }
 
-  get canRefresh(): boolean {
+  get canRefresh_(): boolean {
     return this.#getToken !== undefined;
   }
 
@@ -47,7 +47,7 @@ export class TokenSource {
    * @param deadline give up after `deadline.ms` (rejects `timeout`); none: wait as long as `getToken` takes.
    * @returns never throws synchronously; rejects with a `TidewireError` (`listener_error` or `timeout`).
    */
-  get(reason: TokenReason, deadline?: TokenDeadline): Promise<string | undefined> {
+  get_(reason: TokenReason, deadline?: TokenDeadline): Promise<string | undefined> {
     const getToken = this.#getToken;
     if (!getToken || (reason === 'connect' && this.#current !== undefined)) {
       return Promise.resolve(this.#current);
@@ -68,16 +68,16 @@ export class TokenSource {
     return deadline ? this.#within(request, reason, deadline) : request;
   }
 
-  #within(request: Promise<string | undefined>, reason: TokenReason, { clock, ms }: TokenDeadline): Promise<string | undefined> {
+  #within(request: Promise<string | undefined>, reason: TokenReason, { clock_: clock, ms_: ms }: TokenDeadline): Promise<string | undefined> {
     const timer = new Timer(clock);
     const expired = new Promise<never>((_, reject) =>
-      timer.start(ms, () => {
+      timer.start_(ms, () => {
         if (this.#inFlight === request) this.#inFlight = undefined;
         reject(new TimeoutError('timeout', `getToken() did not answer within ${ms} ms`, { context: { callback: 'getToken', reason } }));
       }),
     );
     // Whichever settles first wins; once the request has, the timer is stopped and `expired` never settles.
-    return Promise.race([request, expired]).finally(() => timer.stop());
+    return Promise.race([request, expired]).finally(() => timer.stop_());
   }
 
 }

@@ -13,8 +13,8 @@ export interface ProbeSuccess {
 }
 
 export interface Probe {
-  readonly result: Promise<ProbeSuccess>;
-  cancel(): void;
+  readonly result_: Promise<ProbeSuccess>;
+  cancel_(): void;
 }
 
 /**
@@ -38,12 +38,12 @@ export function probeTransport(
   const fail = (why: string) => {
     if (settled) return;
     settled = true;
-    timer.stop();
+    timer.stop_();
     transport?.close();
     rejectProbe(new Error(why));
   };
   const timer = new Timer(clock); // the one timer rule: no overflow, a late deadline sees what arrived
-  timer.start(deadline, () => fail('probe: no answer within the deadline'));
+  timer.start_(deadline, () => fail('probe: no answer within the deadline'));
 
   const result = new Promise<ProbeSuccess>((resolve, reject) => {
     rejectProbe = reject;
@@ -58,7 +58,7 @@ export function probeTransport(
           const decoded = decodeServerFrame(text);
           if (!decoded.ok || decoded.frame.type !== 'connected') return fail('probe: unexpected first frame');
           settled = true;
-          timer.stop();
+          timer.stop_();
           const live = transport!;
           resolve({
             transport: live,
@@ -82,5 +82,5 @@ export function probeTransport(
       fail(`probe: could not open (${String(cause)})`);
     }
   });
-  return { result, cancel: () => fail('probe: cancelled') };
+  return { result_: result, cancel_: () => fail('probe: cancelled') };
 }

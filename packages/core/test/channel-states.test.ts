@@ -78,29 +78,29 @@ describe('channel state machine', () => {
   it('never holds more than MAX_BUFFERED messages back, however long the hole lasts', () => {
     const sent: string[] = [];
     const host: ChannelHost = {
-      clock: systemClock,
-      reorderWindow: 1000,
-      subscribeTimeout: 10_000,
-      backoff: () => 100,
-      canSend: () => true,
-      schedule: (job) => job(),
-      sendSubscribe: (name) => (sent.push(name), `s${sent.length}`),
-      sendUnsubscribe: () => {},
-      report: () => {},
-      requests: new Requests({ clock: systemClock, canSend: () => true, schedule: (job) => job(), send: () => {} }),
+      clock_: systemClock,
+      reorderWindow_: 1000,
+      subscribeTimeout_: 10_000,
+      backoff_: () => 100,
+      canSend_: () => true,
+      schedule_: (job) => job(),
+      sendSubscribe_: (name) => (sent.push(name), `s${sent.length}`),
+      sendUnsubscribe_: () => {},
+      report_: () => {},
+      requests_: new Requests({ clock_: systemClock, canSend_: () => true, schedule_: (job) => job(), send_: () => {} }),
     };
     const shared = new SharedChannel('room', host);
-    shared.resubscribe();
+    shared.resubscribe_();
     shared.onSubscribed({ type: 'subscribed', id: 's1', channel: 'room', epoch: 'e1', offset: 0, recovered: true });
     let peak = 0;
     for (let o = 2; o <= MAX_BUFFERED * 5; o++) {
       shared.onMessage({ type: 'message', channel: 'room', epoch: 'e1', offset: o, id: `m${o}`, data: o });
-      peak = Math.max(peak, shared.buffered);
+      peak = Math.max(peak, shared.buffered_);
     }
     expect(peak).toBe(MAX_BUFFERED);
     expect(sent).toHaveLength(2); // one recovery subscribe, however many messages overflowed
-    shared.dispose();
-    expect(shared.buffered).toBe(0);
+    shared.dispose_();
+    expect(shared.buffered_).toBe(0);
   });
 
   it('a refused re-subscribe sends unsubscribe, says failed, ignores the old stream, and recovers on resubscribe()', async () => {

@@ -14,28 +14,28 @@ describe('HintedBackoff', () => {
   it('returns the hint, then doubles from its scale with jitter in the upper half, capped at 60 s', () => {
     const low = new HintedBackoff(() => 0);
     const high = new HintedBackoff(() => 0.999999);
-    expect(low.next(3000)).toBe(3000);
-    expect(high.next(3000)).toBe(3000);
-    expect([low.next(undefined), low.next(undefined), low.next(undefined)]).toEqual([3000, 6000, 12_000]);
-    expect([high.next(undefined), high.next(undefined), high.next(undefined)]).toEqual([5999, 11_999, 23_999]);
-    for (let i = 0; i < 10; i++) expect(high.next(undefined)).toBeLessThanOrEqual(60_000);
+    expect(low.next_(3000)).toBe(3000);
+    expect(high.next_(3000)).toBe(3000);
+    expect([low.next_(undefined), low.next_(undefined), low.next_(undefined)]).toEqual([3000, 6000, 12_000]);
+    expect([high.next_(undefined), high.next_(undefined), high.next_(undefined)]).toEqual([5999, 11_999, 23_999]);
+    for (let i = 0; i < 10; i++) expect(high.next_(undefined)).toBeLessThanOrEqual(60_000);
   });
 
   it('starts from 500 ms for a short hint, adds no floor without a hint, and forgets the hint on reset', () => {
     const b = new HintedBackoff(() => 0);
-    expect(b.next(undefined)).toBe(0);
-    expect(b.next(40)).toBe(40);
-    expect(b.next(undefined)).toBe(500);
-    b.reset();
-    expect(b.next(undefined)).toBe(0);
+    expect(b.next_(undefined)).toBe(0);
+    expect(b.next_(40)).toBe(40);
+    expect(b.next_(undefined)).toBe(500);
+    b.reset_();
+    expect(b.next_(undefined)).toBe(0);
   });
 
   it('a new hint replaces the old scale', () => {
     const b = new HintedBackoff(() => 0);
-    b.next(20_000);
-    expect(b.next(undefined)).toBe(20_000);
-    expect(b.next(1000)).toBe(1000);
-    expect(b.next(undefined)).toBe(1000);
+    b.next_(20_000);
+    expect(b.next_(undefined)).toBe(20_000);
+    expect(b.next_(1000)).toBe(1000);
+    expect(b.next_(undefined)).toBe(1000);
   });
 });
 

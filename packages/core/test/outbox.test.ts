@@ -16,19 +16,19 @@ function outboxOn(overrides: Partial<OutboxOptions> = {}) {
   const sent: string[] = [];
   const line = { up: true, limit: Infinity };
   const outbox = new Outbox({
-    clock: systemClock,
-    publishTimeout: 1000,
-    queueTimeout: 60_000,
-    maxSize: 100,
-    schedule: (job) => job(),
-    send: (t) => sent.push(t),
-    canSend: () => line.up,
-    fits: (text) => text.length <= line.limit,
-    limitText: () => `${line.limit} bytes`,
+    clock_: systemClock,
+    publishTimeout_: 1000,
+    queueTimeout_: 60_000,
+    maxSize_: 100,
+    schedule_: (job) => job(),
+    send_: (t) => sent.push(t),
+    canSend_: () => line.up,
+    fits_: (text) => text.length <= line.limit,
+    limitText_: () => `${line.limit} bytes`,
     ...overrides,
   });
   const outcome = (id: string, text = id) =>
-    outbox.add(id, text).then(
+    outbox.add_(id, text).then(
       () => `${id}:acked@${Date.now()}`,
       (e: { code: string }) => `${id}:${e.code}@${Date.now()}`,
     );
@@ -60,14 +60,14 @@ describe('Outbox timeouts', () => {
   });
 
   it('lets a publish wait offline for `queueTimeout`, not `publishTimeout`, then gives it the full ack wait once sent', async () => {
-    const { outbox, sent, line, outcome } = outboxOn({ publishTimeout: 10_000, queueTimeout: 300_000 });
+    const { outbox, sent, line, outcome } = outboxOn({ publishTimeout_: 10_000, queueTimeout_: 300_000 });
     line.up = false;
     const start = Date.now();
     const queued = outcome('offline');
     await vi.advanceTimersByTimeAsync(25_000); // a train tunnel: far past publishTimeout
-    expect(outbox.size).toBe(1);
+    expect(outbox.size_).toBe(1);
     line.up = true;
-    outbox.flush();
+    outbox.flush_();
     expect(sent).toEqual(['offline']);
     await vi.advanceTimersByTimeAsync(9_999);
     outbox.ack(ack('offline'));
@@ -75,45 +75,45 @@ describe('Outbox timeouts', () => {
   });
 
   it('rejects a publish that stayed unsent for `queueTimeout`, saying it was never sent', async () => {
-    const { outbox, line } = outboxOn({ queueTimeout: 5000 });
+    const { outbox, line } = outboxOn({ queueTimeout_: 5000 });
     line.up = false;
-    const p = outbox.add('q', 'q').catch((e: { code: string; context: { sent: boolean } }) => e);
+    const p = outbox.add_('q', 'q').catch((e: { code: string; context: { sent: boolean } }) => e);
     await vi.advanceTimersByTimeAsync(4999);
-    expect(outbox.size).toBe(1);
+    expect(outbox.size_).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     await expect(p).resolves.toMatchObject({ code: 'timeout', context: { sent: false } });
   });
 
   it('restarts the unsent clock when the line drops after sending (the next line gets its own ack wait)', async () => {
-    const { outbox, sent, line, outcome } = outboxOn({ publishTimeout: 1000, queueTimeout: 5000 });
+    const { outbox, sent, line, outcome } = outboxOn({ publishTimeout_: 1000, queueTimeout_: 5000 });
     const p = outcome('a');
     await vi.advanceTimersByTimeAsync(900);
     line.up = false;
-    outbox.requeue(); // dropped 900 ms into the ack wait
+    outbox.requeue_(); // dropped 900 ms into the ack wait
     await vi.advanceTimersByTimeAsync(4000); // offline far beyond publishTimeout, within queueTimeout
     line.up = true;
-    outbox.flush();
+    outbox.flush_();
     expect(sent).toEqual(['a', 'a']);
     outbox.ack(ack('a'));
     expect(await p).toMatch(/^a:acked/);
   });
 
   it('never arms a timer for an infinite queueTimeout', async () => {
-    const { outbox, line } = outboxOn({ queueTimeout: Infinity });
+    const { outbox, line } = outboxOn({ queueTimeout_: Infinity });
     line.up = false;
-    const p = outbox.add('a', 'a').catch((e: { code: string }) => e.code);
+    const p = outbox.add_('a', 'a').catch((e: { code: string }) => e.code);
     expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(24 * 3600_000);
-    expect(outbox.size).toBe(1);
-    outbox.failAll(new ConnectionError('closed', 'closed'));
+    expect(outbox.size_).toBe(1);
+    outbox.failAll_(new ConnectionError('closed', 'closed'));
     await expect(p).resolves.toBe('closed');
   });
 
   it('stops its timer when everything fails at once (close)', () => {
     const { outbox, line } = outboxOn();
     line.up = false;
-    const p = outbox.add('a', 'a').catch((e: { code: string }) => e.code);
-    outbox.failAll(new ConnectionError('closed', 'the client was closed'));
+    const p = outbox.add_('a', 'a').catch((e: { code: string }) => e.code);
+    outbox.failAll_(new ConnectionError('closed', 'the client was closed'));
     expect(vi.getTimerCount()).toBe(0);
     return expect(p).resolves.toBe('closed');
   });
@@ -122,8 +122,8 @@ describe('Outbox timeouts', () => {
 describe('Outbox idempotency and refusals', () => {
   it('joins a publish whose id is already pending instead of sending it twice', async () => {
     const { outbox, sent } = outboxOn();
-    const first = outbox.add('same', 'frame');
-    const again = outbox.add('same', 'frame');
+    const first = outbox.add_('same', 'frame');
+    const again = outbox.add_('same', 'frame');
     expect(again).toBe(first);
     expect(sent).toEqual(['frame']);
     outbox.ack(ack('same', 7));
@@ -138,21 +138,21 @@ describe('Outbox idempotency and refusals', () => {
     const big2 = outcome('big2', 'c'.repeat(9000));
     line.up = true;
     line.limit = 8192;
-    outbox.flush();
+    outbox.flush_();
     expect(sent).toEqual(['s'.repeat(100)]);
     expect(await big).toMatch(/^big:too_large/);
     expect(await big2).toMatch(/^big2:too_large/);
     outbox.ack(ack('small'));
     expect(await small).toMatch(/^small:acked/);
     // Refused for good: a later line never sees them.
-    outbox.requeue();
-    outbox.flush();
+    outbox.requeue_();
+    outbox.flush_();
     expect(sent).toHaveLength(1);
   });
 
   it('rechecks a frame at send time, when the pacer runs it after the limit changed', async () => {
     const jobs: (() => void)[] = [];
-    const { sent, line, outcome } = outboxOn({ schedule: (job) => jobs.push(job) });
+    const { sent, line, outcome } = outboxOn({ schedule_: (job) => jobs.push(job) });
     const p = outcome('x', 'x'.repeat(500));
     line.limit = 100;
     jobs.shift()!();
@@ -166,8 +166,8 @@ describe('Outbox idempotency and refusals', () => {
     const refused = outcome('r', 'R');
     expect(outbox.retry('l')).toBe(true);
     expect(outbox.refuse('r', new RequestError('too_large', 'frame exceeds maxPayload'))).toBe(true);
-    outbox.requeue();
-    outbox.flush();
+    outbox.requeue_();
+    outbox.flush_();
     expect(sent).toEqual(['L', 'R', 'L', 'L']);
     outbox.ack(ack('l'));
     expect(await limited).toMatch(/^l:acked/);

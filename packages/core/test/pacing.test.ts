@@ -35,9 +35,9 @@ function recordingLine(frames: ClientFrame[], at: number[]) {
 describe('RequestPacer', () => {
   it('runs jobs at once while the burst lasts, then one per token, in order', async () => {
     const pacer = new RequestPacer(systemClock);
-    pacer.reset({ rate: 100, burst: 200 });
+    pacer.reset_({ rate: 100, burst: 200 });
     const ran: number[] = [];
-    for (let i = 0; i < 400; i++) pacer.enqueue(() => ran.push(i));
+    for (let i = 0; i < 400; i++) pacer.enqueue_(() => ran.push(i));
     const burst = ran.length;
     expect(burst).toBe(150); // 75% of the server's burst: the rest is headroom for pongs and unsubscribes
     await vi.advanceTimersByTimeAsync(1000);
@@ -49,17 +49,17 @@ describe('RequestPacer', () => {
 
   it('holds every job during a pause (a server retryAfter) and forgets queued jobs on clear', async () => {
     const pacer = new RequestPacer(systemClock);
-    pacer.reset({ rate: 10, burst: 2 });
+    pacer.reset_({ rate: 10, burst: 2 });
     const ran: string[] = [];
-    pacer.enqueue(() => ran.push('a'));
+    pacer.enqueue_(() => ran.push('a'));
     pacer.pause(500);
-    pacer.enqueue(() => ran.push('b'));
+    pacer.enqueue_(() => ran.push('b'));
     await vi.advanceTimersByTimeAsync(499);
     expect(ran).toEqual(['a']);
     await vi.advanceTimersByTimeAsync(1);
     expect(ran).toEqual(['a', 'b']);
-    for (let i = 0; i < 5; i++) pacer.enqueue(() => ran.push(`x${i}`));
-    pacer.clear();
+    for (let i = 0; i < 5; i++) pacer.enqueue_(() => ran.push(`x${i}`));
+    pacer.clear_();
     await vi.advanceTimersByTimeAsync(5000);
     expect(ran).toEqual(['a', 'b']);
   });

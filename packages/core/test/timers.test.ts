@@ -36,32 +36,32 @@ describe('Timer: clamp and chain', () => {
     const timer = new Timer(clock);
     const fired: number[] = [];
     const start = Date.now();
-    timer.start(days * DAY, () => fired.push(Date.now() - start));
+    timer.start_(days * DAY, () => fired.push(Date.now() - start));
     await vi.advanceTimersByTimeAsync(days * DAY - 1);
     expect(fired).toEqual([]);
-    expect(timer.armed).toBe(true);
+    expect(timer.armed_).toBe(true);
     await vi.advanceTimersByTimeAsync(1);
     expect(fired).toEqual([days * DAY]);
     await vi.advanceTimersByTimeAsync(200 * DAY);
     expect(fired).toHaveLength(1);
-    expect(timer.armed).toBe(false);
+    expect(timer.armed_).toBe(false);
     expect(Math.max(...clock.delays)).toBeLessThanOrEqual(MAX_TIMER_DELAY);
   });
 
   it('NaN and negative delays mean 0; Infinity never fires; stop() cancels mid-chain', async () => {
     const timer = new Timer(systemClock);
     const fired: string[] = [];
-    timer.start(Number.NaN, () => fired.push('nan'));
+    timer.start_(Number.NaN, () => fired.push('nan'));
     await vi.advanceTimersByTimeAsync(0);
-    timer.start(-5000, () => fired.push('negative'));
+    timer.start_(-5000, () => fired.push('negative'));
     await vi.advanceTimersByTimeAsync(0);
     expect(fired).toEqual(['nan', 'negative']);
-    timer.start(Number.POSITIVE_INFINITY, () => fired.push('infinity'));
+    timer.start_(Number.POSITIVE_INFINITY, () => fired.push('infinity'));
     await vi.advanceTimersByTimeAsync(3 * MAX_TIMER_DELAY);
     expect(fired).toEqual(['nan', 'negative']);
-    timer.start(60 * DAY, () => fired.push('cancelled'));
+    timer.start_(60 * DAY, () => fired.push('cancelled'));
     await vi.advanceTimersByTimeAsync(30 * DAY);
-    timer.stop();
+    timer.stop_();
     await vi.advanceTimersByTimeAsync(60 * DAY);
     expect(fired).toEqual(['nan', 'negative']);
     expect(sanitizeDelay(Number.NEGATIVE_INFINITY)).toBe(0);
@@ -113,33 +113,33 @@ describe('Timer: a late deadline judges fresh information', () => {
     const timer = new Timer(systemClock);
     let state = 'waiting';
     const verdicts: string[] = [];
-    timer.start(2500, () => verdicts.push(state));
+    timer.start_(2500, () => verdicts.push(state));
     // The event loop is blocked for 4 s: wall time moves, timers cannot run.
     vi.setSystemTime(Date.now() + 4000);
     await vi.advanceTimersByTimeAsync(2500); // now the timer runs, 4 s late
     expect(verdicts).toEqual([]);
-    expect(timer.armed).toBe(true);
+    expect(timer.armed_).toBe(true);
     state = 'answered'; // the I/O that arrived during the block is processed
     await vi.advanceTimersByTimeAsync(Math.min(MAX_GRACE, 4000 / 2));
     expect(verdicts).toEqual(['answered']);
-    expect(timer.armed).toBe(false);
+    expect(timer.armed_).toBe(false);
   });
 
   it('slightly late: one yield, no grace; on time: runs at once; the grace is capped', async () => {
     const timer = new Timer(systemClock);
     const fired: string[] = [];
-    timer.start(100, () => fired.push('on time'));
+    timer.start_(100, () => fired.push('on time'));
     await vi.advanceTimersByTimeAsync(100);
     expect(fired).toEqual(['on time']);
 
-    timer.start(100, () => fired.push('slightly late'));
+    timer.start_(100, () => fired.push('slightly late'));
     vi.setSystemTime(Date.now() + FAR_BEHIND_AFTER - 100);
     await vi.advanceTimersByTimeAsync(100);
     expect(fired).toEqual(['on time']);
     await vi.advanceTimersByTimeAsync(1); // one task later (platforms run a 0 ms timer after ≥1 ms)
     expect(fired).toEqual(['on time', 'slightly late']);
 
-    timer.start(100, () => fired.push('hours late'));
+    timer.start_(100, () => fired.push('hours late'));
     vi.setSystemTime(Date.now() + 3 * 60 * 60 * 1000); // a laptop waking up
     await vi.advanceTimersByTimeAsync(100);
     await vi.advanceTimersByTimeAsync(MAX_GRACE - 1);

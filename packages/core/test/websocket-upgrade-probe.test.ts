@@ -25,7 +25,7 @@ describe('an upgrade probe', () => {
     const probe = probeTransport(line.factory, { url: 'ws://rt.test/x' }, systemClock, 60_000);
     line.events().onOpen();
     line.events().onFrame(JSON.stringify(connected()));
-    const success = await probe.result;
+    const success = await probe.result_;
     // Between success and adoption: kept, then replayed in order.
     line.events().onFrame('{"type":"ping"}');
     line.events().onInvalid?.('a binary WebSocket message');
@@ -44,7 +44,7 @@ describe('an upgrade probe', () => {
     const probe = probeTransport(line.factory, { url: 'ws://rt.test/x' }, systemClock, 60_000);
     line.events().onOpen();
     line.events().onInvalid?.('a binary WebSocket message');
-    await expect(probe.result).rejects.toThrow(/probe: invalid first frame \(a binary WebSocket message\)/);
+    await expect(probe.result_).rejects.toThrow(/probe: invalid first frame \(a binary WebSocket message\)/);
     expect(line.closed()).toBe(true);
   });
 });
