@@ -1,107 +1,137 @@
 import type { Channel } from './channel';
-import type { ChannelMessage, GapInfo } from './channel-state';
+import type { ChannelMessage } from './channel-state';
 import type { Client, ClientOptions } from './client';
 import { createClient } from './client';
-import type { ConnectionStateName, TransportReason } from './connection-state';
 import type { TidewireError } from './errors';
-import type { PublishResult } from './outbox';
 import type { Position } from './protocol/frames';
+import { LeaderPresence } from './shared-leader-presence';
+import type { LeaderMessage, TabMessage, WireChannelState } from './shared-messages';
+import { fromWire, toWire, wireState } from './shared-messages';
 
-/** What a tab tells the leader (over the BroadcastChannel, or directly in the leader's own tab). */
-export type TabMessage =
-  | { readonly t: 'hello' }
-  /** Subscribe this tab; `since`: the last position it delivered (after a takeover). */
-  | { readonly t: 'sub'; readonly tab: string; readonly channel: string; readonly since?: Position }
-  | { readonly t: 'unsub'; readonly tab: string; readonly channel: string }
-  | { readonly t: 'pub'; readonly id: string; readonly channel: string; readonly data: unknown }
-  /** The tab is going away: drop its subscriptions. */
-  | { readonly t: 'bye'; readonly tab: string };
-
-/** The connection state as tabs see it (errors travel as code and message). */
-export interface SharedState {
-  readonly state: ConnectionStateName;
-  readonly transport?: string;
-  readonly transportReason?: TransportReason;
-  readonly error?: { readonly code: string; readonly message: string };
-}
-
-/** What the leader tells every tab. */
-export type LeaderMessage =
-  /** A (new) leader: announce your subscriptions with their positions and re-send pending publishes. */
-  | { readonly t: 'leader' }
-  | { readonly t: 'state'; readonly state: SharedState }
-  | { readonly t: 'msg'; readonly message: ChannelMessage }
-  | { readonly t: 'gap'; readonly gap: GapInfo }
-  | { readonly t: 'ack'; readonly id: string; readonly result?: PublishResult; readonly error?: { readonly code: string; readonly message: string } };
+export type { LeaderMessage, SharedState, TabMessage } from './shared-messages';
 
 interface SharedSubscription {
   handle?: Channel;
   readonly tabs: Set<string>;
   /** While collecting after a takeover: the earliest position any tab reported. */
   since?: Position;
+  /** Tabs waiting for their `recent` stored messages until the subscription is live: tab → how many. */
+  readonly recent: Map<string, number>;
 }
 
 /**
- * The tab that holds the lock owns the one real connection. Subscriptions are reference-counted
- * by tab; every message is broadcast once to all tabs (each delivers it once, by position). After a
- * takeover it first collects what the tabs know for `collectFor` ms, then subscribes each channel
- * from the earliest position any tab reported, so no tab loses a message (the others drop the
- * replayed ones they already have).
+ * The one real connection, in the leader tab or in the SharedWorker. Subscriptions are
+ * reference-counted by tab; every message is broadcast once to all tabs (each delivers it once, by
+ * position). After a takeover it first collects what the tabs know for `collectFor` ms, then
+ * subscribes each channel from the earliest position any tab reported, so no tab loses a message
+ * (the others drop the replayed ones they already have). Presence, history, rpc and the pending
+ * publishes (`outboxStorage`) go through this client too, so they are the connection's.
  */
 export class SharedLeader {
   readonly #client: Client;
   readonly #subs = new Map<string, SharedSubscription>();
+  readonly #presence: LeaderPresence;
   readonly #out: (message: LeaderMessage) => void;
-  #collecting = true;
+  /** Work that needs a channel handle waits until the takeover's positions are collected (a handle taken earlier would subscribe from now). */
+  #afterCollect: (() => void)[] | undefined = [];
   #stopped = false;
 
   constructor(options: ClientOptions, out: (message: LeaderMessage) => void, collectFor: number) {
     this.#out = out;
     const client = (this.#client = createClient(options));
-    client.subscribe(() => out({ t: 'state', state: this.#state() }));
+    this.#presence = new LeaderPresence(client, out);
+    client.subscribe(() => out({ t: 'state', state: wireState(client.getSnapshot()) }));
+    client.on('pending', () => this.#sendPending());
     // After the constructor returns: the leader's own tab must already route its answers here.
     queueMicrotask(() => out({ t: 'leader' }));
     setTimeout(() => {
-      this.#collecting = false;
+      const waiting = this.#afterCollect ?? [];
+      this.#afterCollect = undefined;
       if (this.#stopped) return;
       for (const [name, sub] of this.#subs) this.#open(name, sub);
+      for (const job of waiting) job();
     }, collectFor);
   }
 
   handle(message: TabMessage): void {
     if (this.#stopped) return;
     switch (message.t) {
+      case 'alive':
+        return; // for the link, which watches the tab's lock
       case 'hello':
-        return this.#out({ t: 'state', state: this.#state() });
-      case 'sub': {
-        let sub = this.#subs.get(message.channel);
-        if (!sub) this.#subs.set(message.channel, (sub = { tabs: new Set() }));
-        sub.tabs.add(message.tab);
-        if (this.#collecting) sub.since = earliest(sub.since, message.since);
-        else this.#open(message.channel, sub);
-        return;
-      }
+        this.#out({ t: 'state', state: wireState(this.#client.getSnapshot()) });
+        return this.#sendPending();
+      case 'sub':
+        return this.#subscribe(message.channel, message.tab, message.since, message.recent);
       case 'unsub':
         return this.#release(message.channel, message.tab);
       case 'bye':
         for (const name of [...this.#subs.keys()]) this.#release(name, message.tab);
-        return;
+        return this.#presence.forgetTab(message.tab);
       case 'pub':
-        this.#client.publish(message.channel, message.data, { id: message.id }).then(
-          (result) => this.#out({ t: 'ack', id: message.id, result }),
-          (error: TidewireError) => {
-            // Closed with this leader: the tab re-sends it (same id) to the next one.
-            if (!this.#stopped) this.#out({ t: 'ack', id: message.id, error: { code: error.code, message: error.message } });
-          },
-        );
-        return;
+        return this.#answer(message.id, this.#client.publish(message.channel, message.data, { id: message.id }));
+      case 'req':
+        return this.#answer(message.frame.id, this.#client.request(message.frame, message.rules));
+      case 'cancel':
+        return this.#client.cancelRequest(message.id, fromWire(message.error, { id: message.id }));
+      case 'history':
+        return this.#later(() => {
+          const handle = this.#client.channel(message.channel);
+          const page = handle.history(message.options).then(({ messages, epoch, head, hasMore }) => ({ messages, epoch, head, hasMore }));
+          this.#answer(message.id, page);
+          void page.finally(() => handle.unsubscribe()).catch(() => {});
+        });
+      case 'pwatch':
+        return this.#later(() => this.#presence.watch(message.channel, message.tab, message.on));
+      case 'enter':
+        return this.#later(() => {
+          void this.#presence.enter(message.channel, message.tab, message.info).then((error) => {
+            if (!this.#stopped) this.#out({ t: 'ack', id: message.id, ...(error && { error }) });
+          });
+        });
+      case 'leave':
+        return this.#later(() => this.#presence.leave(message.channel, message.tab));
     }
   }
 
-  /** This tab is leaving or lost the lock: close the connection; the next leader takes over. */
+  /** This tab is leaving or lost the lock (or the worker's last tab left): close the connection; the next leader takes over. */
   stop(): void {
     this.#stopped = true;
     this.#client.close();
+  }
+
+  #later(job: () => void): void {
+    if (this.#afterCollect) this.#afterCollect.push(job);
+    else job();
+  }
+
+  #answer(id: string, result: Promise<unknown>): void {
+    result.then(
+      (value) => this.#out({ t: 'ack', id, result: value }),
+      (error: TidewireError) => {
+        // Closed with this leader: the tab sends it again (same id) to the next one.
+        if (!this.#stopped) this.#out({ t: 'ack', id, error: toWire(error) });
+      },
+    );
+  }
+
+  #sendPending(): void {
+    if (!this.#stopped) this.#out({ t: 'pending', list: this.#client.listPendingPublishes() });
+  }
+
+  #subscribe(name: string, tab: string, since: Position | undefined, recent: number | undefined): void {
+    let sub = this.#subs.get(name);
+    if (!sub) this.#subs.set(name, (sub = { tabs: new Set(), recent: new Map() }));
+    sub.tabs.add(tab);
+    if (recent !== undefined && since === undefined) sub.recent.set(tab, recent);
+    if (this.#afterCollect) sub.since = earliest(sub.since, since);
+    else if (sub.handle) this.#sendState(name, sub.handle); // the new tab needs the state now, not at its next change
+    else this.#open(name, sub);
+    if (sub.handle) this.#answerRecent(name, sub);
+  }
+
+  #sendState(name: string, handle: Channel): void {
+    this.#out({ t: 'chstate', channel: name, state: wireState(handle.getSnapshot()) as WireChannelState });
   }
 
   #open(name: string, sub: SharedSubscription): void {
@@ -109,23 +139,39 @@ export class SharedLeader {
     const handle = (sub.handle = this.#client.channel(name, { since: sub.since }));
     handle.on('message', (m) => this.#out({ t: 'msg', message: { channel: m.channel, epoch: m.epoch, offset: m.offset, id: m.id, data: m.data } }));
     handle.on('gap', (gap) => this.#out({ t: 'gap', gap }));
+    handle.subscribe(() => {
+      this.#sendState(name, handle);
+      this.#answerRecent(name, sub);
+    });
+    this.#answerRecent(name, sub);
+  }
+
+  /**
+   * Tabs that asked for `recent` get a history page read once the subscription is live: the page
+   * then reaches at least where the live stream starts, so the tab can join the two without a gap
+   * (it drops what it already has by offset).
+   */
+  #answerRecent(name: string, sub: SharedSubscription): void {
+    const handle = sub.handle;
+    if (!handle || sub.recent.size === 0 || handle.getSnapshot().state !== 'subscribed') return;
+    const asked = [...sub.recent];
+    sub.recent.clear();
+    for (const [tab, limit] of asked) {
+      const send = (messages: readonly ChannelMessage[]): void => {
+        if (!this.#stopped) this.#out({ t: 'recent', tab, channel: name, messages });
+      };
+      if (limit <= 0) send([]);
+      else handle.history({ limit }).then((page) => send([...page.messages].reverse()), () => send([]));
+    }
   }
 
   #release(name: string, tab: string): void {
+    this.#presence.forget(name, tab);
     const sub = this.#subs.get(name);
+    sub?.recent.delete(tab);
     if (!sub?.tabs.delete(tab) || sub.tabs.size > 0) return;
     this.#subs.delete(name);
     sub.handle?.unsubscribe();
-  }
-
-  #state(): SharedState {
-    const s = this.#client.getSnapshot();
-    return {
-      state: s.state,
-      transport: 'transport' in s ? s.transport : undefined,
-      transportReason: 'transportReason' in s ? s.transportReason : undefined,
-      error: 'error' in s && s.error ? { code: s.error.code, message: s.error.message } : undefined,
-    };
   }
 }
 

@@ -1,22 +1,51 @@
 import { nanoid } from 'nanoid';
-import type { ChannelMessage, GapInfo } from './channel-state';
+import type { ChannelOptions } from './channel';
 import type { ClientOptions } from './client';
+import type { ConnectionSnapshot } from './connection-state';
 import { Emitter } from './emitter';
 import { TidewireError } from './errors';
-import type { TidewireErrorCode } from './errors';
-import { reportUncaught } from './isolate';
-import type { PublishResult } from './outbox';
-import type { Position } from './protocol/frames';
+import type { HistoryOptions, HistoryPage } from './history';
+import type { ReportError } from './isolate';
+import { registerReporter, reportUncaught } from './isolate';
+import type { PublishResult, RequestRules } from './outbox';
+import type { PendingPublish } from './outbox-storage';
+import type { PublishFrame, RpcFrame } from './protocol/frames';
+import type { PublishOptions } from './publish-options';
+import { validatePublishId } from './publish-options';
 import { resolveUrl } from './resolve-url';
-import type { LeaderMessage, SharedState, TabMessage } from './shared-leader';
-import { SharedLeader } from './shared-leader';
+import type { InferOutput, StandardSchemaV1 } from './schema';
+import { LeaderElection } from './shared-election';
+import type { SharedLink } from './shared-link';
+import { holdTabLock } from './shared-link';
+import type { LeaderMessage, TabMessage, WireHistoryPage } from './shared-messages';
+import { PendingAcks, tabState, toWire } from './shared-messages';
+import { SharedChannel, TabChannel } from './shared-tab-channel';
+import type { TabChannelHost } from './shared-tab-channel';
+import type { PresenceLine } from './shared-tab-presence';
+import { WorkerLink } from './shared-worker-link';
 
-export type { SharedState } from './shared-leader';
+export type { SharedState, WireError } from './shared-messages';
+export { SharedChannel } from './shared-tab-channel';
+export { SharedPresence } from './shared-tab-presence';
 
-/** Options of {@link createSharedClient}: the client's, plus how tabs find each other. */
+/** Options of {@link createSharedClient}: the client's, plus how tabs find each other and where the connection lives. */
 export interface SharedClientOptions extends ClientOptions {
   /** Tabs with the same name (and origin) share one connection. Default `tidewire:` + the resolved url. */
   name?: string;
+  /**
+   * Creates the SharedWorker that runs `serveSharedConnection` (`@tidewire/core/shared-worker`),
+   * e.g. `() => new SharedWorker(new URL('./tidewire.worker.ts', import.meta.url), { type: 'module', name: 'tidewire' })`.
+   * Without it (or without `SharedWorker` in the browser) a leader tab holds the connection.
+   */
+  worker?: () => SharedWorker;
+  /**
+   * Where the connection lives: `auto` (default) — the SharedWorker when `worker` is given and the
+   * browser has SharedWorker, falling back to a leader tab if it does not start; `worker` or
+   * `leader` force one (a forced worker that does not start leaves the client `failed`).
+   */
+  mode?: 'auto' | 'worker' | 'leader';
+  /** Ms to wait for the SharedWorker's first answer before giving up on it. Default 5000. */
+  workerTimeout?: number;
   /** After a takeover, ms the new leader collects the tabs' positions before resubscribing. Default 250. */
   takeoverWindow?: number;
   /** Injected implementations (tests, or platforms without them globally). */
@@ -24,138 +53,67 @@ export interface SharedClientOptions extends ClientOptions {
   BroadcastChannel?: typeof BroadcastChannel;
 }
 
-/** Events of a {@link SharedChannel}: each message once, in order, per tab; gaps as on a private client. */
-export interface SharedChannelEvents<T> {
-  message: (message: ChannelMessage<T>) => void;
-  gap: (gap: GapInfo) => void;
-}
-
-/** Events of a {@link SharedClient}: `state` after every change of the shared connection's state. */
+/** Events of a {@link SharedClient}: `state` after every change of the connection's state, `pending` when the pending publishes change, `error` as a private client's. */
 export interface SharedClientEvents {
-  state: (state: SharedState) => void;
-}
-
-/** A tab's handle on a channel of the shared connection (release it with `unsubscribe()`). */
-export class SharedChannel<T = unknown> extends Emitter<SharedChannelEvents<T>> {
-  readonly name: string;
-  readonly #client: SharedClient;
-
-  constructor(name: string, client: SharedClient) {
-    super();
-    this.name = name;
-    this.#client = client;
-  }
-
-  /** Publish on this channel; resolves with the stored position once the server acknowledged it. */
-  publish(data: T, options: { id?: string } = {}): Promise<PublishResult> {
-    return this.#client.publish(this.name, data, options);
-  }
-
-  /** Release this handle; the tab's subscription ends with its last handle, the connection's with the last tab's. */
-  unsubscribe(): void {
-    this.#client.release(this as unknown as SharedChannel<never>);
-  }
-
-  /** @internal */
-  deliver<E extends keyof SharedChannelEvents<T>>(event: E, ...args: Parameters<SharedChannelEvents<T>[E]>): void {
-    this.emit(event, ...args);
-  }
-
-  protected override onListenerError(error: TidewireError): void {
-    reportUncaught(error);
-  }
-}
-
-interface TabChannel {
-  readonly handles: Set<SharedChannel<never>>;
-  /** The last position this tab delivered: replays after a takeover are dropped by it. */
-  position?: Position;
-}
-
-interface PendingPublish {
-  readonly channel: string;
-  readonly data: unknown;
-  resolve(result: PublishResult): void;
-  reject(error: TidewireError): void;
+  state: (state: ConnectionSnapshot) => void;
+  pending: () => void;
+  error: (error: TidewireError) => void;
 }
 
 /**
- * One tab's view of a connection shared by every tab of the origin. The tab holding a Web Lock
- * (the leader) runs the real client; the others talk to it over a BroadcastChannel. When the
- * leader tab closes, the next tab in the lock's queue takes over, collects every tab's last
- * positions and resubscribes from there: no tab loses or repeats a message, and publishes still
- * waiting for their ack are re-sent with their ids (the server stores each once).
+ * One tab's view of a connection shared by every tab of the origin — in a SharedWorker, or in a
+ * leader tab elected with Web Locks. Channels, publish, presence, history, rpc (`@tidewire/core/rpc`)
+ * and the pending publishes behave as with a private client. When a leader tab closes, the next
+ * one takes over, collects every tab's last positions and resubscribes from there: no tab loses or
+ * repeats a message, and publishes still waiting for their ack are re-sent with their ids.
  */
 export class SharedClient extends Emitter<SharedClientEvents> {
+  readonly #report: ReportError = registerReporter(this, (error) => void this.emit('error', error));
   readonly #tab = nanoid();
-  readonly #options: SharedClientOptions;
-  readonly #bus: BroadcastChannel;
+  readonly #options: SharedClientOptions & { name: string };
   readonly #channels = new Map<string, TabChannel>();
-  readonly #pending = new Map<string, PendingPublish>();
+  readonly #acks = new PendingAcks();
   readonly #listeners = new Set<() => void>();
-  #state: SharedState = { state: 'connecting' };
-  #leader: SharedLeader | undefined;
-  #releaseLock: (() => void) | undefined;
-  /** Whether this tab has a lock request granted or waiting. */
-  #queued = false;
+  readonly #releaseTabLock: () => void;
+  readonly #host: TabChannelHost;
+  #link: SharedLink;
+  #mode: 'worker' | 'leader' = 'leader';
+  #state: ConnectionSnapshot = { state: 'connecting', transport: 'websocket', transportReason: 'preferred', attempt: 1 };
+  #pending: readonly PendingPublish[] = [];
   #closed = false;
-  readonly #locks: LockManager;
-  readonly #name: string;
+  /** Whether this tab holds its tab lock (the holder of the connection watches it to notice the tab going away). */
+  #alive = false;
 
   constructor(options: SharedClientOptions) {
     super();
     const url = resolveUrl(options.url);
-    this.#options = { ...options, url };
-    const name = options.name ?? `tidewire:${url}`;
-    const Bus = options.BroadcastChannel ?? globalThis.BroadcastChannel;
+    this.#options = { ...options, url, name: options.name ?? `tidewire:${url}` };
     const locks = options.locks ?? globalThis.navigator?.locks;
-    if (!Bus || !locks) throw new TidewireError('invalid_options', 'a shared client needs BroadcastChannel and Web Locks (navigator.locks)');
-    this.#locks = locks;
-    this.#name = name;
-    this.#bus = new Bus(name);
-    this.#bus.onmessage = (event: MessageEvent<LeaderMessage | TabMessage>) => {
-      const message = event.data;
-      if (this.#leader && isTabMessage(message)) this.#leader.handle(message);
-      else if (!isTabMessage(message)) this.#receive(message);
+    this.#releaseTabLock = locks ? holdTabLock(locks, this.#tab, () => this.#sendAlive((this.#alive = true))) : () => {};
+    this.#host = {
+      publish: (channel, data, publishOptions) => this.publish(channel, data, publishOptions),
+      history: (channel, historyOptions) => this.#history(channel, historyOptions),
+      presenceLine: (channel) => this.#presenceLine(channel),
+      release: (handle) => this.#release(handle),
+      report: this.#report,
     };
-    this.#campaign();
-    this.#send({ t: 'hello' });
+    this.#link = this.#connect();
+    this.#send({ t: 'hello', tab: this.#tab });
     globalThis.addEventListener?.('pagehide', () => this.close());
-    // A frozen leader would hold the lock (and the connection) while serving nobody: it steps down
-    // on `freeze` (Page Lifecycle), so the next tab takes over, and queues again on `resume`.
-    globalThis.document?.addEventListener('freeze', () => this.#stepDown());
-    globalThis.document?.addEventListener('resume', () => this.#campaign());
   }
 
-  /** Queue for the lock: granted at once to the first tab, else when the leader closes, crashes or freezes. */
-  #campaign(): void {
-    if (this.#queued || this.#closed) return;
-    this.#queued = true;
-    void this.#locks
-      .request(this.#name, () => {
-        if (this.#closed) return;
-        this.#leader = new SharedLeader(this.#options, (m) => this.#broadcast(m), this.#options.takeoverWindow ?? 250);
-        return new Promise<void>((release) => (this.#releaseLock = release));
-      })
-      .catch(() => {})
-      .finally(() => (this.#queued = false));
-  }
-
-  /** Close the connection and free the lock (the next tab in its queue takes over). */
-  #stepDown(): void {
-    this.#leader?.stop();
-    this.#leader = undefined;
-    this.#releaseLock?.();
-    this.#releaseLock = undefined;
-  }
-
-  /** Whether this tab holds the connection. */
+  /** Whether this tab holds the connection (a leader tab; never with a SharedWorker). */
   get isLeader(): boolean {
-    return this.#leader !== undefined;
+    return this.#link.isLeader;
   }
 
-  /** The shared connection's state: `{ state, transport?, transportReason?, error?: { code, message } }`. */
-  getSnapshot = (): SharedState => this.#state;
+  /** Where the connection lives: `worker` (a SharedWorker) or `leader` (a tab elected with Web Locks). */
+  get mode(): 'worker' | 'leader' {
+    return this.#mode;
+  }
+
+  /** The shared connection's state, as a private client's `getSnapshot()` (same identity until it changes). */
+  getSnapshot = (): ConnectionSnapshot => this.#state;
 
   /** Call `listener` after every state change. @returns a function that removes it. */
   subscribe = (listener: () => void): (() => void) => {
@@ -163,119 +121,223 @@ export class SharedClient extends Emitter<SharedClientEvents> {
     return () => void this.#listeners.delete(listener);
   };
 
-  /** A handle on `name`: handles of all tabs share one subscription of the shared connection. */
-  channel<T = unknown>(name: string): SharedChannel<T> {
-    const handle = new SharedChannel<T>(name, this);
-    let tabChannel = this.#channels.get(name);
-    if (!tabChannel) {
-      this.#channels.set(name, (tabChannel = { handles: new Set() }));
-      this.#send({ t: 'sub', tab: this.#tab, channel: name });
+  /**
+   * A handle on `name`, as a private client's `channel()`: handles of all tabs share one subscription
+   * of the shared connection.
+   * @param options `schema` (validated in this tab), `recent` (this tab gets the last `recent`
+   *   stored messages first), `since` (this tab delivers only what follows it)
+   * @returns the tab's {@link SharedChannel}
+   */
+  channel<S extends StandardSchemaV1>(name: string, options: { schema: S; since?: ChannelOptions<unknown>['since']; recent?: number }): SharedChannel<InferOutput<S>>;
+  channel<T = unknown>(name: string, options?: ChannelOptions<T>): SharedChannel<T>;
+  channel<T>(name: string, options: ChannelOptions<T> = {}): SharedChannel<T> {
+    let channel = this.#channels.get(name);
+    if (!channel) {
+      this.#channels.set(name, (channel = new TabChannel(this.#report)));
+      channel.position = options.since;
+      if (options.recent !== undefined && !options.since) [channel.held, channel.asked] = [[], options.recent];
+      this.#send({ t: 'sub', tab: this.#tab, channel: name, since: options.since, recent: channel.asked });
     }
-    tabChannel.handles.add(handle as SharedChannel<never>);
+    const handle = new SharedChannel<T>(name, this.#host, channel, options.schema);
+    channel.handles.add(handle as SharedChannel<never>);
     return handle;
   }
 
   /**
    * Publish through the shared connection.
-   * @param options `id`: an idempotency key (default a random one).
+   * @param options `id`: an idempotency key (1–64 characters; default a random one).
    * @returns the stored position once the server acknowledged it.
-   * @throws (rejects) `TidewireError` with the server's or the leader client's code; `closed` after `close()`.
+   * @throws (rejects) `TidewireError`: `bad_request` for an invalid id, the server's or the connection's code; `closed` after `close()`.
    */
-  publish(channel: string, data: unknown, { id = nanoid() }: { id?: string } = {}): Promise<PublishResult> {
-    if (this.#closed) return Promise.reject(new TidewireError('closed', 'cannot publish: the shared client is closed'));
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { channel, data, resolve, reject });
-      this.#send({ t: 'pub', id, channel, data });
-    });
+  publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    const invalid = validatePublishId(options.id);
+    const id = options.id ?? nanoid();
+    return this.request({ type: 'publish', id, channel, data }, {}, invalid);
   }
 
-  /** @internal Called by `SharedChannel.unsubscribe()`. */
-  release(handle: SharedChannel<never>): void {
-    const tabChannel = this.#channels.get(handle.name);
-    if (!tabChannel?.handles.delete(handle) || tabChannel.handles.size > 0) return;
-    this.#channels.delete(handle.name);
-    this.#send({ t: 'unsub', tab: this.#tab, channel: handle.name });
+  /**
+   * The request path `rpc()` from `@tidewire/core/rpc` uses, as a private client's `request`:
+   * publishes are re-sent to a new holder of the connection (by id), rpcs reject `interrupted`.
+   * @returns the ack (publish) or the rpc's result
+   */
+  request<T = PublishResult>(frame: PublishFrame | RpcFrame, rules?: RequestRules, invalid?: TidewireError): Promise<T> {
+    if (this.#closed) return Promise.reject(new TidewireError('closed', `cannot ${frame.type}: the shared client is closed`));
+    if (invalid) return Promise.reject(invalid);
+    const message: TabMessage = frame.type === 'publish' ? { t: 'pub', id: frame.id, channel: frame.channel, data: frame.data } : { t: 'req', frame, rules };
+    const result = this.#acks.wait<T>(frame.id, frame.type === 'publish' ? message : undefined);
+    this.#send(message);
+    return result;
   }
 
-  /** Leave: this tab's subscriptions end; if it was the leader, another tab takes the connection over. */
+  /** Give up a pending request (rpc's `signal`), rejecting it with `error`. */
+  cancelRequest(id: string, error: TidewireError): void {
+    if (this.#acks.reject(id, error)) this.#send({ t: 'cancel', id, error: toWire(error) });
+  }
+
+  /** The shared connection's unacknowledged publishes, from every tab, oldest first (restored from `outboxStorage` after a reload too). */
+  listPendingPublishes(): PendingPublish[] {
+    return [...this.#pending];
+  }
+
+  /** Give up a pending publish of the connection (any tab's). @returns false when none with this id is pending. */
+  cancelPublish(id: string): boolean {
+    if (!this.#pending.some((p) => p.id === id)) return false;
+    const error = new TidewireError('aborted', 'the publish was cancelled', { context: { id, cancelled: true } });
+    this.#acks.reject(id, error);
+    this.#send({ t: 'cancel', id, error: toWire(error) });
+    return true;
+  }
+
+  /** Leave: this tab's subscriptions end; a leader tab hands the connection to the next one. */
   close(): void {
     if (this.#closed) return;
     this.#send({ t: 'bye', tab: this.#tab });
     this.#closed = true;
-    this.#stepDown();
-    this.#bus.close();
-    for (const [id, p] of this.#pending) p.reject(new TidewireError('closed', 'the shared client was closed', { context: { id } }));
-    this.#pending.clear();
+    this.#link.close();
+    this.#releaseTabLock();
+    this.#acks.rejectAll((id) => new TidewireError('closed', 'the shared client was closed', { context: { id } }));
   }
 
-  protected override onListenerError(error: TidewireError): void {
-    reportUncaught(error);
+  protected override onListenerError(error: TidewireError, event: keyof SharedClientEvents): void {
+    if (event === 'error') reportUncaught(error);
+    else this.#report(error);
+  }
+
+  /** The SharedWorker when asked for and available, else the leader election. */
+  #connect(mode = this.#options.mode ?? 'auto'): SharedLink {
+    const { worker } = this.#options;
+    const hasWorker = worker !== undefined && typeof SharedWorker !== 'undefined';
+    if (mode === 'worker' && !hasWorker) throw new TidewireError('invalid_options', 'mode "worker" needs the `worker` option and SharedWorker');
+    if (mode !== 'leader' && hasWorker) {
+      try {
+        this.#mode = 'worker';
+        return new WorkerLink(worker(), (m) => this.#receive(m), (reason) => this.#workerFailed(reason), this.#options.workerTimeout ?? 5000);
+      } catch (cause) {
+        if (mode === 'worker') throw new TidewireError('invalid_options', 'the SharedWorker could not be created', { cause });
+      }
+    }
+    this.#mode = 'leader';
+    const locks = this.#options.locks ?? globalThis.navigator?.locks;
+    const Bus = this.#options.BroadcastChannel ?? globalThis.BroadcastChannel;
+    if (!Bus || !locks) throw new TidewireError('invalid_options', 'a shared client needs a SharedWorker, or BroadcastChannel and Web Locks (navigator.locks)');
+    const { takeoverWindow = 250, name } = this.#options;
+    return new LeaderElection({ name, locks, BroadcastChannel: Bus, client: this.#options, takeoverWindow }, (m) => this.#receive(m));
+  }
+
+  #workerFailed(reason: string): void {
+    if (this.#closed) return;
+    if (this.#options.mode === 'worker') {
+      this.#setState({ state: 'failed', error: new TidewireError('transport_error', reason) });
+      return;
+    }
+    this.#link = this.#connect('leader');
+    this.#send({ t: 'hello', tab: this.#tab });
+    this.#announce(); // what this tab sent went to the worker that never started
+  }
+
+  #sendAlive(alive: boolean): void {
+    if (alive) this.#send({ t: 'alive', tab: this.#tab });
   }
 
   #send(message: TabMessage): void {
-    if (this.#closed) return;
-    if (this.#leader) this.#leader.handle(message);
-    else this.#bus.postMessage(message);
+    if (!this.#closed) this.#link.send(message);
   }
 
-  /** From the leader (this tab's, or another's): to the other tabs and to this one. */
-  #broadcast(message: LeaderMessage): void {
-    if (this.#closed) return;
-    this.#bus.postMessage(message);
-    this.#receive(message);
+  #setState(state: ConnectionSnapshot): void {
+    this.#state = state;
+    for (const listener of [...this.#listeners]) listener();
+    this.emit('state', state);
+  }
+
+  /** A new holder of the connection: tell it where this tab is in every channel, and what still waits for an answer. */
+  #announce(): void {
+    this.#sendAlive(this.#alive);
+    for (const [channel, { position, held, asked, presence }] of this.#channels) {
+      this.#send({ t: 'sub', tab: this.#tab, channel, since: position, recent: held && asked });
+      presence?.announce();
+    }
+    for (const message of this.#acks.takeover()) this.#send(message);
   }
 
   #receive(message: LeaderMessage): void {
     switch (message.t) {
       case 'leader':
-        // A new leader: tell it where this tab is in every channel, and what still waits for an ack.
-        for (const [channel, { position }] of this.#channels) this.#send({ t: 'sub', tab: this.#tab, channel, since: position });
-        for (const [id, { channel, data }] of this.#pending) this.#send({ t: 'pub', id, channel, data });
-        return;
+        return this.#announce();
       case 'state':
-        this.#state = message.state;
-        for (const listener of [...this.#listeners]) listener();
-        this.emit('state', message.state);
+        return this.#setState(tabState<ConnectionSnapshot>(message.state));
+      case 'msg':
+        return this.#channels.get(message.message.channel)?.deliver(message.message);
+      case 'gap':
+        return this.#channels.get(message.gap.channel)?.gap(message.gap);
+      case 'chstate':
+        return this.#channels.get(message.channel)?.state(message.state);
+      case 'recent':
+        if (message.tab === this.#tab) this.#channels.get(message.channel)?.recent(message.messages);
         return;
-      case 'msg': {
-        const { message: m } = message;
-        const tabChannel = this.#channels.get(m.channel);
-        const at = tabChannel?.position;
-        if (!tabChannel || (at && at.epoch === m.epoch && m.offset <= at.offset)) return; // not ours, or a replay we have
-        tabChannel.position = { epoch: m.epoch, offset: m.offset };
-        for (const handle of [...tabChannel.handles]) handle.deliver('message', m as ChannelMessage<never>);
+      case 'ack':
+        return this.#acks.settle(message.id, message.result, message.error);
+      case 'presence':
+        return this.#channels.get(message.channel)?.presence?.update(message.presence);
+      case 'pevent':
+        return this.#channels.get(message.channel)?.presence?.event(message.event, message.member);
+      case 'pending':
+        this.#pending = message.list;
+        this.emit('pending');
         return;
-      }
-      case 'gap': {
-        const tabChannel = this.#channels.get(message.gap.channel);
-        if (!tabChannel) return;
-        tabChannel.position = message.gap.to;
-        for (const handle of [...tabChannel.handles]) handle.deliver('gap', message.gap);
-        return;
-      }
-      case 'ack': {
-        const p = this.#pending.get(message.id);
-        if (!p) return;
-        this.#pending.delete(message.id);
-        if (message.result) p.resolve(message.result);
-        else p.reject(new TidewireError((message.error?.code ?? 'server_error') as TidewireErrorCode, message.error?.message ?? 'refused', { context: { id: message.id } }));
-        return;
-      }
     }
+  }
+
+  #release(handle: SharedChannel<never>): void {
+    const channel = this.#channels.get(handle.name);
+    if (!channel?.handles.delete(handle) || channel.handles.size > 0) return;
+    this.#channels.delete(handle.name);
+    this.#send({ t: 'unsub', tab: this.#tab, channel: handle.name });
+  }
+
+  #history<T>(channel: string, options: HistoryOptions = {}): Promise<HistoryPage<T>> {
+    if (this.#closed) return Promise.reject(new TidewireError('closed', 'cannot read history: the shared client is closed'));
+    const id = nanoid();
+    const message: TabMessage = { t: 'history', id, channel, options };
+    const page = this.#acks.wait<WireHistoryPage>(id, message);
+    this.#send(message);
+    return page.then(({ messages, epoch, head, hasMore }) => {
+      const last = messages.at(-1);
+      const forward = options.direction === 'forward';
+      return {
+        messages: messages as HistoryPage<T>['messages'],
+        epoch,
+        head,
+        hasMore,
+        next: () => (hasMore && last ? this.#history<T>(channel, { ...options, ...(forward ? { after: last.offset } : { before: last.offset }) }) : undefined),
+      };
+    });
+  }
+
+  #presenceLine(channel: string): PresenceLine {
+    return {
+      watch: (on) => this.#send({ t: 'pwatch', tab: this.#tab, channel, on }),
+      enter: (info) => {
+        if (this.#closed) return Promise.reject(new TidewireError('closed', 'cannot enter: the shared client is closed'));
+        const id = nanoid();
+        const message: TabMessage = { t: 'enter', tab: this.#tab, id, channel, info };
+        const entered = this.#acks.wait<void>(id, message);
+        this.#send(message);
+        return entered;
+      },
+      leave: () => this.#send({ t: 'leave', tab: this.#tab, channel }),
+    };
   }
 }
 
-const TAB_MESSAGES = new Set(['hello', 'sub', 'unsub', 'pub', 'bye']);
-const isTabMessage = (m: LeaderMessage | TabMessage): m is TabMessage => TAB_MESSAGES.has(m.t);
-
 /**
  * A client whose connection is shared by every tab of the origin (opt-in; `@tidewire/core/shared`):
- * one tab — elected with Web Locks — holds the connection, the others use it over a
- * BroadcastChannel. Channels, publish and state behave in each tab as with a private client.
+ * in a SharedWorker when `worker` is given and the browser has one, else in one tab elected with
+ * Web Locks (the others use it over a BroadcastChannel). Channels, publish, presence, history, rpc
+ * and state behave in each tab as with a private client.
  * @param options `createClient`'s options (the leader tab creates the real client with them), plus
- *   `name` (which tabs share), `takeoverWindow` (ms, default 250).
+ *   `name` (which tabs share), `worker`, `mode`, `workerTimeout`, `takeoverWindow` (ms, default 250).
  * @returns the tab's {@link SharedClient}.
- * @throws {TidewireError} `invalid_options` without BroadcastChannel or `navigator.locks`.
+ * @throws {TidewireError} `invalid_options` with neither a usable SharedWorker nor BroadcastChannel and `navigator.locks`.
  * @example
  * ```ts
  * import { createSharedClient } from '@tidewire/core/shared';

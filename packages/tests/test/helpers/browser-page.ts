@@ -31,11 +31,8 @@ export interface TestPageServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/**
- * Serve one page whose script is `source` (TypeScript, bundled with esbuild against the workspace
- * sources, so `@tidewire/core/...` imports work) next to a real Tidewire server.
- */
-export async function startTestPage(source: string, options: ServerOptions = {}): Promise<TestPageServer> {
+/** Bundle TypeScript `source` with esbuild against the workspace sources (`@tidewire/core/...` imports work). */
+async function bundleScript(source: string): Promise<string> {
   const bundle = await build({
     stdin: { contents: source, resolveDir: HERE, loader: 'ts' },
     bundle: true,
@@ -45,12 +42,24 @@ export async function startTestPage(source: string, options: ServerOptions = {})
     write: false,
     logLevel: 'error',
   });
-  const script = bundle.outputFiles[0]!.text;
+  return bundle.outputFiles[0]!.text;
+}
+
+/**
+ * Serve one page whose script is `source` (TypeScript, bundled with esbuild against the workspace
+ * sources, so `@tidewire/core/...` imports work) next to a real Tidewire server.
+ * @param scripts more scripts to serve, bundled the same way, by path (e.g. `{ '/worker.js': source }` for a worker)
+ */
+export async function startTestPage(source: string, options: ServerOptions = {}, scripts: Record<string, string> = {}): Promise<TestPageServer> {
+  const script = await bundleScript(source);
+  const extra = new Map(await Promise.all(Object.entries(scripts).map(async ([path, code]) => [path, await bundleScript(code)] as const)));
   const html = '<!doctype html><meta charset="utf-8"><title>tidewire test</title><script type="module" src="/app.js"></script>';
   let blocked = false;
   const sockets = new Set<Duplex>();
   const http: HttpServer = createHttpServer((req, res) => {
     if (req.url?.startsWith('/app.js')) return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
+    const served = extra.get(req.url?.split('?')[0] ?? '');
+    if (served !== undefined) return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(served);
     if (req.url === '/' || req.url?.startsWith('/?')) return void res.writeHead(200, { 'content-type': 'text/html' }).end(html);
   });
   // Registered before the Tidewire server's own listeners, so a cut answers first.

@@ -1,0 +1,139 @@
+import type { ChannelMessage, ChannelSnapshot, GapInfo } from './channel-state';
+import type { ConnectionSnapshot } from './connection-state';
+import { TidewireError } from './errors';
+import type { TidewireErrorCode } from './errors';
+import type { HistoryOptions } from './history';
+import type { RequestRules } from './outbox';
+import type { PendingPublish } from './outbox-storage';
+import type { PresenceMember, PresenceSnapshot } from './presence';
+import type { Position, RpcFrame } from './protocol/frames';
+
+/**
+ * What tabs and the holder of the shared connection (a leader tab or a SharedWorker) say to each
+ * other. Everything here survives `postMessage` (structured clone): errors travel as code and
+ * message and are rebuilt as TidewireErrors on arrival, since a cloned Error loses its class.
+ */
+
+/** A TidewireError on the wire. */
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The connection state as it travels to the tabs. */
+export type SharedState = Omit<ConnectionSnapshot, 'error'> & { readonly error?: WireError };
+/** A channel's state as it travels to the tabs. */
+export type WireChannelState = Omit<ChannelSnapshot, 'error'> & { readonly error?: WireError };
+/** A presence snapshot as it travels to the tabs. */
+export interface WirePresence {
+  readonly state: PresenceSnapshot['state'];
+  readonly members: readonly PresenceMember[];
+  readonly error?: WireError;
+}
+/** A history page without its `next()` (the tab rebuilds it). */
+export interface WireHistoryPage {
+  readonly messages: readonly ChannelMessage[];
+  readonly epoch: string;
+  readonly head: number;
+  readonly hasMore: boolean;
+}
+
+/** What a tab tells the holder of the connection. */
+export type TabMessage =
+  | { readonly t: 'hello'; readonly tab: string }
+  /** The tab holds its tab lock (`holdTabLock`) from now on: the holder may watch it for going away. */
+  | { readonly t: 'alive'; readonly tab: string }
+  /** Subscribe this tab; `since`: the last position it delivered (after a takeover); `recent`: answer with a `recent` page. */
+  | { readonly t: 'sub'; readonly tab: string; readonly channel: string; readonly since?: Position; readonly recent?: number }
+  | { readonly t: 'unsub'; readonly tab: string; readonly channel: string }
+  | { readonly t: 'pub'; readonly id: string; readonly channel: string; readonly data: unknown }
+  /** Any other acknowledged request (rpc), answered with an `ack` of its id. */
+  | { readonly t: 'req'; readonly frame: RpcFrame; readonly rules?: RequestRules }
+  | { readonly t: 'cancel'; readonly id: string; readonly error: WireError }
+  | { readonly t: 'history'; readonly id: string; readonly channel: string; readonly options: HistoryOptions }
+  /** Watch (`on`) or stop watching a channel's presence on behalf of this tab. */
+  | { readonly t: 'pwatch'; readonly tab: string; readonly channel: string; readonly on: boolean }
+  | { readonly t: 'enter'; readonly tab: string; readonly id: string; readonly channel: string; readonly info: unknown }
+  | { readonly t: 'leave'; readonly tab: string; readonly channel: string }
+  /** The tab is going away: drop its subscriptions and memberships. */
+  | { readonly t: 'bye'; readonly tab: string };
+
+/** What the holder of the connection tells every tab. */
+export type LeaderMessage =
+  /** A (new) holder: announce subscriptions, memberships and pending requests again. */
+  | { readonly t: 'leader' }
+  | { readonly t: 'state'; readonly state: SharedState }
+  | { readonly t: 'msg'; readonly message: ChannelMessage }
+  | { readonly t: 'gap'; readonly gap: GapInfo }
+  | { readonly t: 'chstate'; readonly channel: string; readonly state: WireChannelState }
+  /** The stored messages a tab asked for with `recent` (oldest first), read once the subscription was live. */
+  | { readonly t: 'recent'; readonly tab: string; readonly channel: string; readonly messages: readonly ChannelMessage[] }
+  | { readonly t: 'ack'; readonly id: string; readonly result?: unknown; readonly error?: WireError }
+  | { readonly t: 'presence'; readonly channel: string; readonly presence: WirePresence }
+  | { readonly t: 'pevent'; readonly channel: string; readonly event: 'join' | 'leave'; readonly member: PresenceMember }
+  /** The connection's unacknowledged publishes, from every tab (after each change). */
+  | { readonly t: 'pending'; readonly list: readonly PendingPublish[] };
+
+const TAB_MESSAGES: ReadonlySet<string> = new Set(['hello', 'alive', 'sub', 'unsub', 'pub', 'req', 'cancel', 'history', 'pwatch', 'enter', 'leave', 'bye']);
+
+/** Whether a message on the shared bus comes from a tab (else from the holder). */
+export const isTabMessage = (m: LeaderMessage | TabMessage): m is TabMessage => TAB_MESSAGES.has(m.t);
+
+/** @returns the error as it travels. */
+export const toWire = (error: TidewireError): WireError => ({ code: error.code, message: error.message });
+
+/** @returns the TidewireError a wire error stands for. */
+export const fromWire = (error: WireError, context: Readonly<Record<string, unknown>> = {}): TidewireError =>
+  new TidewireError(error.code as TidewireErrorCode, error.message, { context });
+
+/** @returns the state with its error made clonable. */
+export function wireState<S extends { readonly error?: TidewireError }>(s: S): Omit<S, 'error'> & { readonly error?: WireError } {
+  return s.error ? { ...s, error: toWire(s.error) } : (s as Omit<S, 'error'>);
+}
+
+/** @returns the state a tab shows: the wire state with its error rebuilt. */
+export function tabState<S>(s: { readonly error?: WireError }): S {
+  return (s.error ? { ...s, error: fromWire(s.error) } : s) as S;
+}
+
+/** Settles a tab's pending requests by id when their `ack` arrives. */
+export class PendingAcks {
+  readonly #waiting = new Map<string, { resolve(value: unknown): void; reject(error: TidewireError): void; resend?: TabMessage }>();
+
+  /** Wait for the ack of `id`; `resend`: what to send again to a new holder (else it rejects `interrupted` then). */
+  wait<T>(id: string, resend?: TabMessage): Promise<T> {
+    return new Promise<T>((resolve, reject) => this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject, resend }));
+  }
+
+  settle(id: string, result: unknown, error: WireError | undefined): void {
+    const waiting = this.#waiting.get(id);
+    if (!waiting) return;
+    this.#waiting.delete(id);
+    if (error) waiting.reject(fromWire(error, { id }));
+    else waiting.resolve(result);
+  }
+
+  reject(id: string, error: TidewireError): boolean {
+    const waiting = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    waiting?.reject(error);
+    return waiting !== undefined;
+  }
+
+  /**
+   * A new holder: @returns what to send it again (publishes, by their ids — the server stores each
+   * once); the others (rpc, history) reject with `interrupted`, as they may or may not have run.
+   */
+  takeover(): TabMessage[] {
+    const again: TabMessage[] = [];
+    for (const [id, { resend }] of this.#waiting) {
+      if (resend) again.push(resend);
+      else this.reject(id, new TidewireError('interrupted', 'the tab holding the shared connection went away', { context: { id } }));
+    }
+    return again;
+  }
+
+  rejectAll(error: (id: string) => TidewireError): void {
+    for (const id of [...this.#waiting.keys()]) this.reject(id, error(id));
+  }
+}
