@@ -10,10 +10,11 @@ import { buildClusterChat } from '../../../examples/cluster-chat/build';
 import { startClusterChat } from '../../../examples/cluster-chat/cluster';
 import type { ClusterChat } from '../../../examples/cluster-chat/cluster';
 import { launchChromium } from './helpers/browser-page';
+import { saveSmallScreenshot } from './helpers/browser-page-screenshot';
 
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000 };
-/** The screenshot in the top README and the example's: `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
+/** The screenshot in the top README and the example's (a small palette PNG): `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
 const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/cluster-chat/screenshot.png' : '../../../.artifacts/cluster-chat.png', import.meta.url));
 
 let outDir: string;
@@ -109,7 +110,7 @@ describe('examples/cluster-chat in Chromium, three nodes on Redis', () => {
     await bob.page.locator(`#nodes li[data-node=${before}] button`).click(); // restart it
     await expect.poll(() => bob.page.locator(`#nodes li[data-node=${before}]`).getAttribute('data-alive'), EVENTUALLY).toBe('true');
     await expect.poll(() => ada.page.locator(`#nodes li[data-node=${before}]`).getAttribute('data-alive'), EVENTUALLY).toBe('true');
-    await ada.page.screenshot({ path: SCREENSHOT });
+    await saveSmallScreenshot(ada.page, SCREENSHOT);
     expect(pageErrors).toEqual([]);
   }, 55_000);
 

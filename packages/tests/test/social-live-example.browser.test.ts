@@ -10,10 +10,11 @@ import { buildSocialLive } from '../../../examples/social-live/build';
 import { startSocialLive } from '../../../examples/social-live/server';
 import type { SocialLive } from '../../../examples/social-live/server';
 import { launchChromium } from './helpers/browser-page';
+import { saveSmallScreenshot } from './helpers/browser-page-screenshot';
 
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000, interval: 100 };
-/** The screenshot in the top README and the example's: `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
+/** The screenshot in the top README and the example's (a small palette PNG): `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
 const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/social-live/screenshot.png' : '../../../.artifacts/social-live.png', import.meta.url));
 
 let outDir: string;
@@ -141,7 +142,7 @@ describe('examples/social-live in Chromium', () => {
     await expect.poll(async () => (await chat(bob.page)).filter((t) => t === 'while you were away').length, EVENTUALLY).toBe(1);
     expect((await chat(bob.page)).slice(0, 4)).toEqual(['hi Bob', 'two', 'three', 'four']);
 
-    await ada.page.screenshot({ path: SCREENSHOT });
+    await saveSmallScreenshot(ada.page, SCREENSHOT, { x: 0, y: 0, width: 1000, height: 510 }); // the app, not the empty page below
     expect(pageErrors).toEqual([]);
   }, 58_000);
 });

@@ -10,10 +10,11 @@ import { buildTeamRooms } from '../../../examples/team-rooms/build';
 import { startTeamRooms } from '../../../examples/team-rooms/server';
 import type { TeamRooms } from '../../../examples/team-rooms/server';
 import { launchChromium } from './helpers/browser-page';
+import { saveSmallScreenshot } from './helpers/browser-page-screenshot';
 
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000 };
-/** The screenshot in the top README and the example's: `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
+/** The screenshot in the top README and the example's (a small palette PNG): `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
 const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/team-rooms/screenshot.png' : '../../../.artifacts/team-rooms.png', import.meta.url));
 
 let outDir: string;
@@ -114,7 +115,7 @@ describe('examples/team-rooms in Chromium', () => {
     }
     await say(ada.page, '/roll 0d6');
     await expect.poll(() => ada.page.getByTestId('notice').textContent(), EVENTUALLY).toContain('write dice as NdM');
-    await ada.page.screenshot({ path: SCREENSHOT });
+    await saveSmallScreenshot(ada.page, SCREENSHOT);
 
     // End-to-end encrypted room: both derive the key from the passphrase; the server relays
     // ciphertext it cannot read, and a wrong passphrase cannot open it.

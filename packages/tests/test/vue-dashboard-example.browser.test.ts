@@ -11,10 +11,11 @@ import { buildDashboard } from '../../../examples/vue-dashboard/build';
 import { startDashboard } from '../../../examples/vue-dashboard/server';
 import type { Dashboard } from '../../../examples/vue-dashboard/server';
 import { launchChromium } from './helpers/browser-page';
+import { saveSmallScreenshot } from './helpers/browser-page-screenshot';
 
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000, interval: 100 };
-/** The screenshot in the top README and the example's: `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
+/** The screenshot in the top README and the example's (a small palette PNG): `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
 const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/vue-dashboard/screenshot.png' : '../../../.artifacts/vue-dashboard-example.png', import.meta.url));
 
 let dir: string;
@@ -105,7 +106,7 @@ describe('examples/vue-dashboard: the same live view over websocket, sse and lon
     await live(bob.page);
     expect(await bob.page.locator('.gap').count()).toBe(0);
 
-    await ada.page.screenshot({ path: SCREENSHOT, clip: { x: 0, y: 0, width: 1100, height: 520 } });
+    await saveSmallScreenshot(ada.page, SCREENSHOT, { x: 0, y: 0, width: 1100, height: 520 });
     expect(pageErrors).toEqual([]);
   }, 55_000);
 });
