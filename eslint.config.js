@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.artifacts/**', '**/coverage/**', 'docs/api/**'] },
+  // .next and next-env.d.ts: what Next.js generates in examples/dm-inbox (build output, route types).
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.artifacts/**', '**/coverage/**', 'docs/api/**', '**/.next/**', '**/next-env.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -27,6 +27,12 @@ export function mayUse(user: string, channel: string): boolean {
   return !!group && (GROUPS[group[1]!]?.includes(user) ?? false);
 }
 
+/** The HttpOnly cookie that carries a signed login (`signToken`) from the login form to every request. */
+export const SESSION_COOKIE = 'dm_session';
+
+/** The secret that signs logins: `DM_INBOX_SECRET`, or the demo's own when unset. */
+export const sessionSecret = (): string => process.env.DM_INBOX_SECRET ?? 'dm-inbox-demo-secret';
+
 /** A signed login token `name.signature` (HMAC-SHA256). */
 export function signToken(name: string, secret: string): string {
   return `${name}.${createHmac('sha256', secret).update(name).digest('base64url')}`;

@@ -1,16 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@tidewire/core';
+import { longpoll } from '@tidewire/core/longpoll';
 import { sse } from '@tidewire/core/sse';
-import { buildDmInbox } from '../../../examples/dm-inbox/build';
-import { signToken } from '../../../examples/dm-inbox/directory';
+import { sessionSecret, signToken } from '../../../examples/dm-inbox/directory';
 import { measure } from '../../../examples/dm-inbox/measure';
-import { startDmInbox } from '../../../examples/dm-inbox/server';
-import type { DmInbox } from '../../../examples/dm-inbox/server';
+import { startNextApp } from '../../../examples/dm-inbox/next-app';
+import type { NextApp } from '../../../examples/dm-inbox/next-app';
 import { launchChromium } from './helpers/browser-page';
 
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
@@ -18,33 +15,42 @@ const EVENTUALLY = { timeout: 20_000, interval: 100 };
 /** The screenshot in the top README and the example's: `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
 const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/dm-inbox/screenshot.png' : '../../../.artifacts/dm-inbox.png', import.meta.url));
 
-let outDir: string;
-let inbox: DmInbox;
+let app: NextApp;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
+/** Uncaught page errors and console errors (a hydration mismatch is one), except failed loads while offline. */
 const pageErrors: string[] = [];
+/** Every request a page made to the Tidewire endpoint. */
+const tidewireRequests: string[] = [];
 
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'tidewire-dm-inbox-'));
-  await buildDmInbox(outDir);
+  // The real Next.js app: `next build` (when the sources changed since the last one), then `next start`.
   // A short heartbeat so a line that went dark is noticed within ~1.5 s by the client.
-  inbox = await startDmInbox({ dir: outDir, heartbeat: 500 });
+  app = await startNextApp({ env: { DM_INBOX_HEARTBEAT_MS: '500' } });
   browser = await launchChromium();
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => {});
   await browser?.close();
-  await inbox?.close();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
+  await app?.close();
 });
 
-async function open(name: string): Promise<{ context: BrowserContext; page: Page }> {
+/** A browser window logged in as `name` through the page's login form (a Server Action). */
+async function logIn(name: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 900, height: 560 } });
   contexts.push(context);
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
-  await page.goto(new URL(`?name=${name}`, inbox.url).toString());
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/Failed to load resource|net::ERR_/.test(message.text())) pageErrors.push(`${name}: ${message.text()}`);
+  });
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname.startsWith('/tidewire')) tidewireRequests.push(request.url());
+  });
+  await page.goto(app.url);
+  await page.getByTestId('login').locator('select').selectOption(name);
+  await page.getByTestId('login').locator('button').click();
   await expect.poll(() => page.getByTestId('connection').textContent(), EVENTUALLY).toBe('connected · sse');
   return { context, page };
 }
@@ -62,10 +68,10 @@ async function write(page: Page, text: string) {
   await page.locator('#composer input').press('Enter');
 }
 
-describe('examples/dm-inbox (Fetch-API handler, SSE) in Chromium', () => {
+describe('examples/dm-inbox: the Next.js app router app in Chromium', () => {
   it('unread counts, history on opening, per-user channels, and a network drop caught up', async () => {
-    const ada = await open('Ada');
-    const bob = await open('Bob');
+    const ada = await logIn('Ada');
+    const bob = await logIn('Bob');
     expect(await ada.page.locator('#conversations li').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-channel')))).toEqual(['dm:Ada:Bob', 'dm:Ada:Eve', 'group:harbour', 'group:crew']);
 
     await openConversation(ada.page, 'dm:Ada:Bob');
@@ -89,15 +95,29 @@ describe('examples/dm-inbox (Fetch-API handler, SSE) in Chromium', () => {
     await expect.poll(() => texts(ada.page), EVENTUALLY).toEqual(['crew meeting at 3', 'bring the charts']);
     await bob.context.setOffline(false);
     await expect.poll(() => unread(bob.page, 'group:crew'), EVENTUALLY).toBe('2');
+    await bob.page.screenshot({ path: SCREENSHOT }); // Bob's inbox: the DM open, two unread in #crew
     await openConversation(bob.page, 'group:crew');
     expect(await texts(bob.page)).toEqual(['crew meeting at 3', 'bring the charts']);
 
-    await ada.page.screenshot({ path: SCREENSHOT });
+    // A reload keeps the login (the cookie) and opening the DM again shows its history.
+    await bob.page.reload();
+    await expect.poll(() => bob.page.getByTestId('connection').textContent(), EVENTUALLY).toBe('connected · sse');
+    await openConversation(bob.page, 'dm:Ada:Bob');
+    expect(await texts(bob.page)).toEqual(['hi Bob', 'lunch at one?', 'yes!']);
+
+    // The credential is an HttpOnly cookie: not readable by script, never in a Tidewire URL.
+    expect(await bob.page.evaluate(() => document.cookie)).not.toContain('dm_session');
+    expect(tidewireRequests.length).toBeGreaterThan(0);
+    for (const url of tidewireRequests) expect(url).not.toMatch(/token|dm_session|Ada\.|Bob\./);
+
     expect(pageErrors).toEqual([]);
   }, 55_000);
 
-  it('authorize keeps dm:A:B to A and B and group:ID to its members', async () => {
-    const eve = createClient({ url: `${inbox.url}tidewire`, token: signToken('Eve', 'dm-inbox-demo-secret'), transports: [sse()] });
+  it.each([
+    ['sse', sse],
+    ['longpoll', longpoll],
+  ])('authorize keeps dm:A:B to A and B and group:ID to its members (%s through the route handler)', async (_name, transport) => {
+    const eve = createClient({ url: `${app.url}tidewire`, token: signToken('Eve', sessionSecret()), transports: [transport()] });
     try {
       const theirs = eve.channel('dm:Ada:Bob');
       const crew = eve.channel('group:crew');
@@ -105,8 +125,20 @@ describe('examples/dm-inbox (Fetch-API handler, SSE) in Chromium', () => {
       await expect.poll(() => [theirs, crew, mine].map((c) => c.getSnapshot().state), EVENTUALLY).toEqual(['failed', 'failed', 'subscribed']);
       expect(theirs.getSnapshot().error?.code).toBe('forbidden');
       await expect(theirs.history()).rejects.toMatchObject({ code: 'forbidden' });
+      await expect(crew.publish({ text: 'let me in' })).rejects.toMatchObject({ code: 'forbidden' });
     } finally {
       eve.close();
+    }
+  });
+
+  it('refuses a connection without a valid login', async () => {
+    const forged = createClient({ url: `${app.url}tidewire`, token: 'Ada.forged', transports: [sse()] });
+    try {
+      forged.channel('dm:Ada:Bob');
+      await expect.poll(() => forged.getSnapshot().state, EVENTUALLY).toBe('failed');
+      expect(forged.getSnapshot().error?.code).toBe('unauthorized');
+    } finally {
+      forged.close();
     }
   });
 
@@ -116,5 +148,5 @@ describe('examples/dm-inbox (Fetch-API handler, SSE) in Chromium', () => {
     expect(m.tidewire.requestsPerMinute).toBeLessThan(m.polling.requestsPerMinute / 5);
     expect(m.tidewire.bytesPerMinute).toBeLessThan(m.polling.bytesPerMinute);
     expect(Number.isFinite(m.tidewire.medianLatencyMs) && Number.isFinite(m.polling.medianLatencyMs)).toBe(true);
-  }, 40_000);
+  }, 60_000);
 });
