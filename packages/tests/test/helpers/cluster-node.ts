@@ -1,7 +1,8 @@
 /**
  * One Tidewire server process on the Redis broker, for the multi-node tests
  * and the cluster demo. Configured by environment: PORT (fixed, so a restarted
- * node comes back where its clients reconnect), REDIS_URL, PREFIX, NODE_NAME.
+ * node comes back where its clients reconnect), REDIS_URL, PREFIX, NODE_NAME; optionally
+ * PRESENCE_TTL and PRESENCE_REFRESH (ms: how soon a killed node's presence members leave).
  * Prints `listening <url>` once it accepts connections. SSE and long-poll requests for a
  * session of another node are relayed to it through Redis (docs/scaling.md).
  */
@@ -14,6 +15,7 @@ const broker = createRedisBroker({
   prefix: process.env.PREFIX ?? 'tidewire',
   history: { size: 20_000, ttl: 10 * 60_000 },
   ...(process.env.COMMAND_TIMEOUT && { commandTimeout: Number(process.env.COMMAND_TIMEOUT) }),
+  ...(process.env.PRESENCE_TTL && { presence: { ttl: Number(process.env.PRESENCE_TTL), refresh: Number(process.env.PRESENCE_REFRESH ?? 1000) } }),
   onError: () => {}, // a Redis outage is expected in these tests; publishes report it typed
 });
 const server = createServer({
