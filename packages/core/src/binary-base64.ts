@@ -38,3 +38,14 @@ export function isBytesEnvelope(data: unknown): data is BytesEnvelope {
   const keys = Object.keys(data);
   return keys.length === 1 && keys[0] === '$b64' && typeof (data as BytesEnvelope).$b64 === 'string';
 }
+
+/**
+ * The bytes of a `Uint8Array` (returned as is), an `ArrayBuffer` or any typed-array view (only the
+ * viewed bytes, not copied), or undefined for anything else.
+ */
+export function bytesOf(data: unknown): Uint8Array | undefined {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
+}

@@ -1,3 +1,4 @@
+import { bytesOf } from './binary-base64';
 import { BINARY_FEATURE, binaryFrameToText, textToBinaryFrame } from './binary-frame';
 import type { TransportEvents, TransportFactory, WebSocketConstructor, WebSocketLike } from './transport';
 import { websocket, type WebSocketTransportOptions } from './transports/websocket';
@@ -105,7 +106,8 @@ function binaryFramed(WS: WebSocketConstructor, events: TransportEvents): WebSoc
       }
       // Not negotiated: hand it on, and `websocket()` reports it as not a frame of ours.
       if (this.#negotiation !== 'on') return handler({ data });
-      const decoded = binaryFrameToText(bytesOfMessage(data), 'server');
+      // An ArrayBuffer (binaryType above); anything else unreadable becomes 0 bytes: refused as truncated.
+      const decoded = binaryFrameToText(bytesOf(data) ?? new Uint8Array(0), 'server');
       if (decoded.ok) return handler({ data: decoded.text });
       events.onActivity?.();
       events.onInvalid?.(decoded.reason);
@@ -148,11 +150,4 @@ function binaryAccepted(text: string): Negotiation {
   } catch {
     return 'asked';
   }
-}
-
-/** A binary message as bytes: an ArrayBuffer (browsers, `ws` with binaryType set), or a Buffer/view. */
-function bytesOfMessage(data: unknown): Uint8Array {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(0); // something else entirely: splitting it reports a truncated frame
 }

@@ -1,4 +1,4 @@
-import { fromBase64, isBytesEnvelope, toBase64, type BytesEnvelope } from './binary-base64';
+import { bytesOf, fromBase64, isBytesEnvelope, toBase64, type BytesEnvelope } from './binary-base64';
 import type { PayloadCodec } from './payload-codec';
 
 export { fromBase64, isBytesEnvelope, toBase64, type BytesEnvelope } from './binary-base64';
@@ -27,12 +27,6 @@ export { binaryWebSocket } from './binary-websocket';
  * feature, the same frames cross the WebSocket as binary frames with the bytes raw (§17.2).
  */
 
-const bytesOf = (data: unknown): Uint8Array | undefined => {
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return undefined;
-};
 
 /**
  * The binary payload codec. Anything that is not bytes passes through unchanged, both ways; an
