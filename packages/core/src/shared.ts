@@ -78,7 +78,7 @@ export class SharedClient extends Emitter<SharedClientEvents> {
   readonly #host: TabChannelHost;
   #link: SharedLink;
   #mode: 'worker' | 'leader' = 'leader';
-  #state: ConnectionSnapshot = { state: 'connecting', transport: 'websocket', transportReason: 'preferred', attempt: 1 };
+  #state: ConnectionSnapshot = { state: 'idle' };
   #pending: readonly PendingPublish[] = [];
   #closed = false;
   /** Whether this tab holds its tab lock (the holder of the connection watches it to notice the tab going away). */
