@@ -17,6 +17,10 @@ const broker = createRedisBroker({
   url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   prefix: process.env.PREFIX ?? 'cluster-chat',
   history: { size: 5_000, ttl: 10 * 60_000 },
+  // Who's online lives in Redis. A killed node cannot say its users left: their entries expire
+  // within ttl + refresh (8 s here, so the demo shows it; the default is 40 s), while the users
+  // themselves re-enter from the node they moved to.
+  presence: { ttl: 6_000, refresh: 2_000 },
   onError: () => {}, // a node outlives a Redis hiccup: publishes report it typed meanwhile
 });
 const server = createServer<ChatUser>({

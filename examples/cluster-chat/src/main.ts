@@ -73,7 +73,7 @@ async function findNode(client: Client): Promise<void> {
   renderLine(client);
 }
 
-/** Features this example uses that the server (the Redis broker) does not offer yet: said, not faked. */
+/** Features this example uses that the server's broker does not offer: said, not faked. */
 function waitingFor(feature: string): void {
   $('#waiting').removeAttribute('hidden');
   const list = $('#waiting-list');
@@ -146,13 +146,13 @@ function start(name: string): void {
   channel.on('message', renderMessage);
   channel.on('gap', (g) => notify(`Some messages could not be recovered (${g.reason}).`, true));
   channel.on('error', (e) => {
-    if (e.code === 'unsupported') waitingFor('recent messages on joining (history in @tidewire/redis)');
+    if (e.code === 'unsupported') waitingFor('recent messages on joining (history)');
     else notify(e.message, true);
   });
   channel.presence.subscribe(() => {
     const presence = channel.presence.getSnapshot();
     members = presence.members;
-    if (presence.state === 'failed' && presence.error?.code === 'unsupported') waitingFor("who's online (presence in @tidewire/redis)");
+    if (presence.state === 'failed' && presence.error?.code === 'unsupported') waitingFor("who's online (presence)");
     renderOnline(client);
   });
   channel.presence.enter().catch((e: Error) => {
