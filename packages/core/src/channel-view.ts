@@ -1,6 +1,5 @@
-import type { Channel } from './channel';
 import type { ChannelMessage, ChannelSnapshot, GapInfo } from './channel-state';
-import type { Client } from './client';
+import type { TidewireChannel, TidewireClient } from './client-surface';
 import type { TidewireError } from './errors';
 import type { PublishResult } from './outbox';
 import { ConnectionError } from './errors';
@@ -54,11 +53,11 @@ const IDLE: ChannelViewSnapshot<never> = Object.freeze({
  */
 export class ChannelView<T = unknown> extends Store<ChannelViewSnapshot<T>> {
   #options: ChannelViewOptions<T>;
-  #handle: Channel<T> | undefined;
+  #handle: TidewireChannel<T> | undefined;
   #detach: (() => void) | undefined;
 
   constructor(
-    private readonly client: Client,
+    private readonly client: TidewireClient,
     options: ChannelViewOptions<T>,
   ) {
     super(IDLE, reporterFor(client)); // a throwing binding listener is reported on the client's `error` event

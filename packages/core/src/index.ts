@@ -1,5 +1,6 @@
 export { createClient, Client } from './client';
 export type { ClientOptions, ClientEvents } from './client';
+export type { TidewireClient, TidewireChannel, TidewirePresence } from './client-surface';
 export { Channel } from './channel';
 export type { ChannelEvents, ChannelOptions } from './channel';
 export { ChannelPresence } from './presence';

@@ -1,5 +1,4 @@
-import type { Channel } from './channel';
-import type { Client } from './client';
+import type { TidewireChannel, TidewireClient } from './client-surface';
 import type { TidewireError } from './errors';
 import { reporterFor } from './isolate';
 import type { PresenceMember, PresenceSnapshot } from './presence';
@@ -37,11 +36,11 @@ const IDLE: PresenceViewSnapshot = Object.freeze({ channel: null, status: 'idle'
  */
 export class PresenceView extends Store<PresenceViewSnapshot> {
   #options: PresenceViewOptions;
-  #handle: Channel | undefined;
+  #handle: TidewireChannel | undefined;
   #detach: (() => void) | undefined;
 
   constructor(
-    private readonly client: Client,
+    private readonly client: TidewireClient,
     options: PresenceViewOptions,
   ) {
     super(IDLE, reporterFor(client));

@@ -1,6 +1,7 @@
 import { nanoid } from 'nanoid';
 import type { ChannelOptions } from './channel';
 import type { ClientOptions } from './client';
+import type { TidewireClient } from './client-surface';
 import type { ConnectionSnapshot } from './connection-state';
 import { Emitter } from './emitter';
 import { TidewireError } from './errors';
@@ -67,7 +68,7 @@ export interface SharedClientEvents {
  * one takes over, collects every tab's last positions and resubscribes from there: no tab loses or
  * repeats a message, and publishes still waiting for their ack are re-sent with their ids.
  */
-export class SharedClient extends Emitter<SharedClientEvents> {
+export class SharedClient extends Emitter<SharedClientEvents> implements TidewireClient {
   readonly #report: ReportError = registerReporter(this, (error) => void this.emit('error', error));
   readonly #tab = nanoid();
   readonly #options: SharedClientOptions & { name: string };
