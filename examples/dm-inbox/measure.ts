@@ -12,6 +12,7 @@ import { conversationsOf, sessionSecret, signToken, USERS } from './directory';
 import type { Dm } from './app/dm';
 import type { PollAnswer } from './dm-server';
 import { startNextApp } from './next-app';
+import type { StartOptions } from './next-app';
 
 export interface Side {
   readonly requestsPerMinute: number;
@@ -67,14 +68,15 @@ async function sendPings(url: string, from: number, count: number): Promise<void
 /**
  * Start the app (`next start`, built if needed) and measure both sides, one after the other.
  * @param options `idleMs`: the idle window per side (default 60 000); `messages`: how many
- *   deliveries the latency median is over (default 20, 250 ms apart)
+ *   deliveries the latency median is over (default 20, 250 ms apart); `build`: when to run
+ *   `next build` first (default `if-stale`, see {@link StartOptions})
  * @returns per idle user: requests and body bytes per minute, and the median delivery latency
  */
-export async function measure(options: { idleMs?: number; messages?: number } = {}): Promise<Measurement> {
+export async function measure(options: { idleMs?: number; messages?: number; build?: StartOptions['build'] } = {}): Promise<Measurement> {
   const idleMs = options.idleMs ?? 60_000;
   const count = options.messages ?? 20;
   const perMinute = (n: number) => (n / USERS.length) * (60_000 / idleMs);
-  const app = await startNextApp({ env: { DM_INBOX_SECRET: sessionSecret() } });
+  const app = await startNextApp({ env: { DM_INBOX_SECRET: sessionSecret() }, ...(options.build && { build: options.build }) });
   try {
     // Tidewire: one SSE stream per user, subscribed to all their conversations; then idle.
     const streamed: Traffic = { requests: 0, bytes: 0 };

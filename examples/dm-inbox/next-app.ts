@@ -30,8 +30,12 @@ export interface StartOptions {
   readonly port?: number;
   /** Extra environment for the server (`DM_INBOX_HEARTBEAT_MS`, `DM_INBOX_SECRET`). */
   readonly env?: Readonly<Record<string, string>>;
-  /** `true`: build even when the build looks current. */
-  readonly rebuild?: boolean;
+  /**
+   * `if-stale` (default): build when `.next` is missing or older than the sources; `always`; `never`:
+   * use the build that is there (a caller that already built, and may be serving it from another
+   * `next start`, must not have it rebuilt underneath).
+   */
+  readonly build?: 'if-stale' | 'always' | 'never';
 }
 
 const newest = (path: string): number => {
@@ -76,12 +80,12 @@ async function freePort(): Promise<number> {
 
 /**
  * Build if needed, then `next start` on loopback.
- * @param options port, environment, rebuild
+ * @param options port, environment, when to build
  * @returns the running app, answered once its page responds (at most 60 s)
  * @throws Error when the build fails or the server exits or does not answer in time
  */
 export async function startNextApp(options: StartOptions = {}): Promise<NextApp> {
-  await buildNextApp(options.rebuild);
+  if (options.build !== 'never') await buildNextApp(options.build === 'always');
   const port = options.port ?? (await freePort());
   const child = run(['start', '--hostname', '127.0.0.1', '--port', String(port)], options.env);
   let output = '';
