@@ -7,6 +7,7 @@ import { sse } from '@tidewire/core/sse';
 import { websocket } from '@tidewire/core/websocket';
 import { bytesOf } from '@tidewire/server';
 import { injectedWebSocket } from './helpers/env';
+import { startFaultProxy } from './helpers/fault-proxy';
 import { openNegotiatedLine } from './helpers/binary-raw-line';
 import { startServer, until } from './helpers/servers';
 
@@ -111,6 +112,40 @@ describe('WebSocket binary frames against the real server', () => {
     for (const list of inbox.values()) expect(list).toEqual([Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(3)]);
     expect(plainFrames).toMatchObject({ binaryIn: 0, binaryOut: 0 });
     expect(framedFrames).toMatchObject({ binaryIn: 3, binaryOut: 1 });
+  });
+
+  it('bytes keep flowing across a fallback to SSE and the upgrade back to WebSocket, which then uses binary frames', async () => {
+    await using t = await startServer({ ...quiet, history: { size: 1000, ttl: 60_000 } });
+    await using proxy = await startFaultProxy(t.port);
+    proxy.set('websocket', 'refuse');
+    const tally = counts();
+    const client = t.client({
+      url: proxy.url(),
+      codec: binary(),
+      transports: [binaryWebSocket({ WebSocket: countingWebSocket(tally) }), sse()],
+      upgradeDelay: 200,
+      raceAfter: false,
+      transportMemory: { get: () => undefined, set() {} },
+    });
+    // Closed here, not by the server's dispose: the proxy's own dispose waits for its lines to end.
+    try {
+      const got: unknown[] = [];
+      const ch = client.channel('switch');
+      ch.on('message', (m) => got.push(m.data));
+      await until(() => ch.getSnapshot().state === 'subscribed', 'subscribed on SSE');
+      expect(client.getSnapshot()).toMatchObject({ transport: 'sse' });
+      await client.publish('switch', Uint8Array.of(1));
+      await t.server.publish('switch', Uint8Array.of(2));
+      proxy.set('websocket', 'pass'); // the network heals: the client probes its way back
+      await until(() => client.getSnapshot().transport === 'websocket', 'the upgrade', 20_000);
+      await client.publish('switch', Uint8Array.of(3));
+      await t.server.publish('switch', Uint8Array.of(4));
+      await until(() => got.length === 4, 'four messages');
+      expect(got).toEqual([Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(3), Uint8Array.of(4)]);
+      expect(tally).toMatchObject({ binaryOut: 1, binaryIn: 2 }); // after the upgrade: its publish, its two messages
+    } finally {
+      client.close();
+    }
   });
 
   it('a server that does not list the feature gets text frames: bytes go as the base64 envelope', async () => {
