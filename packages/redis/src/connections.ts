@@ -1,21 +1,20 @@
-import { createClient, ErrorReply } from '@redis/client';
+import { ErrorReply } from '@redis/client';
 import { RedisBrokerError } from './errors';
-import type { RedisBrokerOptions, RedisClientLike, ResolvedOptions } from './options';
+import { createLink, type RedisLink } from './links';
+import type { PubsubTarget, RedisBrokerOptions, ResolvedOptions } from './options';
 import type { Script } from './scripts';
 
 /** Redis replies that mean "not now" rather than "never". */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY)\b/;
 
 /**
- * The broker's two connections per process: commands (the user's client or
- * one made from the URL) and pub/sub (its duplicate). Every command goes
- * through `command()`, which fails fast and typed instead of waiting in an
- * offline queue: a publish must tell its client "retry later", not hang.
+ * The broker's connections per process: on one Redis server, commands (the user's client or one
+ * made from the URL) and pub/sub (its duplicate); on a Redis Cluster, node-redis's per-node ones
+ * (see links.ts). Every command goes through `command()`, which fails fast and typed instead of
+ * waiting in an offline queue: a publish must tell its client "retry later", not hang.
  */
 export class RedisConnections {
-  readonly commands: RedisClientLike;
-  readonly subscriber: RedisClientLike;
-  readonly #ownsCommands: boolean;
+  readonly #link: RedisLink;
   readonly #options: ResolvedOptions;
   readonly #report: (error: Error) => void;
   readonly #started: Promise<void>;
@@ -28,21 +27,10 @@ export class RedisConnections {
   constructor(options: RedisBrokerOptions, resolved: ResolvedOptions) {
     this.#options = resolved;
     this.#report = reporter(options.onError);
-    if (options.client) {
-      this.commands = options.client;
-      this.#ownsCommands = false;
-    } else {
-      this.commands = createClient({
-        url: options.url,
-        disableOfflineQueue: true,
-        // Keep trying, 50 ms → 2 s apart with jitter: a Redis restart must not take the nodes down.
-        socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) * (0.5 + Math.random() / 2) },
-      }) as unknown as RedisClientLike;
-      this.#ownsCommands = true;
-    }
-    this.subscriber = this.commands.duplicate();
-    this.commands.on('error', this.#onError);
-    this.subscriber.on('error', this.#onError);
+    this.#link = createLink(options, this.#onError);
+    this.#link.onResubscribed(() => {
+      if (!this.#closed) this.onResubscribed();
+    });
     this.#started = this.#start();
     this.#started.catch(() => {}); // awaited by every command; never an unhandled rejection
   }
@@ -58,43 +46,45 @@ export class RedisConnections {
   }
 
   /**
-   * Run a Lua script: EVALSHA, loading it on NOSCRIPT (a restarted or flushed Redis forgets scripts).
-   * Every key must share one hash tag (one Cluster slot).
+   * Run a Lua script: EVALSHA, loading it on NOSCRIPT (a restarted or flushed Redis, or a Cluster
+   * node that never ran it, does not know it). Every key must share one hash tag (one Cluster slot).
    * @throws RedisBrokerError as {@link command}
    */
   async eval(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
     try {
-      return await this.command(['EVALSHA', s.sha, ...tail]);
+      return await this.command(['EVALSHA', s.sha, ...tail], keys[0]);
     } catch (e) {
       if (!(e instanceof RedisBrokerError && e.code === 'broker_failed' && /NOSCRIPT/.test(e.message))) throw e;
-      return await this.command(['EVAL', s.source, ...tail]);
+      return await this.command(['EVAL', s.source, ...tail], keys[0]);
     }
   }
 
   /**
-   * Send one command on the command connection.
+   * Send one command on the command connection (on a Cluster: the one to the master of `key`'s slot).
+   * @param args the command and its arguments
+   * @param key the key (or shard channel) the command acts on; undefined: any node
    * @throws RedisBrokerError `broker_unavailable` (with retryAfter) when Redis is unreachable or too slow,
    *   `broker_failed` for any other error reply, `closed` after close().
    */
-  async command(args: readonly string[]): Promise<unknown> {
+  async command(args: readonly string[], key?: string): Promise<unknown> {
     if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
     await this.ready();
-    if (!this.commands.isReady) throw this.unavailable('Redis is not connected');
+    if (!this.#link.commandsUp) throw this.unavailable('Redis is not connected');
     try {
-      return await this.#bounded(this.commands.sendCommand(args), args[0] ?? 'command');
+      return await this.#bounded(this.#link.send(args, key), args[0] ?? 'command');
     } catch (e) {
       throw this.classify(e);
     }
   }
 
   /** Run a pub/sub (un)subscription on the subscriber connection, failing fast while it is down. */
-  async pubsub(action: (subscriber: RedisClientLike) => Promise<void>): Promise<void> {
+  async pubsub(action: (subscriber: PubsubTarget) => Promise<void>): Promise<void> {
     if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
     await this.ready();
-    if (!this.subscriber.isReady) throw this.unavailable('the Redis pub/sub connection is down');
+    if (!this.#link.subscriberUp) throw this.unavailable('the Redis pub/sub connection is down');
     try {
-      await this.#bounded(action(this.subscriber), 'subscribing');
+      await this.#bounded(action(this.#link.subscriber), 'subscribing');
     } catch (e) {
       throw this.classify(e);
     }
@@ -120,37 +110,18 @@ export class RedisConnections {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.subscriber.off('ready', this.#onSubscriberReady);
-    await closeQuietly(this.subscriber);
-    this.subscriber.off('error', this.#onError);
-    if (this.#ownsCommands) {
-      await closeQuietly(this.commands);
-      this.commands.off('error', this.#onError);
-    } else {
-      // Leave the user's client as it was, but keep swallowing errors of a close still in flight.
-      setTimeout(() => this.commands.off('error', this.#onError), 1000).unref?.();
-    }
+    await this.#link.close();
   }
 
   async #start(): Promise<void> {
-    if (!this.commands.isOpen) await this.commands.connect();
-    if (this.#closed) return this.#closeOwnedCommands(); // closed while the first connect was under way
-    await this.subscriber.connect();
-    if (this.#closed) {
-      await closeQuietly(this.subscriber);
-      return;
-    }
-    this.subscriber.on('ready', this.#onSubscriberReady);
+    await this.#link.start(() => this.#closed);
+    if (this.#closed) return;
     this.#sharded = this.#options.pubsub === 'sharded' || (this.#options.pubsub === 'auto' && (await this.#serverMajor()) >= 7);
     this.#startedOk = true;
   }
 
-  async #closeOwnedCommands(): Promise<void> {
-    if (this.#ownsCommands) await closeQuietly(this.commands);
-  }
-
   async #serverMajor(): Promise<number> {
-    const info = String(await this.commands.sendCommand(['INFO', 'server']));
+    const info = String(await this.#link.send(['INFO', 'server'], undefined));
     const match = /redis_version:(\d+)/.exec(info);
     return match ? Number(match[1]) : 0;
   }
@@ -167,22 +138,6 @@ export class RedisConnections {
   readonly #onError = (error: Error): void => {
     if (!this.#closed) this.#report(error);
   };
-
-  readonly #onSubscriberReady = (): void => {
-    if (!this.#closed) this.onResubscribed();
-  };
-}
-
-/** Close gracefully when connected, otherwise stop reconnecting; never throws (a never-opened client throws on destroy). */
-async function closeQuietly(client: RedisClientLike): Promise<void> {
-  try {
-    if (client.isReady) await client.close();
-    else if (client.isOpen) client.destroy();
-  } catch {
-    try {
-      client.destroy();
-    } catch {}
-  }
 }
 
 /** The default: one warning per outage, not one per reconnect attempt. */

@@ -1,5 +1,5 @@
 export { createRedisBroker, RedisBroker } from './redisBroker';
-export type { RedisBrokerOptions, RedisClientLike } from './options';
+export type { PubsubTarget, RedisBrokerOptions, RedisClientLike, RedisClusterLike } from './options';
 export { RedisBrokerError, isRedisBrokerError } from './errors';
 export type { RedisBrokerErrorCode } from './errors';
 export { RedisSessionRelay } from './sessionRelay';

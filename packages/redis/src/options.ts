@@ -24,15 +24,44 @@ export interface RedisClientLike {
   destroy(): void;
 }
 
+/** Where the broker's (sharded) subscriptions go: a client's pub/sub methods, or a cluster client's. */
+export type PubsubTarget = Pick<RedisClientLike, 'subscribe' | 'unsubscribe' | 'sSubscribe' | 'sUnsubscribe'>;
+
+/**
+ * The part of a node-redis (v5) cluster client (`createCluster()` of `@redis/client` or `redis`)
+ * the broker uses: commands routed by key, (sharded) pub/sub, connection events.
+ */
+export interface RedisClusterLike extends PubsubTarget {
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+  /** Send `args` to the master owning `firstKey`'s slot (any node when undefined). */
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: readonly string[]): Promise<unknown>;
+  /** Present on cluster clients only: how the broker tells one from a single-server client. */
+  nodeClient(node: never): Promise<unknown>;
+  on(event: 'error' | 'node-error', listener: (error: Error) => void): unknown;
+  on(event: 'node-reconnecting', listener: () => void): unknown;
+  off(event: 'error' | 'node-error', listener: (error: Error) => void): unknown;
+  off(event: 'node-reconnecting', listener: () => void): unknown;
+  close(): Promise<void>;
+  destroy(): void;
+}
+
 export interface RedisBrokerOptions {
   /**
-   * Your node-redis client. The broker sends its commands on it and opens one
-   * more connection (`client.duplicate()`) for pub/sub. It connects the client
-   * if it is not open yet, and never closes it. Give `client` or `url`.
+   * Your node-redis client: a single-server client (`createClient`) — the broker sends its commands
+   * on it and opens one more connection (`client.duplicate()`) for pub/sub — or a Redis Cluster
+   * client (`createCluster`), whose own per-node connections carry commands and sharded pub/sub.
+   * The broker connects it if it is not open yet, and never closes it. Give one of `client`, `url`
+   * or `clusterUrls`.
    */
-  client?: RedisClientLike;
+  client?: RedisClientLike | RedisClusterLike;
   /** `redis://[[user]:password@]host[:port][/db]`: the broker opens (and closes) both connections itself. */
   url?: string;
+  /**
+   * Some nodes of a Redis Cluster (`redis://host:port`, at least one): the broker makes (and closes)
+   * a node-redis cluster client, which discovers the rest. See docs/scaling.md, "Redis Cluster".
+   */
+  clusterUrls?: readonly string[];
   /** Prefix of every key and pub/sub channel. Default `'tidewire'`. */
   prefix?: string;
   /** Per-channel history in a Redis Stream: at most `size` messages (default 1000), none older than `ttl` ms (default 300 000). */
@@ -85,9 +114,9 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 
 /** @throws RedisBrokerError `invalid_options` */
 export function resolveOptions(options: RedisBrokerOptions): ResolvedOptions {
-  if ((options.client === undefined) === (options.url === undefined)) {
-    throw new RedisBrokerError('invalid_options', 'createRedisBroker needs exactly one of `client` or `url`');
-  }
+  const given = [options.client, options.url, options.clusterUrls].filter((o) => o !== undefined).length;
+  if (given !== 1) throw new RedisBrokerError('invalid_options', 'createRedisBroker needs exactly one of `client`, `url` or `clusterUrls`');
+  if (options.clusterUrls?.length === 0) throw new RedisBrokerError('invalid_options', 'clusterUrls must name at least one node');
   const pubsub = options.pubsub ?? 'auto';
   if (!['auto', 'sharded', 'classic'].includes(pubsub)) throw new RedisBrokerError('invalid_options', `pubsub must be auto, sharded or classic`);
   const prefix = options.prefix ?? 'tidewire';

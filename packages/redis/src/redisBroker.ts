@@ -210,7 +210,8 @@ export class RedisBroker implements Broker {
   async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
     this.#assertOpen();
     try {
-      return await readHistory((args) => this.#redis.command(args), channelKeys(this.#options.prefix, channel), query);
+      const keys = channelKeys(this.#options.prefix, channel);
+      return await readHistory((args) => this.#redis.command(args, keys.meta), keys, query);
     } catch (e) {
       throw this.#redis.classify(e);
     }
@@ -304,11 +305,11 @@ export class RedisBroker implements Broker {
 
   async #range(keys: ChannelKeys, from: number, to: number, epoch: string): Promise<BrokerMessage[]> {
     if (from > to) return [];
-    return decodeEntries(await this.#redis.command(['XRANGE', keys.stream, `${from}-0`, `${to}-0`]), epoch);
+    return decodeEntries(await this.#redis.command(['XRANGE', keys.stream, `${from}-0`, `${to}-0`], keys.stream), epoch);
   }
 
   async #head(keys: ChannelKeys): Promise<{ epoch: string | undefined; head: number }> {
-    const [epoch, head] = (await this.#redis.command(['HMGET', keys.meta, 'e', 's'])) as [string | null, string | null];
+    const [epoch, head] = (await this.#redis.command(['HMGET', keys.meta, 'e', 's'], keys.meta)) as [string | null, string | null];
     return { epoch: epoch ?? undefined, head: Number(head ?? 0) };
   }
 

@@ -119,7 +119,7 @@ export class RedisSessionRelay implements SessionRelay {
   /** The owner no longer listens (killed): its sessions are gone, answer every request to it now. */
   async #checkOwner(nodeId: string, ids: Set<string>): Promise<void> {
     const inbox = this.#inbox(nodeId);
-    const reply = await this.#redis.command(['PUBSUB', this.#redis.sharded ? 'SHARDNUMSUB' : 'NUMSUB', inbox]).catch(() => undefined);
+    const reply = await this.#redis.command(['PUBSUB', this.#redis.sharded ? 'SHARDNUMSUB' : 'NUMSUB', inbox], inbox).catch(() => undefined);
     // Reply: [channel, count]. No answer (Redis away) proves nothing: keep waiting.
     if (!Array.isArray(reply) || Number(reply[1]) !== 0) return;
     for (const id of [...ids]) this.#pending.get(id)?.(undefined);
@@ -131,7 +131,8 @@ export class RedisSessionRelay implements SessionRelay {
 
   async #publish(nodeId: string, envelope: Envelope): Promise<number> {
     const command = this.#redis.sharded ? 'SPUBLISH' : 'PUBLISH';
-    return Number(await this.#redis.command([command, this.#inbox(nodeId), JSON.stringify(envelope)]));
+    const inbox = this.#inbox(nodeId);
+    return Number(await this.#redis.command([command, inbox, JSON.stringify(envelope)], inbox));
   }
 
   /** Subscribe our inbox, retrying while Redis is away (node-redis resubscribes it after later drops). */

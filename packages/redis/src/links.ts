@@ -1,0 +1,181 @@
+import { createClient, createCluster } from '@redis/client';
+import type { PubsubTarget, RedisBrokerOptions, RedisClientLike, RedisClusterLike } from './options';
+
+/**
+ * What the broker's connections need from Redis, whether one server or a Cluster: send a command
+ * (to the node owning `key`'s slot, on a Cluster), (un)subscribe, say whether both paths are up,
+ * and signal when pub/sub came back after a drop.
+ */
+export interface RedisLink {
+  /** Commands and pub/sub are both connected now. */
+  readonly commandsUp: boolean;
+  readonly subscriberUp: boolean;
+  /** Where (s)subscribe calls go. */
+  readonly subscriber: PubsubTarget;
+  /** Connect what is not connected yet (stopping early if `isClosed()` turns true meanwhile). */
+  start(isClosed: () => boolean): Promise<void>;
+  /** One command; `key` routes it on a Cluster (undefined: any node). */
+  send(args: readonly string[], key: string | undefined): Promise<unknown>;
+  /** Called on every pub/sub reconnect. */
+  onResubscribed(listener: () => void): void;
+  /** Close what the broker opened; leave the user's own client as it was. */
+  close(): Promise<void>;
+}
+
+/** Keep trying, 50 ms → 2 s apart with jitter: a Redis restart must not take the nodes down. */
+const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** retries, 2000) * (0.5 + Math.random() / 2);
+
+/** A node-redis cluster client (`createCluster`) and not a single-server client. */
+export const isClusterClient = (client: RedisClientLike | RedisClusterLike): client is RedisClusterLike =>
+  typeof (client as Partial<RedisClusterLike>).nodeClient === 'function';
+
+/**
+ * Make the link for the broker's options: the user's client (single or Cluster), one made from
+ * `url`, or a Cluster client made from `clusterUrls`.
+ * @param onError where connection errors go (the broker listens, so an outage never crashes the process)
+ */
+export function createLink(options: RedisBrokerOptions, onError: (error: Error) => void): RedisLink {
+  if (options.client && isClusterClient(options.client)) return new ClusterLink(options.client, false, onError);
+  if (options.clusterUrls) {
+    const cluster = createCluster({
+      rootNodes: options.clusterUrls.map((url) => ({ url })),
+      defaults: { disableOfflineQueue: true, socket: { reconnectStrategy } },
+    }) as unknown as RedisClusterLike;
+    return new ClusterLink(cluster, true, onError);
+  }
+  if (options.client) return new SingleLink(options.client, false, onError);
+  const client = createClient({ url: options.url, disableOfflineQueue: true, socket: { reconnectStrategy } }) as unknown as RedisClientLike;
+  return new SingleLink(client, true, onError);
+}
+
+/** One Redis server: commands on the client, pub/sub on its one duplicate. */
+class SingleLink implements RedisLink {
+  readonly subscriber: RedisClientLike;
+  readonly #commands: RedisClientLike;
+  readonly #owned: boolean;
+  readonly #onError: (error: Error) => void;
+  #onReady: () => void = () => {};
+
+  constructor(commands: RedisClientLike, owned: boolean, onError: (error: Error) => void) {
+    this.#commands = commands;
+    this.#owned = owned;
+    this.#onError = onError;
+    this.subscriber = commands.duplicate();
+    commands.on('error', onError);
+    this.subscriber.on('error', onError);
+  }
+
+  get commandsUp(): boolean {
+    return this.#commands.isReady;
+  }
+
+  get subscriberUp(): boolean {
+    return this.subscriber.isReady;
+  }
+
+  async start(isClosed: () => boolean): Promise<void> {
+    if (!this.#commands.isOpen) await this.#commands.connect();
+    if (isClosed()) {
+      if (this.#owned) await closeQuietly(this.#commands); // closed while the first connect was under way
+      return;
+    }
+    await this.subscriber.connect();
+    if (isClosed()) return;
+    this.subscriber.on('ready', () => this.#onReady());
+  }
+
+  send(args: readonly string[]): Promise<unknown> {
+    return this.#commands.sendCommand(args);
+  }
+
+  onResubscribed(listener: () => void): void {
+    this.#onReady = listener;
+  }
+
+  async close(): Promise<void> {
+    this.#onReady = () => {};
+    await closeQuietly(this.subscriber);
+    this.subscriber.off('error', this.#onError);
+    if (this.#owned) {
+      await closeQuietly(this.#commands);
+      this.#commands.off('error', this.#onError);
+    } else {
+      // Leave the user's client as it was, but keep swallowing errors of a close still in flight.
+      setTimeout(() => this.#commands.off('error', this.#onError), 1000).unref?.();
+    }
+  }
+}
+
+/**
+ * A Redis Cluster through node-redis's cluster client: it keeps one command connection per master
+ * and, for sharded pub/sub, one subscriber connection per master that owns a subscribed channel
+ * (classic pub/sub: one, on any node). Commands go to the master of their key's slot.
+ */
+class ClusterLink implements RedisLink {
+  readonly #cluster: RedisClusterLike;
+  readonly #owned: boolean;
+  readonly #onError: (error: Error) => void;
+  #onReconnecting: () => void = () => {};
+  readonly #reconnecting = (): void => this.#onReconnecting();
+
+  constructor(cluster: RedisClusterLike, owned: boolean, onError: (error: Error) => void) {
+    this.#cluster = cluster;
+    this.#owned = owned;
+    this.#onError = onError;
+    cluster.on('error', onError);
+    cluster.on('node-error', onError);
+    cluster.on('node-reconnecting', this.#reconnecting);
+  }
+
+  get subscriber(): PubsubTarget {
+    return this.#cluster;
+  }
+
+  /** node-redis answers for each node (a command to a node that is down fails fast): open is the most we know. */
+  get commandsUp(): boolean {
+    return this.#cluster.isOpen;
+  }
+
+  get subscriberUp(): boolean {
+    return this.#cluster.isOpen;
+  }
+
+  async start(): Promise<void> {
+    if (!this.#cluster.isOpen) await this.#cluster.connect();
+  }
+
+  send(args: readonly string[], key: string | undefined): Promise<unknown> {
+    return this.#cluster.sendCommand(key, false, args);
+  }
+
+  /**
+   * A node's connection (commands or pub/sub) is reconnecting: notifications may be lost. The
+   * feeds retry their catch-up until Redis answers, and again 1 s and 5 s later (the resubscription
+   * may land after the commands work again).
+   */
+  onResubscribed(listener: () => void): void {
+    this.#onReconnecting = listener;
+  }
+
+  async close(): Promise<void> {
+    this.#onReconnecting = () => {};
+    if (this.#owned) await closeQuietly(this.#cluster);
+    this.#cluster.off('node-reconnecting', this.#reconnecting);
+    setTimeout(() => {
+      this.#cluster.off('error', this.#onError);
+      this.#cluster.off('node-error', this.#onError);
+    }, 1000).unref?.();
+  }
+}
+
+/** Close gracefully when connected, otherwise stop reconnecting; never throws (a never-opened client throws on destroy). */
+async function closeQuietly(client: { readonly isOpen: boolean; readonly isReady?: boolean; close(): Promise<void>; destroy(): void }): Promise<void> {
+  try {
+    if (client.isReady ?? client.isOpen) await client.close();
+    else if (client.isOpen) client.destroy();
+  } catch {
+    try {
+      client.destroy();
+    } catch {}
+  }
+}
