@@ -38,7 +38,12 @@ export interface DmServerOptions {
   readonly heartbeat?: number;
 }
 
-/** The value of cookie `name` in a `Cookie` header. */
+/**
+ * The value of one cookie in a `Cookie` request header.
+ * @param header the header (`a=1; dm_session=Ada.x`), or undefined when the request has none
+ * @param name the cookie's name
+ * @returns its decoded value, or undefined when it is not there
+ */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
