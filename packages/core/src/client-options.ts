@@ -74,6 +74,12 @@ export interface ClientOptions extends Omit<PlanOptions, 'url'> {
  * `{ from, to, reason }`; `error` — problems that end nothing (refused requests, invalid frames, and
  * `listener_error` when app code — a listener, a schema, `getToken`, `backoff` — threw). A throw
  * inside an `error` listener goes to `globalThis.reportError` (else is rethrown from a new task).
+ * A publish the server refused `rate_limited` is retried, not rejected, and reported here
+ * (`context.id`, `context.retryAfter`), so an app can show that it is held back.
+ * @example
+ * ```ts
+ * client.on('error', (e) => e.code === 'rate_limited' && showSlowDown(e.message, e.context.retryAfter));
+ * ```
  */
 export interface ClientEvents {
   state: (change: StateChange) => void;
