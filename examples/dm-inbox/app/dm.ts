@@ -23,5 +23,6 @@ export function conversationLabel(channel: string, me: string): string {
 export function mergeByPosition(past: readonly ChannelMessage<Dm>[], live: readonly ChannelMessage<Dm>[]): ChannelMessage<Dm>[] {
   const byPosition = new Map<string, ChannelMessage<Dm>>();
   for (const m of [...past, ...live]) byPosition.set(`${m.epoch}:${m.offset}`, m);
+  // Offsets order messages within an epoch; across a server reset (a new epoch) the stable sort keeps arrival order.
   return [...byPosition.values()].sort((a, b) => (a.epoch === b.epoch ? a.offset - b.offset : 0));
 }
