@@ -1,6 +1,7 @@
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { forwardRequest, forwardUpgrade } from '../../../../examples/shared/forward';
 
 export interface RoundRobinProxy {
   readonly port: number;
@@ -33,31 +34,12 @@ export async function startRoundRobinProxy(ports: readonly number[]): Promise<Ro
     const port = next();
     if (req.url?.includes('sid=')) sessionRequests.set(port, (sessionRequests.get(port) ?? 0) + 1);
     else if (/\/(sse|poll)(\?|$)/.test(req.url ?? '') && req.method !== 'OPTIONS') opened.push(port);
-    const upstream = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent: false }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res); // streams (SSE) as it comes
-      answer.on('error', () => res.destroy());
-    });
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('node unreachable');
-      else res.destroy();
-    });
-    req.pipe(upstream);
-    // The client gave up (or the answer is complete): nothing more to carry.
-    res.on('close', () => upstream.destroy());
+    forwardRequest(req, res, port);
   });
   server.on('connection', track);
   server.on('upgrade', (req: IncomingMessage, inbound: Duplex, head: Buffer) => {
     track(inbound);
-    const outbound = connect(next(), '127.0.0.1');
-    track(outbound);
-    const lines = [`${req.method} ${req.url} HTTP/1.1`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-    outbound.write(lines.join('\r\n') + '\r\n\r\n');
-    if (head.length) outbound.write(head);
-    inbound.pipe(outbound).pipe(inbound);
-    inbound.on('close', () => outbound.destroy());
-    outbound.on('close', () => inbound.destroy());
+    forwardUpgrade(req, inbound, head, next(), track);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
