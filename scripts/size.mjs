@@ -52,6 +52,8 @@ const optional = [
   },
   { name: 'core + idb outbox (idb-keyval)', file: 'packages/core/src/outbox-idb.ts', code: `export { createClient } from '@tidewire/core'; export { indexedDbOutbox } from '@tidewire/core/idb';` },
   { name: 'core + shared across tabs', file: 'packages/core/src/shared.ts', code: `export { createSharedClient } from '@tidewire/core/shared';` },
+  // What the SharedWorker script ships (loaded by the worker, not the page): the client runs there.
+  { name: 'shared worker (+ websocket)', file: 'packages/core/src/shared-worker.ts', code: `export { serveSharedConnection } from '@tidewire/core/shared-worker';` },
   { name: '@tidewire/react (own code)', file: 'packages/react/src/index.ts', code: `export * from '@tidewire/react';`, external: ['react', 'react-dom', '@tidewire/core'], budget: 1536 },
   { name: '@tidewire/vue (own code)', file: 'packages/vue/src/index.ts', code: `export * from '@tidewire/vue';`, external: ['vue', '@tidewire/core'], budget: 1536 },
 ];

@@ -1,5 +1,6 @@
 import type { ChannelEvents, ChannelOptions } from './channel';
 import type { ChannelSnapshot } from './channel-state';
+import type { ClientEvents } from './client-options';
 import type { ConnectionSnapshot } from './connection-state';
 import type { HistoryOptions, HistoryPage } from './history';
 import type { PublishResult } from './outbox';
@@ -25,8 +26,16 @@ export interface TidewireClient {
   listPendingPublishes(): PendingPublish[];
   /** Give up a pending publish. @returns false when none with this id is pending. */
   cancelPublish(id: string): boolean;
-  /** `pending`: the list of pending publishes changed. @returns a function that removes the listener. */
-  on(event: 'pending', listener: () => void): () => void;
+  /** Open the connection now (not needed when `lazy`, the default: the first use connects). */
+  connect(): void;
+  /** Close: a private client closes its connection; a shared one leaves it to the other tabs. */
+  close(): void;
+  /** How many publishes wait for their ack. */
+  readonly pendingPublishes: number;
+  /** Check the line now instead of waiting for the heartbeat. */
+  checkConnection(): void;
+  /** `state` (every transition), `error` (problems that end nothing), `pending` (the pending publishes changed). @returns a function that removes the listener. */
+  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void;
 }
 
 /** A channel handle as the bindings use it: a private client's `Channel` or a shared client's `SharedChannel`. */

@@ -40,7 +40,7 @@ export class SharedLeader {
     this.#out = out;
     const client = (this.#client = createClient(options));
     this.#presence = new LeaderPresence(client, out);
-    client.subscribe(() => out({ t: 'state', state: wireState(client.getSnapshot()) }));
+    client.on('state', ({ to, reason }) => out({ t: 'state', state: wireState(to), reason }));
     client.on('pending', () => this.#sendPending());
     // After the constructor returns: the leader's own tab must already route its answers here.
     queueMicrotask(() => out({ t: 'leader' }));
@@ -56,10 +56,14 @@ export class SharedLeader {
   handle(message: TabMessage): void {
     if (this.#stopped) return;
     switch (message.t) {
+      case 'connect':
+        return this.#client.connect();
+      case 'check':
+        return this.#client.checkConnection();
       case 'alive':
         return; // for the link, which watches the tab's lock
       case 'hello':
-        this.#out({ t: 'state', state: wireState(this.#client.getSnapshot()) });
+        this.#out({ t: 'state', state: wireState(this.#client.getSnapshot()), reason: 'tab joined' });
         return this.#sendPending();
       case 'sub':
         return this.#subscribe(message.channel, message.tab, message.since, message.recent);

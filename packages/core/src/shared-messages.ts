@@ -41,6 +41,10 @@ export interface WireHistoryPage {
 /** What a tab tells the holder of the connection. */
 export type TabMessage =
   | { readonly t: 'hello'; readonly tab: string }
+  /** Open the connection now (it opens on first use otherwise, as a private client's). */
+  | { readonly t: 'connect' }
+  /** Check the line now (`client.checkConnection()`). */
+  | { readonly t: 'check' }
   /** The tab holds its tab lock (`holdTabLock`) from now on: the holder may watch it for going away. */
   | { readonly t: 'alive'; readonly tab: string }
   /** Subscribe this tab; `since`: the last position it delivered (after a takeover); `recent`: answer with a `recent` page. */
@@ -62,7 +66,8 @@ export type TabMessage =
 export type LeaderMessage =
   /** A (new) holder: announce subscriptions, memberships and pending requests again. */
   | { readonly t: 'leader' }
-  | { readonly t: 'state'; readonly state: SharedState }
+  /** The connection's state after a transition, and the transition's reason. */
+  | { readonly t: 'state'; readonly state: SharedState; readonly reason: string }
   | { readonly t: 'msg'; readonly message: ChannelMessage }
   | { readonly t: 'gap'; readonly gap: GapInfo }
   | { readonly t: 'chstate'; readonly channel: string; readonly state: WireChannelState }
@@ -74,7 +79,7 @@ export type LeaderMessage =
   /** The connection's unacknowledged publishes, from every tab (after each change). */
   | { readonly t: 'pending'; readonly list: readonly PendingPublish[] };
 
-const TAB_MESSAGES: ReadonlySet<string> = new Set(['hello', 'alive', 'sub', 'unsub', 'pub', 'req', 'cancel', 'history', 'pwatch', 'enter', 'leave', 'bye']);
+const TAB_MESSAGES: ReadonlySet<string> = new Set(['hello', 'alive', 'connect', 'check', 'sub', 'unsub', 'pub', 'req', 'cancel', 'history', 'pwatch', 'enter', 'leave', 'bye']);
 
 /** Whether a message on the shared bus comes from a tab (else from the holder). */
 export const isTabMessage = (m: LeaderMessage | TabMessage): m is TabMessage => TAB_MESSAGES.has(m.t);

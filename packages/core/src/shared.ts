@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import type { ChannelOptions } from './channel';
-import type { ClientOptions } from './client';
+import type { ClientEvents, ClientOptions } from './client';
 import type { TidewireClient } from './client-surface';
 import type { ConnectionSnapshot } from './connection-state';
 import { Emitter } from './emitter';
@@ -28,6 +28,7 @@ import { WorkerLink } from './shared-worker-link';
 export type { SharedState, WireError } from './shared-messages';
 export { SharedChannel } from './shared-tab-channel';
 export { SharedPresence } from './shared-tab-presence';
+export { inProcessLocks } from './shared-locks';
 
 /** Options of {@link createSharedClient}: the client's, plus how tabs find each other and where the connection lives. */
 export interface SharedClientOptions extends ClientOptions {
@@ -54,12 +55,8 @@ export interface SharedClientOptions extends ClientOptions {
   BroadcastChannel?: typeof BroadcastChannel;
 }
 
-/** Events of a {@link SharedClient}: `state` after every change of the connection's state, `pending` when the pending publishes change, `error` as a private client's. */
-export interface SharedClientEvents {
-  state: (state: ConnectionSnapshot) => void;
-  pending: () => void;
-  error: (error: TidewireError) => void;
-}
+/** Events of a {@link SharedClient}: a private client's — `state` (`{ from, to, reason }`), `error`, `pending`. */
+export type SharedClientEvents = ClientEvents;
 
 /**
  * One tab's view of a connection shared by every tab of the origin — in a SharedWorker, or in a
@@ -175,6 +172,16 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
     if (this.#acks.reject(id, error)) this.#send({ t: 'cancel', id, error: toWire(error) });
   }
 
+  /** How many of the connection's publishes wait for their ack (every tab's). */
+  get pendingPublishes(): number {
+    return this.#pending.length;
+  }
+
+  /** Check the line now (ping with a short deadline) instead of waiting for the heartbeat. */
+  checkConnection(): void {
+    this.#send({ t: 'check' });
+  }
+
   /** The shared connection's unacknowledged publishes, from every tab, oldest first (restored from `outboxStorage` after a reload too). */
   listPendingPublishes(): PendingPublish[] {
     return [...this.#pending];
@@ -187,6 +194,11 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
     this.#acks.reject(id, error);
     this.#send({ t: 'cancel', id, error: toWire(error) });
     return true;
+  }
+
+  /** Open the shared connection now (as a private client's `connect()`; not needed when `lazy`). */
+  connect(): void {
+    this.#send({ t: 'connect' });
   }
 
   /** Leave: this tab's subscriptions end; a leader tab hands the connection to the next one. */
@@ -228,7 +240,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
   #workerFailed(reason: string): void {
     if (this.#closed) return;
     if (this.#options.mode === 'worker') {
-      this.#setState({ state: 'failed', error: new TidewireError('transport_error', reason) });
+      this.#setState({ state: 'failed', error: new TidewireError('transport_error', reason) }, reason);
       return;
     }
     this.#link = this.#connect('leader');
@@ -244,10 +256,11 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
     if (!this.#closed) this.#link.send(message);
   }
 
-  #setState(state: ConnectionSnapshot): void {
-    this.#state = state;
+  #setState(to: ConnectionSnapshot, reason: string): void {
+    const from = this.#state;
+    this.#state = to;
     for (const listener of [...this.#listeners]) listener();
-    this.emit('state', state);
+    this.emit('state', { from, to, reason });
   }
 
   /** A new holder of the connection: tell it where this tab is in every channel, and what still waits for an answer. */
@@ -265,7 +278,9 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
       case 'leader':
         return this.#announce();
       case 'state':
-        return this.#setState(tabState<ConnectionSnapshot>(message.state));
+        // Each tab that joins hears the state again: only a change is one (the snapshot keeps its identity).
+        if (JSON.stringify(message.state) === JSON.stringify(this.#state)) return;
+        return this.#setState(tabState<ConnectionSnapshot>(message.state), message.reason);
       case 'msg':
         return this.#channels.get(message.message.channel)?.deliver(message.message);
       case 'gap':

@@ -7,4 +7,4 @@ export type { UseChannelOptions, UseChannelResult } from './use-channel';
 export { usePresence } from './use-presence';
 export type { UsePresenceOptions } from './use-presence';
 export type { PresenceMember, PresenceViewSnapshot, HistoryOptions, HistoryPage } from '@tidewire/core';
-export type { ChannelMessage, ChannelViewSnapshot, Client, ClientOptions, ConnectionSnapshot, GapInfo, PublishResult } from '@tidewire/core';
+export type { ChannelMessage, ChannelViewSnapshot, Client, ClientOptions, ConnectionSnapshot, GapInfo, PublishResult, TidewireClient } from '@tidewire/core';

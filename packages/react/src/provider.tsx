@@ -1,11 +1,11 @@
-import type { Client, ClientOptions } from '@tidewire/core';
+import type { ClientOptions, TidewireClient } from '@tidewire/core';
 import { createClient, resolveRenderUrl } from '@tidewire/core';
 import type { ReactNode } from 'react';
 import { useEffect, useRef, useState } from 'react';
 import { TidewireContext } from './context';
 
 export type TidewireProviderProps = { children?: ReactNode } & (
-  | { /** A client you own (create it outside React; you close it). */ client: Client; options?: undefined }
+  | { /** A client you own — `createClient(…)` or `createSharedClient(…)` from `@tidewire/core/shared` (create it outside React; you close it). */ client: TidewireClient; options?: undefined }
   | { /** Options for a client the provider creates lazily and closes on unmount. */ options: ClientOptions; client?: undefined }
 );
 

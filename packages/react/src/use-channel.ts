@@ -1,4 +1,4 @@
-import type { ChannelMessage, ChannelViewSnapshot, Client, PublishResult, StandardSchemaV1 } from '@tidewire/core';
+import type { ChannelMessage, ChannelViewSnapshot, PublishResult, StandardSchemaV1, TidewireClient } from '@tidewire/core';
 import { ChannelView } from '@tidewire/core';
 import { useCallback, useEffect, useInsertionEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { useTidewire } from './context';
@@ -37,7 +37,7 @@ export function useChannel<T = unknown>(channel: string | null, options: UseChan
     onMessage.current = options.onMessage;
   });
   const viewOptions = { channel, history, enabled, schema, recent, onMessage: (m: ChannelMessage<T>) => onMessage.current?.(m) };
-  const create = (c: Client) => ({ client: c, view: new ChannelView<T>(c, viewOptions) });
+  const create = (c: TidewireClient) => ({ client: c, view: new ChannelView<T>(c, viewOptions) });
   // One view per hook instance (and per client, should the provider's client change).
   const [slot, setSlot] = useState(() => create(client));
   if (slot.client !== client) setSlot(create(client)); // React re-renders at once with the new view

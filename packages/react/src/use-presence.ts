@@ -1,4 +1,4 @@
-import type { Client, PresenceViewSnapshot } from '@tidewire/core';
+import type { PresenceViewSnapshot, TidewireClient } from '@tidewire/core';
 import { PresenceView } from '@tidewire/core';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { useTidewire } from './context';
@@ -31,7 +31,7 @@ export function usePresence(channel: string | null, options: UsePresenceOptions 
   const client = useTidewire();
   const { enter, info, enabled } = options;
   const viewOptions = { channel, enter, info, enabled };
-  const create = (c: Client) => ({ client: c, view: new PresenceView(c, viewOptions) });
+  const create = (c: TidewireClient) => ({ client: c, view: new PresenceView(c, viewOptions) });
   // One view per hook instance (and per client, should the provider's client change).
   const [slot, setSlot] = useState(() => create(client));
   if (slot.client !== client) setSlot(create(client));

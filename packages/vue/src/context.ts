@@ -1,10 +1,10 @@
-import type { Client, ClientOptions } from '@tidewire/core';
+import type { ClientOptions, TidewireClient } from '@tidewire/core';
 import { createClient, resolveRenderUrl } from '@tidewire/core';
 import type { App, InjectionKey } from 'vue';
 import { getCurrentInstance, inject, onMounted, onScopeDispose, provide, shallowRef, ssrContextKey } from 'vue';
 import type { ShallowRef } from 'vue';
 
-/** What `app.use()` takes: client options (`url` defaults to `/tidewire` on the page's origin) or a ready client. */
+/** What `app.use()` takes: client options (`url` defaults to `/tidewire` on the page's origin) or a ready client (private or shared). */
 export interface TidewireOptions extends Omit<ClientOptions, 'url'> {
   /** Absolute, or relative to the page (`/tidewire`, the default). */
   url?: string;
@@ -13,19 +13,19 @@ export interface TidewireOptions extends Omit<ClientOptions, 'url'> {
 export interface TidewirePlugin {
   install(app: App): void;
   /** The app's client, created on first use. */
-  readonly client: Client;
+  readonly client: TidewireClient;
 }
 
-const KEY: InjectionKey<() => Client> = Symbol('tidewire');
+const KEY: InjectionKey<() => TidewireClient> = Symbol('tidewire');
 
 /**
  * The Vue plugin. The client is created lazily (on the first composable call or
  * `plugin.client` read) and, when the plugin created it, closed on `app.unmount()`.
  */
-export function createTidewire(options: TidewireOptions | Client = {}): TidewirePlugin {
+export function createTidewire(options: TidewireOptions | TidewireClient = {}): TidewirePlugin {
   const given = 'channel' in options ? options : undefined;
   let client = given;
-  const get = (): Client => (client ??= createClient({ ...(options as TidewireOptions), url: resolveRenderUrl((options as TidewireOptions).url ?? '/tidewire') }));
+  const get = (): TidewireClient => (client ??= createClient({ ...(options as TidewireOptions), url: resolveRenderUrl((options as TidewireOptions).url ?? '/tidewire') }));
   return {
     install(app) {
       app.provide(KEY, get);
@@ -61,13 +61,13 @@ function onAppUnmount(app: App, cleanup: () => void): void {
   };
 }
 
-/** Provide a client to this component's descendants (call inside `setup()`). */
-export function provideTidewire(client: Client): void {
+/** Provide a client (`createClient(…)`, or `createSharedClient(…)` from `@tidewire/core/shared`) to this component's descendants (call inside `setup()`). */
+export function provideTidewire(client: TidewireClient): void {
   provide(KEY, () => client);
 }
 
 /** The nearest provided client. Throws when neither the plugin nor `provideTidewire` supplied one. */
-export function useTidewire(): Client {
+export function useTidewire(): TidewireClient {
   const get = inject(KEY, null);
   if (!get) throw new Error('[tidewire] no client: app.use(createTidewire({ url })) or call provideTidewire(client) in a parent setup()');
   return get();

@@ -1,4 +1,4 @@
-import type { ChannelMessage, Client, ChannelViewSnapshot, GapInfo, PublishResult, StandardSchemaV1, TidewireError } from '@tidewire/core';
+import type { ChannelMessage, TidewireClient, ChannelViewSnapshot, GapInfo, PublishResult, StandardSchemaV1, TidewireError } from '@tidewire/core';
 import { ChannelView } from '@tidewire/core';
 import type { ComputedRef, MaybeRefOrGetter, ShallowRef } from 'vue';
 import { computed, shallowRef, toValue, watch } from 'vue';
@@ -53,7 +53,7 @@ export function useChannel<T = unknown>(
 }
 
 /** {@link useChannel} on a given client (`useWebSocket(url)` holds its own, outside the plugin). @internal */
-export function useChannelOf<T>(client: Client, name: MaybeRefOrGetter<string | null | undefined>, options: UseChannelOptions<T>): UseChannelReturn<T> {
+export function useChannelOf<T>(client: TidewireClient, name: MaybeRefOrGetter<string | null | undefined>, options: UseChannelOptions<T>): UseChannelReturn<T> {
   const enabled = shallowRef(options.immediate ?? true);
   const viewOptions = () => ({
     channel: toValue(name) ?? null,

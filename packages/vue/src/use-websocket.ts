@@ -1,4 +1,4 @@
-import type { Client, ConnectionSnapshot, ConnectionStateName, PublishResult, TidewireError, TransportName } from '@tidewire/core';
+import type { TidewireClient, ConnectionSnapshot, ConnectionStateName, PublishResult, TidewireError, TransportName } from '@tidewire/core';
 import { createClient, resolveRenderUrl } from '@tidewire/core';
 import type { ComputedRef, MaybeRefOrGetter, ShallowRef } from 'vue';
 import { computed, onScopeDispose } from 'vue';
@@ -45,7 +45,7 @@ export interface UseWebSocketReturn<T = unknown> {
   /** Close for good (pending publishes reject with `closed`); `open()` reconnects. */
   close: () => void;
   publish: (channel: string, data: unknown) => Promise<PublishResult>;
-  client: Client;
+  client: TidewireClient;
 }
 
 const IDLE: ConnectionSnapshot = { state: 'idle' };
@@ -73,7 +73,7 @@ export function useWebSocket<T = unknown>(url: string, options?: UseWebSocketUrl
 export function useWebSocket<T = unknown>(urlOrOptions?: string | UseWebSocketOptions, urlOptions: UseWebSocketUrlOptions = {}): UseWebSocketReturn<T> {
   const standalone = typeof urlOrOptions === 'string';
   const options: UseWebSocketOptions = standalone ? urlOptions : (urlOrOptions ?? {});
-  let client: Client;
+  let client: TidewireClient;
   if (standalone) {
     const { immediate: _immediate, channel: _channel, autoClose, ...clientOptions } = urlOptions;
     client = createClient({ ...clientOptions, url: resolveRenderUrl(urlOrOptions) });
