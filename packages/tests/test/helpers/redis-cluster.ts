@@ -102,6 +102,35 @@ export async function nodeKeys(port: number, pattern: string): Promise<string[]>
 }
 
 /**
+ * Names (`<base>-0`, `<base>-1`, …) of which the first `perMaster` whose hash slot each master owns,
+ * per master in port order — so a test can use channels that surely live on every shard.
+ * @returns one list of names per master
+ */
+export async function namesOnEveryMaster(cluster: RedisCluster, base: string, perMaster = 1): Promise<string[][]> {
+  const port = String(cluster.ports[0]);
+  // `CLUSTER NODES`: "<id> <ip>:<port>@<bus> <flags> <master> … <first>-<last> …" per node.
+  const ranges = (await run(REDIS_CLI, ['-p', port, 'CLUSTER', 'NODES']))
+    .split('\n')
+    .filter((line) => line.includes('master'))
+    .map((line) => {
+      const fields = line.split(' ');
+      const owner = Number(/:(\d+)@/.exec(fields[1] ?? '')?.[1]);
+      const slots = fields.slice(8).map((r) => r.split('-').map(Number) as [number, number?]);
+      return { owner, has: (slot: number) => slots.some(([from, to]) => slot >= from && slot <= (to ?? from)) };
+    });
+  const names = cluster.ports.map(() => [] as string[]);
+  for (let i = 0; names.some((n) => n.length < perMaster); i++) {
+    if (i > 1000) throw new Error('could not find names for every master');
+    const name = `${base}-${i}`;
+    const slot = Number((await run(REDIS_CLI, ['-p', port, 'CLUSTER', 'KEYSLOT', name])).trim());
+    const owner = ranges.find((r) => r.has(slot))?.owner;
+    const bucket = names[cluster.ports.indexOf(owner ?? -1)];
+    if (bucket && bucket.length < perMaster) bucket.push(name);
+  }
+  return names;
+}
+
+/**
  * A private Redis Cluster of `masters` (default 3) masters and no replicas on loopback, persistence
  * off: each node a `redis-server --cluster-enabled yes`, joined with
  * `redis-cli --cluster create … --cluster-replicas 0 --cluster-yes`. Fails (never skips) when
