@@ -21,11 +21,12 @@ import type { PublishOptions } from './publish-options';
 import { validatePublishId } from './publish-options';
 import { RequestPacer } from './request-pacer';
 import type { Position, PublishFrame, RpcFrame } from './protocol/frames';
-import { encodeFrame, fitsByteLimit } from './protocol/codec';
+import { fitsByteLimit } from './protocol/codec';
 import type { InferOutput, StandardSchemaV1 } from './schema';
 import { SharedChannel } from './shared-channel';
 import { routeFrame } from './frame-router';
 import { Requests } from './requests';
+import type { RequestsHost } from './requests';
 import type { ChannelHost, ChannelSink } from './shared-channel';
 import { TokenSource } from './token';
 import { encodeRequest } from './request-encoding';
@@ -71,12 +72,14 @@ export class Client extends Emitter<ClientEvents> {
     if (options.echo === false) this.#ownIds = new Set();
     const clock = (this.#clock = options.clock ?? systemClock);
     this.#pacer = new RequestPacer(clock);
-    this.#requests = new Requests({
+    // The line as everything that sends requests sees it: capabilities, the outbox, channels.
+    const line: RequestsHost = {
       clock_: clock,
       canSend_: () => this.#connection.state_ === 'connected',
       schedule_: (job) => this.#pacer.enqueue_(job),
       send_: (text) => this.#connection.send_(text),
-    });
+    };
+    this.#requests = new Requests(line);
     this.#connection = new Connection({
       plan_: choosePlan(options),
       tokens_: new TokenSource(options.token, options.getToken),
@@ -96,14 +99,12 @@ export class Client extends Emitter<ClientEvents> {
         },
         onFrame_: (frame) => routeFrame(frame, this.#channels, this.#outbox, this.#requests, this.#pacer, this.#connection.counts_, options.codec, this.#report),
         onDisconnected_: () => {
-          this.#pacer.clear_();
-          for (const channel of this.#channels.values()) channel.suspend_();
+          this.#lineDown();
           this.#outbox.requeue_();
           this.#requests.disconnected_();
         },
         onTerminated_: (error) => {
-          this.#pacer.clear_();
-          for (const channel of this.#channels.values()) channel.suspend_();
+          this.#lineDown();
           this.#pendingPublishes.ended_ = error; // closed or failed: stored publishes wait for the next start
           this.#outbox.failAll_(error);
           this.#requests.terminated_(error);
@@ -111,18 +112,16 @@ export class Client extends Emitter<ClientEvents> {
         onError_: this.#report,
       },
     });
+    const queueTimeout = options.queueTimeout ?? 300_000;
     this.#outbox = new Outbox({
-      clock_: clock,
+      ...line,
       publishTimeout_: options.publishTimeout ?? 10_000,
-      queueTimeout_: options.queueTimeout ?? 300_000,
+      queueTimeout_: queueTimeout,
       maxSize_: options.maxQueue ?? 1000,
-      schedule_: (job) => this.#pacer.enqueue_(job),
-      send_: (text) => this.#connection.send_(text),
-      canSend_: () => this.#connection.state_ === 'connected',
       fits_: (text) => fitsByteLimit(text, this.#maxPayload),
       limitText_: () => `${this.#maxPayload} bytes`,
     });
-    this.#channelHost = channelHost(options, clock, this.#connection, this.#pacer, this.#requests, this.#ownIds, this.#report);
+    this.#channelHost = channelHost(options, this.#requests, this.#ownIds, this.#report);
     const storage = options.outboxStorage;
     this.#pendingPublishes = new PendingPublishes(
       storage,
@@ -131,7 +130,7 @@ export class Client extends Emitter<ClientEvents> {
     );
     // Until what the last run stored is queued, new requests wait behind it; then they go after it.
     if (storage) {
-      this.#restoring = restorePending(this.#pendingPublishes, this.#outbox, options.queueTimeout ?? 300_000, this.#report).then((restored) => {
+      this.#restoring = restorePending(this.#pendingPublishes, this.#outbox, queueTimeout, this.#report).then((restored) => {
         this.#restoring = undefined;
         if (restored && options.lazy !== false) this.connect();
       });
@@ -315,6 +314,12 @@ export class Client extends Emitter<ClientEvents> {
     this.#outbox.refuse(id, error);
   }
 
+  /** The line is gone (for now or for good): queued jobs are for it, and channels resubscribe on the next one. */
+  #lineDown(): void {
+    this.#pacer.clear_();
+    for (const channel of this.#channels.values()) channel.suspend_();
+  }
+
   #release(shared: SharedChannel, handle: ChannelSink): void {
     shared.sinks_.delete(handle);
     // One tick late, so a StrictMode unmount/remount or a quick re-render reuses the subscription.
@@ -322,9 +327,8 @@ export class Client extends Emitter<ClientEvents> {
       if (shared.sinks_.size > 0 || this.#channels.get(shared.name) !== shared) return;
       this.#channels.delete(shared.name);
       shared.dispose_();
-      if (this.#connection.state_ === 'connected') {
-        this.#connection.send_(encodeFrame({ type: 'unsubscribe', channel: shared.name }));
-      }
+      const host = this.#channelHost;
+      if (host.canSend_()) host.sendUnsubscribe_(shared.name);
     });
   }
 }

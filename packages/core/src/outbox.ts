@@ -1,8 +1,8 @@
-import type { Clock } from './clock';
 import { Timer } from './clock';
 import type { TidewireError } from './errors';
 import { TidewireError as BaseError, TimeoutError } from './errors';
 import type { AckFrame } from './protocol/frames';
+import type { RequestsHost } from './requests';
 
 /** Where a publish was stored: its `id`, the channel's `epoch` and its `offset` there. */
 export interface PublishResult {
@@ -37,18 +37,14 @@ interface Pending {
   deadline_: number;
 }
 
-export interface OutboxOptions {
-  clock_: Clock;
+/** The line (`clock_`, `canSend_`, `schedule_`, `send_`) and the outbox's limits. */
+export interface OutboxOptions extends RequestsHost {
   /** Milliseconds from sending a publish on a line to its ack. */
   publishTimeout_: number;
   /** Milliseconds a publish may wait unsent (offline, or queued behind the rate limit); `Infinity`: no limit. */
   queueTimeout_: number;
   /** Bound on publishes not yet acknowledged, queued or in flight. */
   maxSize_: number;
-  /** Run `job` when the request pacer allows another frame. */
-  schedule_(job: () => void): void;
-  send_(text: string): void;
-  canSend_(): boolean;
   /** Whether a frame fits the limit the server announced; one that does not is refused, never sent. */
   fits_(text: string): boolean;
   /** Describes the limit `fits` checks, for the `too_large` error. */

@@ -1,11 +1,10 @@
-import type { Clock } from './clock';
 import { Timer } from './clock';
 import type { ChannelSnapshot, GapInfo } from './channel-state';
 import type { TidewireError } from './errors';
 import { TimeoutError } from './errors';
 import type { MessageFrame, Position, SubscribedFrame } from './protocol/frames';
 import { Store } from './store';
-import type { Requests } from './requests';
+import type { Requests, RequestsHost } from './requests';
 import type { PresenceStore } from './presence';
 
 /** What a shared channel pushes to each app-facing handle. */
@@ -15,18 +14,14 @@ export interface ChannelSink {
   error(error: TidewireError): void;
 }
 
-export interface ChannelHost {
-  readonly clock_: Clock;
+/** The line (`clock_`, `canSend_`, `schedule_`) and what a channel adds to it. */
+export interface ChannelHost extends Pick<RequestsHost, 'clock_' | 'canSend_' | 'schedule_'> {
   /** How long an out-of-order message may wait for the hole before it is filled from history. */
   readonly reorderWindow_: number;
   /** How long a sent subscribe may go unanswered before it is sent again (ms). */
   readonly subscribeTimeout_: number;
   /** Delay before retry number `attempt` (1-based) of a subscribe that timed out or failed for now. */
   backoff_(attempt: number): number;
-  /** Whether a line is up to send on. */
-  canSend_(): boolean;
-  /** Run `job` when the request pacer allows another frame. */
-  schedule_(job: () => void): void;
   /** Requests of the optional capabilities (presence, history) and the server's features. */
   readonly requests_: Requests;
   /** Send a subscribe frame now and return its request id; `recent`: start with the last N messages (no `since` only). */
