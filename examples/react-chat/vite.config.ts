@@ -13,6 +13,8 @@ export const chatConfig: UserConfig = {
   // `vite` (dev) proxies the Tidewire endpoint to `pnpm serve` (port 8788) running next to it.
   server: { proxy: { '/tidewire': { target: 'http://127.0.0.1:8788', ws: true } } },
   build: { outDir: 'dist', emptyOutDir: true },
+  // The SharedWorker (src/tidewire.worker.ts) is an ES module, as `new SharedWorker(…, { type: 'module' })` loads it.
+  worker: { format: 'es' },
 };
 
 export default defineConfig(chatConfig);

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { ChatRoom } from './ChatRoom';
 import { ConnectionBadge } from './ConnectionBadge';
 import { JoinForm } from './JoinForm';
+import { SharedBadge } from './SharedBadge';
 import type { Session } from './JoinForm';
 
 /** `?name=…&room=…` joins straight away (and is what a reload keeps). */
@@ -16,7 +17,8 @@ export function App() {
 
   const join = (next: Session | null) => {
     const url = new URL(location.href);
-    url.search = next ? new URLSearchParams({ ...next }).toString() : '';
+    const share = url.searchParams.get('share'); // kept: a reload stays shared (or not)
+    url.search = new URLSearchParams({ ...next, ...(share && { share }) }).toString();
     history.replaceState(null, '', url);
     setSession(next);
   };
@@ -28,6 +30,7 @@ export function App() {
           Tidewire chat{session && <span className="room"> #{session.room}</span>}
         </h1>
         <ConnectionBadge />
+        <SharedBadge />
       </header>
       {session ? <ChatRoom {...session} onLeave={() => join(null)} /> : <JoinForm onJoin={join} />}
     </div>

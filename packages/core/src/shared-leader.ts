@@ -35,6 +35,8 @@ export class SharedLeader {
   /** Work that needs a channel handle waits until the takeover's positions are collected (a handle taken earlier would subscribe from now). */
   #afterCollect: (() => void)[] | undefined = [];
   #stopped = false;
+  /** The tabs using the connection: known from their `alive`, gone with their `bye` (or their tab lock). */
+  readonly #tabs = new Set<string>();
 
   constructor(options: ClientOptions, out: (message: LeaderMessage) => void, collectFor: number) {
     this.#out = out;
@@ -61,7 +63,8 @@ export class SharedLeader {
       case 'check':
         return this.#client.checkConnection();
       case 'alive':
-        return; // for the link, which watches the tab's lock
+        this.#tabs.add(message.tab); // the link watches the tab's lock
+        return this.#out({ t: 'tabs', count: this.#tabs.size });
       case 'hello':
         this.#out({ t: 'state', state: wireState(this.#client.getSnapshot()), reason: 'tab joined' });
         return this.#sendPending();
@@ -70,6 +73,7 @@ export class SharedLeader {
       case 'unsub':
         return this.#release(message.channel, message.tab);
       case 'bye':
+        if (this.#tabs.delete(message.tab)) this.#out({ t: 'tabs', count: this.#tabs.size });
         for (const name of [...this.#subs.keys()]) this.#release(name, message.tab);
         return this.#presence.forgetTab(message.tab);
       case 'pub':

@@ -76,6 +76,8 @@ export type LeaderMessage =
   | { readonly t: 'ack'; readonly id: string; readonly result?: unknown; readonly error?: WireError }
   | { readonly t: 'presence'; readonly channel: string; readonly presence: WirePresence }
   | { readonly t: 'pevent'; readonly channel: string; readonly event: 'join' | 'leave'; readonly member: PresenceMember }
+  /** How many tabs use the connection (after each change). */
+  | { readonly t: 'tabs'; readonly count: number }
   /** The connection's unacknowledged publishes, from every tab (after each change). */
   | { readonly t: 'pending'; readonly list: readonly PendingPublish[] };
 

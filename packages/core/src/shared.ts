@@ -55,8 +55,10 @@ export interface SharedClientOptions extends ClientOptions {
   BroadcastChannel?: typeof BroadcastChannel;
 }
 
-/** Events of a {@link SharedClient}: a private client's — `state` (`{ from, to, reason }`), `error`, `pending`. */
-export type SharedClientEvents = ClientEvents;
+/** Events of a {@link SharedClient}: a private client's — `state` (`{ from, to, reason }`), `error`, `pending` — and `tabs` (how many tabs use the connection changed). */
+export interface SharedClientEvents extends ClientEvents {
+  tabs: (count: number) => void;
+}
 
 /**
  * One tab's view of a connection shared by every tab of the origin — in a SharedWorker, or in a
@@ -78,6 +80,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
   #mode: 'worker' | 'leader' = 'leader';
   #state: ConnectionSnapshot = { state: 'idle' };
   #pending: readonly PendingPublish[] = [];
+  #tabs = 0;
   #closed = false;
   /** Whether this tab holds its tab lock (the holder of the connection watches it to notice the tab going away). */
   #alive = false;
@@ -103,6 +106,11 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
   /** Whether this tab holds the connection (a leader tab; never with a SharedWorker). */
   get isLeader(): boolean {
     return this.#link.isLeader;
+  }
+
+  /** How many tabs use the connection (this one included; 0 until the holder said). The `tabs` event tells when it changes. */
+  get tabs(): number {
+    return this.#tabs;
   }
 
   /** Where the connection lives: `worker` (a SharedWorker) or `leader` (a tab elected with Web Locks). */
@@ -296,6 +304,10 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
         return this.#channels.get(message.channel)?.presence?.update(message.presence);
       case 'pevent':
         return this.#channels.get(message.channel)?.presence?.event(message.event, message.member);
+      case 'tabs':
+        this.#tabs = message.count;
+        this.emit('tabs', message.count);
+        return;
       case 'pending':
         this.#pending = message.list;
         this.emit('pending');

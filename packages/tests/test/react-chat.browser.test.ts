@@ -19,6 +19,10 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
 const upgrades = new Map<string, Set<Duplex>>();
+/** While true, the server side refuses every WebSocket (a dead network for every page, including a SharedWorker's socket). */
+let refuseSockets = false;
+/** Every WebSocket the server accepted (whoever opened it: a page or a SharedWorker). */
+const allSockets = new Set<Duplex>();
 /** The WebSocket connections a page (by its user-agent tag) has opened to the server. */
 const socketsOf = (tag: string) => upgrades.get(tag) ?? new Set<Duplex>();
 
@@ -26,6 +30,12 @@ beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'tidewire-react-chat-'));
   await buildChat(outDir);
   chat = await startChatServer({ port: 0, dir: outDir, tidewire: { logger: { warn: () => {}, error: () => {} } } });
+  // Registered before Tidewire's own listener, so a refusal comes first.
+  chat.http.prependListener('upgrade', (_req: IncomingMessage, socket: Duplex) => {
+    if (refuseSockets) return void socket.destroy();
+    allSockets.add(socket);
+    socket.once('close', () => allSockets.delete(socket));
+  });
   chat.http.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
     const tag = /tidewire-e2e\/(\w+)/.exec(req.headers['user-agent'] ?? '')?.[1];
     if (tag) upgrades.set(tag, socketsOf(tag).add(socket));
@@ -137,4 +147,55 @@ describe('examples/react-chat in Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 30_000);
 
+  it('?share=1: two tabs share one connection (shown on screen), and a message typed offline shows "sending…" in both, after a reload and after every tab closed, then is stored once', async () => {
+    const stored: string[] = [];
+    await chat.tidewire.subscribe('chat:shared', (m) => void stored.push((m.data as { text: string }).text));
+    const sessionsBefore = chat.tidewire.stats().sessions;
+    const context = await browser.newContext({ viewport: { width: 720, height: 640 } });
+    contexts.push(context);
+    const tab = async (name: string) => {
+      const page = await context.newPage();
+      page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
+      await page.goto(new URL(`?share=1&name=${name}&room=shared`, chat.url).toString());
+      return page;
+    };
+    const sharedBadge = (page: Page) => page.getByTestId('shared');
+    const [e, f] = [await tab('Eve'), await tab('Fay')];
+    await waitUntilLive(e);
+    await waitUntilLive(f);
+    for (const page of [e, f]) {
+      await expect.poll(() => sharedBadge(page).getAttribute('data-tabs'), { timeout: 15_000 }).toBe('2');
+      await expect.poll(() => sharedBadge(page).textContent()).toBe('shared with 2 tabs · worker'); // Chromium has SharedWorker
+    }
+    expect(chat.tidewire.stats().sessions).toBe(sessionsBefore + 1); // one connection for both tabs
+    await say(e, 'one socket for two tabs');
+    await expect.poll(() => texts(f)).toEqual(['one socket for two tabs']);
+    // Both tabs are one member, shown with the newest info.
+    await expect.poll(() => e.locator('[data-testid=online] li').count()).toBe(1);
+
+    // The network dies: Eve types; both tabs show it as "sending…" (the outbox is the connection's).
+    refuseSockets = true;
+    for (const socket of allSockets) socket.destroy();
+    await expect.poll(() => connection(e)).not.toBe('connected');
+    await say(e, 'typed offline');
+    const sending = (page: Page) => page.getByTestId('pending').locator('.text').allTextContents();
+    await expect.poll(() => sending(e)).toEqual(['typed offline']);
+    await expect.poll(() => sending(f)).toEqual(['typed offline']);
+
+    // Eve reloads: still "sending…". Then every tab closes (the worker ends): the message is in IndexedDB.
+    await e.reload();
+    await expect.poll(() => sending(e), { timeout: 15_000 }).toEqual(['typed offline']);
+    await e.close();
+    await f.close();
+    const g = await tab('Eve');
+    await expect.poll(() => sending(g), { timeout: 15_000 }).toEqual(['typed offline']);
+    expect(await texts(g)).not.toContain('typed offline');
+
+    refuseSockets = false; // back online: sent once, shown once, no longer "sending…"
+    await waitUntilLive(g);
+    await expect.poll(() => texts(g), { timeout: 20_000 }).toEqual(['one socket for two tabs', 'typed offline']);
+    await expect.poll(() => sending(g)).toEqual([]);
+    expect(stored).toEqual(['one socket for two tabs', 'typed offline']); // stored once
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
 });
