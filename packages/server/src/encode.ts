@@ -36,7 +36,40 @@ export function encodeReplayed(channel: string, m: BrokerMessage): string {
   return text;
 }
 
+/**
+ * The JSON text of the data `server.publish` is storing right now (it stringified it once to
+ * validate and measure it), so the `message` frame splices that text in instead of stringifying
+ * the data a second time. Set only around the broker's `publish` call (see {@link withPublishedText}):
+ * a broker that delivers synchronously (the memory broker) hands the very same `data` object to
+ * its subscribers inside that call; any other delivery finds nothing remembered and encodes as before.
+ */
+let publishedData: unknown;
+let publishedText: string | undefined;
+
+/**
+ * Run `store` (the broker's publish) with the JSON text of `data` remembered, so a message
+ * delivered during it is encoded without stringifying `data` again.
+ * @param data the published data, exactly as handed to the broker
+ * @param text `JSON.stringify(data)`
+ * @param store the call that stores and (for an in-process broker) delivers it
+ * @returns what `store` returns
+ */
+export function withPublishedText<T>(data: unknown, text: string, store: () => T): T {
+  publishedData = data;
+  publishedText = text;
+  try {
+    return store();
+  } finally {
+    publishedData = undefined;
+    publishedText = undefined;
+  }
+}
+
 function encode(channel: string, m: BrokerMessage): string {
+  if (publishedText !== undefined && m.data === publishedData) {
+    // Byte for byte what encodeFrame writes for this frame: the same keys in the same order.
+    return `{"type":"message","channel":${JSON.stringify(channel)},"epoch":${JSON.stringify(m.epoch)},"offset":${m.offset},"id":${JSON.stringify(m.id)},"data":${publishedText}}`;
+  }
   return encodeFrame({ type: 'message', channel, epoch: m.epoch, offset: m.offset, id: m.id, data: m.data });
 }
 

@@ -1,6 +1,7 @@
 import type { Broker } from './broker/broker';
 import { toWireData } from './bytes';
 import { jsonTextTooDeep } from './depth';
+import { withPublishedText } from './encode';
 import { TidewireServerError } from './errors';
 import { nextMessageId } from './messageId';
 import type { ServerCounters } from './metrics';
@@ -35,7 +36,7 @@ export async function publishFromServer(
 ): Promise<PublishReceipt> {
   if (!ctx.options.isChannel(channel)) throw new TidewireServerError('invalid_channel', `invalid channel name: ${JSON.stringify(channel)}`);
   data = toWireData(data); // bytes travel as the {"$b64"} envelope (protocol §17)
-  const bytes = checkPublishData(data, ctx.options.limits.maxDepth - 1);
+  const text = publishDataText(data, ctx.options.limits.maxDepth - 1);
   // Without an id this publish cannot be a retry, so it bypasses the dedupe window.
   const fresh = options.id === undefined;
   const id = options.id ?? nextMessageId();
@@ -43,13 +44,15 @@ export async function publishFromServer(
   // The excepted session gets the position without the data (it must not see a hole); only a
   // session on this process can be excepted, and only while it lasts (a reconnect is a new session).
   if (options.except !== undefined) for (const session of ctx.sessions) if (session.id === options.except) session.skipOnce(id);
-  const { epoch, offset } = await ctx.broker.publish(channel, { id, data, fresh, bytes });
+  // The text measured here is the one every subscriber's `message` frame carries (encode.ts): stringified once.
+  const stored = { id, data, fresh, bytes: text.length };
+  const { epoch, offset } = await withPublishedText(data, text, () => ctx.broker.publish(channel, stored));
   ctx.counters.published(startedAt);
   return { id, epoch, offset };
 }
 
-/** The length of `data` as JSON; throws `invalid_data` when it has none or nests deeper than `maxDepth`. */
-function checkPublishData(data: unknown, maxDepth: number): number {
+/** `data` as JSON text; throws `invalid_data` when it has none or nests deeper than `maxDepth`. */
+function publishDataText(data: unknown, maxDepth: number): string {
   let text: string | undefined;
   try {
     text = JSON.stringify(data);
@@ -58,5 +61,5 @@ function checkPublishData(data: unknown, maxDepth: number): number {
   }
   if (text === undefined) throw new TidewireServerError('invalid_data', 'publish data is not JSON (undefined, a function or a symbol)');
   if (jsonTextTooDeep(text, maxDepth)) throw new TidewireServerError('invalid_data', `publish data nests deeper than ${maxDepth} levels`);
-  return text.length;
+  return text;
 }
