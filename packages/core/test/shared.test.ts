@@ -1,39 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SubscribeFrame } from '../src/protocol/frames';
-import { createSharedClient } from '../src/shared';
+import { createSharedClient, inProcessLocks } from '../src/shared';
 import type { SharedClient } from '../src/shared';
 import { connected, fakeTransport } from './fake-transport';
 
 // The shared connection's logic in Node: Node's BroadcastChannel between "tabs" of one process,
-// a Web Locks stand-in (one holder, FIFO queue), and a fake transport played by the test.
-
-function fakeLocks(): LockManager {
-  const queue: { grant: () => Promise<unknown>; settle: (ok: boolean, value: unknown) => void }[] = [];
-  let held = false;
-  const next = () => {
-    const waiting = !held && queue.shift();
-    if (!waiting) return;
-    held = true;
-    void waiting.grant().then(
-      (value) => {
-        held = false;
-        waiting.settle(true, value);
-        next();
-      },
-      (error: unknown) => {
-        held = false;
-        waiting.settle(false, error);
-        next();
-      },
-    );
-  };
-  const request = (_name: string, callback: (lock: unknown) => unknown) =>
-    new Promise((resolve, reject) => {
-      queue.push({ grant: async () => callback({}), settle: (ok, value) => (ok ? resolve(value) : reject(value)) });
-      next();
-    });
-  return { request, query: async () => ({}) } as unknown as LockManager;
-}
+// in-process Web Locks (one holder per name, FIFO), and a fake transport played by the test.
 
 const tabs: SharedClient[] = [];
 afterEach(() => {
@@ -42,7 +14,7 @@ afterEach(() => {
 
 function setup() {
   const t = fakeTransport('websocket');
-  const locks = fakeLocks();
+  const locks = inProcessLocks();
   const name = `test-${Math.random()}`;
   const open = () => {
     const tab = createSharedClient({ url: 'ws://x/tw', name, locks, transports: [t.factory], takeoverWindow: 50, backoff: () => 10 });
