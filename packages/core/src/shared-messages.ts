@@ -14,10 +14,11 @@ import type { Position, RpcFrame } from './protocol/frames';
  * message and are rebuilt as TidewireErrors on arrival, since a cloned Error loses its class.
  */
 
-/** A TidewireError on the wire. */
+/** A TidewireError on the wire (its `context` too: an rpc refusal's `appCode`, a `retryAfter`…). */
 export interface WireError {
   readonly code: string;
   readonly message: string;
+  readonly context?: Readonly<Record<string, unknown>>;
 }
 
 /** The connection state as it travels to the tabs. */
@@ -87,11 +88,17 @@ const TAB_MESSAGES: ReadonlySet<string> = new Set(['hello', 'alive', 'connect', 
 export const isTabMessage = (m: LeaderMessage | TabMessage): m is TabMessage => TAB_MESSAGES.has(m.t);
 
 /** @returns the error as it travels. */
-export const toWire = (error: TidewireError): WireError => ({ code: error.code, message: error.message });
+export function toWire(error: TidewireError): WireError {
+  try {
+    return { code: error.code, message: error.message, context: structuredClone(error.context) };
+  } catch {
+    return { code: error.code, message: error.message }; // a context that cannot be cloned stays behind
+  }
+}
 
 /** @returns the TidewireError a wire error stands for. */
 export const fromWire = (error: WireError, context: Readonly<Record<string, unknown>> = {}): TidewireError =>
-  new TidewireError(error.code as TidewireErrorCode, error.message, { context });
+  new TidewireError(error.code as TidewireErrorCode, error.message, { context: { ...error.context, ...context } });
 
 /** @returns the state with its error made clonable. */
 export function wireState<S extends { readonly error?: TidewireError }>(s: S): Omit<S, 'error'> & { readonly error?: WireError } {

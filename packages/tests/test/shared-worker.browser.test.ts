@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RpcError } from '@tidewire/server';
 import { launchChromium, startTestPage } from './helpers/browser-page';
 import type { TestPageServer } from './helpers/browser-page';
 
@@ -24,7 +25,7 @@ serveSharedConnection({ url: '/tidewire', backoff: () => 200, transports: transp
 `;
 const PAGE = `
 import { createSharedClient } from '@tidewire/core/shared';
-import { rpc } from '@tidewire/core/rpc';
+import { RpcError, rpc } from '@tidewire/core/rpc';
 ${TRANSPORTS}
 const query = new URLSearchParams(location.search);
 const transport = query.get('transport') ?? 'websocket';
@@ -46,6 +47,7 @@ Object.assign(window, {
     transport: () => client.getSnapshot().transport,
     publish: (data: number) => client.publish('stream', data).then((r) => r.offset),
     rpc: (a: number, b: number) => rpc(client, 'sum', { a, b }),
+    refused: () => rpc(client, 'withdraw').catch((e: RpcError) => [e instanceof RpcError, e.code, e.appCode, e.message]),
   },
 });
 `;
@@ -58,6 +60,7 @@ interface PageApi {
   transport(): string | undefined;
   publish(data: number): Promise<number>;
   rpc(a: number, b: number): Promise<unknown>;
+  refused(): Promise<unknown>;
 }
 declare const tw: PageApi;
 
@@ -65,7 +68,15 @@ declare const tw: PageApi;
 const serve = () =>
   startTestPage(
     PAGE,
-    { history: { size: 10_000, ttl: 60_000 }, rpc: { sum: ({ data }) => (data as { a: number; b: number }).a + (data as { a: number; b: number }).b } },
+    {
+      history: { size: 10_000, ttl: 60_000 },
+      rpc: {
+        sum: ({ data }) => (data as { a: number; b: number }).a + (data as { a: number; b: number }).b,
+        withdraw: () => {
+          throw new RpcError('insufficient_funds', 'balance is 3');
+        },
+      },
+    },
     { '/worker.js': WORKER, '/silent.js': 'export {};' },
   );
 
@@ -126,6 +137,8 @@ describe.each(['websocket', 'sse', 'longpoll'])('one connection in a SharedWorke
     for (let i = 1; i <= 40; i++) await server.tidewire.publish('stream', i);
     expect(await pages[3]!.evaluate(() => tw.publish(41))).toBeGreaterThan(0);
     expect(await pages[1]!.evaluate(() => tw.rpc(20, 22))).toBe(42);
+    // A refusal keeps its code and the handler's own code (appCode) through the worker or the leader.
+    expect(await pages[2]!.evaluate(() => tw.refused())).toEqual([true, 'rpc_error', 'insufficient_funds', 'balance is 3']);
     for (const page of pages) await expect.poll(() => page.evaluate(() => tw.got()).then(after), { timeout: 20_000 }).toEqual(upTo(41));
 
     // The first page (the one that started the worker) and another close: the worker stays with the rest.
@@ -153,6 +166,9 @@ describe('a SharedWorker that does not start (Chromium)', () => {
     await warmUp(pages);
     for (let i = 1; i <= 30; i++) await server.tidewire.publish('stream', i);
     for (const page of pages) await expect.poll(() => page.evaluate(() => tw.got()).then(after), { timeout: 20_000 }).toEqual(upTo(30));
+    const follower = pages[(await Promise.all(pages.map((p) => p.evaluate(() => tw.isLeader())))).indexOf(false)]!;
+    expect(await follower.evaluate(() => tw.rpc(1, 2))).toBe(3);
+    expect(await follower.evaluate(() => tw.refused())).toEqual([true, 'rpc_error', 'insufficient_funds', 'balance is 3']);
     await context.close();
   }, 90_000);
 });
