@@ -37,10 +37,10 @@ export const isClusterClient = (client: RedisClientLike | RedisClusterLike): cli
 export function createLink(options: RedisBrokerOptions, onError: (error: Error) => void): RedisLink {
   if (options.client && isClusterClient(options.client)) return new ClusterLink(options.client, false, onError);
   if (options.clusterUrls) {
-    const cluster = createCluster({
+    const cluster: RedisClusterLike = createCluster({
       rootNodes: options.clusterUrls.map((url) => ({ url })),
       defaults: { disableOfflineQueue: true, socket: { reconnectStrategy } },
-    }) as unknown as RedisClusterLike;
+    });
     return new ClusterLink(cluster, true, onError);
   }
   if (options.client) return new SingleLink(options.client, false, onError);
@@ -145,7 +145,7 @@ class ClusterLink implements RedisLink {
   }
 
   send(args: readonly string[], key: string | undefined): Promise<unknown> {
-    return this.#cluster.sendCommand(key, false, args);
+    return this.#cluster.sendCommand(key, false, [...args]);
   }
 
   /**

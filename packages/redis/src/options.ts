@@ -16,16 +16,27 @@ export interface RedisClientLike {
   on(event: 'ready', listener: () => void): unknown;
   off(event: 'error', listener: (error: Error) => void): unknown;
   off(event: 'ready', listener: () => void): unknown;
-  subscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<void>;
-  unsubscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<void>;
-  sSubscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<void>;
-  sUnsubscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<void>;
+  subscribe(channel: string, listener: PubsubListener): Promise<void>;
+  unsubscribe(channel: string, listener: PubsubListener): Promise<void>;
+  sSubscribe(channel: string, listener: PubsubListener): Promise<void>;
+  sUnsubscribe(channel: string, listener: PubsubListener): Promise<void>;
   close(): Promise<void>;
   destroy(): void;
 }
 
+/**
+ * A pub/sub listener as node-redis types it (its cluster client's unsubscribe takes listeners of
+ * either kind). The broker never asks for buffer mode, so its listeners only ever get strings.
+ */
+export type PubsubListener = (message: string | Buffer, channel: string | Buffer) => unknown;
+
 /** Where the broker's (sharded) subscriptions go: a client's pub/sub methods, or a cluster client's. */
-export type PubsubTarget = Pick<RedisClientLike, 'subscribe' | 'unsubscribe' | 'sSubscribe' | 'sUnsubscribe'>;
+export interface PubsubTarget {
+  subscribe(channel: string, listener: PubsubListener): Promise<void>;
+  unsubscribe(channel: string, listener: PubsubListener): Promise<void>;
+  sSubscribe(channel: string, listener: PubsubListener): Promise<void>;
+  sUnsubscribe(channel: string, listener: PubsubListener): Promise<void>;
+}
 
 /**
  * The part of a node-redis (v5) cluster client (`createCluster()` of `@redis/client` or `redis`)
@@ -35,7 +46,7 @@ export interface RedisClusterLike extends PubsubTarget {
   readonly isOpen: boolean;
   connect(): Promise<unknown>;
   /** Send `args` to the master owning `firstKey`'s slot (any node when undefined). */
-  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: readonly string[]): Promise<unknown>;
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
   /** Present on cluster clients only: how the broker tells one from a single-server client. */
   nodeClient(node: never): Promise<unknown>;
   on(event: 'error' | 'node-error', listener: (error: Error) => void): unknown;

@@ -1,7 +1,11 @@
 import type { RedisConnections } from './connections';
+import type { PubsubListener } from './options';
 
 /** A pub/sub message handler (the message text, the channel it came on). */
 export type PubsubHandler = (message: string, channel: string) => void;
+
+/** node-redis's listener type admits buffers; the broker never asks for buffer mode, so its handlers get text. */
+export const asListener = (handler: PubsubHandler): PubsubListener => handler as PubsubListener;
 
 /**
  * Subscribing and unsubscribing the broker's pub/sub channels (channel notifications, presence
@@ -29,7 +33,7 @@ export class PubsubChannels {
   subscribe(name: string, handler: PubsubHandler): Promise<void> {
     const subscribed = this.#redis
       .ready()
-      .then(() => this.#redis.pubsub((sub) => (this.#redis.sharded ? sub.sSubscribe(name, handler) : sub.subscribe(name, handler))));
+      .then(() => this.#redis.pubsub((sub) => (this.#redis.sharded ? sub.sSubscribe(name, asListener(handler)) : sub.subscribe(name, asListener(handler)))));
     subscribed.catch(() => {}); // the caller awaits it; never an unhandled rejection
     return subscribed;
   }
@@ -55,7 +59,7 @@ export class PubsubChannels {
   async #unsubscribe(name: string, handler: PubsubHandler): Promise<void> {
     const sharded = this.#redis.sharded;
     try {
-      await this.#redis.pubsub((sub) => (sharded ? sub.sUnsubscribe(name, handler) : sub.unsubscribe(name, handler)));
+      await this.#redis.pubsub((sub) => (sharded ? sub.sUnsubscribe(name, asListener(handler)) : sub.unsubscribe(name, asListener(handler))));
       this.#orphans.delete(handler);
     } catch {
       if (!this.#closed) this.#orphans.set(handler, name);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { RelayedRequest, RelayedRequestHandler, RelayedResponse, SessionRelay } from '@tidewire/server';
 import type { RedisConnections } from './connections';
 import { RedisBrokerError } from './errors';
+import { asListener } from './pubsubChannels';
 
 /** Options of `broker.sessionRelay()`. */
 export interface RedisSessionRelayOptions {
@@ -143,7 +144,7 @@ export class RedisSessionRelay implements SessionRelay {
       try {
         await this.#redis.ready();
         const sharded = this.#redis.sharded;
-        await this.#redis.pubsub((sub) => (sharded ? sub.sSubscribe(inbox, this.#onMessage) : sub.subscribe(inbox, this.#onMessage)));
+        await this.#redis.pubsub((sub) => (sharded ? sub.sSubscribe(inbox, asListener(this.#onMessage)) : sub.subscribe(inbox, asListener(this.#onMessage))));
         return;
       } catch {
         await sleep(500);

@@ -10,5 +10,5 @@ import type { RedisClusterLike } from '../src/index';
 export function appClusterClient(urls: readonly string[]): RedisClusterLike {
   const client = createCluster({ rootNodes: urls.map((url) => ({ url })) });
   client.on('error', () => {});
-  return client as unknown as RedisClusterLike;
+  return client;
 }
