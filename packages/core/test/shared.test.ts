@@ -27,7 +27,7 @@ function setup() {
     t.last.open();
     t.last.push(connected());
   };
-  return { t, open, subscribes, serve };
+  return { t, open, subscribes, serve, name, locks };
 }
 
 describe('one connection shared by tabs', () => {
@@ -102,5 +102,24 @@ describe('one connection shared by tabs', () => {
     t.last.push({ type: 'ack', id: 'p2', epoch: 'e', offset: 5 });
     await expect(pending).resolves.toMatchObject({ offset: 5 });
     await vi.waitFor(() => expect(got).toEqual([1, 2, 3, 4]));
+  });
+
+  it('a follower tab that goes away without a word (a crash: no bye) is noticed through its tab lock; its subscription ends', async () => {
+    const { t, open, subscribes, serve, name, locks } = setup();
+    const leader = open();
+    await vi.waitFor(() => expect(leader.isLeader).toBe(true));
+    // A bus that loses the tab's last words, as a crashed tab never says them.
+    class Mute extends BroadcastChannel {
+      override postMessage(message: { t?: string }): void {
+        if (message.t !== 'bye') super.postMessage(message);
+      }
+    }
+    const follower = createSharedClient({ url: 'ws://x/tw', name, locks, transports: [t.factory], BroadcastChannel: Mute });
+    tabs.push(follower);
+    follower.channel('solo');
+    await serve();
+    await vi.waitFor(() => expect(subscribes().map((f) => f.channel)).toEqual(['solo']));
+    follower.close(); // frees its tab lock; the bye is lost
+    await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'unsubscribe' && f.channel === 'solo')).toBe(true));
   });
 });
