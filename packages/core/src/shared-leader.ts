@@ -3,6 +3,7 @@ import type { ChannelMessage } from './channel-state';
 import type { Client, ClientOptions } from './client';
 import { createClient } from './client';
 import type { TidewireError } from './errors';
+import type { HistoryOptions } from './history';
 import type { Position } from './protocol/frames';
 import { LeaderPresence } from './shared-leader-presence';
 import type { LeaderMessage, TabMessage, WireChannelState } from './shared-messages';
@@ -15,8 +16,8 @@ interface SharedSubscription {
   readonly tabs: Set<string>;
   /** While collecting after a takeover: the earliest position any tab reported. */
   since?: Position;
-  /** Tabs waiting for their `recent` stored messages until the subscription is live: tab → how many. */
-  readonly recent: Map<string, number>;
+  /** Tabs waiting for stored messages until the subscription is live — their `recent` ones, or a catch-up after a known position. */
+  readonly recent: Map<string, { readonly options: HistoryOptions; readonly epoch?: string }>;
 }
 
 /**
@@ -69,7 +70,7 @@ export class SharedLeader {
         this.#out({ t: 'state', state: wireState(this.#client.getSnapshot()), reason: 'tab joined' });
         return this.#sendPending();
       case 'sub':
-        return this.#subscribe(message.channel, message.tab, message.since, message.recent);
+        return this.#subscribe(message);
       case 'unsub':
         return this.#release(message.channel, message.tab);
       case 'bye':
@@ -127,11 +128,18 @@ export class SharedLeader {
     if (!this.#stopped) this.#out({ t: 'pending', list: this.#client.listPendingPublishes() });
   }
 
-  #subscribe(name: string, tab: string, since: Position | undefined, recent: number | undefined): void {
+  #subscribe({ channel: name, tab, since, recent, catchUp }: Extract<TabMessage, { t: 'sub' }>): void {
     let sub = this.#subs.get(name);
     if (!sub) this.#subs.set(name, (sub = { tabs: new Set(), recent: new Map() }));
     sub.tabs.add(tab);
-    if (recent !== undefined && since === undefined) sub.recent.set(tab, recent);
+    if (recent !== undefined && since === undefined) sub.recent.set(tab, { options: { limit: recent } });
+    // A tab that joins a running subscription with a position (its own `since`, or back from a freeze)
+    // gets what followed that position from history, as a private client would from its subscribe;
+    // a subscription that starts at the position brings it live (the answer is then empty).
+    else if (catchUp && since !== undefined) {
+      const running = sub.handle !== undefined && !this.#afterCollect;
+      sub.recent.set(tab, { options: running ? { after: since.offset, direction: 'forward', limit: CATCH_UP_LIMIT } : { limit: 0 }, epoch: since.epoch });
+    }
     if (this.#afterCollect) sub.since = earliest(sub.since, since);
     else if (sub.handle) this.#sendState(name, sub.handle); // the new tab needs the state now, not at its next change
     else this.#open(name, sub);
@@ -164,12 +172,17 @@ export class SharedLeader {
     if (!handle || sub.recent.size === 0 || handle.getSnapshot().state !== 'subscribed') return;
     const asked = [...sub.recent];
     sub.recent.clear();
-    for (const [tab, limit] of asked) {
+    for (const [tab, { options, epoch }] of asked) {
       const send = (messages: readonly ChannelMessage[]): void => {
         if (!this.#stopped) this.#out({ t: 'recent', tab, channel: name, messages });
       };
-      if (limit <= 0) send([]);
-      else handle.history({ limit }).then((page) => send([...page.messages].reverse()), () => send([]));
+      if (options.limit! <= 0) send([]);
+      else
+        handle.history(options).then(
+          // Another epoch: what followed the position is gone; the tab goes on from live.
+          (page) => send(epoch !== undefined && page.epoch !== epoch ? [] : options.direction === 'forward' ? page.messages : [...page.messages].reverse()),
+          () => send([]),
+        );
     }
   }
 
@@ -182,6 +195,9 @@ export class SharedLeader {
     sub.handle?.unsubscribe();
   }
 }
+
+/** Most stored messages a tab catching up after a known position is sent (a longer absence goes on from there, as after a gap). */
+const CATCH_UP_LIMIT = 1000;
 
 /** The earlier of two positions (an unknown one means "from now", so a known one wins). */
 function earliest(a: Position | undefined, b: Position | undefined): Position | undefined {

@@ -48,8 +48,12 @@ export type TabMessage =
   | { readonly t: 'check' }
   /** The tab holds its tab lock (`holdTabLock`) from now on: the holder may watch it for going away. */
   | { readonly t: 'alive'; readonly tab: string }
-  /** Subscribe this tab; `since`: the last position it delivered (after a takeover); `recent`: answer with a `recent` page. */
-  | { readonly t: 'sub'; readonly tab: string; readonly channel: string; readonly since?: Position; readonly recent?: number }
+  /**
+   * Subscribe this tab; `since`: the last position it delivered (after a takeover); `recent`: answer
+   * with a `recent` page of the last ones; `catchUp`: answer with a `recent` page of what followed
+   * `since` (empty when the subscription starts there) — the tab holds live messages until then.
+   */
+  | { readonly t: 'sub'; readonly tab: string; readonly channel: string; readonly since?: Position; readonly recent?: number; readonly catchUp?: boolean }
   | { readonly t: 'unsub'; readonly tab: string; readonly channel: string }
   | { readonly t: 'pub'; readonly id: string; readonly channel: string; readonly data: unknown }
   /** Any other acknowledged request (rpc), answered with an `ack` of its id. */

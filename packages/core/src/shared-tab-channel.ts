@@ -57,6 +57,7 @@ export class TabChannel extends Store<ChannelSnapshot> {
   recent(messages: readonly ChannelMessage[]): void {
     const held = this.held ?? [];
     this.held = undefined;
+    this.asked = undefined;
     for (const m of [...messages, ...held]) this.deliver(m);
   }
 

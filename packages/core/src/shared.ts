@@ -101,6 +101,9 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
     this.#link = this.#connect();
     this.#send({ t: 'hello', tab: this.#tab });
     globalThis.addEventListener?.('pagehide', () => this.close());
+    // A tab back from a freeze may have missed what was sent to it meanwhile: it asks for what
+    // followed its positions (held live messages are delivered after, without duplicates).
+    globalThis.document?.addEventListener('resume', () => this.#catchUp());
   }
 
   /** Whether this tab holds the connection (a leader tab; never with a SharedWorker). */
@@ -142,7 +145,8 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
       this.#channels.set(name, (channel = new TabChannel(this.#report)));
       channel.position = options.since;
       if (options.recent !== undefined && !options.since) [channel.held, channel.asked] = [[], options.recent];
-      this.#send({ t: 'sub', tab: this.#tab, channel: name, since: options.since, recent: channel.asked });
+      if (options.since) channel.held = []; // until the holder says what followed `since`
+      this.#send({ t: 'sub', tab: this.#tab, channel: name, since: options.since, recent: channel.asked, catchUp: options.since !== undefined });
     }
     const handle = new SharedChannel<T>(name, this.#host, channel, options.schema);
     channel.handles.add(handle as SharedChannel<never>);
@@ -271,10 +275,20 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
     this.emit('state', { from, to, reason });
   }
 
+  #catchUp(): void {
+    for (const [name, channel] of this.#channels) {
+      if (!channel.position || channel.held) continue;
+      channel.held = [];
+      this.#send({ t: 'sub', tab: this.#tab, channel: name, since: channel.position, catchUp: true });
+    }
+  }
+
   /** A new holder of the connection: tell it where this tab is in every channel, and what still waits for an answer. */
   #announce(): void {
     this.#sendAlive(this.#alive);
     for (const [channel, { position, held, asked, presence }] of this.#channels) {
+      // A catch-up the old holder did not answer: the new one resubscribes from the tabs' positions.
+      if (held && asked === undefined) this.#channels.get(channel)!.recent([]);
       this.#send({ t: 'sub', tab: this.#tab, channel, since: position, recent: held && asked });
       presence?.announce();
     }

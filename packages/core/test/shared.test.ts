@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { SubscribeFrame } from '../src/protocol/frames';
+import type { HistoryFrame, ServerFrame, SubscribeFrame } from '../src/protocol/frames';
 import { createSharedClient, inProcessLocks } from '../src/shared';
 import type { SharedClient } from '../src/shared';
 import { connected, fakeTransport } from './fake-transport';
@@ -122,4 +122,52 @@ describe('one connection shared by tabs', () => {
     follower.close(); // frees its tab lock; the bye is lost
     await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'unsubscribe' && f.channel === 'solo')).toBe(true));
   });
+
+  it('a follower back from a freeze asks for what followed its position: it gets every message once, in order, though the bus lost some', async () => {
+    const { t, open, subscribes, name, locks } = setup();
+    const leader = open();
+    await vi.waitFor(() => expect(leader.isLeader).toBe(true));
+    // The follower's page: Page Lifecycle events on a document of its own, and a bus that loses what
+    // arrives while the page is frozen.
+    const page = new EventTarget();
+    let frozen = false;
+    class Freezable extends BroadcastChannel {
+      override set onmessage(listener: (event: MessageEvent) => void) {
+        super.onmessage = (event: MessageEvent) => {
+          if (!frozen) listener(event);
+        };
+      }
+    }
+    const realDocument = (globalThis as { document?: unknown }).document;
+    Object.assign(globalThis, { document: page });
+    const follower = createSharedClient({ url: 'ws://x/tw', name, locks, transports: [t.factory], BroadcastChannel: Freezable });
+    Object.assign(globalThis, { document: realDocument });
+    tabs.push(follower);
+    const got: number[] = [];
+    follower.channel<number>('room').on('message', (m) => void got.push(m.data));
+    await vi.waitFor(() => expect(t.lines.length).toBeGreaterThan(0));
+    t.last.open();
+    t.last.push({ ...connected(), features: ['history'] } as ServerFrame);
+    await vi.waitFor(() => expect(subscribes()).toHaveLength(1));
+    t.last.push({ type: 'subscribed', id: subscribes()[0]!.id, channel: 'room', epoch: 'e', offset: 0, recovered: true });
+    const push = (o: number) => t.last.push({ type: 'message', channel: 'room', epoch: 'e', offset: o, id: `${o}`, data: o });
+    push(1);
+    push(2);
+    await vi.waitFor(() => expect(got).toEqual([1, 2]));
+    frozen = true;
+    for (const o of [3, 4, 5]) push(o);
+    await new Promise((r) => setTimeout(r, 50)); // the bus delivered (and the frozen page lost) them
+    frozen = false;
+    page.dispatchEvent(new Event('resume'));
+    await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'history')).toBe(true));
+    push(6); // live while the catch-up is on its way: held back until it came
+    const ask = t.last.sent.find((f): f is HistoryFrame => f.type === 'history')!;
+    expect(ask).toMatchObject({ channel: 'room', after: 2, direction: 'forward' });
+    const stored = [3, 4, 5, 6].map((o) => ({ offset: o, id: `${o}`, data: o }));
+    t.last.push({ type: 'history_page', id: ask.id, channel: 'room', epoch: 'e', head: 6, messages: stored, more: false });
+    await vi.waitFor(() => expect(got).toEqual([1, 2, 3, 4, 5, 6]));
+    push(7);
+    await vi.waitFor(() => expect(got).toEqual([1, 2, 3, 4, 5, 6, 7]));
+  });
 });
+
