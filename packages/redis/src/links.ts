@@ -116,7 +116,8 @@ class ClusterLink implements RedisLink {
   readonly #owned: boolean;
   readonly #onError: (error: Error) => void;
   #onReconnecting: () => void = () => {};
-  readonly #reconnecting = (): void => this.#onReconnecting();
+  /** Nodes whose connections are reconnecting, by `host:port`, with the timer waiting for them. */
+  readonly #recovering = new Map<string, ReturnType<typeof setInterval>>();
 
   constructor(cluster: RedisClusterLike, owned: boolean, onError: (error: Error) => void) {
     this.#cluster = cluster;
@@ -149,16 +150,36 @@ class ClusterLink implements RedisLink {
   }
 
   /**
-   * A node's connection (commands or pub/sub) is reconnecting: notifications may be lost. The
-   * feeds retry their catch-up until Redis answers, and again 1 s and 5 s later (the resubscription
-   * may land after the commands work again).
+   * The listener runs when a node's connection (commands or pub/sub) starts reconnecting —
+   * notifications may be lost; the feeds retry their catch-up until Redis answers — and again once
+   * every connection to that node is ready, so the catch-ups 1 s and 5 s later happen after the
+   * resubscription, however long the node was away. (node-redis's cluster client announces a
+   * node's first `ready` only, hence the polling.)
    */
   onResubscribed(listener: () => void): void {
     this.#onReconnecting = listener;
   }
 
+  readonly #reconnecting = (node: { host: string; port: number }): void => {
+    this.#onReconnecting();
+    const address = `${node.host}:${node.port}`;
+    if (this.#recovering.has(address)) return;
+    const timer = setInterval(() => {
+      const entry = this.#cluster.nodeByAddress?.get(address);
+      const connections = [entry?.client, entry?.pubSub?.client].filter((c) => c !== undefined);
+      if (!connections.every((c) => c.isReady)) return; // none left (node removed) counts as done
+      clearInterval(timer);
+      this.#recovering.delete(address);
+      this.#onReconnecting();
+    }, 250);
+    timer.unref?.();
+    this.#recovering.set(address, timer);
+  };
+
   async close(): Promise<void> {
     this.#onReconnecting = () => {};
+    for (const timer of this.#recovering.values()) clearInterval(timer);
+    this.#recovering.clear();
     if (this.#owned) await closeQuietly(this.#cluster);
     this.#cluster.off('node-reconnecting', this.#reconnecting);
     setTimeout(() => {

@@ -49,10 +49,12 @@ export interface RedisClusterLike extends PubsubTarget {
   sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
   /** Present on cluster clients only: how the broker tells one from a single-server client. */
   nodeClient(node: never): Promise<unknown>;
+  /** The cluster's nodes by `host:port`, with their command and (sharded) pub/sub connections. */
+  readonly nodeByAddress?: ReadonlyMap<string, { readonly client?: { readonly isReady: boolean }; readonly pubSub?: { readonly client: { readonly isReady: boolean } } }>;
   on(event: 'error' | 'node-error', listener: (error: Error) => void): unknown;
-  on(event: 'node-reconnecting', listener: () => void): unknown;
+  on(event: 'node-reconnecting', listener: (node: { host: string; port: number }) => void): unknown;
   off(event: 'error' | 'node-error', listener: (error: Error) => void): unknown;
-  off(event: 'node-reconnecting', listener: () => void): unknown;
+  off(event: 'node-reconnecting', listener: (node: { host: string; port: number }) => void): unknown;
   close(): Promise<void>;
   destroy(): void;
 }

@@ -12,6 +12,10 @@ export interface RedisCluster extends AsyncDisposable {
   /** `redis://127.0.0.1:<port>` of every master. */
   readonly urls: readonly string[];
   readonly ports: readonly number[];
+  /** SIGKILL the master at `index` (of `ports`) and wait for its exit: its slots are down. */
+  killNode(index: number): Promise<void>;
+  /** Start it again on its port with its cluster config (it rejoins, empty), and wait for `cluster_state:ok`. */
+  restartNode(index: number): Promise<void>;
   /** Stop every node (SIGKILL) and remove their config files. Idempotent. */
   stop(): Promise<void>;
 }
@@ -143,17 +147,16 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   for (let i = 0; i < masters; i++) ports.push(await freeClusterPort(taken));
   const procs: ChildProcess[] = [];
   let stopped = false;
+  const kill = async (proc: ChildProcess): Promise<void> => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGKILL');
+    await exited;
+  };
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await Promise.all(
-      procs.map(async (proc) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return;
-        const exited = new Promise((resolve) => proc.once('exit', resolve));
-        proc.kill('SIGKILL');
-        await exited;
-      }),
-    );
+    await Promise.all(procs.map(kill));
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -164,5 +167,15 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     await stop();
     throw e;
   }
-  return { urls: ports.map((p) => `redis://127.0.0.1:${p}`), ports, stop, [Symbol.asyncDispose]: stop };
+  return {
+    urls: ports.map((p) => `redis://127.0.0.1:${p}`),
+    ports,
+    killNode: (index) => kill(procs[index]!),
+    async restartNode(index) {
+      procs[index] = await startClusterNode(ports[index]!, dir);
+      await waitForClusterOk(ports);
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }
