@@ -45,7 +45,7 @@ describe('a Redis Cluster master dies and comes back', () => {
     const broker = createRedisBroker({ clusterUrls: cluster.urls, prefix: 'failover', commandTimeout: 1000, onError: () => {} });
     await broker.ready();
     try {
-      const [[onFirst], [onSecond]] = await namesOnEveryMaster(cluster, 'failover');
+      const [onFirst, onSecond] = (await namesOnEveryMaster(cluster, 'failover')).map(([name]) => name);
       const got: BrokerMessage[] = [];
       const steady: BrokerMessage[] = [];
       await broker.subscribe(onFirst!, undefined, (m) => got.push(m));
