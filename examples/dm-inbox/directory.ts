@@ -30,8 +30,19 @@ export function mayUse(user: string, channel: string): boolean {
 /** The HttpOnly cookie that carries a signed login (`signToken`) from the login form to every request. */
 export const SESSION_COOKIE = 'dm_session';
 
-/** The secret that signs logins: `DM_INBOX_SECRET`, or the demo's own when unset. */
-export const sessionSecret = (): string => process.env.DM_INBOX_SECRET ?? 'dm-inbox-demo-secret';
+let warned = false;
+
+/**
+ * The secret that signs logins: `DM_INBOX_SECRET`, or the demo's own when unset — a fixed,
+ * public string, fine on your machine and wrong anywhere else, so it says so once.
+ */
+export const sessionSecret = (): string => {
+  const secret = process.env.DM_INBOX_SECRET;
+  if (secret) return secret;
+  if (!warned) console.warn('dm-inbox: DM_INBOX_SECRET is not set; logins are signed with the demo secret (set it outside a demo)');
+  warned = true;
+  return 'dm-inbox-demo-secret';
+};
 
 /** A signed login token `name.signature` (HMAC-SHA256). */
 export function signToken(name: string, secret: string): string {

@@ -42,12 +42,17 @@ export interface DmServerOptions {
  * The value of one cookie in a `Cookie` request header.
  * @param header the header (`a=1; dm_session=Ada.x`), or undefined when the request has none
  * @param name the cookie's name
- * @returns its decoded value, or undefined when it is not there
+ * @returns its decoded value, or undefined when it is not there or is not valid %-encoding
  */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('='));
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(value.join('='));
+    } catch {
+      return undefined; // a malformed %-escape: no login, rather than a 500
+    }
   }
   return undefined;
 }
