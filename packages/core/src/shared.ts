@@ -98,7 +98,12 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
       release: (handle) => this.#release(handle),
       report: this.#report,
     };
-    this.#link = this.#connect();
+    try {
+      this.#link = this.#connect();
+    } catch (error) {
+      this.#releaseTabLock(); // a client that never started must not hold its tab lock forever
+      throw error;
+    }
     this.#send({ t: 'hello', tab: this.#tab });
     globalThis.addEventListener?.('pagehide', () => this.close());
     // A tab back from a freeze may have missed what was sent to it meanwhile: it asks for what

@@ -169,5 +169,11 @@ describe('one connection shared by tabs', () => {
     push(7);
     await vi.waitFor(() => expect(got).toEqual([1, 2, 3, 4, 5, 6, 7]));
   });
+
+  it('refuses what it cannot run with invalid_options: a forced worker without one, no Web Locks without a worker', () => {
+    const { t } = setup();
+    expect(() => createSharedClient({ url: 'ws://x/tw', mode: 'worker', transports: [t.factory] })).toThrow(expect.objectContaining({ code: 'invalid_options' }));
+    expect(() => createSharedClient({ url: 'ws://x/tw', transports: [t.factory] })).toThrow(expect.objectContaining({ code: 'invalid_options' })); // Node has no navigator.locks
+  });
 });
 
