@@ -108,10 +108,13 @@ export class RedisBroker implements Broker {
    * @throws RedisBrokerError `broker_unavailable` (with `retryAfter`) while Redis cannot be reached;
    *   the publish may or may not have been stored — a retry with the same id is deduplicated.
    */
-  async publish(channel: string, message: PublishInput): Promise<PublishResult> {
-    await this.#redis.ready();
+  publish(channel: string, message: PublishInput): Promise<PublishResult> {
+    // Queued at once, before any await: publishes are stored in call order (see publishesInCallOrder).
     return this.#batcher.publish(channel, message);
   }
+
+  /** A channel's publishes are stored in the order `publish` was called (one queue per channel, see PublishBatcher). */
+  readonly publishesInCallOrder = true;
 
   /** One script call for a burst of one channel's publishes (see PublishBatcher), answers in order. */
   async #publishBatch(channel: string, messages: readonly PublishInput[]): Promise<PublishResult[]> {

@@ -10,6 +10,7 @@ import {
 import type { Broker } from './broker/broker';
 import type { Clock, Timer } from './clock';
 import { peekId } from './encode';
+import { PublishHold } from './publishHold';
 import { serverFeatures } from './features';
 import { handlePresenceOrHistory } from './presenceHistoryFrames';
 import { SessionPresence } from './sessionPresence';
@@ -20,6 +21,7 @@ import type { Link } from './link';
 import type { ResolvedOptions } from './options';
 import type { ServerCounters } from './metrics';
 import { FrameRateLimiter } from './rateLimit';
+import { PublishPipeline } from './publishPipeline';
 import { RequestQueue } from './requestQueue';
 import { SessionRpc } from './rpc';
 import { ExpiryTimer, connectedFrame, runAuthenticate } from './sessionAuth';
@@ -48,7 +50,8 @@ type Phase = 'awaiting_connect' | 'authenticating' | 'open' | 'closed';
 /**
  * One client connection, whatever the transport. Frames from the client are
  * handled one at a time, in arrival order (pings excepted), so a client's
- * publishes are stored in the order it sent them. Channel subscriptions live in
+ * publishes are stored in the order it sent them (with a broker that stores in call order, a
+ * publish is handed over without waiting for the one before it to be stored: publishPipeline.ts). Channel subscriptions live in
  * subscriptions.ts, the heartbeat in heartbeat.ts, the request queue in requestQueue.ts,
  * authentication and expiry in sessionAuth.ts, the channel requests in sessionRequests.ts,
  * everything sent in sessionOutput.ts.
@@ -60,6 +63,8 @@ export class Session {
   readonly #subs: SessionSubscriptions;
   readonly #presence: SessionPresence;
   readonly #queue: RequestQueue;
+  /** Publishes handed to a broker that stores in call order, not yet answered (undefined: each is awaited). */
+  readonly #publishes: PublishPipeline | undefined;
   readonly #rpc: SessionRpc;
   readonly #out: SessionOutput;
   /** The session as the channel gate and client publishes see it (sessionRequests.ts). */
@@ -67,6 +72,8 @@ export class Session {
   #malformed = 0;
   #lastSeen: number;
   readonly #limiter: FrameRateLimiter;
+  /** Keeps publishes in order across a `rate_limited` refusal (publishHold.ts). */
+  readonly #hold = new PublishHold();
   readonly #connectTimer: Timer;
   readonly #expiry: ExpiryTimer;
   #stopHeartbeat: (() => void) | undefined;
@@ -86,6 +93,7 @@ export class Session {
       slowConsumer: (message) => this.close('slow_consumer', message),
     });
     this.#limiter = new FrameRateLimiter(options.limits.rate.perSecond, options.limits.rate.burst, clock.now());
+    this.#publishes = broker.publishesInCallOrder ? new PublishPipeline() : undefined;
     this.#queue = new RequestQueue(MAX_QUEUED, (e) => logger.error('tidewire: a request handler failed', e));
     this.#presence = new SessionPresence({
       broker,
@@ -106,8 +114,9 @@ export class Session {
       user: () => this.#user,
       info: () => this.info,
       closed: () => this.#phase === 'closed',
-      error: (id, code, message) => this.#out.error(id, code, message),
+      error: (id, code, message, retryAfter) => this.#out.error(id, code, message, retryAfter),
       send: (frame) => this.#out.send(frame),
+      hold: this.#hold,
     };
     this.#subs = new SessionSubscriptions({
       broker,
@@ -180,8 +189,11 @@ export class Session {
     if (frame.type === 'ping' && this.#phase === 'open') return this.#out.send({ type: 'pong' });
     // Over the rate, requests are refused; unsubscribe still goes through (it sheds load).
     // A resubscribe (`since`) is charged like any request: `connected.limits` lets clients pace it.
+    this.#hold.arrive(frame);
     if (rate === 'limited' && 'id' in frame) {
-      return this.#out.error(frame.id, 'rate_limited', 'too many frames', this.#limiter.retryAfter(now));
+      const retryAfter = this.#limiter.retryAfter(now);
+      this.#hold.refused(frame, retryAfter, now);
+      return this.#out.error(frame.id, 'rate_limited', 'too many frames', retryAfter);
     }
     this.#enqueue(frame, text.length);
   }
@@ -278,18 +290,25 @@ export class Session {
   #enqueue(frame: ClientFrame, bytes: number): void {
     const accepted = this.#queue.push(async () => {
       if (this.#phase === 'closed') return;
+      // Only publishes overlap (publishPipeline.ts); anything else starts once those before it are answered.
+      if (frame.type !== 'publish') await this.#publishes?.settled();
       try {
         await this.#handle(frame, bytes);
       } catch (e) {
-        // A broker that says when to come back (Redis down) is an outage, not a bug: the client gets the hint.
-        const retryAfter = retryAfterOf(e);
-        if (retryAfter === undefined) this.host.logger.error(`tidewire: handling a "${frame.type}" frame failed`, e);
-        else this.host.logger.warn(`tidewire: the broker is unavailable; a "${frame.type}" was refused`, e);
-        if ('id' in frame) this.#out.error(frame.id, 'server_error', retryAfter === undefined ? 'internal error' : 'temporarily unavailable', retryAfter);
+        this.#failed(frame, e);
       }
     });
     // Hooks are slower than the client sends: stop accepting work rather than grow without bound.
     if (!accepted) this.close('rate_limited', 'too many requests in flight', this.#limiter.reconnectAfter(this.host.clock.now()));
+  }
+
+  /** Answer a request whose handling threw (or whose publish the broker refused). */
+  #failed(frame: ClientFrame, e: unknown): void {
+    // A broker that says when to come back (Redis down) is an outage, not a bug: the client gets the hint.
+    const retryAfter = retryAfterOf(e);
+    if (retryAfter === undefined) this.host.logger.error(`tidewire: handling a "${frame.type}" frame failed`, e);
+    else this.host.logger.warn(`tidewire: the broker is unavailable; a "${frame.type}" was refused`, e);
+    if ('id' in frame) this.#out.error(frame.id, 'server_error', retryAfter === undefined ? 'internal error' : 'temporarily unavailable', retryAfter);
   }
 
   async #handle(frame: ClientFrame, bytes: number): Promise<void> {
@@ -302,7 +321,7 @@ export class Session {
       case 'unsubscribe':
         return this.#subs.unsubscribe(frame.channel);
       case 'publish':
-        return publishFromClient(this.#requests, frame, bytes);
+        return publishFromClient(this.#requests, frame, bytes, this.#publishes && { queue: this.#publishes, fail: (e) => this.#failed(frame, e) });
       case 'refresh':
         return this.#refresh(frame);
       case 'rpc':

@@ -1,12 +1,14 @@
 import type { ErrorCode, PublishFrame, ServerFrame, SubscribeFrame } from '@tidewire/core/protocol';
-import type { Broker } from './broker/broker';
+import type { Broker, PublishResult } from './broker/broker';
 import type { Clock } from './clock';
 import { callHook } from './hookDeadline';
 import type { AuthorizeContext, Logger, SessionInfo } from './hooks';
 import type { ServerCounters } from './metrics';
 import type { ResolvedOptions } from './options';
 import { resolveRecent } from './historyRequest';
+import type { PublishPipeline } from './publishPipeline';
 import { decidePublish } from './publishHook';
+import type { PublishHold } from './publishHold';
 import type { SessionSubscriptions } from './subscriptions';
 
 /** What the channel gate and a client publish need from the session. */
@@ -20,8 +22,10 @@ export interface ChannelRequestContext {
   user(): unknown;
   info(): SessionInfo;
   closed(): boolean;
-  error(id: string | undefined, code: ErrorCode, message: string): void;
+  error(id: string | undefined, code: ErrorCode, message: string, retryAfter?: number): void;
   send(frame: ServerFrame): void;
+  /** Holds publishes back behind one refused `rate_limited` (publishHold.ts); absent: none are. */
+  readonly hold?: PublishHold;
 }
 
 /**
@@ -67,21 +71,46 @@ export async function subscribeFromClient(ctx: ChannelRequestContext, subs: Sess
 /**
  * A client's publish: the gate, then `onPublish`, then the broker; answered `ack` with where it was stored.
  * @param bytes - the frame's text length, kept with the message so history can be bounded by bytes.
- * @throws what the broker throws (the session answers `server_error`).
+ * @param pipeline - when given (the broker stores in call order), the publish is handed to the broker and
+ *   answered through it, in order, without waiting for the store here; `fail` answers a broker failure.
+ * @returns resolves once the publish is answered — or, with a pipeline, once the broker has it (and the
+ *   pipeline has room for the next)
+ * @throws what the broker throws, without a pipeline (the session answers `server_error`).
  */
-export async function publishFromClient(ctx: ChannelRequestContext, frame: PublishFrame, bytes: number): Promise<void> {
+export async function publishFromClient(
+  ctx: ChannelRequestContext,
+  frame: PublishFrame,
+  bytes: number,
+  pipeline?: { readonly queue: PublishPipeline; fail(error: unknown): void },
+): Promise<void> {
   const { id, channel, data } = frame;
+  // Sent after a publish that was refused `rate_limited` and has not come back: storing it would let it overtake that one.
+  const held = ctx.hold?.wait(frame, ctx.clock.now()) ?? 0;
+  if (held > 0) return ctx.error(id, 'rate_limited', 'held back behind an earlier publish refused rate_limited', held);
   if (!(await permitChannel(ctx, id, channel, 'publish'))) return;
   const { options, clock, logger } = ctx;
   const decision = await decidePublish(options.onPublish, { user: ctx.user(), channel, data, session: ctx.info() }, { clock, logger, timeout: options.hookTimeout });
   if (ctx.closed()) return;
-  if (!decision.ok) return ctx.error(id, decision.code, decision.message);
+  if (!decision.ok) {
+    const retryAfter = decision.code === 'rate_limited' ? (decision.retryAfter ?? 1000) : undefined;
+    if (retryAfter !== undefined) ctx.hold?.refused(frame, retryAfter, clock.now());
+    return ctx.error(id, decision.code, decision.message, retryAfter);
+  }
   // A transformed message is counted at its new size (history is bounded by bytes).
   const stored = decision.data === data ? { id, data, bytes } : { id, data: decision.data, bytes: JSON.stringify(decision.data)?.length ?? 0 };
   const startedAt = performance.now();
-  const result = await ctx.broker.publish(channel, stored);
-  ctx.metrics?.published(startedAt);
-  ctx.send({ type: 'ack', id, epoch: result.epoch, offset: result.offset });
+  const ack = (result: PublishResult): void => {
+    ctx.metrics?.published(startedAt);
+    ctx.send({ type: 'ack', id, epoch: result.epoch, offset: result.offset });
+  };
+  if (!pipeline) return ack(await ctx.broker.publish(channel, stored));
+  let storing: Promise<PublishResult>;
+  try {
+    storing = ctx.broker.publish(channel, stored);
+  } catch (e) {
+    storing = Promise.reject(e); // a broker that throws instead of rejecting is answered the same way
+  }
+  return pipeline.queue.add(storing, ack, pipeline.fail);
 }
 
 /** The `retryAfter` (ms) an error carries when its source knows the outage will pass (e.g. RedisBrokerError). */

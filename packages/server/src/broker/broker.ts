@@ -112,6 +112,13 @@ export interface Broker {
    */
   publish(channel: string, message: PublishInput): Promise<PublishResult>;
   /**
+   * Optional: true when publishes to one channel that are called one after another, without waiting
+   * for each to settle, are stored in the order of the calls. A session then hands a client's
+   * publishes to the broker as they arrive and answers each once stored (in order), instead of
+   * waiting for each store before reading the next publish. Absent or false: each is awaited.
+   */
+  readonly publishesInCallOrder?: boolean;
+  /**
    * Start listening, atomically with respect to publishes: every message after
    * the returned position is either in `replay` or passed to `listener`, never
    * both, never neither. The listener may be called before the returned promise
