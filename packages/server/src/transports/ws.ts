@@ -10,6 +10,7 @@ import type { Logger } from '../hooks';
 import { binaryInboundToText, type InboundLimits } from '../inboundFrame';
 import type { Link } from '../link';
 import type { Session } from '../session';
+import { WsFrameBatch } from './wsFrameBatch';
 
 /** After a close frame, how long a client gets to finish the closing handshake before the socket is cut. */
 const CLOSE_GRACE_MS = 1000;
@@ -61,28 +62,34 @@ export class TidewireWebSocket extends WebSocket {
  * Wrap a `ws` socket as a Link. `stream` is the TCP socket the upgrade came on
  * (the one `ws` writes to).
  *
- * From the second frame of a burst on (see afterBurst), writes are corked until
- * the burst ends: `ws` issues one write (one `writev` syscall) per frame, so a
- * burst of messages to one client — a publish loop, a replay — would otherwise
- * cost a syscall each and wake the client once per frame; corked, it leaves in
- * few `writev`s. The first frame is not held back: a lone frame (an ack, one
- * fan-out message per subscriber) goes out at once, so the client can start on
- * it while the server is still writing to the others.
+ * The first frame of a burst (see afterBurst) goes out at once through `ws`: a lone
+ * frame (an ack, one fan-out message per subscriber) is not held back, so the client
+ * can start on it while the server is still writing to the others. The rest of the
+ * burst — a publish loop, a replay — is framed into one buffer (WsFrameBatch) and
+ * written to `stream` in one write when the burst ends, or as soon as
+ * `BURST_FLUSH_CHARS` bytes are batched: a synchronous loop of 200,000 publishes must
+ * not become one huge write at its end (the client idle until then, every frame held
+ * in memory at once). Batched that way, the frames reach the kernel as they
+ * accumulate, the client works while the server is still publishing, and a frame
+ * costs one copy instead of `ws`'s two buffers and two stream writes.
  *
- * A burst is also flushed whenever `BURST_FLUSH_CHARS` have been corked: a
- * synchronous loop of 200,000 publishes would otherwise become one huge write at
- * its end (the client idle until then, every frame held in memory at once).
- * Flushed by size, the frames reach the kernel as they accumulate and the client
- * works while the server is still publishing.
+ * Writing to `stream` beside `ws` keeps the order because `ws` writes synchronously
+ * (the server negotiates no compression) and the batch is always written out before
+ * `ws` sends anything else: at the end of every burst, and before a close frame.
  */
 export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Duplex): Link {
   let closing = false;
-  let burst: 'none' | 'one_frame' | 'corked' = 'none';
-  let corkedChars = 0;
+  let inBurst = false;
+  // A frame of at most BURST_FLUSH_CHARS bytes always fits after a flush; bigger ones go through ws.
+  const batch = new WsFrameBatch(2 * BURST_FLUSH_CHARS);
+  const flushBatch = (): void => {
+    if (batch.bytes === 0) return;
+    const bytes = batch.take();
+    if (socket.readyState === WebSocket.OPEN) stream.write(bytes);
+  };
   const endBurst = (): void => {
-    if (burst === 'corked') stream.uncork();
-    burst = 'none';
-    corkedChars = 0;
+    inBurst = false;
+    flushBatch();
   };
   const origin = request.headers.origin;
   return {
@@ -97,24 +104,22 @@ export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Dupl
         frame = withBinaryFeature(text);
         negotiations.set(socket, 'on');
       }
-      if (burst === 'none') {
-        burst = 'one_frame';
+      if (!inBurst) {
+        inBurst = true;
         afterBurst(endBurst);
-      } else if (burst === 'one_frame') {
-        burst = 'corked';
-        stream.cork();
+        return socket.send(frame);
       }
-      socket.send(frame);
-      if (burst === 'corked' && (corkedChars += frame.length) >= BURST_FLUSH_CHARS) {
-        // Let what accumulated leave now, and keep corking the rest of the burst.
-        stream.uncork();
-        stream.cork();
-        corkedChars = 0;
+      if (!batch.append(frame)) {
+        flushBatch();
+        // Larger than a whole batch: ws frames it (written after the batch, so still in order).
+        if (!batch.append(frame)) return socket.send(frame);
       }
+      if (batch.bytes >= BURST_FLUSH_CHARS) flushBatch();
     },
     close(code: CloseCode, message: string, retryAfter?: number) {
       if (closing || socket.readyState !== WebSocket.OPEN) return;
       closing = true;
+      flushBatch(); // what this burst already sent comes before the close frame
       socket.send(encodeFrame({ type: 'close', code, message, ...(retryAfter !== undefined && { retryAfter }) }));
       socket.close(CLOSE_CODE_NUMBERS[code], truncateReason(message));
       // A stuck client (e.g. a slow consumer whose buffers are full) never completes the
@@ -122,7 +127,7 @@ export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Dupl
       const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
       socket.once('close', () => clearTimeout(timer));
     },
-    bufferedBytes: () => socket.bufferedAmount,
+    bufferedBytes: () => socket.bufferedAmount + batch.bytes,
   };
 }
 
