@@ -65,10 +65,20 @@ export function withPublishedText<T>(data: unknown, text: string, store: () => T
   }
 }
 
+/** The frame's start for the last channel and epoch spliced: the same for every message of a publish loop. */
+let headChannel = '';
+let headEpoch = '';
+let head = '';
+
 function encode(channel: string, m: BrokerMessage): string {
   if (publishedText !== undefined && m.data === publishedData) {
+    if (channel !== headChannel || m.epoch !== headEpoch || head === '') {
+      head = `{"type":"message","channel":${JSON.stringify(channel)},"epoch":${JSON.stringify(m.epoch)},"offset":`;
+      headChannel = channel;
+      headEpoch = m.epoch;
+    }
     // Byte for byte what encodeFrame writes for this frame: the same keys in the same order.
-    return `{"type":"message","channel":${JSON.stringify(channel)},"epoch":${JSON.stringify(m.epoch)},"offset":${m.offset},"id":${JSON.stringify(m.id)},"data":${publishedText}}`;
+    return `${head}${m.offset},"id":${JSON.stringify(m.id)},"data":${publishedText}}`;
   }
   return encodeFrame({ type: 'message', channel, epoch: m.epoch, offset: m.offset, id: m.id, data: m.data });
 }
