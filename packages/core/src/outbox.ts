@@ -35,6 +35,10 @@ interface Pending {
   phase_: Phase;
   /** When the current phase gives up: `queueTimeout` after it became unsent, `publishTimeout` after it was sent. */
   deadline_: number;
+  /** When its unsent wait began (publish(), or the drop that took its line): `rate_limited` retries count from here. */
+  since_: number;
+  /** Which pacer job may send it: rescheduling makes the earlier job stale. */
+  ticket_: number;
 }
 
 /** The line (`clock_`, `canSend_`, `schedule_`, `send_`) and the outbox's limits. */
@@ -89,7 +93,8 @@ export class Outbox {
     }
     let settle!: Pick<Pending, 'resolve' | 'reject_'>;
     const promise = new Promise<T>((resolve, reject) => (settle = { resolve: resolve as Pending['resolve'], reject_: reject }));
-    const entry: Pending = { id_: id, text_: text, promise_: promise, rules_: rules, ...settle, phase_: 'queued', deadline_: clock.now() + queueTimeout };
+    const now = clock.now();
+    const entry: Pending = { id_: id, text_: text, promise_: promise, rules_: rules, ...settle, phase_: 'queued', deadline_: now + queueTimeout, since_: now, ticket_: 0 };
     this.#pending.set(id, entry);
     this.#aim(entry.deadline_);
     if (this.#options.canSend_()) this.#schedule(entry);
@@ -103,14 +108,18 @@ export class Outbox {
 
   /** The line dropped: whatever was scheduled or in flight goes again, with the same id, on the next one. */
   requeue_(): void {
-    const deadline = this.#options.clock_.now() + this.#options.queueTimeout_;
+    const now = this.#options.clock_.now();
+    const deadline = now + this.#options.queueTimeout_;
     for (const entry of [...this.#pending.values()]) {
       if (entry.phase_ === 'sent' && entry.rules_.atMostOnce) {
         this.refuse(entry.id_, new BaseError('interrupted', 'the line dropped after sending: it may or may not have run', { context: { id: entry.id_ } }));
         continue;
       }
       // Time already spent queued still counts; a frame that was on the wire starts a new wait.
-      if (entry.phase_ === 'sent') entry.deadline_ = deadline;
+      if (entry.phase_ === 'sent') {
+        entry.deadline_ = deadline;
+        entry.since_ = now;
+      }
       entry.phase_ = 'queued';
     }
     this.#aim(deadline);
@@ -118,15 +127,23 @@ export class Outbox {
 
   /**
    * The server refused this publish for now (`rate_limited`): send it again through the pacer,
-   * which the caller has paused for the server's `retryAfter`. Returns false when `id` is not ours.
+   * which the caller has paused for the server's `retryAfter`, in its place in publish order —
+   * the publishes after it that wait in the pacer go again behind it, so none overtakes it (the
+   * server holds back those already sent, protocol §8). Its `queueTimeout` still counts from when
+   * it was published: a publish refused forever rejects `timeout` then. Returns false when `id` is not ours.
    */
   retry(id: string): boolean {
     const entry = this.#pending.get(id);
     if (!entry) return false;
     entry.phase_ = 'queued';
-    entry.deadline_ = this.#options.clock_.now() + this.#options.queueTimeout_;
+    entry.deadline_ = entry.since_ + this.#options.queueTimeout_;
     this.#aim(entry.deadline_);
-    if (this.#options.canSend_()) this.#schedule(entry);
+    if (!this.#options.canSend_()) return true;
+    let behind = false;
+    for (const other of [...this.#pending.values()]) {
+      behind ||= other === entry;
+      if (behind && (other === entry || other.phase_ === 'scheduled')) this.#schedule(other);
+    }
     return true;
   }
 
@@ -168,9 +185,10 @@ export class Outbox {
   #schedule(entry: Pending): void {
     if (!this.#fits(entry)) return;
     entry.phase_ = 'scheduled';
+    const ticket = ++entry.ticket_;
     this.#options.schedule_(() => {
       // Acked, refused, requeued or rescheduled since: this job is stale.
-      if (this.#pending.get(entry.id_) !== entry || entry.phase_ !== 'scheduled' || !this.#options.canSend_()) return;
+      if (this.#pending.get(entry.id_) !== entry || entry.phase_ !== 'scheduled' || entry.ticket_ !== ticket || !this.#options.canSend_()) return;
       if (!this.#fits(entry)) return;
       entry.phase_ = 'sent';
       entry.deadline_ = this.#options.clock_.now() + (entry.rules_.timeout ?? this.#options.publishTimeout_);
@@ -203,7 +221,7 @@ export class Outbox {
       const sent = entry.phase_ === 'sent';
       const message = sent
         ? `no answer within ${entry.rules_.timeout ?? this.#options.publishTimeout_} ms of sending`
-        : `not sent within queueTimeout (${this.#options.queueTimeout_} ms)`;
+        : `not sent (or still refused rate_limited) within queueTimeout (${this.#options.queueTimeout_} ms)`;
       entry.reject_(new TimeoutError('timeout', message, { context: { id: entry.id_, sent } }));
     }
     this.#aim(next);

@@ -23,6 +23,9 @@ export type PublishVerdict = void | undefined | boolean | { readonly data: unkno
 /** The server's `onPublish` hook: moderation, sanitizing, server fields. Runs after `authorize`, before storing. */
 export type OnPublish<User = unknown> = (ctx: PublishContext<User>) => PublishVerdict | Promise<PublishVerdict>;
 
+/** What a `rate_limited` refusal from `onPublish` that names no wait tells the publisher (ms). */
+const DEFAULT_RETRY_AFTER = 1000;
+
 /** The codes a refusal from `onPublish` may carry to the publisher. */
 export type PublishRefusalCode = Extract<ErrorCode, 'forbidden' | 'bad_request' | 'too_large' | 'rate_limited'>;
 
@@ -37,19 +40,26 @@ export type PublishRefusalCode = Extract<ErrorCode, 'forbidden' | 'bad_request' 
 export class PublishRefusal extends Error {
   override readonly name = 'PublishRefusal';
   readonly code: PublishRefusalCode;
+  /** With `rate_limited`: ms the publisher waits before sending it again (absent: 1 s). */
+  readonly retryAfter: number | undefined;
 
   /**
    * @param message what the publisher sees
    * @param code `forbidden` (default), `bad_request`, `too_large` or `rate_limited`
+   * @param options `retryAfter`: with `rate_limited`, ms until the publisher may send again
+   *   (default 1000); the session's later publishes are held back that long too (protocol §8)
    */
-  constructor(message: string, code: PublishRefusalCode = 'forbidden') {
+  constructor(message: string, code: PublishRefusalCode = 'forbidden', options: { readonly retryAfter?: number } = {}) {
     super(message);
     this.code = code;
+    this.retryAfter = code === 'rate_limited' ? Math.max(1, Math.round(options.retryAfter ?? DEFAULT_RETRY_AFTER)) : undefined;
   }
 }
 
 /** How the hook decided: store `data`, or refuse with `code`/`message`. */
-export type PublishDecision = { readonly ok: true; readonly data: unknown } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+export type PublishDecision =
+  | { readonly ok: true; readonly data: unknown }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly retryAfter?: number };
 
 /**
  * Run `onPublish` (if any) with its deadline and turn its answer into a decision. Never throws.
@@ -67,7 +77,10 @@ export async function decidePublish(
     return { ok: false, code: 'server_error', message: `onPublish() did not answer within ${deps.timeout} ms` };
   }
   if (outcome.kind === 'threw') {
-    if (outcome.error instanceof PublishRefusal) return { ok: false, code: outcome.error.code, message: outcome.error.message };
+    if (outcome.error instanceof PublishRefusal) {
+      const { code, message, retryAfter } = outcome.error;
+      return { ok: false, code, message, ...(retryAfter !== undefined && { retryAfter }) };
+    }
     deps.logger.error(`tidewire: onPublish() threw ("${ctx.channel}")`, outcome.error);
     return { ok: false, code: 'server_error', message: 'internal error' };
   }
