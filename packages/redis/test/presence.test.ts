@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PresenceMember } from '@tidewire/core/protocol';
 import type { PresenceEvent } from '@tidewire/server';
+import { createClient } from '@redis/client';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from '../src/index';
 import { until } from './broker-conformance';
 import { startRedis, type RedisServer } from './redis-server';
@@ -89,6 +90,29 @@ describe('presence on Redis across processes', () => {
     await sharded.enterPresence('room', member('loud')); // the next version after a hole: re-read at once
     await until(() => seen.ids().join() === 'loud,quiet,second', 'all three');
     expect(seen.events.filter((e) => e.action === 'join').map((e) => e.member.clientId).sort()).toEqual(['loud', 'quiet', 'second']);
+  });
+
+  it('one pub/sub subscription per watched channel per process, reference-counted', async () => {
+    const prefix = `p${++namespace}`;
+    const broker = await node(prefix);
+    const admin = createClient({ url: redis.url });
+    admin.on('error', () => {});
+    await admin.connect();
+    const subscribers = async () =>
+      ((await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `${prefix}:{room}:presence:notify`])) as [string, number])[1];
+    try {
+      const first = await broker.watchPresence('room', () => {});
+      const second = await broker.watchPresence('room', () => {});
+      expect(await subscribers()).toBe(1);
+      first.unsubscribe();
+      expect(await subscribers()).toBe(1);
+      second.unsubscribe();
+      const start = Date.now();
+      while ((await subscribers()) !== 0 && Date.now() - start < 10_000) await new Promise((r) => setTimeout(r, 20));
+      expect(await subscribers()).toBe(0);
+    } finally {
+      await admin.close();
+    }
   });
 
   it('many changes from two nodes while watchers start: every watcher ends with what Redis holds', async () => {
