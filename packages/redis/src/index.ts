@@ -1,5 +1,5 @@
 export { createRedisBroker, RedisBroker } from './redisBroker';
-export type { PubsubTarget, RedisBrokerOptions, RedisClientLike, RedisClusterLike } from './options';
+export type { PubsubListener, PubsubTarget, RedisBrokerOptions, RedisClientLike, RedisClusterLike } from './options';
 export { RedisBrokerError, isRedisBrokerError } from './errors';
 export type { RedisBrokerErrorCode } from './errors';
 export { RedisSessionRelay } from './sessionRelay';
