@@ -189,6 +189,8 @@ export class Outbox {
     this.#options.schedule_(() => {
       // Acked, refused, requeued or rescheduled since: this job is stale.
       if (this.#pending.get(entry.id_) !== entry || entry.phase_ !== 'scheduled' || entry.ticket_ !== ticket || !this.#options.canSend_()) return;
+      // Its queueTimeout ran out while it waited in the pacer (a publish refused rate_limited again and again): it is not sent.
+      if (entry.deadline_ <= this.#options.clock_.now()) return this.#expire();
       if (!this.#fits(entry)) return;
       entry.phase_ = 'sent';
       entry.deadline_ = this.#options.clock_.now() + (entry.rules_.timeout ?? this.#options.publishTimeout_);
