@@ -45,6 +45,10 @@ export class SharedLeader {
     this.#presence = new LeaderPresence(client, out);
     client.on('state', ({ to, reason }) => out({ t: 'state', state: wireState(to), reason }));
     client.on('pending', () => this.#sendPending());
+    // What a private client reports on `error` (a publish held back `rate_limited`…) reaches every tab's `on('error')`.
+    client.on('error', (error) => {
+      if (!this.#stopped) out({ t: 'error', error: toWire(error) });
+    });
     // After the constructor returns: the leader's own tab must already route its answers here.
     queueMicrotask(() => out({ t: 'leader' }));
     setTimeout(() => {
@@ -173,13 +177,14 @@ export class SharedLeader {
     const asked = [...sub.recent];
     sub.recent.clear();
     for (const [tab, { options, epoch }] of asked) {
+      // A catch-up also says where the subscription stands, so the tab can tell a hole it cannot fill (a `gap`).
       const send = (messages: readonly ChannelMessage[]): void => {
-        if (!this.#stopped) this.#out({ t: 'recent', tab, channel: name, messages });
+        if (!this.#stopped) this.#out({ t: 'recent', tab, channel: name, messages, ...(epoch !== undefined && { at: handle.position }) });
       };
       if (options.limit! <= 0) send([]);
       else
         handle.history(options).then(
-          // Another epoch: what followed the position is gone; the tab goes on from live.
+          // Another epoch: what followed the position is gone; the tab goes on from live after a gap.
           (page) => send(epoch !== undefined && page.epoch !== epoch ? [] : options.direction === 'forward' ? page.messages : [...page.messages].reverse()),
           () => send([]),
         );

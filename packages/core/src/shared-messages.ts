@@ -1,6 +1,6 @@
 import type { ChannelMessage, ChannelSnapshot, GapInfo } from './channel-state';
 import type { ConnectionSnapshot } from './connection-state';
-import { TidewireError } from './errors';
+import { ConnectionError, ProtocolError, RequestError, TidewireError, TimeoutError, ValidationError } from './errors';
 import type { TidewireErrorCode } from './errors';
 import type { HistoryOptions } from './history';
 import type { RequestRules } from './outbox';
@@ -10,12 +10,14 @@ import type { Position, RpcFrame } from './protocol/frames';
 
 /**
  * What tabs and the holder of the shared connection (a leader tab or a SharedWorker) say to each
- * other. Everything here survives `postMessage` (structured clone): errors travel as code and
- * message and are rebuilt as TidewireErrors on arrival, since a cloned Error loses its class.
+ * other. Everything here survives `postMessage` (structured clone): errors travel as class name,
+ * code, message and context and are rebuilt on arrival, since a cloned Error loses its class.
  */
 
 /** A TidewireError on the wire (its `context` too: an rpc refusal's `appCode`, a `retryAfter`…). */
 export interface WireError {
+  /** The error's class (`RequestError`, `TimeoutError`…), rebuilt on arrival; absent or unknown: `TidewireError`. */
+  readonly name?: string;
   readonly code: string;
   readonly message: string;
   readonly context?: Readonly<Record<string, unknown>>;
@@ -76,9 +78,16 @@ export type LeaderMessage =
   | { readonly t: 'msg'; readonly message: ChannelMessage }
   | { readonly t: 'gap'; readonly gap: GapInfo }
   | { readonly t: 'chstate'; readonly channel: string; readonly state: WireChannelState }
-  /** The stored messages a tab asked for with `recent` (oldest first), read once the subscription was live. */
-  | { readonly t: 'recent'; readonly tab: string; readonly channel: string; readonly messages: readonly ChannelMessage[] }
+  /**
+   * The stored messages a tab asked for with `recent` (oldest first), read once the subscription was
+   * live. For a catch-up (`sub` with `catchUp`), `at` is where the connection's subscription stood when
+   * the page was sent: the tab delivers the page and what it held back, and a hole left before `at`
+   * (an absence longer than the page, or across an epoch change) is a `gap` for it.
+   */
+  | { readonly t: 'recent'; readonly tab: string; readonly channel: string; readonly messages: readonly ChannelMessage[]; readonly at?: Position }
   | { readonly t: 'ack'; readonly id: string; readonly result?: unknown; readonly error?: WireError }
+  /** An `error` event of the connection's client (a publish held back `rate_limited`, a listener that threw…): every tab emits it. */
+  | { readonly t: 'error'; readonly error: WireError }
   | { readonly t: 'presence'; readonly channel: string; readonly presence: WirePresence }
   | { readonly t: 'pevent'; readonly channel: string; readonly event: 'join' | 'leave'; readonly member: PresenceMember }
   /** How many tabs use the connection (after each change). */
@@ -93,16 +102,22 @@ export const isTabMessage = (m: LeaderMessage | TabMessage): m is TabMessage => 
 
 /** @returns the error as it travels. */
 export function toWire(error: TidewireError): WireError {
+  const { name, code, message } = error;
   try {
-    return { code: error.code, message: error.message, context: structuredClone(error.context) };
+    return { name, code, message, context: structuredClone(error.context) };
   } catch {
-    return { code: error.code, message: error.message }; // a context that cannot be cloned stays behind
+    return { name, code, message }; // a context that cannot be cloned stays behind
   }
 }
 
-/** @returns the TidewireError a wire error stands for. */
-export const fromWire = (error: WireError, context: Readonly<Record<string, unknown>> = {}): TidewireError =>
-  new TidewireError(error.code as TidewireErrorCode, error.message, { context: { ...error.context, ...context } });
+/** The classes an error is rebuilt as, by name (others — e.g. `RpcError`, which `rpc()` rebuilds itself — arrive as TidewireError). */
+const ERROR_CLASSES: Readonly<Record<string, typeof TidewireError>> = { RequestError, TimeoutError, ConnectionError, ProtocolError, ValidationError };
+
+/** @returns the error a wire error stands for: its class, code, message and context (plus `context`). */
+export function fromWire(error: WireError, context: Readonly<Record<string, unknown>> = {}): TidewireError {
+  const ErrorClass = (error.name !== undefined && Object.hasOwn(ERROR_CLASSES, error.name) && ERROR_CLASSES[error.name]) || TidewireError;
+  return new ErrorClass(error.code as TidewireErrorCode, error.message, { context: { ...error.context, ...context } });
+}
 
 /** @returns the state with its error made clonable. */
 export function wireState<S extends { readonly error?: TidewireError }>(s: S): Omit<S, 'error'> & { readonly error?: WireError } {

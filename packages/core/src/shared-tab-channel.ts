@@ -34,13 +34,16 @@ export interface TabChannelHost {
 export class TabChannel extends Store<ChannelSnapshot> {
   readonly handles = new Set<SharedChannel<never>>();
   position: Position | undefined;
-  /** Live messages held back until the `recent` page arrives (then delivered after it, in order). */
-  held: ChannelMessage[] | undefined;
+  /** Live messages (and gaps) held back until the `recent` page arrives (then delivered after it, in order). */
+  held: (ChannelMessage | GapInfo)[] | undefined;
   /** How many stored messages the tab asked for (`recent`). */
   asked: number | undefined;
   presence: TabPresence | undefined;
 
-  constructor(report: ReportError) {
+  constructor(
+    readonly name: string,
+    report: ReportError,
+  ) {
     super({ state: 'subscribing' }, report);
   }
 
@@ -53,15 +56,36 @@ export class TabChannel extends Store<ChannelSnapshot> {
     for (const handle of [...this.handles]) handle.deliver(m);
   }
 
-  /** The `recent` page (oldest first): delivered, then what was held back. */
-  recent(messages: readonly ChannelMessage[]): void {
+  /**
+   * The `recent` page (oldest first): delivered, then what was held back. `at` (a catch-up after a
+   * known position): where the connection's subscription stood when the page was sent — a hole left
+   * before a held message or before `at` (the absence outlasted the page, or crossed an epoch
+   * change) is a `gap`, as a private client's resubscribe would say, never a silent skip.
+   */
+  recent(messages: readonly ChannelMessage[], at?: Position): void {
     const held = this.held ?? [];
     this.held = undefined;
     this.asked = undefined;
-    for (const m of [...messages, ...held]) this.deliver(m);
+    for (const m of messages) this.deliver(m);
+    for (const m of held) {
+      if ('reason' in m) this.gap(m);
+      else {
+        if (at) this.#gapUntil({ epoch: m.epoch, offset: m.offset - 1 });
+        this.deliver(m);
+      }
+    }
+    if (at) this.#gapUntil(at);
+  }
+
+  /** A `gap` when `to` is past this tab's position (a later offset, or another epoch). */
+  #gapUntil(to: Position): void {
+    const from = this.position;
+    if (!from || (from.epoch === to.epoch && to.offset <= from.offset)) return;
+    this.gap({ channel: this.name, reason: from.epoch === to.epoch ? 'history_exhausted' : 'epoch_changed', from, to });
   }
 
   gap(gap: GapInfo): void {
+    if (this.held) return void this.held.push(gap); // in its place among the held messages
     this.position = gap.to;
     for (const handle of [...this.handles]) handle.gap(gap);
   }

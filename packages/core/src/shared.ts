@@ -19,7 +19,7 @@ import { LeaderElection } from './shared-election';
 import type { SharedLink } from './shared-link';
 import { holdTabLock } from './shared-link';
 import type { LeaderMessage, TabMessage, WireHistoryPage } from './shared-messages';
-import { PendingAcks, tabState, toWire } from './shared-messages';
+import { fromWire, PendingAcks, tabState, toWire } from './shared-messages';
 import { SharedChannel, TabChannel } from './shared-tab-channel';
 import type { TabChannelHost } from './shared-tab-channel';
 import type { PresenceLine } from './shared-tab-presence';
@@ -147,7 +147,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
   channel<T>(name: string, options: ChannelOptions<T> = {}): SharedChannel<T> {
     let channel = this.#channels.get(name);
     if (!channel) {
-      this.#channels.set(name, (channel = new TabChannel(this.#report)));
+      this.#channels.set(name, (channel = new TabChannel(name, this.#report)));
       channel.position = options.since;
       if (options.recent !== undefined && !options.since) [channel.held, channel.asked] = [[], options.recent];
       if (options.since) channel.held = []; // until the holder says what followed `since`
@@ -315,10 +315,13 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
       case 'chstate':
         return this.#channels.get(message.channel)?.state(message.state);
       case 'recent':
-        if (message.tab === this.#tab) this.#channels.get(message.channel)?.recent(message.messages);
+        if (message.tab === this.#tab) this.#channels.get(message.channel)?.recent(message.messages, message.at);
         return;
       case 'ack':
         return this.#acks.settle(message.id, message.result, message.error);
+      case 'error':
+        this.emit('error', fromWire(message.error));
+        return;
       case 'presence':
         return this.#channels.get(message.channel)?.presence?.update(message.presence);
       case 'pevent':

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { GapInfo } from '../src/channel-state';
 import type { HistoryFrame, ServerFrame, SubscribeFrame } from '../src/protocol/frames';
 import { createSharedClient, inProcessLocks } from '../src/shared';
 import type { SharedClient } from '../src/shared';
@@ -124,50 +125,60 @@ describe('one connection shared by tabs', () => {
   });
 
   it('a follower back from a freeze asks for what followed its position: it gets every message once, in order, though the bus lost some', async () => {
-    const { t, open, subscribes, name, locks } = setup();
-    const leader = open();
-    await vi.waitFor(() => expect(leader.isLeader).toBe(true));
-    // The follower's page: Page Lifecycle events on a document of its own, and a bus that loses what
-    // arrives while the page is frozen.
-    const page = new EventTarget();
-    let frozen = false;
-    class Freezable extends BroadcastChannel {
-      override set onmessage(listener: (event: MessageEvent) => void) {
-        super.onmessage = (event: MessageEvent) => {
-          if (!frozen) listener(event);
-        };
-      }
-    }
-    const realDocument = (globalThis as { document?: unknown }).document;
-    Object.assign(globalThis, { document: page });
-    const follower = createSharedClient({ url: 'ws://x/tw', name, locks, transports: [t.factory], BroadcastChannel: Freezable });
-    Object.assign(globalThis, { document: realDocument });
-    tabs.push(follower);
-    const got: number[] = [];
-    follower.channel<number>('room').on('message', (m) => void got.push(m.data));
-    await vi.waitFor(() => expect(t.lines.length).toBeGreaterThan(0));
-    t.last.open();
-    t.last.push({ ...connected(), features: ['history'] } as ServerFrame);
-    await vi.waitFor(() => expect(subscribes()).toHaveLength(1));
-    t.last.push({ type: 'subscribed', id: subscribes()[0]!.id, channel: 'room', epoch: 'e', offset: 0, recovered: true });
-    const push = (o: number) => t.last.push({ type: 'message', channel: 'room', epoch: 'e', offset: o, id: `${o}`, data: o });
+    const { t, got, gaps, push, freeze, resume, catchUpAsked } = await frozenFollower();
     push(1);
     push(2);
     await vi.waitFor(() => expect(got).toEqual([1, 2]));
-    frozen = true;
+    await freeze();
     for (const o of [3, 4, 5]) push(o);
-    await new Promise((r) => setTimeout(r, 50)); // the bus delivered (and the frozen page lost) them
-    frozen = false;
-    page.dispatchEvent(new Event('resume'));
-    await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'history')).toBe(true));
+    const ask = await resume();
     push(6); // live while the catch-up is on its way: held back until it came
-    const ask = t.last.sent.find((f): f is HistoryFrame => f.type === 'history')!;
     expect(ask).toMatchObject({ channel: 'room', after: 2, direction: 'forward' });
     const stored = [3, 4, 5, 6].map((o) => ({ offset: o, id: `${o}`, data: o }));
     t.last.push({ type: 'history_page', id: ask.id, channel: 'room', epoch: 'e', head: 6, messages: stored, more: false });
     await vi.waitFor(() => expect(got).toEqual([1, 2, 3, 4, 5, 6]));
     push(7);
     await vi.waitFor(() => expect(got).toEqual([1, 2, 3, 4, 5, 6, 7]));
+    expect(gaps).toEqual([]);
+    expect(catchUpAsked()).toBe(1);
+  });
+
+  it('a follower away for longer than the catch-up page reads gets the page, then a history_exhausted gap up to where the connection stands, then live', async () => {
+    const { t, got, gaps, push, freeze, resume } = await frozenFollower();
+    push(1);
+    push(2);
+    await vi.waitFor(() => expect(got).toEqual([1, 2]));
+    await freeze();
+    for (let o = 3; o <= 1200; o++) push(o);
+    const ask = await resume();
+    expect(ask).toMatchObject({ channel: 'room', after: 2, direction: 'forward', limit: 1000 });
+    const page = Array.from({ length: 1000 }, (_, i) => ({ offset: 3 + i, id: `${3 + i}`, data: 3 + i }));
+    t.last.push({ type: 'history_page', id: ask.id, channel: 'room', epoch: 'e', head: 1200, messages: page, more: true });
+    await vi.waitFor(() => expect(gaps).toHaveLength(1));
+    expect(gaps).toEqual([{ channel: 'room', reason: 'history_exhausted', from: { epoch: 'e', offset: 1002 }, to: { epoch: 'e', offset: 1200 } }]);
+    push(1201);
+    await vi.waitFor(() => expect(got.at(-1)).toBe(1201));
+    expect(got).toEqual([...Array.from({ length: 1002 }, (_, i) => i + 1), 1201]); // the page, then live: nothing silently skipped
+  });
+
+  it('a follower whose absence crossed an epoch change gets an epoch_changed gap, then the new epoch live', async () => {
+    const { t, subscribes, room, got, gaps, push, freeze, resume } = await frozenFollower();
+    push(1);
+    push(2);
+    await vi.waitFor(() => expect(got).toEqual([1, 2]));
+    await freeze();
+    push(3);
+    push(1, 'f'); // the server lost the stream: the connection asks again from e:3 and hears it is gone
+    await vi.waitFor(() => expect(subscribes()).toHaveLength(2));
+    expect(subscribes()[1]!.since).toEqual({ epoch: 'e', offset: 3 });
+    t.last.push({ type: 'subscribed', id: subscribes()[1]!.id, channel: 'room', epoch: 'f', offset: 1, recovered: false });
+    const ask = await resume();
+    t.last.push({ type: 'history_page', id: ask.id, channel: 'room', epoch: 'f', head: 1, messages: [{ offset: 1, id: 'f1', data: 1 }], more: false });
+    await vi.waitFor(() => expect(gaps).toHaveLength(1));
+    expect(gaps).toEqual([{ channel: 'room', reason: 'epoch_changed', from: { epoch: 'e', offset: 2 }, to: { epoch: 'f', offset: 1 } }]);
+    push(2, 'f');
+    await vi.waitFor(() => expect(got).toEqual([1, 2, 2]));
+    expect(room.position).toEqual({ epoch: 'f', offset: 2 });
   });
 
   it('refuses what it cannot run with invalid_options: a forced worker without one, no Web Locks without a worker', () => {
@@ -177,3 +188,54 @@ describe('one connection shared by tabs', () => {
   });
 });
 
+
+/**
+ * A leader tab and a follower tab subscribed to `room` (at e:0, the server with `history`), the
+ * follower's page with Page Lifecycle events of its own and a bus that loses what arrives while it
+ * is frozen. `resume()` thaws it and @returns the catch-up's history request the connection sent.
+ */
+async function frozenFollower() {
+  const { t, open, subscribes, name, locks } = setup();
+  const leader = open();
+  await vi.waitFor(() => expect(leader.isLeader).toBe(true));
+  const page = new EventTarget();
+  let frozen = false;
+  class Freezable extends BroadcastChannel {
+    override set onmessage(listener: (event: MessageEvent) => void) {
+      super.onmessage = (event: MessageEvent) => {
+        if (!frozen) listener(event);
+      };
+    }
+  }
+  const realDocument = (globalThis as { document?: unknown }).document;
+  Object.assign(globalThis, { document: page });
+  const follower = createSharedClient({ url: 'ws://x/tw', name, locks, transports: [t.factory], BroadcastChannel: Freezable });
+  Object.assign(globalThis, { document: realDocument });
+  tabs.push(follower);
+  const got: number[] = [];
+  const gaps: GapInfo[] = [];
+  const room = follower.channel<number>('room');
+  room.on('message', (m) => void got.push(m.data));
+  room.on('gap', (gap) => void gaps.push(gap));
+  await vi.waitFor(() => expect(t.lines.length).toBeGreaterThan(0));
+  t.last.open();
+  t.last.push({ ...connected(), features: ['history'] } as ServerFrame);
+  await vi.waitFor(() => expect(subscribes()).toHaveLength(1));
+  t.last.push({ type: 'subscribed', id: subscribes()[0]!.id, channel: 'room', epoch: 'e', offset: 0, recovered: true });
+  const push = (offset: number, epoch = 'e') => t.last.push({ type: 'message', channel: 'room', epoch, offset, id: `${epoch}${offset}`, data: offset });
+  const histories = () => t.last.sent.filter((f): f is HistoryFrame => f.type === 'history');
+  /** From now on the follower's bus loses what arrives (after what is on its way got there). */
+  const freeze = async () => {
+    await new Promise((r) => setTimeout(r, 20));
+    frozen = true;
+  };
+  const resume = async () => {
+    await new Promise((r) => setTimeout(r, 50)); // the bus delivered (and the frozen page lost) what was sent
+    frozen = false;
+    const before = histories().length;
+    page.dispatchEvent(new Event('resume'));
+    await vi.waitFor(() => expect(histories().length).toBe(before + 1));
+    return histories().at(-1)!;
+  };
+  return { t, subscribes, room, got, gaps, push, freeze, resume, catchUpAsked: () => histories().length };
+}
