@@ -4,7 +4,7 @@ import { createRedisBroker, type RedisClusterLike } from '../../redis/src/index'
 import { brokerConformance } from '../../redis/test/broker-conformance';
 import { appClusterClient } from '../../redis/test/cluster-client';
 import { until } from '../../redis/test/broker-conformance';
-import { namesOnEveryMaster, startRedisCluster, type RedisCluster } from './helpers/redis-cluster';
+import { namesOnEveryMaster, nodeConnections, startRedisCluster, type RedisCluster } from './helpers/redis-cluster';
 
 /**
  * The Broker contract (broker-conformance.ts: offsets, dedupe, resume, races, presence) on a real
@@ -38,6 +38,28 @@ brokerConformance("Redis broker on the application's createCluster() client", as
   const broker = createRedisBroker({ client, prefix: `own${++namespace}`, history: { size: historySize }, onError: () => {} });
   await broker.ready();
   return broker;
+});
+
+describe('connections on a Redis Cluster', () => {
+  it('at most one command and one subscriber connection per master, however many channels are subscribed and watched', async () => {
+    const before = await Promise.all(cluster.ports.map(nodeConnections));
+    const broker = createRedisBroker({ clusterUrls: cluster.urls, prefix: 'conns', onError: () => {} });
+    await broker.ready();
+    try {
+      const names = (await namesOnEveryMaster(cluster, 'conns', 3)).flat();
+      for (const name of names) {
+        await broker.subscribe(name, undefined, () => {});
+        await broker.watchPresence(name, () => {});
+        await broker.publish(name, { id: 'x', data: 1 });
+        await broker.enterPresence(name, { clientId: 'c', user: null });
+      }
+      const after = await Promise.all(cluster.ports.map(nodeConnections));
+      // (At most: a connection of an earlier case may still be closing when `before` was counted.)
+      for (const [i, n] of after.entries()) expect(n - before[i]!).toBeLessThanOrEqual(2);
+    } finally {
+      await broker.close();
+    }
+  });
 });
 
 describe('a Redis Cluster master dies and comes back', () => {

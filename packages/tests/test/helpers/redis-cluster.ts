@@ -105,6 +105,12 @@ export async function nodeKeys(port: number, pattern: string): Promise<string[]>
   return output.split('\n').filter((line) => line.length > 0);
 }
 
+/** How many client connections the node on `port` has, not counting the redis-cli asking. */
+export async function nodeConnections(port: number): Promise<number> {
+  const output = await run(REDIS_CLI, ['-p', String(port), 'CLIENT', 'LIST']);
+  return output.split('\n').filter((line) => line.startsWith('id=')).length - 1;
+}
+
 /**
  * Names (`<base>-0`, `<base>-1`, …) of which the first `perMaster` whose hash slot each master owns,
  * per master in port order — so a test can use channels that surely live on every shard.
