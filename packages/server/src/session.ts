@@ -155,8 +155,12 @@ export class Session {
     this.#subs.skipOnce(messageId);
   }
 
-  /** A text frame from the client. Never throws. */
-  receive(text: string): void {
+  /**
+   * A text frame from the client. Never throws.
+   * @param wireBytes the size it crossed the wire at, when that was not `text` (a binary WebSocket
+   *   frame, §17.1): the hard cap applies to it, `maxPayload` to the text form
+   */
+  receive(text: string, wireBytes?: number): void {
     if (this.#phase === 'closed') return;
     const metrics = this.host.metrics;
     if (metrics) {
@@ -167,7 +171,7 @@ export class Session {
     const now = clock.now();
     this.#lastSeen = now; // any frame proves the client is alive
     const { maxPayload } = options.limits;
-    if (!fitsByteLimit(text, maxPayload * HARD_CAP_FACTOR)) {
+    if (wireBytes === undefined ? !fitsByteLimit(text, maxPayload * HARD_CAP_FACTOR) : wireBytes > maxPayload * HARD_CAP_FACTOR) {
       this.close('too_large', `frame exceeds ${maxPayload * HARD_CAP_FACTOR} bytes`);
       return;
     }

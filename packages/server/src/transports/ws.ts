@@ -150,7 +150,7 @@ export function bindWsSession(socket: WebSocket, session: Session, logger: Logge
         return session.receiveInvalid('binary frames need the "binary" feature (protocol §17.2); send JSON text frames');
       }
       const decoded = binaryInboundToText(bytes, limits);
-      return decoded.ok ? session.receive(decoded.text) : session.receiveInvalid(decoded.reason, decoded.id);
+      return decoded.ok ? session.receive(decoded.text, bytes.length) : session.receiveInvalid(decoded.reason, decoded.id);
     }
     if (!isUtf8(bytes)) return session.receiveInvalid('text frame is not valid UTF-8');
     const text = bytes.toString('utf8');
