@@ -40,12 +40,31 @@ export function isBytesEnvelope(data: unknown): data is BytesEnvelope {
 }
 
 /**
- * The bytes of a `Uint8Array` (returned as is), an `ArrayBuffer` or any typed-array view (only the
- * viewed bytes, not copied), or undefined for anything else.
+ * Whether `data` is a whole buffer of bytes: an `ArrayBuffer`, or a `SharedArrayBuffer` where the
+ * runtime has one (browsers without cross-origin isolation do not) — not a view of one.
+ * @param data any value
+ */
+export function isByteBuffer(data: unknown): data is ArrayBuffer | SharedArrayBuffer {
+  return data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer);
+}
+
+/**
+ * The bytes of a `Uint8Array` (returned as is), an `ArrayBuffer`, a `SharedArrayBuffer` or any
+ * typed-array view or `DataView` (only the viewed bytes, not copied), or undefined for anything
+ * else. Every place that takes "bytes" (the codecs, the binary frame, the server's envelope)
+ * asks this one function, so they all agree on what bytes are.
+ * @param data any value
+ * @returns a `Uint8Array` over the same memory, or undefined when `data` is not bytes
+ * @example
+ * ```ts
+ * import { bytesOf } from '@tidewire/core/binary';
+ * bytesOf(new Uint16Array([1])); // Uint8Array [1, 0] (on a little-endian machine)
+ * bytesOf({ length: 1 }); // undefined
+ * ```
  */
 export function bytesOf(data: unknown): Uint8Array | undefined {
   if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (isByteBuffer(data)) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return undefined;
 }

@@ -1,7 +1,8 @@
 import { bytesOf, fromBase64, isBytesEnvelope, toBase64, type BytesEnvelope } from './binary-base64';
+import { TidewireError } from './errors';
 import type { PayloadCodec } from './payload-codec';
 
-export { fromBase64, isBytesEnvelope, toBase64, type BytesEnvelope } from './binary-base64';
+export { bytesOf, fromBase64, isBytesEnvelope, toBase64, type BytesEnvelope } from './binary-base64';
 export {
   BINARY_FEATURE,
   binaryFrameText,
@@ -29,9 +30,77 @@ export { binaryWebSocket } from './binary-websocket';
 
 
 /**
- * The binary payload codec. Anything that is not bytes passes through unchanged, both ways; an
- * envelope whose text is not base64 is delivered as it came (never a throw in delivery).
+ * How deep `binary()` looks for bytes inside objects and arrays (the data itself is level 1): the
+ * reference server refuses frames nested deeper than its `maxDepth` (64, the frame being level 1)
+ * anyway, and a bound keeps a cyclic value from recursing forever.
+ */
+const MAX_NESTING = 63;
+
+/** Thrown inside the walk; becomes the publish's `bad_request`. */
+class NotEncodable extends Error {}
+
+/** Only plain objects and arrays are looked into: a class instance (a Date, a Map) is JSON's business. */
+function isPlainContainer(value: unknown): value is Record<string, unknown> | unknown[] {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return true;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * `value` with every bytes value in it — at the top or nested in plain objects and arrays — as the
+ * bytes envelope. Returns `value` itself when it holds no bytes (nothing is copied).
+ */
+function encodeNested(value: unknown, depth: number): unknown {
+  const bytes = bytesOf(value);
+  if (bytes) return { $b64: toBase64(bytes) } satisfies BytesEnvelope;
+  if (typeof Blob !== 'undefined' && value instanceof Blob) throw new NotEncodable('a Blob nested in the data cannot be read: publish it on its own, or its bytes');
+  if (!isPlainContainer(value) || isBytesEnvelope(value)) return value;
+  if (depth >= MAX_NESTING) throw new NotEncodable(`data nests deeper than ${MAX_NESTING} levels`);
+  return mapContainer(value, (v) => encodeNested(v, depth + 1));
+}
+
+/** `value` with every bytes envelope in it, at any depth, as a `Uint8Array` (an envelope that is not base64 stays as it came). */
+function decodeNested(value: unknown, depth: number): unknown {
+  if (isBytesEnvelope(value)) {
+    try {
+      return fromBase64(value.$b64);
+    } catch {
+      return value; // not base64: hand it over as it came rather than lose it
+    }
+  }
+  if (!isPlainContainer(value) || depth >= MAX_NESTING) return value;
+  return mapContainer(value, (v) => decodeNested(v, depth + 1));
+}
+
+/** A copy of an array or object with `f` applied to each item, or the container itself when `f` changed nothing. */
+function mapContainer(container: Record<string, unknown> | unknown[], f: (item: unknown) => unknown): unknown {
+  if (Array.isArray(container)) {
+    let copy: unknown[] | undefined;
+    container.forEach((item, i) => {
+      const mapped = f(item);
+      if (mapped !== item) (copy ??= container.slice())[i] = mapped;
+    });
+    return copy ?? container;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(container)) {
+    const item = container[key];
+    const mapped = f(item);
+    if (mapped !== item) (copy ??= { ...container })[key] = mapped;
+  }
+  return copy ?? container;
+}
+
+/**
+ * The binary payload codec. Bytes may be the data itself or nested in plain objects and arrays
+ * (`{ name: 'a.png', bytes }`), as with `msgpack()`: each travels as its own bytes envelope and
+ * arrives as a `Uint8Array` in the same place (only a top-level value crosses a binary WebSocket
+ * frame raw, §17.2). Anything else passes through unchanged, both ways; an envelope whose text is
+ * not base64 is delivered as it came (never a throw in delivery).
  * @returns a {@link PayloadCodec} for `createClient({ codec })`
+ * @throws nothing itself; a publish whose data nests bytes deeper than 63 levels (or is cyclic),
+ *   or holds a `Blob` other than at the top level, rejects with a `TidewireError` of code `bad_request`
  * @example
  * ```ts
  * import { binary } from '@tidewire/core/binary';
@@ -39,25 +108,24 @@ export { binaryWebSocket } from './binary-websocket';
  * client.channel('files').on('message', (m) => m.data instanceof Uint8Array && save(m.data));
  * await client.publish('files', new Uint8Array([1, 2, 3]));
  * await client.publish('files', fileInput.files[0]); // a Blob: read first, then queued
+ * await client.publish('files', { name: 'a.png', bytes: new Uint8Array([1, 2, 3]) }); // nested: arrives as a Uint8Array too
  * ```
  */
 export function binary(): PayloadCodec {
   return {
     encode(data) {
-      const bytes = bytesOf(data);
-      if (bytes) return { $b64: toBase64(bytes) } satisfies BytesEnvelope;
       if (typeof Blob !== 'undefined' && data instanceof Blob) {
         return data.arrayBuffer().then((buffer) => ({ $b64: toBase64(new Uint8Array(buffer)) }) satisfies BytesEnvelope);
       }
-      return data;
+      try {
+        return encodeNested(data, 0);
+      } catch (cause) {
+        const message = cause instanceof NotEncodable ? cause.message : 'data cannot be encoded';
+        return Promise.reject(new TidewireError('bad_request', message, { cause }));
+      }
     },
     decode(data) {
-      if (!isBytesEnvelope(data)) return data;
-      try {
-        return fromBase64(data.$b64);
-      } catch {
-        return data; // not base64: hand it over as it came rather than lose it
-      }
+      return decodeNested(data, 0);
     },
   };
 }

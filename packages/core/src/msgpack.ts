@@ -1,5 +1,5 @@
 import { decode, encode, type DecoderOptions, type EncoderOptions } from '@msgpack/msgpack';
-import { fromBase64, isBytesEnvelope, toBase64, type BytesEnvelope } from './binary-base64';
+import { fromBase64, isByteBuffer, isBytesEnvelope, toBase64, type BytesEnvelope } from './binary-base64';
 import { TidewireError } from './errors';
 import type { PayloadCodec } from './payload-codec';
 
@@ -20,7 +20,7 @@ export interface MsgpackCodecOptions {
  * sends {@link msgpackBytes}`(value)` as its data.
  *
  * Data may be anything MessagePack encodes: JSON values plus `Uint8Array`/typed arrays (as
- * `bin`, decoded as `Uint8Array`), `Date` (as a timestamp); an `ArrayBuffer` or a `Blob` at the
+ * `bin`, decoded as `Uint8Array`), `Date` (as a timestamp); an `ArrayBuffer`, a `SharedArrayBuffer` or a `Blob` at the
  * top level is sent as its bytes; an object that is exactly the protocol's bytes envelope
  * `{ $b64: string }` counts as encoded already and is sent as it is. Received data that is not a MessagePack document (JSON from a
  * client without the codec, an envelope that does not decode) is delivered as it came.
@@ -79,5 +79,6 @@ export function msgpack(options: MsgpackCodecOptions = {}): PayloadCodec {
  * ```
  */
 export function msgpackBytes(value: unknown, options?: EncoderOptions): Uint8Array {
-  return encode(value instanceof ArrayBuffer ? new Uint8Array(value) : value, options);
+  // MessagePack knows views, not bare buffers: a top-level (Shared)ArrayBuffer is sent as its bytes.
+  return encode(isByteBuffer(value) ? new Uint8Array(value) : value, options);
 }

@@ -4,20 +4,23 @@
  * into a `Uint8Array`. The server never decodes it: it stores and forwards the envelope as is.
  */
 
+import { bytesOf as viewBytes } from '@tidewire/core/binary';
+
 /** The protocol's bytes envelope. */
 export interface BytesEnvelope {
   readonly $b64: string;
 }
 
 /**
- * `data` as it travels: a `Uint8Array` (a `Buffer` included), an `ArrayBuffer` or any typed-array
- * view becomes the bytes envelope; anything else is returned unchanged.
+ * `data` as it travels: a `Uint8Array` (a `Buffer` included), an `ArrayBuffer`, a
+ * `SharedArrayBuffer` or any typed-array view or `DataView` becomes the bytes envelope; anything else is returned unchanged.
  * @param data what `server.publish` (or an rpc handler) was given
  */
 export function toWireData(data: unknown): unknown {
-  if (data instanceof ArrayBuffer) return { $b64: Buffer.from(data).toString('base64') } satisfies BytesEnvelope;
-  if (ArrayBuffer.isView(data)) return { $b64: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') } satisfies BytesEnvelope;
-  return data;
+  // What counts as bytes is the client's rule (core's bytesOf), so a SharedArrayBuffer is bytes on both sides.
+  const bytes = viewBytes(data);
+  if (!bytes) return data;
+  return { $b64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') } satisfies BytesEnvelope;
 }
 
 /**
