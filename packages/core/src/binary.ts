@@ -30,11 +30,12 @@ export { binaryWebSocket } from './binary-websocket';
 
 
 /**
- * How deep `binary()` looks for bytes inside objects and arrays (the data itself is level 1): the
- * reference server refuses frames nested deeper than its `maxDepth` (64, the frame being level 1)
- * anyway, and a bound keeps a cyclic value from recursing forever.
+ * How many containers deep `binary()` looks for bytes inside the data. Bytes 62 levels in become
+ * an envelope at the frame's 64th level (the frame is level 1, `data` level 2), the reference
+ * server's default `maxDepth`: deeper, it would refuse the frame anyway. The bound also keeps a
+ * cyclic value from recursing forever.
  */
-const MAX_NESTING = 63;
+const MAX_NESTING = 62;
 
 /** Thrown inside the walk; becomes the publish's `bad_request`. */
 class NotEncodable extends Error {}
@@ -99,7 +100,7 @@ function mapContainer(container: Record<string, unknown> | unknown[], f: (item: 
  * frame raw, §17.2). Anything else passes through unchanged, both ways; an envelope whose text is
  * not base64 is delivered as it came (never a throw in delivery).
  * @returns a {@link PayloadCodec} for `createClient({ codec })`
- * @throws nothing itself; a publish whose data nests bytes deeper than 63 levels (or is cyclic),
+ * @throws nothing itself; a publish whose data nests bytes deeper than 62 containers (or is cyclic),
  *   or holds a `Blob` other than at the top level, rejects with a `TidewireError` of code `bad_request`
  * @example
  * ```ts

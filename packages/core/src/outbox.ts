@@ -223,7 +223,7 @@ export class Outbox {
       const sent = entry.phase_ === 'sent';
       const message = sent
         ? `no answer within ${entry.rules_.timeout ?? this.#options.publishTimeout_} ms of sending`
-        : `not sent (or still refused rate_limited) within queueTimeout (${this.#options.queueTimeout_} ms)`;
+        : `not sent within queueTimeout (${this.#options.queueTimeout_} ms)`;
       entry.reject_(new TimeoutError('timeout', message, { context: { id: entry.id_, sent } }));
     }
     this.#aim(next);

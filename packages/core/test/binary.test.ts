@@ -41,4 +41,34 @@ describe('binary codec', () => {
       expect(codec.decode(other)).toBe(other);
     }
   });
+
+  it('a SharedArrayBuffer and a view of one are bytes like an ArrayBuffer', () => {
+    const buffer = new SharedArrayBuffer(4);
+    new Uint8Array(buffer).set([9, 1, 2, 3]);
+    expect(binary().encode(buffer)).toEqual({ $b64: 'CQECAw==' });
+    expect(binary().encode(new Uint8Array(buffer, 1))).toEqual({ $b64: 'AQID' });
+  });
+
+  it('encodes bytes nested in plain objects and arrays, decodes them back in place; copies nothing that holds no bytes', () => {
+    const codec = binary();
+    const when = new Date(0);
+    const encoded = codec.encode({ name: 'a', bytes: Uint8Array.of(1, 2, 3), list: [Uint8Array.of(1, 2, 3).buffer, 'x'], when });
+    expect(encoded).toEqual({ name: 'a', bytes: { $b64: 'AQID' }, list: [{ $b64: 'AQID' }, 'x'], when });
+    expect(codec.decode(JSON.parse(JSON.stringify(encoded)))).toEqual({ name: 'a', bytes: Uint8Array.of(1, 2, 3), list: [Uint8Array.of(1, 2, 3), 'x'], when: when.toJSON() });
+    const plain = { a: [1, { b: 'c' }], d: null };
+    expect(codec.encode(plain)).toBe(plain);
+    expect(codec.decode(plain)).toBe(plain);
+  });
+
+  it('refuses bad_request, as a rejected promise, data nesting bytes past 62 containers, cyclic data and a nested Blob', async () => {
+    const codec = binary();
+    let deep: unknown = Uint8Array.of(1);
+    for (let i = 0; i < 62; i++) deep = [deep];
+    expect(codec.encode(deep)).not.toBeInstanceOf(Promise); // 62 containers: its envelope is at the frame's level 64, the server's maxDepth
+    await expect(codec.encode([deep])).rejects.toMatchObject({ code: 'bad_request' });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(codec.encode(cyclic)).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(codec.encode({ file: new Blob(['x']) })).rejects.toMatchObject({ code: 'bad_request', message: expect.stringMatching(/Blob/) });
+  });
 });
