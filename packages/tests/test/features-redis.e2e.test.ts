@@ -1,7 +1,4 @@
-import { afterAll } from 'vitest';
-import { createRedisBroker } from '../../redis/src/index';
-import { startRedis } from '../../redis/test/redis-server';
-import { closeTestBrokers, useTestBroker } from './helpers/test-broker';
+import { useRedisTestBroker } from './helpers/test-broker-redis';
 
 /**
  * The RPC, binary-payload and server-hook suites (rpc, binary, hooks .e2e.test.ts) — every case,
@@ -9,22 +6,7 @@ import { closeTestBrokers, useTestBroker } from './helpers/test-broker';
  * broker: bytes envelopes, publish ids (echo: false) and skips (except) must survive Redis
  * storage and fan-out as they do in memory. Each server gets its own key prefix.
  */
-const redis = await startRedis();
-afterAll(async () => {
-  await closeTestBrokers();
-  await redis.stop({ kill: true });
-});
-
-let servers = 0;
-useTestBroker(({ history, dedupe }) =>
-  createRedisBroker({
-    url: redis.url,
-    prefix: `features${++servers}`,
-    history,
-    ...(dedupe?.window !== undefined && { dedupe: { ttl: dedupe.window } }),
-    onError: () => {},
-  }),
-);
+await useRedisTestBroker('features');
 
 await import('./rpc.e2e.test');
 await import('./binary.e2e.test');

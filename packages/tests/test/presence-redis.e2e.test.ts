@@ -1,7 +1,4 @@
-import { afterAll } from 'vitest';
-import { createRedisBroker } from '../../redis/src/index';
-import { startRedis } from '../../redis/test/redis-server';
-import { closeTestBrokers, useTestBroker } from './helpers/test-broker';
+import { useRedisTestBroker } from './helpers/test-broker-redis';
 
 /**
  * The presence suite (presence.e2e.test.ts) — members with the server-assigned id, user and info,
@@ -10,21 +7,6 @@ import { closeTestBrokers, useTestBroker } from './helpers/test-broker';
  * transports, with each test server on the Redis broker. Each server gets its own key prefix, so
  * every test starts with empty channels, as it does in memory.
  */
-const redis = await startRedis();
-afterAll(async () => {
-  await closeTestBrokers();
-  await redis.stop({ kill: true });
-});
-
-let servers = 0;
-useTestBroker(({ history, dedupe }) =>
-  createRedisBroker({
-    url: redis.url,
-    prefix: `presence${++servers}`,
-    history,
-    ...(dedupe?.window !== undefined && { dedupe: { ttl: dedupe.window } }),
-    onError: () => {},
-  }),
-);
+await useRedisTestBroker('presence');
 
 await import('./presence.e2e.test');

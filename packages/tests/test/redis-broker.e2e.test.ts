@@ -1,7 +1,4 @@
-import { afterAll } from 'vitest';
-import { createRedisBroker } from '../../redis/src/index';
-import { startRedis } from '../../redis/test/redis-server';
-import { closeTestBrokers, useTestBroker } from './helpers/test-broker';
+import { useRedisTestBroker } from './helpers/test-broker-redis';
 
 /**
  * The end-to-end behaviour suite of transports.e2e.test.ts — every case,
@@ -9,21 +6,6 @@ import { closeTestBrokers, useTestBroker } from './helpers/test-broker';
  * instead of the memory broker. Each server gets its own key prefix, so
  * every test starts with empty channels, as it does in memory.
  */
-const redis = await startRedis();
-afterAll(async () => {
-  await closeTestBrokers();
-  await redis.stop({ kill: true });
-});
-
-let servers = 0;
-useTestBroker(({ history, dedupe }) =>
-  createRedisBroker({
-    url: redis.url,
-    prefix: `e2e${++servers}`,
-    history,
-    ...(dedupe?.window !== undefined && { dedupe: { ttl: dedupe.window } }),
-    onError: () => {},
-  }),
-);
+await useRedisTestBroker('e2e');
 
 await import('./transports.e2e.test');
