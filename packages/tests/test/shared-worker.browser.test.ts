@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RpcError } from '@tidewire/server';
+import { PublishRefusal, RpcError } from '@tidewire/server';
 import { launchChromium, startTestPage } from './helpers/browser-page';
 import type { TestPageServer } from './helpers/browser-page';
 
@@ -24,6 +24,7 @@ ${TRANSPORTS}
 serveSharedConnection({ url: '/tidewire', backoff: () => 200, transports: transportsFor(location.search) });
 `;
 const PAGE = `
+import { RequestError } from '@tidewire/core';
 import { createSharedClient } from '@tidewire/core/shared';
 import { RpcError, rpc } from '@tidewire/core/rpc';
 ${TRANSPORTS}
@@ -38,6 +39,8 @@ const client = createSharedClient({
 });
 const got: number[] = [];
 client.channel<number>('stream').on('message', (m) => void got.push(m.data));
+const errors: unknown[] = [];
+client.on('error', (e) => void errors.push([e instanceof RequestError, e.code, e.message, e.context.id, e.context.retryAfter]));
 Object.assign(window, {
   tw: {
     got: () => got,
@@ -48,6 +51,8 @@ Object.assign(window, {
     publish: (data: number) => client.publish('stream', data).then((r) => r.offset),
     rpc: (a: number, b: number) => rpc(client, 'sum', { a, b }),
     refused: () => rpc(client, 'withdraw').catch((e: RpcError) => [e instanceof RpcError, e.code, e.appCode, e.message]),
+    publishLimited: () => client.publish('limited', 1).then((r) => r.id),
+    errors: () => errors,
   },
 });
 `;
@@ -61,15 +66,23 @@ interface PageApi {
   publish(data: number): Promise<number>;
   rpc(a: number, b: number): Promise<unknown>;
   refused(): Promise<unknown>;
+  /** Publish on 'limited' (the server refuses its first publish `rate_limited`); @returns the publish's id once stored. */
+  publishLimited(): Promise<string>;
+  /** Every `error` event of the page's client: [instanceof RequestError, code, message, context.id, context.retryAfter]. */
+  errors(): unknown[];
 }
 declare const tw: PageApi;
 
 /** A page server of its own per suite: a long-poll session outlives its page for a while, and the suites count sessions. */
-const serve = () =>
-  startTestPage(
+const serve = () => {
+  let refusals = 1;
+  return startTestPage(
     PAGE,
     {
       history: { size: 10_000, ttl: 60_000 },
+      onPublish: ({ channel }) => {
+        if (channel === 'limited' && refusals-- > 0) throw new PublishRefusal('slow down', 'rate_limited', { retryAfter: 100 });
+      },
       rpc: {
         sum: ({ data }) => (data as { a: number; b: number }).a + (data as { a: number; b: number }).b,
         withdraw: () => {
@@ -79,6 +92,15 @@ const serve = () =>
     },
     { '/worker.js': WORKER, '/silent.js': 'export {};' },
   );
+};
+
+/** A publish the server refuses `rate_limited` once: every page hears the same RequestError on `on('error')` (as a private client's app would). */
+async function expectRateLimitedHeardBy(pages: Page[], publisher: Page): Promise<void> {
+  const id = await publisher.evaluate(() => tw.publishLimited());
+  for (const page of pages) {
+    await expect.poll(() => page.evaluate(() => tw.errors()), { timeout: 20_000 }).toEqual([[true, 'rate_limited', 'slow down', id, 100]]);
+  }
+}
 
 let browser: Browser;
 let server: TestPageServer;
@@ -139,6 +161,7 @@ describe.each(['websocket', 'sse', 'longpoll'])('one connection in a SharedWorke
     expect(await pages[1]!.evaluate(() => tw.rpc(20, 22))).toBe(42);
     // A refusal keeps its code and the handler's own code (appCode) through the worker or the leader.
     expect(await pages[2]!.evaluate(() => tw.refused())).toEqual([true, 'rpc_error', 'insufficient_funds', 'balance is 3']);
+    await expectRateLimitedHeardBy(pages, pages[4]!);
     for (const page of pages) await expect.poll(() => page.evaluate(() => tw.got()).then(after), { timeout: 20_000 }).toEqual(upTo(41));
 
     // The first page (the one that started the worker) and another close: the worker stays with the rest.
@@ -169,6 +192,7 @@ describe('a SharedWorker that does not start (Chromium)', () => {
     const follower = pages[(await Promise.all(pages.map((p) => p.evaluate(() => tw.isLeader())))).indexOf(false)]!;
     expect(await follower.evaluate(() => tw.rpc(1, 2))).toBe(3);
     expect(await follower.evaluate(() => tw.refused())).toEqual([true, 'rpc_error', 'insufficient_funds', 'balance is 3']);
+    await expectRateLimitedHeardBy(pages, follower);
     await context.close();
   }, 90_000);
 });
