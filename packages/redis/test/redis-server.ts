@@ -44,29 +44,7 @@ export async function startRedis(): Promise<RedisServer> {
     });
     child = proc;
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start on ${port}:\n${output}`)), 20_000);
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          proc.stdout?.off('data', onData);
-          proc.stdout?.resume(); // keep draining so the pipe never fills
-          resolve();
-        }
-      };
-      proc.stdout?.on('data', onData);
-      proc.stderr?.resume();
-      proc.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited with ${code}:\n${output}`));
-      });
-    });
+    await untilReady(proc, `redis-server on ${port}`);
   };
 
   const stop = async ({ kill = false } = {}): Promise<void> => {
@@ -102,4 +80,36 @@ export async function storedChannel(url: string, prefix: string, channel: string
   } finally {
     await admin.close();
   }
+}
+
+/**
+ * Resolves once a just-spawned `redis-server` says it accepts connections; rejects with its output
+ * when it exits, cannot be started, or stays silent for 20 s. Keeps draining stdout afterwards, so
+ * the pipe never fills.
+ * @param what names the server in the error
+ */
+export function untilReady(proc: ChildProcess, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        proc.stdout?.off('data', onData);
+        proc.stdout?.resume();
+        resolve();
+      }
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.resume();
+    proc.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}:\n${output}`));
+    });
+  });
 }

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { untilReady } from '../../../redis/test/redis-server';
 
 /** The binaries; CI's `redis-server` package pulls in `redis-tools`, which has redis-cli. */
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
@@ -50,29 +51,7 @@ async function startClusterNode(port: number, dir: string): Promise<ChildProcess
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--cluster-enabled', 'yes'];
   args.push('--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no');
   const proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server (cluster) did not start on ${port}:\n${output}`)), 20_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        proc.stdout?.off('data', onData);
-        proc.stdout?.resume(); // keep draining so the pipe never fills
-        resolve();
-      }
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.resume();
-    proc.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server (cluster) exited with ${code}:\n${output}`));
-    });
-  });
+  await untilReady(proc, `redis-server (cluster) on ${port}`);
   return proc;
 }
 
