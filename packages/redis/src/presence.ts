@@ -26,6 +26,8 @@ interface Watched {
 /** Refreshes after the pub/sub connection came back, ms after its `ready` (the resubscription may land late). */
 const REFRESH_AFTER_RECONNECT = [0, 1000, 5000];
 
+type Op = 'enter' | 'restore' | 'leave' | 'touch' | 'read';
+
 /**
  * Presence in Redis (capability `presence`; layout in docs/scaling.md, "Presence"). Per channel a
  * hash of members, a sorted set of their expiries and a version counter, all under the channel's
@@ -33,6 +35,10 @@ const REFRESH_AFTER_RECONNECT = [0, 1000, 5000];
  * member's expiry forward every `refresh` ms, so a killed node's members expire after `ttl` and a
  * surviving node's next refresh sweeps them and announces their `leave`. Changes reach watchers on
  * every node over one (sharded) pub/sub subscription per channel per process, reference-counted.
+ *
+ * A Redis stall must not read as deaths: one refresh at a time per process (ticks are skipped while
+ * one is pending, so none pile up behind a paused Redis), a refresh never sweeps this process's own
+ * members, and it sweeps other nodes' only when its previous one ran recently (presenceScript.ts).
  */
 export class RedisPresence {
   readonly #redis: RedisConnections;
@@ -44,13 +50,26 @@ export class RedisPresence {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #interval: ReturnType<typeof setInterval>;
   readonly #report: (error: Error) => void;
+  /** The refresh in progress (with any follow-up asked for meanwhile), if any. */
+  #refreshing: Promise<void> | undefined;
+  #refreshAgain = false;
+  /** Per channel, when (Redis clock, ms) this process's last touch of it ran: a sweep needs a recent one. */
+  readonly #touchedAt = new Map<string, number>();
+  /**
+   * The longest gap between two of this process's touches of a channel after which the second may
+   * still sweep: halfway between the regular gap (`refresh`) and the point (`ttl`) where its own
+   * members would have expired, so timer slack does not stop sweeps and a stall does.
+   */
+  readonly #maxTouchGap: number;
 
   constructor(redis: RedisConnections, pubsub: PubsubChannels, timing: PresenceTiming, report: (error: Error) => void) {
     this.#redis = redis;
     this.#pubsub = pubsub;
     this.#timing = timing;
     this.#report = report;
-    this.#interval = setInterval(() => void this.refresh(), timing.refresh);
+    this.#maxTouchGap = Math.floor((timing.ttl + timing.refresh) / 2);
+    // A tick while a refresh is pending is skipped: behind a stalled Redis they would only queue up.
+    this.#interval = setInterval(() => void (this.#refreshing ?? this.refresh()), timing.refresh);
     this.#interval.unref?.();
   }
 
@@ -92,14 +111,31 @@ export class RedisPresence {
   }
 
   /**
-   * Push this process's members' expiries forward, sweep expired members (announcing their
-   * `leave`), re-enter own members Redis no longer has (swept while this node was cut off, or lost
-   * with a restarted Redis), and re-read watched channels whose version moved without us.
+   * Push this process's members' expiries forward, sweep other nodes' expired members (announcing
+   * their `leave`), re-enter own members Redis no longer has (swept while this node was cut off,
+   * or lost with a restarted Redis), and re-read watched channels whose version moved without us.
    * One script call per channel this process has members in or watches. Never throws.
+   *
+   * One at a time: called while one is in progress, it runs once more after it (however many
+   * calls came meanwhile), and the returned promise settles after that.
+   * @returns a promise that resolves when the refresh (and its follow-up, if any) is done
    */
-  async refresh(): Promise<void> {
-    const channels = new Set([...this.#own.keys(), ...this.#watched.keys()]);
-    await Promise.all([...channels].map((channel) => this.#refreshChannel(channel).catch((e: unknown) => this.#report(this.#redis.classify(e)))));
+  refresh(): Promise<void> {
+    if (this.#refreshing) {
+      this.#refreshAgain = true;
+      return this.#refreshing;
+    }
+    const run = async (): Promise<void> => {
+      try {
+        do {
+          this.#refreshAgain = false;
+          await this.#refreshAll();
+        } while (this.#refreshAgain);
+      } finally {
+        this.#refreshing = undefined;
+      }
+    };
+    return (this.#refreshing = run());
   }
 
   /** The pub/sub connection is back: changes may have been lost, and Redis may have lost members. */
@@ -120,14 +156,25 @@ export class RedisPresence {
     for (const watched of this.#watched.values()) watched.feed.close();
     this.#watched.clear();
     this.#own.clear();
+    this.#touchedAt.clear();
+  }
+
+  async #refreshAll(): Promise<void> {
+    const channels = new Set([...this.#own.keys(), ...this.#watched.keys()]);
+    for (const channel of this.#touchedAt.keys()) if (!channels.has(channel)) this.#touchedAt.delete(channel);
+    await Promise.all([...channels].map((channel) => this.#refreshChannel(channel).catch((e: unknown) => this.#report(this.#redis.classify(e)))));
   }
 
   async #refreshChannel(channel: string): Promise<void> {
     const ids = [...(this.#own.get(channel)?.keys() ?? [])];
-    const [version, missing] = (await this.#run(channel, 'touch', ids)) as [number, string[]];
+    const since = String(this.#touchedAt.get(channel) ?? 0);
+    const [version, missing, now] = (await this.#run(channel, 'touch', [since, String(this.#maxTouchGap), ...ids])) as [number, string[], number];
+    this.#touchedAt.set(channel, Number(now));
     for (const clientId of missing) {
+      // Read again after the await: a member left meanwhile must not come back. `restore` keeps a
+      // member that an `enter` with newer info stored meanwhile.
       const member = this.#own.get(channel)?.get(clientId);
-      if (member) await this.#run(channel, 'enter', [clientId, JSON.stringify(member)]);
+      if (member) await this.#run(channel, 'restore', [clientId, JSON.stringify(member)]);
     }
     await this.#watched.get(channel)?.feed.check(Number(version));
   }
@@ -169,7 +216,7 @@ export class RedisPresence {
     return { version: Number(version), members };
   }
 
-  #run(channel: string, op: 'enter' | 'leave' | 'touch' | 'read', args: readonly string[]): Promise<unknown> {
+  #run(channel: string, op: Op, args: readonly string[]): Promise<unknown> {
     const keys = channelKeys(this.#timing.prefix, channel).presence;
     const { ttl } = this.#timing;
     return this.#redis.eval(presenceScript, [keys.members, keys.expiries, keys.version], [

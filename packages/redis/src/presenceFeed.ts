@@ -33,7 +33,9 @@ export function decodeChange(payload: string): VersionedChange | undefined {
  * (published before its snapshot was read) and, on a hole (a change lost while the pub/sub
  * connection was down) or when a periodic check finds Redis at another version, re-reads the
  * members and tells watchers the difference as joins and leaves. So a watcher's view is never
- * stale for longer than one refresh interval, and it never sees a change twice.
+ * stale for longer than one refresh interval, and it never sees a change twice. As a safety net
+ * it also drops what would change nothing: a `join` of a member already listed with the same
+ * content, a `leave` of one not listed (the view still moves to their version).
  *
  * Every mutation and its notification happen in one synchronous step, so `watch()` (copy the
  * members, register) is atomic with respect to changes, as in the memory broker.
@@ -122,10 +124,7 @@ export class PresenceFeed {
     for (const [clientId, member] of this.#members) {
       if (!next.has(clientId)) this.#apply({ version: snapshot.version, event: { action: 'leave', member } });
     }
-    for (const [clientId, member] of next) {
-      const known = this.#members.get(clientId);
-      if (!known || JSON.stringify(known) !== JSON.stringify(member)) this.#apply({ version: snapshot.version, event: { action: 'join', member } });
-    }
+    for (const member of next.values()) this.#apply({ version: snapshot.version, event: { action: 'join', member } });
     this.#version = snapshot.version;
     this.#syncing = false;
     const early = this.#early;
@@ -133,10 +132,18 @@ export class PresenceFeed {
     for (const change of early) if (change.version > this.#version) this.change(change);
   }
 
+  /** Move to `version`; update the members and tell the watchers, unless the change changes nothing. */
   #apply({ version, event }: VersionedChange): void {
     this.#version = version;
-    if (event.action === 'join') this.#members.set(event.member.clientId, event.member);
-    else this.#members.delete(event.member.clientId);
+    const { clientId } = event.member;
+    const known = this.#members.get(clientId);
+    if (event.action === 'join') {
+      if (known && sameMember(known, event.member)) return;
+      this.#members.set(clientId, event.member);
+    } else {
+      if (!known) return;
+      this.#members.delete(clientId);
+    }
     for (const { listener } of this.#watchers) {
       try {
         listener(event);
@@ -145,4 +152,9 @@ export class PresenceFeed {
       }
     }
   }
+}
+
+/** Same content: both come from the same JSON text (Redis keeps the member as its node stringified it). */
+function sameMember(a: PresenceMember, b: PresenceMember): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

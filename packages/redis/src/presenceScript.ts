@@ -5,19 +5,28 @@ import { script } from './scripts';
  * run atomically in Redis on the channel's presence keys only — one hash tag, so one Redis Cluster
  * slot, and the sharded notify channel lives in that slot too.
  *
- * Each call first sweeps members whose expiry (Redis clock) has passed — at most 100 per call, so
- * a script never holds Redis long; later calls take the rest — and announces their `leave`. A
- * member expires when the node that entered it stopped refreshing it (killed, or cut off from
- * Redis for longer than the TTL).
+ * Only `touch` — each node's periodic refresh — sweeps members whose expiry (Redis clock) has
+ * passed, at most 100 per call (a script never holds Redis long; later calls take the rest), and
+ * announces their `leave`. It first pushes the caller's own members' expiries forward, so a node
+ * never sweeps a member it still holds. And it sweeps only when the caller's previous touch of the
+ * channel ran at most `max gap` ms earlier (Redis clock): a caller that was itself cut off — by a
+ * Redis stall (`CLIENT PAUSE`, a slow fork, SIGSTOP) or its own slow link — cannot tell a dead
+ * node's members from those whose owners were stalled with it, so its first touch after the gap
+ * only extends; the sweep waits for its next touch, by when every live node has refreshed too.
  *
  * Every join and leave bumps the version counter and publishes `<version>:<j|l>:<member JSON>`,
  * so a watcher that sees a version other than the next one knows it missed something and re-reads.
+ * A member that is already present with the same JSON is never announced again.
  *
  * KEYS: members (hash), expiries (zset), version (string).
  * ARGV: op, member ttl ms, key ttl ms, notify channel, publish command, then the op's arguments:
- * - `enter` clientId, member JSON → 1 (replaces an earlier entry, always announces `join`)
+ * - `enter` clientId, member JSON → 1 (stored and announced `join`), or 0 when the member was
+ *   already present with that JSON (its expiry is pushed forward, nothing announced)
+ * - `restore` clientId, member JSON → as `enter`, but a member present with any JSON is kept as it
+ *   is (a refresh re-entering a swept member must not overwrite a newer `enter`)
  * - `leave` clientId → 1, or 0 for an unknown id (nothing announced)
- * - `touch` clientId… (the calling node's own members) → { version, clientIds no longer present }
+ * - `touch` previous touch's time (Redis ms, 0 for none), max gap ms, clientId… (the calling node's
+ *   own members) → { version, clientIds no longer present, now (Redis ms) }
  * - `read` → { version, [clientId, member JSON, …] }
  */
 export const PRESENCE_SCRIPT = `
@@ -39,21 +48,26 @@ local function keep()
   redis.call('PEXPIRE', version, key_ttl)
 end
 
-local gone = redis.call('ZRANGEBYSCORE', expiries, '-inf', now, 'LIMIT', 0, 100)
-for _, id in ipairs(gone) do
-  redis.call('ZREM', expiries, id)
-  local json = redis.call('HGET', members, id)
-  if json then
-    redis.call('HDEL', members, id)
-    announce('l', json)
+local function sweep()
+  local gone = redis.call('ZRANGEBYSCORE', expiries, '-inf', now, 'LIMIT', 0, 100)
+  for _, id in ipairs(gone) do
+    redis.call('ZREM', expiries, id)
+    local json = redis.call('HGET', members, id)
+    if json then
+      redis.call('HDEL', members, id)
+      announce('l', json)
+    end
   end
 end
 
-if op == 'enter' then
-  redis.call('HSET', members, ARGV[6], ARGV[7])
-  redis.call('ZADD', expiries, now + ttl, ARGV[6])
-  announce('j', ARGV[7])
+if op == 'enter' or op == 'restore' then
+  local id, json = ARGV[6], ARGV[7]
+  local held = redis.call('HGET', members, id)
+  redis.call('ZADD', expiries, now + ttl, id)
   keep()
+  if held == json or (held and op == 'restore') then return 0 end
+  redis.call('HSET', members, id, json)
+  announce('j', json)
   return 1
 elseif op == 'leave' then
   local json = redis.call('HGET', members, ARGV[6])
@@ -63,16 +77,18 @@ elseif op == 'leave' then
   announce('l', json)
   return 1
 elseif op == 'touch' then
+  local since, max_gap = tonumber(ARGV[6]), tonumber(ARGV[7])
   local missing = {}
-  for i = 6, #ARGV do
+  for i = 8, #ARGV do
     if redis.call('HEXISTS', members, ARGV[i]) == 1 then
       redis.call('ZADD', expiries, now + ttl, ARGV[i])
     else
       missing[#missing + 1] = ARGV[i]
     end
   end
-  if #ARGV >= 6 then keep() end
-  return { tonumber(redis.call('GET', version) or '0'), missing }
+  if #ARGV >= 8 then keep() end
+  if since > 0 and now >= since and now - since <= max_gap then sweep() end
+  return { tonumber(redis.call('GET', version) or '0'), missing, now }
 else
   return { tonumber(redis.call('GET', version) or '0'), redis.call('HGETALL', members) }
 end

@@ -88,6 +88,21 @@ describe('PresenceFeed', () => {
     expect(seen).toEqual(['a']);
   });
 
+  it('drops a join of a member listed with the same content and a leave of one not listed, yet moves to their versions', async () => {
+    const { feed, answer, pendingReads } = controlledFeed();
+    await answer({ version: 1, members: [m('a', { tab: 1 })] });
+    await feed.started();
+    const events: PresenceEvent[] = [];
+    feed.watch((e) => events.push(e));
+    feed.change(join(2, m('a', { tab: 1 }))); // unchanged: nothing to tell
+    feed.change(leave(3, m('ghost'))); // never listed: nothing to tell
+    feed.change(join(4, m('a', { tab: 2 }))); // the next version after both: applied, no re-read
+    expect(pendingReads()).toBe(0);
+    expect(events).toEqual([{ action: 'join', member: m('a', { tab: 2 }) }]);
+    await feed.check(4);
+    expect(pendingReads()).toBe(0);
+  });
+
   it('decodes `<version>:<j|l>:<member JSON>` and ignores anything else', () => {
     expect(decodeChange('7:j:{"clientId":"a","user":"alice"}')).toEqual(join(7, { clientId: 'a', user: 'alice' }));
     expect(decodeChange('8:l:{"clientId":"a","user":null}')).toEqual(leave(8, m('a')));

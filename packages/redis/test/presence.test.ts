@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PresenceMember } from '@tidewire/core/protocol';
-import type { PresenceEvent } from '@tidewire/server';
 import { createClient } from '@redis/client';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from '../src/index';
 import { until } from './broker-conformance';
+import { member, watcher } from './presence-helpers';
 import { startRedis, type RedisServer } from './redis-server';
 
 /**
@@ -29,21 +28,6 @@ async function node(prefix: string, options: Partial<RedisBrokerOptions> = {}, u
   await broker.ready();
   return broker;
 }
-
-/** A watcher and the members it believes present: its snapshot with every later change applied. */
-async function watcher(broker: RedisBroker, channel: string) {
-  const events: PresenceEvent[] = [];
-  const view = new Map<string, PresenceMember>();
-  const watch = await broker.watchPresence(channel, (e) => {
-    events.push(e);
-    if (e.action === 'join') view.set(e.member.clientId, e.member);
-    else view.delete(e.member.clientId);
-  });
-  for (const m of watch.members) view.set(m.clientId, m);
-  return { watch, events, ids: () => [...view.keys()].sort(), view };
-}
-
-const member = (clientId: string, info?: unknown): PresenceMember => ({ clientId, user: clientId.toUpperCase(), ...(info !== undefined && { info }) });
 
 describe('presence on Redis across processes', () => {
   it('a member entered on node A is seen by a watcher on node B, and so is its leave', async () => {
