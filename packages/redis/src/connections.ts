@@ -61,6 +61,18 @@ export class RedisConnections {
   }
 
   /**
+   * Run a Lua script with its source (EVAL), never by its hash: a call that may have others of the
+   * same caller in flight behind it on this connection. Redis runs one connection's commands in the
+   * order sent, so such calls are stored in order — unless one were re-sent, as EVALSHA's NOSCRIPT
+   * fallback would, after the ones behind it ran. EVAL cannot miss the script cache; its extra cost
+   * is the source's bytes and Redis hashing them, once per call.
+   * @throws RedisBrokerError as {@link command}
+   */
+  evalInOrder(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    return this.command(['EVAL', s.source, String(keys.length), ...keys, ...args], keys[0]);
+  }
+
+  /**
    * Send one command on the command connection (on a Cluster: the one to the master of `key`'s slot).
    * @param args the command and its arguments
    * @param key the key (or shard channel) the command acts on; undefined: any node

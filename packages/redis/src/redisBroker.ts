@@ -91,11 +91,12 @@ export class RedisBroker implements Broker {
       this.#catchUpAll();
       this.#presence.reconnected();
     };
-    // Load the scripts once connected, so a burst of first publishes does not all miss the
-    // script cache (NOSCRIPT → EVAL). Best effort: #eval falls back anyway.
+    // Load the scripts once connected, so a burst of first subscribes does not all miss the
+    // script cache (NOSCRIPT → EVAL). Best effort: eval() falls back anyway. (Publishes always
+    // send their script's source: see RedisConnections.evalInOrder.)
     void this.#redis
       .ready()
-      .then(() => Promise.all([publishScript, resumeScript, presenceScript].map((s) => this.#redis.command(['SCRIPT', 'LOAD', s.source]))))
+      .then(() => Promise.all([resumeScript, presenceScript].map((s) => this.#redis.command(['SCRIPT', 'LOAD', s.source]))))
       .catch(() => {});
   }
 
@@ -120,7 +121,8 @@ export class RedisBroker implements Broker {
   async #publishBatch(channel: string, messages: readonly PublishInput[]): Promise<PublishResult[]> {
     const keys = channelKeys(this.#options.prefix, channel);
     const o = this.#options;
-    const reply = (await this.#redis.eval(
+    // In order, several calls in flight (see PublishBatcher): EVAL, never EVALSHA's re-send.
+    const reply = (await this.#redis.evalInOrder(
       publishScript,
       [keys.meta, keys.stream, ...messages.map((m) => keys.dedupe(m.id))],
       [

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 /**
  * Shared prologue: the Redis clock (every node agrees on it, unlike the
  * processes' clocks) and age trimming of the stream's oldest entries. Bounded
- * work per call (8 entries); MAXLEN bounds the rest, and the key's own TTL
+ * work per call (`most` entries: 8 per message stored); MAXLEN bounds the rest, and the key's own TTL
  * drops an idle channel's whole history.
  */
 const PROLOGUE = `
@@ -16,11 +16,11 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function trim_aged(stream, cutoff)
+local function trim_aged(stream, cutoff, most)
   -- Usually the oldest entry is still young: one entry read, nothing to do.
   local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
   if #first == 0 or tonumber(first[1][2][2]) >= cutoff then return end
-  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 8)
+  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', most)
   local last = nil
   for _, entry in ipairs(oldest) do
     if tonumber(entry[2][2]) < cutoff then last = entry[1] else break end
@@ -45,9 +45,11 @@ end
 
 /**
  * Publish one or several messages of one channel in one atomic step, each in order: dedupe check
- * (an id already stored answers its original position, `duplicate` 1) → next offset → XADD → age
- * trim → remember the id → notify; the clock read, the epoch lookup and the key expiries are shared. One script call per burst instead of one per
- * publish: the per-call costs (round trip, script start, command parsing on both sides) are paid once.
+ * (an id already stored answers its original position, `duplicate` 1) → next offset → XADD →
+ * remember the id → notify. Shared by the burst, as the script is atomic: the clock read, the epoch
+ * lookup, the head (read once, counted here, written once), the age trim and the key expiries. One
+ * script call per burst instead of one per publish: the per-call costs (round trip, script start,
+ * command parsing on both sides) are paid once, and so is every Redis command that is not per message.
  * KEYS: meta, stream, then the dedupe key of each message. ARGV: new epoch, history size, history
  * ttl ms, dedupe ttl ms, meta ttl ms, notify channel, publish command, then body and fresh ('1'
  * skips dedupe) of each message.
@@ -59,7 +61,7 @@ local new_epoch = ARGV[1]
 local size, history_ttl, dedupe_ttl, meta_ttl = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local notify, publish = ARGV[6], ARGV[7]
 local out = {}
-local epoch, now = nil, nil
+local epoch, now, head, stored = nil, nil, nil, 0
 for i = 1, #KEYS - 2 do
   local dedupe, body, fresh = KEYS[i + 2], ARGV[6 + 2 * i], ARGV[7 + 2 * i]
   local seen = nil
@@ -73,10 +75,12 @@ for i = 1, #KEYS - 2 do
     if not epoch then
       epoch = epoch_of(meta, stream, new_epoch, meta_ttl)
       now = now_ms()
+      head = tonumber(redis.call('HGET', meta, 's')) or 0
     end
-    local offset = redis.call('HINCRBY', meta, 's', 1)
+    head = head + 1
+    stored = stored + 1
+    local offset = head
     redis.call('XADD', stream, 'MAXLEN', size, offset .. '-0', 't', now, 'b', body)
-    trim_aged(stream, now - history_ttl)
     if fresh ~= '1' then
       redis.call('SET', dedupe, epoch .. ':' .. offset, 'PX', dedupe_ttl)
     end
@@ -86,7 +90,11 @@ for i = 1, #KEYS - 2 do
     out[#out + 1] = 0
   end
 end
-if epoch then redis.call('PEXPIRE', stream, history_ttl) end
+if epoch then
+  redis.call('HSET', meta, 's', head)
+  trim_aged(stream, now - history_ttl, 8 * stored)
+  redis.call('PEXPIRE', stream, history_ttl)
+end
 return out
 `;
 
@@ -106,7 +114,7 @@ local head = tonumber(redis.call('HGET', meta, 's'))
 if since_epoch == '' then return { epoch, head, 'live', {} } end
 if since_epoch ~= epoch or since > head then return { epoch, head, 'lost', {} } end
 if since == head then return { epoch, head, 'recovered', {} } end
-trim_aged(stream, now_ms() - history_ttl)
+trim_aged(stream, now_ms() - history_ttl, 8)
 local entries = redis.call('XRANGE', stream, (since + 1) .. '-0', head .. '-0')
 if #entries ~= head - since then return { epoch, head, 'lost', {} } end
 return { epoch, head, 'recovered', entries }

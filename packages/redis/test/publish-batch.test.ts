@@ -40,6 +40,24 @@ describe('publish batching', () => {
     expect(calls).toBeGreaterThanOrEqual(1);
   });
 
+  it('keeps call order with several calls in flight, also when Redis lost its script cache (SCRIPT FLUSH)', async () => {
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    try {
+      await admin.sendCommand(['SCRIPT', 'FLUSH']);
+    } finally {
+      await admin.close();
+    }
+    // More than MAX_BATCH × MAX_CALLS_IN_FLIGHT, over two ticks: calls queue behind calls in flight.
+    const first = Array.from({ length: 300 }, (_, i) => broker.publish('flushed', { id: `f${i}`, data: i }));
+    await Promise.resolve();
+    const second = Array.from({ length: 100 }, (_, i) => broker.publish('flushed', { id: `g${i}`, data: 300 + i }));
+    const results = await Promise.all([...first, ...second]);
+    expect(results.map((r) => r.offset)).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+    const stored = await broker.history('flushed', { limit: 400, direction: 'forward' });
+    expect(stored.messages.map((m) => m.data)).toEqual(Array.from({ length: 400 }, (_, i) => i));
+  });
+
   it('the same id twice in one burst is stored once: the second gets the first position, marked duplicate', async () => {
     const [a, b, c] = await Promise.all([
       broker.publish('dupes', { id: 'same', data: 1 }),
