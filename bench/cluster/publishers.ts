@@ -43,6 +43,7 @@ serveChild({
     const deliveredDuring = delivered;
     return { acks, failed, delivered: deliveredDuring, elapsedUs };
   },
+  cpu: () => process.cpuUsage(),
   closeAll() {
     for (const c of clients.splice(0)) c.close();
   },
