@@ -26,3 +26,30 @@ export async function eventually(predicate: () => Promise<boolean>, what: string
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** A connection to run raw commands on (an admin client of the test's redis-server). */
+export interface RawCommands {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+/** Redis' clock, ms. */
+export async function redisNow(admin: RawCommands): Promise<number> {
+  const [seconds, micros] = (await admin.sendCommand(['TIME'])) as [string, string];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/**
+ * Wait until each of the `count` members of `channel` has had its expiry pushed forward twice
+ * after Redis time `since`: every owning node has then run at least two touches after it — after a
+ * stall, the one that waited behind it and the next, the first that may sweep.
+ */
+export async function refreshedTwiceAfter(admin: RawCommands, key: { prefix: string; channel: string; ttl: number; count: number }, since: number): Promise<void> {
+  let first = Infinity;
+  await eventually(async () => {
+    const flat = (await admin.sendCommand(['ZRANGE', `${key.prefix}:{${key.channel}}:presence:exp`, '0', '-1', 'WITHSCORES'])) as string[];
+    const scores = flat.filter((_, i) => i % 2 === 1).map(Number);
+    if (scores.length !== key.count || Math.min(...scores) <= since + key.ttl) return false;
+    first = Math.min(first, Math.max(...scores));
+    return Math.min(...scores) > first;
+  }, `every member of ${key.channel} refreshed twice`);
+}

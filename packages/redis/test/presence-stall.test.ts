@@ -5,7 +5,7 @@ import type { RedisConnections } from '../src/connections';
 import { RedisPresence } from '../src/presence';
 import type { PubsubChannels } from '../src/pubsubChannels';
 import { until } from './broker-conformance';
-import { eventually, member, watcher } from './presence-helpers';
+import { member, redisNow, refreshedTwiceAfter, watcher } from './presence-helpers';
 import { startRedis, type RedisServer } from './redis-server';
 
 /**
@@ -47,32 +47,6 @@ async function node(prefix: string): Promise<RedisBroker> {
   return broker;
 }
 
-/** The members' expiries (Redis ms) as the expiry zset holds them. */
-async function expiries(prefix: string, channel: string): Promise<number[]> {
-  const flat = (await admin.sendCommand(['ZRANGE', `${prefix}:{${channel}}:presence:exp`, '0', '-1', 'WITHSCORES'])) as string[];
-  return flat.filter((_, i) => i % 2 === 1).map(Number);
-}
-
-/**
- * Wait until every member's expiry has been pushed forward twice after Redis time `since`: every
- * owning node has then run at least two touches after the pause — the first, which runs behind
- * the pause, and the next, the first that may sweep.
- */
-async function refreshedTwiceAfter(prefix: string, channel: string, since: number, count: number): Promise<void> {
-  let first = Infinity;
-  await eventually(async () => {
-    const scores = await expiries(prefix, channel);
-    if (scores.length !== count || Math.min(...scores) <= since + TTL) return false;
-    first = Math.min(first, Math.max(...scores));
-    return Math.min(...scores) > first;
-  }, 'every member refreshed twice after the pause');
-}
-
-async function redisNow(): Promise<number> {
-  const [seconds, micros] = (await admin.sendCommand(['TIME'])) as [string, string];
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-}
-
 describe('presence across a Redis stall longer than the TTL', () => {
   it('nobody left: watchers on every node (owning or only watching) see no leave and no join', async () => {
     const prefix = `stall${++namespace}`;
@@ -87,8 +61,7 @@ describe('presence across a Redis stall longer than the TTL', () => {
 
     expect(await admin.sendCommand(['CLIENT', 'PAUSE', String(PAUSE), 'ALL'])).toBe('OK');
     await admin.sendCommand(['PING']); // answered once the pause is over
-    const resumed = await redisNow();
-    await refreshedTwiceAfter(prefix, 'room', resumed, 4);
+    await refreshedTwiceAfter(admin, { prefix, channel: 'room', ttl: TTL, count: 4 }, await redisNow(admin));
 
     for (const w of seen) expect(w.described()).toEqual([]);
     for (const w of seen) expect(w.ids()).toEqual(['a1', 'a2', 'b1', 'b2']);
