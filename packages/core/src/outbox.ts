@@ -37,8 +37,8 @@ interface Pending {
   deadline_: number;
   /** When its unsent wait began (publish(), or the drop that took its line): `rate_limited` retries count from here. */
   since_: number;
-  /** Which pacer job may send it: rescheduling makes the earlier job stale. */
-  ticket_: number;
+  /** Its place in publish order: the pacer sends what is scheduled in this order. */
+  seq_: number;
 }
 
 /** The line (`clock_`, `canSend_`, `schedule_`, `send_`) and the outbox's limits. */
@@ -70,6 +70,13 @@ export class Outbox {
   readonly #options: OutboxOptions;
   readonly #timer: Timer;
   #timerAt = Infinity;
+  #seq = 0;
+  /**
+   * What waits in the pacer, in publish order. A pacer job sends the first of these, not a fixed
+   * entry: a publish refused `rate_limited` and scheduled again goes before those published after
+   * it, without re-queuing them (which would cost the pacer a token per stale job).
+   */
+  readonly #scheduled: Pending[] = [];
 
   constructor(options: OutboxOptions) {
     this.#options = options;
@@ -94,7 +101,7 @@ export class Outbox {
     let settle!: Pick<Pending, 'resolve' | 'reject_'>;
     const promise = new Promise<T>((resolve, reject) => (settle = { resolve: resolve as Pending['resolve'], reject_: reject }));
     const now = clock.now();
-    const entry: Pending = { id_: id, text_: text, promise_: promise, rules_: rules, ...settle, phase_: 'queued', deadline_: now + queueTimeout, since_: now, ticket_: 0 };
+    const entry: Pending = { id_: id, text_: text, promise_: promise, rules_: rules, ...settle, phase_: 'queued', deadline_: now + queueTimeout, since_: now, seq_: ++this.#seq };
     this.#pending.set(id, entry);
     this.#aim(entry.deadline_);
     if (this.#options.canSend_()) this.#schedule(entry);
@@ -108,6 +115,7 @@ export class Outbox {
 
   /** The line dropped: whatever was scheduled or in flight goes again, with the same id, on the next one. */
   requeue_(): void {
+    this.#scheduled.length = 0; // the pacer forgets its jobs with the line
     const now = this.#options.clock_.now();
     const deadline = now + this.#options.queueTimeout_;
     for (const entry of [...this.#pending.values()]) {
@@ -128,22 +136,21 @@ export class Outbox {
   /**
    * The server refused this publish for now (`rate_limited`): send it again through the pacer,
    * which the caller has paused for the server's `retryAfter`, in its place in publish order —
-   * the publishes after it that wait in the pacer go again behind it, so none overtakes it (the
-   * server holds back those already sent, protocol §8). Its `queueTimeout` still counts from when
+   * before the publishes after it that still wait in the pacer, so none overtakes it (the server
+   * holds back those already sent, protocol §8). Its `queueTimeout` still counts from when
    * it was published: a publish refused forever rejects `timeout` then. Returns false when `id` is not ours.
    */
   retry(id: string): boolean {
     const entry = this.#pending.get(id);
     if (!entry) return false;
-    entry.phase_ = 'queued';
     entry.deadline_ = entry.since_ + this.#options.queueTimeout_;
     this.#aim(entry.deadline_);
-    if (!this.#options.canSend_()) return true;
-    let behind = false;
-    for (const other of [...this.#pending.values()]) {
-      behind ||= other === entry;
-      if (behind && (other === entry || other.phase_ === 'scheduled')) this.#schedule(other);
-    }
+    if (entry.phase_ === 'scheduled') return true; // already waiting in its place
+    // An rpc promises no order: it goes behind what waits, so one refused again and again (the
+    // server's concurrency cap) cannot keep the requests after it from being sent.
+    if (entry.rules_.atMostOnce) entry.seq_ = ++this.#seq;
+    entry.phase_ = 'queued';
+    if (this.#options.canSend_()) this.#schedule(entry);
     return true;
   }
 
@@ -185,19 +192,32 @@ export class Outbox {
   #schedule(entry: Pending): void {
     if (!this.#fits(entry)) return;
     entry.phase_ = 'scheduled';
-    const ticket = ++entry.ticket_;
-    this.#options.schedule_(() => {
-      // Acked, refused, requeued or rescheduled since: this job is stale.
-      if (this.#pending.get(entry.id_) !== entry || entry.phase_ !== 'scheduled' || entry.ticket_ !== ticket || !this.#options.canSend_()) return;
-      // Its queueTimeout ran out while it waited in the pacer (a publish refused rate_limited again and again): it is not sent.
-      if (entry.deadline_ <= this.#options.clock_.now()) return this.#expire();
-      if (!this.#fits(entry)) return;
+    const scheduled = this.#scheduled;
+    // Nearly always the newest: appended. A retry goes back in its place (rare: a short scan).
+    let at = scheduled.length;
+    while (at > 0 && scheduled[at - 1]!.seq_ > entry.seq_) at--;
+    scheduled.splice(at, 0, entry);
+    this.#options.schedule_(this.#sendNext);
+  }
+
+  /** One pacer job: send the first scheduled entry still waiting (one job was queued per entry scheduled). */
+  #sendNext = (): void => {
+    if (!this.#options.canSend_()) return;
+    for (let entry = this.#scheduled.shift(); entry; entry = this.#scheduled.shift()) {
+      // Acked, refused or requeued since it was scheduled: not sent.
+      if (this.#pending.get(entry.id_) !== entry || entry.phase_ !== 'scheduled' || !this.#fits(entry)) continue;
+      // Its queueTimeout ran out while it waited in the pacer (a publish refused rate_limited again and again): not sent.
+      if (entry.deadline_ <= this.#options.clock_.now()) {
+        this.#expire();
+        continue;
+      }
       entry.phase_ = 'sent';
       entry.deadline_ = this.#options.clock_.now() + (entry.rules_.timeout ?? this.#options.publishTimeout_);
       this.#aim(entry.deadline_);
       this.#options.send_(entry.text_);
-    });
-  }
+      return;
+    }
+  };
 
   /** The server announced a smaller `maxPayload` than the frame: refuse it for good (it would be refused on every line). */
   #fits(entry: Pending): boolean {

@@ -51,6 +51,16 @@ describe('Outbox: a publish refused rate_limited', () => {
     expect(sent.slice(3)).toEqual(['a', 'b']);
   });
 
+  it('an rpc refused rate_limited goes behind what waits (rpc promises no order: a call refused again and again must not starve the rest)', () => {
+    const { outbox, sent, release } = pacedOutbox();
+    void outbox.add_('call', 'call', { atMostOnce: true }).catch(() => {});
+    void outbox.add_('p', 'p').catch(() => {});
+    release(1);
+    outbox.retry('call');
+    release();
+    expect(sent).toEqual(['call', 'p', 'call']);
+  });
+
   it('refused forever, rejects timeout queueTimeout after publish(), not never', async () => {
     const { outbox, sent, release } = pacedOutbox(2000);
     const start = Date.now();
