@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { BURST_FLUSH_CHARS } from '../src/afterBurst';
-import { wsLink } from '../src/transports/ws';
+import { TidewireWebSocket, wsLink } from '../src/transports/ws';
 
 /** The payloads of the unmasked WebSocket frames in `bytes` (text frames as strings). */
 function unframe(bytes: Buffer): (string | Buffer)[] {
@@ -111,5 +111,24 @@ describe('WebSocket link: a burst that never yields', () => {
     const sent = writes.flat() as string[];
     expect(sent.slice(0, 5)).toEqual(Array.from({ length: 5 }, (_, i) => `{"n":${i}}`));
     expect(JSON.parse(sent[5]!)).toMatchObject({ type: 'close', code: 'slow_consumer' });
+  });
+
+  it('writes what a burst batched before a close that ws starts itself (e.g. a frame over the hard cap)', () => {
+    const order: string[] = [];
+    // A server-side TidewireWebSocket without a network: ws's own close() runs for real down to its
+    // Sender, which records the close frame instead of writing it.
+    const socket = Object.assign(Object.create(TidewireWebSocket.prototype) as TidewireWebSocket, {
+      _readyState: WebSocket.OPEN,
+      _sender: { close: (code: number) => order.push(`close ${code}`) },
+      _socket: { destroy() {} },
+      _receiver: { _writableState: {} },
+      send: (frame: string) => order.push(frame),
+    });
+    const stream = { write: (bytes: Buffer) => order.push(...(unframe(bytes) as string[])) };
+    const link = wsLink(socket, { headers: {} } as IncomingMessage, stream as unknown as Duplex);
+    for (let i = 0; i < 3; i++) link.send(`{"n":${i}}`);
+    socket.close(1000);
+    clearTimeout((socket as unknown as { _closeTimer?: NodeJS.Timeout })._closeTimer);
+    expect(order).toEqual(['{"n":0}', '{"n":1}', '{"n":2}', 'close 1000']);
   });
 });

@@ -26,6 +26,9 @@ const TOO_LARGE_MESSAGE = 'frame exceeds the hard size limit';
 type Negotiation = 'asked' | 'on' | 'off';
 const negotiations = new WeakMap<WebSocket, Negotiation>();
 
+/** Per socket, its link's "write what this burst batched": called before any close frame. */
+const batchFlushers = new WeakMap<WebSocket, () => void>();
+
 /** Whether the client's first frame is a `connect` listing the `binary` feature. */
 function asksForBinary(text: string): boolean {
   try {
@@ -49,6 +52,9 @@ function withBinaryFeature(text: string): string {
  */
 export class TidewireWebSocket extends WebSocket {
   override close(code?: number, data?: string | Buffer): void {
+    // ws closes on its own too (a frame over maxPayload, a protocol error, read in the middle of a
+    // burst): what the link batched so far still goes first.
+    batchFlushers.get(this)?.();
     if (code === 1009 && this.readyState === WebSocket.OPEN) {
       this.send(encodeFrame({ type: 'close', code: 'too_large', message: TOO_LARGE_MESSAGE }));
       super.close(CLOSE_CODE_NUMBERS.too_large, TOO_LARGE_MESSAGE);
@@ -87,6 +93,7 @@ export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Dupl
     const bytes = batch.take();
     if (socket.readyState === WebSocket.OPEN) stream.write(bytes);
   };
+  batchFlushers.set(socket, flushBatch);
   const endBurst = (): void => {
     inBurst = false;
     flushBatch();
