@@ -1,23 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { type ChannelMessage, type HistoryPage, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
 import { createServer } from '@tidewire/server';
-import { injectedWebSocket } from './helpers/env';
 import { startServer, until } from './helpers/servers';
 import { withTestBroker } from './helpers/test-broker';
+import { allTransports } from './helpers/transports';
 
 type ServerOptions = NonNullable<Parameters<typeof createServer>[0]>;
 
 const start = (transport: () => TransportFactory, options: ServerOptions = {}) =>
   startServer(withTestBroker({ logger: { warn: () => {}, error: () => {} }, ...options }), { transports: [transport()] });
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 const offsets = (page: HistoryPage) => page.messages.map((m) => m.offset);
 

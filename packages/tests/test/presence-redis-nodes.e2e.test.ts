@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client, type TransportFactory } from '@tidewire/core';
 import { longpoll } from '@tidewire/core/longpoll';
 import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
 import { createRedisBroker, type RedisBroker } from '../../redis/src/index';
 import { freePort, startRedis, type RedisServer } from '../../redis/test/redis-server';
 import { buildNodeScript, startNode, type ClusterNode, type NodeScript } from './helpers/cluster';
 import { injectedWebSocket } from './helpers/env';
 import { startServer, until, type TestServer } from './helpers/servers';
+import { allTransports } from './helpers/transports';
 
 /**
  * Presence across server processes sharing one Redis: a member entered on node A appears in the
@@ -35,11 +35,7 @@ afterAll(async () => {
   await script?.[Symbol.asyncDispose]();
 }, 30_000);
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 let prefixes = 0;
 /** An in-process server on the Redis broker; servers made with the same `prefix` form one cluster. */

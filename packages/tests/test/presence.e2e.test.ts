@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isTidewireError, type PresenceMember, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
 import { MemoryBroker, createServer } from '@tidewire/server';
-import { injectedWebSocket } from './helpers/env';
 import { startServer, until } from './helpers/servers';
 import { withTestBroker } from './helpers/test-broker';
+import { allTransports } from './helpers/transports';
 
 type ServerOptions = NonNullable<Parameters<typeof createServer>[0]>;
 
@@ -16,11 +13,7 @@ const auth: ServerOptions = { authenticate: ({ token }) => (token ? { user: toke
 const start = (transport: () => TransportFactory, options: ServerOptions = {}) =>
   startServer(withTestBroker({ logger: { warn: () => {}, error: () => {} }, heartbeat: 1000, ...auth, ...options }), { transports: [transport()] });
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 const users = (members: readonly PresenceMember[]) => members.map((m) => m.user).sort();
 const sessionOf = (client: { getSnapshot(): { state: string } }) => (client.getSnapshot() as { session?: string }).session;

@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Channel, type Client, type ClientOptions, type GapInfo, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
 import { createRedisBroker, type RedisBroker } from '../../redis/src/index';
 import { startRoundRobinProxy, type RoundRobinProxy } from './helpers/cluster-proxy';
-import { injectedWebSocket } from './helpers/env';
 import { namesOnEveryMaster, nodeKeys, startRedisCluster, type RedisCluster } from './helpers/redis-cluster';
 import { startServer, until, type TestServer } from './helpers/servers';
+import { allTransports } from './helpers/transports';
 
 /**
  * Two Tidewire servers on a real three-master Redis Cluster (helpers/redis-cluster.ts), behind a
@@ -35,11 +32,7 @@ afterAll(async () => {
   await cluster?.stop();
 }, 30_000);
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 let prefixes = 0;
 /** Two servers on the cluster (one key prefix: one deployment) and a round-robin proxy in front. */

@@ -1,21 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { isTidewireError, type StandardSchemaV1, type TransportFactory } from '@tidewire/core';
-import { longpoll } from '@tidewire/core/longpoll';
+import { isTidewireError, type StandardSchemaV1 } from '@tidewire/core';
 import { RpcError as ClientRpcError, rpc } from '@tidewire/core/rpc';
-import { sse } from '@tidewire/core/sse';
-import { websocket } from '@tidewire/core/websocket';
 import { RpcError, createServer } from '@tidewire/server';
-import { injectedWebSocket } from './helpers/env';
 import { startServer, until } from './helpers/servers';
 import { withTestBroker } from './helpers/test-broker';
+import { allTransports } from './helpers/transports';
 
 type ServerOptions = NonNullable<Parameters<typeof createServer>[0]>;
 
-const transports: [string, () => TransportFactory][] = [
-  ['websocket', () => websocket({ ...(injectedWebSocket && { WebSocket: injectedWebSocket }) })],
-  ['sse', () => sse()],
-  ['longpoll', () => longpoll()],
-];
+const transports = allTransports;
 
 /** A hand-written Standard Schema (any validator implementing the interface works, zod included). */
 function schema<T>(check: (v: unknown) => v is T, what: string): StandardSchemaV1<T, T> {
