@@ -173,6 +173,7 @@ export function brokerConformance(name: string, makeBroker: BrokerFactory): void
       expect(watch.members).toEqual([{ clientId: 'a', user: 'alice' }]);
       await enterPresence(room, { clientId: 'b', user: 'bob', info: { tab: 1 } });
       await enterPresence(room, { clientId: 'b', user: 'bob', info: { tab: 2 } }); // re-enter: replaced, announced again
+      await enterPresence(room, { clientId: 'b', user: 'bob', info: { tab: 2 } }); // the same again: nothing changed, nothing announced
       await leavePresence(room, 'a');
       await leavePresence(room, 'nobody'); // ignored
       await until(() => events.length >= 3, 'three changes');

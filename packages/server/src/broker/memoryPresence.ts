@@ -21,9 +21,12 @@ export class MemoryPresence {
     return this.#rooms.size;
   }
 
+  /** Add or replace `member`; watchers hear `join` unless it is already listed exactly so (as on Redis). */
   enter(channel: string, member: PresenceMember): void {
     const room = this.#room(channel);
+    const listed = room.members.get(member.clientId);
     room.members.set(member.clientId, member);
+    if (listed && JSON.stringify(listed) === JSON.stringify(member)) return;
     this.#notify(room, { action: 'join', member });
   }
 
