@@ -1,6 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, startTestPage } from './helpers/browser-page';
+import { openTabs, warmUp } from './helpers/shared-tabs';
 import type { TestPageServer } from './helpers/browser-page';
 
 // One connection shared by the tabs of an origin (@tidewire/core/shared): pages of one browser
@@ -39,44 +40,15 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function openTabs(context: BrowserContext, count: number): Promise<Page[]> {
-  const pages: Page[] = [];
-  const errors: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
-    await page.waitForFunction(() => typeof (window as { tw?: unknown }).tw === 'object');
-    pages.push(page);
-  }
-  for (const page of pages) await page.waitForFunction(() => tw.state() === 'connected', undefined, { timeout: 15_000 });
-  expect(errors).toEqual([]);
-  return pages;
-}
-
-/** Publish 0 until every page delivered one: every tab's subscription is live from then on. */
-async function warmUp(pages: Page[]): Promise<void> {
-  await expect
-    .poll(
-      async () => {
-        await server.tidewire.publish('stream', 0);
-        const counts = await Promise.all(pages.map((p) => p.evaluate(() => tw.got().length)));
-        return counts.every((n) => n > 0);
-      },
-      { timeout: 15_000, interval: 100 },
-    )
-    .toBe(true);
-}
-
 const after = (values: number[]) => values.filter((v) => v > 0);
 
 describe('one connection shared across tabs (Web Locks + BroadcastChannel) in Chromium', () => {
   it('10 tabs use 1 connection; each tab gets every message once, in order; a follower tab publishes through the leader', async () => {
     const context = await browser.newContext();
-    const pages = await openTabs(context, 10);
+    const pages = await openTabs(context, 10, server.url);
     expect(server.tidewire.stats().sessions).toBe(1);
     expect((await Promise.all(pages.map((p) => p.evaluate(() => tw.isLeader())))).filter(Boolean)).toHaveLength(1);
-    await warmUp(pages);
+    await warmUp(pages, () => server.tidewire.publish('stream', 0));
     for (let i = 1; i <= 50; i++) await server.tidewire.publish('stream', i);
     const follower = pages[(await Promise.all(pages.map((p) => p.evaluate(() => tw.isLeader())))).indexOf(false)]!;
     expect(await follower.evaluate(() => tw.publish(51))).toBeGreaterThan(0);
@@ -94,8 +66,8 @@ describe('one connection shared across tabs (Web Locks + BroadcastChannel) in Ch
     ['freezes', (leader: Page) => leader.evaluate(() => void document.dispatchEvent(new Event('freeze')))],
   ] as const)('the leader tab %s mid-stream: another takes over, the others lose nothing and repeat nothing', async (_what, stopLeader) => {
     const context = await browser.newContext();
-    const pages = await openTabs(context, 4);
-    await warmUp(pages);
+    const pages = await openTabs(context, 4, server.url);
+    await warmUp(pages, () => server.tidewire.publish('stream', 0));
     const leaders = await Promise.all(pages.map((p) => p.evaluate(() => tw.isLeader())));
     const leader = pages[leaders.indexOf(true)]!;
     const others = pages.filter((p) => p !== leader);

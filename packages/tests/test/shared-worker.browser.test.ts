@@ -1,7 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PublishRefusal, RpcError } from '@tidewire/server';
 import { launchChromium, startTestPage } from './helpers/browser-page';
+import { openTabs, warmUp } from './helpers/shared-tabs';
 import type { TestPageServer } from './helpers/browser-page';
 
 // The shared connection in a SharedWorker (Chromium has it): pages of one browser context reach
@@ -111,35 +112,6 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function openTabs(context: BrowserContext, count: number, query: string): Promise<Page[]> {
-  const pages: Page[] = [];
-  const errors: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}?${query}`);
-    await page.waitForFunction(() => typeof (window as { tw?: unknown }).tw === 'object');
-    pages.push(page);
-  }
-  for (const page of pages) await page.waitForFunction(() => tw.state() === 'connected', undefined, { timeout: 20_000 });
-  expect(errors).toEqual([]);
-  return pages;
-}
-
-/** Publish 0 until every page delivered one: every tab's subscription is live from then on. */
-async function warmUp(pages: Page[]): Promise<void> {
-  await expect
-    .poll(
-      async () => {
-        await server.tidewire.publish('stream', 0);
-        const counts = await Promise.all(pages.map((p) => p.evaluate(() => tw.got().length)));
-        return counts.every((n) => n > 0);
-      },
-      { timeout: 20_000, interval: 100 },
-    )
-    .toBe(true);
-}
-
 const after = (values: number[]) => values.filter((v) => v > 0);
 const upTo = (n: number, from = 1) => Array.from({ length: n - from + 1 }, (_, i) => from + i);
 
@@ -149,12 +121,12 @@ describe.each(['websocket', 'sse', 'longpoll'])('one connection in a SharedWorke
 
   it('5 pages use 1 connection; each gets every message once, in order; pages publish and call rpc through it; closing pages keeps the others working', async () => {
     const context = await browser.newContext();
-    const pages = await openTabs(context, 5, `transport=${transport}`);
+    const pages = await openTabs(context, 5, `${server.url}?transport=${transport}`);
     expect(await Promise.all(pages.map((p) => p.evaluate(() => tw.mode())))).toEqual(Array(5).fill('worker'));
     expect(await Promise.all(pages.map((p) => p.evaluate(() => tw.isLeader())))).toEqual(Array(5).fill(false));
     expect(await pages[0]!.evaluate(() => tw.transport())).toBe(transport);
     expect(server.tidewire.stats().sessions).toBe(1);
-    await warmUp(pages);
+    await warmUp(pages, () => server.tidewire.publish('stream', 0));
 
     for (let i = 1; i <= 40; i++) await server.tidewire.publish('stream', i);
     expect(await pages[3]!.evaluate(() => tw.publish(41))).toBeGreaterThan(0);
@@ -182,11 +154,11 @@ describe('a SharedWorker that does not start (Chromium)', () => {
 
   it('the pages fall back to a leader tab elected with Web Locks: still 1 connection, every message once, in order', async () => {
     const context = await browser.newContext();
-    const pages = await openTabs(context, 3, 'worker=/silent.js');
+    const pages = await openTabs(context, 3, `${server.url}?worker=/silent.js`);
     expect(await Promise.all(pages.map((p) => p.evaluate(() => tw.mode())))).toEqual(['leader', 'leader', 'leader']);
     expect((await Promise.all(pages.map((p) => p.evaluate(() => tw.isLeader())))).filter(Boolean)).toHaveLength(1);
     await expect.poll(() => server.tidewire.stats().sessions, { timeout: 15_000 }).toBe(1);
-    await warmUp(pages);
+    await warmUp(pages, () => server.tidewire.publish('stream', 0));
     for (let i = 1; i <= 30; i++) await server.tidewire.publish('stream', i);
     for (const page of pages) await expect.poll(() => page.evaluate(() => tw.got()).then(after), { timeout: 20_000 }).toEqual(upTo(30));
     const follower = pages[(await Promise.all(pages.map((p) => p.evaluate(() => tw.isLeader())))).indexOf(false)]!;
