@@ -27,9 +27,11 @@ const workspaceSources = (external) => ({
 const cases = [
   // `target`: the goal issue 12 set (7.5 KB / 11 KB), NOT met yet — reported on every run, not enforced.
   // `budget`: the enforced ceiling (the build fails above it), a few tens of bytes above what landed
-  // (13,065 B / 16,866 B with internal members mangled, scripts/size-config.mjs) so the client can
-  // only shrink from here. Lower it as the target comes closer; see docs/transports.md.
-  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, target: 7680, budget: 13100 },
+  // (13,065 B / 16,866 B with internal members mangled, scripts/size-config.mjs; then +127 B for
+  // publishes refused `rate_limited`: reported on client.on('error') and re-sent in publish order
+  // with their first deadline — 13,192 B / 16,991 B) so the client can only shrink from here. Lower
+  // it as the target comes closer; see docs/transports.md.
+  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, target: 7680, budget: 13230 },
 ];
 const optional = [
   // Opt-in entries: what an app pays on top of core + websocket when it imports them (nothing otherwise).
@@ -48,7 +50,7 @@ const optional = [
     file: 'packages/core/src/transports/longpoll.ts',
     code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse'; export { longpoll } from '@tidewire/core/longpoll';`,
     target: 11264,
-    budget: 16900,
+    budget: 17030,
   },
   { name: 'core + idb outbox (idb-keyval)', file: 'packages/core/src/outbox-idb.ts', code: `export { createClient } from '@tidewire/core'; export { indexedDbOutbox } from '@tidewire/core/idb';` },
   { name: 'core + shared across tabs', file: 'packages/core/src/shared.ts', code: `export { createSharedClient } from '@tidewire/core/shared';` },
