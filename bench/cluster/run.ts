@@ -6,10 +6,11 @@
  * - fan-out: 1,000 WebSocket clients (one client process) spread evenly over the three nodes, all
  *   subscribed to `fan`; node A broadcasts one message at a time; p50/p99 until the last of the
  *   1,000 has it (send time stamped with CLOCK_MONOTONIC, shared by the processes);
- * - publish → ack throughput: 3 clients per node (one client process), each subscribed to the
- *   channel it publishes to, each with 64 publishes awaiting their ack (enough that the figure is
- *   capacity, not one round trip's latency), for 10 s: acks/s, and the deliveries those publishes
- *   caused (each message reaches 9 subscribers on 3 nodes).
+ * - publish → ack throughput: 3 clients per node (one client process per node), each subscribed
+ *   to the channel it publishes to, each with 64 publishes awaiting their ack (enough that the
+ *   figure is capacity, not one round trip's latency), for 10 s: acks/s, and the deliveries those
+ *   publishes caused (each message reaches 9 subscribers on 3 nodes). Logged beside it: Redis's CPU
+ *   and busiest commands during the run, and CPU µs per ack of the nodes, the publishers and Redis.
  *
  * Tidewire acknowledges a publish once Redis stored it (offset assigned, history appended, fan-out
  * notified, deduplicated by id); socket.io acknowledges after handing the emit to its adapter,
