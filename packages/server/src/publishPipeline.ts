@@ -15,11 +15,12 @@ interface InFlight {
  * throughput is one publish per round trip however many it keeps in flight.
  *
  * What stays as it was: publishes reach the broker in arrival order (the queue still runs their
- * gates, authorize and onPublish, one at a time), answers (`ack` or `error`) go out in that order
- * too, and every other request waits until the publishes before it are answered — so a subscribe,
- * history or presence request after a publish still sees it stored, as it did when each publish was
- * awaited. Answers that are ready together go out in one synchronous step (one socket write for a
- * stored burst, see afterBurst.ts), not one microtask each.
+ * gates, authorize and onPublish, one at a time), their answers from the broker (`ack`, or the
+ * `error` of a failed store) go out in that order too (a publish refused at its gate is answered at
+ * once: clients pair answers by id), and every other request waits until the publishes before it
+ * are answered — so a subscribe, history or presence request after a publish still sees it stored,
+ * as it did when each publish was awaited. Answers that are ready together go out in one
+ * synchronous step (one socket write for a stored burst, see afterBurst.ts), not one microtask each.
  */
 export class PublishPipeline {
   /** Oldest first; the head is answered as soon as it has an outcome, then every settled one after it. */
