@@ -1,33 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient } from '@redis/client';
-import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from '../src/index';
+import { createRedisBroker } from '../src/index';
 import { until } from './broker-conformance';
 import { member, watcher } from './presence-helpers';
-import { startRedis, type RedisServer } from './redis-server';
+import { useRedisNodes } from './redis-nodes';
+import { startRedis } from './redis-server';
 
 /**
  * Presence in Redis across processes: each broker stands for one server process. The contract
  * itself (snapshot then changes, replace on re-enter, unknown leaves ignored) runs for every broker
  * in conformance.test.ts; this file covers what only several processes on Redis can show.
  */
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis?.stop({ kill: true }));
-
+const nodes = useRedisNodes();
+const node = nodes.node.bind(nodes);
 let namespace = 0;
-const brokers: RedisBroker[] = [];
-afterAll(async () => {
-  await Promise.all(brokers.map((b) => b.close()));
-});
-
-async function node(prefix: string, options: Partial<RedisBrokerOptions> = {}, url = redis.url): Promise<RedisBroker> {
-  const broker = createRedisBroker({ url, prefix, onError: () => {}, ...options });
-  brokers.push(broker);
-  await broker.ready();
-  return broker;
-}
 
 describe('presence on Redis across processes', () => {
   it('a member entered on node A is seen by a watcher on node B, and so is its leave', async () => {
@@ -79,7 +65,7 @@ describe('presence on Redis across processes', () => {
   it('one pub/sub subscription per watched channel per process, reference-counted', async () => {
     const prefix = `p${++namespace}`;
     const broker = await node(prefix);
-    const admin = createClient({ url: redis.url });
+    const admin = createClient({ url: nodes.redis().url });
     admin.on('error', () => {});
     await admin.connect();
     const subscribers = async () =>
@@ -146,6 +132,6 @@ describe('presence when Redis fails', () => {
   });
 
   it('refuses presence.refresh at or above presence.ttl', () => {
-    expect(() => createRedisBroker({ url: redis.url, presence: { ttl: 1000, refresh: 1000 } })).toThrow(expect.objectContaining({ code: 'invalid_options' }));
+    expect(() => createRedisBroker({ url: nodes.redis().url, presence: { ttl: 1000, refresh: 1000 } })).toThrow(expect.objectContaining({ code: 'invalid_options' }));
   });
 });

@@ -1,33 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createClient } from '@redis/client';
 import type { BrokerMessage } from '@tidewire/server';
 import { createRedisBroker, isRedisBrokerError, type RedisBroker, type RedisBrokerOptions } from '../src/index';
 import { until } from './broker-conformance';
-import { startRedis, type RedisServer } from './redis-server';
+import { useRedisNodes } from './redis-nodes';
+import { startRedis } from './redis-server';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis?.stop({ kill: true }));
-
+const nodes = useRedisNodes();
 let namespace = 0;
+/** Brokers made directly (on their own client or server), closed after the file. */
 const brokers: RedisBroker[] = [];
 afterAll(async () => {
   await Promise.all(brokers.map((b) => b.close()));
 });
-
 /** A broker ("a server process") on the shared Redis; same `prefix` = same cluster. */
-async function node(prefix: string, options: Partial<RedisBrokerOptions> = {}): Promise<RedisBroker> {
-  const broker = createRedisBroker({ url: redis.url, prefix, onError: () => {}, ...options });
-  brokers.push(broker);
-  await broker.ready();
-  return broker;
-}
+const node = (prefix: string, options?: Partial<RedisBrokerOptions>) => nodes.node(prefix, options);
 
 /** A plain client for looking at Redis from the outside. */
 async function inspector() {
-  const client = createClient({ url: redis.url });
+  const client = createClient({ url: nodes.redis().url });
   client.on('error', () => {});
   await client.connect();
   return client;
@@ -184,7 +175,7 @@ describe('Redis broker across processes', () => {
   });
 
   it("uses the application's own client for commands and leaves it open on close", async () => {
-    const client = createClient({ url: redis.url });
+    const client = createClient({ url: nodes.redis().url });
     client.on('error', () => {});
     await client.connect();
     const broker = createRedisBroker({ client, prefix: `own${++namespace}`, onError: () => {} });
