@@ -3,6 +3,8 @@ import { systemClock } from '@tidewire/core';
 import type { ClientFrame } from '@tidewire/core/protocol';
 import { createServer } from '@tidewire/server';
 import type { ServerOptions } from '@tidewire/server';
+import { cleanup, configure } from '@testing-library/react';
+import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 
 const silentLogger = { warn: () => {}, error: () => {} };
@@ -65,3 +67,19 @@ export function countingClock() {
 
 /** Let timers of `ms` (default: one macrotask) and the I/O they cause run. */
 export const tick = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The hook tests' common frame: every `waitFor` polls up to 15 s (an outcome, not a speed, is under
+ * test, and a real round trip on a loaded machine can take seconds), and after each test the
+ * rendered trees are unmounted and what the test registered is undone, last first.
+ * @returns the list a test pushes its undo steps onto (servers, clients)
+ */
+export function useTeardown(): (() => unknown)[] {
+  configure({ asyncUtilTimeout: 15_000 });
+  const teardown: (() => unknown)[] = [];
+  afterEach(async () => {
+    cleanup();
+    for (const fn of teardown.splice(0).reverse()) await fn();
+  });
+  return teardown;
+}

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import type { Channel, ClientOptions } from '@tidewire/core';
 import { createClient } from '@tidewire/core';
-import { act, cleanup, configure, render, renderHook, screen, waitFor } from '@testing-library/react';
+import { act, configure, render, renderHook, screen, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { StrictMode } from 'react';
 import type { Root } from 'react-dom/client';
@@ -9,17 +9,9 @@ import { hydrateRoot } from 'react-dom/client';
 import { renderToString } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TidewireProvider, useChannel, useConnectionState, useTidewire } from '../src/index';
-import { countingClock, recordingWebSocket, startServer, tick } from './helpers';
+import { countingClock, recordingWebSocket, startServer, tick, useTeardown } from './helpers';
 
-// On a loaded machine a real round trip can take seconds: every `waitFor` polls for its outcome
-// up to 15 s instead of testing-library's 1 s default (an outcome, not a speed, is under test).
-configure({ asyncUtilTimeout: 15_000 });
-
-const teardown: (() => unknown)[] = [];
-afterEach(async () => {
-  cleanup();
-  for (const fn of teardown.splice(0).reverse()) await fn();
-});
+const teardown = useTeardown();
 
 /** A real server, a client whose wire frames are recorded, and a provider wrapper for it. */
 async function setup(options: Partial<ClientOptions> = {}) {

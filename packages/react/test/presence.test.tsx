@@ -1,22 +1,15 @@
 // @vitest-environment happy-dom
 import type { ClientOptions } from '@tidewire/core';
 import { createClient } from '@tidewire/core';
-import { cleanup, configure, render, renderHook, waitFor } from '@testing-library/react';
+import { configure, render, renderHook, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { StrictMode } from 'react';
 import { renderToString } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TidewireProvider, useChannel, usePresence } from '../src/index';
-import { recordingWebSocket, startServer, tick } from './helpers';
+import { recordingWebSocket, startServer, tick, useTeardown } from './helpers';
 
-// An outcome, not a speed, is under test: poll up to 15 s on a loaded machine.
-configure({ asyncUtilTimeout: 15_000 });
-
-const teardown: (() => unknown)[] = [];
-afterEach(async () => {
-  cleanup();
-  for (const fn of teardown.splice(0).reverse()) await fn();
-});
+const teardown = useTeardown();
 
 /** A real server (users are their tokens) and a recorded client per call. */
 async function setup() {

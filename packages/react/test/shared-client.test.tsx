@@ -2,20 +2,13 @@
 import { BroadcastChannel as NodeBroadcastChannel } from 'node:worker_threads';
 import { createSharedClient, inProcessLocks } from '@tidewire/core/shared';
 import type { SharedClient } from '@tidewire/core/shared';
-import { cleanup, configure, renderHook, waitFor } from '@testing-library/react';
+import { renderHook, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TidewireProvider, useChannel, useConnectionState, usePresence } from '../src/index';
-import { recordingWebSocket, startServer } from './helpers';
+import { recordingWebSocket, startServer, useTeardown } from './helpers';
 
-// An outcome, not a speed, is under test: poll up to 15 s on a loaded machine.
-configure({ asyncUtilTimeout: 15_000 });
-
-const teardown: (() => unknown)[] = [];
-afterEach(async () => {
-  cleanup();
-  for (const fn of teardown.splice(0).reverse()) await fn();
-});
+const teardown = useTeardown();
 
 /** Two "tabs" in one process: shared clients electing a leader over in-process locks and Node's BroadcastChannel. */
 async function setup() {
