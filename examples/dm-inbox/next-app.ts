@@ -66,7 +66,7 @@ export async function buildNextApp(force = false): Promise<void> {
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const code = await new Promise<number | null>((done) => child.once('exit', done));
+  const code = await new Promise<number | null>((done) => child.once('close', done));
   if (code !== 0) throw new Error(`next build failed (exit ${code}):\n${output}`);
 }
 

@@ -63,7 +63,9 @@ function run(command: string, args: readonly string[]): Promise<string> {
     proc.stdout.on('data', (chunk: Buffer) => void (output += chunk.toString()));
     proc.stderr.on('data', (chunk: Buffer) => void (output += chunk.toString()));
     proc.once('error', (e) => reject(new Error(`cannot run ${command} (Debian: apt-get install redis-tools): ${e.message}`)));
-    proc.once('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${output}`))));
+    // 'close', not 'exit': a process can exit before its output is read, and 'exit' would then
+    // answer with part of it (seen under load: a key scan that came back empty).
+    proc.once('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${output}`))));
   });
 }
 
