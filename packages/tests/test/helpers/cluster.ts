@@ -8,16 +8,20 @@ import { build } from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 
 export interface NodeScript extends AsyncDisposable {
-  /** The bundled cluster-node.ts: starts in a fraction of the time tsx needs, which matters for restarts. */
+  /** The bundled script: starts in a fraction of the time tsx needs, which matters for restarts. */
   readonly path: string;
 }
 
-/** Bundle helpers/cluster-node.ts (workspace sources, the `@tidewire/source` condition) into one file. */
-export async function buildNodeScript(): Promise<NodeScript> {
+/**
+ * Bundle a node script (workspace sources, the `@tidewire/source` condition) into one file in a
+ * temporary folder, removed on dispose.
+ * @param entry the script to bundle; default helpers/cluster-node.ts
+ */
+export async function buildNodeScript(entry = join(here, 'cluster-node.ts')): Promise<NodeScript> {
   const dir = await mkdtemp(join(tmpdir(), 'tidewire-cluster-'));
   const path = join(dir, 'cluster-node.mjs');
   await build({
-    entryPoints: [join(here, 'cluster-node.ts')],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     format: 'esm',
