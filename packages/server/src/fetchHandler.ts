@@ -43,7 +43,8 @@ export function createFetchHandler(host: FetchHandlerHost, path: string): FetchH
     const url = new URL(request.url);
     const subPath = matchPath(url.pathname, path);
     if (subPath === undefined) return jsonError(404, 'not_found', `this handler serves ${path}/sse and ${path}/poll`);
-    if (host.closing()) return jsonError(503, 'going_away', 'server is shutting down');
+    // Closing: a session being told `going_away` may still poll for its close frame (see shutdown.ts).
+    if (host.closing() && !url.searchParams.has('sid')) return jsonError(503, 'going_away', 'server is shutting down');
     if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') {
       return jsonError(426, 'upgrade_unavailable', 'WebSocket is not served by the fetch handler; use <path>/sse or <path>/poll, or attach() to a node:http server');
     }

@@ -17,6 +17,12 @@ export interface Link {
   close(code: CloseCode, message: string, retryAfter?: number): void;
   /** Bytes queued for this client but not yet written to the network. */
   bufferedBytes(): number;
+  /**
+   * Resolves once the `close` frame of `close()` has left (or the link ended). Only links that
+   * cannot write it at once need it: a long poll between two requests holds it for the next one,
+   * so a closing server waits for that (bounded) before it cuts connections. Absent: written at once.
+   */
+  closeSent?(): Promise<void>;
   /** The Origin header of the opening request, if the client sent one. */
   readonly remoteOrigin?: string;
   /** Which transport this is, for `server.metrics()` (absent: a custom or in-process line). */

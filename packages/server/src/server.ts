@@ -163,6 +163,9 @@ export class TidewireServer implements AsyncDisposable {
   }
 
   #onHttpRequest(req: IncomingMessage, res: ServerResponse, subPath: string): void {
+    // Closing: only the sessions being told `going_away` are still served (a long poll takes its
+    // close frame); anything that would open a session is refused at once.
+    if (this.#closing && !req.url?.includes('sid=')) return sendJsonError(res, 503, 'going_away', 'server is shutting down');
     if (!isOriginAllowed(req, this.#options.allowedOrigins)) {
       this.#reportRefusedOrigin(req);
       return sendJsonError(res, 403, 'forbidden_origin', 'origin not allowed (the server log says what to configure)');

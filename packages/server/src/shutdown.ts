@@ -23,15 +23,18 @@ export interface ShutdownParts {
  * listening servers. Resolves once all of them are closed.
  */
 export async function shutdown(parts: ShutdownParts): Promise<void> {
-  for (const detach of parts.detachers.splice(0)) detach();
   for (const release of [...parts.inProcessSubscriptions]) release();
-  // Stop listening now: a client that comes back while we close must be refused at once, not left
-  // hanging on a detached route until the end — those would all fail together and retry as a herd.
-  const stopped = [...parts.ownedHttpServers].map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-  closeWithRetryHints([...parts.sessions]);
-  // HTTP links batch what is written in one tick and send it on the next: let the close frames leave
-  // before the connections are cut, or long-poll clients never learn their hint.
+  const sessions = [...parts.sessions];
+  closeWithRetryHints(sessions);
+  // HTTP links batch what is written in one tick and send it on the next, and a long-poll client
+  // between two polls takes its close frame with its next poll: let the close frames leave before
+  // routes and listeners go, or those clients never learn their hint and all come back at once.
+  // Meanwhile a client that comes back is refused at once (503 going_away: the server is closing,
+  // see server.ts), not left hanging. Bounded: a client that never polls again does not hold close() up.
   await new Promise<void>((resolve) => setImmediate(resolve));
+  await closeFramesSent(sessions, CLOSE_FRAME_GRACE_MS);
+  for (const detach of parts.detachers.splice(0)) detach();
+  const stopped = [...parts.ownedHttpServers].map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
   // Each link ends within its close grace (terminate), so this wait is bounded.
   await Promise.all([...parts.wss.clients].map(waitClosed));
   await new Promise<void>((resolve) => parts.wss.close(() => resolve()));
@@ -50,6 +53,18 @@ export async function shutdown(parts: ShutdownParts): Promise<void> {
 function closeWithRetryHints(sessions: Session[]): void {
   const window = Math.min(60_000, Math.max(1000, sessions.length * 20));
   for (const session of sessions) session.close('going_away', 'server shutting down', Math.floor(Math.random() * window));
+}
+
+/** Longest a closing server waits for long-poll clients to take their close frame, in ms. */
+const CLOSE_FRAME_GRACE_MS = 2000;
+
+/** Resolves once every session's close frame has left (Link.closeSent), or after `grace` ms. */
+async function closeFramesSent(sessions: readonly Session[], grace: number): Promise<void> {
+  const pending = sessions.flatMap((session) => session.link.closeSent?.() ?? []);
+  if (pending.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(pending), new Promise<void>((resolve) => (timer = setTimeout(resolve, grace)))]);
+  clearTimeout(timer);
 }
 
 function waitClosed(ws: WebSocket): Promise<void> {

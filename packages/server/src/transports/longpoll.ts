@@ -62,10 +62,14 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
   let flushQueued = false;
   let closing = false; // the close frame is queued; nothing else goes out
   let ended = false;
+  // Resolved once a response carries the close frame (or the session ended): see Link.closeSent.
+  let markCloseSent!: () => void;
+  const closeSent = new Promise<void>((resolve) => (markCloseSent = resolve));
 
   const end = (): void => {
     if (ended) return;
     ended = true;
+    markCloseSent();
     clearTimeout(hold);
     clearTimeout(expiry);
     host.unregister(sid);
@@ -87,6 +91,7 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
   };
   const nextBatch = (): string => {
     seq++;
+    if (closing) markCloseSent(); // this batch carries the close frame
     unacked = { seq, body: encodeBatch(format, seq, outbox) };
     outbox = [];
     outboxChars = 0;
@@ -121,6 +126,7 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
       // The record stays until a poll has taken the close frame (or the session expires).
     },
     bufferedBytes: () => outboxChars + (unacked?.body.length ?? 0),
+    closeSent: () => closeSent,
   };
   const session = host.openSession(link, request);
 
