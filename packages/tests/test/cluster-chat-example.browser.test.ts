@@ -1,56 +1,28 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { buildClusterChat } from '../../../examples/cluster-chat/build';
 import { startClusterChat } from '../../../examples/cluster-chat/cluster';
-import type { ClusterChat } from '../../../examples/cluster-chat/cluster';
-import { launchChromium } from './helpers/browser-page';
 import { saveSmallScreenshot } from './helpers/browser-page-screenshot';
+import { exampleHarness, exampleScreenshotPath } from './helpers/example-harness';
+import type { ExamplePage } from './helpers/example-harness';
 
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000 };
-/** The screenshot in the top README and the example's (a small palette PNG): `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
-const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/cluster-chat/screenshot.png' : '../../../.artifacts/cluster-chat.png', import.meta.url));
+/** The screenshot in the top README and the example's (a small palette PNG). */
+const SCREENSHOT = exampleScreenshotPath('cluster-chat');
 
-let outDir: string;
-let chat: ClusterChat;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-const upgrades = new Map<string, Set<Duplex>>();
-const socketsOf = (tag: string) => upgrades.get(tag) ?? new Set<Duplex>();
+const example = exampleHarness({
+  example: 'cluster-chat',
+  build: buildClusterChat,
+  start: (dir) => startClusterChat({ port: 0, dir }),
+  viewport: { width: 960, height: 640 },
+});
 
-beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'tidewire-cluster-chat-'));
-  await buildClusterChat(outDir);
-  chat = await startClusterChat({ port: 0, dir: outDir });
-  chat.http.prependListener('upgrade', (req: IncomingMessage, socket: Duplex) => {
-    const tag = /tidewire-e2e\/(\w+)/.exec(req.headers['user-agent'] ?? '')?.[1];
-    if (tag) upgrades.set(tag, socketsOf(tag).add(socket));
-  });
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await chat?.close();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
-}, 30_000);
-
-async function open(tag: string, name: string, transport = 'websocket'): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ userAgent: `tidewire-e2e/${tag}`, viewport: { width: 960, height: 640 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`${tag}: ${error.message}`));
-  await page.goto(new URL(`?name=${name}&transport=${transport}`, chat.url).toString());
-  await page.locator('[data-testid=connection][data-state=connected]').waitFor();
-  return { context, page };
+/** `name`'s page, connected over `transport`. */
+async function open(tag: string, name: string, transport = 'websocket'): Promise<ExamplePage> {
+  const opened = await example.open(tag, `?name=${name}&transport=${transport}`);
+  await opened.page.locator('[data-testid=connection][data-state=connected]').waitFor();
+  return opened;
 }
 
 const texts = (page: Page) => page.locator('#messages li .text').allTextContents();
@@ -106,7 +78,7 @@ describe('examples/cluster-chat in Chromium, three nodes on Redis', () => {
     // Bob's network drops while Ada sends 20 at once (over the node's burst of 10: paced by the
     // client within the announced rate limit). Back online, Bob gets all of it once, in order.
     await bob.context.setOffline(true);
-    for (const socket of socketsOf('B')) socket.destroy();
+    for (const socket of example.socketsOf('B')) socket.destroy();
     await expect.poll(() => bob.page.getByTestId('connection').getAttribute('data-state'), EVENTUALLY).not.toBe('connected');
     await ada.page.locator('#burst').click();
     const burst = Array.from({ length: 20 }, (_, i) => `burst ${i + 1}/20`);
@@ -121,7 +93,7 @@ describe('examples/cluster-chat in Chromium, three nodes on Redis', () => {
     await expect.poll(() => bob.page.locator(`#nodes li[data-node=${before}]`).getAttribute('data-alive'), EVENTUALLY).toBe('true');
     await expect.poll(() => ada.page.locator(`#nodes li[data-node=${before}]`).getAttribute('data-alive'), EVENTUALLY).toBe('true');
     await saveSmallScreenshot(ada.page, SCREENSHOT, { x: 0, y: 0, width: 960, height: 530 }); // the app, not the empty page below
-    expect(pageErrors).toEqual([]);
+    expect(example.pageErrors).toEqual([]);
   }, 55_000);
 
   it.each(['sse', 'longpoll'])('a user on %s survives the death of their node: still online, on another node; what they type meanwhile and what they miss arrive once, in order', async (transport) => {
@@ -163,6 +135,6 @@ describe('examples/cluster-chat in Chromium, three nodes on Redis', () => {
     await watcher.page.locator(`#nodes li[data-node=${before}] button`).click(); // restart it
     await expect.poll(() => watcher.page.locator(`#nodes li[data-node=${before}]`).getAttribute('data-alive'), EVENTUALLY).toBe('true');
     for (const { context } of [user, watcher]) await context.close();
-    expect(pageErrors).toEqual([]);
+    expect(example.pageErrors).toEqual([]);
   }, 55_000);
 });

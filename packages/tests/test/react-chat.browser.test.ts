@@ -1,65 +1,36 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { buildChat } from '../../../examples/react-chat/build';
 import { startChatServer } from '../../../examples/react-chat/server';
-import type { ChatServer } from '../../../examples/react-chat/server';
-import { launchChromium } from './helpers/browser-page';
+import { exampleHarness } from './helpers/example-harness';
 
 const ARTIFACTS = fileURLToPath(new URL('../../../.artifacts/', import.meta.url));
 
-let outDir: string;
-let chat: ChatServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-const upgrades = new Map<string, Set<Duplex>>();
 /** While true, the server side refuses every WebSocket (a dead network for every page, including a SharedWorker's socket). */
 let refuseSockets = false;
 /** Every WebSocket the server accepted (whoever opened it: a page or a SharedWorker). */
 const allSockets = new Set<Duplex>();
-/** The WebSocket connections a page (by its user-agent tag) has opened to the server. */
-const socketsOf = (tag: string) => upgrades.get(tag) ?? new Set<Duplex>();
 
-beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'tidewire-react-chat-'));
-  await buildChat(outDir);
-  chat = await startChatServer({ port: 0, dir: outDir, tidewire: { logger: { warn: () => {}, error: () => {} } } });
-  // Registered before Tidewire's own listener, so a refusal comes first.
-  chat.http.prependListener('upgrade', (_req: IncomingMessage, socket: Duplex) => {
-    if (refuseSockets) return void socket.destroy();
-    allSockets.add(socket);
-    socket.once('close', () => allSockets.delete(socket));
-  });
-  chat.http.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-    const tag = /tidewire-e2e\/(\w+)/.exec(req.headers['user-agent'] ?? '')?.[1];
-    if (tag) upgrades.set(tag, socketsOf(tag).add(socket));
-  });
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await chat?.close();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
+const example = exampleHarness({
+  example: 'react-chat',
+  build: buildChat,
+  async start(dir) {
+    const chat = await startChatServer({ port: 0, dir, tidewire: { logger: { warn: () => {}, error: () => {} } } });
+    // Registered before Tidewire's own listener, so a refusal comes first.
+    chat.http.prependListener('upgrade', (_req: IncomingMessage, socket: Duplex) => {
+      if (refuseSockets) return void socket.destroy();
+      allSockets.add(socket);
+      socket.once('close', () => allSockets.delete(socket));
+    });
+    return chat;
+  },
+  viewport: { width: 720, height: 640 },
 });
-
-/** One page in its own browser context (its own cookies, storage and network conditions). */
-async function openPage(tag: string, query = ''): Promise<{ context: BrowserContext; page: Page }> {
-  // The user agent lets the server side tell this page's sockets apart.
-  const context = await browser.newContext({ userAgent: `tidewire-e2e/${tag}`, viewport: { width: 720, height: 640 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`${tag}: ${error.message}`));
-  await page.goto(new URL(query, chat.url).toString());
-  return { context, page };
-}
 
 const texts = (page: Page) => page.locator('[data-testid=messages] li[data-offset] .text').allTextContents();
 const connection = (page: Page) => page.getByTestId('connection').getAttribute('data-state');
@@ -78,10 +49,10 @@ async function say(page: Page, text: string) {
 describe('examples/react-chat in Chromium', () => {
   it('two pages chat both ways; a page that was offline shows the 20 messages it missed exactly once, in order', async () => {
     // Page A joins through the form, page B through the URL.
-    const a = await openPage('A');
+    const a = await example.open('A');
     await a.page.locator('input[name=name]').fill('Ada');
     await a.page.getByRole('button', { name: 'Join' }).click();
-    const b = await openPage('B', '?name=Bob&room=lobby');
+    const b = await example.open('B', '?name=Bob&room=lobby');
     await waitUntilLive(a.page);
     await waitUntilLive(b.page);
 
@@ -94,7 +65,7 @@ describe('examples/react-chat in Chromium', () => {
     // server also drops A's socket (as a dead network would); emulation then blocks reconnects.
     await a.context.setOffline(true);
     expect(await a.page.evaluate(() => navigator.onLine)).toBe(false);
-    for (const socket of socketsOf('A')) socket.destroy();
+    for (const socket of example.socketsOf('A')) socket.destroy();
     await expect.poll(() => connection(a.page)).not.toBe('connected');
 
     const missed = Array.from({ length: 20 }, (_, i) => `while you were away #${i + 1}`);
@@ -118,13 +89,13 @@ describe('examples/react-chat in Chromium', () => {
 
     await mkdir(ARTIFACTS, { recursive: true });
     await a.page.screenshot({ path: join(ARTIFACTS, 'react-chat.png') });
-    expect(pageErrors).toEqual([]);
+    expect(example.pageErrors).toEqual([]);
   }, 30_000);
 
   it('shows who is online, and a reloaded page shows the recent past', async () => {
     const online = (page: Page) => page.locator('[data-testid=online] li').allTextContents();
-    const c = await openPage('C', '?name=Cy&room=history');
-    const d = await openPage('D', '?name=Dee&room=history');
+    const c = await example.open('C', '?name=Cy&room=history');
+    const d = await example.open('D', '?name=Dee&room=history');
     await waitUntilLive(c.page);
     await waitUntilLive(d.page);
     await expect.poll(async () => (await online(c.page)).sort()).toEqual(['Cy', 'Dee']);
@@ -144,19 +115,18 @@ describe('examples/react-chat in Chromium', () => {
     // Dee closes the tab: Cy sees Dee leave.
     await d.context.close();
     await expect.poll(() => online(c.page), { timeout: 15_000 }).toEqual(['Cy']);
-    expect(pageErrors).toEqual([]);
+    expect(example.pageErrors).toEqual([]);
   }, 30_000);
 
   it('?share=1: two tabs share one connection (shown on screen), and a message typed offline shows "sending…" in both, after a reload and after every tab closed, then is stored once', async () => {
     const stored: string[] = [];
-    await chat.tidewire.subscribe('chat:shared', (m) => void stored.push((m.data as { text: string }).text));
-    const sessionsBefore = chat.tidewire.stats().sessions;
-    const context = await browser.newContext({ viewport: { width: 720, height: 640 } });
-    contexts.push(context);
+    await example.app.tidewire.subscribe('chat:shared', (m) => void stored.push((m.data as { text: string }).text));
+    const sessionsBefore = example.app.tidewire.stats().sessions;
+    const context = await example.newContext({ viewport: { width: 720, height: 640 } });
     const tab = async (name: string) => {
       const page = await context.newPage();
-      page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
-      await page.goto(new URL(`?share=1&name=${name}&room=shared`, chat.url).toString());
+      page.on('pageerror', (error) => example.pageErrors.push(`${name}: ${error.message}`));
+      await page.goto(new URL(`?share=1&name=${name}&room=shared`, example.app.url).toString());
       return page;
     };
     const sharedBadge = (page: Page) => page.getByTestId('shared');
@@ -167,7 +137,7 @@ describe('examples/react-chat in Chromium', () => {
       await expect.poll(() => sharedBadge(page).getAttribute('data-tabs'), { timeout: 15_000 }).toBe('2');
       await expect.poll(() => sharedBadge(page).textContent()).toBe('shared with 2 tabs · worker'); // Chromium has SharedWorker
     }
-    expect(chat.tidewire.stats().sessions).toBe(sessionsBefore + 1); // one connection for both tabs
+    expect(example.app.tidewire.stats().sessions).toBe(sessionsBefore + 1); // one connection for both tabs
     await say(e, 'one socket for two tabs');
     await expect.poll(() => texts(f)).toEqual(['one socket for two tabs']);
     // Both tabs are one member, shown with the newest info.
@@ -196,6 +166,6 @@ describe('examples/react-chat in Chromium', () => {
     await expect.poll(() => texts(g), { timeout: 20_000 }).toEqual(['one socket for two tabs', 'typed offline']);
     await expect.poll(() => sending(g)).toEqual([]);
     expect(stored).toEqual(['one socket for two tabs', 'typed offline']); // stored once
-    expect(pageErrors).toEqual([]);
+    expect(example.pageErrors).toEqual([]);
   }, 90_000);
 });

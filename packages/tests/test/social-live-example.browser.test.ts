@@ -1,57 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { buildSocialLive } from '../../../examples/social-live/build';
 import { startSocialLive } from '../../../examples/social-live/server';
-import type { SocialLive } from '../../../examples/social-live/server';
-import { launchChromium } from './helpers/browser-page';
 import { saveSmallScreenshot } from './helpers/browser-page-screenshot';
+import { exampleHarness, exampleScreenshotPath } from './helpers/example-harness';
 
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000, interval: 100 };
-/** The screenshot in the top README and the example's (a small palette PNG): `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
-const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/social-live/screenshot.png' : '../../../.artifacts/social-live.png', import.meta.url));
+/** The screenshot in the top README and the example's (a small palette PNG). */
+const SCREENSHOT = exampleScreenshotPath('social-live');
 
-let outDir: string;
-let social: SocialLive;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-const upgrades = new Map<string, Set<Duplex>>();
-const socketsOf = (tag: string) => upgrades.get(tag) ?? new Set<Duplex>();
-
-beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'tidewire-social-live-'));
-  await buildSocialLive(outDir);
+const example = exampleHarness({
+  example: 'social-live',
+  build: buildSocialLive,
   // Tokens live 4 s, so the in-band refresh (at 80 %) happens during the test.
-  social = await startSocialLive({ port: 0, dir: outDir, tokenTtl: 4, botEvery: 700 });
-  social.http.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-    const tag = /tidewire-e2e\/(\w+)/.exec(req.headers['user-agent'] ?? '')?.[1];
-    if (tag) upgrades.set(tag, socketsOf(tag).add(socket));
-  });
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await social?.close();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
+  start: (dir) => startSocialLive({ port: 0, dir, tokenTtl: 4, botEvery: 700 }),
+  viewport: { width: 1000, height: 640 },
 });
-
-async function open(tag: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ userAgent: `tidewire-e2e/${tag}`, viewport: { width: 1000, height: 640 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`${tag}: ${error.message}`));
-  await page.goto(social.url);
-  return { context, page };
-}
 
 async function logIn(page: Page, name: string): Promise<void> {
   await page.locator('#login input[name=name]').fill(name);
@@ -87,12 +52,12 @@ async function sayOnce(page: Page, text: string): Promise<string | undefined> {
 
 describe('examples/social-live in Chromium', () => {
   it('auth required, a timeline and trending over SSE, chat over WebSocket, a rate-limited line shown as rate_limited, held, then sent, a blocked mention refused, in-band refresh, a network drop', async () => {
-    const ada = await open('A');
+    const ada = await example.open('A');
     // Not logged in: the server refuses the connection and the page shows the typed error.
     await expect.poll(() => problem(ada.page), EVENTUALLY).toBe('unauthorized');
     expect(await ada.page.getByTestId('problem').textContent()).toContain('Authentication required');
     await logIn(ada.page, 'Ada');
-    const bob = await open('B');
+    const bob = await example.open('B');
     await logIn(bob.page, 'Bob');
 
     // The timeline and trending, pushed over SSE (the bot posts; trending counts its hashtags).
@@ -119,7 +84,7 @@ describe('examples/social-live in Chromium', () => {
     await expect.poll(() => chat(bob.page), EVENTUALLY).toEqual(['hi Bob', 'two', 'three', 'four']);
     await expect.poll(() => ada.page.getByTestId('held').textContent(), EVENTUALLY).toBe('');
     await expect.poll(() => ada.page.getByTestId('problem').isHidden(), EVENTUALLY).toBe(true);
-    expect(social.tidewire.metrics().refused.rate_limited ?? 0).toBeGreaterThan(0); // it really was refused first
+    expect(example.app.tidewire.metrics().refused.rate_limited ?? 0).toBeGreaterThan(0); // it really was refused first
 
     // Blocked interaction: Bob blocks Ada (an rpc); her @mention of him is refused by onPublish.
     await bob.page.locator('#block input').fill('Ada');
@@ -134,7 +99,7 @@ describe('examples/social-live in Chromium', () => {
 
     // Bob's network drops; Ada posts; back online Bob gets it once.
     await bob.context.setOffline(true);
-    for (const socket of socketsOf('B')) socket.destroy();
+    for (const socket of example.socketsOf('B')) socket.destroy();
     await expect.poll(() => bob.page.getByTestId('chat-line').getAttribute('data-state'), EVENTUALLY).not.toBe('connected');
     expect(await sayOnce(ada.page, 'while you were away')).toBeUndefined();
     await expect.poll(async () => (await chat(ada.page)).includes('while you were away'), EVENTUALLY).toBe(true);
@@ -143,6 +108,6 @@ describe('examples/social-live in Chromium', () => {
     expect((await chat(bob.page)).slice(0, 4)).toEqual(['hi Bob', 'two', 'three', 'four']);
 
     await saveSmallScreenshot(ada.page, SCREENSHOT, { x: 0, y: 0, width: 1000, height: 510 }); // the app, not the empty page below
-    expect(pageErrors).toEqual([]);
+    expect(example.pageErrors).toEqual([]);
   }, 58_000);
 });

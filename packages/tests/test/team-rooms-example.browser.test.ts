@@ -1,59 +1,30 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { buildTeamRooms } from '../../../examples/team-rooms/build';
 import { startTeamRooms } from '../../../examples/team-rooms/server';
-import type { TeamRooms } from '../../../examples/team-rooms/server';
-import { launchChromium } from './helpers/browser-page';
 import { saveSmallScreenshot } from './helpers/browser-page-screenshot';
+import { exampleHarness, exampleScreenshotPath } from './helpers/example-harness';
+import type { ExamplePage } from './helpers/example-harness';
 
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000 };
-/** The screenshot in the top README and the example's (a small palette PNG): `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
-const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/team-rooms/screenshot.png' : '../../../.artifacts/team-rooms.png', import.meta.url));
+/** The screenshot in the top README and the example's (a small palette PNG). */
+const SCREENSHOT = exampleScreenshotPath('team-rooms');
 
-let outDir: string;
-let rooms: TeamRooms;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-const upgrades = new Map<string, Set<Duplex>>();
-const socketsOf = (tag: string) => upgrades.get(tag) ?? new Set<Duplex>();
-
-beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'tidewire-team-rooms-'));
-  await buildTeamRooms(outDir);
-  rooms = await startTeamRooms({ port: 0, dir: outDir, tidewire: { logger: { warn: () => {}, error: () => {} } } });
-  rooms.http.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-    const tag = /tidewire-e2e\/(\w+)/.exec(req.headers['user-agent'] ?? '')?.[1];
-    if (tag) upgrades.set(tag, socketsOf(tag).add(socket));
-  });
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await rooms?.close();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
+const example = exampleHarness({
+  example: 'team-rooms',
+  build: buildTeamRooms,
+  start: (dir) => startTeamRooms({ port: 0, dir, tidewire: { logger: { warn: () => {}, error: () => {} } } }),
+  viewport: { width: 900, height: 620 },
 });
 
 /** A logged-in user in their own browser context (own storage and network conditions). */
-async function logIn(tag: string, name: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ userAgent: `tidewire-e2e/${tag}`, viewport: { width: 900, height: 620 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`${tag}: ${error.message}`));
-  await page.goto(rooms.url);
-  await page.locator('#login input[name=name]').fill(name);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.locator('[data-testid=connection][data-state=connected]').waitFor();
-  return { context, page };
+async function logIn(tag: string, name: string): Promise<ExamplePage> {
+  const opened = await example.open(tag);
+  await opened.page.locator('#login input[name=name]').fill(name);
+  await opened.page.getByRole('button', { name: 'Log in' }).click();
+  await opened.page.locator('[data-testid=connection][data-state=connected]').waitFor();
+  return opened;
 }
 
 const texts = (page: Page) => page.locator('#messages li:not(.system) .text').allTextContents();
@@ -88,7 +59,7 @@ describe('examples/team-rooms in Chromium', () => {
     // Bob's network drops (emulation blocks reconnects; the server cuts his live socket as a dead
     // network would). What Ada says meanwhile reaches him once, in order, when he is back.
     await bob.context.setOffline(true);
-    for (const socket of socketsOf('B')) socket.destroy();
+    for (const socket of example.socketsOf('B')) socket.destroy();
     await expect.poll(() => bob.page.getByTestId('connection').getAttribute('data-state'), EVENTUALLY).not.toBe('connected');
     const missed = ['while you were away 1', 'while you were away 2', 'while you were away 3'];
     for (const text of missed) await say(ada.page, text);
@@ -124,7 +95,7 @@ describe('examples/team-rooms in Chromium', () => {
     await expect.poll(() => members(ada.page), EVENTUALLY).toEqual(['Ada', 'Bob']);
     await say(ada.page, 'the launch code is 1234');
     await expect.poll(() => texts(bob.page), EVENTUALLY).toEqual(['the launch code is 1234']);
-    const relayed = rooms.relayed.get('secret:vault') ?? '';
+    const relayed = example.app.relayed.get('secret:vault') ?? '';
     expect(relayed).toContain('$e2e');
     expect(relayed).not.toContain('launch');
     const eve = await logIn('E', 'Eve');
@@ -133,26 +104,25 @@ describe('examples/team-rooms in Chromium', () => {
 
     // Operator dashboard: Prometheus figures and the ciphertext the server relayed.
     const ops = await ada.context.newPage();
-    await ops.goto(new URL('/ops', rooms.url).toString());
+    await ops.goto(new URL('/ops', example.app.url).toString());
     await expect.poll(async () => Number(await ops.locator('dd[data-metric=tidewire_sessions]').textContent()), EVENTUALLY).toBe(3);
     expect(Number(await ops.locator('dd[data-metric=tidewire_publishes_total]').textContent())).toBeGreaterThanOrEqual(7);
     expect(await ops.locator('tr[data-channel="secret:vault"]').textContent()).not.toContain('launch');
 
-    expect(pageErrors).toEqual([]);
+    expect(example.pageErrors).toEqual([]);
   }, 55_000);
 
   it('the auth middleware and the Tidewire authenticate hook refuse a missing or forged token', async () => {
-    const me = (authorization?: string) => fetch(new URL('/api/me', rooms.url), { headers: authorization ? { authorization } : {} });
+    const me = (authorization?: string) => fetch(new URL('/api/me', example.app.url), { headers: authorization ? { authorization } : {} });
     expect((await me()).status).toBe(401);
-    const login = (await (await fetch(new URL('/api/login', rooms.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada' }) })).json()) as { token: string };
+    const login = (await (await fetch(new URL('/api/login', example.app.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada' }) })).json()) as { token: string };
     expect(await (await me(`Bearer ${login.token}`)).json()).toEqual({ name: 'Ada' });
     const forged = `${Buffer.from('Root').toString('base64url')}.${login.token.split('.')[1]}`;
     expect((await me(`Bearer ${forged}`)).status).toBe(401);
 
-    const context = await browser.newContext();
-    contexts.push(context);
+    const context = await example.newContext();
     const page = await context.newPage();
-    await page.goto(rooms.url);
+    await page.goto(example.app.url);
     const outcome = await page.evaluate(async (token) => {
       const ws = new WebSocket(new URL('/tidewire', location.href.replace('http', 'ws')));
       return new Promise<string>((done) => {
