@@ -64,11 +64,20 @@ export class ChannelFeed {
     return this.#listeners.size;
   }
 
-  /** A pub/sub notification (already decoded). */
-  notify(message: BrokerMessage): void {
-    if (this.#closed) return;
-    this.#inbox.push(message);
+  /** The messages of a pub/sub notification (already decoded), in offset order. */
+  notify(...messages: BrokerMessage[]): void {
+    if (this.#closed || messages.length === 0) return;
+    this.#inbox.push(...messages);
     this.#schedulePump();
+  }
+
+  /**
+   * Whether offsets up to `last` of `epoch` were delivered already (filled from the stream), so a
+   * notification ending there can be dropped without decoding it: the pump would skip each of its
+   * messages anyway.
+   */
+  delivered(epoch: string, last: number): boolean {
+    return epoch === this.#epoch && last <= this.#cursor;
   }
 
   /** Notifications may have been lost (subscriber reconnected): read up to the head. */

@@ -13,18 +13,47 @@ function decodeBody(body: string, epoch: string, offset: number): BrokerMessage 
   return { id, epoch, offset, data };
 }
 
-/** A notification `<offset>:<epoch>:<body>` (epochs are nanoids: no `:`). */
-export function decodeNotification(payload: string): BrokerMessage | undefined {
-  const first = payload.indexOf(':');
-  const second = payload.indexOf(':', first + 1);
-  if (first < 0 || second < 0) return undefined;
-  const offset = Number(payload.slice(0, first));
-  if (!Number.isSafeInteger(offset) || offset < 1) return undefined;
+/** The offsets a notification carries, read without decoding its bodies (see decodeNotification). */
+export interface NotificationHeader {
+  readonly first: number;
+  readonly last: number;
+  readonly epoch: string;
+  /** Where the bodies (a JSON array) start in the payload. */
+  readonly bodiesAt: number;
+}
+
+/**
+ * The header of a notification `*<first>:<last>:<epoch>:[<body>,…]` — one per publish script call,
+ * carrying every message the call stored, offsets first..last (epochs are base64url: no `:`).
+ * @returns undefined for anything else (the `<offset>:<epoch>:<body>` of releases before it too:
+ *   nodes of both formats do not understand each other, see docs/scaling.md)
+ */
+export function readNotificationHeader(payload: string): NotificationHeader | undefined {
+  if (payload.charCodeAt(0) !== 42 /* '*' */) return undefined;
+  const a = payload.indexOf(':');
+  const b = payload.indexOf(':', a + 1);
+  const c = payload.indexOf(':', b + 1);
+  if (a < 0 || b < 0 || c < 0) return undefined;
+  const first = Number(payload.slice(1, a));
+  const last = Number(payload.slice(a + 1, b));
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first < 1 || last < first) return undefined;
+  return { first, last, epoch: payload.slice(b + 1, c), bodiesAt: c + 1 };
+}
+
+/**
+ * The messages of a notification (see readNotificationHeader), in offset order.
+ * @returns [] for a payload that is not one (or whose body count does not match its offsets)
+ */
+export function decodeNotification(payload: string, header = readNotificationHeader(payload)): BrokerMessage[] {
+  if (!header) return [];
+  let bodies: unknown;
   try {
-    return decodeBody(payload.slice(second + 1), payload.slice(first + 1, second), offset);
+    bodies = JSON.parse(payload.slice(header.bodiesAt));
   } catch {
-    return undefined;
+    return [];
   }
+  if (!Array.isArray(bodies) || bodies.length !== header.last - header.first + 1) return [];
+  return (bodies as [string, unknown][]).map(([id, data], i) => ({ id, epoch: header.epoch, offset: header.first + i, data }));
 }
 
 /** Stream entry id `<offset>-0` → offset. */

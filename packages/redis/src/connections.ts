@@ -20,6 +20,7 @@ export class RedisConnections {
   readonly #started: Promise<void>;
   #startedOk = false;
   #sharded = false;
+  #serverMajorVersion = 0;
   #closed = false;
   /** Called when the subscriber connection is back after a drop (pub/sub messages may be lost). */
   onResubscribed: () => void = () => {};
@@ -37,6 +38,11 @@ export class RedisConnections {
 
   get sharded(): boolean {
     return this.#sharded;
+  }
+
+  /** The server takes `SET … NX … GET` (Redis ≥ 7.0; known once {@link ready}). */
+  get setNxGet(): boolean {
+    return this.#serverMajorVersion >= 7;
   }
 
   /** Resolves once both connections have been up once (and the pub/sub kind is known). */
@@ -128,12 +134,20 @@ export class RedisConnections {
   async #start(): Promise<void> {
     await this.#link.start(() => this.#closed);
     if (this.#closed) return;
-    this.#sharded = this.#options.pubsub === 'sharded' || (this.#options.pubsub === 'auto' && (await this.#serverMajor()) >= 7);
+    this.#serverMajorVersion = await this.#serverMajor();
+    this.#sharded = this.#options.pubsub === 'sharded' || (this.#options.pubsub === 'auto' && this.#serverMajorVersion >= 7);
     this.#startedOk = true;
   }
 
+  /** The server's major version; 0 if INFO is refused (some hosted Redis rename it): the oldest commands then. */
   async #serverMajor(): Promise<number> {
-    const info = String(await this.#link.send(['INFO', 'server'], undefined));
+    let info: string;
+    try {
+      info = String(await this.#link.send(['INFO', 'server'], undefined));
+    } catch (e) {
+      if (this.#options.pubsub === 'auto') throw e; // as before: 'auto' needs to know
+      return 0;
+    }
     const match = /redis_version:(\d+)/.exec(info);
     return match ? Number(match[1]) : 0;
   }

@@ -13,13 +13,15 @@ type Command = (args: string[]) => Promise<unknown>;
  * (an empty page with epoch `''`).
  * @param command runs a Redis command
  * @param keys the channel's keys
+ * @param size `history.size`: entries older than the head's last `size` are not history any more
  * @param query bounds, `limit` and `direction`
  * @returns the page
  */
-export async function readHistory(command: Command, keys: ChannelKeys, query: HistoryQuery): Promise<HistoryResult> {
+export async function readHistory(command: Command, keys: ChannelKeys, size: number, query: HistoryQuery): Promise<HistoryResult> {
   const [epoch, headText] = (await command(['HMGET', keys.meta, 'e', 's'])) as [string | null, string | null];
   const head = Number(headText ?? 0);
-  const low = (query.after ?? 0) + 1;
+  // The stream may hold more than `size` entries (trimmed with MAXLEN ~): history is the last `size`.
+  const low = Math.max((query.after ?? 0) + 1, head - size + 1);
   const high = Math.min(head, (query.before ?? Number.MAX_SAFE_INTEGER) - 1);
   if (epoch === null || high < low) return { epoch: epoch ?? '', head, messages: [], more: false };
   const count = String(query.limit + 1);

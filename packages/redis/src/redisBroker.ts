@@ -13,14 +13,14 @@ import type {
   PublishResult,
 } from '@tidewire/server';
 import { ChannelFeed, type ResumePoint } from './channelFeed';
-import { decodeEntries, decodeNotification, encodeBody } from './codec';
+import { decodeEntries, decodeNotification, encodeBody, readNotificationHeader } from './codec';
 import type { HistoryQuery, HistoryResult } from '@tidewire/server';
 import { readHistory } from './history';
 import { RedisConnections } from './connections';
 import { RedisBrokerError } from './errors';
 import { channelKeys, type ChannelKeys } from './keys';
 import { resolveOptions, type RedisBrokerOptions, type ResolvedOptions } from './options';
-import { PUBLISH_BATCH_SCRIPT, RESUME_SCRIPT, script } from './scripts';
+import { PUBLISH_BATCH_SCRIPT, RANGE_SCRIPT, RESUME_SCRIPT, script } from './scripts';
 import { presenceScript } from './presenceScript';
 import { RedisPresence } from './presence';
 import { PublishBatcher } from './publishBatcher';
@@ -32,6 +32,7 @@ const newEpoch = (): string => randomBytes(9).toString('base64url');
 
 const publishScript = script(PUBLISH_BATCH_SCRIPT);
 const resumeScript = script(RESUME_SCRIPT);
+const rangeScript = script(RANGE_SCRIPT);
 
 /** One channel this process listens to: its feed and the one Redis subscription it rides on. */
 interface Listened {
@@ -96,7 +97,7 @@ export class RedisBroker implements Broker {
     // send their script's source: see RedisConnections.evalInOrder.)
     void this.#redis
       .ready()
-      .then(() => Promise.all([resumeScript, presenceScript].map((s) => this.#redis.command(['SCRIPT', 'LOAD', s.source]))))
+      .then(() => Promise.all([resumeScript, rangeScript, presenceScript].map((s) => this.#redis.command(['SCRIPT', 'LOAD', s.source]))))
       .catch(() => {});
   }
 
@@ -133,6 +134,7 @@ export class RedisBroker implements Broker {
         String(o.metaTtl),
         keys.notify,
         this.#redis.sharded ? 'SPUBLISH' : 'PUBLISH',
+        this.#redis.setNxGet ? '1' : '0',
         ...messages.flatMap((m) => [encodeBody(m.id, m.data), m.fresh ? '1' : '0']),
       ],
     )) as unknown[];
@@ -216,7 +218,7 @@ export class RedisBroker implements Broker {
     this.#assertOpen();
     try {
       const keys = channelKeys(this.#options.prefix, channel);
-      return await readHistory((args) => this.#redis.command(args, keys.meta), keys, query);
+      return await readHistory((args) => this.#redis.command(args, keys.meta), keys, this.#options.historySize, query);
     } catch (e) {
       throw this.#redis.classify(e);
     }
@@ -266,6 +268,7 @@ export class RedisBroker implements Broker {
       String(o.historyTtl),
       since?.epoch ?? '',
       String(since?.offset ?? 0),
+      String(o.historySize),
     ])) as [string, number, string, unknown];
     const [epoch, head, status, entries] = reply;
     const replay = decodeEntries(entries, String(epoch));
@@ -289,8 +292,9 @@ export class RedisBroker implements Broker {
         head: () => this.#head(keys),
       });
       const onNotification = (payload: string): void => {
-        const message = decodeNotification(payload);
-        if (message) feed.notify(message);
+        const header = readNotificationHeader(payload);
+        // Everything in it already delivered (filled from the stream): drop it undecoded.
+        if (header && !feed.delivered(header.epoch, header.last)) feed.notify(...decodeNotification(payload, header));
       };
       const subscribed = this.#pubsub.subscribe(keys.notify, onNotification);
       listened = { feed, keys, refs: 0, subscribed, onNotification };
@@ -310,7 +314,7 @@ export class RedisBroker implements Broker {
 
   async #range(keys: ChannelKeys, from: number, to: number, epoch: string): Promise<BrokerMessage[]> {
     if (from > to) return [];
-    return decodeEntries(await this.#redis.command(['XRANGE', keys.stream, `${from}-0`, `${to}-0`], keys.stream), epoch);
+    return decodeEntries(await this.#redis.eval(rangeScript, [keys.meta, keys.stream], [String(from), String(to), String(this.#options.historySize)]), epoch);
   }
 
   async #head(keys: ChannelKeys): Promise<{ epoch: string | undefined; head: number }> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The two Lua scripts. Each runs atomically in Redis, and touches only keys of
+ * The channel Lua scripts. Each runs atomically in Redis, and touches only keys of
  * one channel (one hash tag), so they work unchanged on Redis Cluster.
  */
 
@@ -46,53 +46,74 @@ end
 /**
  * Publish one or several messages of one channel in one atomic step, each in order: dedupe check
  * (an id already stored answers its original position, `duplicate` 1) → next offset → XADD →
- * remember the id → notify. Shared by the burst, as the script is atomic: the clock read, the epoch
- * lookup, the head (read once, counted here, written once), the age trim and the key expiries. One
- * script call per burst instead of one per publish: the per-call costs (round trip, script start,
- * command parsing on both sides) are paid once, and so is every Redis command that is not per message.
+ * remember the id; then one notification for everything the call stored. Shared by the burst, as
+ * the script is atomic: the clock read, the epoch lookup, the head (read once, counted here,
+ * written once), the age trim, the key expiries and the notification. One script call per burst
+ * instead of one per publish: the per-call costs (round trip, script start, command parsing on
+ * both sides) are paid once, and so is every Redis command that is not per message.
+ *
+ * The dedupe check and the id's record are one `SET … NX PX … GET` where the server has it
+ * (Redis ≥ 7.0, `set_get` = '1'; the broker asks the server's version at startup), `GET` then
+ * `SET … PX` before. The stream is trimmed with `MAXLEN ~` (whole stream nodes, cheap): it may keep
+ * some entries beyond `history size`, which every read ignores (see readHistory, RESUME_SCRIPT,
+ * RANGE_SCRIPT), so history behaves as if exactly `size` entries were kept.
+ *
+ * The notification (see codec.ts, decodeNotification): `*<first>:<last>:<epoch>:[<body>,…]`, the
+ * stored messages' bodies in offset order (their offsets are consecutive: first..last).
  * KEYS: meta, stream, then the dedupe key of each message. ARGV: new epoch, history size, history
- * ttl ms, dedupe ttl ms, meta ttl ms, notify channel, publish command, then body and fresh ('1'
- * skips dedupe) of each message.
+ * ttl ms, dedupe ttl ms, meta ttl ms, notify channel, publish command, set_get ('1' | '0'), then
+ * body and fresh ('1' skips dedupe) of each message.
  * Returns { epoch, offset, duplicate (0|1) } for each message, flattened.
  */
 export const PUBLISH_BATCH_SCRIPT = `${PROLOGUE}
 local meta, stream = KEYS[1], KEYS[2]
 local new_epoch = ARGV[1]
 local size, history_ttl, dedupe_ttl, meta_ttl = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
-local notify, publish = ARGV[6], ARGV[7]
+local notify, publish, set_get = ARGV[6], ARGV[7], ARGV[8] == '1'
 local out = {}
-local epoch, now, head, stored = nil, nil, nil, 0
+local bodies = {}
+local epoch, now, head, first = nil, nil, nil, nil
+local function start()
+  epoch = epoch_of(meta, stream, new_epoch, meta_ttl)
+  now = now_ms()
+  head = tonumber(redis.call('HGET', meta, 's')) or 0
+  first = head + 1
+end
 for i = 1, #KEYS - 2 do
-  local dedupe, body, fresh = KEYS[i + 2], ARGV[6 + 2 * i], ARGV[7 + 2 * i]
+  local dedupe, body, fresh = KEYS[i + 2], ARGV[7 + 2 * i], ARGV[8 + 2 * i]
   local seen = nil
-  if fresh ~= '1' then seen = redis.call('GET', dedupe) end
+  if fresh ~= '1' then
+    if set_get then
+      -- Claims the id for the offset this message gets if it is new; answers the stored position if not.
+      if not epoch then start() end
+      seen = redis.call('SET', dedupe, epoch .. ':' .. (head + 1), 'NX', 'PX', dedupe_ttl, 'GET')
+    else
+      seen = redis.call('GET', dedupe)
+    end
+  end
   if seen then
     local colon = string.find(seen, ':', 1, true)
     out[#out + 1] = string.sub(seen, 1, colon - 1)
     out[#out + 1] = tonumber(string.sub(seen, colon + 1))
     out[#out + 1] = 1
   else
-    if not epoch then
-      epoch = epoch_of(meta, stream, new_epoch, meta_ttl)
-      now = now_ms()
-      head = tonumber(redis.call('HGET', meta, 's')) or 0
-    end
+    if not epoch then start() end
     head = head + 1
-    stored = stored + 1
     local offset = head
-    redis.call('XADD', stream, 'MAXLEN', size, offset .. '-0', 't', now, 'b', body)
-    if fresh ~= '1' then
+    redis.call('XADD', stream, 'MAXLEN', '~', size, offset .. '-0', 't', now, 'b', body)
+    if fresh ~= '1' and not set_get then
       redis.call('SET', dedupe, epoch .. ':' .. offset, 'PX', dedupe_ttl)
     end
-    redis.call(publish, notify, offset .. ':' .. epoch .. ':' .. body)
+    bodies[#bodies + 1] = body
     out[#out + 1] = epoch
     out[#out + 1] = offset
     out[#out + 1] = 0
   end
 end
-if epoch then
+if #bodies > 0 then
   redis.call('HSET', meta, 's', head)
-  trim_aged(stream, now - history_ttl, 8 * stored)
+  redis.call(publish, notify, '*' .. first .. ':' .. head .. ':' .. epoch .. ':[' .. table.concat(bodies, ',') .. ']')
+  trim_aged(stream, now - history_ttl, 8 * #bodies)
   redis.call('PEXPIRE', stream, history_ttl)
 end
 return out
@@ -100,24 +121,40 @@ return out
 
 /**
  * Where a subscriber continues: the channel's epoch (made if missing) and
- * head, and — when `since` is in this epoch and history still covers it —
- * every entry after it. KEYS: meta, stream. ARGV: new epoch, meta ttl ms,
- * history ttl ms, since epoch ('' = none), since offset.
+ * head, and — when `since` is in this epoch and history still covers it (at
+ * most `history size` entries back: the stream may hold more, see
+ * PUBLISH_BATCH_SCRIPT) — every entry after it. KEYS: meta, stream. ARGV: new
+ * epoch, meta ttl ms, history ttl ms, since epoch ('' = none), since offset,
+ * history size.
  * Returns { epoch, head, status ('live' | 'recovered' | 'lost'), entries }.
  */
 export const RESUME_SCRIPT = `${PROLOGUE}
 local meta, stream = KEYS[1], KEYS[2]
 local new_epoch, meta_ttl, history_ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local since_epoch, since = ARGV[4], tonumber(ARGV[5])
+local since_epoch, since, size = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local epoch = epoch_of(meta, stream, new_epoch, meta_ttl)
 local head = tonumber(redis.call('HGET', meta, 's'))
 if since_epoch == '' then return { epoch, head, 'live', {} } end
-if since_epoch ~= epoch or since > head then return { epoch, head, 'lost', {} } end
+if since_epoch ~= epoch or since > head or head - since > size then return { epoch, head, 'lost', {} } end
 if since == head then return { epoch, head, 'recovered', {} } end
 trim_aged(stream, now_ms() - history_ttl, 8)
 local entries = redis.call('XRANGE', stream, (since + 1) .. '-0', head .. '-0')
 if #entries ~= head - since then return { epoch, head, 'lost', {} } end
 return { epoch, head, 'recovered', entries }
+`;
+
+/**
+ * The entries with offsets in [from, to] that history still holds: those the stream has, and
+ * no older than `history size` entries before the head (the stream may hold more, see
+ * PUBLISH_BATCH_SCRIPT). KEYS: meta, stream. ARGV: from, to, history size.
+ * Returns the XRANGE reply.
+ */
+export const RANGE_SCRIPT = `
+local head = tonumber(redis.call('HGET', KEYS[1], 's')) or 0
+local from = math.max(tonumber(ARGV[1]), head - tonumber(ARGV[3]) + 1)
+local to = tonumber(ARGV[2])
+if from > to then return {} end
+return redis.call('XRANGE', KEYS[2], from .. '-0', to .. '-0')
 `;
 
 export interface Script {

@@ -118,6 +118,54 @@ describe('Redis broker across processes', () => {
     expect(got.map((m) => m.offset)).toEqual([1, 2, 3, 4]);
   });
 
+  it('sends one notification per publish call, carrying the messages it stored in order', async () => {
+    const prefix = `batch${++namespace}`;
+    const [publisher, subscriber] = [await node(prefix), await node(prefix)];
+    const got: BrokerMessage[] = [];
+    await subscriber.subscribe('burst', undefined, (m) => got.push(m));
+    const watcher = await inspector();
+    const payloads: string[] = [];
+    const listener = await watcher.duplicate().on('error', () => {}).connect();
+    await listener.sSubscribe(`${prefix}:{burst}:notify`, (p) => payloads.push(p));
+    // One tick's publishes leave in one script call; a retried id in it stores nothing.
+    const results = await Promise.all([1, 2, 3, 2, 4].map((n) => publisher.publish('burst', { id: `b${n}`, data: n })));
+    expect(results.map((r) => [r.offset, r.duplicate])).toEqual([[1, false], [2, false], [3, false], [2, true], [4, false]]);
+    await until(() => got.length === 4 && payloads.length === 1, 'the burst, in one notification');
+    expect(got.map((m) => [m.offset, m.id, m.data])).toEqual([[1, 'b1', 1], [2, 'b2', 2], [3, 'b3', 3], [4, 'b4', 4]]);
+    expect(payloads[0]).toMatch(/^\*1:4:[\w-]+:\[/);
+    await listener.close();
+    await watcher.close();
+  });
+
+  it('keeps exactly history.size messages, though the stream is trimmed approximately (MAXLEN ~)', async () => {
+    const prefix = `trim${++namespace}`;
+    const size = 10;
+    const broker = await node(prefix, { history: { size } });
+    const silent = await node(prefix, { history: { size }, pubsub: 'classic' }); // its notifications the others never see
+    const got: number[] = [];
+    await broker.subscribe('log', undefined, (m) => got.push(m.offset));
+    const publishAll = (b: RedisBroker, from: number, to: number) =>
+      Promise.all(Array.from({ length: to - from + 1 }, (_, i) => b.publish('log', { id: `l${from + i}`, data: from + i })));
+    const [last] = (await publishAll(broker, 1, 300)).slice(-1);
+    const admin = await inspector();
+    // Whole stream nodes go: more than `size` entries are still in Redis, and no read may show them.
+    expect(Number(await admin.sendCommand(['XLEN', `${prefix}:{log}:stream`]))).toBeGreaterThan(size);
+    await admin.close();
+    const history = await broker.history('log', { limit: 100, direction: 'backward' });
+    expect(history.messages.map((m) => m.offset)).toEqual(Array.from({ length: size }, (_, i) => 300 - i));
+    expect((await broker.history('log', { limit: 100, direction: 'forward', after: 200 })).messages[0]?.offset).toBe(291);
+    const reachable = await broker.subscribe('log', { epoch: last!.epoch, offset: 300 - size }, () => {});
+    expect(reachable).toMatchObject({ recovered: true });
+    expect(reachable.replay.map((m) => m.offset)).toEqual(Array.from({ length: size }, (_, i) => 291 + i));
+    expect(await broker.subscribe('log', { epoch: last!.epoch, offset: 300 - size - 1 }, () => {})).toMatchObject({ recovered: false });
+    // A hole longer than history: the fill delivers what history holds, the jump tells the client (gap).
+    await until(() => got.length === 300, 'the live messages');
+    await publishAll(silent, 301, 330);
+    await broker.publish('log', { id: 'l331', data: 331 });
+    await until(() => got.at(-1) === 331, 'the message after the hole');
+    expect(got.slice(300)).toEqual(Array.from({ length: size }, (_, i) => 322 + i));
+  });
+
   it('catches up after its pub/sub connection drops, without waiting for another publish', async () => {
     const prefix = `drop${++namespace}`;
     const subscriber = await node(prefix);
