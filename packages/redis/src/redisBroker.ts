@@ -27,8 +27,15 @@ import { PublishBatcher } from './publishBatcher';
 import { PubsubChannels } from './pubsubChannels';
 import { RedisSessionRelay, type RedisSessionRelayOptions } from './sessionRelay';
 
-/** 12 url-safe characters (no `:`, which separates notification fields). */
-const newEpoch = (): string => randomBytes(9).toString('base64url');
+/** This process's epoch candidates start with it: 12 random url-safe characters (no `:`, which separates notification fields). */
+const epochSource = randomBytes(9).toString('base64url');
+let epochCount = 0;
+/**
+ * A candidate epoch for a call that may have to start one (used only when the channel's metadata is
+ * gone): unique per process by its count, across processes by the random source — no random bytes
+ * drawn per publish call (they showed in the nodes' profiles).
+ */
+const newEpoch = (): string => epochSource + (++epochCount).toString(36);
 
 const publishScript = script(PUBLISH_BATCH_SCRIPT);
 const resumeScript = script(RESUME_SCRIPT);
