@@ -34,3 +34,27 @@ export function jsonTextTooDeep(text: string, max: number): boolean {
   }
   return false;
 }
+
+/**
+ * Whether `text` holds at most `max` `{` and `[` in all, counted with the native `indexOf`: then nothing
+ * in it can nest deeper than `max`, and the character-by-character scan of {@link jsonTextTooDeep} (a
+ * measurable part of every publish) is skipped. Brackets inside strings count too, which only sends the
+ * text to the exact scan.
+ * @param text JSON text
+ * @param max deepest nesting allowed, in levels
+ * @returns true when the text certainly nests no deeper than `max`
+ */
+export function fewerOpenersThan(text: string, max: number): boolean {
+  let openers = 0;
+  for (let i = text.indexOf('{'); i !== -1 && openers <= max; i = text.indexOf('{', i + 1)) openers++;
+  for (let i = text.indexOf('['); i !== -1 && openers <= max; i = text.indexOf('[', i + 1)) openers++;
+  return openers <= max;
+}
+
+/**
+ * {@link jsonTextTooDeep}, with the exact scan only for texts that hold more than `max` openers.
+ * @returns true when some value is nested deeper than `max`
+ */
+export function jsonTextNestsTooDeep(text: string, max: number): boolean {
+  return !fewerOpenersThan(text, max) && jsonTextTooDeep(text, max);
+}

@@ -1,6 +1,6 @@
 import { binaryFrameText, parseBinaryHeader, splitBinaryFrame } from '@tidewire/core/binary';
-import type { ClientFrame } from '@tidewire/core/protocol';
-import { jsonTextTooDeep } from './depth';
+import type { ClientFrame, PublishFrame } from '@tidewire/core/protocol';
+import { jsonTextNestsTooDeep, jsonTextTooDeep } from './depth';
 import { peekId } from './encode';
 import { parseClientFrame, type ParseResult } from './protocolSchema';
 
@@ -21,18 +21,35 @@ export interface InboundLimits {
  */
 export function decodeInbound(text: string, limits: InboundLimits): ParseResult<ClientFrame> {
   // Before parsing: measured on the text by a loop, so no depth can overflow the stack here or later.
-  if (jsonTextTooDeep(text, limits.maxDepth)) return { ok: false, reason: `frame nests deeper than maxDepth (${limits.maxDepth} levels)` };
+  if (jsonTextNestsTooDeep(text, limits.maxDepth)) return { ok: false, reason: `frame nests deeper than maxDepth (${limits.maxDepth} levels)` };
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     return { ok: false, reason: 'frame is not valid JSON' };
   }
-  const parsed = parseClientFrame(value);
+  const parsed = plainPublish(value) ?? parseClientFrame(value);
   if (parsed.ok && 'id' in parsed.frame && parsed.frame.id.length > limits.maxIdLength) {
     return { ok: false, reason: `frame "${parsed.frame.type}": id: longer than maxIdLength (${limits.maxIdLength} characters)` };
   }
   return parsed;
+}
+
+/**
+ * The hot frame, checked by hand: a `publish` with a string `id` and `channel` and a `data` key is
+ * exactly what the zod schema accepts for it, and the frame returned holds exactly the fields zod's
+ * output holds (extra fields dropped). Anything else — another type, a missing or mistyped field —
+ * is left to the schema, which accepts or refuses it with its precise reason. zod's discriminated
+ * union cost ~1.5 µs of the server's ~14 µs per publish (in-process micro-benchmark); a property test
+ * (packages/server/test/inbound-fast-path.test.ts) proves both agree on every generated frame.
+ * @param value the result of `JSON.parse` of one frame
+ * @returns the publish frame, or undefined when the schema must decide
+ */
+export function plainPublish(value: unknown): { ok: true; frame: PublishFrame } | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { type, id, channel, data } = value as Record<string, unknown>;
+  if (type !== 'publish' || typeof id !== 'string' || typeof channel !== 'string' || data === undefined) return undefined;
+  return { ok: true, frame: { type, id, channel, data } };
 }
 
 /** A binary WebSocket frame as the text frame it stands for, or why it is not one (protocol §17.2). */

@@ -1,6 +1,6 @@
 import type { Broker } from './broker/broker';
 import { toWireData } from './bytes';
-import { jsonTextTooDeep } from './depth';
+import { jsonTextNestsTooDeep } from './depth';
 import { withPublishedText } from './encode';
 import { TidewireServerError } from './errors';
 import { nextMessageId } from './messageId';
@@ -64,18 +64,6 @@ function publishDataText(data: unknown, maxDepth: number): string {
     throw new TidewireServerError('invalid_data', `publish data is not JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   if (text === undefined) throw new TidewireServerError('invalid_data', 'publish data is not JSON (undefined, a function or a symbol)');
-  if (!fewerOpenersThan(text, maxDepth) && jsonTextTooDeep(text, maxDepth)) throw new TidewireServerError('invalid_data', `publish data nests deeper than ${maxDepth} levels`);
+  if (jsonTextNestsTooDeep(text, maxDepth)) throw new TidewireServerError('invalid_data', `publish data nests deeper than ${maxDepth} levels`);
   return text;
-}
-
-/**
- * Whether `text` holds at most `max` `{` and `[` in all, counted with the native `indexOf`: then nothing
- * in it can nest deeper than `max`, and the character-by-character depth scan (a measurable part of a
- * publish loop) is skipped. Brackets inside strings count too, which only sends the text to the exact scan.
- */
-function fewerOpenersThan(text: string, max: number): boolean {
-  let openers = 0;
-  for (let i = text.indexOf('{'); i !== -1 && openers <= max; i = text.indexOf('{', i + 1)) openers++;
-  for (let i = text.indexOf('['); i !== -1 && openers <= max; i = text.indexOf('[', i + 1)) openers++;
-  return openers <= max;
 }

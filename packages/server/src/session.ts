@@ -292,18 +292,27 @@ export class Session {
 
   /** `bytes`: the frame's text length, kept with a publish so history can be bounded by bytes. */
   #enqueue(frame: ClientFrame, bytes: number): void {
-    const accepted = this.#queue.push(async () => {
+    // Not an async task: a request that completes synchronously (a publish without hooks) costs no promise.
+    const accepted = this.#queue.push(() => {
       if (this.#phase === 'closed') return;
       // Only publishes overlap (publishPipeline.ts); anything else starts once those before it are answered.
-      if (frame.type !== 'publish') await this.#publishes?.settled();
-      try {
-        await this.#handle(frame, bytes);
-      } catch (e) {
-        this.#failed(frame, e);
-      }
+      const settled = frame.type === 'publish' ? undefined : this.#publishes?.settled();
+      return settled ? settled.then(() => this.#run(frame, bytes)) : this.#run(frame, bytes);
     });
     // Hooks are slower than the client sends: stop accepting work rather than grow without bound.
     if (!accepted) this.close('rate_limited', 'too many requests in flight', this.#limiter.reconnectAfter(this.host.clock.now()));
+  }
+
+  /** Handle one request; a throw or a rejection is answered by #failed. */
+  #run(frame: ClientFrame, bytes: number): Promise<void> | undefined {
+    let handled: Promise<void> | void;
+    try {
+      handled = this.#handle(frame, bytes);
+    } catch (e) {
+      this.#failed(frame, e);
+      return undefined;
+    }
+    return handled ? handled.then(undefined, (e: unknown) => this.#failed(frame, e)) : undefined;
   }
 
   /** Answer a request whose handling threw (or whose publish the broker refused). */
@@ -315,7 +324,7 @@ export class Session {
     if ('id' in frame) this.#out.error(frame.id, 'server_error', retryAfter === undefined ? 'internal error' : 'temporarily unavailable', retryAfter);
   }
 
-  async #handle(frame: ClientFrame, bytes: number): Promise<void> {
+  #handle(frame: ClientFrame, bytes: number): Promise<void> | void {
     switch (frame.type) {
       case 'connect':
         if (this.#phase === 'authenticating') return this.#connect(frame.token);

@@ -1,5 +1,5 @@
 import type { ErrorCode, PublishFrame, ServerFrame, SubscribeFrame } from '@tidewire/core/protocol';
-import type { Broker, PublishResult } from './broker/broker';
+import type { Broker, PublishInput, PublishResult } from './broker/broker';
 import type { Clock } from './clock';
 import { callHook } from './hookDeadline';
 import type { AuthorizeContext, Logger, SessionInfo } from './hooks';
@@ -68,25 +68,35 @@ export async function subscribeFromClient(ctx: ChannelRequestContext, subs: Sess
   return subs.subscribe(await resolveRecent(ctx.broker, frame));
 }
 
+/** How a session hands a publish to a broker that stores in call order (publishPipeline.ts). */
+type PipelineHandoff = { readonly queue: PublishPipeline; fail(error: unknown): void };
+
 /**
  * A client's publish: the gate, then `onPublish`, then the broker; answered `ack` with where it was stored.
+ * Without `authorize` and `onPublish` nothing needs awaiting before the broker: the publish is handed
+ * over in the caller's synchronous step (no promise of its own per publish, the RTT path of issue 14).
  * @param bytes - the frame's text length, kept with the message so history can be bounded by bytes.
  * @param pipeline - when given (the broker stores in call order), the publish is handed to the broker and
  *   answered through it, in order, without waiting for the store here; `fail` answers a broker failure.
  * @returns resolves once the publish is answered — or, with a pipeline, once the broker has it (and the
- *   pipeline has room for the next)
+ *   pipeline has room for the next); undefined when that is already so
  * @throws what the broker throws, without a pipeline (the session answers `server_error`).
  */
-export async function publishFromClient(
-  ctx: ChannelRequestContext,
-  frame: PublishFrame,
-  bytes: number,
-  pipeline?: { readonly queue: PublishPipeline; fail(error: unknown): void },
-): Promise<void> {
+export function publishFromClient(ctx: ChannelRequestContext, frame: PublishFrame, bytes: number, pipeline?: PipelineHandoff): Promise<void> | void {
   const { id, channel, data } = frame;
   // Sent after a publish that was refused `rate_limited` and has not come back: storing it would let it overtake that one.
   const held = ctx.hold?.wait(frame, ctx.clock.now()) ?? 0;
   if (held > 0) return ctx.error(id, 'rate_limited', 'held back behind an earlier publish refused rate_limited', held);
+  const { options } = ctx;
+  if (options.authorize || options.onPublish) return publishThroughHooks(ctx, frame, bytes, pipeline);
+  // permitChannel without a hook: only the name is checked.
+  if (!options.isChannel(channel)) return ctx.error(id, 'unknown_channel', `invalid channel name`);
+  return store(ctx, channel, { id, data, bytes }, pipeline);
+}
+
+/** The gate with its `authorize` and `onPublish` hooks awaited, then the store. */
+async function publishThroughHooks(ctx: ChannelRequestContext, frame: PublishFrame, bytes: number, pipeline?: PipelineHandoff): Promise<void> {
+  const { id, channel, data } = frame;
   if (!(await permitChannel(ctx, id, channel, 'publish'))) return;
   const { options, clock, logger } = ctx;
   const decision = await decidePublish(options.onPublish, { user: ctx.user(), channel, data, session: ctx.info() }, { clock, logger, timeout: options.hookTimeout });
@@ -98,12 +108,17 @@ export async function publishFromClient(
   }
   // A transformed message is counted at its new size (history is bounded by bytes).
   const stored = decision.data === data ? { id, data, bytes } : { id, data: decision.data, bytes: JSON.stringify(decision.data)?.length ?? 0 };
+  return store(ctx, channel, stored, pipeline);
+}
+
+/** Hand `stored` to the broker and answer `ack` once it is stored (through the pipeline when there is one). */
+function store(ctx: ChannelRequestContext, channel: string, stored: PublishInput, pipeline: PipelineHandoff | undefined): Promise<void> | undefined {
   const startedAt = performance.now();
   const ack = (result: PublishResult): void => {
     ctx.metrics?.published(startedAt);
-    ctx.send({ type: 'ack', id, epoch: result.epoch, offset: result.offset });
+    ctx.send({ type: 'ack', id: stored.id, epoch: result.epoch, offset: result.offset });
   };
-  if (!pipeline) return ack(await ctx.broker.publish(channel, stored));
+  if (!pipeline) return ctx.broker.publish(channel, stored).then(ack);
   let storing: Promise<PublishResult>;
   try {
     storing = ctx.broker.publish(channel, stored);
