@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@redis/client';
 import { createRedisBroker, type RedisBroker } from '../src/index';
 import { startRedis, type RedisServer } from './redis-server';
+import { channelKeys } from '../src/keys';
+import { PUBLISH_BATCH_SCRIPT } from '../src/scripts';
 
 /** A burst of publishes to one channel from one process leaves as few script calls, not one each. */
 let redis: RedisServer;
@@ -76,5 +78,43 @@ describe('publish batching', () => {
     ]);
     expect(x.map((r) => r.offset)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(y.map((r) => r.offset)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+  it('dedupes alike with SET … NX GET (Redis ≥ 7.0) and with GET then SET (older servers)', async () => {
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      // The same calls through the script, once per dedupe mode: ids repeat within a call and across calls.
+      const run = async (setGet: '1' | '0') => {
+        const keys = channelKeys('modes', `dedupe${setGet}`);
+        const call = async (ids: string[]) =>
+          (await client.sendCommand([
+            'EVAL',
+            PUBLISH_BATCH_SCRIPT,
+            String(2 + ids.length),
+            keys.meta,
+            keys.stream,
+            ...ids.map((id) => keys.dedupe(id)),
+            'epoch' + setGet,
+            '100',
+            '60000',
+            '60000',
+            '60000',
+            keys.notify,
+            'SPUBLISH',
+            setGet,
+            ...ids.flatMap((id) => [JSON.stringify([id, id]), id.startsWith('fresh') ? '1' : '0']),
+          ])) as unknown[];
+        const replies = [await call(['a', 'b', 'a', 'fresh1']), await call(['b', 'c', 'fresh2', 'c'])];
+        return replies.map((r) => r.map((v) => (typeof v === 'string' ? v.replace('epoch' + setGet, 'E') : v)));
+      };
+      const withSetGet = await run('1');
+      expect(withSetGet).toEqual([
+        ['E', 1, 0, 'E', 2, 0, 'E', 1, 1, 'E', 3, 0],
+        ['E', 2, 1, 'E', 4, 0, 'E', 5, 0, 'E', 4, 1],
+      ]);
+      expect(await run('0')).toEqual(withSetGet);
+    } finally {
+      await client.close();
+    }
   });
 });
