@@ -1,4 +1,4 @@
-import type { BrokerMessage } from '@tidewire/server';
+import type { BrokerMessage, PublishResult } from '@tidewire/server';
 
 /**
  * The message body stored in the stream and carried by notifications: JSON
@@ -72,4 +72,26 @@ export function decodeEntries(reply: unknown, epoch: string): BrokerMessage[] {
     messages.push(decodeBody(body, epoch, entryOffset(entry[0])));
   }
   return messages;
+}
+
+/**
+ * The publish script's reply (see PUBLISH_BATCH_SCRIPT) → one result per message of the call:
+ * `[epoch, first, …(index, epoch, offset) per duplicate]`; the messages not listed as duplicates
+ * were stored at first, first + 1, … in order.
+ * @param count how many messages the call carried
+ */
+export function decodePublishReply(reply: readonly unknown[], count: number): PublishResult[] {
+  const epoch = String(reply[0]);
+  let next = Number(reply[1]);
+  let dup = 2; // the next duplicate's triple in the reply
+  const results: PublishResult[] = [];
+  for (let i = 1; i <= count; i++) {
+    if (Number(reply[dup]) === i) {
+      results.push({ epoch: String(reply[dup + 1]), offset: Number(reply[dup + 2]), duplicate: true });
+      dup += 3;
+    } else {
+      results.push({ epoch, offset: next++, duplicate: false });
+    }
+  }
+  return results;
 }

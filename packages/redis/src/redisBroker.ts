@@ -13,7 +13,7 @@ import type {
   PublishResult,
 } from '@tidewire/server';
 import { ChannelFeed, type ResumePoint } from './channelFeed';
-import { decodeEntries, decodeNotification, encodeBody, readNotificationHeader } from './codec';
+import { decodeEntries, decodeNotification, decodePublishReply, encodeBody, readNotificationHeader } from './codec';
 import type { HistoryQuery, HistoryResult } from '@tidewire/server';
 import { readHistory } from './history';
 import { RedisConnections } from './connections';
@@ -145,7 +145,7 @@ export class RedisBroker implements Broker {
         ...messages.flatMap((m) => [encodeBody(m.id, m.data), m.fresh ? '1' : '0']),
       ],
     )) as unknown[];
-    return messages.map((_, i) => ({ epoch: String(reply[3 * i]), offset: Number(reply[3 * i + 1]), duplicate: Number(reply[3 * i + 2]) === 1 }));
+    return decodePublishReply(reply, messages.length);
   }
 
   /**

@@ -63,14 +63,17 @@ end
  * KEYS: meta, stream, then the dedupe key of each message. ARGV: new epoch, history size, history
  * ttl ms, dedupe ttl ms, meta ttl ms, notify channel, publish command, set_get ('1' | '0'), then
  * body and fresh ('1' skips dedupe) of each message.
- * Returns { epoch, offset, duplicate (0|1) } for each message, flattened.
+ * Returns { epoch of the stored messages ('' if none), offset of the first stored (0 if none), then
+ * for each duplicate: its index (1-based), stored epoch, stored offset } — the stored messages'
+ * offsets follow from the first one (consecutive, in order), so a burst with no retried id answers
+ * two values, not three per message (see decodePublishReply).
  */
 export const PUBLISH_BATCH_SCRIPT = `${PROLOGUE}
 local meta, stream = KEYS[1], KEYS[2]
 local new_epoch = ARGV[1]
 local size, history_ttl, dedupe_ttl, meta_ttl = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local notify, publish, set_get = ARGV[6], ARGV[7], ARGV[8] == '1'
-local out = {}
+local dups = {}
 local bodies = {}
 local epoch, now, head, first = nil, nil, nil, nil
 local function start()
@@ -93,9 +96,9 @@ for i = 1, #KEYS - 2 do
   end
   if seen then
     local colon = string.find(seen, ':', 1, true)
-    out[#out + 1] = string.sub(seen, 1, colon - 1)
-    out[#out + 1] = tonumber(string.sub(seen, colon + 1))
-    out[#out + 1] = 1
+    dups[#dups + 1] = i
+    dups[#dups + 1] = string.sub(seen, 1, colon - 1)
+    dups[#dups + 1] = tonumber(string.sub(seen, colon + 1))
   else
     if not epoch then start() end
     head = head + 1
@@ -105,9 +108,6 @@ for i = 1, #KEYS - 2 do
       redis.call('SET', dedupe, epoch .. ':' .. offset, 'PX', dedupe_ttl)
     end
     bodies[#bodies + 1] = body
-    out[#out + 1] = epoch
-    out[#out + 1] = offset
-    out[#out + 1] = 0
   end
 end
 if #bodies > 0 then
@@ -116,7 +116,8 @@ if #bodies > 0 then
   trim_aged(stream, now - history_ttl, 8 * #bodies)
   redis.call('PEXPIRE', stream, history_ttl)
 end
-return out
+if #bodies == 0 then return { '', 0, unpack(dups) } end
+return { epoch, first, unpack(dups) }
 `;
 
 /**

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@redis/client';
 import { createRedisBroker, type RedisBroker } from '../src/index';
 import { startRedis, type RedisServer } from './redis-server';
+import { decodePublishReply } from '../src/codec';
 import { channelKeys } from '../src/keys';
 import { PUBLISH_BATCH_SCRIPT } from '../src/scripts';
 
@@ -104,13 +105,14 @@ describe('publish batching', () => {
             setGet,
             ...ids.flatMap((id) => [JSON.stringify([id, id]), id.startsWith('fresh') ? '1' : '0']),
           ])) as unknown[];
-        const replies = [await call(['a', 'b', 'a', 'fresh1']), await call(['b', 'c', 'fresh2', 'c'])];
-        return replies.map((r) => r.map((v) => (typeof v === 'string' ? v.replace('epoch' + setGet, 'E') : v)));
+        const replies = [await call(['a', 'b', 'a', 'fresh1']), await call(['b', 'c', 'fresh2', 'c']), await call(['a', 'c'])];
+        return replies.map((r, i) => decodePublishReply(r, [4, 4, 2][i]!).map(({ epoch, offset, duplicate }) => [epoch.replace('epoch' + setGet, 'E'), offset, duplicate]));
       };
       const withSetGet = await run('1');
       expect(withSetGet).toEqual([
-        ['E', 1, 0, 'E', 2, 0, 'E', 1, 1, 'E', 3, 0],
-        ['E', 2, 1, 'E', 4, 0, 'E', 5, 0, 'E', 4, 1],
+        [['E', 1, false], ['E', 2, false], ['E', 1, true], ['E', 3, false]],
+        [['E', 2, true], ['E', 4, false], ['E', 5, false], ['E', 4, true]],
+        [['E', 1, true], ['E', 4, true]],
       ]);
       expect(await run('0')).toEqual(withSetGet);
     } finally {
