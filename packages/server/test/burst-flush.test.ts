@@ -35,9 +35,11 @@ function unframe(bytes: Buffer): (string | Buffer)[] {
  */
 function fakeSocket() {
   const writes: (string | Buffer)[][] = [];
+  const raw: Buffer[] = [];
   let maxHeld = 0;
   const stream = {
     write(bytes: Buffer) {
+      raw.push(bytes);
       writes.push(unframe(bytes));
       return true;
     },
@@ -60,7 +62,7 @@ function fakeSocket() {
     },
     close: inner.close.bind(inner),
   };
-  return { link, writes, held: () => inner.bufferedBytes(), maxHeldChars: () => maxHeld };
+  return { link, writes, raw, held: () => inner.bufferedBytes(), maxHeldChars: () => maxHeld };
 }
 
 describe('WebSocket link: a burst that never yields', () => {
@@ -130,5 +132,28 @@ describe('WebSocket link: a burst that never yields', () => {
     socket.close(1000);
     clearTimeout((socket as unknown as { _closeTimer?: NodeJS.Timeout })._closeTimer);
     expect(order).toEqual(['{"n":0}', '{"n":1}', '{"n":2}', 'close 1000']);
+  });
+});
+
+describe('WebSocket link: a frame on its own (an ack, a fan-out message)', () => {
+  it('goes out at once as one write of one framed buffer, not through ws', () => {
+    const { link, writes, raw } = fakeSocket();
+    const ack = '{"type":"ack","id":"p1","epoch":"e","offset":1}';
+    link.send(ack);
+    expect(writes).toEqual([[ack]]);
+    expect(raw[0]).toHaveLength(2 + ack.length); // exactly header + payload
+  });
+
+  it('is framed once for every subscriber of a fan-out: they all write the same bytes', async () => {
+    const subscribers = Array.from({ length: 5 }, () => fakeSocket());
+    const message = JSON.stringify({ type: 'message', channel: 'fan', data: 'ü'.repeat(200) });
+    for (const s of subscribers) s.link.send(message);
+    const buffers = subscribers.map((s) => s.raw[0]);
+    expect(new Set(buffers).size).toBe(1);
+    expect(subscribers.map((s) => s.writes)).toEqual(subscribers.map(() => [[message]]));
+    await Promise.resolve();
+    // The next burst's first frame gets its own bytes.
+    subscribers[0]!.link.send('{"n":1}');
+    expect(subscribers[0]!.writes.at(-1)).toEqual(['{"n":1}']);
   });
 });

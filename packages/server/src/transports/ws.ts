@@ -10,7 +10,7 @@ import type { Logger } from '../hooks';
 import { binaryInboundToText, type InboundLimits } from '../inboundFrame';
 import type { Link } from '../link';
 import type { Session } from '../session';
-import { WsFrameBatch } from './wsFrameBatch';
+import { WsFrameBatch, frameOnce } from './wsFrameBatch';
 
 /** After a close frame, how long a client gets to finish the closing handshake before the socket is cut. */
 const CLOSE_GRACE_MS = 1000;
@@ -68,9 +68,10 @@ export class TidewireWebSocket extends WebSocket {
  * Wrap a `ws` socket as a Link. `stream` is the TCP socket the upgrade came on
  * (the one `ws` writes to).
  *
- * The first frame of a burst (see afterBurst) goes out at once through `ws`: a lone
- * frame (an ack, one fan-out message per subscriber) is not held back, so the client
- * can start on it while the server is still writing to the others. The rest of the
+ * The first frame of a burst (see afterBurst) goes out at once, framed here as one buffer
+ * (`frameOnce`; a frame over `BURST_FLUSH_CHARS` through `ws`): a lone frame (an ack, one
+ * fan-out message per subscriber) is not held back, so the client can start on it while the
+ * server is still writing to the others, and a fan-out frames its message once for all. The rest of the
  * burst — a publish loop, a replay — is framed into one buffer (WsFrameBatch) and
  * written to `stream` in one write when the burst ends, or as soon as
  * `BURST_FLUSH_CHARS` bytes are batched: a synchronous loop of 200,000 publishes must
@@ -114,6 +115,8 @@ export function wsLink(socket: WebSocket, request: IncomingMessage, stream: Dupl
       if (!inBurst) {
         inBurst = true;
         afterBurst(endBurst);
+        // Framed here, as one buffer and one write (and shared by every subscriber of a fan-out).
+        if ((typeof frame === 'string' ? frame.length : frame.byteLength) <= BURST_FLUSH_CHARS) return void stream.write(frameOnce(frame));
         return socket.send(frame);
       }
       if (!batch.append(frame)) {

@@ -18,6 +18,49 @@ function headerBytes(length: number): number {
   return length < 126 ? 2 : length < 0x10000 ? 4 : 10;
 }
 
+/** Write one frame (header, then payload) into `buffer` at `at`; returns where it ends. */
+function writeFrame(buffer: Buffer, at: number, payload: string | Uint8Array, length: number, header: number): number {
+  const text = typeof payload === 'string';
+  buffer[at++] = FIN | (text ? OPCODE_TEXT : OPCODE_BINARY);
+  if (header === 2) buffer[at++] = length;
+  else if (header === 4) {
+    buffer[at++] = 126;
+    at = buffer.writeUInt16BE(length, at);
+  } else {
+    buffer[at++] = 127;
+    at = buffer.writeUInt32BE(Math.floor(length / 2 ** 32), at);
+    at = buffer.writeUInt32BE(length >>> 0, at);
+  }
+  if (text) buffer.write(payload, at, length, 'utf8');
+  else buffer.set(payload, at);
+  return at + length;
+}
+
+let lastPayload: string | Uint8Array | undefined;
+let lastFrame: Buffer | undefined;
+
+/**
+ * One frame as one buffer of exactly its size, for a frame written on its own (the first of a burst:
+ * an ack, one fan-out message per subscriber). `ws`'s `send` would allocate a header buffer and make
+ * two stream writes (cork, two writes, uncork, a two-entry `writev`) for every frame and every
+ * subscriber; this is one copy and one write. A fan-out hands the same text to every subscriber in one
+ * loop, so the last frame is remembered: 1,000 subscribers share one buffer, encoded once (streams never
+ * change what they are given).
+ * @param payload a text frame's string, or a binary frame's bytes
+ * @returns the framed bytes
+ */
+export function frameOnce(payload: string | Uint8Array): Buffer {
+  if (payload === lastPayload && lastFrame) return lastFrame;
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.byteLength;
+  const header = headerBytes(length);
+  const frame = Buffer.allocUnsafe(header + length);
+  writeFrame(frame, 0, payload, length, header);
+  // Bytes may be changed by their owner after this call; only immutable strings are remembered.
+  lastPayload = typeof payload === 'string' ? payload : undefined;
+  lastFrame = frame;
+  return frame;
+}
+
 export class WsFrameBatch {
   #buffer: Buffer | undefined;
   #used = 0;
@@ -40,21 +83,7 @@ export class WsFrameBatch {
     const header = headerBytes(length);
     if (this.#used + header + length > this.capacity) return false;
     const buffer = (this.#buffer ??= Buffer.allocUnsafe(this.capacity));
-    let at = this.#used;
-    buffer[at++] = FIN | (text ? OPCODE_TEXT : OPCODE_BINARY);
-    if (header === 2) buffer[at++] = length;
-    else if (header === 4) {
-      buffer[at++] = 126;
-      at = buffer.writeUInt16BE(length, at);
-    } else {
-      buffer[at++] = 127;
-      at = buffer.writeUInt32BE(Math.floor(length / 2 ** 32), at);
-      at = buffer.writeUInt32BE(length >>> 0, at);
-    }
-    if (text) buffer.write(payload, at, length, 'utf8');
-    else buffer.set(payload, at);
-    at += length;
-    this.#used = at;
+    this.#used = writeFrame(buffer, this.#used, payload, length, header);
     return true;
   }
 
