@@ -87,6 +87,7 @@ const child = serveChild({
     const body = 'x'.repeat(80);
     for (let i = 0; i < warmup; i++) await c.publish({ i, body });
     const lat: number[] = [];
+    const cpu = process.cpuUsage();
     const deadline = nowUs() + timeoutMs * 1000;
     for (let i = 0; i < n; i++) {
       const t0 = process.hrtime.bigint();
@@ -94,7 +95,8 @@ const child = serveChild({
       lat.push(Number(process.hrtime.bigint() - t0) / 1000);
       if (nowUs() > deadline) break;
     }
-    return { samples: lat, timedOut: lat.length < n };
+    const used = process.cpuUsage(cpu);
+    return { samples: lat, timedOut: lat.length < n, cpuUs: used.user + used.system };
   },
 
   /** Connect `count` clients subscribed to `fan`, `concurrency` at a time. */
