@@ -29,6 +29,9 @@ export function exponentialBackoff({ base = 500, max = 20_000, random = Math.ran
   return (attempt) => Math.floor(random() * Math.min(max, base * 2 ** Math.max(0, attempt - 1)));
 }
 
+/** The default backoff, stateless: one for every client that passes none (and the fallback of a broken one). */
+export const defaultBackoff: Backoff = exponentialBackoff();
+
 /**
  * The app's backoff as the SDK calls it: isolated (a throw is reported as `listener_error`
  * through `report`) and checked — a throw, or a result that is not a delay (NaN, negative, not a
@@ -37,9 +40,8 @@ export function exponentialBackoff({ base = 500, max = 20_000, random = Math.ran
  * @param report where the `listener_error` goes (the client's `error` event).
  */
 export function isolatedBackoff(backoff: Backoff, report: ReportError): Backoff {
-  const fallback = exponentialBackoff();
   return (attempt) => {
     const delay = callSafely(report, 'backoff', { attempt }, backoff, attempt);
-    return typeof delay === 'number' && delay >= 0 ? delay : fallback(attempt);
+    return typeof delay === 'number' && delay >= 0 ? delay : defaultBackoff(attempt);
   };
 }

@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import { exponentialBackoff, isolatedBackoff } from './backoff';
+import { defaultBackoff, isolatedBackoff } from './backoff';
 import type { ClientOptions } from './client-options';
 import type { ReportError } from './isolate';
 import { encodeFrame } from './protocol/codec';
@@ -19,7 +19,7 @@ export function channelHost(options: ClientOptions, requests: Requests, ownIds: 
     ...line,
     reorderWindow_: options.reorderWindow ?? 1000,
     subscribeTimeout_: options.subscribeTimeout ?? 10_000,
-    backoff_: isolatedBackoff(options.backoff ?? exponentialBackoff(), report),
+    backoff_: isolatedBackoff(options.backoff ?? defaultBackoff, report),
     requests_: requests,
     sendSubscribe_: (channel, since, recent) => {
       const id = nanoid(); // request ids too: one id scheme for everything the client names

@@ -73,7 +73,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
     schema?: StandardSchemaV1<unknown, T>,
     report: ReportError = reportUncaught,
   ) {
-    super({ channel: shared.name });
+    super();
     this.#shared = shared;
     this.#publish = publish;
     this.#release = release;
@@ -99,6 +99,11 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
   /** Observe the channel's state (`getSnapshot()`); returns the unsubscribe function. The listener runs isolated. */
   subscribe = (listener: () => void): (() => void) =>
     this.#shared.subscribe(() => callSafely(this.#report, 'subscribe', { channel: this.name }, listener));
+
+  /** Listener errors name the channel (made only when one throws). */
+  protected override errorContext(): Readonly<Record<string, unknown>> {
+    return { channel: this.name };
+  }
 
   protected override onListenerError(error: TidewireError): void {
     this.#report(error);

@@ -1,7 +1,7 @@
 import { Emitter } from './emitter';
 import type { ReportError } from './isolate';
 import { registerReporter, reportUncaught } from './isolate';
-import { exponentialBackoff } from './backoff';
+import { defaultBackoff } from './backoff';
 import { Channel } from './channel';
 import type { ChannelOptions } from './channel';
 import type { ClientEvents, ClientOptions } from './client-options';
@@ -84,7 +84,7 @@ export class Client extends Emitter<ClientEvents> {
       plan_: choosePlan(options),
       tokens_: new TokenSource(options.token, options.getToken),
       clock_: clock,
-      backoff_: options.backoff ?? exponentialBackoff(),
+      backoff_: options.backoff ?? defaultBackoff,
       connectTimeout_: options.connectTimeout ?? 5000,
       context_: { url: options.url, WebSocket: options.WebSocket, fetch: options.fetch },
       queued_: () => this.#outbox.size_,

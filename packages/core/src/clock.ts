@@ -24,7 +24,7 @@ export function sanitizeDelay(ms: number): number {
 }
 
 /** A platform timer that waits out delays beyond {@link MAX_TIMER_DELAY} in steps. */
-interface ChainedHandle {
+class ChainedHandle {
   id_: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -33,7 +33,7 @@ interface ChainedHandle {
  * negative delays are 0. Use it for any raw timer; {@link Timer} is built on the same rule.
  */
 export function setLongTimeout(fn: () => void, ms: number): ChainedHandle {
-  const handle: ChainedHandle = { id_: undefined };
+  const handle = new ChainedHandle();
   const arm = (left: number) => {
     const step = Math.min(left, MAX_TIMER_DELAY);
     handle.id_ = globalThis.setTimeout(() => (left > step ? arm(left - step) : fn()), step);
@@ -42,11 +42,17 @@ export function setLongTimeout(fn: () => void, ms: number): ChainedHandle {
   return handle;
 }
 
-/** The real clock: `Date.now()` and global timers looked up at call time (so fake timers apply); delays beyond 2^31−1 ms are chained. */
+/**
+ * The real clock: `Date.now()` and global timers looked up at call time (so fake timers apply); delays beyond 2^31−1 ms are chained.
+ * A delay that fits is the platform timer itself, with no wrapper: an idle client's armed heartbeat costs one timer object.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setLongTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout((h as ChainedHandle | undefined)?.id_),
+  setTimeout: (fn, ms) => {
+    const delay = sanitizeDelay(ms);
+    return delay <= MAX_TIMER_DELAY ? globalThis.setTimeout(fn, delay) : setLongTimeout(fn, delay);
+  },
+  clearTimeout: (h) => globalThis.clearTimeout(h instanceof ChainedHandle ? h.id_ : (h as ReturnType<typeof setTimeout> | undefined)),
 };
 
 /** A timer firing later than this (ms) first yields one task, so I/O that already arrived is handled first. */
@@ -71,6 +77,15 @@ export const MAX_GRACE = 2000;
 export class Timer {
   readonly #clock: Clock;
   #handle: TimerHandle | undefined;
+  /** What runs when it comes due; undefined when not armed. */
+  #fn: (() => void) | undefined;
+  #due = 0;
+  /** Milliseconds still to wait after the current platform timer (delays beyond 2^31−1 ms wait in steps). */
+  #rest = 0;
+  /** The late-deadline grace has been given: the next tick runs `fn`. */
+  #graced = false;
+  /** The one callback of every platform timer this Timer arms, made on first use (no closure per shot). */
+  #tick: (() => void) | undefined;
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -83,32 +98,41 @@ export class Timer {
   start_(ms: number, fn: () => void): void {
     this.stop_();
     const delay = sanitizeDelay(ms);
-    const due = this.#clock.now() + delay;
-    this.#arm(delay, () => {
-      const late = this.#clock.now() - due;
-      if (late <= LATE_AFTER) return this.#fire(fn);
-      const grace = late > FAR_BEHIND_AFTER ? Math.min(MAX_GRACE, late / 2) : 0;
-      this.#handle = this.#clock.setTimeout(() => this.#fire(fn), grace);
-    });
+    this.#fn = fn;
+    this.#due = this.#clock.now() + delay;
+    this.#graced = false;
+    this.#wait(delay);
   }
 
   stop_(): void {
     if (this.#handle !== undefined) this.#clock.clearTimeout(this.#handle);
-    this.#handle = undefined;
+    this.#handle = this.#fn = undefined;
   }
 
   get armed_(): boolean {
     return this.#handle !== undefined;
   }
 
-  /** Wait `ms` in steps no platform timer overflows on, then call `then`. */
-  #arm(ms: number, then: () => void): void {
+  /** Wait `ms` in steps no platform timer overflows on (`Infinity` steps forever). */
+  #wait(ms: number): void {
     const step = Math.min(ms, MAX_TIMER_DELAY);
-    this.#handle = this.#clock.setTimeout(() => (ms > step ? this.#arm(ms - step, then) : then()), step);
+    this.#rest = ms - step;
+    this.#handle = this.#clock.setTimeout((this.#tick ??= () => this.#onTick()), step);
   }
 
-  #fire(fn: () => void): void {
-    this.#handle = undefined;
+  #onTick(): void {
+    if (this.#rest > 0) return this.#wait(this.#rest);
+    if (!this.#graced) {
+      const late = this.#clock.now() - this.#due;
+      if (late > LATE_AFTER) {
+        this.#graced = true;
+        const grace = late > FAR_BEHIND_AFTER ? Math.min(MAX_GRACE, late / 2) : 0;
+        this.#handle = this.#clock.setTimeout(this.#tick!, grace);
+        return;
+      }
+    }
+    const fn = this.#fn!;
+    this.#handle = this.#fn = undefined;
     fn();
   }
 }

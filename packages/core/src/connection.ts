@@ -29,7 +29,7 @@ const MIN_UPTIME = 5000;
  * `#transition`. Events from a transport that is no longer current are dropped
  * by comparing ids, so a late close from an old socket can never kill a new one.
  */
-export class Connection extends Store<ConnectionSnapshot> {
+export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
   readonly #plan: TransportPlan;
   readonly #tokens: TokenSource;
   readonly #clock: Clock;
@@ -41,7 +41,7 @@ export class Connection extends Store<ConnectionSnapshot> {
   #transportId = 0;
   #attempt = 0;
   /** After a close with `retryAfter`, later attempts back off on the hint's scale (see HintedBackoff). */
-  readonly #hinted = new HintedBackoff();
+  #hinted: HintedBackoff | undefined;
   #connectedAt = 0;
   #lastFrameAt = 0;
   #heartbeatMs = 0;
@@ -54,10 +54,9 @@ export class Connection extends Store<ConnectionSnapshot> {
    * (connected), the next attempt (reconnecting). Every transition cancels it.
    */
   readonly #stateTimer: Timer;
-  readonly #refresh: Timer;
-  readonly #probe: Timer;
-  /** Lent to the plan while connecting or connected, so it can race or probe another transport and switch to it. */
-  readonly #liveLine: LiveLine;
+  /** The token refresh and the line check: made on first use (most clients never need them). */
+  #refresh: Timer | undefined;
+  #probe: Timer | undefined;
   /** When the pending line check's ping left (0: none pending), to time its pong. */
   #pingAt = 0;
   /** Counters of what went over the line, bumped in place. */
@@ -77,16 +76,28 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#context = context;
     this.#handler = handler;
     this.#stateTimer = new Timer(clock);
-    this.#refresh = new Timer(clock);
-    this.#probe = new Timer(clock);
-    this.#liveLine = {
-      clock,
-      connectTimeout,
-      // A probe goes without a token rather than not at all when getToken() fails; the server decides.
-      context: async () => ({ ...context, token: await tokens.get_('connect').catch(() => undefined) }),
-      switchTo: (success) => this.#switchTo(success),
-    };
     this.#queued = queued;
+  }
+
+
+  // The connection is itself the LiveLine it lends its plan while connecting or connected (so it
+  // can race or probe another transport and switch to it): no per-client object for that.
+
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  get connectTimeout(): number {
+    return this.#connectTimeout;
+  }
+
+  /** What to open another transport with. A probe goes without a token rather than not at all when getToken() fails; the server decides. */
+  async context(): Promise<TransportContext> {
+    return { ...this.#context, token: await this.#tokens.get_('connect').catch(() => undefined) };
+  }
+
+  switchTo(success: ProbeSuccess): void {
+    this.#switchTo(success);
   }
 
   /** The counters as a subscribable snapshot with the outbox depth and the transport (made on first use). */
@@ -140,10 +151,10 @@ export class Connection extends Store<ConnectionSnapshot> {
 
   /** Ask the server for a pong; no frame at all within `PROBE_TIMEOUT` means the line is dead. */
   checkLine_(): void {
-    if (this.state_ !== 'connected' || this.#probe.armed_) return;
+    if (this.state_ !== 'connected' || this.#probe?.armed_) return;
     const since = (this.#pingAt = this.#clock.now());
     this.send_(encodeFrame({ type: 'ping' }));
-    this.#probe.start_(PROBE_TIMEOUT, () => {
+    (this.#probe ??= new Timer(this.#clock)).start_(PROBE_TIMEOUT, () => {
       if (this.#lastFrameAt < since) this.#lost({ code: 'heartbeat_timeout', message: 'no answer to a line check' });
     });
   }
@@ -189,7 +200,7 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#stateTimer.start_(this.#connectTimeout, () => this.#lost({ message: `no answer from the server within ${this.#connectTimeout} ms` }));
     this.#lastFrameAt = this.#clock.now();
     // A plan with several transports may race the next one (it then ends this line via `switchTo`).
-    this.#plan.connecting?.(this.#liveLine);
+    this.#plan.connecting?.(this);
   }
 
   /** Events for the line with this id; once the id is stale, every event is dropped. */
@@ -262,9 +273,9 @@ export class Connection extends Store<ConnectionSnapshot> {
     const { factory, reason } = this.#plan.current();
     this.#lastFrameAt = this.#connectedAt = this.#clock.now();
     // On a fallback, the plan may now probe the preferred transport in the background.
-    this.#plan.succeeded(this.#liveLine);
+    this.#plan.succeeded(this);
     this.#triedFreshToken = false;
-    this.#hinted.reset_();
+    this.#hinted?.reset_();
     this.#heartbeatMs = frame.heartbeat;
     this.#transition(
       { state: 'connected', transport: factory.name, transportReason: reason, session: frame.session },
@@ -293,7 +304,8 @@ export class Connection extends Store<ConnectionSnapshot> {
 
   /** Refresh the token in band before it expires (see scheduleRefresh). */
   #scheduleRefresh(expiresIn: number | undefined): void {
-    scheduleRefresh(this.#refresh, this.#tokens, this.#clock, this.#connectTimeout, expiresIn, this, (info) => this.#lost(info), (error) => this.#handler.onError_(error));
+    if (expiresIn === undefined && !this.#refresh) return; // nothing armed, nothing to arm
+    scheduleRefresh((this.#refresh ??= new Timer(this.#clock)), this.#tokens, this.#clock, this.#connectTimeout, expiresIn, this, (info) => this.#lost(info), (error) => this.#handler.onError_(error));
   }
 
   /** The heartbeat deadline check (see heartbeatTimeLeft); re-armed until the line is silent too long. */
@@ -338,7 +350,7 @@ export class Connection extends Store<ConnectionSnapshot> {
       // Failed before the server spoke: counts against this transport; a switch retries at once.
       immediate = plan.failed(now) && plan.current().reason === 'fallback';
     }
-    const delay = Math.max(immediate ? 0 : this.#backoff(this.#attempt + 1), this.#hinted.next_(info.retryAfter));
+    const delay = Math.max(immediate ? 0 : this.#backoff(this.#attempt + 1), (this.#hinted ??= new HintedBackoff()).next_(info.retryAfter));
     const counts = this.counts_;
     counts.reconnects++;
     counts.reconnectReasons[error.code] = (counts.reconnectReasons[error.code] ?? 0) + 1;
@@ -363,7 +375,9 @@ export class Connection extends Store<ConnectionSnapshot> {
     this.#pingAt = 0;
     transport?.close();
     this.#plan.stop();
-    for (const timer of [this.#stateTimer, this.#refresh, this.#probe]) timer.stop_();
+    this.#stateTimer.stop_();
+    this.#refresh?.stop_();
+    this.#probe?.stop_();
     if (!keepWatching) {
       this.#unwatchNetwork?.();
       this.#unwatchNetwork = undefined;

@@ -63,13 +63,21 @@ export function callSafely<A extends unknown[], R>(
   try {
     return fn(...args);
   } catch (cause) {
-    const error = listenerError(callback, cause, context);
-    try {
-      report(error);
-    } catch (again) {
-      reportUncaught(again);
-    }
+    reportThrow(report, callback, cause, context);
     return undefined;
+  }
+}
+
+/**
+ * Hand what app code threw to `report` as a `listener_error` (see {@link listenerError}); a throw
+ * inside `report` goes to {@link reportUncaught}. Never throws.
+ */
+export function reportThrow(report: ReportError, callback: string, cause: unknown, context?: Readonly<Record<string, unknown>>): void {
+  const error = listenerError(callback, cause, context);
+  try {
+    report(error);
+  } catch (again) {
+    reportUncaught(again);
   }
 }
 

@@ -6,6 +6,9 @@ interface EventTargetLike {
 // `visibilitychange` fires at the document and bubbles to the window, so the window hears all four.
 const WAKE_EVENTS = ['online', 'offline', 'pageshow', 'visibilitychange'];
 
+/** What there is to undo where nothing was watched (shared: a Node client holds no closure for it). */
+const watchNothing = (): void => {};
+
 /**
  * Calls `onWake` when the environment says something about the line changed: the network
  * came back or went away (`online`, `offline`), or the page is back (`pageshow`,
@@ -14,7 +17,7 @@ const WAKE_EVENTS = ['online', 'offline', 'pageshow', 'visibilitychange'];
  */
 export function watchNetwork(onWake: (event: string) => void): () => void {
   const scope = globalThis as unknown as Partial<EventTargetLike> & { document?: { visibilityState?: string } };
-  if (typeof scope.addEventListener !== 'function') return () => {};
+  if (typeof scope.addEventListener !== 'function') return watchNothing;
   const target = scope as EventTargetLike;
   const onEvent = ({ type }: { type: string }) => {
     if (type !== 'visibilitychange' || scope.document?.visibilityState === 'visible') onWake(type);

@@ -66,9 +66,13 @@ export interface OutboxOptions extends RequestsHost {
  * and aims at the next deadline — so a stream of publishes costs no timer work per message.
  */
 export class Outbox {
-  readonly #pending = new Map<string, Pending>();
+  /** Made on the first publish: an idle client's outbox holds no map and no timer. */
+  #pending: Map<string, Pending> | undefined;
   readonly #options: OutboxOptions;
-  readonly #timer: Timer;
+  #timer: Timer | undefined;
+  /** The pacer job and the timer callback, made on first use and reused (no closure per publish). */
+  #sendNextJob: (() => void) | undefined;
+  #expireJob: (() => void) | undefined;
   #timerAt = Infinity;
   #seq = 0;
   /**
@@ -80,11 +84,15 @@ export class Outbox {
 
   constructor(options: OutboxOptions) {
     this.#options = options;
-    this.#timer = new Timer(options.clock_);
   }
 
   get size_(): number {
-    return this.#pending.size;
+    return this.#pending?.size ?? 0;
+  }
+
+  /** The unacknowledged requests, in publish order (a copy: callers settle entries while iterating). */
+  #entries(): Pending[] {
+    return this.#pending ? [...this.#pending.values()] : [];
   }
 
   /**
@@ -92,17 +100,18 @@ export class Outbox {
    * with the same id while the first attempt is still queued or in flight stores it once.
    */
   add_<T = PublishResult>(id: string, text: string, rules: RequestRules = {}): Promise<T> {
-    const existing = this.#pending.get(id);
+    const pending = (this.#pending ??= new Map());
+    const existing = pending.get(id);
     if (existing) return existing.promise_ as Promise<T>;
     const { maxSize_: maxSize, queueTimeout_: queueTimeout, clock_: clock } = this.#options;
-    if (this.#pending.size >= maxSize) {
+    if (pending.size >= maxSize) {
       return Promise.reject(new BaseError('queue_full', `outbox full: ${maxSize} unacknowledged requests`, { context: { id } }));
     }
     let settle!: Pick<Pending, 'resolve' | 'reject_'>;
     const promise = new Promise<T>((resolve, reject) => (settle = { resolve: resolve as Pending['resolve'], reject_: reject }));
     const now = clock.now();
     const entry: Pending = { id_: id, text_: text, promise_: promise, rules_: rules, ...settle, phase_: 'queued', deadline_: now + queueTimeout, since_: now, seq_: ++this.#seq };
-    this.#pending.set(id, entry);
+    pending.set(id, entry);
     this.#aim(entry.deadline_);
     if (this.#options.canSend_()) this.#schedule(entry);
     return promise;
@@ -110,7 +119,7 @@ export class Outbox {
 
   /** A line is up: schedule everything unsent, oldest first; refuse at once what no longer fits. */
   flush_(): void {
-    for (const entry of [...this.#pending.values()]) if (entry.phase_ === 'queued') this.#schedule(entry);
+    for (const entry of this.#entries()) if (entry.phase_ === 'queued') this.#schedule(entry);
   }
 
   /** The line dropped: whatever was scheduled or in flight goes again, with the same id, on the next one. */
@@ -118,7 +127,7 @@ export class Outbox {
     this.#scheduled.length = 0; // the pacer forgets its jobs with the line
     const now = this.#options.clock_.now();
     const deadline = now + this.#options.queueTimeout_;
-    for (const entry of [...this.#pending.values()]) {
+    for (const entry of this.#entries()) {
       if (entry.phase_ === 'sent' && entry.rules_.atMostOnce) {
         this.refuse(entry.id_, new BaseError('interrupted', 'the line dropped after sending: it may or may not have run', { context: { id: entry.id_ } }));
         continue;
@@ -141,7 +150,7 @@ export class Outbox {
    * it was published: a publish refused forever rejects `timeout` then. Returns false when `id` is not ours.
    */
   retry(id: string): boolean {
-    const entry = this.#pending.get(id);
+    const entry = this.#pending?.get(id);
     if (!entry) return false;
     entry.deadline_ = entry.since_ + this.#options.queueTimeout_;
     this.#aim(entry.deadline_);
@@ -173,19 +182,20 @@ export class Outbox {
 
   failAll_(error: TidewireError): void {
     this.#stopTimer();
-    for (const id of [...this.#pending.keys()]) this.refuse(id, error);
+    for (const entry of this.#entries()) this.refuse(entry.id_, error);
   }
 
   #settle(id: string): Pending | undefined {
-    const entry = this.#pending.get(id);
+    const pending = this.#pending;
+    const entry = pending?.get(id);
     if (!entry) return undefined;
-    this.#pending.delete(id);
-    if (this.#pending.size === 0) this.#stopTimer(); // nothing left to time out: no timer holds the process
+    pending!.delete(id);
+    if (pending!.size === 0) this.#stopTimer(); // nothing left to time out: no timer holds the process
     return entry;
   }
 
   #stopTimer(): void {
-    this.#timer.stop_();
+    this.#timer?.stop_();
     this.#timerAt = Infinity;
   }
 
@@ -197,15 +207,15 @@ export class Outbox {
     let at = scheduled.length;
     while (at > 0 && scheduled[at - 1]!.seq_ > entry.seq_) at--;
     scheduled.splice(at, 0, entry);
-    this.#options.schedule_(this.#sendNext);
+    this.#options.schedule_((this.#sendNextJob ??= () => this.#sendNext()));
   }
 
   /** One pacer job: send the first scheduled entry still waiting (one job was queued per entry scheduled). */
-  #sendNext = (): void => {
+  #sendNext(): void {
     if (!this.#options.canSend_()) return;
     for (let entry = this.#scheduled.shift(); entry; entry = this.#scheduled.shift()) {
       // Acked, refused or requeued since it was scheduled: not sent.
-      if (this.#pending.get(entry.id_) !== entry || entry.phase_ !== 'scheduled' || !this.#fits(entry)) continue;
+      if (this.#pending?.get(entry.id_) !== entry || entry.phase_ !== 'scheduled' || !this.#fits(entry)) continue;
       // Its queueTimeout ran out while it waited in the pacer (a publish refused rate_limited again and again): not sent.
       if (entry.deadline_ <= this.#options.clock_.now()) {
         this.#expire();
@@ -217,7 +227,7 @@ export class Outbox {
       this.#options.send_(entry.text_);
       return;
     }
-  };
+  }
 
   /** The server announced a smaller `maxPayload` than the frame: refuse it for good (it would be refused on every line). */
   #fits(entry: Pending): boolean {
@@ -230,16 +240,16 @@ export class Outbox {
   }
 
   /** Reject what has expired, then aim at the next deadline. */
-  #expire = (): void => {
+  #expire(): void {
     this.#timerAt = Infinity;
     const now = this.#options.clock_.now();
     let next = Infinity;
-    for (const entry of [...this.#pending.values()]) {
+    for (const entry of this.#entries()) {
       if (entry.deadline_ > now) {
         next = Math.min(next, entry.deadline_);
         continue;
       }
-      this.#pending.delete(entry.id_);
+      this.#pending!.delete(entry.id_);
       const sent = entry.phase_ === 'sent';
       const message = sent
         ? `no answer within ${entry.rules_.timeout ?? this.#options.publishTimeout_} ms of sending`
@@ -247,13 +257,13 @@ export class Outbox {
       entry.reject_(new TimeoutError('timeout', message, { context: { id: entry.id_, sent } }));
     }
     this.#aim(next);
-  };
+  }
 
   /** Make sure the timer fires no later than `deadline`. */
   #aim(deadline: number): void {
     if (deadline >= this.#timerAt || deadline === Infinity) return;
     this.#timerAt = deadline;
     // A past deadline fires at once, a distant one waits in steps: Timer clamps and chains.
-    this.#timer.start_(deadline - this.#options.clock_.now(), this.#expire);
+    (this.#timer ??= new Timer(this.#options.clock_)).start_(deadline - this.#options.clock_.now(), (this.#expireJob ??= () => this.#expire()));
   }
 }

@@ -7,11 +7,13 @@ import type { OutboxStorage, PendingPublish, StoredPublish } from './outbox-stor
  * sends it — everything else that settles (ack, refusal, timeout, cancel) is deleted.
  */
 export class PendingPublishes {
-  readonly #entries = new Map<string, StoredPublish>();
+  /** Made on the first publish. */
+  #entries: Map<string, StoredPublish> | undefined;
   readonly #storage: OutboxStorage | undefined;
   readonly #onError: (cause: unknown) => void;
   readonly #changed: () => void;
-  #writes: Promise<void> = Promise.resolve();
+  /** The last storage write queued (none yet: nothing to wait for). */
+  #writes: Promise<void> | undefined;
   /** The error the connection ended with: publishes rejected with it are kept in storage. */
   ended_: unknown;
 
@@ -23,12 +25,13 @@ export class PendingPublishes {
 
   /** Follow a publish until it settles; `persist: false` for one that came from storage. */
   track_(entry: StoredPublish, result: Promise<unknown>, persist = true): void {
-    this.#entries.set(entry.id, entry);
+    const entries = (this.#entries ??= new Map());
+    entries.set(entry.id, entry);
     if (persist) this.#write((s) => s.set(entry.id, entry));
     this.#changed();
     const settled = (error?: unknown): void => {
-      if (this.#entries.get(entry.id) !== entry) return; // joined by a later publish with the same id
-      this.#entries.delete(entry.id);
+      if (entries.get(entry.id) !== entry) return; // joined by a later publish with the same id
+      entries.delete(entry.id);
       this.#changed();
       if (error === undefined || error !== this.ended_) this.forget_(entry.id);
     };
@@ -41,17 +44,17 @@ export class PendingPublishes {
   }
 
   list_(): PendingPublish[] {
-    return [...this.#entries.values()].map(({ id, channel, data, queuedAt }) => ({ id, channel, data, queuedAt }));
+    return [...(this.#entries?.values() ?? [])].map(({ id, channel, data, queuedAt }) => ({ id, channel, data, queuedAt }));
   }
 
   /** What the last run left in storage, oldest first, leaving out what is already pending here. */
   async stored_(): Promise<StoredPublish[]> {
     const all = (await this.#storage?.list()) ?? [];
-    return all.filter((e) => !this.#entries.has(e.id)).sort((a, b) => a.queuedAt - b.queuedAt);
+    return all.filter((e) => !this.#entries?.has(e.id)).sort((a, b) => a.queuedAt - b.queuedAt);
   }
 
   #write(op: (storage: OutboxStorage) => Promise<void>): void {
     const storage = this.#storage;
-    if (storage) this.#writes = this.#writes.then(() => op(storage)).catch(this.#onError);
+    if (storage) this.#writes = (this.#writes ?? Promise.resolve()).then(() => op(storage)).catch(this.#onError);
   }
 }

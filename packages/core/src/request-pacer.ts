@@ -25,7 +25,9 @@ const BURST_SHARE = 0.75;
  */
 export class RequestPacer {
   readonly #clock: Clock;
-  readonly #timer: Timer;
+  /** Made when a job first has to wait for a token. */
+  #timer: Timer | undefined;
+  #runJob: (() => void) | undefined;
   readonly #queue: (() => void)[] = [];
   #head = 0;
   #rate = 0;
@@ -37,7 +39,6 @@ export class RequestPacer {
 
   constructor(clock: Clock) {
     this.#clock = clock;
-    this.#timer = new Timer(clock);
     this.reset_(); // the default limits until the server announces its own
   }
 
@@ -64,7 +65,7 @@ export class RequestPacer {
   clear_(): void {
     this.#queue.length = 0;
     this.#head = 0;
-    this.#timer.stop_();
+    this.#timer?.stop_();
   }
 
   /** Run `job` when a token is available: now if one is and nothing is queued ahead of it. */
@@ -86,14 +87,14 @@ export class RequestPacer {
     this.#arm();
   }
 
-  #run = (): void => {
+  #run(): void {
     while (this.queued_ > 0 && this.#take()) {
       const job = this.#queue[this.#head++]!;
       if (this.#head === this.#queue.length) this.#queue.length = this.#head = 0;
       job();
     }
     this.#arm();
-  };
+  }
 
   #take(): boolean {
     const now = this.#clock.now();
@@ -107,10 +108,10 @@ export class RequestPacer {
 
   /** Aim the one timer at the moment the next token exists (or the pause ends). */
   #arm(): void {
-    if (this.queued_ === 0) return this.#timer.stop_();
-    if (this.#timer.armed_) return;
+    if (this.queued_ === 0) return this.#timer?.stop_();
+    if (this.#timer?.armed_) return;
     const now = this.#clock.now();
     const untilToken = Math.ceil(((1 - this.#tokens) * 1000) / this.#rate);
-    this.#timer.start_(Math.max(1, this.#pausedUntil - now, untilToken), this.#run);
+    (this.#timer ??= new Timer(this.#clock)).start_(Math.max(1, this.#pausedUntil - now, untilToken), (this.#runJob ??= () => this.#run()));
   }
 }

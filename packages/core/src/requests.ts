@@ -39,9 +39,10 @@ export class Requests {
   /** What the server of the current line announced; undefined before the first `connected`. */
   features_: readonly string[] | undefined;
   readonly host_: RequestsHost;
-  readonly #answers = new Map<string, Answer>();
-  readonly #line = new Set<LineListener>();
-  readonly #changes = new Map<string, (frame: PresenceChangeFrame) => void>();
+  /** Made on first use: an idle client with no presence or history request holds none of these. */
+  #answers: Map<string, Answer> | undefined;
+  #line: Set<LineListener> | undefined;
+  #changes: Map<string, (frame: PresenceChangeFrame) => void> | undefined;
   /** Why the client ended for good (closed or failed), until it connects again. */
   ended_: TidewireError | undefined;
 
@@ -60,9 +61,9 @@ export class Requests {
    */
   send_(build: (id: string) => ClientFrame, answer: Answer): string {
     const id = nanoid();
-    this.#answers.set(id, answer);
+    (this.#answers ??= new Map()).set(id, answer);
     this.host_.schedule_(() => {
-      if (this.#answers.has(id) && this.host_.canSend_()) this.host_.send_(encodeFrame(build(id)));
+      if (this.#answers?.has(id) && this.host_.canSend_()) this.host_.send_(encodeFrame(build(id)));
     });
     return id;
   }
@@ -73,60 +74,62 @@ export class Requests {
   }
 
   forget_(id: string): void {
-    this.#answers.delete(id);
+    this.#answers?.delete(id);
   }
 
   /** Listen to line events. @returns the function that stops listening. */
   onLine_(listener: LineListener): () => void {
-    this.#line.add(listener);
-    return () => void this.#line.delete(listener);
+    const line = (this.#line ??= new Set());
+    line.add(listener);
+    return () => void line.delete(listener);
   }
 
   /** Route `presence_change` frames of `channel` to `handler` (one per channel). @returns the function that stops it. */
   onChanges_(channel: string, handler: (frame: PresenceChangeFrame) => void): () => void {
-    this.#changes.set(channel, handler);
+    const changes = (this.#changes ??= new Map());
+    changes.set(channel, handler);
     return () => {
-      if (this.#changes.get(channel) === handler) this.#changes.delete(channel);
+      if (changes.get(channel) === handler) changes.delete(channel);
     };
   }
 
   connected_(features: readonly string[] | undefined): void {
     this.features_ = features ?? [];
     this.ended_ = undefined;
-    for (const listener of [...this.#line]) listener.connected_();
+    if (this.#line) for (const listener of [...this.#line]) listener.connected_();
   }
 
   /** Answers of the old line never come: each listener re-sends on the next one. */
   disconnected_(): void {
-    this.#answers.clear();
-    for (const listener of [...this.#line]) listener.disconnected_();
+    this.#answers = undefined;
+    if (this.#line) for (const listener of [...this.#line]) listener.disconnected_();
   }
 
   terminated_(error: TidewireError): void {
     this.ended_ = error;
-    this.#answers.clear();
-    for (const listener of [...this.#line]) listener.terminated_(error);
+    this.#answers = undefined;
+    if (this.#line) for (const listener of [...this.#line]) listener.terminated_(error);
   }
 
   /** @returns whether the frame belonged here. */
   onFrame(frame: ServerFrame): boolean {
     if (frame.type === 'presence_change') {
-      this.#changes.get(frame.channel)?.(frame);
+      this.#changes?.get(frame.channel)?.(frame);
       return true;
     }
     const id = 'id' in frame ? frame.id : undefined;
-    const answer = id === undefined ? undefined : this.#answers.get(id);
+    const answer = id === undefined ? undefined : this.#answers?.get(id);
     if (!answer) return false;
-    this.#answers.delete(id!);
+    this.#answers!.delete(id!);
     answer.answer_(frame);
     return true;
   }
 
   /** An `error` frame naming `id`. @returns whether it refused one of these requests. */
   refuse(id: string, error: TidewireError): boolean {
-    const answer = this.#answers.get(id);
+    const answer = this.#answers?.get(id);
     if (!answer) return false;
-    this.#answers.delete(id);
+    this.#answers!.delete(id);
     answer.fail_(error);
     return true;
   }

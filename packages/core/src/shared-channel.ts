@@ -71,11 +71,13 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   #ticket = 0;
   /** Subscribes that timed out or were refused for now since the last success. */
   #attempt = 0;
-  readonly #buffer = new Map<number, MessageFrame>();
+  /** Messages held back waiting for a hole to close, by offset; made on the first hole. */
+  #buffer: Map<number, MessageFrame> | undefined;
   readonly #host: ChannelHost;
-  readonly #reorder: Timer;
+  /** Timers made on first use: an idle subscribed channel holds none. */
+  #reorder: Timer | undefined;
   /** The subscribe deadline (`requested`) or the retry delay (`retrying`). Every transition stops it. */
-  readonly #phaseTimer: Timer;
+  #phaseTimer: Timer | undefined;
 
   /** `since`: start after this position (e.g. one a server-rendered snapshot was taken at) instead of at the head. */
   constructor(
@@ -86,8 +88,6 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   ) {
     super({ state: 'subscribing' });
     this.#host = host;
-    this.#reorder = new Timer(host.clock_);
-    this.#phaseTimer = new Timer(host.clock_);
     this.#epoch = since?.epoch;
     this.#offset = since?.offset ?? 0;
     this.#recent = since ? undefined : recent;
@@ -105,7 +105,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
 
   /** Messages held back waiting for a hole (bounded by MAX_BUFFERED). */
   get buffered_(): number {
-    return this.#buffer.size;
+    return this.#buffer?.size ?? 0;
   }
 
   /**
@@ -154,10 +154,13 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     }
     this.#attempt = 0;
     this.#transition({ name_: 'subscribed', recovered_: frame.recovered });
-    for (const [offset, buffered] of this.#buffer) {
-      if (offset <= this.#offset || buffered.epoch !== this.#epoch) this.#buffer.delete(offset);
+    const buffer = this.#buffer;
+    if (buffer) {
+      for (const [offset, buffered] of buffer) {
+        if (offset <= this.#offset || buffered.epoch !== this.#epoch) buffer.delete(offset);
+      }
+      this.#drain(buffer);
     }
-    this.#drain();
   }
 
   /**
@@ -180,7 +183,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     if (name === 'failed' || name === 'disposed' || name === 'subscribed') return;
     this.#host.report_(error);
     this.#transition({ name_: 'retrying' });
-    this.#phaseTimer.start_(delay ?? this.#host.backoff_(++this.#attempt), () => this.resubscribe_());
+    this.#phaseTimerStart(delay ?? this.#host.backoff_(++this.#attempt), () => this.resubscribe_());
   }
 
   onMessage(frame: MessageFrame): void {
@@ -195,13 +198,14 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     if (frame.offset <= this.#offset) return; // duplicate
     if (frame.offset === this.#offset + 1) {
       this.#deliver(frame);
-      if (this.#buffer.size > 0) this.#drain();
+      if (this.#buffer?.size) this.#drain(this.#buffer);
       return;
     }
     // A hole. Past the bound, drop the message (history replays it) and let one resubscribe fill it.
-    if (this.#buffer.size >= MAX_BUFFERED) return this.resubscribe_();
-    this.#buffer.set(frame.offset, frame);
-    if (!this.#reorder.armed_ && name === 'subscribed') this.#reorder.start_(this.#host.reorderWindow_, () => this.resubscribe_());
+    const buffer = (this.#buffer ??= new Map());
+    if (buffer.size >= MAX_BUFFERED) return this.resubscribe_();
+    buffer.set(frame.offset, frame);
+    if (!this.#reorder?.armed_ && name === 'subscribed') (this.#reorder ??= new Timer(this.#host.clock_)).start_(this.#host.reorderWindow_, () => this.resubscribe_());
   }
 
   /** Stop timers; the client forgets this channel. */
@@ -215,7 +219,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     const id = this.#host.sendSubscribe_(this.name, this.position, this.#takeRecent());
     this.#transition({ name_: 'requested', id_: id });
     const timeout = this.#host.subscribeTimeout_;
-    this.#phaseTimer.start_(timeout, () =>
+    this.#phaseTimerStart(timeout, () =>
       this.onRetryable(new TimeoutError('timeout', `no answer to subscribe "${this.name}" within ${timeout} ms`, { context: { channel: this.name, id } })),
     );
   }
@@ -234,9 +238,9 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   /** The one mutator of the channel's state; the snapshot the app sees is derived from the phase. */
   #transition(to: Phase): void {
     this.#phase = to;
-    this.#phaseTimer.stop_();
-    if (to.name_ !== 'subscribed') this.#reorder.stop_();
-    if (to.name_ === 'failed' || to.name_ === 'disposed') this.#buffer.clear();
+    this.#phaseTimer?.stop_();
+    if (to.name_ !== 'subscribed') this.#reorder?.stop_();
+    if (to.name_ === 'failed' || to.name_ === 'disposed') this.#buffer = undefined;
     const position = this.position;
     switch (to.name_) {
       case 'subscribed':
@@ -251,13 +255,21 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     }
   }
 
-  #drain(): void {
+  #phaseTimerStart(ms: number, fn: () => void): void {
+    (this.#phaseTimer ??= new Timer(this.#host.clock_)).start_(ms, fn);
+  }
+
+  /** Deliver what the buffer holds in order from the position; an empty buffer is dropped (the common case: a hole that closed). */
+  #drain(buffer: Map<number, MessageFrame>): void {
     let next: MessageFrame | undefined;
-    while ((next = this.#buffer.get(this.#offset + 1))) {
-      this.#buffer.delete(next.offset);
+    while ((next = buffer.get(this.#offset + 1))) {
+      buffer.delete(next.offset);
       this.#deliver(next);
     }
-    if (this.#buffer.size === 0) this.#reorder.stop_();
+    if (buffer.size === 0) {
+      this.#reorder?.stop_();
+      if (this.#buffer === buffer) this.#buffer = undefined;
+    }
   }
 
   #deliver(frame: MessageFrame): void {

@@ -1,6 +1,9 @@
 import type { ReportError } from './isolate';
 import { callSafely, reportUncaught } from './isolate';
 
+/** The context of a throwing `subscribe` listener's report: nothing to add (one object for every store). */
+const NO_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
+
 /**
  * The one state contract bindings rely on: `subscribe(listener) → unsubscribe`
  * and `getSnapshot()`, where the snapshot is immutable and keeps its identity
@@ -11,7 +14,8 @@ import { callSafely, reportUncaught } from './isolate';
  */
 export class Store<S> {
   #snapshot: S;
-  readonly #listeners = new Set<() => void>();
+  /** Made on the first listener (most stores of an idle client have none or one). */
+  #listeners: Set<() => void> | undefined;
   readonly #report: ReportError;
 
   /**
@@ -26,10 +30,11 @@ export class Store<S> {
   getSnapshot = (): S => this.#snapshot;
 
   subscribe = (listener: () => void): (() => void) => {
-    this.#listeners.add(listener);
-    if (this.#listeners.size === 1) this.onFirstListener();
+    const listeners = (this.#listeners ??= new Set());
+    listeners.add(listener);
+    if (listeners.size === 1) this.onFirstListener();
     return () => {
-      if (this.#listeners.delete(listener) && this.#listeners.size === 0) this.onLastListenerGone();
+      if (listeners.delete(listener) && listeners.size === 0) this.onLastListenerGone();
     };
   };
 
@@ -41,10 +46,11 @@ export class Store<S> {
   protected setSnapshot(next: S): void {
     if (Object.is(next, this.#snapshot)) return;
     this.#snapshot = next;
-    for (const listener of [...this.#listeners]) callSafely(this.#report, 'subscribe', {}, listener);
+    const listeners = this.#listeners;
+    if (listeners?.size) for (const listener of [...listeners]) callSafely(this.#report, 'subscribe', NO_CONTEXT, listener);
   }
 
   protected get listenerCount(): number {
-    return this.#listeners.size;
+    return this.#listeners?.size ?? 0;
   }
 }
