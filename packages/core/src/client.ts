@@ -13,6 +13,7 @@ import type { ClientMetrics, MetricsStore } from './metrics';
 import type { ConnectionSnapshot } from './connection-state';
 import { ConnectionError, TidewireError } from './errors';
 import { resolveUrl } from './resolve-url';
+import { cacheOwn } from './store';
 import { Outbox } from './outbox';
 import type { PendingPublish } from './outbox-storage';
 import { PendingPublishes } from './pending-publishes';
@@ -142,12 +143,35 @@ export class Client extends Emitter<ClientEvents> {
    * transport?, transportReason?, attempt?, retryIn? (ms), session?, error? }`. Immutable; keeps its identity
    * until the state changes (what `useSyncExternalStore` and other bindings need).
    */
-  getSnapshot = (): ConnectionSnapshot => this.#connection.getSnapshot();
+  get getSnapshot(): () => ConnectionSnapshot {
+    // Bound on first read (callable detached, one identity), so a client nobody reads this way holds no closure for it.
+    return cacheOwn(this, 'getSnapshot', this.#readState.bind(this));
+  }
+
+  /** Replaceable, as a plain property would be (tests wrap it). */
+  set getSnapshot(fn: () => ConnectionSnapshot) {
+    cacheOwn(this, 'getSnapshot', fn);
+  }
+
   /**
    * Call `listener` after every connection state change (read it with `getSnapshot()`).
    * @returns a function that removes the listener.
    */
-  subscribe = (listener: () => void): (() => void) => this.#connection.subscribe(listener);
+  get subscribe(): (listener: () => void) => () => void {
+    return cacheOwn(this, 'subscribe', this.#observeState.bind(this));
+  }
+
+  set subscribe(fn: (listener: () => void) => () => void) {
+    cacheOwn(this, 'subscribe', fn);
+  }
+
+  #readState(): ConnectionSnapshot {
+    return this.#connection.read_();
+  }
+
+  #observeState(listener: () => void): () => void {
+    return this.#connection.observe_(listener);
+  }
 
   /** A throw in an `error` listener goes to the host (reporting it on `error` again would recurse); any other to `error`. */
   protected override onListenerError(error: TidewireError, event: keyof ClientEvents): void {
@@ -194,7 +218,7 @@ export class Client extends Emitter<ClientEvents> {
 
   /** The metrics now: same as `client.metrics.getSnapshot()` (same object until a figure changes). */
   getMetrics(): ClientMetrics {
-    return this.#connection.metrics_.getSnapshot();
+    return this.#connection.metrics_.read_();
   }
 
   /** Unacknowledged publishes (queued or in flight). */
@@ -249,7 +273,7 @@ export class Client extends Emitter<ClientEvents> {
       shared = new SharedChannel(name, this.#channelHost, options.since, options.recent);
       this.#channels.set(name, shared);
       shared.resubscribe_();
-    } else if (shared.getSnapshot().state === 'failed') {
+    } else if (shared.read_().state === 'failed') {
       shared.retry_(); // a new acquisition is the app asking again: a failed channel tries once more
     }
     const handle = new Channel<T>(shared, (ch, data, publishOptions) => this.publish(ch, data, publishOptions), (s, h) => this.#release(s, h), options.schema, this.#report);

@@ -103,17 +103,17 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
   /** The counters as a subscribable snapshot with the outbox depth and the transport (made on first use). */
   get metrics_(): MetricsStore {
     return (this.#metrics ??= new MetricsStore(this.counts_, () => {
-      const { transport, transportReason } = this.getSnapshot() as { transport?: ConnectionSnapshot['transport']; transportReason?: TransportReason };
+      const { transport, transportReason } = this.read_() as { transport?: ConnectionSnapshot['transport']; transportReason?: TransportReason };
       return { queued: this.#queued?.() ?? 0, transport, transportReason };
     }));
   }
 
   get state_(): ConnectionSnapshot['state'] {
-    return this.getSnapshot().state;
+    return this.read_().state;
   }
 
   connect_(): void {
-    const { state } = this.getSnapshot();
+    const { state } = this.read_();
     if (state === 'reconnecting') return this.wake_();
     if (state !== 'idle' && state !== 'closed' && state !== 'failed') return;
     this.#attempt = 0;
@@ -141,7 +141,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
 
   /** The network or the page came back: retry now instead of waiting, or check a live line. */
   wake_(event?: string): void {
-    const { state } = this.getSnapshot();
+    const { state } = this.read_();
     if (state === 'reconnecting' && event !== 'offline') {
       void this.#open(); // its transition cancels the pending attempt
     } else if (state === 'connected') {
@@ -326,7 +326,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
    *   (fallback); false when the app's `getToken` failed and the transport was never tried.
    */
   #lost(info: TransportClose, { error_: given, blameTransport_: blameTransport = true }: { error_?: TidewireError; blameTransport_?: boolean } = {}): void {
-    const previous = this.getSnapshot();
+    const previous = this.read_();
     if (previous.state !== 'connecting' && previous.state !== 'connected') return;
     this.#teardown({ keepWatching: true });
     const error =
@@ -385,7 +385,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
   }
 
   #transition(to: ConnectionSnapshot, reason: string): void {
-    const from = this.getSnapshot();
+    const from = this.read_();
     this.#stateTimer.stop_();
     this.setSnapshot(to);
     this.#metrics?.changed_();

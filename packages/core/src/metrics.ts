@@ -54,16 +54,23 @@ export const newCounters = (): MetricsCounters => ({ rtt: undefined, reconnects:
  */
 export class MetricsStore extends Store<ClientMetrics> {
   #notifying = false;
+  readonly #counts: MetricsCounters;
+  readonly #source: MetricsSource;
+  #last: ClientMetrics | undefined;
 
   constructor(counts: MetricsCounters, source: MetricsSource) {
     super(undefined as unknown as ClientMetrics);
-    let last: ClientMetrics | undefined;
-    // Compared field by field rather than versioned, so the hot path only bumps counters.
-    this.getSnapshot = (): ClientMetrics => {
-      const next: ClientMetrics = { ...counts, reconnectReasons: last?.reconnects === counts.reconnects ? last.reconnectReasons : { ...counts.reconnectReasons }, ...source() };
-      for (const key in next) if (next[key as keyof ClientMetrics] !== last?.[key as keyof ClientMetrics]) return (last = next);
-      return last!;
-    };
+    this.#counts = counts;
+    this.#source = source;
+  }
+
+  /** The figures now: the same object until one changed (compared field by field rather than versioned, so the hot path only bumps counters). */
+  override read_(): ClientMetrics {
+    const counts = this.#counts;
+    const last = this.#last;
+    const next: ClientMetrics = { ...counts, reconnectReasons: last?.reconnects === counts.reconnects ? last.reconnectReasons : { ...counts.reconnectReasons }, ...this.#source() };
+    for (const key in next) if (next[key as keyof ClientMetrics] !== last?.[key as keyof ClientMetrics]) return (this.#last = next);
+    return last!;
   }
 
   /** Something changed: tell the listeners once this burst is over (nothing to do without listeners). */
@@ -72,7 +79,7 @@ export class MetricsStore extends Store<ClientMetrics> {
     this.#notifying = true;
     queueMicrotask(() => {
       this.#notifying = false;
-      this.setSnapshot(this.getSnapshot());
+      this.setSnapshot(this.read_());
     });
   }
 }

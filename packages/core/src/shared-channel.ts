@@ -251,7 +251,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
         return this.setSnapshot({ state: 'unsubscribed', position });
       default:
         // Snapshot identity is kept while nothing the app sees changes (bindings re-render on identity).
-        if (this.getSnapshot().state !== 'subscribing') this.setSnapshot({ state: 'subscribing', position });
+        if (this.read_().state !== 'subscribing') this.setSnapshot({ state: 'subscribing', position });
     }
   }
 
