@@ -79,3 +79,38 @@ describe('long polling: the one-encoding batch format (`?batch=lines`)', () => {
     transport.close();
   });
 });
+
+describe('long polling: the next poll goes out before the batch is handled', () => {
+  it('has acknowledged the batch with a new poll when its first frame reaches the connection', async () => {
+    const { fetch, acks } = pollServer([`{"seq":1}\n${frames.join('\n')}`, `{"seq":2}\n${frames[2]}`]);
+    const { log, events } = fullRecorder();
+    const pollsWhenHandled: number[] = [];
+    const onFrame = events.onFrame;
+    events.onFrame = (frame) => {
+      pollsWhenHandled.push(acks.length);
+      onFrame(frame);
+    };
+    const transport = longpoll({ fetch }).open({ url: URL_ }, events);
+    await until(() => log.frames.length === 4 && acks.length === 3, 'both batches and the third poll');
+    // The poll acknowledging batch 1 was sent before any of its frames was handled; still once, in order.
+    expect(pollsWhenHandled).toEqual([2, 2, 2, 3]);
+    expect(acks).toEqual([0, 1, 2]);
+    expect(log.frames).toEqual([...frames, frames[2]]);
+    transport.close();
+  });
+
+  it('ends quietly when a frame of the batch closes the line while the next poll is out', async () => {
+    const { fetch, acks } = pollServer([`{"seq":1}\n${frames.join('\n')}`]);
+    const { log, events } = fullRecorder();
+    const onFrame = events.onFrame;
+    events.onFrame = (frame) => {
+      onFrame(frame);
+      transport.close(); // the held poll is aborted; no rejection may escape
+    };
+    const transport = longpoll({ fetch }).open({ url: URL_ }, events);
+    await until(() => acks.length === 2, 'the second poll');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(log.frames).toEqual([frames[0]]);
+    expect(log.closes).toEqual([]);
+  });
+});

@@ -33,7 +33,7 @@ function decodeBatch(text: string): Batch | undefined {
 /**
  * Long polling: `POST <url>/poll` opens a session; `GET <url>/poll?sid=…&ack=n` is held by
  * the server until frames are ready, answers a batch (`{"seq":n}` then a frame per line) and is re-issued at once
- * (one in flight). `ack` is the last batch received: the server keeps a batch until a later
+ * (one in flight), before the batch's frames are handled. `ack` is the last batch received: the server keeps a batch until a later
  * poll acknowledges it, so a response lost on the way is delivered again, never twice.
  *
  * Answers are read chunk by chunk (each chunk counts as activity, so a large batch slower than
@@ -57,10 +57,18 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
         await line.read(res, (text) => parts.push(text));
         return parts.join('');
       };
+      /** The next poll, already on its way while the frames of the last batch are handled. */
+      let next: Promise<Response> | undefined;
+      const request = (): Promise<Response> => {
+        const sent = line.request('GET', { params: { ack } });
+        sent.catch(() => {}); // awaited by the loop; not an unhandled rejection if the line ends first
+        return sent;
+      };
       const poll = async (): Promise<void> => {
         while (!line.done) {
           try {
-            const res = await line.request('GET', { params: { ack } });
+            const res = await (next ?? request());
+            next = undefined;
             const text = await readAll(res);
             if (line.done) return;
             const batch = decodeBatch(text);
@@ -71,9 +79,13 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
             failures = 0;
             if (batch.seq > ack) {
               ack = batch.seq;
+              // Acknowledged and polled again before the frames are handled: the server prepares the next
+              // batch while this one is decoded (handling a batch of a burst took as long as the round trip).
+              next = request();
               for (const frame of batch.frames) if (!line.done) events.onFrame(frame);
             }
           } catch (cause) {
+            next = undefined;
             if (line.done) return;
             // The server said no (unknown session: 404/410): give up. A cut or garbled
             // response: poll again with the same ack, a couple of times.
