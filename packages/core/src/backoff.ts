@@ -40,8 +40,14 @@ export const defaultBackoff: Backoff = exponentialBackoff();
  * @param report where the `listener_error` goes (the client's `error` event).
  */
 export function isolatedBackoff(backoff: Backoff, report: ReportError): Backoff {
-  return (attempt) => {
+  if (isolated.has(backoff)) return backoff; // already isolated (the client hands its own to the connection)
+  const wrapped: Backoff = (attempt) => {
     const delay = callSafely(report, 'backoff', { attempt }, backoff, attempt);
     return typeof delay === 'number' && delay >= 0 ? delay : defaultBackoff(attempt);
   };
+  isolated.add(wrapped);
+  return wrapped;
 }
+
+/** Backoffs made by `isolatedBackoff`: wrapping one again would only add a closure. */
+const isolated = new WeakSet<Backoff>();

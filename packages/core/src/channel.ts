@@ -45,7 +45,11 @@ export interface ChannelOptions<T> {
   recent?: number;
 }
 
-type Publisher = (channel: string, data: unknown, options?: PublishOptions) => Promise<PublishResult>;
+/** What a handle needs from its client: where its publishes go, and where it is released. */
+export interface ChannelOwner {
+  publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
+  release_(shared: SharedChannel, handle: ChannelSink): void;
+}
 
 /**
  * The app's handle on a channel. Handles on the same name share one server
@@ -59,8 +63,7 @@ type Publisher = (channel: string, data: unknown, options?: PublishOptions) => P
  */
 export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements ChannelSink {
   readonly #shared: SharedChannel;
-  readonly #publish: Publisher;
-  readonly #release: (shared: SharedChannel, handle: ChannelSink) => void;
+  readonly #owner: ChannelOwner;
   readonly #schema: StandardSchemaV1<unknown, T> | undefined;
   readonly #report: ReportError;
   #released = false;
@@ -69,15 +72,13 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
   /** @param report where exceptions thrown by this handle's app code go (the client's `error` event). */
   constructor(
     shared: SharedChannel,
-    publish: Publisher,
-    release: (shared: SharedChannel, handle: ChannelSink) => void,
+    owner: ChannelOwner,
     schema?: StandardSchemaV1<unknown, T>,
     report: ReportError = reportUncaught,
   ) {
     super();
     this.#shared = shared;
-    this.#publish = publish;
-    this.#release = release;
+    this.#owner = owner;
     this.#schema = schema;
     this.#report = report;
   }
@@ -163,7 +164,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
       if (result instanceof Error) return Promise.reject(result);
       if (result.issues) return Promise.reject(this.#invalid(result.issues, 'outbound'));
     }
-    return this.#publish(this.name, data, options);
+    return this.#owner.publish(this.name, data, options);
   }
 
   /**
@@ -213,7 +214,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
     this.#released = true;
     this.#presence?.release();
     this.removeAllListeners();
-    this.#release(this.#shared, this);
+    this.#owner.release_(this.#shared, this);
   }
 
   deliver(frame: MessageFrame): void {

@@ -1,137 +1,49 @@
 import { Emitter } from './emitter';
 import type { ReportError } from './isolate';
 import { registerReporter, reportUncaught } from './isolate';
-import { defaultBackoff } from './backoff';
 import { Channel } from './channel';
 import type { ChannelOptions } from './channel';
 import type { ClientEvents, ClientOptions } from './client-options';
-import { choosePlan } from './client-options';
-import type { Clock } from './clock';
-import { Timer, systemClock } from './clock';
-import { Connection } from './connection';
+import { ClientHost } from './client-host';
 import type { ClientMetrics, MetricsStore } from './metrics';
 import type { ConnectionSnapshot } from './connection-state';
 import { ConnectionError, TidewireError } from './errors';
 import { resolveUrl } from './resolve-url';
 import { cacheOwn } from './store';
-import { Outbox } from './outbox';
 import type { PendingPublish } from './outbox-storage';
-import { PendingPublishes } from './pending-publishes';
 import type { PublishResult, RequestRules } from './outbox';
 import type { PublishOptions } from './publish-options';
 import { validatePublishId } from './publish-options';
-import { RequestPacer } from './request-pacer';
 import type { Position, PublishFrame, RpcFrame } from './protocol/frames';
-import { fitsByteLimit } from './protocol/codec';
 import type { InferOutput, StandardSchemaV1 } from './schema';
 import { SharedChannel } from './shared-channel';
-import { routeFrame } from './frame-router';
-import { Requests } from './requests';
-import type { RequestsHost } from './requests';
-import type { ChannelHost, ChannelSink } from './shared-channel';
-import { TokenSource } from './token';
 import { encodeRequest } from './request-encoding';
-import { channelHost } from './channel-host';
 import { randomId, rememberOwnId } from './publish-ids';
 import { restorePending } from './outbox-restore';
 
 export type { ClientEvents, ClientOptions } from './client-options';
 
-/** Largest frame before the server told us its limit: the server's default. */
-const DEFAULT_MAX_PAYLOAD = 64 * 1024;
-
 /**
- * The public entry point. It wires the connection (lifecycle), the shared channels
- * (delivery contract) and the outbox (publish contract); it holds no state machine
- * of its own. `subscribe/getSnapshot` expose the connection state to bindings.
+ * The public entry point: the app's face of a {@link ClientHost}, which wires the connection
+ * (lifecycle), the shared channels (delivery contract) and the outbox (publish contract). It holds
+ * no state machine of its own. `subscribe/getSnapshot` expose the connection state to bindings.
  */
 export class Client extends Emitter<ClientEvents> {
+  readonly #host: ClientHost;
   /** Reports on `error`; registered so helpers built on this client (ChannelView) report their listeners' throws here too. */
-  readonly #report: ReportError = registerReporter(this, (error) => void this.emit('error', error));
-  readonly #connection: Connection;
-  readonly #outbox: Outbox;
-  /** One token bucket for every request frame, sized from the server's announced limits. */
-  readonly #pacer: RequestPacer;
-  readonly #channelHost: ChannelHost;
-  readonly #channels = new Map<string, SharedChannel>();
-  /** Requests of the optional capabilities (presence, history) and what the server announced. */
-  readonly #requests: Requests;
-  readonly #clock: Clock;
-  readonly #options: ClientOptions;
-  #maxPayload = DEFAULT_MAX_PAYLOAD;
-  /** With `echo: false`: ids of our own publishes whose message has not come back yet. */
-  readonly #ownIds: Set<string> | undefined;
-  /** Pending publishes as the app lists them, mirrored into `outboxStorage`. */
-  readonly #pendingPublishes: PendingPublishes;
+  readonly #report: ReportError;
   /** Until what the last run stored is queued, new requests wait behind it (they go after it). */
   #restoring: Promise<void> | undefined;
 
   constructor(options: ClientOptions) {
     super();
     // Resolved once here: a relative url is anchored to the page, or fails now with invalid_options.
-    this.#options = options = { ...options, url: resolveUrl(options.url) };
-    if (options.echo === false) this.#ownIds = new Set();
-    const clock = (this.#clock = options.clock ?? systemClock);
-    this.#pacer = new RequestPacer(clock);
-    // The line as everything that sends requests sees it: capabilities, the outbox, channels.
-    const line: RequestsHost = {
-      clock_: clock,
-      canSend_: () => this.#connection.state_ === 'connected',
-      schedule_: (job) => this.#pacer.enqueue_(job),
-      send_: (text) => this.#connection.send_(text),
-    };
-    this.#requests = new Requests(line);
-    this.#connection = new Connection({
-      plan_: choosePlan(options),
-      tokens_: new TokenSource(options.token, options.getToken),
-      clock_: clock,
-      backoff_: options.backoff ?? defaultBackoff,
-      connectTimeout_: options.connectTimeout ?? 5000,
-      context_: { url: options.url, WebSocket: options.WebSocket, fetch: options.fetch },
-      queued_: () => this.#outbox.size_,
-      handler_: {
-        onStateChange_: (change) => this.emit('state', change),
-        onConnected_: (frame) => {
-          this.#maxPayload = frame.maxPayload;
-          this.#pacer.reset_(frame.limits);
-          this.#requests.connected_(frame.features); // first: resubscribes check the features
-          for (const channel of this.#channels.values()) channel.resubscribe_();
-          this.#outbox.flush_();
-        },
-        onFrame_: (frame) => routeFrame(frame, this.#channels, this.#outbox, this.#requests, this.#pacer, this.#connection.counts_, options.codec, this.#report),
-        onDisconnected_: () => {
-          this.#lineDown();
-          this.#outbox.requeue_();
-          this.#requests.disconnected_();
-        },
-        onTerminated_: (error) => {
-          this.#lineDown();
-          this.#pendingPublishes.ended_ = error; // closed or failed: stored publishes wait for the next start
-          this.#outbox.failAll_(error);
-          this.#requests.terminated_(error);
-        },
-        onError_: this.#report,
-      },
-    });
-    const queueTimeout = options.queueTimeout ?? 300_000;
-    this.#outbox = new Outbox({
-      ...line,
-      publishTimeout_: options.publishTimeout ?? 10_000,
-      queueTimeout_: queueTimeout,
-      maxSize_: options.maxQueue ?? 1000,
-      fits_: (text) => fitsByteLimit(text, this.#maxPayload),
-      limitText_: () => `${this.#maxPayload} bytes`,
-    });
-    this.#channelHost = channelHost(options, this.#requests, this.#ownIds, this.#report);
-    const storage = options.outboxStorage;
-    this.#pendingPublishes = new PendingPublishes(
-      storage,
-      (cause) => this.#report(new TidewireError('listener_error', `outboxStorage failed: ${String(cause)}`, { cause })),
-      () => void this.emit('pending'),
-    );
+    options = { ...options, url: resolveUrl(options.url) };
+    const host = (this.#host = new ClientHost(options, (event, ...args) => void this.emit(event, ...args), this));
+    this.#report = registerReporter(this, host.report_);
     // Until what the last run stored is queued, new requests wait behind it; then they go after it.
-    if (storage) {
-      this.#restoring = restorePending(this.#pendingPublishes, this.#outbox, queueTimeout, this.#report).then((restored) => {
+    if (options.outboxStorage) {
+      this.#restoring = restorePending(host.pending_, host.outbox_, host.queueTimeout_, host.report_).then((restored) => {
         this.#restoring = undefined;
         if (restored && options.lazy !== false) this.connect();
       });
@@ -166,11 +78,11 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   #readState(): ConnectionSnapshot {
-    return this.#connection.read_();
+    return this.#host.connection_.read_();
   }
 
   #observeState(listener: () => void): () => void {
-    return this.#connection.observe_(listener);
+    return this.#host.connection_.observe_(listener);
   }
 
   /** A throw in an `error` listener goes to the host (reporting it on `error` again would recurse); any other to `error`. */
@@ -184,22 +96,22 @@ export class Client extends Emitter<ClientEvents> {
    * `reconnecting`. Not needed with `lazy` (the default): the first channel or publish connects.
    */
   connect(): void {
-    this.#connection.connect_();
+    this.#host.connection_.connect_();
   }
 
   /** Close for good: pending publishes reject with `closed`, every timer stops. `connect()` reopens. */
   close(): void {
-    this.#connection.close_();
+    this.#host.connection_.close_();
   }
 
   /** Check the line now (ping with a short deadline) instead of waiting for the heartbeat. */
   checkConnection(): void {
-    this.#connection.wake_();
+    this.#host.connection_.wake_();
   }
 
   /** Drop the current transport as if the network failed; the client reconnects and recovers. */
   disconnectTransport(reason?: string): void {
-    this.#connection.drop_(reason);
+    this.#host.connection_.drop_(reason);
   }
 
   /**
@@ -213,17 +125,17 @@ export class Client extends Emitter<ClientEvents> {
    * ```
    */
   get metrics(): Pick<MetricsStore, 'subscribe' | 'getSnapshot'> {
-    return this.#connection.metrics_;
+    return this.#host.connection_.metrics_;
   }
 
   /** The metrics now: same as `client.metrics.getSnapshot()` (same object until a figure changes). */
   getMetrics(): ClientMetrics {
-    return this.#connection.metrics_.read_();
+    return this.#host.connection_.metrics_.read_();
   }
 
   /** Unacknowledged publishes (queued or in flight). */
   get pendingPublishes(): number {
-    return this.#outbox.size_;
+    return this.#host.outbox_.size_;
   }
 
   /**
@@ -233,7 +145,7 @@ export class Client extends Emitter<ClientEvents> {
    * @returns `[{ id, channel, data, queuedAt }]` (`queuedAt`: ms since the epoch).
    */
   listPendingPublishes(): PendingPublish[] {
-    return this.#pendingPublishes.list_();
+    return this.#host.pending_.list_();
   }
 
   /**
@@ -243,7 +155,7 @@ export class Client extends Emitter<ClientEvents> {
    * @returns false when no publish with this id is pending.
    */
   cancelPublish(id: string): boolean {
-    return this.#outbox.refuse(id, new TidewireError('aborted', 'the publish was cancelled', { context: { id, cancelled: true } }));
+    return this.#host.outbox_.refuse(id, new TidewireError('aborted', 'the publish was cancelled', { context: { id, cancelled: true } }));
   }
 
   /**
@@ -268,17 +180,18 @@ export class Client extends Emitter<ClientEvents> {
   channel<S extends StandardSchemaV1>(name: string, options: { schema: S; since?: Position; recent?: number }): Channel<InferOutput<S>>;
   channel<T = unknown>(name: string, options?: ChannelOptions<T>): Channel<T>;
   channel<T>(name: string, options: ChannelOptions<T> = {}): Channel<T> {
-    let shared = this.#channels.get(name);
+    const host = this.#host;
+    let shared = host.channels_.get(name);
     if (!shared) {
-      shared = new SharedChannel(name, this.#channelHost, options.since, options.recent);
-      this.#channels.set(name, shared);
+      shared = new SharedChannel(name, host, options.since, options.recent);
+      host.channels_.set(name, shared);
       shared.resubscribe_();
     } else if (shared.read_().state === 'failed') {
       shared.retry_(); // a new acquisition is the app asking again: a failed channel tries once more
     }
-    const handle = new Channel<T>(shared, (ch, data, publishOptions) => this.publish(ch, data, publishOptions), (s, h) => this.#release(s, h), options.schema, this.#report);
+    const handle = new Channel<T>(shared, host, options.schema, this.#report);
     shared.sinks_.add(handle);
-    if (this.#options.lazy !== false) this.connect();
+    if (host.options_.lazy !== false) this.connect();
     return handle;
   }
 
@@ -293,7 +206,7 @@ export class Client extends Emitter<ClientEvents> {
   publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const id = options.id ?? randomId();
     const result = this.request({ type: 'publish', id, channel, data }, {}, validatePublishId(options.id));
-    rememberOwnId(this.#ownIds, id);
+    rememberOwnId(this.#host.ownIds_, id);
     return result;
   }
 
@@ -309,52 +222,36 @@ export class Client extends Emitter<ClientEvents> {
    */
   request<T = PublishResult>(frame: PublishFrame | RpcFrame, rules?: RequestRules, invalid?: TidewireError): Promise<T> {
     if (this.#restoring) return this.#restoring.then(() => this.request<T>(frame, rules, invalid));
-    const codec = this.#options.codec;
+    const host = this.#host;
+    const codec = host.options_.codec;
     if (codec) {
       const data = codec.encode(frame.data);
       // A Blob is read first (asynchronously): later publishes may overtake it; await it to keep order.
       if (data instanceof Promise) return data.then((encoded) => this.request<T>({ ...frame, data: encoded }, rules, invalid));
       frame = { ...frame, data };
     }
-    const state = this.#connection.state_;
+    const state = host.connection_.state_;
     const { type, id } = frame;
     if (state === 'closed' || state === 'failed') {
       return Promise.reject(new ConnectionError('closed', `cannot ${type}: the client is ${state}`));
     }
-    if (state !== 'connected' && this.#options.offline === 'fail') {
+    if (state !== 'connected' && host.options_.offline === 'fail') {
       return Promise.reject(new TidewireError('not_connected', `cannot ${type} while offline (offline: "fail")`));
     }
     if (invalid) return Promise.reject(invalid);
-    const text = encodeRequest(frame, this.#maxPayload);
+    const text = encodeRequest(frame, host.maxPayload_);
     if (typeof text !== 'string') return Promise.reject(text);
-    if (this.#options.lazy !== false) this.connect();
-    const result = this.#outbox.add_<T>(id, text, rules);
-    if (type === 'publish') this.#pendingPublishes.track_({ id, channel: frame.channel, data: frame.data, queuedAt: Date.now(), frame: text }, result);
+    if (host.options_.lazy !== false) this.connect();
+    const result = host.outbox_.add_<T>(id, text, rules);
+    if (type === 'publish') host.pending_.track_({ id, channel: frame.channel, data: frame.data, queuedAt: Date.now(), frame: text }, result);
     return result;
   }
 
   /** Give up a pending request (queued: never sent; sent: its answer is ignored), rejecting it with `error`. */
   cancelRequest(id: string, error: TidewireError): void {
-    this.#outbox.refuse(id, error);
+    this.#host.outbox_.refuse(id, error);
   }
 
-  /** The line is gone (for now or for good): queued jobs are for it, and channels resubscribe on the next one. */
-  #lineDown(): void {
-    this.#pacer.clear_();
-    for (const channel of this.#channels.values()) channel.suspend_();
-  }
-
-  #release(shared: SharedChannel, handle: ChannelSink): void {
-    shared.sinks_.delete(handle);
-    // One tick late, so a StrictMode unmount/remount or a quick re-render reuses the subscription.
-    new Timer(this.#clock).start_(this.#options.releaseDelay ?? 0, () => {
-      if (shared.sinks_.size > 0 || this.#channels.get(shared.name) !== shared) return;
-      this.#channels.delete(shared.name);
-      shared.dispose_();
-      const host = this.#channelHost;
-      if (host.canSend_()) host.sendUnsubscribe_(shared.name);
-    });
-  }
 }
 
 /**

@@ -17,8 +17,10 @@ export interface ConnectionHandler {
   onDisconnected_(): void;
   /** The connection ended for good (closed or failed). Pending work must settle now. */
   onTerminated_(error: TidewireError): void;
-  /** A problem worth reporting that does not end anything (e.g. a malformed frame). */
-  onError_(error: TidewireError): void;
+  /** A problem worth reporting that does not end anything (e.g. a malformed frame): a function value, handed on as is. */
+  readonly onError_: (error: TidewireError) => void;
+  /** Publishes not yet acknowledged, for the metrics (none: 0). */
+  queued_?(): number;
 }
 
 export interface ConnectionOptions {
@@ -31,6 +33,4 @@ export interface ConnectionOptions {
   /** What every transport is opened with besides the token: the endpoint and injected implementations. */
   context_: Omit<TransportContext, 'token'>;
   handler_: ConnectionHandler;
-  /** The outbox depth, for metrics (default: 0). */
-  queued_?: () => number;
 }

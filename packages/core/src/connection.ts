@@ -63,20 +63,18 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
   readonly counts_ = newCounters();
   /** Their subscribable snapshot, made on first use (see `metrics`). */
   #metrics: MetricsStore | undefined;
-  readonly #queued: (() => number) | undefined;
 
-  constructor({ plan_: plan, tokens_: tokens, clock_: clock, backoff_: backoff, connectTimeout_: connectTimeout, context_: context, handler_: handler, queued_: queued }: ConnectionOptions) {
+  constructor({ plan_: plan, tokens_: tokens, clock_: clock, backoff_: backoff, connectTimeout_: connectTimeout, context_: context, handler_: handler }: ConnectionOptions) {
     // A throwing `client.subscribe` listener is reported on the client's `error` event.
-    super({ state: 'idle' }, (error) => handler.onError_(error));
+    super({ state: 'idle' }, handler.onError_);
     this.#plan = plan;
     this.#tokens = tokens;
     this.#clock = clock;
-    this.#backoff = isolatedBackoff(backoff, (error) => handler.onError_(error));
+    this.#backoff = isolatedBackoff(backoff, handler.onError_);
     this.#connectTimeout = connectTimeout;
     this.#context = context;
     this.#handler = handler;
     this.#stateTimer = new Timer(clock);
-    this.#queued = queued;
   }
 
 
@@ -104,7 +102,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
   get metrics_(): MetricsStore {
     return (this.#metrics ??= new MetricsStore(this.counts_, () => {
       const { transport, transportReason } = this.read_() as { transport?: ConnectionSnapshot['transport']; transportReason?: TransportReason };
-      return { queued: this.#queued?.() ?? 0, transport, transportReason };
+      return { queued: this.#handler.queued_?.() ?? 0, transport, transportReason };
     }));
   }
 
@@ -305,7 +303,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
   /** Refresh the token in band before it expires (see scheduleRefresh). */
   #scheduleRefresh(expiresIn: number | undefined): void {
     if (expiresIn === undefined && !this.#refresh) return; // nothing armed, nothing to arm
-    scheduleRefresh((this.#refresh ??= new Timer(this.#clock)), this.#tokens, this.#clock, this.#connectTimeout, expiresIn, this, (info) => this.#lost(info), (error) => this.#handler.onError_(error));
+    scheduleRefresh((this.#refresh ??= new Timer(this.#clock)), this.#tokens, this.#clock, this.#connectTimeout, expiresIn, this, (info) => this.#lost(info), this.#handler.onError_);
   }
 
   /** The heartbeat deadline check (see heartbeatTimeLeft); re-armed until the line is silent too long. */

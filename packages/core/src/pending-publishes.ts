@@ -1,5 +1,13 @@
 import type { OutboxStorage, PendingPublish, StoredPublish } from './outbox-storage';
 
+/** What the pending publishes tell their owner (the client). */
+export interface PendingEvents {
+  /** A storage write failed (reported, never thrown). */
+  storageFailed_(cause: unknown): void;
+  /** The list changed (`client.on('pending')`). */
+  pendingChanged_(): void;
+}
+
 /**
  * The publishes not yet settled, as the app lists them, mirrored into the optional
  * `outboxStorage`. Storage writes run one after another (a delete never overtakes its set); a
@@ -10,17 +18,15 @@ export class PendingPublishes {
   /** Made on the first publish. */
   #entries: Map<string, StoredPublish> | undefined;
   readonly #storage: OutboxStorage | undefined;
-  readonly #onError: (cause: unknown) => void;
-  readonly #changed: () => void;
+  readonly #events: PendingEvents;
   /** The last storage write queued (none yet: nothing to wait for). */
   #writes: Promise<void> | undefined;
   /** The error the connection ended with: publishes rejected with it are kept in storage. */
   ended_: unknown;
 
-  constructor(storage: OutboxStorage | undefined, onError: (cause: unknown) => void, changed: () => void) {
+  constructor(storage: OutboxStorage | undefined, events: PendingEvents) {
     this.#storage = storage;
-    this.#onError = onError;
-    this.#changed = changed;
+    this.#events = events;
   }
 
   /** Follow a publish until it settles; `persist: false` for one that came from storage. */
@@ -28,11 +34,11 @@ export class PendingPublishes {
     const entries = (this.#entries ??= new Map());
     entries.set(entry.id, entry);
     if (persist) this.#write((s) => s.set(entry.id, entry));
-    this.#changed();
+    this.#events.pendingChanged_();
     const settled = (error?: unknown): void => {
       if (entries.get(entry.id) !== entry) return; // joined by a later publish with the same id
       entries.delete(entry.id);
-      this.#changed();
+      this.#events.pendingChanged_();
       if (error === undefined || error !== this.ended_) this.forget_(entry.id);
     };
     result.then(() => settled(), settled);
@@ -55,6 +61,6 @@ export class PendingPublishes {
 
   #write(op: (storage: OutboxStorage) => Promise<void>): void {
     const storage = this.#storage;
-    if (storage) this.#writes = (this.#writes ?? Promise.resolve()).then(() => op(storage)).catch(this.#onError);
+    if (storage) this.#writes = (this.#writes ?? Promise.resolve()).then(() => op(storage)).catch((cause: unknown) => this.#events.storageFailed_(cause));
   }
 }

@@ -14,7 +14,7 @@ export function randomId(): string {
 
 /**
  * With `echo: false` (`own` defined): remember the id of a publish of ours, so its message is
- * skipped when it comes back (channelHost's `skip`, which forgets it then) — or, published where
+ * skipped when it comes back (ClientHost's `skip_`, which forgets it then) — or, published where
  * we do not listen or refused, forgotten when it is the oldest of 1000 (a Set iterates in
  * insertion order).
  */

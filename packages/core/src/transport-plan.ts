@@ -61,12 +61,28 @@ export interface PlanOptions {
 /** Builds a TransportPlan from the transports in order of preference; `fallbackPlan` is the one fallback transports bring. */
 export type PlanFactory = (factories: readonly TransportFactory[], options: PlanOptions) => TransportPlan;
 
+/** One transport: nothing to choose, nothing to probe (methods on the prototype: no closures per client). */
+class SingleTransportPlan implements TransportPlan {
+  readonly #current: ReturnType<TransportPlan['current']>;
+
+  constructor(factory: TransportFactory) {
+    this.#current = { factory, reason: 'preferred' };
+  }
+
+  current(): ReturnType<TransportPlan['current']> {
+    return this.#current;
+  }
+
+  succeeded(): void {}
+
+  failed(): boolean {
+    return false;
+  }
+
+  stop(): void {}
+}
+
 /** One transport: nothing to choose, nothing to probe. */
 export function singleTransportPlan(factory: TransportFactory): TransportPlan {
-  return {
-    current: () => ({ factory, reason: 'preferred' }),
-    succeeded() {},
-    failed: () => false,
-    stop() {},
-  };
+  return new SingleTransportPlan(factory);
 }

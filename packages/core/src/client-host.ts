@@ -1,0 +1,216 @@
+import { nanoid } from 'nanoid';
+import type { Backoff } from './backoff';
+import { defaultBackoff, isolatedBackoff } from './backoff';
+import type { ClientEvents, ClientOptions } from './client-options';
+import { choosePlan } from './client-options';
+import type { Clock } from './clock';
+import { systemClock } from './clock';
+import type { Client } from './client';
+import { Connection } from './connection';
+import type { ConnectionHandler } from './connection-options';
+import type { StateChange } from './connection-state';
+import { TidewireError } from './errors';
+import { routeFrame } from './frame-router';
+import type { ReportError } from './isolate';
+import type { OutboxOptions } from './outbox';
+import { Outbox } from './outbox';
+import type { PendingEvents } from './pending-publishes';
+import { PendingPublishes } from './pending-publishes';
+import { fitsByteLimit, encodeFrame } from './protocol/codec';
+import type { ConnectedFrame, MessageFrame, Position, ServerFrame } from './protocol/frames';
+import { RequestPacer } from './request-pacer';
+import { Requests } from './requests';
+import type { ChannelHost, ChannelSink, SharedChannel } from './shared-channel';
+import type { ChannelOwner } from './channel';
+import type { PublishResult } from './outbox';
+import type { PublishOptions } from './publish-options';
+import { Timer } from './clock';
+import { TokenSource } from './token';
+
+/** Largest frame before the server told us its limit: the server's default. */
+const DEFAULT_MAX_PAYLOAD = 64 * 1024;
+
+/** How the host raises a client event (the client's protected `emit`). */
+export type EmitClientEvent = <E extends keyof ClientEvents>(event: E, ...args: Parameters<ClientEvents[E]>) => void;
+
+/**
+ * The parts of one client and what they need from each other: the connection (lifecycle), the
+ * outbox (publish contract), the request pacer, the requests of optional capabilities and the
+ * shared channels (delivery contract). It is, with its methods, the line every part sends on
+ * (`RequestsHost`), the connection's handler, every channel's host and the outbox's options — one
+ * object rather than a closure per callback, because what an idle client holds is mostly what it
+ * is wired with (docs/benchmarks.md, "Idle client memory"). `Client` is the public face of it.
+ */
+export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions, PendingEvents, ChannelOwner {
+  readonly clock_: Clock;
+  readonly options_: ClientOptions;
+  readonly connection_: Connection;
+  readonly outbox_: Outbox;
+  /** One token bucket for every request frame, sized from the server's announced limits. */
+  readonly pacer_: RequestPacer;
+  /** Requests of the optional capabilities (presence, history) and what the server announced. */
+  readonly requests_: Requests;
+  readonly channels_ = new Map<string, SharedChannel>();
+  /** Pending publishes as the app lists them, mirrored into `outboxStorage`. */
+  readonly pending_: PendingPublishes;
+  /** With `echo: false`: ids of our own publishes whose message has not come back yet. */
+  readonly ownIds_: Set<string> | undefined;
+  maxPayload_ = DEFAULT_MAX_PAYLOAD;
+  /** Where problems that end nothing go: the client's `error` event. */
+  readonly onError_: ReportError;
+  readonly report_: ReportError;
+  readonly reorderWindow_: number;
+  readonly subscribeTimeout_: number;
+  readonly publishTimeout_: number;
+  readonly queueTimeout_: number;
+  readonly maxSize_: number;
+  readonly #emit: EmitClientEvent;
+  readonly #backoff: Backoff;
+  readonly #client: Pick<Client, 'publish'>;
+
+  /**
+   * @param options the client's options, `url` already resolved
+   * @param emit raises the client's events
+   * @param client where a channel handle's `publish` goes
+   */
+  constructor(options: ClientOptions, emit: EmitClientEvent, client: Pick<Client, 'publish'>) {
+    this.options_ = options;
+    this.#emit = emit;
+    this.#client = client;
+    this.onError_ = this.report_ = (error) => emit('error', error);
+    if (options.echo === false) this.ownIds_ = new Set();
+    const clock = (this.clock_ = options.clock ?? systemClock);
+    this.reorderWindow_ = options.reorderWindow ?? 1000;
+    this.subscribeTimeout_ = options.subscribeTimeout ?? 10_000;
+    this.publishTimeout_ = options.publishTimeout ?? 10_000;
+    this.queueTimeout_ = options.queueTimeout ?? 300_000;
+    this.maxSize_ = options.maxQueue ?? 1000;
+    this.#backoff = isolatedBackoff(options.backoff ?? defaultBackoff, this.report_);
+    this.pacer_ = new RequestPacer(clock);
+    this.requests_ = new Requests(this);
+    this.connection_ = new Connection({
+      plan_: choosePlan(options),
+      tokens_: new TokenSource(options.token, options.getToken),
+      clock_: clock,
+      backoff_: this.#backoff,
+      connectTimeout_: options.connectTimeout ?? 5000,
+      context_: { url: options.url, WebSocket: options.WebSocket, fetch: options.fetch },
+      handler_: this,
+    });
+    this.outbox_ = new Outbox(this);
+    this.pending_ = new PendingPublishes(options.outboxStorage, this);
+  }
+
+  // The line (RequestsHost): what the outbox, channels and capabilities send on.
+
+  canSend_(): boolean {
+    return this.connection_.state_ === 'connected';
+  }
+
+  schedule_(job: () => void): void {
+    this.pacer_.enqueue_(job);
+  }
+
+  send_(text: string): void {
+    this.connection_.send_(text);
+  }
+
+  // The connection's handler.
+
+  onStateChange_(change: StateChange): void {
+    this.#emit('state', change);
+  }
+
+  onConnected_(frame: ConnectedFrame): void {
+    this.maxPayload_ = frame.maxPayload;
+    this.pacer_.reset_(frame.limits);
+    this.requests_.connected_(frame.features); // first: resubscribes check the features
+    for (const channel of this.channels_.values()) channel.resubscribe_();
+    this.outbox_.flush_();
+  }
+
+  onFrame_(frame: ServerFrame): void {
+    routeFrame(frame, this.channels_, this.outbox_, this.requests_, this.pacer_, this.connection_.counts_, this.options_.codec, this.report_);
+  }
+
+  onDisconnected_(): void {
+    this.#lineDown();
+    this.outbox_.requeue_();
+    this.requests_.disconnected_();
+  }
+
+  onTerminated_(error: TidewireError): void {
+    this.#lineDown();
+    this.pending_.ended_ = error; // closed or failed: stored publishes wait for the next start
+    this.outbox_.failAll_(error);
+    this.requests_.terminated_(error);
+  }
+
+  /** The outbox depth, for the metrics. */
+  queued_(): number {
+    return this.outbox_.size_;
+  }
+
+  // Every shared channel's host.
+
+  backoff_(attempt: number): number {
+    return this.#backoff(attempt);
+  }
+
+  sendSubscribe_(channel: string, since: Position | undefined, recent?: number): string {
+    const id = nanoid(); // request ids too: one id scheme for everything the client names
+    this.send_(encodeFrame({ type: 'subscribe', id, channel, since, recent }));
+    return id;
+  }
+
+  sendUnsubscribe_(channel: string): void {
+    this.send_(encodeFrame({ type: 'unsubscribe', channel }));
+  }
+
+  skip_(frame: MessageFrame): boolean {
+    return frame.skip || this.ownIds_?.delete(frame.id) === true;
+  }
+
+  // The outbox's limits.
+
+  fits_(text: string): boolean {
+    return fitsByteLimit(text, this.maxPayload_);
+  }
+
+  limitText_(): string {
+    return `${this.maxPayload_} bytes`;
+  }
+
+  // The pending publishes' events.
+
+  storageFailed_(cause: unknown): void {
+    this.report_(new TidewireError('listener_error', `outboxStorage failed: ${String(cause)}`, { cause }));
+  }
+
+  pendingChanged_(): void {
+    this.#emit('pending');
+  }
+
+  // Every channel handle's owner.
+
+  publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult> {
+    return this.#client.publish(channel, data, options);
+  }
+
+  /** A handle was released: the last one unsubscribes, one tick late, so a StrictMode unmount/remount or a quick re-render reuses the subscription. */
+  release_(shared: SharedChannel, handle: ChannelSink): void {
+    shared.sinks_.delete(handle);
+    new Timer(this.clock_).start_(this.options_.releaseDelay ?? 0, () => {
+      if (shared.sinks_.size > 0 || this.channels_.get(shared.name) !== shared) return;
+      this.channels_.delete(shared.name);
+      shared.dispose_();
+      if (this.canSend_()) this.sendUnsubscribe_(shared.name);
+    });
+  }
+
+  /** The line is gone (for now or for good): queued jobs are for it, and channels resubscribe on the next one. */
+  #lineDown(): void {
+    this.pacer_.clear_();
+    for (const channel of this.channels_.values()) channel.suspend_();
+  }
+}
