@@ -114,3 +114,44 @@ describe('long polling: the next poll goes out before the batch is handled', () 
     expect(log.closes).toEqual([]);
   });
 });
+
+describe('long polling: upstream frames one per line where the server reads them (§13.2)', () => {
+  /** A server whose open answer says `upstream` (or not); records every POST body after the open. */
+  function server(upstream: string | undefined) {
+    const bodies: string[] = [];
+    const fake = fakeFetch((req: SeenRequest) => {
+      if (req.method === 'POST' && !req.url.includes('sid=')) return Response.json({ sid: 'p1', secret: 's', ...(upstream && { upstream }) });
+      if (req.method === 'POST') bodies.push(req.body!);
+      return req.method === 'GET' ? new Promise<Response>(() => {}) : new Response(null, { status: 204 });
+    });
+    return { ...fake, bodies };
+  }
+  const sent = ['{"type":"connect","v":1}', '{"type":"publish","id":"p","channel":"c","data":"a\\nb"}'];
+
+  it('sends a line feed, then the frame texts one per line, once the server said upstream "lines"', async () => {
+    const { fetch, bodies } = server('lines');
+    const { log, events } = fullRecorder();
+    const transport = longpoll({ fetch }).open({ url: URL_ }, events);
+    await until(() => log.opened === 1, 'the open');
+    for (const frame of sent) transport.send(frame);
+    await until(() => bodies.length === 1, 'the POST');
+    expect(bodies[0]).toBe('\n' + sent.join('\n'));
+    expect(bodies[0]!.slice(1).split('\n')).toEqual(sent); // an escaped line feed inside a frame does not split it
+    // A text with a raw line feed (never an encoded frame) would split: that batch goes as the array.
+    transport.send('not\na frame');
+    await until(() => bodies.length === 2, 'the second POST');
+    expect(JSON.parse(bodies[1]!)).toEqual(['not\na frame']);
+    transport.close();
+  });
+
+  it('keeps the JSON array against a server that did not say so (older servers)', async () => {
+    const { fetch, bodies } = server(undefined);
+    const { log, events } = fullRecorder();
+    const transport = longpoll({ fetch }).open({ url: URL_ }, events);
+    await until(() => log.opened === 1, 'the open');
+    for (const frame of sent) transport.send(frame);
+    await until(() => bodies.length === 1, 'the POST');
+    expect(JSON.parse(bodies[0]!)).toEqual(sent);
+    transport.close();
+  });
+});

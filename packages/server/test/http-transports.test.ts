@@ -256,3 +256,48 @@ describe('transport switches', () => {
     await expect(start({ transports: { polling: true } })).rejects.toThrow(/invalid/i);
   });
 });
+
+describe('long-poll upstream bodies of one frame per line (protocol §13.2)', () => {
+  /** Open with `?batch=lines`, as the reference client does; answers the open body. */
+  async function openLines(base: string) {
+    const opened = (await (await fetch(`${base}/poll?batch=lines`, { method: 'POST' })).json()) as { sid: string; secret: string; upstream?: string };
+    secrets.set(opened.sid, opened.secret);
+    return opened;
+  }
+
+  it('are announced to a client that asked for lines, and read one frame per line', async () => {
+    await using t = await start();
+    const opened = await openLines(t.base);
+    expect(opened.upstream).toBe('lines');
+    const url = `${t.base}/poll?sid=${opened.sid}`;
+    const body = '\n' + [connect, JSON.stringify({ type: 'subscribe', id: 's1', channel: 'c' }), JSON.stringify({ type: 'publish', id: 'p1', channel: 'c', data: 'a\nb' })].join('\n');
+    expect((await post(url, body)).status).toBe(204);
+    // A JSON array is still read from such a client (what it sends before it saw the answer's field).
+    expect((await post(url, [JSON.stringify({ type: 'publish', id: 'p2', channel: 'c', data: 2 })])).status).toBe(204);
+    const lines = (await (await sidFetch(`${url}&ack=0`)).text()).split('\n').slice(1);
+    const types = lines.map((l) => (JSON.parse(l) as { type: string; id?: string }).type);
+    expect(types).toEqual(['connected', 'subscribed', 'message', 'ack', 'message', 'ack']);
+    expect(lines.filter((l) => l.includes('"type":"message"')).map((l) => (JSON.parse(l) as { data: unknown }).data)).toEqual(['a\nb', 2]);
+    // Without the leading line feed a body means what it always did: not an array, refused.
+    expect((await post(url, JSON.stringify({ type: 'ping' }))).status).toBe(400);
+  });
+
+  it('read an empty line as one malformed frame, as the array reads an empty string', async () => {
+    await using t = await start();
+    const opened = await openLines(t.base);
+    const url = `${t.base}/poll?sid=${opened.sid}`;
+    expect((await post(url, `\n${connect}\n\n${JSON.stringify({ type: 'ping' })}`)).status).toBe(204);
+    const lines = (await (await sidFetch(`${url}&ack=0`)).text()).split('\n').slice(1);
+    const frames = lines.map((l) => JSON.parse(l) as { type: string; message?: string });
+    // The refusal is answered at once; `connected` waits for authenticate (any order between the two).
+    expect(frames.map((f) => (f.type === 'error' ? f.message : f.type)).sort()).toEqual(['connected', 'frame is not valid JSON', 'pong']);
+  });
+
+  it('are not announced to, nor read from, a client that did not ask (an older client keeps the array)', async () => {
+    await using t = await start();
+    const opened = (await openPoll(t.base)) as { sid: string; upstream?: string };
+    expect(opened.upstream).toBeUndefined();
+    const res = await post(`${t.base}/poll?sid=${opened.sid}`, `\n${connect}\n${connect}`);
+    expect(res.status).toBe(400);
+  });
+});

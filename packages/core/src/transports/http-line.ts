@@ -38,9 +38,11 @@ export interface HttpLine extends Transport {
    * `x-tidewire-secret` header on every later request of the session, never in a URL (URLs end up in logs).
    */
   secret?: string;
+  /** The server reads POST bodies of one frame per line (its open answer said `upstream: "lines"`, protocol §13.2). */
+  lines?: boolean;
   done?: boolean;
   /**
-   * Adopt the server's first answer, `{ "sid": string, "secret"?: string }` as JSON text.
+   * Adopt the server's first answer, `{ "sid": string, "secret"?: string, "upstream"?: "lines" }` as JSON text.
    * @returns false (and adopts nothing) when the text is not such an object
    */
   adopt(openText: string): boolean;
@@ -117,7 +119,10 @@ export function httpLine(
     const batch: string[] = [];
     for (let chars = 0; queue.length && chars < BATCH_CHARS; ) chars += batch[batch.push(queue.shift()!) - 1]!.length;
     try {
-      await line.request('POST', { body: JSON.stringify(batch) });
+      // Where the server reads it (protocol §13.2): a line feed, then a frame text per line (each encoded
+      // once). A text with a raw line feed is not a frame the connection makes; it would split, so it goes as before.
+      const lines = line.lines && !batch.some((frame) => frame.includes('\n'));
+      await line.request('POST', { body: lines ? '\n' + batch.join('\n') : JSON.stringify(batch) });
     } catch (cause) {
       // 413: the server closed the session as too_large; say so even if its close frame is lost.
       return line.fail(`${path}: sending failed`, cause, (cause as { status?: number }).status === 413 ? 'too_large' : undefined);
@@ -138,10 +143,11 @@ export function httpLine(
       } catch {
         return false;
       }
-      const { sid, secret } = (body ?? {}) as { sid?: unknown; secret?: unknown };
+      const { sid, secret, upstream } = (body ?? {}) as { sid?: unknown; secret?: unknown; upstream?: unknown };
       if (typeof sid !== 'string' || !sid || (secret !== undefined && typeof secret !== 'string')) return false;
       line.sid = sid;
       line.secret = secret;
+      line.lines = upstream === 'lines';
       return true;
     },
     async read(res, onText) {

@@ -21,6 +21,8 @@ export interface HttpSession {
   /** SHA-256 of the session's secret (see newSessionSecret). */
   readonly secret: Buffer;
   readonly session: Session;
+  /** POST bodies may carry a frame per line (the client asked with `?batch=lines`, see {@link upstreamFrames}). */
+  readonly upstreamLines?: boolean;
   /** The client hung up (DELETE): end the session quietly. */
   end(): void;
 }
@@ -100,9 +102,37 @@ export function readBody(request: IncomingMessage, limit: number): Promise<strin
 }
 
 /**
+ * What the long-poll open answer adds for a client that asked for `?batch=lines`: `upstream: "lines"` —
+ * its POST bodies may carry one frame per line (see {@link upstreamFrames}; protocol §13.2). A client
+ * that does not see it (an older server) sends the JSON array.
+ */
+export const UPSTREAM_LINES = { upstream: 'lines' } as const;
+
+/**
+ * The frames of a POST body: a JSON array of frame texts (`["{…}",…]`, what every client may send)
+ * or, with `lines` (a session whose client asked for the one-encoding format), a line feed and then
+ * one frame text per line (`⏎{…}⏎{…}`), each exactly what a WebSocket client sends as one message,
+ * so it is parsed once (the array parsed it twice). JSON text never holds a raw line feed, so a line
+ * is a frame; the leading line feed marks the format, so every other body means what it always did.
+ * @param body the POST body, valid UTF-8
+ * @param lines whether the session reads lines
+ * @returns the frames, or undefined when the body is neither
+ */
+export function upstreamFrames(body: string, lines: boolean): unknown[] | undefined {
+  if (lines && body.startsWith('\n')) return body.slice(1).split('\n');
+  try {
+    const frames: unknown = JSON.parse(body);
+    return Array.isArray(frames) ? frames : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Upstream frames: the body is a JSON array of frames, each a JSON text (exactly what a
- * WebSocket client would send as one message). Each goes through `session.receive`, so
- * size limits, rate limits and validation are the WebSocket ones. Answers 204.
+ * WebSocket client would send as one message), or, negotiated, those texts one per line ({@link upstreamFrames}).
+ * Each goes through `session.receive`, so size limits, rate limits and validation are the
+ * WebSocket ones. Answers 204.
  */
 export async function receiveFrames(request: IncomingMessage, response: ServerResponse, http: HttpSession, limit: number): Promise<void> {
   const { session } = http;
@@ -124,13 +154,8 @@ export async function receiveFrames(request: IncomingMessage, response: ServerRe
     session.close('too_large', `request body exceeds ${limit} bytes`);
     return;
   }
-  let frames: unknown;
-  try {
-    frames = JSON.parse(body);
-  } catch {
-    frames = undefined;
-  }
-  if (!Array.isArray(frames)) {
+  const frames = upstreamFrames(body, http.upstreamLines === true);
+  if (!frames) {
     sendJson(response, 400, { error: { code: 'bad_request', message: 'the body must be a JSON array of frames' } });
     session.close('protocol_error', 'a POST body was not a JSON array of frames');
     return;

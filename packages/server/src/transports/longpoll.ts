@@ -3,7 +3,7 @@ import { encodeFrame, type CloseCode } from '@tidewire/core/protocol';
 import { BURST_FLUSH_CHARS } from '../afterBurst';
 import type { Link } from '../link';
 import type { Session } from '../session';
-import { NO_STORE, authDigest, newSessionId, newSessionSecret, sendJson, type HttpSession } from './http';
+import { NO_STORE, UPSTREAM_LINES, authDigest, newSessionId, newSessionSecret, sendJson, type HttpSession } from './http';
 
 export interface PollHost {
   /** How long a poll is held when there is nothing to send. */
@@ -132,6 +132,7 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
 
   host.register(sid, {
     kind: 'poll',
+    upstreamLines: format === 'lines',
     auth: authDigest(request),
     secret: digest,
     session,
@@ -159,5 +160,5 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
   });
   armExpiry();
   // The secret goes out once, in the body: later requests prove it in a header (see http.ts).
-  sendJson(response, 200, { sid, secret });
+  sendJson(response, 200, { sid, secret, ...(format === 'lines' && UPSTREAM_LINES) });
 }
