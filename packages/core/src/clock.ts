@@ -117,7 +117,7 @@ export class Timer {
   #wait(ms: number): void {
     const step = Math.min(ms, MAX_TIMER_DELAY);
     this.#rest = ms - step;
-    this.#handle = this.#clock.setTimeout((this.#tick ??= () => this.#onTick()), step);
+    this.#handle = this.#clock.setTimeout((this.#tick ??= this.#onTick.bind(this)), step);
   }
 
   #onTick(): void {

@@ -15,7 +15,9 @@ import type { TokenSource } from './token';
 import { PROBE_TIMEOUT, heartbeatTimeLeft, readingSignOfLife } from './heartbeat';
 import type { ConnectionHandler, ConnectionOptions } from './connection-options';
 import { scheduleRefresh } from './token-refresh';
-import type { Transport, TransportClose, TransportContext, TransportEvents } from './transport';
+import type { Transport, TransportClose, TransportContext } from './transport';
+import type { LineOwner } from './line-events';
+import { LineEvents } from './line-events';
 import type { LiveLine, TransportPlan } from './transport-plan';
 import type { ProbeSuccess } from './upgrade-probe';
 
@@ -29,7 +31,7 @@ const MIN_UPTIME = 5000;
  * `#transition`. Events from a transport that is no longer current are dropped
  * by comparing ids, so a late close from an old socket can never kill a new one.
  */
-export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
+export class Connection extends Store<ConnectionSnapshot> implements LiveLine, LineOwner {
   readonly #plan: TransportPlan;
   readonly #tokens: TokenSource;
   readonly #clock: Clock;
@@ -54,6 +56,8 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
    * (connected), the next attempt (reconnecting). Every transition cancels it.
    */
   readonly #stateTimer: Timer;
+  /** `#checkHeartbeat` as the state timer calls it, bound once. */
+  #checkHeartbeatJob: (() => void) | undefined;
   /** The token refresh and the line check: made on first use (most clients never need them). */
   #refresh: Timer | undefined;
   #probe: Timer | undefined;
@@ -185,7 +189,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
     }
     if (id !== this.#transportId) return; // closed or superseded while we waited for the token
 
-    const events = this.#lineEvents(id, () => this.send_(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, token: token || undefined })));
+    const events = new LineEvents(this, id, true, token);
     try {
       this.#transport = factory.open({ ...this.#context, token }, events);
     } catch (cause) {
@@ -201,33 +205,34 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
     this.#plan.connecting?.(this);
   }
 
-  /** Events for the line with this id; once the id is stale, every event is dropped. */
-  #lineEvents(id: number, onOpen: () => void): TransportEvents {
-    return {
-      onOpen: () => {
-        if (id === this.#transportId) onOpen();
-      },
-      onFrame: (text) => {
-        if (id === this.#transportId) this.#receive(text);
-      },
-      onActivity: () => {
-        if (id !== this.#transportId) return;
-        const now = (this.#lastFrameAt = this.#clock.now());
-        if (readingSignOfLife(this.#reading, this.counts_.framesIn, now, this.#heartbeatMs, this.state_ === 'connected')) {
-          this.send_(encodeFrame({ type: 'pong' }));
-        }
-      },
-      // A transport discarded something that is not a frame: the same report (and, while connecting, the same end) as an undecodable frame.
-      onInvalid: (reason) => {
-        if (id !== this.#transportId) return;
-        const error = new ProtocolError('invalid_frame', `the server sent an invalid frame: ${reason}`);
-        this.#handler.onError_(error);
-        if (this.state_ === 'connecting') this.#lost({ message: error.message, cause: error });
-      },
-      onClose: (info) => {
-        if (id === this.#transportId) this.#lost(info);
-      },
-    };
+  // The events of the line with this id (see LineEvents); once the id is stale, every event is dropped.
+
+  lineOpened_(line: LineEvents): void {
+    if (line.id_ === this.#transportId && line.greets_) this.send_(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, token: line.token_ || undefined }));
+  }
+
+  lineFrame_(id: number, text: string): void {
+    if (id === this.#transportId) this.#receive(text);
+  }
+
+  lineActivity_(id: number): void {
+    if (id !== this.#transportId) return;
+    const now = (this.#lastFrameAt = this.#clock.now());
+    if (readingSignOfLife(this.#reading, this.counts_.framesIn, now, this.#heartbeatMs, this.state_ === 'connected')) {
+      this.send_(encodeFrame({ type: 'pong' }));
+    }
+  }
+
+  /** A transport discarded something that is not a frame: the same report (and, while connecting, the same end) as an undecodable frame. */
+  lineInvalid_(id: number, reason: string): void {
+    if (id !== this.#transportId) return;
+    const error = new ProtocolError('invalid_frame', `the server sent an invalid frame: ${reason}`);
+    this.#handler.onError_(error);
+    if (this.state_ === 'connecting') this.#lost({ message: error.message, cause: error });
+  }
+
+  lineClosed_(id: number, info: TransportClose): void {
+    if (id === this.#transportId) this.#lost(info);
   }
 
   #receive(text: string): void {
@@ -293,7 +298,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
     const previous = this.#transport;
     const id = ++this.#transportId;
     this.#transport = transport;
-    adopt(this.#lineEvents(id, () => {}));
+    adopt(new LineEvents(this, id, false));
     previous?.close();
     this.#handler.onDisconnected_();
     this.#attempt = 0;
@@ -307,15 +312,15 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine {
   }
 
   /** The heartbeat deadline check (see heartbeatTimeLeft); re-armed until the line is silent too long. */
-  #checkHeartbeat = (): void => {
+  #checkHeartbeat(): void {
     const silentFor = this.#clock.now() - this.#lastFrameAt;
     const left = heartbeatTimeLeft(this.#heartbeatMs, silentFor);
     if (left <= 0) {
       this.#lost({ code: 'heartbeat_timeout', message: `no frame from the server for ${silentFor} ms` });
     } else {
-      this.#stateTimer.start_(left, this.#checkHeartbeat);
+      this.#stateTimer.start_(left, (this.#checkHeartbeatJob ??= this.#checkHeartbeat.bind(this)));
     }
-  };
+  }
 
   /**
    * The current transport is gone: decide between retrying and giving up, in one place.

@@ -239,6 +239,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   #transition(to: Phase): void {
     this.#phase = to;
     this.#phaseTimer?.stop_();
+    this.#phaseTimer = undefined; // made again when a phase needs one: a subscribed channel holds none
     if (to.name_ !== 'subscribed') this.#reorder?.stop_();
     if (to.name_ === 'failed' || to.name_ === 'disposed') this.#buffer = undefined;
     const position = this.position;

@@ -73,7 +73,9 @@ export class Store<S> {
     listeners.add(listener);
     if (listeners.size === 1) this.onFirstListener();
     return () => {
-      if (listeners.delete(listener) && listeners.size === 0) this.onLastListenerGone();
+      if (!listeners.delete(listener) || listeners.size > 0) return;
+      if (this.#listeners === listeners) this.#listeners = undefined; // an empty set still holds its table
+      this.onLastListenerGone();
     };
   }
 

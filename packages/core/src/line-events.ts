@@ -1,0 +1,50 @@
+import type { TransportClose, TransportEvents } from './transport';
+
+/** Where the events of a line go (the connection), with the line's id so that those of a stale line are dropped there. */
+export interface LineOwner {
+  lineOpened_(line: LineEvents): void;
+  lineFrame_(id: number, text: string): void;
+  lineActivity_(id: number): void;
+  lineInvalid_(id: number, reason: string): void;
+  lineClosed_(id: number, info: TransportClose): void;
+}
+
+/**
+ * The events one transport (one line) reports to its connection, tagged with the line's id.
+ * Methods on a prototype rather than a closure per event: every live line of every idle client
+ * holds one small object (transports call them as methods, never detached).
+ */
+export class LineEvents implements TransportEvents {
+  /**
+   * @param owner_ the connection
+   * @param id_ the line's id; once the connection has moved on, its events are dropped
+   * @param greets_ whether opening sends the `connect` frame (a probed line that is adopted already did)
+   * @param token_ the token that frame carries
+   */
+  constructor(
+    readonly owner_: LineOwner,
+    readonly id_: number,
+    readonly greets_: boolean,
+    readonly token_?: string,
+  ) {}
+
+  onOpen(): void {
+    this.owner_.lineOpened_(this);
+  }
+
+  onFrame(text: string): void {
+    this.owner_.lineFrame_(this.id_, text);
+  }
+
+  onActivity(): void {
+    this.owner_.lineActivity_(this.id_);
+  }
+
+  onInvalid(reason: string): void {
+    this.owner_.lineInvalid_(this.id_, reason);
+  }
+
+  onClose(info: TransportClose): void {
+    this.owner_.lineClosed_(this.id_, info);
+  }
+}
