@@ -14,7 +14,7 @@ import { resolveOptions, type ResolvedOptions, type ServerOptions } from './opti
 import { ServerCounters, type ServerMetrics } from './metrics';
 import { isOriginAllowed, originRefusalReporter } from './origin';
 import { subscribeInProcess, type ServerMessageListener, type ServerSubscribeOptions, type ServerSubscription } from './serverSubscribe';
-import { publishFromServer, type PublishReceipt } from './serverPublish';
+import { publishFromServer, type PublishReceipt, type ServerPublishContext } from './serverPublish';
 import type { InProcessSession, ListenResult, ServerStats } from './serverResults';
 import { Session, type SessionHost } from './session';
 import { shutdown } from './shutdown';
@@ -214,10 +214,18 @@ export class TidewireServer implements AsyncDisposable {
    * @throws TidewireServerError `closed`, `invalid_channel`, or `invalid_data` (not JSON: a cycle,
    *   a BigInt, `undefined`; or nested too deep) — refused here rather than failing later in every subscriber's fan-out
    */
-  async publish(channel: string, data: unknown, options: { id?: string; except?: string } = {}): Promise<PublishReceipt> {
-    if (this.#closing) throw new TidewireServerError('closed', 'cannot publish: the server is closed');
-    return publishFromServer({ options: this.#options, broker: this.#broker, counters: this.#counters, sessions: this.#sessions }, channel, data, options);
+  publish(channel: string, data: unknown, options: { id?: string; except?: string } = {}): Promise<PublishReceipt> {
+    // Not an async method: a publish loop pays one promise per call (the broker's), not three.
+    try {
+      if (this.#closing) throw new TidewireServerError('closed', 'cannot publish: the server is closed');
+      return publishFromServer((this.#publishContext ??= { options: this.#options, broker: this.#broker, counters: this.#counters, sessions: this.#sessions }), channel, data, options);
+    } catch (e) {
+      return Promise.reject(e); // refusals reject, as documented, rather than throw
+    }
   }
+
+  /** What `publish` hands publishFromServer: the same object for every call. */
+  #publishContext: ServerPublishContext | undefined;
 
   /** A point-in-time count: `{ sessions, channels }` (open connections, channels the broker holds). */
   stats(): ServerStats {

@@ -27,7 +27,7 @@ export interface ServerPublishContext {
 /**
  * `server.publish` once the server is known to be open: checks the channel and the data, then stores it.
  * @throws TidewireServerError `invalid_channel`, `invalid_data` (see `TidewireServer.publish`), synchronously:
- * its one caller is an async function, which turns them into a rejection.
+ * its one caller turns them into a rejection.
  */
 export function publishFromServer(
   ctx: ServerPublishContext,
