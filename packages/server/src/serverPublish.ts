@@ -1,8 +1,8 @@
 import type { Broker } from './broker/broker';
 import { toWireData } from './bytes';
-import { jsonTextNestsTooDeep } from './depth';
 import { withPublishedText } from './encode';
 import { TidewireServerError } from './errors';
+import { jsonTextOf } from './jsonValue';
 import { nextMessageId } from './messageId';
 import type { ServerCounters } from './metrics';
 import type { ResolvedOptions } from './options';
@@ -37,7 +37,7 @@ export function publishFromServer(
 ): Promise<PublishReceipt> {
   if (!ctx.options.isChannel(channel)) throw new TidewireServerError('invalid_channel', `invalid channel name: ${JSON.stringify(channel)}`);
   data = toWireData(data); // bytes travel as the {"$b64"} envelope (protocol §17)
-  const text = publishDataText(data, ctx.options.limits.maxDepth - 1);
+  const text = jsonTextOf(data, ctx.options.limits.maxDepth - 1, 'publish data');
   // Without an id this publish cannot be a retry, so it bypasses the dedupe window.
   const fresh = options.id === undefined;
   const id = options.id ?? nextMessageId();
@@ -53,17 +53,4 @@ export function publishFromServer(
     ctx.counters.published(startedAt);
     return { id, epoch, offset };
   });
-}
-
-/** `data` as JSON text; throws `invalid_data` when it has none or nests deeper than `maxDepth`. */
-function publishDataText(data: unknown, maxDepth: number): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(data);
-  } catch (e) {
-    throw new TidewireServerError('invalid_data', `publish data is not JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  if (text === undefined) throw new TidewireServerError('invalid_data', 'publish data is not JSON (undefined, a function or a symbol)');
-  if (jsonTextNestsTooDeep(text, maxDepth)) throw new TidewireServerError('invalid_data', `publish data nests deeper than ${maxDepth} levels`);
-  return text;
 }
