@@ -1,6 +1,6 @@
 import { Emitter } from './emitter';
 import type { ReportError } from './isolate';
-import { callSafely, listenerError, reportUncaught } from './isolate';
+import { callSafely, reportUncaught } from './isolate';
 import type { ChannelMessage, ChannelSnapshot, GapInfo } from './channel-state';
 import type { TidewireError } from './errors';
 import { ValidationError } from './errors';
@@ -8,7 +8,7 @@ import type { MessageFrame, Position } from './protocol/frames';
 import type { PublishResult } from './outbox';
 import type { PublishOptions } from './publish-options';
 import type { StandardResult, StandardSchemaV1 } from './schema';
-import { validateSync } from './schema';
+import { validateIsolated } from './schema';
 import type { ChannelSink, SharedChannel } from './shared-channel';
 import { ChannelPresence, PresenceStore } from './presence';
 import { cacheOwn } from './store';
@@ -224,8 +224,10 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
     }
     const result = this.#validate(frame.data);
     if (result instanceof Error) {
-      // A validator that throws is app code failing, not data failing: report it; the message is consumed.
+      // A validator that throws (or answers garbage) is app code failing, not data failing: the
+      // message is consumed, reported on the client's `error` and this channel's.
       this.#report(result);
+      this.error(result);
       return;
     }
     if (result.issues) {
@@ -244,13 +246,9 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
     this.emit('error', error);
   }
 
-  /** The schema's verdict, or the `listener_error` when the validator itself threw (or is async). */
+  /** The schema's verdict, or the `listener_error` when the validator itself threw (or is async, or answered garbage). */
   #validate(value: unknown): StandardResult<T> | TidewireError {
-    try {
-      return validateSync(this.#schema!, value);
-    } catch (cause) {
-      return listenerError('schema', cause, { channel: this.name });
-    }
+    return validateIsolated(this.#schema!, value, this.name);
   }
 
   #invalid(issues: ReadonlyArray<{ message: string }>, direction: string, frame?: MessageFrame): ValidationError {

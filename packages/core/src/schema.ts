@@ -1,3 +1,6 @@
+import type { TidewireError } from './errors';
+import { listenerError } from './isolate';
+
 /**
  * The Standard Schema v1 interface (https://standardschema.dev), declared inline
  * so any validator that implements it (zod, valibot, arktype…) types and checks
@@ -18,11 +21,39 @@ export type StandardResult<Output> =
 /** The data type a Standard Schema validator produces (`unknown` for anything else). */
 export type InferOutput<S> = S extends StandardSchemaV1<unknown, infer O> ? O : unknown;
 
-/** Validate synchronously (delivery is in order, so an async validator cannot be awaited per message). */
+/**
+ * Validate synchronously (delivery is in order, so an async validator cannot be awaited per message).
+ * The validator is app code and its answer is checked, not trusted: anything but an object with
+ * an array of `issues` or without them is the validator failing, not the data.
+ * @throws TypeError when the validator answers a thenable (any object with a `then` method, not
+ *   only a native Promise) or something that is not a Standard Schema result (`undefined`,
+ *   `{ issues: 5 }`…); whatever `validate` itself throws. Callers report it as `listener_error`.
+ */
 export function validateSync<T>(schema: StandardSchemaV1<unknown, T>, value: unknown): StandardResult<T> {
-  const result = schema['~standard'].validate(value);
-  if (result instanceof Promise) {
+  const result: unknown = schema['~standard'].validate(value);
+  if (typeof result !== 'object' || result === null) {
+    throw new TypeError(`a schema's validate() must return a result object, not ${result === null ? 'null' : typeof result}`);
+  }
+  if (typeof (result as { then?: unknown }).then === 'function') {
     throw new TypeError('Tidewire channel schemas must validate synchronously');
   }
-  return result;
+  const { issues } = result as { issues?: unknown };
+  if (issues !== undefined && !(Array.isArray(issues) && issues.every((issue) => typeof issue === 'object' && issue !== null))) {
+    throw new TypeError("a schema's validate() returned `issues` that is not an array of issue objects");
+  }
+  return result as StandardResult<T>;
+}
+
+/**
+ * {@link validateSync} as a channel calls it: a validator that throws, or answers something that is
+ * not a synchronous Standard Schema result, is app code failing, returned as a `listener_error`
+ * (`context.callback: 'schema'`, `context.channel`) rather than thrown.
+ * @returns the schema's verdict, or that error.
+ */
+export function validateIsolated<T>(schema: StandardSchemaV1<unknown, T>, value: unknown, channel: string): StandardResult<T> | TidewireError {
+  try {
+    return validateSync(schema, value);
+  } catch (cause) {
+    return listenerError('schema', cause, { channel });
+  }
 }

@@ -5,12 +5,11 @@ import type { TidewireError } from './errors';
 import { ValidationError } from './errors';
 import type { HistoryOptions, HistoryPage } from './history';
 import type { ReportError } from './isolate';
-import { listenerError } from './isolate';
 import type { PublishResult } from './outbox';
 import type { Position } from './protocol/frames';
 import type { PublishOptions } from './publish-options';
 import type { StandardResult, StandardSchemaV1 } from './schema';
-import { validateSync } from './schema';
+import { validateIsolated } from './schema';
 import type { WireChannelState } from './shared-messages';
 import { tabState } from './shared-messages';
 import type { PresenceLine } from './shared-tab-presence';
@@ -180,7 +179,11 @@ export class SharedChannel<T = unknown> extends Emitter<ChannelEvents<T>> {
   deliver(message: ChannelMessage): void {
     if (!this.#schema) return void this.emit('message', message as ChannelMessage<T>);
     const result = this.#validate(message.data);
-    if (result instanceof Error) return this.#host.report(result);
+    if (result instanceof Error) {
+      // The validator failed (threw, async, garbage): consumed, reported on the client's `error` and this channel's.
+      this.#host.report(result);
+      return this.error(result);
+    }
     if (result.issues) return this.error(this.#invalid(result.issues, 'inbound'));
     this.emit('message', { ...message, data: result.value });
   }
@@ -200,11 +203,7 @@ export class SharedChannel<T = unknown> extends Emitter<ChannelEvents<T>> {
   }
 
   #validate(value: unknown): StandardResult<T> | TidewireError {
-    try {
-      return validateSync(this.#schema!, value);
-    } catch (cause) {
-      return listenerError('schema', cause, { channel: this.name });
-    }
+    return validateIsolated(this.#schema!, value, this.name);
   }
 
   #invalid(issues: ReadonlyArray<{ message: string }>, direction: string): ValidationError {
