@@ -54,7 +54,7 @@ async function serve(subject: SubjectName): Promise<void> {
   if (subject === 'ws') {
     url = (await rawWs.startServer()).url;
   } else {
-    const { createServer } = await import('../packages/server/src/index');
+    const { createServer } = await import('@tidewire/server') // its built dist, like the bench: the server is not what is measured;
     url = (await createServer(BENCH_SERVER_OPTIONS).listen(0)).url;
   }
   process.send!({ url });

@@ -49,5 +49,5 @@ export function isolatedBackoff(backoff: Backoff, report: ReportError): Backoff 
   return wrapped;
 }
 
-/** Backoffs made by `isolatedBackoff`: wrapping one again would only add a closure. */
-const isolated = new WeakSet<Backoff>();
+/** Backoffs that need no wrapping: made by `isolatedBackoff`, or the default (it cannot throw). */
+const isolated = new WeakSet<Backoff>([defaultBackoff]);

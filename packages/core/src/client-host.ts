@@ -45,25 +45,21 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
   readonly clock_: Clock;
   readonly options_: ClientOptions;
   readonly connection_: Connection;
-  readonly outbox_: Outbox;
+  /** Made on the first publish (see `outbox_`): a client that only listens holds none. */
+  #outbox: Outbox | undefined;
   /** One token bucket for every request frame, sized from the server's announced limits. */
   readonly pacer_: RequestPacer;
   /** Requests of the optional capabilities (presence, history) and what the server announced. */
   readonly requests_: Requests;
   readonly channels_ = new Map<string, SharedChannel>();
-  /** Pending publishes as the app lists them, mirrored into `outboxStorage`. */
-  readonly pending_: PendingPublishes;
+  /** Pending publishes as the app lists them, mirrored into `outboxStorage`; made with the outbox. */
+  #pending: PendingPublishes | undefined;
   /** With `echo: false`: ids of our own publishes whose message has not come back yet. */
   readonly ownIds_: Set<string> | undefined;
   maxPayload_ = DEFAULT_MAX_PAYLOAD;
   /** Where problems that end nothing go: the client's `error` event. */
   readonly onError_: ReportError;
   readonly report_: ReportError;
-  readonly reorderWindow_: number;
-  readonly subscribeTimeout_: number;
-  readonly publishTimeout_: number;
-  readonly queueTimeout_: number;
-  readonly maxSize_: number;
   readonly #emit: EmitClientEvent;
   readonly #backoff: Backoff;
   readonly #client: Pick<Client, 'publish'>;
@@ -80,12 +76,8 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
     this.onError_ = this.report_ = (error) => emit('error', error);
     if (options.echo === false) this.ownIds_ = new Set();
     const clock = (this.clock_ = options.clock ?? systemClock);
-    this.reorderWindow_ = options.reorderWindow ?? 1000;
-    this.subscribeTimeout_ = options.subscribeTimeout ?? 10_000;
-    this.publishTimeout_ = options.publishTimeout ?? 10_000;
-    this.queueTimeout_ = options.queueTimeout ?? 300_000;
-    this.maxSize_ = options.maxQueue ?? 1000;
-    this.#backoff = isolatedBackoff(options.backoff ?? defaultBackoff, this.report_);
+    // The default backoff cannot throw: only the app's own is isolated.
+    this.#backoff = options.backoff ? isolatedBackoff(options.backoff, this.report_) : defaultBackoff;
     this.pacer_ = new RequestPacer(clock);
     this.requests_ = new Requests(this);
     this.connection_ = new Connection({
@@ -94,11 +86,37 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
       clock_: clock,
       backoff_: this.#backoff,
       connectTimeout_: options.connectTimeout ?? 5000,
-      context_: { url: options.url, WebSocket: options.WebSocket, fetch: options.fetch },
+      context_: options, // its `url`, `WebSocket` and `fetch`
       handler_: this,
     });
-    this.outbox_ = new Outbox(this);
-    this.pending_ = new PendingPublishes(options.outboxStorage, this);
+  }
+
+  get outbox_(): Outbox {
+    return (this.#outbox ??= new Outbox(this));
+  }
+
+  get pending_(): PendingPublishes {
+    return (this.#pending ??= new PendingPublishes(this.options_.outboxStorage, this));
+  }
+
+  get reorderWindow_(): number {
+    return this.options_.reorderWindow ?? 1000;
+  }
+
+  get subscribeTimeout_(): number {
+    return this.options_.subscribeTimeout ?? 10_000;
+  }
+
+  get publishTimeout_(): number {
+    return this.options_.publishTimeout ?? 10_000;
+  }
+
+  get queueTimeout_(): number {
+    return this.options_.queueTimeout ?? 300_000;
+  }
+
+  get maxSize_(): number {
+    return this.options_.maxQueue ?? 1000;
   }
 
   // The line (RequestsHost): what the outbox, channels and capabilities send on.
@@ -126,29 +144,29 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
     this.pacer_.reset_(frame.limits);
     this.requests_.connected_(frame.features); // first: resubscribes check the features
     for (const channel of this.channels_.values()) channel.resubscribe_();
-    this.outbox_.flush_();
+    this.#outbox?.flush_();
   }
 
   onFrame_(frame: ServerFrame): void {
-    routeFrame(frame, this.channels_, this.outbox_, this.requests_, this.pacer_, this.connection_.counts_, this.options_.codec, this.report_);
+    routeFrame(frame, this.channels_, this.#outbox, this.requests_, this.pacer_, this.connection_.counts_, this.options_.codec, this.report_);
   }
 
   onDisconnected_(): void {
     this.#lineDown();
-    this.outbox_.requeue_();
+    this.#outbox?.requeue_();
     this.requests_.disconnected_();
   }
 
   onTerminated_(error: TidewireError): void {
     this.#lineDown();
-    this.pending_.ended_ = error; // closed or failed: stored publishes wait for the next start
-    this.outbox_.failAll_(error);
+    if (this.#pending) this.#pending.ended_ = error; // closed or failed: stored publishes wait for the next start
+    this.#outbox?.failAll_(error);
     this.requests_.terminated_(error);
   }
 
   /** The outbox depth, for the metrics. */
   queued_(): number {
-    return this.outbox_.size_;
+    return this.#outbox?.size_ ?? 0;
   }
 
   // Every shared channel's host.

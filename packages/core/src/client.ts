@@ -135,7 +135,7 @@ export class Client extends Emitter<ClientEvents> {
 
   /** Unacknowledged publishes (queued or in flight). */
   get pendingPublishes(): number {
-    return this.#host.outbox_.size_;
+    return this.#host.queued_();
   }
 
   /**

@@ -356,7 +356,8 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     const delay = Math.max(immediate ? 0 : this.#backoff(this.#attempt + 1), (this.#hinted ??= new HintedBackoff()).next_(info.retryAfter));
     const counts = this.counts_;
     counts.reconnects++;
-    counts.reconnectReasons[error.code] = (counts.reconnectReasons[error.code] ?? 0) + 1;
+    const reasons = (counts.reconnectReasons ??= {});
+    reasons[error.code] = (reasons[error.code] ?? 0) + 1;
     this.#handler.onDisconnected_();
     this.#transition(
       { state: 'reconnecting', transport: plan.current().factory.name, attempt: this.#attempt + 1, retryIn: delay, error },

@@ -11,13 +11,13 @@ import type { SharedChannel } from './shared-channel';
 /**
  * Hand a server frame to the part of the client that owns its kind: messages to their channel,
  * acks and rpc results to the outbox, subscribe answers to the channel awaiting them, refusals
- * to whatever request they name, presence and history answers to `requests`. Plain arguments
+ * to whatever request they name (no outbox yet: the client has published nothing), presence and history answers to `requests`. Plain arguments
  * rather than an object of the client's parts: esbuild shortens them, not an object's keys.
  * @param counts the connection's counters (`recovered`, `gaps` are bumped here)
  * @param codec decodes payloads (message, rpc result, history page) first; none: JSON as it is
  * @param report where a refusal that names no pending request goes (the client's `error` event)
  */
-export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, SharedChannel>, outbox: Outbox, requests: Requests, pacer: RequestPacer, counts: MetricsCounters, codec: PayloadCodec | undefined, report: (error: TidewireError) => void): void {
+export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, SharedChannel>, outbox: Outbox | undefined, requests: Requests, pacer: RequestPacer, counts: MetricsCounters, codec: PayloadCodec | undefined, report: (error: TidewireError) => void): void {
   // Payloads (message, rpc result) are decoded once, here, before anything looks at them.
   if (codec && (frame.type === 'message' || frame.type === 'result')) frame = { ...frame, data: codec.decode(frame.data) };
   if (codec && frame.type === 'history_page') frame = { ...frame, messages: frame.messages.map((m) => ({ ...m, data: codec.decode(m.data) })) };
@@ -26,10 +26,10 @@ export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, Sha
       channels.get(frame.channel)?.onMessage(frame);
       return;
     case 'ack':
-      outbox.ack(frame);
+      outbox?.ack(frame);
       return;
     case 'result':
-      outbox.answer(frame.id, frame.data);
+      outbox?.answer(frame.id, frame.data);
       return;
     case 'subscribed': {
       const channel = channels.get(frame.channel);
@@ -57,7 +57,7 @@ export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, Sha
  * A refusal: settle the request it names (a publish, an rpc, a presence/history request or a subscribe), else report it.
  * A `rate_limited` publish or subscribe is retried and also reported (`client.on('error')`, code `rate_limited`).
  */
-function routeErrorFrame(frame: ErrorFrame, channels: ReadonlyMap<string, SharedChannel>, outbox: Outbox, requests: Requests, pacer: RequestPacer, report: (error: TidewireError) => void): void {
+function routeErrorFrame(frame: ErrorFrame, channels: ReadonlyMap<string, SharedChannel>, outbox: Outbox | undefined, requests: Requests, pacer: RequestPacer, report: (error: TidewireError) => void): void {
   const error = new RequestError(frame.code, frame.message, { context: { id: frame.id, retryAfter: frame.retryAfter, appCode: frame.appCode } });
   const { id } = frame;
   // Over the rate: every request waits `retryAfter` (the whole pacer, or the next one is refused too), then goes again.
@@ -65,7 +65,7 @@ function routeErrorFrame(frame: ErrorFrame, channels: ReadonlyMap<string, Shared
   if (limited) pacer.pause(frame.retryAfter ?? 1000);
   if (id !== undefined) {
     // A rate-limited publish is retried, never rejected: reported, so the app can tell it is held back.
-    if (limited ? outbox.retry(id) : outbox.refuse(id, error)) return void (limited && report(error));
+    if (outbox && (limited ? outbox.retry(id) : outbox.refuse(id, error))) return void (limited && report(error));
     if (requests.refuse(id, error)) return;
     // Not a publish, so maybe a subscribe: the only other request refused without naming its channel.
     const channel = [...channels.values()].find((c) => c.isAwaiting(id));

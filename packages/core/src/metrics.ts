@@ -39,12 +39,13 @@ export interface ClientMetrics {
 export type MetricsSource = () => Pick<ClientMetrics, 'queued' | 'transport' | 'transportReason'>;
 
 /** The counters the connection and client bump in place (plain fields: no allocation on the hot path). */
-export type MetricsCounters = { -readonly [K in Exclude<keyof ClientMetrics, keyof ReturnType<MetricsSource>>]: ClientMetrics[K] } & {
-  reconnectReasons: Record<string, number>;
+export type MetricsCounters = { -readonly [K in Exclude<keyof ClientMetrics, keyof ReturnType<MetricsSource> | 'reconnectReasons'>]: ClientMetrics[K] } & {
+  /** Made on the first reconnect. */
+  reconnectReasons?: Record<string, number>;
 };
 
 /** Fresh counters, all zero. */
-export const newCounters = (): MetricsCounters => ({ rtt: undefined, reconnects: 0, reconnectReasons: {}, recovered: 0, gaps: 0, framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0 });
+export const newCounters = (): MetricsCounters => ({ rtt: undefined, reconnects: 0, recovered: 0, gaps: 0, framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0 });
 
 /**
  * A subscribable snapshot of counters kept elsewhere (the connection bumps them in place), built

@@ -50,6 +50,13 @@ type Phase =
   | { readonly name_: 'failed'; readonly error_: TidewireError } // refused for good until retry()
   | { readonly name_: 'disposed' };
 
+/** The phases that carry nothing of their own, one object each for every channel. */
+const WAITING: Phase = { name_: 'waiting' };
+const RETRYING: Phase = { name_: 'retrying' };
+const DISPOSED: Phase = { name_: 'disposed' };
+const SUBSCRIBED: Phase = { name_: 'subscribed', recovered_: false };
+const RECOVERED: Phase = { name_: 'subscribed', recovered_: true };
+
 /**
  * One server subscription, shared by every handle on the same name (reference counted by the
  * client). It owns the delivery contract: each message reaches the app once, in offset order;
@@ -65,7 +72,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   presence_: PresenceStore | undefined;
   /** Messages to start with (`recent` option) until the first subscribe that carries it. */
   #recent: number | undefined;
-  #phase: Phase = { name_: 'waiting' };
+  #phase: Phase = WAITING;
   #epoch: string | undefined;
   #offset = 0;
   #ticket = 0;
@@ -116,7 +123,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   resubscribe_(): void {
     const { name_: name } = this.#phase;
     if (name === 'scheduled' || name === 'requested' || name === 'failed' || name === 'disposed') return;
-    if (!this.#host.canSend_()) return this.#transition({ name_: 'waiting' });
+    if (!this.#host.canSend_()) return this.#transition(WAITING);
     const ticket = ++this.#ticket;
     this.#transition({ name_: 'scheduled', ticket_: ticket });
     this.#host.schedule_(() => this.#sendSubscribe(ticket));
@@ -127,14 +134,14 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     const { name_: name } = this.#phase;
     if (name !== 'failed' && name !== 'retrying' && name !== 'waiting') return;
     this.#attempt = 0;
-    this.#transition({ name_: 'waiting' });
+    this.#transition(WAITING);
     this.resubscribe_();
   }
 
   /** The line dropped: we will resubscribe from our position once it is back. */
   suspend_(): void {
     const { name_: name } = this.#phase;
-    if (name !== 'failed' && name !== 'disposed') this.#transition({ name_: 'waiting' });
+    if (name !== 'failed' && name !== 'disposed') this.#transition(WAITING);
   }
 
   isAwaiting(requestId: string): boolean {
@@ -153,7 +160,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
       this.#offset = frame.offset;
     }
     this.#attempt = 0;
-    this.#transition({ name_: 'subscribed', recovered_: frame.recovered });
+    this.#transition(frame.recovered ? RECOVERED : SUBSCRIBED);
     const buffer = this.#buffer;
     if (buffer) {
       for (const [offset, buffered] of buffer) {
@@ -182,7 +189,7 @@ export class SharedChannel extends Store<ChannelSnapshot> {
     const { name_: name } = this.#phase;
     if (name === 'failed' || name === 'disposed' || name === 'subscribed') return;
     this.#host.report_(error);
-    this.#transition({ name_: 'retrying' });
+    this.#transition(RETRYING);
     this.#phaseTimerStart(delay ?? this.#host.backoff_(++this.#attempt), () => this.resubscribe_());
   }
 
@@ -210,12 +217,12 @@ export class SharedChannel extends Store<ChannelSnapshot> {
 
   /** Stop timers; the client forgets this channel. */
   dispose_(): void {
-    this.#transition({ name_: 'disposed' });
+    this.#transition(DISPOSED);
   }
 
   #sendSubscribe(ticket: number): void {
     if (this.#phase.name_ !== 'scheduled' || this.#phase.ticket_ !== ticket) return; // superseded
-    if (!this.#host.canSend_()) return this.#transition({ name_: 'waiting' });
+    if (!this.#host.canSend_()) return this.#transition(WAITING);
     const id = this.#host.sendSubscribe_(this.name, this.position, this.#takeRecent());
     this.#transition({ name_: 'requested', id_: id });
     const timeout = this.#host.subscribeTimeout_;
