@@ -11,7 +11,8 @@ const REFRESH_ANSWER_TIMEOUT = 10_000;
 /**
  * Arm `timer` to refresh the token in band before it expires: at `expiresIn` minus a lead of a
  * fifth of it (at most 30 s), `getToken({ reason: 'refresh' })` is asked and a `refresh` frame sent.
- * A `refreshed` answer calls this again, which also ends the wait for it; none within
+ * `getToken` must answer before the token expires (and within max(10 s, `connectTimeout`)), else
+ * it is reported as `timeout`. A `refreshed` answer calls this again, which also ends the wait for it; none within
  * max(10 s, `connectTimeout`) means reconnecting with the token just fetched (`token_expired`).
  * Nothing is armed when `expiresIn` is undefined or the token cannot be refreshed.
  * @param expiresIn ms until the current token expires, as the server announced
@@ -35,7 +36,9 @@ export function scheduleRefresh(
   const lead = Math.min(30_000, expiresIn / 5);
   const answerWithin = Math.max(REFRESH_ANSWER_TIMEOUT, connectTimeout);
   timer.start_(expiresIn - lead, () => {
-    tokens.get_('refresh', { clock_: clock, ms_: answerWithin }).then(
+    // getToken has until the token expires (`lead` from now), at most `answerWithin`: one that has
+    // not answered by then is reported (`timeout`), and the reconnect after `token_expired` asks afresh.
+    tokens.get_('refresh', { clock_: clock, ms_: Math.min(lead, answerWithin) }).then(
       (token) => {
         if (!token || line.state_ !== 'connected') return;
         line.send_(encodeFrame({ type: 'refresh', id: nanoid(), token }));

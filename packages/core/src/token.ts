@@ -21,17 +21,24 @@ export interface TokenDeadline {
 
 /**
  * Hands out the current token, asking `getToken` at most once at a time:
- * concurrent callers share one in-flight request.
+ * concurrent callers share one in-flight request — except that an `expired` request never joins
+ * a `refresh` still in flight (the token just expired while that call hung: ask afresh).
  *
- * `getToken` is app code, so it is isolated: a throw (synchronous or a rejection) becomes a
- * `listener_error` (cause: what it threw), and an answer slower than the caller's deadline a
- * `TimeoutError` with code `timeout` — in both cases `context.callback` is `'getToken'`. A request
- * that timed out is forgotten, so the next `get()` asks again instead of joining a call that hangs.
+ * `getToken` is app code, so it is isolated: a throw (synchronous or a rejection) or an answer
+ * that is not a string (nor `undefined`: no token) becomes a `listener_error` (cause: what it
+ * threw, or a `TypeError`), and an answer slower than the caller's deadline a `TimeoutError` with
+ * code `timeout` — in all cases `context.callback` is `'getToken'`. A request that timed out or was
+ * superseded is forgotten: the next `get()` asks again instead of joining a call that hangs, and
+ * its late answer never replaces a newer token.
  */
 export class TokenSource {
   #current: string | undefined;
   readonly #getToken: GetToken | undefined;
   #inFlight: Promise<string | undefined> | undefined;
+  /** Why the request in flight was made (see `get_`: `expired` does not join a `refresh`). */
+  #inFlightReason: TokenReason | undefined;
+  /** Bumped per request: only the newest request's answer becomes the current token. */
+  #generation = 0;
 
   constructor(token: string | undefined, getToken: GetToken | undefined) {
     this.#current = token;
@@ -53,11 +60,18 @@ export class TokenSource {
       return Promise.resolve(this.#current);
     }
     let request = this.#inFlight;
-    if (!request) {
-      request = this.#inFlight = new Promise<string>((resolve) => resolve(getToken({ reason }))).then(
+    if (!request || (reason === 'expired' && this.#inFlightReason !== 'expired')) {
+      const generation = ++this.#generation;
+      this.#inFlightReason = reason;
+      request = this.#inFlight = new Promise<unknown>((resolve) => resolve(getToken({ reason }))).then(
         (token) => {
           if (this.#inFlight === request) this.#inFlight = undefined;
-          return (this.#current = token);
+          if (token !== undefined && typeof token !== 'string') {
+            throw listenerError('getToken', new TypeError(`getToken() must answer a string, not ${token === null ? 'null' : typeof token}`), { reason });
+          }
+          // A superseded request answering late still serves whoever waited on it, but the newer one's token stays current.
+          if (generation === this.#generation) this.#current = token;
+          return token;
         },
         (cause: unknown) => {
           if (this.#inFlight === request) this.#inFlight = undefined;

@@ -140,4 +140,73 @@ describe('getToken rules', () => {
     expect(t.lines).toHaveLength(2);
     client.close();
   });
+  it('a refresh getToken that hangs past a short token life is reported at the expiry, and the reconnect after token_expired asks afresh at once', async () => {
+    const reasons: string[] = [];
+    const { t, client, errors } = setup({
+      connectTimeout: 5000,
+      getToken: ({ reason }) => {
+        reasons.push(reason);
+        return reason === 'refresh' ? new Promise<string>(() => {}) : `tok-${reason}`;
+      },
+    });
+    client.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    t.last.open();
+    t.last.push({ ...connected(60_000), expiresIn: 2000 } as ServerFrame);
+    await vi.advanceTimersByTimeAsync(1600); // refresh at 2000 − 2000 / 5
+    expect(reasons).toEqual(['connect', 'refresh']);
+    expect(errors).toEqual([]);
+    await vi.advanceTimersByTimeAsync(400); // the token's expiry: the refresh has not answered
+    expect(errors).toMatchObject([{ code: 'timeout', context: { callback: 'getToken', reason: 'refresh' } }]);
+    t.last.push({ type: 'close', code: 'token_expired', message: 'expired' } as ServerFrame);
+    await vi.advanceTimersByTimeAsync(100); // the backoff, not a connect timeout
+    expect(reasons).toEqual(['connect', 'refresh', 'expired']);
+    expect(t.lines).toHaveLength(2);
+    t.last.open();
+    t.last.push(connected(60_000));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.getSnapshot().state).toBe('connected');
+    client.close();
+  });
+
+  it('token_expired while a refresh is still within its deadline: the reconnect does not join the hung refresh', async () => {
+    const reasons: string[] = [];
+    const { t, client } = setup({
+      connectTimeout: 5000,
+      getToken: ({ reason }) => {
+        reasons.push(reason);
+        return reason === 'refresh' ? new Promise<string>(() => {}) : `tok-${reason}`;
+      },
+    });
+    client.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    t.last.open();
+    t.last.push({ ...connected(60_000), expiresIn: 50_000 } as ServerFrame);
+    await vi.advanceTimersByTimeAsync(40_000);
+    t.last.push({ type: 'close', code: 'token_expired', message: 'expired early' } as ServerFrame);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(reasons).toEqual(['connect', 'refresh', 'expired']);
+    expect(t.lines).toHaveLength(2);
+    client.close();
+  });
+
+  it.each([
+    ['a number', 42],
+    ['null', null],
+    ['an object', { token: 'x' }],
+  ])('a getToken answering %s is a listener_error (the attempt fails and backs off), not a token sent on the wire', async (_label, answer) => {
+    let calls = 0;
+    const { t, client, errors } = setup({ getToken: () => (++calls === 1 ? (answer as unknown as string) : 'good') });
+    client.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(errors).toMatchObject([{ code: 'listener_error', context: { callback: 'getToken', reason: 'connect' } }]);
+    expect(errors[0]!.cause).toBeInstanceOf(TypeError);
+    expect(client.getSnapshot()).toMatchObject({ state: 'reconnecting', error: { code: 'listener_error' } });
+    expect(t.lines).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(t.lines).toHaveLength(1);
+    t.last.open();
+    expect(t.last.sent[0]).toMatchObject({ type: 'connect', token: 'good' });
+    client.close();
+  });
 });
