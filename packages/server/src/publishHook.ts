@@ -3,6 +3,7 @@ import type { Clock } from './clock';
 import { toWireData } from './bytes';
 import { callHook } from './hookDeadline';
 import type { Logger, SessionInfo } from './hooks';
+import { DEFAULT_MAX_DEPTH, jsonTextOf } from './jsonValue';
 
 /** What `onPublish` receives: who publishes (`user`, `session`), to which `channel`, and the `data` as sent. */
 export interface PublishContext<User = unknown> {
@@ -25,9 +26,12 @@ export type OnPublish<User = unknown> = (ctx: PublishContext<User>) => PublishVe
 
 /** What a `rate_limited` refusal from `onPublish` that names no wait tells the publisher (ms). */
 const DEFAULT_RETRY_AFTER = 1000;
+/** The longest wait a refusal may name: setTimeout's ceiling (~24.8 days), which the publisher waits with. */
+const MAX_RETRY_AFTER = 2 ** 31 - 1;
 
 /** The codes a refusal from `onPublish` may carry to the publisher. */
 export type PublishRefusalCode = Extract<ErrorCode, 'forbidden' | 'bad_request' | 'too_large' | 'rate_limited'>;
+const REFUSAL_CODES: readonly string[] = ['forbidden', 'bad_request', 'too_large', 'rate_limited'] satisfies PublishRefusalCode[];
 
 /**
  * Thrown by `onPublish` to refuse a message: the publisher's promise rejects with a
@@ -47,13 +51,24 @@ export class PublishRefusal extends Error {
    * @param message what the publisher sees
    * @param code `forbidden` (default), `bad_request`, `too_large` or `rate_limited`
    * @param options `retryAfter`: with `rate_limited`, ms until the publisher may send again
-   *   (default 1000); the session's later publishes are held back that long too (protocol §8)
+   *   (default 1000, at most 2^31 - 1); the session's later publishes are held back that long too (protocol §8)
+   * @throws TypeError when `code` is none of the four, or a `rate_limited` one's `retryAfter` is not a finite number: the
+   *   refusal could not reach the publisher (its frame would be invalid); thrown inside `onPublish`,
+   *   that answers `server_error` and is logged, like any other throw
    */
   constructor(message: string, code: PublishRefusalCode = 'forbidden', options: { readonly retryAfter?: number } = {}) {
     super(message);
+    if (!REFUSAL_CODES.includes(code)) throw new TypeError(`PublishRefusal code must be one of ${REFUSAL_CODES.join(', ')}, got ${String(code)}`);
     this.code = code;
-    this.retryAfter = code === 'rate_limited' ? Math.max(1, Math.round(options.retryAfter ?? DEFAULT_RETRY_AFTER)) : undefined;
+    this.retryAfter = code === 'rate_limited' ? retryAfterMs(options.retryAfter) : undefined;
   }
+}
+
+/** A refusal's wait as the wire carries it: a whole number of ms from 1 to {@link MAX_RETRY_AFTER}. */
+function retryAfterMs(retryAfter: number = DEFAULT_RETRY_AFTER): number {
+  const ms = Number(retryAfter); // as before, a numeric string from untyped code still counts
+  if (!Number.isFinite(ms)) throw new TypeError(`PublishRefusal retryAfter must be a finite number of ms, got ${String(retryAfter)}`);
+  return Math.min(MAX_RETRY_AFTER, Math.max(1, Math.round(ms)));
 }
 
 /** How the hook decided: store `data`, or refuse with `code`/`message`. */
@@ -63,12 +78,15 @@ export type PublishDecision =
 
 /**
  * Run `onPublish` (if any) with its deadline and turn its answer into a decision. Never throws.
+ * Data the hook returns is checked like `server.publish`'s (jsonValue.ts): data that is not JSON
+ * or nests deeper than `maxDepth - 1` is refused `server_error` and logged, never stored.
  * @param hook the app's hook, or undefined (everything passes unchanged)
+ * @param deps `maxDepth`: the server's `limits.maxDepth` (default 64)
  */
 export async function decidePublish(
   hook: OnPublish<unknown> | undefined,
   ctx: PublishContext<unknown>,
-  deps: { clock: Clock; logger: Logger; timeout: number },
+  deps: { clock: Clock; logger: Logger; timeout: number; maxDepth?: number },
 ): Promise<PublishDecision> {
   if (!hook) return { ok: true, data: ctx.data };
   const outcome = await callHook(() => hook(ctx), deps.timeout, deps.clock);
@@ -86,8 +104,24 @@ export async function decidePublish(
   }
   const verdict = outcome.value;
   if (verdict === false) return { ok: false, code: 'forbidden', message: `publish to "${ctx.channel}" refused` };
-  // `undefined` has no JSON form (it would make a message frame without `data`): it is stored as null.
-  // Bytes become the bytes envelope, as in server.publish.
-  if (typeof verdict === 'object' && verdict !== null && 'data' in verdict) return { ok: true, data: toWireData(verdict.data) ?? null };
+  if (typeof verdict === 'object' && verdict !== null && 'data' in verdict) return replacedData(verdict.data, ctx, deps);
   return { ok: true, data: ctx.data };
+}
+
+/**
+ * The `{ data }` an `onPublish` answered, as it is stored: bytes become the bytes envelope (as in
+ * server.publish) and `undefined` is stored as null (it has no JSON form). Anything else that is not
+ * JSON is refused: stored, it would reach every subscriber as a `message` without `data`, which
+ * clients drop as invalid and ask for again — forever, as long as history holds it.
+ */
+function replacedData(returned: unknown, ctx: PublishContext<unknown>, deps: { logger: Logger; maxDepth?: number }): PublishDecision {
+  const data = toWireData(returned) ?? null;
+  if (data === ctx.data) return { ok: true, data }; // the client's own data: parsed from JSON, already checked
+  try {
+    jsonTextOf(data, (deps.maxDepth ?? DEFAULT_MAX_DEPTH) - 1, 'the data onPublish() returned');
+  } catch (e) {
+    deps.logger.error(`tidewire: onPublish() returned data that cannot be sent ("${ctx.channel}")`, e);
+    return { ok: false, code: 'server_error', message: 'internal error' };
+  }
+  return { ok: true, data };
 }

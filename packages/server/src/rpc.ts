@@ -3,6 +3,7 @@ import type { Clock } from './clock';
 import { toWireData } from './bytes';
 import { callHook } from './hookDeadline';
 import type { Logger, SessionInfo } from './hooks';
+import { DEFAULT_MAX_DEPTH, jsonTextOf } from './jsonValue';
 
 /**
  * The Standard Schema v1 surface (https://standardschema.dev) an rpc method may name for its
@@ -31,7 +32,11 @@ export interface RpcContext<User = unknown, Data = unknown> {
   readonly method: string;
 }
 
-/** A handler: return the result (any JSON value; `undefined` answers `null`), or throw an {@link RpcError}. */
+/**
+ * A handler: return the result (any JSON value or bytes; `undefined` answers `null`), or throw an
+ * {@link RpcError}. A result that is not JSON (a function, a symbol, a BigInt, a cycle) or nests deeper
+ * than `limits.maxDepth - 1` answers `server_error` and is logged.
+ */
 export type RpcHandler<User = unknown, Data = unknown, Result = unknown> = (ctx: RpcContext<User, Data>) => Result | Promise<Result>;
 
 /** A method with schemas: `input` checks the request (a failure answers `bad_request`), `output` the result (a failure answers `server_error` and is logged). */
@@ -77,6 +82,8 @@ export interface RpcHost {
   readonly logger: Logger;
   /** Past this (ms) a handler's answer is no longer awaited: the call answers `server_error`. */
   readonly timeout: number;
+  /** The server's `limits.maxDepth` (default 64): a result may nest one level less (it travels inside a frame). */
+  readonly maxDepth?: number;
   readonly session: () => SessionInfo;
   readonly send: (frame: ServerFrame) => void;
 }
@@ -126,7 +133,16 @@ export async function runRpc(frame: RpcFrame, host: RpcHost): Promise<void> {
     }
     result = checked.value;
   }
-  host.send({ type: 'result', id, data: toWireData(result) }); // a handler may return bytes
+  const answer = toWireData(result); // a handler may return bytes
+  try {
+    // Sent as is, a function or a symbol would make a `result` without `data`: the client drops the
+    // frame as invalid and its call waits for a timeout. Checked like server.publish data (jsonValue.ts).
+    jsonTextOf(answer, (host.maxDepth ?? DEFAULT_MAX_DEPTH) - 1, `the result of rpc "${method}"`);
+  } catch (e) {
+    host.logger.error(`tidewire: rpc "${method}" returned a result that cannot be sent`, e);
+    return host.send(errorFrame(id, 'server_error', 'internal error'));
+  }
+  host.send({ type: 'result', id, data: answer });
 }
 
 /** Calls one session may have running at once; one more is refused `rate_limited` (not run), and the client sends it again after `retryAfter`. */

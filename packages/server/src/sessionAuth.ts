@@ -19,7 +19,9 @@ export interface AuthenticateHost {
  * Run the `authenticate` hook for a `connect` or a `refresh`, within `hookTimeout`.
  * @param user - the session's current user, passed on `refresh` only.
  * @returns the hook's answer; `{ user: null }` without a hook; null on refusal, including a
- *   throwing hook (logged): a broken auth hook must fail closed; `'timed_out'` past the deadline (logged).
+ *   throwing hook (logged): a broken auth hook must fail closed; also null (logged) for an answer
+ *   whose `expiresAt` is not a finite number of ms (a Date counts): it could become no valid
+ *   `expiresIn` on the wire, nor an expiry timer; `'timed_out'` past the deadline (logged).
  */
 export async function runAuthenticate(
   host: AuthenticateHost,
@@ -33,13 +35,28 @@ export async function runAuthenticate(
   if (!authenticate) return { user: null };
   const ctx = { token, request, reason, ...(reason === 'refresh' && { user }) };
   const outcome = await callHook(() => authenticate(ctx), options.hookTimeout, clock);
-  if (outcome.kind === 'answered') return outcome.value ?? null;
+  if (outcome.kind === 'answered') {
+    const answer = outcome.value ?? null;
+    if (answer === null || hasUsableExpiry(answer.expiresAt)) return answer;
+    logger.error(`tidewire: authenticate() answered an expiresAt that is not a finite number of ms since the epoch during ${reason}: ${String(answer.expiresAt)}`);
+    return null;
+  }
   if (outcome.kind === 'timed_out') {
     logger.error(`tidewire: authenticate() did not answer within ${options.hookTimeout} ms during ${reason}`);
     return 'timed_out';
   }
   logger.error(`tidewire: authenticate() threw during ${reason}`, outcome.error);
   return null;
+}
+
+/**
+ * Whether `expiresAt` works as an expiry: absent (`undefined`, or `null`, which the session treats
+ * as already expired, as before), a finite number, or a Date (compared and subtracted as its ms).
+ * NaN, an Infinity, a string or a BigInt would put `expiresIn: null` in a frame or throw mid-connect.
+ */
+function hasUsableExpiry(expiresAt: unknown): boolean {
+  if (expiresAt === undefined || expiresAt === null) return true;
+  return Number.isFinite(typeof expiresAt === 'number' ? expiresAt : expiresAt instanceof Date ? expiresAt.getTime() : NaN);
 }
 
 /** The token's expiry: calls `expired` once `expiresAt` (clock ms) has passed; re-armed by each refresh. */
@@ -63,7 +80,8 @@ export class ExpiryTimer {
       this.#timer = clock.setTimeout(check, Math.min(left, MAX_TIMER));
     };
     check();
-    return Math.max(0, Math.round(expiresAt - clock.now()));
+    // A far-future expiry must still be an integer the protocol carries exactly.
+    return Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.round(expiresAt - clock.now())));
   }
 
   clear(): void {

@@ -1,6 +1,7 @@
 import type { EnterFrame, PresenceChangeFrame, PresenceMember, PresenceSubscribeFrame, ServerFrame } from '@tidewire/core/protocol';
 import type { Broker, PresenceEvent, PresenceWatch } from './broker/broker';
 import type { Logger } from './hooks';
+import { DEFAULT_MAX_DEPTH, jsonTextOf } from './jsonValue';
 
 /** What a session's presence needs from the session. */
 export interface PresenceHost {
@@ -16,6 +17,8 @@ export interface PresenceHost {
   closed(): boolean;
   /** Most channels a session may watch, and (separately) be a member of: the server's `maxSubscriptions`. */
   readonly max: number;
+  /** The server's `limits.maxDepth` (default 64): the member's `user` may nest one level less, as publish data. */
+  readonly maxDepth?: number;
   /** Refuse a request (an `error` frame with its id). */
   refuse(id: string, message: string): void;
 }
@@ -68,13 +71,21 @@ export class SessionPresence {
     this.#watching.delete(channel);
   }
 
-  /** Become (or stay, with new `info`) a member of `channel`; answers `entered`. Throws only when the broker does. */
+  /**
+   * Become (or stay, with new `info`) a member of `channel`; answers `entered`.
+   * @throws what the broker throws; TidewireServerError `invalid_data` when the session's `user` (what
+   *   `authenticate` returned) is not JSON — every watcher would get a member without `user` — so the
+   *   session answers `server_error` and logs it, and nothing reaches the broker
+   */
   async enter({ id, channel, info }: EnterFrame): Promise<void> {
     const { broker, clientId } = this.host;
     if (!this.#entered.has(channel) && this.#entered.size >= this.host.max) {
       return this.host.refuse(id, `a session may be a member of at most ${this.host.max} channels (maxSubscriptions)`);
     }
-    const member: PresenceMember = { clientId, user: this.host.user() ?? null, ...(info !== undefined && { info }) };
+    const user = this.host.user() ?? null;
+    // Checked here, not at connect: a user that is not JSON is fine until it has to travel. `info` came from the client as JSON.
+    jsonTextOf(user, (this.host.maxDepth ?? DEFAULT_MAX_DEPTH) - 1, 'the user authenticate() returned (a presence member carries it)');
+    const member: PresenceMember = { clientId, user, ...(info !== undefined && { info }) };
     await broker.enterPresence!(channel, member);
     // Ended while the broker was busy: clear() has already run, so this membership must go now.
     if (this.host.closed()) return this.#leaveInBroker(channel);
