@@ -11,7 +11,7 @@ import type { StandardResult, StandardSchemaV1 } from './schema';
 import { validateIsolated } from './schema';
 import type { ChannelSink, SharedChannel } from './shared-channel';
 import { ChannelPresence, PresenceStore } from './presence';
-import { cacheOwn } from './store';
+import { bindOnRead } from './store';
 import { fetchHistory } from './history';
 import type { HistoryOptions, HistoryPage } from './history';
 
@@ -97,31 +97,18 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
    * The channel's state: `{ state: 'subscribing' | 'subscribed' | 'failed' | 'unsubscribed', position?,
    * recovered? (subscribed), error? (failed) }`. Immutable; keeps its identity until something changes.
    */
-  get getSnapshot(): () => ChannelSnapshot {
-    // Bound on first read (callable detached, one identity), so a handle nobody reads this way holds no closure for it.
-    return cacheOwn(this, 'getSnapshot', this.#readState.bind(this));
-  }
-
-  /** Replaceable, as a plain property would be (tests wrap it). */
-  set getSnapshot(fn: () => ChannelSnapshot) {
-    cacheOwn(this, 'getSnapshot', fn);
-  }
-
+  declare getSnapshot: () => ChannelSnapshot;
   /** Observe the channel's state (`getSnapshot()`); returns the unsubscribe function. The listener runs isolated. */
-  get subscribe(): (listener: () => void) => () => void {
-    return cacheOwn(this, 'subscribe', this.#observeState.bind(this));
-  }
+  declare subscribe: (listener: () => void) => () => void;
 
-  set subscribe(fn: (listener: () => void) => () => void) {
-    cacheOwn(this, 'subscribe', fn);
-  }
-
-  #readState(): ChannelSnapshot {
-    return this.#shared.read_();
-  }
-
-  #observeState(listener: () => void): () => void {
-    return this.#shared.observe_(() => callSafely(this.#report, 'subscribe', { channel: this.name }, listener));
+  static {
+    // Callable detached (React's useSyncExternalStore passes them so), bound on first read.
+    bindOnRead(this.prototype, 'getSnapshot', function (this: Channel) {
+      return this.#shared.read_();
+    });
+    bindOnRead(this.prototype, 'subscribe', function (this: Channel, listener: () => void) {
+      return this.#shared.observe_(() => callSafely(this.#report, 'subscribe', { channel: this.name }, listener));
+    });
   }
 
   /** Listener errors name the channel (made only when one throws). */

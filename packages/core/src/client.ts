@@ -9,7 +9,7 @@ import type { ClientMetrics, MetricsStore } from './metrics';
 import type { ConnectionSnapshot } from './connection-state';
 import { ConnectionError, TidewireError } from './errors';
 import { resolveUrl } from './resolve-url';
-import { cacheOwn } from './store';
+import { bindOnRead } from './store';
 import type { PendingPublish } from './outbox-storage';
 import type { PublishResult, RequestRules } from './outbox';
 import type { PublishOptions } from './publish-options';
@@ -55,34 +55,21 @@ export class Client extends Emitter<ClientEvents> {
    * transport?, transportReason?, attempt?, retryIn? (ms), session?, error? }`. Immutable; keeps its identity
    * until the state changes (what `useSyncExternalStore` and other bindings need).
    */
-  get getSnapshot(): () => ConnectionSnapshot {
-    // Bound on first read (callable detached, one identity), so a client nobody reads this way holds no closure for it.
-    return cacheOwn(this, 'getSnapshot', this.#readState.bind(this));
-  }
-
-  /** Replaceable, as a plain property would be (tests wrap it). */
-  set getSnapshot(fn: () => ConnectionSnapshot) {
-    cacheOwn(this, 'getSnapshot', fn);
-  }
-
+  declare getSnapshot: () => ConnectionSnapshot;
   /**
    * Call `listener` after every connection state change (read it with `getSnapshot()`).
    * @returns a function that removes the listener.
    */
-  get subscribe(): (listener: () => void) => () => void {
-    return cacheOwn(this, 'subscribe', this.#observeState.bind(this));
-  }
+  declare subscribe: (listener: () => void) => () => void;
 
-  set subscribe(fn: (listener: () => void) => () => void) {
-    cacheOwn(this, 'subscribe', fn);
-  }
-
-  #readState(): ConnectionSnapshot {
-    return this.#host.connection_.read_();
-  }
-
-  #observeState(listener: () => void): () => void {
-    return this.#host.connection_.observe_(listener);
+  static {
+    // Callable detached (React's useSyncExternalStore passes them so), bound on first read.
+    bindOnRead(this.prototype, 'getSnapshot', function (this: Client) {
+      return this.#host.connection_.read_();
+    });
+    bindOnRead(this.prototype, 'subscribe', function (this: Client, listener: () => void) {
+      return this.#host.connection_.observe_(listener);
+    });
   }
 
   /** A throw in an `error` listener goes to the host (reporting it on `error` again would recurse); any other to `error`. */

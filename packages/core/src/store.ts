@@ -2,13 +2,24 @@ import type { ReportError } from './isolate';
 import { callSafely, reportUncaught } from './isolate';
 
 /**
- * Define `value` as `owner`'s own `key`, shadowing the prototype's getter that called this, and
- * return it: a method made callable detached on first read, with one identity from then on, and
- * nothing made for an instance whose method is never read that way.
+ * Make `proto[key]` a method callable detached (`useSyncExternalStore(x.subscribe, x.getSnapshot)`)
+ * without a closure per instance made up front: the first read binds `method` to the instance and
+ * keeps it as the instance's own property (one identity from then on); an assignment replaces it,
+ * as with a plain property. Declare the property's type with `declare` in the class.
  */
-export function cacheOwn<V>(owner: object, key: string, value: V): V {
-  Object.defineProperty(owner, key, { value, writable: true, configurable: true });
-  return value;
+export function bindOnRead<T extends object>(proto: T, key: string, method: (this: T, ...args: never[]) => unknown): void {
+  const own = (owner: object, value: unknown): void => void Object.defineProperty(owner, key, { value, writable: true, configurable: true });
+  Object.defineProperty(proto, key, {
+    get(this: T) {
+      const bound = method.bind(this);
+      own(this, bound);
+      return bound;
+    },
+    set(this: T, value: unknown) {
+      own(this, value);
+    },
+    configurable: true,
+  });
 }
 
 /** The context of a throwing `subscribe` listener's report: nothing to add (one object for every store). */
@@ -41,25 +52,20 @@ export class Store<S> {
    * The current snapshot, callable detached (`useSyncExternalStore(store.subscribe, store.getSnapshot)`):
    * bound on first read, the same function on every read after.
    */
-  get getSnapshot(): () => S {
-    return cacheOwn(this, 'getSnapshot', this.read_.bind(this));
-  }
-
-  /** Replaceable, as a plain property would be (tests wrap it). */
-  set getSnapshot(fn: () => S) {
-    cacheOwn(this, 'getSnapshot', fn);
-  }
-
+  declare getSnapshot: () => S;
   /**
    * Call `listener` after every change; callable detached, bound on first read like `getSnapshot`.
    * @returns a function that removes the listener.
    */
-  get subscribe(): (listener: () => void) => () => void {
-    return cacheOwn(this, 'subscribe', this.observe_.bind(this));
-  }
+  declare subscribe: (listener: () => void) => () => void;
 
-  set subscribe(fn: (listener: () => void) => () => void) {
-    cacheOwn(this, 'subscribe', fn);
+  static {
+    bindOnRead(this.prototype, 'getSnapshot', function (this: Store<unknown>) {
+      return this.read_();
+    });
+    bindOnRead(this.prototype, 'subscribe', function (this: Store<unknown>, listener: () => void) {
+      return this.observe_(listener);
+    });
   }
 
   /** The current snapshot, for the SDK's own reads (no bound function is made for them). */
