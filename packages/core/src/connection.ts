@@ -20,6 +20,7 @@ import type { LineOwner } from './line-events';
 import { LineEvents } from './line-events';
 import type { LiveLine, TransportPlan } from './transport-plan';
 import type { ProbeSuccess } from './upgrade-probe';
+import { readUnusableMessage } from './unusable-message';
 
 export type { ConnectionHandler, ConnectionOptions } from './connection-options';
 
@@ -107,7 +108,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     return (this.#metrics ??= new MetricsStore(this.counts_, () => {
       const { transport, transportReason } = this.read_() as { transport?: ConnectionSnapshot['transport']; transportReason?: TransportReason };
       return { queued: this.#handler.queued_?.() ?? 0, transport, transportReason };
-    }));
+    }, this.#handler.onError_)); // a throwing `client.metrics.subscribe` listener is reported on `error`
   }
 
   get state_(): ConnectionSnapshot['state'] {
@@ -243,6 +244,10 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     this.#lastFrameAt = this.#clock.now();
     const decoded = decodeServerFrame(text);
     if (!decoded.ok) {
+      // A message whose position is readable is consumed at its offset (its channel reports it):
+      // dropped, the hole would be refilled from history with the same frame, forever.
+      const unusable = this.state_ === 'connected' ? readUnusableMessage(text, decoded.reason) : undefined;
+      if (unusable) return this.#handler.onFrame_(unusable);
       const error = new ProtocolError('invalid_frame', `the server sent an invalid frame: ${decoded.reason}`, {
         context: { frame: text.slice(0, 200) },
       });

@@ -7,6 +7,7 @@ import type { ErrorFrame, ServerFrame } from './protocol/frames';
 import type { RequestPacer } from './request-pacer';
 import type { Requests } from './requests';
 import type { SharedChannel } from './shared-channel';
+import { CodecFailure, decodeMessage, decodePayload } from './unusable-message';
 
 /**
  * Hand a server frame to the part of the client that owns its kind: messages to their channel,
@@ -18,12 +19,21 @@ import type { SharedChannel } from './shared-channel';
  * @param report where a refusal that names no pending request goes (the client's `error` event)
  */
 export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, SharedChannel>, outbox: Outbox | undefined, requests: Requests, pacer: RequestPacer, counts: MetricsCounters, codec: PayloadCodec | undefined, report: (error: TidewireError) => void): void {
-  // Payloads (message, rpc result) are decoded once, here, before anything looks at them.
-  if (codec && (frame.type === 'message' || frame.type === 'result')) frame = { ...frame, data: codec.decode(frame.data) };
-  if (codec && frame.type === 'history_page') frame = { ...frame, messages: frame.messages.map((m) => ({ ...m, data: codec.decode(m.data) })) };
+  // Payloads (message, rpc result, history page) are decoded once, here, before anything looks at them.
+  // The codec is app code: a message it fails on is consumed at its offset and reported (see
+  // unusable-message.ts); an rpc result or history page it fails on rejects that request.
+  if (codec && frame.type !== 'message') {
+    const decoded = decodeAnswer(frame, codec);
+    if (decoded instanceof CodecFailure) {
+      const { id } = frame as { id: string };
+      if (!outbox?.refuse(id, decoded.error_) && !requests.refuse(id, decoded.error_)) report(decoded.error_);
+      return;
+    }
+    frame = decoded;
+  }
   switch (frame.type) {
     case 'message':
-      channels.get(frame.channel)?.onMessage(frame);
+      channels.get(frame.channel)?.onMessage(codec ? decodeMessage(frame, codec) : frame);
       return;
     case 'ack':
       outbox?.ack(frame);
@@ -78,4 +88,20 @@ function routeErrorFrame(frame: ErrorFrame, channels: ReadonlyMap<string, Shared
     }
   }
   report(error);
+}
+
+/** An rpc result's or a history page's payloads through the codec; other frames as they are. */
+function decodeAnswer(frame: ServerFrame, codec: PayloadCodec): ServerFrame | CodecFailure {
+  if (frame.type === 'result') {
+    const data = decodePayload(codec, frame.data, { id: frame.id });
+    return data instanceof CodecFailure ? data : { ...frame, data };
+  }
+  if (frame.type !== 'history_page') return frame;
+  const messages = [];
+  for (const m of frame.messages) {
+    const data = decodePayload(codec, m.data, { channel: frame.channel, offset: m.offset, id: m.id });
+    if (data instanceof CodecFailure) return data;
+    messages.push({ ...m, data });
+  }
+  return { ...frame, messages };
 }

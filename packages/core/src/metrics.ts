@@ -1,4 +1,5 @@
 import type { TransportReason } from './connection-state';
+import type { ReportError } from './isolate';
 import { Store } from './store';
 import type { TransportName } from './transport';
 
@@ -59,8 +60,9 @@ export class MetricsStore extends Store<ClientMetrics> {
   readonly #source: MetricsSource;
   #last: ClientMetrics | undefined;
 
-  constructor(counts: MetricsCounters, source: MetricsSource) {
-    super(undefined as unknown as ClientMetrics);
+  /** @param report where a throwing listener's `listener_error` goes (the client's `error` event). */
+  constructor(counts: MetricsCounters, source: MetricsSource, report?: ReportError) {
+    super(undefined as unknown as ClientMetrics, report);
     this.#counts = counts;
     this.#source = source;
   }

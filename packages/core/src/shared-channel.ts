@@ -6,6 +6,7 @@ import type { MessageFrame, Position, SubscribedFrame } from './protocol/frames'
 import { Store } from './store';
 import type { Requests, RequestsHost } from './requests';
 import type { PresenceStore } from './presence';
+import type { UnusableMessage } from './unusable-message';
 
 /** What a shared channel pushes to each app-facing handle. */
 export interface ChannelSink {
@@ -283,6 +284,13 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   #deliver(frame: MessageFrame): void {
     this.#offset = frame.offset;
     if (this.#host.skip_?.(frame)) return; // consumed, not delivered: positions stay consecutive
+    const unusable = (frame as Partial<UnusableMessage>).unusable_;
+    if (unusable) {
+      // Consumed at its offset and reported (client and channel), like an inbound validation failure.
+      this.#host.report_(unusable);
+      for (const sink of this.sinks_) sink.error(unusable);
+      return;
+    }
     for (const sink of this.sinks_) sink.deliver(frame);
   }
 }

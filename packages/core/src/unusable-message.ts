@@ -1,0 +1,82 @@
+import type { TidewireError } from './errors';
+import { ProtocolError } from './errors';
+import { listenerError } from './isolate';
+import type { PayloadCodec } from './payload-codec';
+import type { MessageFrame } from './protocol/frames';
+
+/**
+ * A message whose place in its channel's stream is known (channel, epoch, offset) but whose content
+ * the client cannot use: the frame has no valid `data`, or the payload codec failed on it. It is
+ * CONSUMED at its offset like a message that fails its schema (docs/errors.md): reported on the
+ * client's `error` and the channel's, and delivery goes on with the next offset. Dropping it
+ * instead would leave a hole that history refills with the same frame, forever.
+ */
+export interface UnusableMessage extends MessageFrame {
+  /** Why it cannot be delivered: `invalid_frame` (the frame) or `listener_error` (the codec). */
+  readonly unusable_: TidewireError;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A frame the protocol check refused, read again for its position: a `message` frame whose
+ * `channel`, `epoch` and `offset` are readable. Only called on the failure path (rare), so parsing
+ * the text a second time costs nothing on the hot path.
+ * @param text the frame's text
+ * @param reason why it was refused (`decodeServerFrame`'s reason)
+ * @returns the message to consume at its offset, or undefined when its position is unreadable
+ *   (then it stays "dropped and reported").
+ */
+export function readUnusableMessage(text: string, reason: string): UnusableMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(value) || value.type !== 'message') return undefined;
+  const { channel, epoch, offset, id } = value;
+  if (typeof channel !== 'string' || typeof epoch !== 'string' || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return undefined;
+  const frame: MessageFrame = { type: 'message', channel, epoch, offset, id: typeof id === 'string' ? id : '', data: undefined };
+  const error = new ProtocolError('invalid_frame', `the server sent an invalid frame: ${reason}; message ${offset} of "${channel}" is skipped`, {
+    context: { channel, offset, id: frame.id, frame: text.slice(0, 200) },
+  });
+  return { ...frame, unusable_: error };
+}
+
+/**
+ * A message frame's data through the payload codec, isolated: a codec whose `decode` throws, or
+ * answers `undefined` or a thenable (delivery is synchronous), fails on this message only.
+ * @returns the frame with its data decoded, or the message to consume at its offset with a
+ *   `listener_error` (`context.callback: 'codec'`, `method: 'decode'`, channel, offset, id).
+ */
+export function decodeMessage(frame: MessageFrame, codec: PayloadCodec): MessageFrame {
+  if ((frame as Partial<UnusableMessage>).unusable_) return frame; // nothing to decode: no usable data came
+  const data = decodePayload(codec, frame.data, { channel: frame.channel, offset: frame.offset, id: frame.id });
+  if (data instanceof CodecFailure) return { ...frame, data: undefined, unusable_: data.error_ } as UnusableMessage;
+  return { ...frame, data };
+}
+
+/** What {@link decodePayload} answers when the codec failed: a class, so no payload can be mistaken for it. */
+export class CodecFailure {
+  constructor(readonly error_: TidewireError) {}
+}
+
+/**
+ * `codec.decode(data)` as app code: isolated and checked.
+ * @param context added to the `listener_error`'s context (channel, offset, id; or the rpc's id)
+ * @returns the decoded data, or a {@link CodecFailure} holding the `listener_error`.
+ */
+export function decodePayload(codec: PayloadCodec, data: unknown, context: Readonly<Record<string, unknown>>): unknown {
+  let decoded: unknown;
+  try {
+    decoded = codec.decode(data);
+  } catch (cause) {
+    return new CodecFailure(listenerError('codec', cause, { method: 'decode', ...context }));
+  }
+  if (decoded === undefined || (typeof decoded === 'object' && decoded !== null && typeof (decoded as { then?: unknown }).then === 'function')) {
+    const what = decoded === undefined ? 'undefined' : 'a thenable (decoding must be synchronous)';
+    return new CodecFailure(listenerError('codec', new TypeError(`codec.decode() answered ${what}`), { method: 'decode', ...context }));
+  }
+  return decoded;
+}
