@@ -1,5 +1,5 @@
 import type { ErrorCode } from '@tidewire/core/protocol';
-import type { Clock } from './clock';
+import { MAX_TIMER_DELAY, type Clock } from './clock';
 import { toWireData } from './bytes';
 import { callHook } from './hookDeadline';
 import type { Logger, SessionInfo } from './hooks';
@@ -26,8 +26,6 @@ export type OnPublish<User = unknown> = (ctx: PublishContext<User>) => PublishVe
 
 /** What a `rate_limited` refusal from `onPublish` that names no wait tells the publisher (ms). */
 const DEFAULT_RETRY_AFTER = 1000;
-/** The longest wait a refusal may name: setTimeout's ceiling (~24.8 days), which the publisher waits with. */
-const MAX_RETRY_AFTER = 2 ** 31 - 1;
 
 /** The codes a refusal from `onPublish` may carry to the publisher. */
 export type PublishRefusalCode = Extract<ErrorCode, 'forbidden' | 'bad_request' | 'too_large' | 'rate_limited'>;
@@ -64,11 +62,11 @@ export class PublishRefusal extends Error {
   }
 }
 
-/** A refusal's wait as the wire carries it: a whole number of ms from 1 to {@link MAX_RETRY_AFTER}. */
+/** A refusal's wait as the wire carries it: a whole number of ms from 1 to setTimeout's ceiling (the publisher waits with it). */
 function retryAfterMs(retryAfter: number = DEFAULT_RETRY_AFTER): number {
   const ms = Number(retryAfter); // as before, a numeric string from untyped code still counts
   if (!Number.isFinite(ms)) throw new TypeError(`PublishRefusal retryAfter must be a finite number of ms, got ${String(retryAfter)}`);
-  return Math.min(MAX_RETRY_AFTER, Math.max(1, Math.round(ms)));
+  return Math.min(MAX_TIMER_DELAY, Math.max(1, Math.round(ms)));
 }
 
 /** How the hook decided: store `data`, or refuse with `code`/`message`. */
