@@ -5,7 +5,7 @@ import type { HttpLine } from './http-line';
 const QUOTED_NAME = 40;
 
 /**
- * What the events of `<url>/sse` mean, shared by `sse()` (fetch + event-stream.ts) and
+ * What the events of `<url>/sse` mean, shared by `sse()` (fetch + eventsource-parser) and
  * `eventsource()` (the platform's EventSource), so both read the stream the same way:
  * - `open` (first, once): `{ "sid": string, "secret"?: string }` — the session; the line opens;
  * - `message`: one server frame;

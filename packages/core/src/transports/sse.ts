@@ -1,8 +1,8 @@
+import { createParser } from 'eventsource-parser';
 import { fallbackPlan } from '../fallback-plan';
 import type { TransportFactory } from '../transport';
 import type { HttpTransportOptions } from './http-line';
 import { httpLine } from './http-line';
-import { eventStreamParser } from './event-stream';
 import { sseEventHandler } from './sse-events';
 
 export type { HttpTransportOptions as SseTransportOptions } from './http-line';
@@ -12,8 +12,8 @@ export type { HttpTransportOptions as SseTransportOptions } from './http-line';
  * `GET <url>/sse` streams `event: open` (the session), then one `message` event per
  * server frame; client frames go up as ordered, batched `POST <url>/sse?sid=…`.
  *
- * The stream is parsed by `eventStreamParser` (event-stream.ts: WHATWG-conformant, linear in bytes:
- * a partial line is kept as fragments and joined once, when its line ends). Every chunk counts as
+ * The stream is parsed by `eventsource-parser` (WHATWG-conformant, linear in bytes: a partial
+ * line is kept as fragments and joined once, when its line ends). Every chunk counts as
  * activity, so a frame slower than the heartbeat allowance does not kill a healthy line.
  *
  * @param options `fetch`: an implementation to use instead of the client's or the global one
@@ -26,11 +26,13 @@ export function sse(options: HttpTransportOptions = {}): TransportFactory {
     plan: fallbackPlan,
     open(context, events) {
       const line = httpLine('sse', context, events, options);
-      const feed = eventStreamParser(sseEventHandler(line, events));
+      const dispatch = sseEventHandler(line, events);
+      // `id` and `retry` steer EventSource's own reconnection; the client reconnects by itself.
+      const parser = createParser({ onEvent: (event) => dispatch(event.event ?? 'message', event.data) });
       line
         .request('GET', { headers: { Accept: 'text/event-stream' }, stream: true })
         .then(async (res) => {
-          await line.read(res, feed);
+          await line.read(res, (text) => parser.feed(text));
           line.fail('sse: the stream ended');
         })
         .catch((cause: unknown) => line.fail('sse: the stream failed', cause));
