@@ -20,6 +20,7 @@ import { SharedChannel } from './shared-channel';
 import { encodeRequest } from './request-encoding';
 import { randomId, rememberOwnId } from './publish-ids';
 import { restorePending } from './outbox-restore';
+import { encodePayload } from './codec-calls';
 
 export type { ClientEvents, ClientOptions } from './client-options';
 
@@ -43,7 +44,7 @@ export class Client extends Emitter<ClientEvents> {
     this.#report = registerReporter(this, host.report_);
     // Until what the last run stored is queued, new requests wait behind it; then they go after it.
     if (options.outboxStorage) {
-      this.#restoring = restorePending(host.pending_, host.outbox_, host.queueTimeout_, host.report_).then((restored) => {
+      this.#restoring = restorePending(host).then((restored) => {
         this.#restoring = undefined;
         if (restored && options.lazy !== false) this.connect();
       });
@@ -212,7 +213,8 @@ export class Client extends Emitter<ClientEvents> {
     const host = this.#host;
     const codec = host.options_.codec;
     if (codec) {
-      const data = codec.encode(frame.data);
+      // App code: a throw or a bad answer rejects this request (never throws at the caller).
+      const data = encodePayload(codec, frame.data, { id: frame.id });
       // A Blob is read first (asynchronously): later publishes may overtake it; await it to keep order.
       if (data instanceof Promise) return data.then((encoded) => this.request<T>({ ...frame, data: encoded }, rules, invalid));
       frame = { ...frame, data };

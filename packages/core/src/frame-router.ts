@@ -7,7 +7,8 @@ import type { ErrorFrame, ServerFrame } from './protocol/frames';
 import type { RequestPacer } from './request-pacer';
 import type { Requests } from './requests';
 import type { SharedChannel } from './shared-channel';
-import { CodecFailure, decodeMessage, decodePayload } from './unusable-message';
+import { CodecFailure, decodePayload } from './codec-calls';
+import { decodeMessage } from './unusable-message';
 
 /**
  * Hand a server frame to the part of the client that owns its kind: messages to their channel,

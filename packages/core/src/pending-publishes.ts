@@ -53,10 +53,15 @@ export class PendingPublishes {
     return [...(this.#entries?.values() ?? [])].map(({ id, channel, data, queuedAt }) => ({ id, channel, data, queuedAt }));
   }
 
-  /** What the last run left in storage, oldest first, leaving out what is already pending here. */
-  async stored_(): Promise<StoredPublish[]> {
-    const all = (await this.#storage?.list()) ?? [];
-    return all.filter((e) => !this.#entries?.has(e.id)).sort((a, b) => a.queuedAt - b.queuedAt);
+  /** What the last run left in storage, as `list()` answered it: app code, checked by the caller (outbox-restore.ts). Never throws. */
+  stored_(): Promise<unknown> {
+    const storage = this.#storage;
+    return storage ? Promise.resolve().then(() => storage.list()) : Promise.resolve([]);
+  }
+
+  /** Whether a publish with this id is pending in this run. */
+  has_(id: string): boolean {
+    return this.#entries?.has(id) === true;
   }
 
   #write(op: (storage: OutboxStorage) => Promise<void>): void {

@@ -1,6 +1,6 @@
 import type { TidewireError } from './errors';
 import { ProtocolError } from './errors';
-import { listenerError } from './isolate';
+import { CodecFailure, decodePayload } from './codec-calls';
 import type { PayloadCodec } from './payload-codec';
 import type { MessageFrame } from './protocol/frames';
 
@@ -55,28 +55,4 @@ export function decodeMessage(frame: MessageFrame, codec: PayloadCodec): Message
   const data = decodePayload(codec, frame.data, { channel: frame.channel, offset: frame.offset, id: frame.id });
   if (data instanceof CodecFailure) return { ...frame, data: undefined, unusable_: data.error_ } as UnusableMessage;
   return { ...frame, data };
-}
-
-/** What {@link decodePayload} answers when the codec failed: a class, so no payload can be mistaken for it. */
-export class CodecFailure {
-  constructor(readonly error_: TidewireError) {}
-}
-
-/**
- * `codec.decode(data)` as app code: isolated and checked.
- * @param context added to the `listener_error`'s context (channel, offset, id; or the rpc's id)
- * @returns the decoded data, or a {@link CodecFailure} holding the `listener_error`.
- */
-export function decodePayload(codec: PayloadCodec, data: unknown, context: Readonly<Record<string, unknown>>): unknown {
-  let decoded: unknown;
-  try {
-    decoded = codec.decode(data);
-  } catch (cause) {
-    return new CodecFailure(listenerError('codec', cause, { method: 'decode', ...context }));
-  }
-  if (decoded === undefined || (typeof decoded === 'object' && decoded !== null && typeof (decoded as { then?: unknown }).then === 'function')) {
-    const what = decoded === undefined ? 'undefined' : 'a thenable (decoding must be synchronous)';
-    return new CodecFailure(listenerError('codec', new TypeError(`codec.decode() answered ${what}`), { method: 'decode', ...context }));
-  }
-  return decoded;
 }
