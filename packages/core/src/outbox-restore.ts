@@ -11,7 +11,7 @@ import type { StoredPublish } from './outbox-storage';
  * checked, not trusted:
  * - a `list()` that fails (throws, rejects, answers something that is not an array) is reported
  *   as `listener_error` and counts as empty;
- * - a `list()` that does not answer within `connectTimeout` is reported as `timeout` and counts as
+ * - a `list()` that does not answer within `connectTimeout` (or `queueTimeout`, if shorter) is reported as `timeout` and counts as
  *   empty (its late answer is ignored: what it holds stays stored for the next start), so publishes
  *   of this run never wait on it forever;
  * - each entry that is not a stored publish (no `frame`, a frame that is not this publish…) is
@@ -22,7 +22,8 @@ import type { StoredPublish } from './outbox-storage';
  */
 export async function restorePending(host: ClientHost): Promise<boolean> {
   const { pending_: pending, report_: report } = host;
-  const deadline = host.options_.connectTimeout ?? 5000;
+  // Like getToken's deadline; never longer than a publish of this run may wait unsent (queueTimeout).
+  const deadline = Math.min(host.options_.connectTimeout ?? 5000, host.queueTimeout_);
   const listed = await answerWithin(pending.stored_(), host, deadline).catch((cause: unknown) => {
     report(cause instanceof TimeoutError ? cause : listenerError('outboxStorage', cause, { method: 'list' }));
     return [];
