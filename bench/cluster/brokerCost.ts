@@ -8,6 +8,8 @@
  * feed, listener). History is full before the measured part, so trims run.
  *
  *   TIDEWIRE_BENCH_SOURCE=1 tsx cluster/brokerCost.ts [--messages 96000] [--rounds 3]
+ *
+ * (`TIDEWIRE_CLUSTER_PROFILE=<dir>` as for run.ts: the children write CPU profiles there.)
  */
 import { createClient } from '@redis/client';
 import { startRedis } from '../../packages/redis/test/redis-server';
@@ -21,7 +23,11 @@ const MESSAGES = argValue('--messages', 96_000);
 const ROUNDS = argValue('--rounds', 3);
 const IN_FLIGHT = 128;
 const SUBSCRIBERS = 3;
-const EXTRA_ARGV = process.env.TIDEWIRE_BENCH_SOURCE ? ['--conditions=@tidewire/source'] : [];
+/** As in run.ts: `TIDEWIRE_BENCH_SOURCE=1` loads the sources, `TIDEWIRE_CLUSTER_PROFILE=<dir>` writes the children's CPU profiles. */
+const EXTRA_ARGV = [
+  ...(process.env.TIDEWIRE_BENCH_SOURCE ? ['--conditions=@tidewire/source'] : []),
+  ...(process.env.TIDEWIRE_CLUSTER_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TIDEWIRE_CLUSTER_PROFILE}`] : []),
+];
 const where = { prefix: 'cost', channel: 'load' };
 
 const redis = await startRedis();
