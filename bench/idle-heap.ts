@@ -8,6 +8,7 @@
  *   npx tsx bench/idle-heap.ts --n 200 --top 40     fewer clients, more rows in the breakdown
  *   npx tsx bench/idle-heap.ts --no-snapshot        figures only, with RSS (a snapshot of 1,000 clients takes a while)
  *   npx tsx bench/idle-heap.ts --keep-snapshots dir the two snapshots, for DevTools' comparison view
+ *   IDLE_HEAP_CORE=/tmp/old/packages/core/src/index.ts npx tsx bench/idle-heap.ts   another checkout's client
  *
  * Method: the server runs in a child process (so its heap is not counted). This process connects
  * a base of 10 clients (one-time costs: code, JIT, the first socket), forces GC, reads heap and
@@ -76,7 +77,8 @@ function startServer(subject: SubjectName): Promise<{ url: string; stop(): void 
 async function loadCore(): Promise<typeof Core> {
   const outfile = join(tmpdir(), `idle-heap-core-${process.pid}.mjs`);
   await build({
-    entryPoints: [fileURLToPath(new URL('../packages/core/src/index.ts', import.meta.url))],
+    // IDLE_HEAP_CORE=<dir>/packages/core/src/index.ts measures another checkout (e.g. a `git archive` of an older commit).
+    entryPoints: [process.env.IDLE_HEAP_CORE ?? fileURLToPath(new URL('../packages/core/src/index.ts', import.meta.url))],
     bundle: true,
     format: 'esm',
     platform: 'node',

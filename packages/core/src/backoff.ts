@@ -40,14 +40,8 @@ export const defaultBackoff: Backoff = exponentialBackoff();
  * @param report where the `listener_error` goes (the client's `error` event).
  */
 export function isolatedBackoff(backoff: Backoff, report: ReportError): Backoff {
-  if (isolated.has(backoff)) return backoff; // already isolated (the client hands its own to the connection)
-  const wrapped: Backoff = (attempt) => {
+  return (attempt) => {
     const delay = callSafely(report, 'backoff', { attempt }, backoff, attempt);
     return typeof delay === 'number' && delay >= 0 ? delay : defaultBackoff(attempt);
   };
-  isolated.add(wrapped);
-  return wrapped;
 }
-
-/** Backoffs that need no wrapping: made by `isolatedBackoff`, or the default (it cannot throw). */
-const isolated = new WeakSet<Backoff>([defaultBackoff]);

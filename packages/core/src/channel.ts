@@ -205,6 +205,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
   }
 
   deliver(frame: MessageFrame): void {
+    if (this.#released) return; // released during this delivery (see SharedChannel.sinks_)
     if (!this.#schema) {
       this.emit('message', frame as ChannelMessage<T>);
       return;
@@ -226,11 +227,11 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
   }
 
   gap(info: GapInfo): void {
-    this.emit('gap', info);
+    if (!this.#released) this.emit('gap', info);
   }
 
   error(error: TidewireError): void {
-    this.emit('error', error);
+    if (!this.#released) this.emit('error', error);
   }
 
   /** The schema's verdict, or the `listener_error` when the validator itself threw (or is async, or answered garbage). */

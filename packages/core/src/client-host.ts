@@ -78,6 +78,7 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
     const clock = (this.clock_ = options.clock ?? systemClock);
     // The default backoff cannot throw: only the app's own is isolated.
     this.#backoff = options.backoff ? isolatedBackoff(options.backoff, this.report_) : defaultBackoff;
+    // (the connection takes it as it is: isolated here once for both)
     this.pacer_ = new RequestPacer(clock);
     this.requests_ = new Requests(this);
     this.connection_ = new Connection({
@@ -217,9 +218,9 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
 
   /** A handle was released: the last one unsubscribes, one tick late, so a StrictMode unmount/remount or a quick re-render reuses the subscription. */
   release_(shared: SharedChannel, handle: ChannelSink): void {
-    shared.sinks_.delete(handle);
+    shared.sinks_ = shared.sinks_.filter((sink) => sink !== handle);
     new Timer(this.clock_).start_(this.options_.releaseDelay ?? 0, () => {
-      if (shared.sinks_.size > 0 || this.channels_.get(shared.name) !== shared) return;
+      if (shared.sinks_.length > 0 || this.channels_.get(shared.name) !== shared) return;
       this.channels_.delete(shared.name);
       shared.dispose_();
       if (this.canSend_()) this.sendUnsubscribe_(shared.name);

@@ -178,7 +178,7 @@ export class Client extends Emitter<ClientEvents> {
       shared.retry_(); // a new acquisition is the app asking again: a failed channel tries once more
     }
     const handle = new Channel<T>(shared, host, options.schema, this.#report);
-    shared.sinks_.add(handle);
+    shared.sinks_.push(handle);
     if (host.options_.lazy !== false) this.connect();
     return handle;
   }

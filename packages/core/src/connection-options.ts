@@ -27,6 +27,7 @@ export interface ConnectionOptions {
   plan_: TransportPlan;
   tokens_: TokenSource;
   clock_: Clock;
+  /** Delay before reconnect attempt n, already isolated by the caller (`isolatedBackoff`): the connection calls it as it is. */
   backoff_: Backoff;
   /** Deadline for the server's first frame after opening a transport (an upgrade probe's too). */
   connectTimeout_: number;

@@ -1,5 +1,4 @@
 import type { Backoff } from './backoff';
-import { isolatedBackoff } from './backoff';
 import type { Clock } from './clock';
 import { Timer } from './clock';
 import type { ConnectionSnapshot, TransportReason } from './connection-state';
@@ -75,7 +74,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     this.#plan = plan;
     this.#tokens = tokens;
     this.#clock = clock;
-    this.#backoff = isolatedBackoff(backoff, handler.onError_);
+    this.#backoff = backoff;
     this.#connectTimeout = connectTimeout;
     this.#context = context;
     this.#handler = handler;

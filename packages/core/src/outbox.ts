@@ -107,10 +107,15 @@ export class Outbox {
     if (pending.size >= maxSize) {
       return Promise.reject(new BaseError('queue_full', `outbox full: ${maxSize} unacknowledged requests`, { context: { id } }));
     }
-    let settle!: Pick<Pending, 'resolve' | 'reject_'>;
-    const promise = new Promise<T>((resolve, reject) => (settle = { resolve: resolve as Pending['resolve'], reject_: reject }));
+    let resolve!: Pending['resolve'];
+    let reject!: Pending['reject_'];
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res as Pending['resolve'];
+      reject = rej;
+    });
     const now = clock.now();
-    const entry: Pending = { id_: id, text_: text, promise_: promise, rules_: rules, ...settle, phase_: 'queued', deadline_: now + queueTimeout, since_: now, seq_: ++this.#seq };
+    // One object per publish: no intermediate `{ resolve, reject }` spread into it.
+    const entry: Pending = { id_: id, text_: text, promise_: promise, rules_: rules, resolve, reject_: reject, phase_: 'queued', deadline_: now + queueTimeout, since_: now, seq_: ++this.#seq };
     pending.set(id, entry);
     this.#aim(entry.deadline_);
     if (this.#options.canSend_()) this.#schedule(entry);

@@ -68,7 +68,12 @@ const RECOVERED: Phase = { name_: 'subscribed', recovered_: true };
  * subscribe has a deadline, and `failed` is left by `retry()`.
  */
 export class SharedChannel extends Store<ChannelSnapshot> {
-  readonly sinks_ = new Set<ChannelSink>();
+  /**
+   * The handles on this channel. An array (a one-handle Set costs three times as much): added by
+   * `push`, removed by replacing it (`filter`), so a delivery under way finishes over the array it
+   * started with — a handle released by an earlier listener ignores what still reaches it.
+   */
+  sinks_: ChannelSink[] = [];
   /** The channel's presence, created on first use of `channel.presence` (see presence.ts). */
   presence_: PresenceStore | undefined;
   /** Messages to start with (`recent` option) until the first subscribe that carries it. */
