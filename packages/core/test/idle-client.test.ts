@@ -1,0 +1,124 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Clock } from '../src/clock';
+import { createClient } from '../src/client';
+import type { SubscribeFrame } from '../src/protocol/frames';
+import { connected, fakeTransport } from './fake-transport';
+
+/**
+ * What an idle client holds (issue 14, "Idle client memory"): made on first use rather than up
+ * front. The bytes are measured by bench/idle-heap.ts; these tests pin the behaviour that keeps
+ * them low, and that the lazily bound `getSnapshot`/`subscribe` still work as plain properties.
+ */
+
+/** The system clock, counting the platform timers that are armed right now. */
+function countingClock(): Clock & { readonly armed: number } {
+  const live = new Set<unknown>();
+  return {
+    get armed() {
+      return live.size;
+    },
+    now: () => Date.now(),
+    setTimeout(fn, ms) {
+      const handle = globalThis.setTimeout(() => {
+        live.delete(handle);
+        fn();
+      }, ms);
+      live.add(handle);
+      return handle;
+    },
+    clearTimeout(handle) {
+      live.delete(handle);
+      globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>);
+    },
+  };
+}
+
+/** A client subscribed to `room` over a fake line. */
+async function subscribedClient(clock?: Clock) {
+  const t = fakeTransport();
+  const client = createClient({ url: 'ws://x/tw', transports: [t.factory], clock });
+  const room = client.channel('room');
+  await vi.advanceTimersByTimeAsync(0);
+  t.last.open();
+  t.last.push(connected());
+  await vi.advanceTimersByTimeAsync(0);
+  const subscribe = t.last.sent.find((f): f is SubscribeFrame => f.type === 'subscribe');
+  expect(subscribe).toBeDefined();
+  t.last.push({ type: 'subscribed', id: subscribe!.id, channel: 'room', epoch: 'e1', offset: 0, recovered: false });
+  expect(room.getSnapshot().state).toBe('subscribed');
+  return { t, client, room };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('an idle client', () => {
+  it('arms one timer while idle and subscribed: the heartbeat deadline (no subscribe deadline, outbox or pacer timer left)', async () => {
+    const clock = countingClock();
+    expect(clock.armed).toBe(0);
+    const { client } = await subscribedClient(clock);
+    expect(clock.armed).toBe(1);
+    client.close();
+    expect(clock.armed).toBe(0);
+  });
+
+  it('arms the outbox deadline on the first publish and drops it with the ack', async () => {
+    const clock = countingClock();
+    const { t, client } = await subscribedClient(clock);
+    const published = client.publish('room', { n: 1 });
+    expect(clock.armed).toBe(2);
+    const frame = t.last.sent.find((f) => f.type === 'publish')!;
+    t.last.push({ type: 'ack', id: (frame as { id: string }).id, epoch: 'e1', offset: 1 });
+    await expect(published).resolves.toMatchObject({ offset: 1 });
+    expect(clock.armed).toBe(1);
+    client.close();
+  });
+});
+
+describe('getSnapshot and subscribe, bound on first read', () => {
+  it('are callable detached, keep one identity, and can be replaced like plain properties', async () => {
+    const { t, client, room } = await subscribedClient();
+    const { getSnapshot, subscribe } = client;
+    expect(client.getSnapshot).toBe(getSnapshot);
+    expect(client.subscribe).toBe(subscribe);
+    expect(getSnapshot().state).toBe('connected');
+    const roomSnapshot = room.getSnapshot;
+    expect(room.getSnapshot).toBe(roomSnapshot);
+    expect(roomSnapshot().state).toBe('subscribed');
+
+    const seen: string[] = [];
+    const off = subscribe(() => seen.push(getSnapshot().state));
+    const offRoom = room.subscribe(() => seen.push(`room:${roomSnapshot().state}`));
+    t.last.drop();
+    expect(seen).toEqual(expect.arrayContaining(['reconnecting', 'room:subscribing']));
+    off();
+    offRoom();
+
+    const wrapped = vi.fn(subscribe);
+    client.subscribe = wrapped;
+    client.subscribe(() => {})();
+    expect(wrapped).toHaveBeenCalledTimes(1);
+    client.close();
+  });
+});
+
+describe('a handle released during a delivery', () => {
+  it('gets nothing more of it; the handles still held get everything', async () => {
+    const { t, client, room } = await subscribedClient();
+    const second = client.channel('room');
+    const got: string[] = [];
+    room.on('message', (m) => {
+      got.push(`first:${m.offset}`);
+      second.unsubscribe(); // released before its turn in this delivery
+    });
+    second.on('message', (m) => got.push(`second:${m.offset}`));
+    t.last.push({ type: 'message', channel: 'room', epoch: 'e1', offset: 1, id: 'm1', data: 1 });
+    t.last.push({ type: 'message', channel: 'room', epoch: 'e1', offset: 2, id: 'm2', data: 2 });
+    expect(got).toEqual(['first:1', 'first:2']);
+    client.close();
+  });
+});
