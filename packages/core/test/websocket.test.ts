@@ -114,3 +114,45 @@ describe('a binary message through the client', () => {
     client.close();
   });
 });
+
+describe('websocket transport on `ws` (Node): its own message event', () => {
+  /** A `ws`-shaped socket: an EventEmitter with `_isServer`, messages as Buffers with an isBinary flag; `onmessage` must stay unused. */
+  class FakeWs extends FakeSocket {
+    readonly _isServer = false;
+    readonly #emitter = new EventEmitter();
+    on(event: string, listener: (...args: unknown[]) => void): this {
+      this.#emitter.on(event, listener);
+      return this;
+    }
+    deliver(data: Buffer, isBinary: boolean): void {
+      this._socket.emit('data', data);
+      this.#emitter.emit('message', data, isBinary);
+    }
+  }
+
+  it('reads text frames from ws\'s message event as strings, reports binary ones, and counts each as activity', () => {
+    const { log, events } = fullRecorder();
+    websocket({ WebSocket: FakeWs as unknown as WebSocketConstructor }).open({ url: 'ws://x' }, events);
+    const socket = last() as FakeWs;
+    socket.open();
+    expect(socket.onmessage).toBeNull(); // no DOM-style shim in between
+    socket.deliver(Buffer.from('{"type":"ping","n":"é"}'), false);
+    socket.deliver(Buffer.from([1, 2, 3]), true);
+    expect(log.frames).toEqual(['{"type":"ping","n":"é"}']);
+    expect(log.invalid).toHaveLength(1);
+    expect(log.activity).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps onmessage for a socket that has an `on` method but is not ws', () => {
+    class OtherEmitterSocket extends FakeSocket {
+      on(): void {
+        throw new Error('not used');
+      }
+    }
+    const { log, events } = fullRecorder();
+    websocket({ WebSocket: OtherEmitterSocket as unknown as WebSocketConstructor }).open({ url: 'ws://x' }, events);
+    last().open();
+    last().message('{"type":"pong"}');
+    expect(log.frames).toEqual(['{"type":"pong"}']);
+  });
+});
