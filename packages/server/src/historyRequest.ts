@@ -1,5 +1,6 @@
 import type { HistoryFrame, HistoryPageFrame, SubscribeFrame } from '@tidewire/core/protocol';
 import type { Broker } from './broker/broker';
+import { TidewireServerError } from './errors';
 
 /** Most messages one `history` page (or one `subscribe.recent`) returns: a larger `limit` is capped to it. */
 export const MAX_HISTORY_PAGE = 1000;
@@ -10,7 +11,8 @@ export const MAX_HISTORY_PAGE = 1000;
  * @param broker a broker with `history` (capability `history`)
  * @param frame the request; `limit` is capped at {@link MAX_HISTORY_PAGE}
  * @returns the `history_page` answer
- * @throws whatever the broker throws (the session answers `server_error`)
+ * @throws whatever the broker throws, and TidewireServerError `invalid_data` for a page holding a
+ *   message without data (the session answers both `server_error` and logs them)
  */
 export async function answerHistory(broker: Broker, frame: HistoryFrame): Promise<HistoryPageFrame> {
   const { id, channel, before, after, direction = 'backward' } = frame;
@@ -21,7 +23,13 @@ export async function answerHistory(broker: Broker, frame: HistoryFrame): Promis
     channel,
     epoch: page.epoch,
     head: page.head,
-    messages: page.messages.map(({ offset, id: messageId, data }) => ({ offset, id: messageId, data })),
+    messages: page.messages.map(({ offset, id: messageId, data }) => {
+      // What the server stores is JSON (jsonValue.ts), but a broker may still hand back an entry
+      // without data (corrupt, or written by something else): sent, the whole page would be an
+      // invalid frame the client drops, and its history() would wait for a timeout.
+      if (data === undefined) throw new TidewireServerError('invalid_data', `the broker's history of "${channel}" holds a message without data (offset ${offset})`);
+      return { offset, id: messageId, data };
+    }),
     more: page.more,
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerFrame } from '@tidewire/core/protocol';
+import { MemoryBroker } from '../src/broker/memoryBroker';
 import { systemClock } from '../src/clock';
 import { isTidewireServerError } from '../src/errors';
 import { jsonTextOf } from '../src/jsonValue';
@@ -219,6 +220,22 @@ describe('over a real server (every frame the raw client gets is validated)', ()
     expect(await far.next('error')).toMatchObject({ id: 'r', code: 'unauthorized' });
     far.send({ type: 'refresh', id: 'r2', token: 'date' });
     expect((await far.next('refreshed')).expiresIn).toBeGreaterThan(50_000);
+    await server.close();
+  });
+
+  it('history: a page the broker hands back with a message without data answers server_error (logged), not an invalid page', async () => {
+    const { errors, logger } = recordingLogger();
+    const broker = new MemoryBroker();
+    const { server, url } = await startServer({ logger, broker });
+    await server.publish('room', 'first');
+    await broker.publish('room', { id: 'no-data', data: undefined }); // the broker's own publish skips the server's checks
+    const client = await TestClient.connect(url);
+    client.send({ type: 'history', id: 'h', channel: 'room', limit: 10 });
+    expect(await client.next('error')).toEqual({ type: 'error', id: 'h', code: 'server_error', message: 'internal error' });
+    expect(errors).toEqual(['tidewire: handling a "history" frame failed']);
+    // A page that does not reach it is answered.
+    client.send({ type: 'history', id: 'h2', channel: 'room', limit: 10, before: 2 });
+    expect((await client.next('history_page')).messages).toEqual([expect.objectContaining({ offset: 1, data: 'first' })]);
     await server.close();
   });
 

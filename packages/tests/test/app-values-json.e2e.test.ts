@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isTidewireError, type ChannelMessage, type TidewireError } from '@tidewire/core';
 import { rpc } from '@tidewire/core/rpc';
-import type { createServer } from '@tidewire/server';
+import { MemoryBroker, type createServer } from '@tidewire/server';
 import { startServer, until } from './helpers/servers';
 import { withTestBroker } from './helpers/test-broker';
 import { allTransports } from './helpers/transports';
@@ -111,6 +111,17 @@ describe.each(allTransports)('app values that are not JSON over %s', (_name, tra
     expect(await rpc(client, 'give', 'hello')).toEqual({ echo: 'hello' });
     expect(logged.filter((m) => m.startsWith('tidewire: rpc "give" returned a result that cannot be sent'))).toHaveLength(NOT_JSON.size);
     expect(client.getSnapshot().state).toBe('connected');
+  });
+
+  it('history: a page whose broker entry has no data rejects history() with server_error at once (was: an invalid page, then a timeout)', async () => {
+    const broker = new MemoryBroker();
+    const { t } = await start({ broker });
+    await using _server = t;
+    await t.server.publish('room', 'first');
+    await broker.publish('room', { id: 'no-data', data: undefined }); // the broker's own publish skips the server's checks
+    const room = t.client().channel('room');
+    expect(await rejectionCode(room.history({ limit: 10 }))).toBe('server_error');
+    expect((await room.history({ before: 2 })).messages.map((m) => m.data)).toEqual(['first']);
   });
 
   it('a session whose user (from authenticate) is not JSON is refused presence server_error (logged), which the client retries: it enters once the user is JSON', async () => {
