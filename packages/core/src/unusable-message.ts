@@ -5,8 +5,8 @@ import type { PayloadCodec } from './payload-codec';
 import type { MessageFrame } from './protocol/frames';
 
 /**
- * A message whose place in its channel's stream is known (channel, epoch, offset) but whose content
- * the client cannot use: the frame has no valid `data`, or the payload codec failed on it. It is
+ * A message whose identity is intact (channel, epoch, offset, id) but whose content the client
+ * cannot use: the frame has no `data` (or an invalid `skip`), or the payload codec failed on it. It is
  * CONSUMED at its offset like a message that fails its schema (docs/errors.md): reported on the
  * client's `error` and the channel's, and delivery goes on with the next offset. Dropping it
  * instead would leave a hole that history refills with the same frame, forever.
@@ -20,11 +20,12 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 
 /**
  * A frame the protocol check refused, read again for its position: a `message` frame whose
- * `channel`, `epoch` and `offset` are readable. Only called on the failure path (rare), so parsing
- * the text a second time costs nothing on the hot path.
+ * `channel`, `epoch`, `offset` and `id` are valid, so only its content is not. One whose identity
+ * is broken too is not trusted with an offset (it could shadow the real message there). Only
+ * called on the failure path (rare), so parsing the text a second time costs nothing on the hot path.
  * @param text the frame's text
  * @param reason why it was refused (`decodeServerFrame`'s reason)
- * @returns the message to consume at its offset, or undefined when its position is unreadable
+ * @returns the message to consume at its offset, or undefined when its identity is broken
  *   (then it stays "dropped and reported").
  */
 export function readUnusableMessage(text: string, reason: string): UnusableMessage | undefined {
@@ -36,8 +37,8 @@ export function readUnusableMessage(text: string, reason: string): UnusableMessa
   }
   if (!isPlainObject(value) || value.type !== 'message') return undefined;
   const { channel, epoch, offset, id } = value;
-  if (typeof channel !== 'string' || typeof epoch !== 'string' || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return undefined;
-  const frame: MessageFrame = { type: 'message', channel, epoch, offset, id: typeof id === 'string' ? id : '', data: undefined };
+  if (typeof channel !== 'string' || typeof epoch !== 'string' || typeof id !== 'string' || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return undefined;
+  const frame: MessageFrame = { type: 'message', channel, epoch, offset, id, data: undefined };
   const error = new ProtocolError('invalid_frame', `the server sent an invalid frame: ${reason}; message ${offset} of "${channel}" is skipped`, {
     context: { channel, offset, id: frame.id, frame: text.slice(0, 200) },
   });

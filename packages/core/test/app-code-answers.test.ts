@@ -147,7 +147,6 @@ describe('a payload codec that fails on one message', () => {
 describe('a message frame whose content is unusable', () => {
   const frames: Array<[string, Record<string, unknown>]> = [
     ['no data', { type: 'message', channel: 't', epoch: 'e1', offset: 2, id: 'm2' }],
-    ['no id', { type: 'message', channel: 't', epoch: 'e1', offset: 2, data: 2 }],
     ['an invalid skip', { type: 'message', channel: 't', epoch: 'e1', offset: 2, id: 'm2', data: 2, skip: 'yes' }],
   ];
 
@@ -190,16 +189,22 @@ describe('a message frame whose content is unusable', () => {
 
   it.each([
     ['no offset', { type: 'message', channel: 't', epoch: 'e1', id: 'm2', data: 2 }],
+    ['no id (its identity is broken: it could shadow the real message at that offset)', { type: 'message', channel: 't', epoch: 'e1', offset: 1, data: 2 }],
+    ['an offset that is not an integer', { type: 'message', channel: 't', epoch: 'e1', offset: 1.5, id: 'm2' }],
     ['no channel', { type: 'message', epoch: 'e1', offset: 2, id: 'm2', data: 2 }],
     ['not JSON', '{"type":"message",'],
-  ])('with %s: dropped and reported, the connection stays', async (_label, frame) => {
+  ])('with %s: dropped and reported, the connection stays, the real message at that offset is delivered', async (_label, frame) => {
     const { t, client, errors } = setup();
     const room = client.channel('t');
+    const seen: unknown[] = [];
+    room.on('message', (m) => seen.push(m.data));
     await vi.advanceTimersByTimeAsync(0);
     await accept(t);
     t.last.push(typeof frame === 'string' ? frame : JSON.stringify(frame));
     expect(errors).toMatchObject([{ code: 'invalid_frame' }]);
     expect(room.position).toEqual({ epoch: 'e1', offset: 0 });
+    t.last.push(msg(1));
+    expect(seen).toEqual([1]);
     expect(client.getSnapshot().state).toBe('connected');
     client.close();
   });
@@ -345,6 +350,35 @@ describe('a payload codec whose encode fails', () => {
     expect(sent.map((f) => f.data)).toEqual(['encoded']);
     t.last.push({ type: 'ack', id: sent[0]!.id, epoch: 'e1', offset: 1 });
     await expect(result).resolves.toMatchObject({ offset: 1 });
+    client.close();
+  });
+});
+
+describe('presence info that JSON cannot encode', () => {
+  it.each([
+    ['a throwing toJSON', { toJSON: () => {
+      throw new Error('no');
+    } }],
+    ['a BigInt', { n: 10n }],
+  ])('enter(info) with %s rejects bad_request; the pacer and the line go on', async (_label, info) => {
+    const { t, client, errors } = setup();
+    const room = client.channel('t');
+    await vi.advanceTimersByTimeAsync(0);
+    t.last.open();
+    t.last.push({ ...connected(), features: ['presence'] } as ServerFrame);
+    await vi.advanceTimersByTimeAsync(0);
+    const entering = room.presence.enter(info);
+    entering.catch(() => {});
+    const published = client.publish('t', 'after');
+    await vi.advanceTimersByTimeAsync(0);
+    await expect(entering).rejects.toMatchObject({ code: 'bad_request' });
+    const sent = t.last.sent.filter((f): f is PublishFrame => f.type === 'publish');
+    expect(sent).toHaveLength(1);
+    t.last.push({ type: 'ack', id: sent[0]!.id, epoch: 'e1', offset: 1 });
+    await expect(published).resolves.toMatchObject({ offset: 1 });
+    expect(t.last.sent.some((f) => f.type === 'enter')).toBe(false);
+    expect(errors).toEqual([]);
+    expect(client.getSnapshot().state).toBe('connected');
     client.close();
   });
 });
