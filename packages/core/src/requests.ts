@@ -1,5 +1,5 @@
 import type { Clock } from './clock';
-import type { TidewireError } from './errors';
+import { TidewireError } from './errors';
 import type { Feature } from './features';
 import { missingFeature } from './features';
 import type { ClientFrame, PresenceChangeFrame, ServerFrame } from './protocol/frames';
@@ -63,7 +63,18 @@ export class Requests {
     const id = nanoid();
     (this.#answers ??= new Map()).set(id, answer);
     this.host_.schedule_(() => {
-      if (this.#answers?.has(id) && this.host_.canSend_()) this.host_.send_(encodeFrame(build(id)));
+      if (!this.#answers?.has(id) || !this.host_.canSend_()) return;
+      const frame = build(id);
+      let text: string;
+      try {
+        text = encodeFrame(frame);
+      } catch (cause) {
+        // App data (a presence `info`) that JSON cannot encode (a cycle, a BigInt, a throwing toJSON):
+        // this request fails, not the pacer job or whatever flushed it.
+        this.refuse(id, new TidewireError('bad_request', `${frame.type} data cannot be encoded as JSON`, { cause, context: { id } }));
+        return;
+      }
+      this.host_.send_(text);
     });
     return id;
   }
