@@ -103,6 +103,7 @@ export class Session {
       send: (frame) => this.#out.send(frame),
       closed: () => this.#phase === 'closed',
       max: options.limits.maxSubscriptions,
+      maxDepth: options.limits.maxDepth,
       refuse: (id, message) => this.#out.error(id, 'forbidden', message),
     });
     this.#requests = {
@@ -134,7 +135,7 @@ export class Session {
         if (host.metrics) host.metrics[recovered ? 'recovered' : 'gaps']++;
       },
     });
-    this.#rpc = new SessionRpc({ methods: options.rpc, clock, logger, timeout: options.hookTimeout, session: () => this.info, send: (f) => this.#out.send(f) });
+    this.#rpc = new SessionRpc({ methods: options.rpc, clock, logger, timeout: options.hookTimeout, maxDepth: options.limits.maxDepth, session: () => this.info, send: (f) => this.#out.send(f) });
     this.#expiry = new ExpiryTimer(clock, () => this.close('token_expired', 'token expired'));
     this.#connectTimer = clock.setTimeout(
       () => this.close('protocol_error', `no connect frame within ${options.connectTimeout} ms`),

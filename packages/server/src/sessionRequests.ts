@@ -99,7 +99,7 @@ async function publishThroughHooks(ctx: ChannelRequestContext, frame: PublishFra
   const { id, channel, data } = frame;
   if (!(await permitChannel(ctx, id, channel, 'publish'))) return;
   const { options, clock, logger } = ctx;
-  const decision = await decidePublish(options.onPublish, { user: ctx.user(), channel, data, session: ctx.info() }, { clock, logger, timeout: options.hookTimeout });
+  const decision = await decidePublish(options.onPublish, { user: ctx.user(), channel, data, session: ctx.info() }, { clock, logger, timeout: options.hookTimeout, maxDepth: options.limits.maxDepth });
   if (ctx.closed()) return;
   if (!decision.ok) {
     const retryAfter = decision.code === 'rate_limited' ? (decision.retryAfter ?? 1000) : undefined;

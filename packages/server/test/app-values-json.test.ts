@@ -251,3 +251,29 @@ describe('over a real server (every frame the raw client gets is validated)', ()
     await server.close();
   });
 });
+
+describe('a configured limits.maxDepth reaches every check of app values (not only the default 64)', () => {
+  it('onPublish data, an rpc result and a presence user 8 levels deep are refused with maxDepth 8; 7 levels pass', async () => {
+    const { server, url } = await startServer({
+      limits: { maxDepth: 8 },
+      authenticate: ({ token }) => ({ user: token === 'deep' ? nested(8) : nested(7) }),
+      onPublish: ({ data }) => ({ data: nested(data as number) }),
+      rpc: { give: ({ data }) => nested(data as number) },
+    });
+    const client = await TestClient.connect(url);
+    client.send({ type: 'publish', id: 'deep', channel: 'room', data: 8 });
+    expect(await client.next('error')).toMatchObject({ id: 'deep', code: 'server_error' });
+    client.send({ type: 'publish', id: 'fits', channel: 'room', data: 7 });
+    expect(await client.next('ack')).toMatchObject({ id: 'fits', offset: 1 });
+    client.send({ type: 'rpc', id: 'r8', method: 'give', data: 8 });
+    expect(await client.next('error')).toMatchObject({ id: 'r8', code: 'server_error' });
+    client.send({ type: 'rpc', id: 'r7', method: 'give', data: 7 });
+    expect(await client.next('result')).toMatchObject({ id: 'r7' });
+    const deep = await TestClient.connect(url, 'deep');
+    deep.send({ type: 'enter', id: 'e', channel: 'room' });
+    expect(await deep.next('error')).toMatchObject({ id: 'e', code: 'server_error' });
+    client.send({ type: 'enter', id: 'e', channel: 'room' });
+    await client.next('entered');
+    await server.close();
+  });
+});
