@@ -86,7 +86,9 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
       waiting = undefined;
       clearTimeout(hold);
     }
-    res.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(body) }).end(body);
+    // Encoded once: measuring the text and then writing it as a string would convert it to UTF-8 twice.
+    const bytes = Buffer.from(body, 'utf8');
+    res.writeHead(200, { ...headers, 'content-length': bytes.length }).end(bytes);
     armExpiry();
   };
   const nextBatch = (): string => {
