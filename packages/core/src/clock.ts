@@ -136,3 +136,16 @@ export class Timer {
     fn();
   }
 }
+
+/**
+ * `promise`, or a rejection with what `timeout()` returns when it has not settled within `ms` —
+ * how the SDK bounds app code that may never answer (`getToken`, `outboxStorage.list()`). The
+ * late result is ignored; the timer is stopped as soon as either settles.
+ */
+export function settleWithin<T>(promise: Promise<T>, clock: Clock, ms: number, timeout: () => unknown): Promise<T> {
+  const timer = new Timer(clock);
+  return new Promise<T>((resolve, reject) => {
+    timer.start_(ms, () => reject(timeout()));
+    promise.then(resolve, reject).finally(() => timer.stop_());
+  });
+}

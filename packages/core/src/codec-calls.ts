@@ -1,7 +1,9 @@
 import type { TidewireError } from './errors';
 import { isTidewireError } from './errors';
-import { listenerError } from './isolate';
+import { isThenable, listenerError } from './isolate';
 import type { PayloadCodec } from './payload-codec';
+import type { MessageFrame, ServerFrame } from './protocol/frames';
+import type { UnusableMessage } from './unusable-message';
 
 /**
  * The payload codec (`createClient({ codec })`) as the SDK calls it: app code, isolated and its
@@ -9,31 +11,31 @@ import type { PayloadCodec } from './payload-codec';
  * the frame handling or `publish()` around it (docs/errors.md, `listener_error`).
  */
 
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-
-/** What {@link decodePayload} answers when the codec failed: a class, so no payload can be mistaken for it. */
-export class CodecFailure {
-  constructor(readonly error_: TidewireError) {}
+/** `codec.decode(data)`, checked: `undefined` or a thenable is a failure too (delivery is synchronous and a frame never carries `undefined`). */
+function decodeChecked(codec: PayloadCodec, data: unknown): unknown {
+  const decoded = codec.decode(data);
+  if (decoded === undefined || isThenable(decoded)) throw new TypeError(`decode() answered ${decoded === undefined ? 'undefined' : 'a thenable'}`);
+  return decoded;
 }
 
 /**
- * `codec.decode(data)` as app code: isolated and checked.
- * @param context added to the `listener_error`'s context (channel, offset, id; or the rpc's id)
- * @returns the decoded data, or a {@link CodecFailure} holding the `listener_error`.
+ * A frame's payloads (message, rpc result, history page) through the codec, isolated: a codec
+ * that throws or answers garbage fails on this frame only, as a `listener_error`
+ * (`context.callback: 'codec'`, `method: 'decode'`, the frame's `id`, and `channel`, `offset`).
+ * @returns the frame decoded; a message the codec failed on as an {@link UnusableMessage} (consumed
+ *   at its offset); for an rpc result or a history page the `listener_error` (its request fails).
  */
-export function decodePayload(codec: PayloadCodec, data: unknown, context: Readonly<Record<string, unknown>>): unknown {
-  let decoded: unknown;
+export function decodeFrame(frame: ServerFrame, codec: PayloadCodec): ServerFrame | TidewireError {
+  if ((frame as Partial<UnusableMessage>).unusable_) return frame; // nothing to decode: no usable data came
   try {
-    decoded = codec.decode(data);
+    if (frame.type === 'message' || frame.type === 'result') return { ...frame, data: decodeChecked(codec, frame.data) };
+    if (frame.type === 'history_page') return { ...frame, messages: frame.messages.map((m) => ({ ...m, data: decodeChecked(codec, m.data) })) };
+    return frame;
   } catch (cause) {
-    return new CodecFailure(listenerError('codec', cause, { method: 'decode', ...context }));
+    const { id, channel, offset } = frame as Partial<MessageFrame>;
+    const error = listenerError('codec', cause, { method: 'decode', channel, offset, id });
+    return frame.type === 'message' ? ({ ...frame, data: undefined, unusable_: error } as UnusableMessage) : error;
   }
-  if (decoded === undefined || isThenable(decoded)) {
-    const what = decoded === undefined ? 'undefined' : 'a thenable (decoding must be synchronous)';
-    return new CodecFailure(listenerError('codec', new TypeError(`codec.decode() answered ${what}`), { method: 'decode', ...context }));
-  }
-  return decoded;
 }
 
 /**
@@ -47,7 +49,7 @@ export function decodePayload(codec: PayloadCodec, data: unknown, context: Reado
 export function encodePayload(codec: PayloadCodec, data: unknown, context: Readonly<Record<string, unknown>>): unknown {
   const failed = (cause: unknown): Promise<never> =>
     Promise.reject(isTidewireError(cause) ? cause : listenerError('codec', cause, { method: 'encode', ...context }));
-  const checked = (encoded: unknown): unknown => (encoded === undefined ? failed(new TypeError('codec.encode() answered undefined')) : encoded);
+  const checked = (encoded: unknown): unknown => (encoded === undefined ? failed(new TypeError('encode() answered undefined')) : encoded);
   let encoded: unknown;
   try {
     encoded = codec.encode(data);

@@ -19,7 +19,8 @@ import type { LineOwner } from './line-events';
 import { LineEvents } from './line-events';
 import type { LiveLine, TransportPlan } from './transport-plan';
 import type { ProbeSuccess } from './upgrade-probe';
-import { readUnusableMessage } from './unusable-message';
+import type { UnusableMessage } from './unusable-message';
+import { readMessageIdentity } from './unusable-message';
 
 export type { ConnectionHandler, ConnectionOptions } from './connection-options';
 
@@ -243,13 +244,13 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     this.#lastFrameAt = this.#clock.now();
     const decoded = decodeServerFrame(text);
     if (!decoded.ok) {
-      // A message whose position is readable is consumed at its offset (its channel reports it):
+      // A message whose identity is intact is consumed at its offset (its channel reports it):
       // dropped, the hole would be refilled from history with the same frame, forever.
-      const unusable = this.state_ === 'connected' ? readUnusableMessage(text, decoded.reason) : undefined;
-      if (unusable) return this.#handler.onFrame_(unusable);
+      const message = this.state_ === 'connected' ? readMessageIdentity(text) : undefined;
       const error = new ProtocolError('invalid_frame', `the server sent an invalid frame: ${decoded.reason}`, {
-        context: { frame: text.slice(0, 200) },
+        context: { frame: text.slice(0, 200), ...(message && { channel: message.channel, offset: message.offset, id: message.id }) },
       });
+      if (message) return this.#handler.onFrame_({ ...message, unusable_: error } as UnusableMessage);
       this.#handler.onError_(error);
       // Garbage instead of a handshake means this endpoint does not speak our protocol.
       if (this.state_ === 'connecting') this.#lost({ message: error.message, cause: error });

@@ -1,5 +1,4 @@
-import type { TidewireError } from './errors';
-import { RequestError } from './errors';
+import { RequestError, TidewireError } from './errors';
 import type { MetricsCounters } from './metrics';
 import type { Outbox } from './outbox';
 import type { PayloadCodec } from './payload-codec';
@@ -7,8 +6,7 @@ import type { ErrorFrame, ServerFrame } from './protocol/frames';
 import type { RequestPacer } from './request-pacer';
 import type { Requests } from './requests';
 import type { SharedChannel } from './shared-channel';
-import { CodecFailure, decodePayload } from './codec-calls';
-import { decodeMessage } from './unusable-message';
+import { decodeFrame } from './codec-calls';
 
 /**
  * Hand a server frame to the part of the client that owns its kind: messages to their channel,
@@ -23,18 +21,18 @@ export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, Sha
   // Payloads (message, rpc result, history page) are decoded once, here, before anything looks at them.
   // The codec is app code: a message it fails on is consumed at its offset and reported (see
   // unusable-message.ts); an rpc result or history page it fails on rejects that request.
-  if (codec && frame.type !== 'message') {
-    const decoded = decodeAnswer(frame, codec);
-    if (decoded instanceof CodecFailure) {
+  if (codec) {
+    const decoded = decodeFrame(frame, codec);
+    if (decoded instanceof TidewireError) {
       const { id } = frame as { id: string };
-      if (!outbox?.refuse(id, decoded.error_) && !requests.refuse(id, decoded.error_)) report(decoded.error_);
+      if (!outbox?.refuse(id, decoded) && !requests.refuse(id, decoded)) report(decoded);
       return;
     }
     frame = decoded;
   }
   switch (frame.type) {
     case 'message':
-      channels.get(frame.channel)?.onMessage(codec ? decodeMessage(frame, codec) : frame);
+      channels.get(frame.channel)?.onMessage(frame);
       return;
     case 'ack':
       outbox?.ack(frame);
@@ -91,18 +89,3 @@ function routeErrorFrame(frame: ErrorFrame, channels: ReadonlyMap<string, Shared
   report(error);
 }
 
-/** An rpc result's or a history page's payloads through the codec; other frames as they are. */
-function decodeAnswer(frame: ServerFrame, codec: PayloadCodec): ServerFrame | CodecFailure {
-  if (frame.type === 'result') {
-    const data = decodePayload(codec, frame.data, { id: frame.id });
-    return data instanceof CodecFailure ? data : { ...frame, data };
-  }
-  if (frame.type !== 'history_page') return frame;
-  const messages = [];
-  for (const m of frame.messages) {
-    const data = decodePayload(codec, m.data, { channel: frame.channel, offset: m.offset, id: m.id });
-    if (data instanceof CodecFailure) return data;
-    messages.push({ ...m, data });
-  }
-  return { ...frame, messages };
-}

@@ -81,6 +81,10 @@ export function reportThrow(report: ReportError, callback: string, cause: unknow
   }
 }
 
+/** Whether app code answered something asynchronous: any object with a `then` method, not only a native Promise. */
+export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+
 const reporters = new WeakMap<object, ReportError>();
 
 /** Make `owner` (a client) the place its dependants (e.g. a ChannelView) report listener errors to. Returns `report`. */

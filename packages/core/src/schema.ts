@@ -1,5 +1,5 @@
 import type { TidewireError } from './errors';
-import { listenerError } from './isolate';
+import { isThenable, listenerError } from './isolate';
 
 /**
  * The Standard Schema v1 interface (https://standardschema.dev), declared inline
@@ -31,15 +31,9 @@ export type InferOutput<S> = S extends StandardSchemaV1<unknown, infer O> ? O : 
  */
 export function validateSync<T>(schema: StandardSchemaV1<unknown, T>, value: unknown): StandardResult<T> {
   const result: unknown = schema['~standard'].validate(value);
-  if (typeof result !== 'object' || result === null) {
-    throw new TypeError(`a schema's validate() must return a result object, not ${result === null ? 'null' : typeof result}`);
-  }
-  if (typeof (result as { then?: unknown }).then === 'function') {
-    throw new TypeError('Tidewire channel schemas must validate synchronously');
-  }
-  const { issues } = result as { issues?: unknown };
-  if (issues !== undefined && !(Array.isArray(issues) && issues.every((issue) => typeof issue === 'object' && issue !== null))) {
-    throw new TypeError("a schema's validate() returned `issues` that is not an array of issue objects");
+  const issues: unknown = (result as { issues?: unknown } | null)?.issues;
+  if (result !== Object(result) || isThenable(result) || (issues !== undefined && !(Array.isArray(issues) && issues.every((issue) => issue === Object(issue))))) {
+    throw new TypeError('a schema must validate synchronously and answer a Standard Schema result');
   }
   return result as StandardResult<T>;
 }

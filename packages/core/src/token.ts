@@ -1,5 +1,5 @@
 import type { Clock } from './clock';
-import { Timer } from './clock';
+import { settleWithin } from './clock';
 import { TimeoutError } from './errors';
 import { listenerError } from './isolate';
 
@@ -67,7 +67,7 @@ export class TokenSource {
         (token) => {
           if (this.#inFlight === request) this.#inFlight = undefined;
           if (token !== undefined && typeof token !== 'string') {
-            throw listenerError('getToken', new TypeError(`getToken() must answer a string, not ${token === null ? 'null' : typeof token}`), { reason });
+            throw listenerError('getToken', new TypeError(`getToken() answered a ${token === null ? 'null' : typeof token}`), { reason });
           }
           // A superseded request answering late still serves whoever waited on it, but the newer one's token stays current.
           if (generation === this.#generation) this.#current = token;
@@ -83,15 +83,10 @@ export class TokenSource {
   }
 
   #within(request: Promise<string | undefined>, reason: TokenReason, { clock_: clock, ms_: ms }: TokenDeadline): Promise<string | undefined> {
-    const timer = new Timer(clock);
-    const expired = new Promise<never>((_, reject) =>
-      timer.start_(ms, () => {
-        if (this.#inFlight === request) this.#inFlight = undefined;
-        reject(new TimeoutError('timeout', `getToken() did not answer within ${ms} ms`, { context: { callback: 'getToken', reason } }));
-      }),
-    );
-    // Whichever settles first wins; once the request has, the timer is stopped and `expired` never settles.
-    return Promise.race([request, expired]).finally(() => timer.stop_());
+    return settleWithin(request, clock, ms, () => {
+      if (this.#inFlight === request) this.#inFlight = undefined;
+      return new TimeoutError('timeout', `getToken() did not answer within ${ms} ms`, { context: { callback: 'getToken', reason } });
+    });
   }
 
 }

@@ -136,7 +136,7 @@ describe('a payload codec that fails on one message', () => {
     await vi.advanceTimersByTimeAsync(0);
     const request = t.last.sent.find((f) => f.type === 'history') as { id: string };
     t.last.push({ type: 'history_page', id: request.id, channel: 't', epoch: 'e1', head: 2, more: false, messages: [{ offset: 2, id: 'm2', data: 'poison' }, { offset: 1, id: 'm1', data: 1 }] } as ServerFrame);
-    await expect(page).rejects.toMatchObject({ code: 'listener_error', context: { callback: 'codec', method: 'decode', offset: 2 } });
+    await expect(page).rejects.toMatchObject({ code: 'listener_error', context: { callback: 'codec', method: 'decode', channel: 't' } });
     expect(errors).toEqual([]);
     t.last.push(msg(1));
     expect(room.position).toEqual({ epoch: 'e1', offset: 1 });
