@@ -129,7 +129,8 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
    *   Encoded, the frame must fit the server's `maxPayload` (default 64 KiB).
    * @param options - `id`: an idempotency key (1–64 characters); default a random 128-bit id.
    * @returns the stored position `{ id, epoch, offset }`, once the server acknowledged it
-   *   (within `publishTimeout`, default 10 000 ms, counted from this call).
+   *   (within `publishTimeout`, default 10 000 ms, counted from sending; time queued unsent counts
+   *   towards `queueTimeout`, default 5 min).
    * @throws (rejects) {TidewireError} — `validation_failed` (`ValidationError`, nothing sent),
    *   `listener_error` (the schema threw), `too_large`, `queue_full`, `timeout` (`TimeoutError`),
    *   `closed` (`ConnectionError`), `not_connected` (`offline: 'fail'`), or the server's refusal
