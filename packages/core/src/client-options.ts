@@ -72,7 +72,7 @@ export interface ClientOptions extends Omit<PlanOptions, 'url'> {
 /**
  * The client's events (`client.on(event, listener)`): `state` — every connection transition
  * `{ from, to, reason }`; `error` — problems that end nothing (refused requests, invalid frames, and
- * `listener_error` when app code — a listener, a schema, `getToken`, `backoff` — threw). A throw
+ * `listener_error` when app code — a listener, a schema, the codec, `outboxStorage`, `getToken`, `backoff` — threw or answered garbage). A throw
  * inside an `error` listener goes to `globalThis.reportError` (else is rethrown from a new task).
  * A publish the server refused `rate_limited` is retried, not rejected, and reported here
  * (`context.id`, `context.retryAfter`), so an app can show that it is held back.

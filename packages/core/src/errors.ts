@@ -14,7 +14,7 @@ export type TidewireErrorCode =
   | 'transport_error' // the transport could not reach the server
   | 'validation_failed' // data does not match the channel's schema
   | 'invalid_frame' // the server sent something that is not a valid frame
-  | 'listener_error' // app code (a listener, schema, getToken, backoff) threw; `cause` is what it threw
+  | 'listener_error' // app code (a listener, schema, codec, outboxStorage, getToken, backoff) threw or answered garbage; `cause` is what it threw
   | 'invalid_options' // createClient was given options it cannot use (e.g. a relative url where there is no page)
   | 'forbidden_origin' // the server refused the page's Origin (HTTP 403 before any session; see docs/deployment.md)
   | 'aborted' // the app's AbortSignal cancelled the request (rpc); `cause` is the signal's reason

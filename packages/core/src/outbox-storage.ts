@@ -26,7 +26,11 @@ export interface StoredPublish extends PendingPublish {
  * Pluggable, asynchronous storage for the outbox: `indexedDbOutbox()` from `@tidewire/core/idb`
  * (browsers), `fileOutbox(path)` from `@tidewire/core/file-outbox` (Node), {@link memoryOutbox}
  * (tests, or to list and cancel without persisting), or your own. Keys are publish ids. A
- * rejected operation is reported on the client's `error` event and otherwise ignored.
+ * rejected operation is reported on the client's `error` event and otherwise ignored. At start,
+ * `list()` must answer within min(`connectTimeout`, `queueTimeout`) (else `timeout`: the client
+ * starts without it), and each entry it lists that is not a `StoredPublish` whose `frame` is its
+ * own `publish` frame is dropped, deleted and reported (`listener_error`, `context.callback:
+ * 'outboxStorage'`).
  */
 export interface OutboxStorage {
   get(id: string): Promise<StoredPublish | undefined>;

@@ -8,7 +8,8 @@ export type TokenReason = 'connect' | 'refresh' | 'expired';
 /**
  * The app's token provider. Called before connecting, before the token expires (at 80 % of its
  * lifetime, at most 30 s early) and once after a refusal; one call is in flight at a time and it must
- * answer within `connectTimeout`. A throw is reported as `listener_error`. See docs/auth.md.
+ * answer within `connectTimeout` (a refresh: before the token expires). A throw, or an answer that
+ * is not a string (`undefined`: no token), is reported as `listener_error`. See docs/auth.md.
  */
 export type GetToken = (context: { reason: TokenReason }) => string | Promise<string>;
 
