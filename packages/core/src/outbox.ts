@@ -195,7 +195,9 @@ export class Outbox {
     const entry = pending?.get(id);
     if (!entry) return undefined;
     pending!.delete(id);
-    if (pending!.size === 0) this.#stopTimer(); // nothing left to time out: no timer holds the process
+    // The timer stays armed when the last entry settles: a publish→ack loop would otherwise arm and
+    // clear a platform timer per publish. When it fires with nothing due it simply does not re-arm;
+    // while the line is up it holds the process no longer than the line does (close() stops it).
     return entry;
   }
 

@@ -66,16 +66,24 @@ describe('an idle client', () => {
     expect(clock.armed).toBe(0);
   });
 
-  it('arms the outbox deadline on the first publish and drops it with the ack', async () => {
+  it('arms one outbox deadline for a publish→ack loop (not one per publish), gone once nothing is due', async () => {
     const clock = countingClock();
     const { t, client } = await subscribedClient(clock);
-    const published = client.publish('room', { n: 1 });
-    expect(clock.armed).toBe(2);
-    const frame = t.last.sent.find((f) => f.type === 'publish')!;
-    t.last.push({ type: 'ack', id: (frame as { id: string }).id, epoch: 'e1', offset: 1 });
-    await expect(published).resolves.toMatchObject({ offset: 1 });
+    const roundTrip = async (n: number) => {
+      const published = client.publish('room', { n });
+      const frame = t.last.sent.filter((f) => f.type === 'publish').at(-1) as { id: string };
+      t.last.push({ type: 'ack', id: frame.id, epoch: 'e1', offset: n });
+      await expect(published).resolves.toMatchObject({ offset: n });
+    };
+    await roundTrip(1); // aims the outbox's one timer (at the queue deadline, then at the ack deadline)
+    const arm = vi.spyOn(clock, 'setTimeout');
+    for (let n = 2; n <= 6; n++) await roundTrip(n);
+    expect(arm).not.toHaveBeenCalled(); // later publishes' deadlines come after the armed one
+    expect(clock.armed).toBe(2); // the heartbeat and the outbox deadline
+    await vi.advanceTimersByTimeAsync(10_000); // publishTimeout: it fires, finds nothing due, does not re-arm
     expect(clock.armed).toBe(1);
     client.close();
+    expect(clock.armed).toBe(0);
   });
 });
 
