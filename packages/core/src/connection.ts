@@ -19,8 +19,7 @@ import type { LineOwner } from './line-events';
 import { LineEvents } from './line-events';
 import type { LiveLine, TransportPlan } from './transport-plan';
 import type { ProbeSuccess } from './upgrade-probe';
-import type { UnusableMessage } from './unusable-message';
-import { readMessageIdentity } from './unusable-message';
+import { invalidFrame } from './unusable-message';
 
 export type { ConnectionHandler, ConnectionOptions } from './connection-options';
 
@@ -244,13 +243,9 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     this.#lastFrameAt = this.#clock.now();
     const decoded = decodeServerFrame(text);
     if (!decoded.ok) {
-      // A message whose identity is intact is consumed at its offset (its channel reports it):
-      // dropped, the hole would be refilled from history with the same frame, forever.
-      const message = this.state_ === 'connected' ? readMessageIdentity(text) : undefined;
-      const error = new ProtocolError('invalid_frame', `the server sent an invalid frame: ${decoded.reason}`, {
-        context: { frame: text.slice(0, 200), ...(message && { channel: message.channel, offset: message.offset, id: message.id }) },
-      });
-      if (message) return this.#handler.onFrame_({ ...message, unusable_: error } as UnusableMessage);
+      // A message whose identity is intact goes on to be consumed at its offset (see unusable-message.ts).
+      const error = invalidFrame(text, decoded.reason, this.state_ === 'connected');
+      if (!(error instanceof ProtocolError)) return this.#handler.onFrame_(error);
       this.#handler.onError_(error);
       // Garbage instead of a handshake means this endpoint does not speak our protocol.
       if (this.state_ === 'connecting') this.#lost({ message: error.message, cause: error });

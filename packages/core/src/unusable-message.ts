@@ -1,4 +1,5 @@
 import type { TidewireError } from './errors';
+import { ProtocolError } from './errors';
 import type { MessageFrame } from './protocol/frames';
 
 /**
@@ -11,6 +12,23 @@ import type { MessageFrame } from './protocol/frames';
 export interface UnusableMessage extends MessageFrame {
   /** Why it cannot be delivered: `invalid_frame` (the frame) or `listener_error` (the codec). */
   readonly unusable_: TidewireError;
+}
+
+/**
+ * A frame the protocol check refused, as the connection hands it on: an `invalid_frame`
+ * `ProtocolError` (`context.frame`: its first 200 characters) to report — or, on a live line, a
+ * message whose identity is intact (see {@link readMessageIdentity}) carrying that error (with
+ * `context.channel`, `offset`, `id`), for its channel to consume at its offset. Dropped, such a
+ * message would leave a hole that history refills with the same frame, forever.
+ * @param reason why the check refused it
+ * @param connected whether a line is up (while connecting, garbage means a failed attempt)
+ */
+export function invalidFrame(text: string, reason: string, connected: boolean): ProtocolError | UnusableMessage {
+  const message = connected ? readMessageIdentity(text) : undefined;
+  const error = new ProtocolError('invalid_frame', `the server sent an invalid frame: ${reason}`, {
+    context: { frame: text.slice(0, 200), ...(message && { channel: message.channel, offset: message.offset, id: message.id }) },
+  });
+  return message ? { ...message, unusable_: error } : error;
 }
 
 /**
