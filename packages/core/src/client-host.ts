@@ -9,9 +9,10 @@ import type { Client } from './client';
 import { Connection } from './connection';
 import type { ConnectionHandler } from './connection-options';
 import type { StateChange } from './connection-state';
-import { TidewireError } from './errors';
+import type { TidewireError } from './errors';
 import { routeFrame } from './frame-router';
 import type { ReportError } from './isolate';
+import { reportThrow } from './isolate';
 import type { OutboxOptions } from './outbox';
 import { Outbox } from './outbox';
 import type { PendingEvents } from './pending-publishes';
@@ -203,7 +204,7 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
   // The pending publishes' events.
 
   storageFailed_(cause: unknown): void {
-    this.report_(new TidewireError('listener_error', `outboxStorage failed: ${String(cause)}`, { cause }));
+    reportThrow(this.report_, 'outboxStorage', cause); // context.callback names it, as every app-code failure
   }
 
   pendingChanged_(): void {

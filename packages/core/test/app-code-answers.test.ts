@@ -382,3 +382,26 @@ describe('presence info that JSON cannot encode', () => {
     client.close();
   });
 });
+
+describe('an outboxStorage whose writes fail', () => {
+  it('a rejecting set is a listener_error naming outboxStorage; the publish is still sent and acked', async () => {
+    const storage: OutboxStorage = {
+      get: async () => undefined,
+      set: async () => Promise.reject(new Error('disk full')),
+      delete: async () => {},
+      list: async () => [],
+    };
+    const { t, client, errors } = setup({ outboxStorage: storage });
+    const published = client.publish('room', 'a');
+    await vi.advanceTimersByTimeAsync(0);
+    t.last.open();
+    t.last.push(connected());
+    await vi.advanceTimersByTimeAsync(0);
+    const sent = t.last.sent.filter((f): f is PublishFrame => f.type === 'publish');
+    t.last.push({ type: 'ack', id: sent[0]!.id, epoch: 'e1', offset: 1 });
+    await expect(published).resolves.toMatchObject({ offset: 1 });
+    expect(errors).toMatchObject([{ code: 'listener_error', context: { callback: 'outboxStorage' } }]);
+    expect((errors[0]!.cause as Error).message).toBe('disk full');
+    client.close();
+  });
+});
