@@ -3,6 +3,7 @@ import { fallbackPlan } from '../fallback-plan';
 import type { TransportFactory } from '../transport';
 import type { HttpLine, HttpTransportOptions } from './http-line';
 import { httpLine } from './http-line';
+import { sseEventMeter } from './sse-event-meter';
 import { sseEventHandler } from './sse-events';
 
 /** An event as EventSource dispatches it: a `MessageEvent` for server events, a plain `Event` for its own `open`/`error`. */
@@ -41,16 +42,20 @@ export interface EventSourceTransportOptions extends HttpTransportOptions {
 /**
  * Wrap `fetch` so that every chunk of a response body counts as activity: for EventSource
  * implementations that take a `fetch` (the `eventsource` package), bytes of an event still
- * arriving keep the line alive, as with `sse()`.
+ * arriving keep the line alive, as with `sse()`. The bytes of an unfinished event are counted
+ * too: past `maxFrameBytes` they are not passed on, and the line ends (`tooLarge`).
  */
 function countingBytes(fetch: typeof globalThis.fetch, line: HttpLine, onBytes: () => void): typeof globalThis.fetch {
   return async (input, init) => {
     const res = await fetch(input, init);
     if (!res.body) return res;
+    const unfinished = sseEventMeter();
     const counted = res.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
-          if (!line.done) onBytes();
+          if (line.done) return;
+          if (unfinished(chunk) > line.maxFrameBytes) return line.tooLarge('an SSE event');
+          onBytes();
           controller.enqueue(chunk);
         },
       }),
@@ -73,8 +78,11 @@ function countingBytes(fetch: typeof globalThis.fetch, line: HttpLine, onBytes: 
  *   the transport; the client's state machine reconnects and recovers, as for every transport.
  * - A native EventSource only reports whole events (events of a type other than `open` and
  *   `message` are invisible to it); with the `eventsource` package every chunk counts as activity.
+ * - An event longer than `maxFrameBytes` ends the line (`invalid_frame`) with the `eventsource`
+ *   package, which reads through our `fetch`; a browser's native EventSource buffers out of reach.
  *
- * @param options `EventSource` (required in Node: the `eventsource` package), `withCredentials`, `fetch` for the POSTs
+ * @param options `EventSource` (required in Node: the `eventsource` package), `withCredentials`, `fetch` for the POSTs,
+ *   `maxFrameBytes` (default 64 MiB, see frame-limit.ts)
  * @returns the transport factory to list in `createClient({ transports })`
  * @throws TidewireError `transport_error` from `open()` when there is no EventSource or no fetch implementation
  */

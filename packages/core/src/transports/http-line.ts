@@ -3,8 +3,10 @@ import type { CloseCode } from '../protocol/frames';
 import { closeCodeFromRefusal } from '../retry-policy';
 import type { Transport, TransportContext, TransportEvents } from '../transport';
 import { withScheme } from '../transport';
+import type { FrameLimitOptions } from './frame-limit';
+import { frameLimit, frameTooLarge } from './frame-limit';
 
-export interface HttpTransportOptions {
+export interface HttpTransportOptions extends FrameLimitOptions {
   /** A fetch implementation. Defaults to the client's `fetch`, then the global one. */
   fetch?: typeof globalThis.fetch;
 }
@@ -41,6 +43,14 @@ export interface HttpLine extends Transport {
   /** The server reads POST bodies of one frame per line (its open answer said `upstream: "lines"`, protocol §13.2). */
   lines?: boolean;
   done?: boolean;
+  /** The largest frame the line reads, in bytes (`maxFrameBytes`, see frame-limit.ts). */
+  readonly maxFrameBytes: number;
+  /**
+   * A frame outgrew `maxFrameBytes`: report it (`invalid_frame`) and end the line, so the client
+   * reconnects instead of buffering without end.
+   * @param what the thing that grew too big, e.g. "an SSE event"
+   */
+  tooLarge(what: string): void;
   /**
    * Adopt the server's first answer, `{ "sid": string, "secret"?: string, "upstream"?: "lines" }` as JSON text.
    * @returns false (and adopts nothing) when the text is not such an object
@@ -49,7 +59,8 @@ export interface HttpLine extends Transport {
   /**
    * Read a body to its end as text, in order: `onText` gets each chunk decoded (a UTF-8 character
    * split between chunks is kept whole), and every chunk counts as activity (bytes are signs of life).
-   * Cost is linear in bytes. Rejects when the body fails (cut, aborted).
+   * Cost is linear in bytes. Rejects when the body fails (cut, aborted). A body without a stream whose
+   * `content-length` is over `maxFrameBytes` is not read (the line ends as `tooLarge`).
    */
   read(res: Response, onText: (text: string) => void): Promise<void>;
   /**
@@ -85,6 +96,7 @@ export function httpLine(
   options: HttpTransportOptions,
   { hangUp = false, bearer = true, credentials, onEnd }: LineSettings = {},
 ): HttpLine {
+  const maxFrameBytes = frameLimit(options);
   const fetchImpl = options.fetch ?? context.fetch ?? globalThis.fetch;
   if (!fetchImpl) {
     throw new TidewireError(
@@ -136,6 +148,13 @@ export function httpLine(
   const line: HttpLine = {
     endpoint: base.toString(),
     fetch: fetchImpl,
+    maxFrameBytes,
+    tooLarge(what) {
+      if (line.done) return;
+      const { reason, error } = frameTooLarge(what, maxFrameBytes);
+      events.onInvalid?.(reason);
+      line.fail(`${path}: ${reason}`, error);
+    },
     adopt(openText) {
       let body: unknown;
       try {
@@ -152,7 +171,8 @@ export function httpLine(
     },
     async read(res, onText) {
       if (!res.body) {
-        // No streaming body (some fetch polyfills): the whole text is the one chunk.
+        // No streaming body (some fetch polyfills): the whole text is the one chunk; only its announced size can be checked first.
+        if (Number(res.headers.get('content-length')) > maxFrameBytes) return line.tooLarge(`an HTTP answer of ${res.headers.get('content-length')} bytes`);
         const text = await res.text();
         if (line.done) return;
         events.onActivity?.();

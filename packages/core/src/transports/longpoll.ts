@@ -38,9 +38,11 @@ function decodeBatch(text: string): Batch | undefined {
  *
  * Answers are read chunk by chunk (each chunk counts as activity, so a large batch slower than
  * the heartbeat allowance keeps the line alive) and decoded once at the end. A batch that does
- * not decode is reported (`onInvalid`) and polled again with the same `ack`.
+ * not decode is reported (`onInvalid`) and polled again with the same `ack`. An answer longer than
+ * `maxFrameBytes` is not read further: the line ends (`invalid_frame`) and the client reconnects.
  *
- * @param options `fetch`: an implementation to use instead of the client's or the global one
+ * @param options `fetch`: an implementation to use instead of the client's or the global one;
+ *   `maxFrameBytes`: the longest answer read (default 64 MiB, see frame-limit.ts)
  * @returns the transport factory to list in `createClient({ transports })`
  */
 export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
@@ -52,9 +54,16 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
       const line = httpLine('poll', context, events, options, { hangUp: true });
       let ack = 0;
       let failures = 0;
+      // A whole answer is held until it ends (it is decoded once), so it is what the limit bounds: an
+      // endless line and an endless body of short lines both stop there. The server keeps a batch far
+      // below it (its maxBufferedBytes, 4 MiB by default, closes a client that falls further behind).
       const readAll = async (res: Response): Promise<string> => {
         const parts: string[] = [];
-        await line.read(res, (text) => parts.push(text));
+        let chars = 0;
+        await line.read(res, (text) => {
+          if ((chars += text.length) > line.maxFrameBytes) return line.tooLarge('a long-poll answer');
+          parts.push(text);
+        });
         return parts.join('');
       };
       /** The next poll, already on its way while the frames of the last batch are handled. */

@@ -14,9 +14,12 @@ export type { HttpTransportOptions as SseTransportOptions } from './http-line';
  *
  * The stream is parsed by `eventsource-parser` (WHATWG-conformant, linear in bytes: a partial
  * line is kept as fragments and joined once, when its line ends). Every chunk counts as
- * activity, so a frame slower than the heartbeat allowance does not kill a healthy line.
+ * activity, so a frame slower than the heartbeat allowance does not kill a healthy line. What the
+ * parser holds of an unfinished event is bounded by `maxFrameBytes` (its `maxBufferSize`): an
+ * event that never ends closes the line (`invalid_frame`) and the client reconnects.
  *
- * @param options `fetch`: an implementation to use instead of the client's or the global one
+ * @param options `fetch`: an implementation to use instead of the client's or the global one;
+ *   `maxFrameBytes`: the largest event read (default 64 MiB, see frame-limit.ts)
  * @returns the transport factory to list in `createClient({ transports })`
  */
 export function sse(options: HttpTransportOptions = {}): TransportFactory {
@@ -28,11 +31,17 @@ export function sse(options: HttpTransportOptions = {}): TransportFactory {
       const line = httpLine('sse', context, events, options);
       const dispatch = sseEventHandler(line, events);
       // `id` and `retry` steer EventSource's own reconnection; the client reconnects by itself.
-      const parser = createParser({ onEvent: (event) => dispatch(event.event ?? 'message', event.data) });
+      const parser = createParser({
+        onEvent: (event) => dispatch(event.event ?? 'message', event.data),
+        // Counted in characters, never more than the bytes they came from: a frame within the limit passes.
+        maxBufferSize: line.maxFrameBytes,
+        onError: (error) => void (error.type === 'max-buffer-size-exceeded' && line.tooLarge('an SSE event')),
+      });
       line
         .request('GET', { headers: { Accept: 'text/event-stream' }, stream: true })
         .then(async (res) => {
-          await line.read(res, (text) => parser.feed(text));
+          // Once over the limit the parser is terminated (feed throws); the line has ended by then.
+          await line.read(res, (text) => void (line.done || parser.feed(text)));
           line.fail('sse: the stream ended');
         })
         .catch((cause: unknown) => line.fail('sse: the stream failed', cause));

@@ -1,10 +1,17 @@
 import { TidewireError } from '../errors';
 import { closeCodeFromNumber } from '../protocol/frames';
-import type { TransportFactory, WebSocketConstructor } from '../transport';
+import type { Transport, TransportFactory, WebSocketConstructor, WebSocketLike } from '../transport';
 import { withScheme } from '../transport';
+import type { FrameLimitOptions } from './frame-limit';
+import { frameLimit, frameTooLarge } from './frame-limit';
+
+/** The close code for a message too big to take (RFC 6455 1009). */
+const MESSAGE_TOO_BIG = 1009;
+/** The `code` of the error `ws` reports for a message over its `maxPayload`. */
+const WS_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 
 /** Options of `websocket()`. */
-export interface WebSocketTransportOptions {
+export interface WebSocketTransportOptions extends FrameLimitOptions {
   /** A WebSocket implementation, e.g. `ws` on Node 20. Defaults to the client's, then the global one. */
   WebSocket?: WebSocketConstructor;
 }
@@ -24,9 +31,12 @@ function byteSourceOf(socket: unknown): ByteSource | undefined {
 /**
  * WebSocket transport: one JSON text frame per message; the token travels in the first frame, never the URL.
  * Each message counts as activity (with `ws` in Node, each TCP chunk does); a binary message is
- * not a frame of ours and is reported through `onInvalid`.
+ * not a frame of ours and is reported through `onInvalid`. `ws` is given `maxFrameBytes` as its
+ * `maxPayload`, so a longer message is never buffered; it closes the line (`invalid_frame`), and the
+ * client reconnects. Browsers buffer a message whole before we see it: one over the limit is reported the same way.
  *
- * @param options `WebSocket`: an implementation (e.g. `ws` on Node 20) instead of the client's or the global one
+ * @param options `WebSocket`: an implementation (e.g. `ws` on Node 20) instead of the client's or the global one;
+ *   `maxFrameBytes`: the largest message read (default 64 MiB, see frame-limit.ts)
  * @returns the transport factory to list in `createClient({ transports })`
  * @throws TidewireError `transport_error` from `open()` when no WebSocket implementation is available
  */
@@ -41,8 +51,22 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
           'No WebSocket implementation found. On Node 20 install `ws` and pass it: createClient({ url, WebSocket }).',
         );
       }
-      const socket = new WS(withScheme(context.url, 'ws'));
+      const limit = frameLimit(options);
+      // A third argument is `ws`'s options (its own default maxPayload is 100 MiB); browsers ignore it.
+      const socket = new (WS as unknown as new (url: string, protocols: undefined, options: { maxPayload: number }) => WebSocketLike)(
+        withScheme(context.url, 'ws'),
+        undefined,
+        { maxPayload: limit },
+      );
       let done = false;
+      // A message over the limit: reported as the HTTP transports do (`invalid_frame`), then the line ends.
+      const tooBig = (): void => {
+        const { reason, error: cause } = frameTooLarge('a WebSocket message', limit);
+        events.onInvalid?.(reason); // while connecting, the connection ends the line on this report
+        if (done) return;
+        line.close();
+        events.onClose({ message: `websocket: ${reason}`, cause });
+      };
       socket.onopen = () => {
         if (done) return;
         byteSourceOf(socket)?.on('data', () => !done && events.onActivity?.());
@@ -51,6 +75,9 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
       const receive = (text: unknown): void => {
         if (done) return;
         events.onActivity?.();
+        // Only a socket without maxPayload (a browser's) gets here with a longer message (in characters,
+        // never more than its bytes): it was buffered already, but the line ends as with `ws`.
+        if (typeof text === 'string' && text.length > limit) return tooBig();
         if (typeof text === 'string') events.onFrame(text);
         else events.onInvalid?.('a binary WebSocket message (the protocol sends text frames only)');
       };
@@ -64,14 +91,17 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
       let error: unknown;
       socket.onerror = (ev) => {
         error = ev;
+        // `ws` refused a message over maxPayload without buffering it (its close code may not reach us: it stops reading).
+        if ((ev as { error?: { code?: unknown } } | undefined)?.error?.code === WS_TOO_BIG) tooBig();
       };
       socket.onclose = (ev) => {
         if (done) return;
+        if (ev.code === MESSAGE_TOO_BIG) return tooBig();
         done = true;
         // `code` stays undefined for a close code that is not ours (1006: the network dropped).
         events.onClose({ code: closeCodeFromNumber(ev.code), message: ev.reason || `websocket closed (${ev.code})`, cause: error });
       };
-      return {
+      const line: Transport = {
         send: (frame) => socket.send(frame),
         close() {
           done = true;
@@ -87,6 +117,7 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
           }
         },
       };
+      return line;
     },
   };
 }
