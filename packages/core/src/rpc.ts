@@ -1,7 +1,9 @@
 import { nanoid } from 'nanoid';
 import type { Client } from './client';
 import { TidewireError, ValidationError, isTidewireError } from './errors';
-import type { InferOutput, StandardSchemaV1 } from './schema';
+import type { InferOutput, StandardResult, StandardSchemaV1 } from './schema';
+import { checkedResult } from './schema';
+import { listenerError } from './isolate';
 
 /**
  * Request/response over the client's connection (`@tidewire/core/rpc`, protocol §16). Its own
@@ -91,8 +93,14 @@ export async function rpc<Input extends StandardSchemaV1 | undefined = undefined
   }
 }
 
+/** Validate with `schema` (may be async here); a validator that throws or answers garbage rejects `listener_error` (`context.callback: 'schema'`). */
 async function check(schema: StandardSchemaV1, value: unknown, what: string): Promise<unknown> {
-  const result = await schema['~standard'].validate(value);
+  let result: StandardResult<unknown>;
+  try {
+    result = checkedResult(await schema['~standard'].validate(value));
+  } catch (cause) {
+    throw listenerError('schema', cause, { what });
+  }
   if (result.issues) throw new ValidationError('validation_failed', `${what} failed its schema: ${result.issues.map((i) => i.message).join('; ')}`);
   return result.value;
 }

@@ -31,9 +31,18 @@ export type InferOutput<S> = S extends StandardSchemaV1<unknown, infer O> ? O : 
  */
 export function validateSync<T>(schema: StandardSchemaV1<unknown, T>, value: unknown): StandardResult<T> {
   const result: unknown = schema['~standard'].validate(value);
+  if (isThenable(result)) throw new TypeError('a channel schema must validate synchronously');
+  return checkedResult<T>(result);
+}
+
+/**
+ * A validator's answer, checked: an object, with `issues` absent or an array of issue objects.
+ * @throws TypeError for anything else (`undefined`, `{ issues: 5 }`…): the validator failed, not the data.
+ */
+export function checkedResult<T>(result: unknown): StandardResult<T> {
   const issues: unknown = (result as { issues?: unknown } | null)?.issues;
-  if (result !== Object(result) || isThenable(result) || (issues !== undefined && !(Array.isArray(issues) && issues.every((issue) => issue === Object(issue))))) {
-    throw new TypeError('a schema must validate synchronously and answer a Standard Schema result');
+  if (result !== Object(result) || (issues !== undefined && !(Array.isArray(issues) && issues.every((issue) => issue === Object(issue))))) {
+    throw new TypeError('a schema answered something that is not a Standard Schema result');
   }
   return result as StandardResult<T>;
 }
