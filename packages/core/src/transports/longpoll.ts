@@ -5,6 +5,13 @@ import { httpLine } from './http-line';
 
 export type { HttpTransportOptions as LongPollTransportOptions } from './http-line';
 
+/**
+ * What a poll answer may hold beyond one frame of `maxFrameBytes`: 4 MiB, the reference server's
+ * default `maxBufferedBytes` — past it the server closes a client that falls behind (`slow_consumer`)
+ * instead of batching more, so a batch never holds more than that plus the frame that crossed it.
+ */
+const BATCH_SLACK = 4 * 1024 * 1024;
+
 /** A poll answer: batch number and its frames. */
 interface Batch {
   readonly seq: number;
@@ -38,11 +45,12 @@ function decodeBatch(text: string): Batch | undefined {
  *
  * Answers are read chunk by chunk (each chunk counts as activity, so a large batch slower than
  * the heartbeat allowance keeps the line alive) and decoded once at the end. A batch that does
- * not decode is reported (`onInvalid`) and polled again with the same `ack`. An answer longer than
- * `maxFrameBytes` is not read further: the line ends (`invalid_frame`) and the client reconnects.
+ * not decode is reported (`onInvalid`) and polled again with the same `ack`. A line (a frame) longer
+ * than `maxFrameBytes`, or an answer longer than that plus 4 MiB, is not read further: the line ends
+ * (`invalid_frame`) and the client reconnects.
  *
  * @param options `fetch`: an implementation to use instead of the client's or the global one;
- *   `maxFrameBytes`: the longest answer read (default 64 MiB, see frame-limit.ts)
+ *   `maxFrameBytes`: the longest frame read (default 64 MiB, see frame-limit.ts)
  * @returns the transport factory to list in `createClient({ transports })`
  */
 export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
@@ -54,14 +62,18 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
       const line = httpLine('poll', context, events, options, { hangUp: true });
       let ack = 0;
       let failures = 0;
-      // A whole answer is held until it ends (it is decoded once), so it is what the limit bounds: an
-      // endless line and an endless body of short lines both stop there. The server keeps a batch far
-      // below it (its maxBufferedBytes, 4 MiB by default, closes a client that falls further behind).
+      // A whole answer is held until it ends (it is decoded once), so both what one line (a frame) and what
+      // the answer may hold are bounded: an endless line stops at maxFrameBytes, an endless body of short
+      // lines at BATCH_SLACK more (see there).
       const readAll = async (res: Response): Promise<string> => {
         const parts: string[] = [];
         let chars = 0;
+        let arriving = 0; // characters of the line still arriving
         await line.read(res, (text) => {
-          if ((chars += text.length) > line.maxFrameBytes) return line.tooLarge('a long-poll answer');
+          const lastEnd = text.lastIndexOf('\n');
+          arriving = lastEnd === -1 ? arriving + text.length : text.length - lastEnd - 1;
+          if (arriving > line.maxFrameBytes) return line.tooLarge('a long-poll line (one frame)');
+          if ((chars += text.length) > line.maxFrameBytes + BATCH_SLACK) return line.tooLarge('a long-poll answer');
           parts.push(text);
         });
         return parts.join('');
