@@ -28,7 +28,10 @@ describe('frameLimit', () => {
     for (const bad of [0, -1, 1.5, Number.NaN, Infinity]) {
       expect(() => frameLimit({ maxFrameBytes: bad })).toThrow(expect.objectContaining({ code: 'invalid_options' }));
     }
-    expect(() => sse({ maxFrameBytes: 0 }).open({ url: 'http://x/tw' }, fullRecorder().events)).toThrow(expect.objectContaining({ code: 'invalid_options' }));
+    // At once, where the app wrote it, not at the first connection attempt.
+    for (const factory of [sse, longpoll, eventsource, websocket]) {
+      expect(() => factory({ maxFrameBytes: 0 })).toThrow(expect.objectContaining({ code: 'invalid_options' }));
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { TidewireError } from '../errors';
 import { fallbackPlan } from '../fallback-plan';
 import type { TransportFactory } from '../transport';
 import type { HttpLine, HttpTransportOptions } from './http-line';
+import { frameLimit } from './frame-limit';
 import { httpLine } from './http-line';
 import { sseEventMeter } from './sse-event-meter';
 import { sseEventHandler } from './sse-events';
@@ -84,9 +85,11 @@ function countingBytes(fetch: typeof globalThis.fetch, line: HttpLine, onBytes: 
  * @param options `EventSource` (required in Node: the `eventsource` package), `withCredentials`, `fetch` for the POSTs,
  *   `maxFrameBytes` (default 64 MiB, see frame-limit.ts)
  * @returns the transport factory to list in `createClient({ transports })`
- * @throws TidewireError `transport_error` from `open()` when there is no EventSource or no fetch implementation
+ * @throws TidewireError `invalid_options` when `maxFrameBytes` is not a positive integer; `transport_error`
+ *   from `open()` when there is no EventSource or no fetch implementation
  */
 export function eventsource(options: EventSourceTransportOptions = {}): TransportFactory {
+  frameLimit(options); // a bad maxFrameBytes throws here, where the app wrote it
   return {
     name: 'eventsource',
     // Listed with others, a fallback transport brings the plan that chooses among them.

@@ -1,6 +1,7 @@
 import { fallbackPlan } from '../fallback-plan';
 import type { TransportFactory } from '../transport';
 import type { HttpTransportOptions } from './http-line';
+import { frameLimit } from './frame-limit';
 import { httpLine } from './http-line';
 
 export type { HttpTransportOptions as LongPollTransportOptions } from './http-line';
@@ -52,8 +53,10 @@ function decodeBatch(text: string): Batch | undefined {
  * @param options `fetch`: an implementation to use instead of the client's or the global one;
  *   `maxFrameBytes`: the longest frame read (default 64 MiB, see frame-limit.ts)
  * @returns the transport factory to list in `createClient({ transports })`
+ * @throws TidewireError `invalid_options` when `maxFrameBytes` is not a positive integer
  */
 export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
+  frameLimit(options); // a bad maxFrameBytes throws here, where the app wrote it
   return {
     name: 'longpoll',
     // Listed with others, a fallback transport brings the plan that chooses among them.

@@ -2,6 +2,7 @@ import { createParser } from 'eventsource-parser';
 import { fallbackPlan } from '../fallback-plan';
 import type { TransportFactory } from '../transport';
 import type { HttpTransportOptions } from './http-line';
+import { frameLimit } from './frame-limit';
 import { httpLine } from './http-line';
 import { sseEventHandler } from './sse-events';
 
@@ -21,8 +22,10 @@ export type { HttpTransportOptions as SseTransportOptions } from './http-line';
  * @param options `fetch`: an implementation to use instead of the client's or the global one;
  *   `maxFrameBytes`: the largest event read (default 64 MiB, see frame-limit.ts)
  * @returns the transport factory to list in `createClient({ transports })`
+ * @throws TidewireError `invalid_options` when `maxFrameBytes` is not a positive integer
  */
 export function sse(options: HttpTransportOptions = {}): TransportFactory {
+  frameLimit(options); // a bad maxFrameBytes throws here, where the app wrote it
   return {
     name: 'sse',
     // Listed with others, a fallback transport brings the plan that chooses among them.

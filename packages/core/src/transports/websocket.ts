@@ -38,9 +38,11 @@ function byteSourceOf(socket: unknown): ByteSource | undefined {
  * @param options `WebSocket`: an implementation (e.g. `ws` on Node 20) instead of the client's or the global one;
  *   `maxFrameBytes`: the largest message read (default 64 MiB, see frame-limit.ts)
  * @returns the transport factory to list in `createClient({ transports })`
- * @throws TidewireError `transport_error` from `open()` when no WebSocket implementation is available
+ * @throws TidewireError `invalid_options` when `maxFrameBytes` is not a positive integer; `transport_error`
+ *   from `open()` when no WebSocket implementation is available
  */
 export function websocket(options: WebSocketTransportOptions = {}): TransportFactory {
+  const limit = frameLimit(options); // a bad maxFrameBytes throws here, where the app wrote it
   return {
     name: 'websocket',
     open(context, events) {
@@ -51,7 +53,6 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
           'No WebSocket implementation found. On Node 20 install `ws` and pass it: createClient({ url, WebSocket }).',
         );
       }
-      const limit = frameLimit(options);
       // A third argument is `ws`'s options (its own default maxPayload is 100 MiB); browsers ignore it.
       const socket = new (WS as unknown as new (url: string, protocols: undefined, options: { maxPayload: number }) => WebSocketLike)(
         withScheme(context.url, 'ws'),
