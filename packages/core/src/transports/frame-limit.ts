@@ -34,7 +34,7 @@ export interface FrameLimitOptions {
 export function frameLimit(options: FrameLimitOptions): number {
   const limit = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   if (!Number.isSafeInteger(limit) || limit <= 0) {
-    throw new TidewireError('invalid_options', `maxFrameBytes must be a positive integer number of bytes, got ${String(limit)}`);
+    throw new TidewireError('invalid_options', `maxFrameBytes must be a positive integer, got ${limit}`);
   }
   return limit;
 }
@@ -48,6 +48,6 @@ export function frameLimit(options: FrameLimitOptions): number {
  * @returns the reason (for `onInvalid`) and the error (the cause the line closes with)
  */
 export function frameTooLarge(what: string, limit: number): { reason: string; error: ProtocolError } {
-  const reason = `${what} grew past the client's limit of ${limit} bytes (maxFrameBytes) before it ended`;
-  return { reason, error: new ProtocolError('invalid_frame', `the server sent an invalid frame: ${reason}`, { context: { limit } }) };
+  const reason = `${what} outgrew maxFrameBytes (${limit} bytes)`;
+  return { reason, error: new ProtocolError('invalid_frame', reason, { context: { limit } }) };
 }

@@ -5,8 +5,6 @@ import { withScheme } from '../transport';
 import type { FrameLimitOptions } from './frame-limit';
 import { frameLimit, frameTooLarge } from './frame-limit';
 
-/** The close code for a message too big to take (RFC 6455 1009). */
-const MESSAGE_TOO_BIG = 1009;
 /** The `code` of the error `ws` reports for a message over its `maxPayload`. */
 const WS_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 
@@ -97,7 +95,6 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
       };
       socket.onclose = (ev) => {
         if (done) return;
-        if (ev.code === MESSAGE_TOO_BIG) return tooBig();
         done = true;
         // `code` stays undefined for a close code that is not ours (1006: the network dropped).
         events.onClose({ code: closeCodeFromNumber(ev.code), message: ev.reason || `websocket closed (${ev.code})`, cause: error });
