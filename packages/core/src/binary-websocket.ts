@@ -22,7 +22,8 @@ const ENVELOPE_MARK = '{"$b64":"';
  *
  * Kept out of `websocket()` so apps that never send bytes do not ship it.
  *
- * @param options `WebSocket`: an implementation (e.g. `ws` on Node 20) instead of the client's or the global one
+ * @param options `WebSocket`: an implementation (e.g. `ws` on Node 20) instead of the client's or the global one;
+ *   `maxFrameBytes`: the largest message read, as for `websocket()` (a binary frame's text form counts, as for `maxPayload`)
  * @returns the transport factory to list in `createClient({ transports })`
  * @throws TidewireError `transport_error` from `open()` when no WebSocket implementation is available
  * @example
@@ -34,7 +35,8 @@ const ENVELOPE_MARK = '{"$b64":"';
  * ```
  */
 export function binaryWebSocket(options: WebSocketTransportOptions = {}): TransportFactory {
-  const inner = websocket();
+  // Only the frame bound is passed on: the socket class comes through the context, wrapped.
+  const inner = websocket({ maxFrameBytes: options.maxFrameBytes });
   return {
     name: 'websocket',
     open(context, events) {
@@ -57,8 +59,9 @@ function binaryFramed(WS: WebSocketConstructor, events: TransportEvents): WebSoc
     #negotiation: Negotiation = 'fresh';
     #onmessage: MessageHandler = null;
 
-    constructor(url: string, protocols?: string | string[]) {
-      this.#socket = new WS(url, protocols);
+    constructor(url: string, protocols?: string | string[], init?: unknown) {
+      // `init`: `ws`'s options (`maxPayload`, the frame bound `websocket()` sets), passed on as given.
+      this.#socket = new (WS as new (url: string, protocols?: string | string[], init?: unknown) => WebSocketLike)(url, protocols, init);
       // Whole messages as ArrayBuffer in browsers (their default, Blob, would need an async read) and in `ws`.
       (this.#socket as { binaryType?: string }).binaryType = 'arraybuffer';
     }

@@ -1,6 +1,7 @@
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocketImpl from 'ws';
+import { binaryWebSocket } from '../src/binary-websocket';
 import { createClient } from '../src/client';
 import type { Client } from '../src/client';
 import type { TidewireError } from '../src/errors';
@@ -150,7 +151,10 @@ describe('longpoll: an answer that never ends', () => {
 });
 
 describe('websocket: a message over the limit', () => {
-  it('with ws (maxPayload): never buffered past the limit, reported invalid_frame, the client reconnects', async () => {
+  it.each([
+    ['websocket', websocket],
+    ['binaryWebSocket', binaryWebSocket],
+  ])('%s with ws (maxPayload): never buffered past the limit, reported invalid_frame, the client reconnects', async (_name, factory) => {
     let connections = 0;
     const raw = await rawServer(() => {});
     await using _raw = raw;
@@ -161,7 +165,7 @@ describe('websocket: a message over the limit', () => {
         if (n === 1) ws.send('a'.repeat(LIMIT + 1));
       });
     });
-    const watched = watch(raw.url, websocket({ WebSocket: WebSocketImpl as unknown as WebSocketConstructor, maxFrameBytes: LIMIT }));
+    const watched = watch(raw.url, factory({ WebSocket: WebSocketImpl as unknown as WebSocketConstructor, maxFrameBytes: LIMIT }));
     await expectReportedAndReconnected(watched, /WebSocket message outgrew maxFrameBytes/);
   }, 30_000);
 
