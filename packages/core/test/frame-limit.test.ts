@@ -218,3 +218,24 @@ describe('websocket: a message over the limit', () => {
     expect(socket.onmessage).toBeNull(); // nothing more is read from it
   });
 });
+
+describe('a refusal whose error body never ends', () => {
+  it.each([
+    ['sse', (fetch: typeof globalThis.fetch) => sse({ fetch })],
+    ['longpoll', (fetch: typeof globalThis.fetch) => longpoll({ fetch })],
+  ])('%s: only its start is read (it names the status), and the client retries', async (_name, transport) => {
+    const raw = await rawServer((_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.write('{"error":{"code":"server_error","message":"');
+      void writeForever(res, PIECE);
+    });
+    await using _raw = raw;
+    const { counts, fetch } = countingFetch();
+    const { client, states } = watch(raw.url, transport(fetch));
+    await until(() => states.includes('reconnecting'), 'the attempt given up');
+    const snapshot = client.getSnapshot();
+    expect(snapshot.state === 'reconnecting' && (snapshot.error.cause as Error).message).toMatch(/HTTP 503/);
+    // The error body is read to 4,096 characters at most: what the client pulled stays near that.
+    expect(counts.largestBody).toBeLessThan(SLACK);
+  }, 30_000);
+});

@@ -240,7 +240,7 @@ async function refusal(res: Response, what: string): Promise<Error & { status: n
   let serverMessage = '';
   if ((res.headers.get('content-type') ?? '').includes('json')) {
     try {
-      const text = (await res.text()).slice(0, REFUSAL_BODY_CHARS);
+      const text = await textPrefix(res, REFUSAL_BODY_CHARS);
       const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } } | null)?.error;
       serverCode = error?.code;
       if (typeof error?.message === 'string') serverMessage = ` (${error.message})`;
@@ -253,4 +253,18 @@ async function refusal(res: Response, what: string): Promise<Error & { status: n
   const code = closeCodeFromRefusal(serverCode);
   const label = typeof serverCode === 'string' ? ` ${serverCode}` : '';
   return Object.assign(new Error(`${what}: HTTP ${res.status}${label}${serverMessage}`), { status: res.status, ...(code && { code }) });
+}
+
+/**
+ * The start of a body, read no further than `chars` (a broken proxy's error page may never end).
+ * @returns up to about `chars` characters of the body's text (the chunk that crossed it included)
+ */
+async function textPrefix(res: Response, chars: number): Promise<string> {
+  if (!res.body) return (await res.text()).slice(0, chars);
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (let chunk; text.length < chars && !(chunk = await reader.read()).done; ) text += decoder.decode(chunk.value, { stream: true });
+  void reader.cancel().catch(() => {});
+  return text.slice(0, chars);
 }
