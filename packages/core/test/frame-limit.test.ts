@@ -239,3 +239,34 @@ describe('a refusal whose error body never ends', () => {
     expect(counts.largestBody).toBeLessThan(SLACK);
   }, 30_000);
 });
+
+describe('eventsource: a native EventSource (no fetch of ours) that hands over a longer event', () => {
+  it('reports it, ends the line and closes the source; an event at the limit passes', () => {
+    class NativeLike {
+      static last?: NativeLike;
+      readonly listeners = new Map<string, (event: { data?: unknown }) => void>();
+      closed = false;
+      constructor() {
+        NativeLike.last = this;
+      }
+      addEventListener(type: string, listener: (event: { data?: unknown }) => void) {
+        this.listeners.set(type, listener);
+      }
+      close() {
+        this.closed = true;
+      }
+    }
+    const recorded = fullRecorder();
+    eventsource({ EventSource: NativeLike, fetch: async () => new Response(null, { status: 204 }), maxFrameBytes: 20 }).open({ url: 'http://x/tw' }, recorded.events);
+    const source = NativeLike.last!;
+    source.listeners.get('open')!({ data: '{"sid":"s1"}' });
+    source.listeners.get('message')!({ data: 'x'.repeat(20) });
+    source.listeners.get('message')!({ data: 'x'.repeat(21) });
+    source.listeners.get('message')!({ data: 'after' });
+    expect(recorded.log.frames).toEqual(['x'.repeat(20)]);
+    expect(recorded.log.invalid).toEqual(['an SSE event outgrew maxFrameBytes (20 bytes)']);
+    expect(recorded.log.closes).toHaveLength(1);
+    expect(recorded.log.closes[0]!.cause).toBeInstanceOf(ProtocolError);
+    expect(source.closed).toBe(true);
+  });
+});

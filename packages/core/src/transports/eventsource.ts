@@ -80,7 +80,8 @@ function countingBytes(fetch: typeof globalThis.fetch, line: HttpLine, onBytes: 
  * - A native EventSource only reports whole events (events of a type other than `open` and
  *   `message` are invisible to it); with the `eventsource` package every chunk counts as activity.
  * - An event longer than `maxFrameBytes` ends the line (`invalid_frame`) with the `eventsource`
- *   package, which reads through our `fetch`; a browser's native EventSource buffers out of reach.
+ *   package, which reads through our `fetch`; a browser's native EventSource buffers out of reach
+ *   (a longer event it hands over still ends the line, after the fact).
  *
  * @param options `EventSource` (required in Node: the `eventsource` package), `withCredentials`, `fetch` for the POSTs,
  *   `maxFrameBytes` (default 64 MiB, see frame-limit.ts)
@@ -113,6 +114,8 @@ export function eventsource(options: EventSourceTransportOptions = {}): Transpor
         // EventSource's own `open` (the response arrived) is a plain Event without data: not the server's.
         if (line.done || typeof event.data !== 'string') return;
         events.onActivity?.();
+        // A native EventSource (no fetch of ours) buffered it whole already; the line ends as with the package.
+        if (event.data.length > line.maxFrameBytes) return line.tooLarge('an SSE event');
         dispatch(type, event.data);
       };
       const source = new ES(line.endpoint, {
