@@ -29,9 +29,15 @@ const cases = [
   // `budget`: the enforced ceiling (the build fails above it), a few tens of bytes above what landed
   // (13,065 B / 16,866 B with internal members mangled, scripts/size-config.mjs; then +127 B for
   // publishes refused `rate_limited`: reported on client.on('error') and re-sent in publish order
-  // with their first deadline — 13,192 B / 16,991 B) so the client can only shrink from here. Lower
-  // it as the target comes closer; see docs/transports.md.
-  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, target: 7680, budget: 13230 },
+  // with their first deadline — 13,192 B / 16,991 B). Raised once, on 2026-11-30, for robustness
+  // that a fresh user's attack showed missing, itemized (core + websocket, gzip): app code isolated
+  // everywhere the client calls it — codec, schema answers, outboxStorage checked and bounded,
+  // getToken refresh deadline, unusable messages consumed at their offset (~+800 B); one bound on
+  // what the client buffers of a server frame, maxFrameBytes (+235 B; +514 B on all three); the idle
+  // client made lazy — heap per idle client 15.5 → 7.4 KB (~+450 B); long-poll and ws transport
+  // speed-ups (+121 B). Now 14,820 B / 19,045 B; the ceiling is again a few tens of bytes above, so
+  // the client can only shrink from here. Lower it as the target comes closer; see docs/transports.md.
+  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, target: 7680, budget: 14860 },
 ];
 const optional = [
   // Opt-in entries: what an app pays on top of core + websocket when it imports them (nothing otherwise).
@@ -50,7 +56,7 @@ const optional = [
     file: 'packages/core/src/transports/longpoll.ts',
     code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse'; export { longpoll } from '@tidewire/core/longpoll';`,
     target: 11264,
-    budget: 17030,
+    budget: 19090,
   },
   { name: 'core + idb outbox (idb-keyval)', file: 'packages/core/src/outbox-idb.ts', code: `export { createClient } from '@tidewire/core'; export { indexedDbOutbox } from '@tidewire/core/idb';` },
   { name: 'core + shared across tabs', file: 'packages/core/src/shared.ts', code: `export { createSharedClient } from '@tidewire/core/shared';` },

@@ -34,6 +34,7 @@ export type { GetToken, TokenReason } from './token';
 export type { StandardSchemaV1, InferOutput } from './schema';
 export { websocket } from './transports/websocket';
 export type { WebSocketTransportOptions } from './transports/websocket';
+export type { FrameLimitOptions } from './transports/frame-limit';
 export type {
   Transport,
   TransportFactory,
