@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../src/client';
 import type { TidewireError } from '../src/errors';
 import type { WebSocketConstructor, WebSocketLike } from '../src/transport';
 import { websocket } from '../src/transports/websocket';
 import { connected } from './fake-transport';
-import { fullRecorder } from './http-line-fake';
+import { fullRecorder, until } from './http-line-fake';
 
 /** A WebSocket the test plays the server of; `_socket` stands for `ws`'s TCP socket. */
 class FakeSocket implements WebSocketLike {
@@ -154,5 +155,75 @@ describe('websocket transport on `ws` (Node): its own message event', () => {
     last().open();
     last().message('{"type":"pong"}');
     expect(log.frames).toEqual(['{"type":"pong"}']);
+  });
+});
+
+describe('websocket transport on `ws` (Node): frames sent in one tick leave together', () => {
+  let wss: import('ws').WebSocketServer | undefined;
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    for (const peer of wss?.clients ?? []) peer.terminate(); // a failed test leaves its line open
+    await new Promise<void>((resolve) => (wss ? wss.close(() => resolve()) : resolve()));
+    wss = undefined;
+  });
+
+  /**
+   * A real `ws` server on loopback and the transport connected to it on real `ws`, with every write of
+   * a TCP socket counted from then on (`_write`: one chunk, `_writev`: several corked ones).
+   * @returns the line, what the server received (in order), and the count of writes
+   */
+  async function connectCountingWrites() {
+    const ws = await import('ws');
+    wss = new ws.WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => wss!.once('listening', () => resolve()));
+    const received: string[] = [];
+    wss.on('connection', (peer) => peer.on('message', (data) => received.push(String(data))));
+    const { log, events } = fullRecorder();
+    const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    const line = websocket({ WebSocket: ws.default as unknown as WebSocketConstructor }).open({ url }, events);
+    await until(() => log.opened === 1, 'the line opens');
+    const socket = Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+    const writes = { count: 0 };
+    for (const method of ['_write', '_writev'] as const) {
+      const original = socket[method];
+      vi.spyOn(socket, method).mockImplementation(function (this: unknown, ...args: unknown[]) {
+        writes.count++;
+        return original.apply(this, args);
+      });
+    }
+    return { line, received, writes };
+  }
+
+  it('writes 200 frames sent in one loop at once, and they arrive complete and in order', async () => {
+    const { line, received, writes } = await connectCountingWrites();
+    const sent = Array.from({ length: 200 }, (_, i) => JSON.stringify({ type: 'ping', i }));
+    for (const frame of sent) line.send(frame);
+    await until(() => received.length === 200, 'all 200 frames arrive');
+    expect(received).toEqual(sent);
+    expect(writes.count).toBe(1); // uncorked at the tick's end: one writev of all 200
+    line.close();
+  });
+
+  it('writes a long burst out every 64 KiB instead of holding it all until the tick ends', async () => {
+    const { line, received, writes } = await connectCountingWrites();
+    const sent = Array.from({ length: 400 }, (_, i) => JSON.stringify({ type: 'ping', i, pad: 'x'.repeat(1000) })); // ~400 KB
+    for (const frame of sent) line.send(frame);
+    const writtenDuringTheLoop = writes.count;
+    await until(() => received.length === 400, 'all 400 frames arrive');
+    expect(received).toEqual(sent);
+    expect(writtenDuringTheLoop).toBeGreaterThanOrEqual(5); // ~400 KB / 64 KiB, written while the loop ran
+    expect(writes.count).toBeLessThanOrEqual(writtenDuringTheLoop + 1);
+    line.close();
+  });
+
+  it('sends a frame of a later tick in a write of its own (nothing waits for a next burst)', async () => {
+    const { line, received, writes } = await connectCountingWrites();
+    line.send('{"type":"ping","n":1}');
+    await until(() => received.length === 1, 'the first frame arrives');
+    line.send('{"type":"ping","n":2}');
+    await until(() => received.length === 2, 'the second frame arrives');
+    expect(received).toEqual(['{"type":"ping","n":1}', '{"type":"ping","n":2}']);
+    expect(writes.count).toBe(2);
+    line.close();
   });
 });
