@@ -46,7 +46,8 @@ function tickBatchedSend(socket: WebSocketLike): (frame: string) => void {
   return (frame) => {
     const raw = byteSourceOf(socket);
     if (!corked && nextTick && raw?.cork) {
-      (corked = raw).cork();
+      raw.cork();
+      corked = raw;
       nextTick(() => {
         corked = undefined;
         raw.uncork!();
