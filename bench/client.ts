@@ -126,6 +126,9 @@ const child = serveChild({
 
   mem: () => memory(),
 
+  /** CPU used so far by this process (for per-message figures of development scripts). */
+  cpu: () => process.cpuUsage(),
+
   warnings: () => [...warnings].map(([w, n]) => `${w} (×${n})`),
 
   closeAll() {
