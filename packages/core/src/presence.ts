@@ -45,7 +45,9 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   readonly #watchers = new Set<object>();
   readonly #entries = new Map<object, unknown>();
   readonly #listeners = new Set<Listener>();
-  readonly #retry: Timer;
+  /** Retries of the watch and of the entry: one each, so arming (or stopping) one never cancels the other. */
+  #retryWatch: Timer | undefined;
+  #retryEnter: Timer | undefined;
   #members = new Map<string, PresenceMember>();
   #watchId: string | undefined;
   #enterId: string | undefined;
@@ -60,7 +62,6 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   ) {
     super(IDLE, report);
     this.#requests = requests;
-    this.#retry = new Timer(requests.host_.clock_);
   }
 
   /**
@@ -75,12 +76,12 @@ export class PresenceStore extends Store<PresenceSnapshot> {
       },
       disconnected_: () => {
         this.#watchId = this.#enterId = undefined;
-        this.#retry.stop_();
+        this.#stopRetries();
         if (this.#watchers.size > 0) this.#set('syncing');
       },
       terminated_: (error) => {
         this.#watchId = this.#enterId = undefined;
-        this.#retry.stop_();
+        this.#stopRetries();
         this.#settleEntering(error);
         if (this.#watchers.size > 0) this.#set('failed', error);
       },
@@ -106,7 +107,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
     if (!this.#watchers.delete(owner) || this.#watchers.size > 0) return;
     this.#stopChanges?.();
     this.#stopChanges = undefined;
-    this.#retry.stop_();
+    this.#retryWatch?.stop_();
     if (this.#watchId !== undefined) this.#requests.forget_(this.#watchId);
     this.#watchId = undefined;
     this.#requests.notify_({ type: 'presence_unsubscribe', channel: this.channel });
@@ -129,6 +130,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   /** Stop being a member on behalf of `owner`; the last one leaves. */
   leave_(owner: object): void {
     if (!this.#entries.delete(owner) || this.#entries.size > 0) return;
+    this.#retryEnter?.stop_();
     if (this.#enterId !== undefined) this.#requests.forget_(this.#enterId);
     this.#enterId = undefined;
     this.#settleEntering(undefined);
@@ -157,7 +159,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
       answer_: (frame) => {
         if (frame.type === 'presence_snapshot') this.#onSnapshot(frame);
       },
-      fail_: (error) => this.#refused(error, () => this.#watch(), (e) => this.#set('failed', e)),
+      fail_: (error) => this.#refused(error, (this.#retryWatch ??= this.#timer()), () => this.#watch(), (e) => this.#set('failed', e)),
     });
     // Until the new snapshot (which includes them), changes are dropped: ones of an earlier watch may still be in flight.
     this.#set('syncing');
@@ -175,18 +177,27 @@ export class PresenceStore extends Store<PresenceSnapshot> {
         this.#enterId = undefined;
         this.#settleEntering(undefined);
       },
-      fail_: (error) => this.#refused(error, () => this.#enter(), (e) => this.#settleEntering(e)),
+      fail_: (error) => this.#refused(error, (this.#retryEnter ??= this.#timer()), () => this.#enter(), (e) => this.#settleEntering(e)),
     });
   }
 
-  /** A refusal that may pass later is retried; any other ends the attempt. */
-  #refused(error: TidewireError, again: () => void, fail: (error: TidewireError) => void): void {
+  /** A refusal that may pass later is retried (on `retry`, the operation's own timer); any other ends the attempt. */
+  #refused(error: TidewireError, retry: Timer, again: () => void, fail: (error: TidewireError) => void): void {
     if (error.code === 'rate_limited' || error.code === 'server_error') {
       const hint = error.context.retryAfter;
-      this.#retry.start_(typeof hint === 'number' ? hint : RETRY_MS, again);
+      retry.start_(typeof hint === 'number' ? hint : RETRY_MS, again);
       return;
     }
     fail(error);
+  }
+
+  #timer(): Timer {
+    return new Timer(this.#requests.host_.clock_);
+  }
+
+  #stopRetries(): void {
+    this.#retryWatch?.stop_();
+    this.#retryEnter?.stop_();
   }
 
   #settleEntering(error: TidewireError | undefined): void {

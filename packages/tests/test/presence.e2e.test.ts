@@ -155,3 +155,67 @@ describe('presence against a server without it', () => {
     await memory.close();
   });
 });
+
+/**
+ * A presence broker that is unavailable for a while: every watch and entry is refused for now
+ * (`retryAfter` 50 ms, the Redis broker's way of saying so) until `recover()`.
+ */
+class UnavailablePresenceBroker extends MemoryBroker {
+  #down = true;
+  /** Requests refused so far, by kind. */
+  readonly refused = { entries: 0, watches: 0 };
+  recover(): void {
+    this.#down = false;
+  }
+  #check(kind: 'entries' | 'watches'): void {
+    if (!this.#down) return;
+    this.refused[kind]++;
+    throw Object.assign(new Error('presence store unavailable'), { retryAfter: 50 });
+  }
+  override async enterPresence(...args: Parameters<MemoryBroker['enterPresence']>): Promise<void> {
+    this.#check('entries');
+    return super.enterPresence(...args);
+  }
+  override async watchPresence(...args: Parameters<MemoryBroker['watchPresence']>): ReturnType<MemoryBroker['watchPresence']> {
+    this.#check('watches');
+    return super.watchPresence(...args);
+  }
+}
+
+describe.each(transports)('presence over %s while the presence store is refusing for now', (_name, transport) => {
+  const startWith = (broker: MemoryBroker) =>
+    startServer({ logger: { warn: () => {}, error: () => {} }, heartbeat: 1000, ...auth, broker }, { transports: [transport()] });
+
+  it('retries the watch and the entry each on its own: both end synced and entered once the store is back', async () => {
+    const broker = new UnavailablePresenceBroker();
+    await using t = await startWith(broker);
+    const alice = t.client({ token: 'alice' });
+    const presence = alice.channel('room').presence;
+    presence.subscribe(() => {});
+    const entered = presence.enter({ name: 'Alice' });
+    // Refused twice each: each has been retried, so each has a retry of its own waiting (one shared timer kept only the last).
+    await until(() => broker.refused.watches >= 2 && broker.refused.entries >= 2, 'both refused and retried');
+    broker.recover();
+    await entered;
+    await until(() => presence.getSnapshot().state === 'synced' && presence.getSnapshot().members.length === 1, 'the watch retried too');
+    expect(users(presence.getSnapshot().members)).toEqual(['alice']);
+  });
+
+  it('keeps retrying an entry when the last watcher stops watching meanwhile', async () => {
+    const broker = new UnavailablePresenceBroker();
+    await using t = await startWith(broker);
+    const alice = t.client({ token: 'alice' });
+    const presence = alice.channel('room').presence;
+    const stopWatching = presence.subscribe(() => {});
+    const entered = presence.enter({ name: 'Alice' });
+    await until(() => broker.refused.watches >= 1 && broker.refused.entries >= 1, 'both refused, the entry waiting for its retry');
+    stopWatching(); // an unmounted list: the entry is another component's and must go on
+    broker.recover();
+    await entered;
+    const bob = t.client({ token: 'bob' });
+    const seen = bob.channel('room').presence;
+    seen.subscribe(() => {});
+    await until(() => seen.getSnapshot().members.length === 1, 'bob sees alice');
+    expect(users(seen.getSnapshot().members)).toEqual(['alice']);
+  });
+});
