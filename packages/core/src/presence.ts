@@ -45,9 +45,8 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   readonly #watchers = new Set<object>();
   readonly #entries = new Map<object, unknown>();
   readonly #listeners = new Set<Listener>();
-  /** Retries of the watch and of the entry: one each, so arming (or stopping) one never cancels the other. */
-  #retryWatch: Timer | undefined;
-  #retryEnter: Timer | undefined;
+  /** Retries of the watch ([0]) and of the entry ([1]): one timer each, so arming (or stopping) one never cancels the other. */
+  readonly #retries: Timer[] = [];
   #members = new Map<string, PresenceMember>();
   #watchId: string | undefined;
   #enterId: string | undefined;
@@ -107,7 +106,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
     if (!this.#watchers.delete(owner) || this.#watchers.size > 0) return;
     this.#stopChanges?.();
     this.#stopChanges = undefined;
-    this.#retryWatch?.stop_();
+    this.#retries[0]?.stop_();
     if (this.#watchId !== undefined) this.#requests.forget_(this.#watchId);
     this.#watchId = undefined;
     this.#requests.notify_({ type: 'presence_unsubscribe', channel: this.channel });
@@ -130,7 +129,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   /** Stop being a member on behalf of `owner`; the last one leaves. */
   leave_(owner: object): void {
     if (!this.#entries.delete(owner) || this.#entries.size > 0) return;
-    this.#retryEnter?.stop_();
+    this.#retries[1]?.stop_();
     if (this.#enterId !== undefined) this.#requests.forget_(this.#enterId);
     this.#enterId = undefined;
     this.#settleEntering(undefined);
@@ -159,7 +158,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
       answer_: (frame) => {
         if (frame.type === 'presence_snapshot') this.#onSnapshot(frame);
       },
-      fail_: (error) => this.#refused(error, (this.#retryWatch ??= this.#timer()), () => this.#watch(), (e) => this.#set('failed', e)),
+      fail_: (error) => this.#refused(error, 0, () => this.#watch(), (e) => this.#set('failed', e)),
     });
     // Until the new snapshot (which includes them), changes are dropped: ones of an earlier watch may still be in flight.
     this.#set('syncing');
@@ -177,27 +176,22 @@ export class PresenceStore extends Store<PresenceSnapshot> {
         this.#enterId = undefined;
         this.#settleEntering(undefined);
       },
-      fail_: (error) => this.#refused(error, (this.#retryEnter ??= this.#timer()), () => this.#enter(), (e) => this.#settleEntering(e)),
+      fail_: (error) => this.#refused(error, 1, () => this.#enter(), (e) => this.#settleEntering(e)),
     });
   }
 
-  /** A refusal that may pass later is retried (on `retry`, the operation's own timer); any other ends the attempt. */
-  #refused(error: TidewireError, retry: Timer, again: () => void, fail: (error: TidewireError) => void): void {
+  /** A refusal that may pass later is retried (on the operation's own timer, `slot`); any other ends the attempt. */
+  #refused(error: TidewireError, slot: 0 | 1, again: () => void, fail: (error: TidewireError) => void): void {
     if (error.code === 'rate_limited' || error.code === 'server_error') {
       const hint = error.context.retryAfter;
-      retry.start_(typeof hint === 'number' ? hint : RETRY_MS, again);
+      (this.#retries[slot] ??= new Timer(this.#requests.host_.clock_)).start_(typeof hint === 'number' ? hint : RETRY_MS, again);
       return;
     }
     fail(error);
   }
 
-  #timer(): Timer {
-    return new Timer(this.#requests.host_.clock_);
-  }
-
   #stopRetries(): void {
-    this.#retryWatch?.stop_();
-    this.#retryEnter?.stop_();
+    for (const retry of this.#retries) retry?.stop_(); // a hole where one never retried
   }
 
   #settleEntering(error: TidewireError | undefined): void {
