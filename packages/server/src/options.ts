@@ -13,7 +13,11 @@ export interface LimitOptions {
   maxPayload?: number;
   /** Frames per second per connection (default 100, burst 200). 3× the rate closes the connection. */
   rate?: { perSecond?: number; burst?: number };
-  /** Bytes queued towards one client before it is closed as `slow_consumer` (default 4 MiB). A replay is written in pieces that stay under half of it. */
+  /**
+   * Bytes queued towards one client, besides the largest frame in flight, before it is closed as `slow_consumer`
+   * (default 4 MiB): one frame larger than this (a presence snapshot, a history page, an rpc result) is delivered, not
+   * taken for a backlog. A replay is written in pieces that stay under half of it.
+   */
   maxBufferedBytes?: number;
   /**
    * Deepest nesting of objects/arrays in a client frame, the frame object itself being level 1

@@ -25,6 +25,14 @@ export class SessionOutput {
   #charsSinceCheck = 0;
   /** Characters handed to the link so far: minus what it still buffers, what the client has read (liveness by bytes). */
   #charsSent = 0;
+  /**
+   * Bytes of the largest frame sent since the link last held no more than the limit. One frame is
+   * never a backlog by itself: a presence snapshot of a large room, a full history page or an rpc
+   * result may alone be larger than `maxBufferedBytes`, and closing its reader as a slow consumer
+   * would close it again on every reconnect (it asks again). So what a session may hold is the limit
+   * plus its largest frame in flight.
+   */
+  #largestFrame = 0;
 
   constructor(private readonly host: SessionOutputHost) {}
 
@@ -60,6 +68,10 @@ export class SessionOutput {
     // A burst that never yields (a publish loop) is also checked every quarter of the limit, so
     // what one session holds stays bounded (≤ 1.25 × maxBufferedBytes) even before the burst ends.
     this.#charsSent += text.length;
+    // Measured in bytes (what the link buffers) only when it could matter: a frame of a quarter of the limit or more.
+    if (text.length * 3 > this.#largestFrame && text.length * 12 > this.host.maxBufferedBytes) {
+      this.#largestFrame = Math.max(this.#largestFrame, Buffer.byteLength(text));
+    }
     if ((this.#charsSinceCheck += text.length) > this.host.maxBufferedBytes / 4) this.#closeIfSlow();
     // Once per burst, not per frame: queued after the link's own flush (see afterBurst), so it sees what is still buffered.
     if (!this.#bufferCheckQueued) {
@@ -78,7 +90,9 @@ export class SessionOutput {
     this.#charsSinceCheck = 0;
     if (this.host.closed()) return;
     const max = this.host.maxBufferedBytes;
+    const buffered = this.host.link.bufferedBytes();
+    if (buffered <= max) this.#largestFrame = 0;
     // It cannot keep up; it will reconnect and recover from its last offset.
-    if (this.host.link.bufferedBytes() > max) this.host.slowConsumer(`more than ${max} bytes queued for this client`);
+    else if (buffered > max + this.#largestFrame) this.host.slowConsumer(`more than ${max} bytes queued for this client`);
   }
 }
