@@ -110,18 +110,31 @@ export function createHttpRoutes(options: ResolvedOptions): HttpRouteHandler {
   return route;
 }
 
-export function sendJsonError(response: ServerResponse, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+export function sendJsonError(response: ServerResponse, status: number, code: string, message: string, retryAfter?: number): void {
+  const body = errorBody(code, message, retryAfter);
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    ...(retryAfter !== undefined && { 'retry-after': String(Math.ceil(retryAfter / 1000)) }),
+  });
   response.end(body);
 }
 
+/** How long (ms) a client refused for limits.maxPendingSessions is told to wait (the body's `retryAfter`; `Retry-After` in seconds). */
+export const PENDING_RETRY_AFTER = 1000;
+
+/** The JSON body of a refusal: `{ error: { code, message, retryAfter? } }` (protocol §12, HTTP errors). */
+function errorBody(code: string, message: string, retryAfter?: number): string {
+  return JSON.stringify({ error: { code, message, ...(retryAfter !== undefined && { retryAfter }) } });
+}
+
 /** Refuse an upgrade with a plain HTTP response (the socket is not a WebSocket yet). */
-export function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
+export function rejectUpgrade(socket: Duplex, status: number, code: string, message: string, retryAfter?: number): void {
+  const body = errorBody(code, message, retryAfter);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
       'Connection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +
+      (retryAfter !== undefined ? `Retry-After: ${Math.ceil(retryAfter / 1000)}\r\n` : '') +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

@@ -29,6 +29,13 @@ export interface LimitOptions {
   maxIdLength?: number;
   /** Channels one session may be subscribed to at once (default 1,000). One more answers `forbidden`. */
   maxSubscriptions?: number;
+  /**
+   * Connections, server-wide, that have not finished their handshake (no `connect` frame yet, or
+   * `authenticate` still running) (default 1,000). Each holds a session until `connectTimeout`, and a
+   * long-poll session needs no open socket to be held: beyond this, new connections are refused
+   * with HTTP 503 `rate_limited` (`retryAfter` 1,000 ms) on every transport, and clients retry with backoff.
+   */
+  maxPendingSessions?: number;
 }
 
 export interface SseOptions {
@@ -137,6 +144,7 @@ const DEFAULT_LIMITS = {
   maxDepth: 64,
   maxIdLength: 64,
   maxSubscriptions: 1000,
+  maxPendingSessions: 1000,
 };
 
 // .strict(): a misspelt option (`heartbeatMs`) is an error, not a silent default.
@@ -158,6 +166,7 @@ const schema = z
         maxDepth: z.number().int().min(2).max(10_000).default(DEFAULT_LIMITS.maxDepth),
         maxIdLength: z.number().int().min(1).max(4096).default(DEFAULT_LIMITS.maxIdLength),
         maxSubscriptions: z.number().int().positive().default(DEFAULT_LIMITS.maxSubscriptions),
+        maxPendingSessions: z.number().int().positive().default(DEFAULT_LIMITS.maxPendingSessions),
       })
       .strict()
       .default(DEFAULT_LIMITS),

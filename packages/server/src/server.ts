@@ -8,7 +8,7 @@ import { systemClock, type Clock } from './clock';
 import { TidewireServerError } from './errors';
 import { createFetchHandler, type FetchHandler, type FetchHandlerOptions } from './fetchHandler';
 import type { Logger } from './hooks';
-import { createHttpRoutes, sendJsonError, type HttpRouteHandler } from './httpRoutes';
+import { PENDING_RETRY_AFTER, createHttpRoutes, sendJsonError, type HttpRouteHandler } from './httpRoutes';
 import type { Link } from './link';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
 import { ServerCounters, type ServerMetrics } from './metrics';
@@ -41,6 +41,9 @@ export class TidewireServer implements AsyncDisposable {
   readonly #broker: Broker;
   readonly #ownsBroker: boolean;
   readonly #sessions = new Set<Session>();
+  /** Sessions whose handshake is not over (limits.maxPendingSessions). */
+  #pending = 0;
+  #pendingWarnedAt = 0;
   readonly #wss: WebSocketServer;
   readonly #upgrades: UpgradeContext;
   readonly #detachers: (() => void)[] = [];
@@ -67,6 +70,7 @@ export class TidewireServer implements AsyncDisposable {
       logger,
       metrics: this.#counters,
       onSessionClosed: (s) => void this.#sessions.delete(s),
+      onHandshakeEnded: () => void this.#pending--,
     };
     this.#httpRoutes = createHttpRoutes(options);
     this.#reportRefusedOrigin = originRefusalReporter(logger);
@@ -77,6 +81,7 @@ export class TidewireServer implements AsyncDisposable {
       logger,
       closing: () => this.#closing !== undefined,
       reportRefusedOrigin: this.#reportRefusedOrigin,
+      tooManyPending: () => this.#tooManyPending(),
       openSession: (link, request) => this.#openSession(link, request),
     };
   }
@@ -170,6 +175,8 @@ export class TidewireServer implements AsyncDisposable {
       this.#reportRefusedOrigin(req);
       return sendJsonError(res, 403, 'forbidden_origin', 'origin not allowed (the server log says what to configure)');
     }
+    const refusal = req.url?.includes('sid=') ? undefined : this.#tooManyPending();
+    if (refusal) return sendJsonError(res, 503, 'rate_limited', refusal, PENDING_RETRY_AFTER);
     this.#httpRoutes(req, res, { subPath, openSession: (link, request) => this.#openSession(link, request) });
   }
 
@@ -285,15 +292,34 @@ export class TidewireServer implements AsyncDisposable {
   connectInProcess(link: Link, request: IncomingMessage, options: { clock?: Clock } = {}): InProcessSession {
     if (this.#closing) throw new TidewireServerError('closed', 'cannot connect: the server is closed');
     const host = options.clock ? { ...this.#host, clock: options.clock } : this.#host;
+    this.#pending++; // counted as any session (onHandshakeEnded counts it out), never refused: it is the app's own
     const session = new Session(link, request, host);
     this.#sessions.add(session);
     return { receive: (text) => session.receive(text), linkClosed: () => session.onLinkClosed() };
   }
 
   #openSession(link: Link, request: IncomingMessage): Session {
+    this.#pending++;
     const session = new Session(link, request, this.#host);
     this.#sessions.add(session);
     return session;
+  }
+
+  /**
+   * Why a new connection is refused now (limits.maxPendingSessions), or undefined. Logged once a
+   * minute at most, with what to configure: an attack, or a herd larger than the limit.
+   */
+  #tooManyPending(): string | undefined {
+    const max = this.#options.limits.maxPendingSessions;
+    if (this.#pending < max) return undefined;
+    const why = `too many connections waiting for their handshake (limits.maxPendingSessions = ${max})`;
+    const now = Date.now();
+    if (now - this.#pendingWarnedAt >= 60_000) {
+      this.#pendingWarnedAt = now;
+      this.#host.logger.warn(`tidewire: refusing new connections: ${why}; raise it if your clients really connect faster than they authenticate`);
+    }
+    this.#counters.refuse('rate_limited');
+    return why;
   }
 }
 

@@ -38,6 +38,8 @@ export interface SessionHost {
   /** Where traffic is counted for `server.metrics()`; absent: nothing is counted. */
   readonly metrics?: ServerCounters;
   onSessionClosed(session: Session): void;
+  /** The session's handshake is over (it is open, or closed before it opened): it no longer counts as pending. Called once. */
+  onHandshakeEnded?(session: Session): void;
 }
 
 /** Frames past the hard cap are not even parsed: the connection closes. */
@@ -226,6 +228,7 @@ export class Session {
 
   #end(): void {
     if (this.#phase === 'closed') return;
+    if (this.#phase !== 'open') this.host.onHandshakeEnded?.(this);
     this.#phase = 'closed';
     this.host.clock.clearTimeout(this.#connectTimer);
     this.#expiry.clear();
@@ -259,6 +262,7 @@ export class Session {
     if (auth.expiresAt !== undefined && auth.expiresAt <= clock.now()) return this.close('token_expired', 'token already expired');
     this.#user = auth.user;
     this.#phase = 'open';
+    this.host.onHandshakeEnded?.(this);
     const { heartbeat } = options;
     const expiresIn = this.#expiry.arm(auth.expiresAt);
     this.#out.send(connectedFrame(this.id, options, expiresIn, serverFeatures(this.host)));

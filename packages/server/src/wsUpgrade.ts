@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Logger } from './hooks';
-import { rejectUpgrade } from './httpRoutes';
+import { PENDING_RETRY_AFTER, rejectUpgrade } from './httpRoutes';
 import type { Link } from './link';
 import type { ResolvedOptions } from './options';
 import { isOriginAllowed } from './origin';
@@ -18,6 +18,8 @@ export interface UpgradeContext {
   closing(): boolean;
   /** Log a refused origin (once per origin) with what to configure. */
   reportRefusedOrigin(request: IncomingMessage): void;
+  /** Why a new connection is refused now (limits.maxPendingSessions), or undefined. */
+  tooManyPending(): string | undefined;
   /** Open a session on this link and count it as the server's. */
   openSession(link: Link, request: IncomingMessage): Session;
 }
@@ -36,7 +38,8 @@ export function createWebSocketServer(options: ResolvedOptions): WebSocketServer
 
 /**
  * Answer an upgrade on the server's path: refused with an HTTP status and a protocol code while
- * closing (503), on a sub-path (404), with the transport disabled or from a refused origin (403);
+ * closing (503), on a sub-path (404), with the transport disabled or from a refused origin (403),
+ * with too many connections still in their handshake (503 `rate_limited`, limits.maxPendingSessions);
  * otherwise a WebSocket session. Never throws.
  * @param subPath - what follows the server's path ('' or '/' is the WebSocket endpoint).
  */
@@ -50,6 +53,8 @@ export function handleWsUpgrade(ctx: UpgradeContext, request: IncomingMessage, s
     ctx.reportRefusedOrigin(request);
     return rejectUpgrade(socket, 403, 'forbidden_origin', 'origin not allowed (the server log says what to configure)');
   }
+  const refusal = ctx.tooManyPending();
+  if (refusal) return rejectUpgrade(socket, 503, 'rate_limited', refusal, PENDING_RETRY_AFTER);
   ctx.wss.handleUpgrade(request, socket, head, (ws) => {
     const session = ctx.openSession(wsLink(ws, request, socket), request);
     bindWsSession(ws, session, ctx.logger, ctx.options.limits);

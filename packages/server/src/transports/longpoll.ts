@@ -125,7 +125,13 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
       if (closing) return;
       link.send(encodeFrame({ type: 'close', code, message, ...(retryAfter !== undefined && { retryAfter }) }));
       closing = true;
-      // The record stays until a poll has taken the close frame (or the session expires).
+      // The record stays until a poll has taken the close frame, or the session expires: after
+      // `grace` only when no poll is waiting (a live client polls again within a round trip; a session
+      // opened and never used — up to limits.maxPendingSessions of them — is not kept for a full poll cycle).
+      if (!waiting && !ended) {
+        clearTimeout(expiry);
+        expiry = setTimeout(end, host.grace).unref();
+      }
     },
     bufferedBytes: () => outboxChars + (unacked?.body.length ?? 0),
     closeSent: () => closeSent,
