@@ -11,13 +11,21 @@ export function isOriginAllowed(request: IncomingMessage, allowed: AllowedOrigin
   if (origin === undefined) return true;
   if (typeof allowed === 'function') return safely(() => allowed(origin));
   if (allowed?.some((o) => o === '*' || normalize(o) === normalize(origin))) return true;
-  return isSameOrigin(origin, request.headers.host);
+  return isSameOrigin(origin, request.headers.host, (request.socket as { encrypted?: boolean } | undefined)?.encrypted === true);
 }
 
-function isSameOrigin(origin: string, host: string | undefined): boolean {
+/**
+ * Same origin (RFC 6454 §5: scheme, host and port): the page's host must be the request's `Host`, and
+ * its scheme a web page's — `https:`, or `http:` unless the request itself came over TLS (an `http://`
+ * page on the same host, e.g. one a network attacker injected, must not reach an `https` server). When
+ * TLS ends at a proxy the server cannot see the page's scheme, and the host decides alone.
+ */
+function isSameOrigin(origin: string, host: string | undefined, overTls: boolean): boolean {
   if (host === undefined) return false;
   try {
-    return new URL(origin).host.toLowerCase() === host.toLowerCase();
+    const page = new URL(origin);
+    if (page.protocol !== 'https:' && (page.protocol !== 'http:' || overTls)) return false;
+    return page.host.toLowerCase() === host.toLowerCase();
   } catch {
     return false; // "null" (sandboxed iframes, file://) or garbage: not same-origin
   }
