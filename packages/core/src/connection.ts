@@ -6,8 +6,7 @@ import { ConnectionError, ProtocolError, TidewireError } from './errors';
 import { MetricsStore, newCounters } from './metrics';
 import { watchNetwork } from './network-watch';
 import type { ConnectedFrame } from './protocol/frames';
-import { PROTOCOL_VERSION } from './protocol/frames';
-import { decodeServerFrame, encodeFrame } from './protocol/codec';
+import { connectFrame, decodeServerFrame, encodeFrame } from './protocol/codec';
 import { HintedBackoff, isFatalClose, needsNewToken } from './retry-policy';
 import { Store } from './store';
 import type { TokenSource } from './token';
@@ -208,7 +207,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
   // The events of the line with this id (see LineEvents); once the id is stale, every event is dropped.
 
   lineOpened_(line: LineEvents): void {
-    if (line.id_ === this.#transportId && line.greets_) this.send_(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, token: line.token_ || undefined }));
+    if (line.id_ === this.#transportId && line.greets_) this.send_(connectFrame(line.token_));
   }
 
   lineFrame_(id: number, text: string): void {

@@ -1,8 +1,7 @@
 import type { Clock } from './clock';
 import { Timer } from './clock';
 import type { ConnectedFrame } from './protocol/frames';
-import { PROTOCOL_VERSION } from './protocol/frames';
-import { decodeServerFrame, encodeFrame } from './protocol/codec';
+import { connectFrame, decodeServerFrame } from './protocol/codec';
 import type { Transport, TransportContext, TransportEvents, TransportFactory } from './transport';
 
 export interface ProbeSuccess {
@@ -50,7 +49,7 @@ export function probeTransport(
     try {
       transport = factory.open(context, {
         onOpen: () => {
-          if (!settled) transport?.send(encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, token: context.token || undefined }));
+          if (!settled) transport?.send(connectFrame(context.token));
         },
         onFrame: (text) => {
           if (owner) return owner.onFrame(text);

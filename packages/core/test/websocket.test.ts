@@ -62,6 +62,15 @@ describe('websocket transport alone', () => {
     expect(log.closes).toEqual([]);
   });
 
+  it('reads a message holding several frames, one per line (the lines capability), in order', () => {
+    const { log, events } = fullRecorder();
+    websocket({ WebSocket: FakeWebSocket }).open({ url: 'ws://rt.test/x' }, events);
+    last().open();
+    last().message('{"type":"ping"}\n{"type":"pong"}\nnot json');
+    last().message('{"type":"ping"}');
+    expect(log.frames).toEqual(['{"type":"ping"}', '{"type":"pong"}', 'not json', '{"type":"ping"}']); // each judged on its own above
+  });
+
   it('counts every message and every chunk of bytes on the socket as activity, and nothing after close()', () => {
     const { log, events } = fullRecorder();
     const transport = websocket({ WebSocket: FakeWebSocket }).open({ url: 'ws://rt.test/x' }, events);

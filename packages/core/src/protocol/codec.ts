@@ -1,5 +1,5 @@
 import type { ClientFrame, Position, ServerFrame } from './frames';
-import { CLOSE_CODES, ERROR_CODES } from './frames';
+import { CLOSE_CODES, ERROR_CODES, LINES_FEATURE, PROTOCOL_VERSION } from './frames';
 
 /**
  * The client's small hand-written validator for every frame. The protocol's one schema is the
@@ -106,6 +106,14 @@ export const decodeServerFrame = (text: unknown): DecodeResult<ServerFrame> => d
 export const decodeClientFrame = (text: unknown): DecodeResult<ClientFrame> => decodeWith(CLIENT_SHAPES, text);
 
 export const encodeFrame = (frame: ClientFrame | ServerFrame): string => JSON.stringify(frame);
+
+/**
+ * The client's first frame (protocol §2): the version, the token (never in the URL) and the
+ * capabilities every client transport accepts — `lines` (§17.4: only a WebSocket server uses it).
+ * @param token the token, or undefined / '' for none
+ */
+export const connectFrame = (token: string | undefined): string =>
+  encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, token: token || undefined, features: [LINES_FEATURE] });
 
 /**
  * Whether `text` encodes to at most `limit` bytes of UTF-8, as a WebSocket sends it (a lone

@@ -7,6 +7,13 @@
 
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * The `lines` capability (protocol §17.4, WebSocket only): a client listing it in `connect.features`
+ * accepts several server frames in one text message, separated by `\n` (JSON text never holds a raw
+ * newline); a server listing it back in `connected.features` may send them so.
+ */
+export const LINES_FEATURE = 'lines';
+
 /** Where a subscriber stands in a channel's stream: the last offset it has seen within an epoch. */
 export interface Position {
   readonly epoch: string;

@@ -112,8 +112,9 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
         // Only a socket without maxPayload (a browser's) gets here with a longer message (in characters,
         // never more than its bytes): it was buffered already, but the line ends as with `ws`.
         if (typeof text === 'string' && text.length > limit) return tooBig();
-        if (typeof text === 'string') events.onFrame(text);
-        else events.onInvalid?.('a binary WebSocket message (the protocol sends text frames only)');
+        if (typeof text !== 'string') return events.onInvalid?.('a binary WebSocket message (the protocol sends text frames only)');
+        // `lines` (protocol §17.4): several frames in one message; JSON text never holds a raw newline.
+        for (const frame of text.split('\n')) events.onFrame(frame);
       };
       // `ws` (Node): its own 'message' event, not the DOM-style `onmessage`, which builds a MessageEvent
       // per message (measurable in a push and in a 1,000-client fan-out process). Browsers: `onmessage`.

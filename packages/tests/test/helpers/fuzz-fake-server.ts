@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { decodeServerFrame } from '@tidewire/core/protocol';
 import type { FuzzItem } from './fuzz-frames';
 
 /** The one channel the fake server streams, its epoch, and the channel publishes go to. */
@@ -229,7 +230,14 @@ export async function startGarbageServer(kind: Kind): Promise<GarbageServer> {
         return;
       }
       live.writer.text(item.payload as string);
-      if (item.invalid) tally.invalid++;
+      // Over WebSocket a message holds one frame per line (protocol §17.4, `lines`): each line is judged on its own.
+      const frames = kind === 'websocket' ? (item.payload as string).split('\n') : [item.payload as string];
+      if (frames.length > 1) {
+        for (const frame of frames) {
+          if (decodeServerFrame(frame).ok) tally.stray++;
+          else tally.invalid++;
+        }
+      } else if (item.invalid) tally.invalid++;
       else tally.stray++;
     },
     async [Symbol.asyncDispose]() {
