@@ -1,4 +1,4 @@
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer } from '@tidewire/server';
@@ -22,6 +22,8 @@ export interface DashboardOptions {
 export interface Dashboard {
   readonly url: string;
   readonly port: number;
+  /** The http server the app and Tidewire share (its WebSocket upgrades arrive here). */
+  readonly http: HttpServer;
   readonly tidewire: TidewireServer;
   close(): Promise<void>;
 }
@@ -36,6 +38,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   return {
     url,
     port,
+    http,
     tidewire,
     async close() {
       stopPublisher();

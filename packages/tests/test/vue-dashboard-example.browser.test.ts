@@ -1,52 +1,23 @@
 // @vitest-environment node
 // The Vue dashboard's transport switch in a real browser: the same live view over WebSocket, SSE
 // and long polling, built on the standalone useWebSocket(url, options) and useChannel.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { buildDashboard } from '../../../examples/vue-dashboard/build';
 import { startDashboard } from '../../../examples/vue-dashboard/server';
-import type { Dashboard } from '../../../examples/vue-dashboard/server';
-import { launchChromium } from './helpers/browser-page';
 import { saveSmallScreenshot } from './helpers/browser-page-screenshot';
+import { exampleHarness, exampleScreenshotPath } from './helpers/example-harness';
 
 /** Outcomes are awaited by polling with a generous deadline: a loaded machine is slow, not wrong. */
 const EVENTUALLY = { timeout: 20_000, interval: 100 };
-/** The screenshot in the top README and the example's (a small palette PNG): `UPDATE_SCREENSHOTS=1` refreshes it; otherwise it goes to .artifacts/. */
-const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../../examples/vue-dashboard/screenshot.png' : '../../../.artifacts/vue-dashboard-example.png', import.meta.url));
 
-let dir: string;
-let dashboard: Dashboard;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tidewire-vue-transports-'));
-  await buildDashboard(dir);
+const example = exampleHarness({
+  example: 'vue-dashboard',
+  build: buildDashboard,
   // A short heartbeat so a line that went dark is noticed within ~1.5 s by the client.
-  dashboard = await startDashboard({ port: 0, dir, intervalMs: 150, tidewire: { heartbeat: 500, logger: { warn: () => {}, error: () => {} } } });
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await dashboard?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  start: (dir) => startDashboard({ port: 0, dir, intervalMs: 150, tidewire: { heartbeat: 500, logger: { warn: () => {}, error: () => {} } } }),
+  viewport: { width: 1100, height: 640 },
 });
-
-async function open(query: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 640 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(new URL(query, dashboard.url).toString());
-  return { context, page };
-}
 
 const text = async (page: Page, id: string) => ((await page.locator(`[data-testid="${id}"]`).textContent()) ?? '').trim();
 
@@ -68,8 +39,8 @@ async function post(page: Page, note: string): Promise<void> {
 
 describe('examples/vue-dashboard: the same live view over websocket, sse and longpoll', () => {
   it('two viewers on different transports see the same data and notes; the UI switches transport; a dropped viewer catches up', async () => {
-    const ada = await open('?transport=sse&name=Ada');
-    const bob = await open('?transport=longpoll&name=Bob');
+    const ada = await example.open('Ada', '?transport=sse&name=Ada');
+    const bob = await example.open('Bob', '?transport=longpoll&name=Bob');
     await connectedOver(ada.page, 'sse');
     await connectedOver(bob.page, 'longpoll');
     await live(ada.page);
@@ -106,7 +77,7 @@ describe('examples/vue-dashboard: the same live view over websocket, sse and lon
     await live(bob.page);
     expect(await bob.page.locator('.gap').count()).toBe(0);
 
-    await saveSmallScreenshot(ada.page, SCREENSHOT, { x: 0, y: 0, width: 1100, height: 520 });
-    expect(pageErrors).toEqual([]);
+    await saveSmallScreenshot(ada.page, exampleScreenshotPath('vue-dashboard'), { x: 0, y: 0, width: 1100, height: 520 });
+    expect(example.pageErrors).toEqual([]);
   }, 55_000);
 });
