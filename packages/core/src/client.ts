@@ -232,7 +232,7 @@ export class Client extends Emitter<ClientEvents> {
     if (typeof text !== 'string') return Promise.reject(text);
     if (host.options_.lazy !== false) this.connect();
     const result = host.outbox_.add_<T>(id, text, rules);
-    if (type === 'publish') host.pending_.track_({ id, channel: frame.channel, data: frame.data, queuedAt: Date.now(), frame: text }, result);
+    if (type === 'publish') host.pending_.track_({ id, channel: frame.channel, data: frame.data, queuedAt: queuedNow(), frame: text }, result);
     return result;
   }
 
@@ -268,4 +268,14 @@ export class Client extends Emitter<ClientEvents> {
  */
 export function createClient(options: ClientOptions): Client {
   return new Client(options);
+}
+
+let lastQueuedAt = 0;
+/**
+ * `Date.now()` made strictly increasing (by a microsecond when the clock has not moved): a stored
+ * outbox is restored sorted by `queuedAt`, and a burst of publishes within one millisecond must
+ * come back in publish order whatever order the storage lists them in (IndexedDB: by random id).
+ */
+function queuedNow(): number {
+  return (lastQueuedAt = Math.max(Date.now(), lastQueuedAt + 0.001));
 }

@@ -78,6 +78,20 @@ describe.each(storages)('persisted outbox in %s storage', (_name, makeStorage) =
     second.client.close();
   });
 
+  it('300 publishes made in one burst (one millisecond) come back in publish order, whatever order the storage lists them in', async () => {
+    const storage = await makeStorage();
+    const shuffled: OutboxStorage = { ...storage, list: async () => (await storage.list()).reverse() }; // keyed by random ids: any order
+    const first = start(shuffled);
+    const burst = Array.from({ length: 300 }, (_, i) => first.client.publish('room', i));
+    for (const p of burst) p.catch(() => {}); // closed below
+    await vi.waitFor(async () => expect(await storage.list()).toHaveLength(300));
+    first.client.close();
+    const second = start(shuffled);
+    await second.online();
+    await vi.waitFor(() => expect(second.published()).toHaveLength(300), { timeout: 10_000 }); // paced: 150 at once, then 90/s
+    expect(second.published().map((f) => f.data)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
+
   it('cancelPublish rejects a queued publish with aborted, removes it from storage, and it is never sent', async () => {
     const storage = await makeStorage();
     const { client, online, published } = start(storage);
