@@ -27,8 +27,10 @@ export interface ChannelMessage<T = unknown> {
 
 /**
  * A channel's state as the app sees it, immutable: `subscribing` (also while reconnecting), `subscribed`
- * (`recovered: false` after a gap), `failed` (with `error`), `unsubscribed` (released). `position` is the
- * last message delivered.
+ * (`recovered: false` after a gap), `failed` (with `error`), `unsubscribed` (released). `position` is
+ * where the channel stood at its last state change (subscribed, recovered, failed…): the snapshot
+ * changes with the state, not with every message, so a view of it re-renders on state changes only.
+ * The position of the last message delivered, live, is `channel.position`.
  */
 export type ChannelSnapshot =
   | { readonly state: 'subscribing'; readonly position?: Position; readonly error?: undefined }
