@@ -37,8 +37,8 @@ const FLUSH_BYTES = 65_536;
  * in Node: its TCP socket can be corked until `process.nextTick`, which runs once the synchronous code
  * and its microtasks are done). Why: publishes awaiting acks resume together when a read brings
  * their acks; sent one write each, a publishing client spent a tenth of its CPU in `writev` (cluster
- * benchmark profile). A burst is written out every {@link FLUSH_BYTES}, so memory stays bounded and
- * a long loop does not hold everything back. Browsers give no access below whole messages: plain send.
+ * benchmark profile). A burst is handed to the socket every {@link FLUSH_BYTES}, so corking never holds
+ * more than that back and a long loop streams out as it runs. Browsers give no access below whole messages: plain send.
  */
 function tickBatchedSend(socket: WebSocketLike): (frame: string) => void {
   const nextTick = (globalThis as { process?: { nextTick?: (fn: () => void) => void } }).process?.nextTick;
