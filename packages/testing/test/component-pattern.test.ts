@@ -34,7 +34,8 @@ afterEach(() => kit?.close());
 describe('a component over the kit (the pattern the React and Vue tests in docs/testing.md use)', () => {
   it('shows messages, a reconnecting banner while the line is down, and everything once after', async () => {
     kit = createTestKit();
-    const client = kit.client();
+    // A fixed backoff: full jitter draws 0 ms about once in 500, and the banner would already be gone.
+    const client = kit.client({ backoff: () => 300 });
     const room = mountRoom(client, 'chat:1');
     await kit.settle();
     await room.view.publish({ text: 'hello' });
