@@ -14,7 +14,7 @@ const MAX_PENDING = 5;
 async function start(transport: (typeof allTransports)[number][1]) {
   const warnings: string[] = [];
   const t = await startServer(
-    { connectTimeout: 1500, limits: { maxPendingSessions: MAX_PENDING }, logger: { warn: (m) => void warnings.push(m), error: () => {} } },
+    { connectTimeout: 3000, limits: { maxPendingSessions: MAX_PENDING }, logger: { warn: (m) => void warnings.push(m), error: () => {} } },
     { transports: [transport()], backoff: () => 50 },
   );
   const http = t.url.replace(/^ws/, 'http');
