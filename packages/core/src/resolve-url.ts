@@ -22,7 +22,8 @@ import { TidewireError } from './errors';
 export function resolveUrl(url: string, base: string | undefined = pageHref()): string {
   try {
     // An absolute url ignores the base; a relative one needs it (about:blank cannot anchor a path).
-    return new URL(url, base).href;
+    const href = new URL(url, base).href;
+    return href === url ? url : href; // the app's own string when unchanged: one copy for all its clients
   } catch {
     throw new TidewireError(
       'invalid_options',

@@ -96,6 +96,8 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 export function withScheme(url: string, kind: 'ws' | 'http'): string {
   const u = new URL(url);
   const secure = u.protocol === 'https:' || u.protocol === 'wss:';
-  u.protocol = kind + (secure ? 's:' : ':');
+  const protocol = kind + (secure ? 's:' : ':');
+  if (u.protocol === protocol && u.href === url) return url; // unchanged: no copy per connection
+  u.protocol = protocol;
   return u.toString();
 }

@@ -101,14 +101,16 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
         line.close();
         events.onClose({ message: `websocket: ${reason}`, cause });
       };
-      socket.onopen = () => {
+      const onOpen = (): void => {
         if (done) return;
         byteSourceOf(socket)?.on('data', () => !done && events.onActivity?.());
         events.onOpen();
       };
-      const receive = (text: unknown): void => {
+      /** `isBinary` comes from `ws` only: there a text message is a Buffer still to decode. */
+      const receive = (data: unknown, isBinary?: boolean): void => {
         if (done) return;
         events.onActivity?.();
+        const text = isBinary === false ? String(data) : data;
         // Only a socket without maxPayload (a browser's) gets here with a longer message (in characters,
         // never more than its bytes): it was buffered already, but the line ends as with `ws`.
         if (typeof text === 'string' && text.length > limit) return tooBig();
@@ -116,33 +118,46 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
         // `lines` (protocol §17.4): several frames in one message; JSON text never holds a raw newline.
         for (const frame of text.split('\n')) events.onFrame(frame);
       };
-      // `ws` (Node): its own 'message' event, not the DOM-style `onmessage`, which builds a MessageEvent
-      // per message (measurable in a push and in a 1,000-client fan-out process). Browsers: `onmessage`.
-      const emitter = socket as unknown as { on?: (event: 'message', listener: (data: { toString(): string }, isBinary: boolean) => void) => unknown };
-      // `_isServer`: a field every `ws` socket has, so another class with an `on` method keeps the DOM path.
-      if (typeof emitter.on === 'function' && '_isServer' in emitter) emitter.on('message', (data, isBinary) => receive(isBinary ? data : data.toString()));
-      else socket.onmessage = (ev) => receive(ev.data);
       // An error is always followed by a close event; report once, from close, with the error as cause.
       let error: unknown;
-      socket.onerror = (ev) => {
+      const onError = (ev: unknown): void => {
         error = ev;
         // `ws` refused a message over maxPayload without buffering it (its close code may not reach us: it stops reading).
-        if ((ev as { error?: { code?: unknown } } | undefined)?.error?.code === WS_TOO_BIG) tooBig();
+        // (`ws` events give the Error itself; its DOM-style `onerror` an event holding it)
+        const failure = ev as { code?: unknown; error?: { code?: unknown } } | undefined;
+        if ((failure?.error?.code ?? failure?.code) === WS_TOO_BIG) tooBig();
       };
-      socket.onclose = (ev) => {
+      const onClose = (code: number, reason: unknown): void => {
         if (done) return;
         done = true;
         // `code` stays undefined for a close code that is not ours (1006: the network dropped).
-        events.onClose({ code: closeCodeFromNumber(ev.code), message: ev.reason || `websocket closed (${ev.code})`, cause: error });
+        events.onClose({ code: closeCodeFromNumber(code), message: String(reason) || `websocket closed (${code})`, cause: error });
       };
+      // `ws` (Node): its own events, not the DOM-style `onX` attributes, which wrap each handler in a
+      // listener of their own (~430 B a connection, measured by bench/idle-heap.ts) and build a
+      // MessageEvent per message (measurable in a push and in a 1,000-client fan-out process).
+      // `_isServer`: a field every `ws` socket has, so another class with an `on` method keeps the DOM path.
+      const emitter = socket as unknown as { on?: (event: string, listener: (...args: never[]) => void) => unknown };
+      const nodeEvents = typeof emitter.on === 'function' && '_isServer' in emitter;
+      if (nodeEvents) {
+        // `ws` emits: open(), message(data, isBinary), error(Error), close(code, reason: Buffer).
+        for (const [event, listener] of [['open', onOpen], ['message', receive], ['error', onError], ['close', onClose]] as const) emitter.on!(event, listener);
+      } else {
+        socket.onopen = onOpen;
+        socket.onmessage = (ev) => receive(ev.data);
+        socket.onerror = onError;
+        socket.onclose = (ev) => onClose(ev.code, ev.reason);
+      }
       const line: Transport = {
         send: tickBatchedSend(socket),
         close() {
           done = true;
-          socket.onopen = socket.onmessage = socket.onclose = null;
-          // Keep a no-op error handler: `ws` emits an error when a connecting socket is closed,
-          // and an EventEmitter error without a listener would crash the process.
-          socket.onerror = () => {};
+          // `ws`: every listener checks `done`, and the error listener stays — `ws` emits an error when a
+          // connecting socket is closed, and an EventEmitter error without a listener would crash the process.
+          if (!nodeEvents) {
+            socket.onopen = socket.onmessage = socket.onclose = null;
+            socket.onerror = () => {}; // (an EventEmitter underneath would crash on an error without one)
+          }
           // Closing a CONNECTING socket throws in some implementations; swallow it, we are leaving anyway.
           try {
             socket.close(1000);
