@@ -5,6 +5,7 @@ import { Channel } from './channel';
 import type { ChannelOptions } from './channel';
 import type { ClientEvents, ClientOptions } from './client-options';
 import { ClientHost } from './client-host';
+import type { EmitClientEvent } from './client-host';
 import type { ClientMetrics, MetricsStore } from './metrics';
 import type { ConnectionSnapshot } from './connection-state';
 import { ConnectionError, TidewireError } from './errors';
@@ -29,6 +30,9 @@ export type { ClientEvents, ClientOptions } from './client-options';
  * (lifecycle), the shared channels (delivery contract) and the outbox (publish contract). It holds
  * no state machine of its own. `subscribe/getSnapshot` expose the connection state to bindings.
  */
+/** Raises a client's (protected) events for its host; set in the class body, where `emit` is reachable. */
+let emitOn: EmitClientEvent;
+
 export class Client extends Emitter<ClientEvents> {
   readonly #host: ClientHost;
   /** Reports on `error`; registered so helpers built on this client (ChannelView) report their listeners' throws here too. */
@@ -40,7 +44,7 @@ export class Client extends Emitter<ClientEvents> {
     super();
     // Resolved once here: a relative url is anchored to the page, or fails now with invalid_options.
     options = { ...options, url: resolveUrl(options.url) };
-    const host = (this.#host = new ClientHost(options, (event, ...args) => void this.emit(event, ...args), this));
+    const host = (this.#host = new ClientHost(options, emitOn, this));
     this.#report = registerReporter(this, host.report_);
     // Until what the last run stored is queued, new requests wait behind it; then they go after it.
     if (options.outboxStorage) {
@@ -64,6 +68,7 @@ export class Client extends Emitter<ClientEvents> {
   declare subscribe: (listener: () => void) => () => void;
 
   static {
+    emitOn = (client, event, ...args) => void client.emit(event, ...args);
     // Callable detached (React's useSyncExternalStore passes them so), bound on first read.
     bindOnRead(this.prototype, 'getSnapshot', function (this: Client) {
       return this.#host.connection_.read_();

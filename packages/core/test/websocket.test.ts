@@ -126,13 +126,23 @@ describe('a binary message through the client', () => {
 });
 
 describe('websocket transport on `ws` (Node): its own message event', () => {
-  /** A `ws`-shaped socket: an EventEmitter with `_isServer`, messages as Buffers with an isBinary flag; `onmessage` must stay unused. */
+  /**
+   * A `ws`-shaped socket: an EventEmitter with `_isServer` (listeners called with `this` the socket),
+   * messages as Buffers with an isBinary flag; the `onX` attributes must stay unused.
+   */
   class FakeWs extends FakeSocket {
     readonly _isServer = false;
     readonly #emitter = new EventEmitter();
     on(event: string, listener: (...args: unknown[]) => void): this {
-      this.#emitter.on(event, listener);
+      this.#emitter.on(event, (...args: unknown[]) => listener.apply(this, args));
       return this;
+    }
+    override open(): void {
+      this.readyState = 1;
+      this.#emitter.emit('open');
+    }
+    end(code: number, reason: string): void {
+      this.#emitter.emit('close', code, Buffer.from(reason));
     }
     deliver(data: Buffer, isBinary: boolean): void {
       this._socket.emit('data', data);
@@ -151,6 +161,10 @@ describe('websocket transport on `ws` (Node): its own message event', () => {
     expect(log.frames).toEqual(['{"type":"ping","n":"é"}']);
     expect(log.invalid).toHaveLength(1);
     expect(log.activity).toBeGreaterThanOrEqual(2);
+    expect([socket.onopen, socket.onclose, socket.onerror]).toEqual([null, null, null]);
+    socket.end(4001, 'bye');
+    expect(log.closes).toHaveLength(1);
+    expect(log.closes[0]!.message).toBe('bye');
   });
 
   it('keeps onmessage for a socket that has an `on` method but is not ws', () => {

@@ -1,6 +1,6 @@
 import { TidewireError } from '../errors';
 import { closeCodeFromNumber } from '../protocol/frames';
-import type { Transport, TransportFactory, WebSocketConstructor, WebSocketLike } from '../transport';
+import type { Transport, TransportEvents, TransportFactory, WebSocketConstructor, WebSocketLike } from '../transport';
 import { withScheme } from '../transport';
 import type { FrameLimitOptions } from './frame-limit';
 import { frameLimit, frameTooLarge } from './frame-limit';
@@ -33,32 +33,144 @@ function byteSourceOf(socket: unknown): ByteSource | undefined {
 const FLUSH_BYTES = 65_536;
 
 /**
- * `socket.send`, with the frames sent in one tick leaving in one write where that is possible (`ws`
- * in Node: its TCP socket can be corked until `process.nextTick`, which runs once the synchronous code
- * and its microtasks are done). Why: publishes awaiting acks resume together when a read brings
- * their acks; sent one write each, a publishing client spent a tenth of its CPU in `writev` (cluster
- * benchmark profile). A burst is handed to the socket every {@link FLUSH_BYTES}, so corking never holds
- * more than that back and a long loop streams out as it runs. Browsers give no access below whole messages: plain send.
+ * The line of each `ws` socket and of its TCP socket, for the listeners below: EventEmitter calls
+ * each with `this` set to the emitter. Why not a closure per event and connection: an idle client's
+ * heap is mostly such small objects (bench/idle-heap.ts). The DOM path keeps closures: a wrapper
+ * class forwarding `onX` to an inner socket (binaryWebSocket, an app's own) calls them with `this`
+ * set to the inner one.
  */
-function tickBatchedSend(socket: WebSocketLike): (frame: string) => void {
-  const nextTick = (globalThis as { process?: { nextTick?: (fn: () => void) => void } }).process?.nextTick;
-  let corked: ByteSource | undefined;
-  return (frame) => {
-    const raw = byteSourceOf(socket);
-    if (!corked && nextTick && raw?.cork) {
-      raw.cork();
-      corked = raw;
-      nextTick(() => {
-        corked = undefined;
-        raw.uncork!();
-      });
+const lines = new WeakMap<object, WebSocketLine>();
+function onOpen(this: object): void {
+  lines.get(this)?.opened_();
+}
+function onActivity(this: object): void {
+  lines.get(this)?.active_();
+}
+function onError(this: object, error: unknown): void {
+  lines.get(this)?.failed_(error);
+}
+/** A text message is a Buffer still to decode. */
+function onMessage(this: object, data: unknown, isBinary: boolean): void {
+  lines.get(this)?.received_(isBinary ? data : String(data));
+}
+function onClose(this: object, code: number, reason: unknown): void {
+  lines.get(this)?.closed_(code, String(reason));
+}
+function uncork(line: WebSocketLine): void {
+  line.uncork_();
+}
+const nextTick = (globalThis as { process?: { nextTick?: (fn: typeof uncork, line: WebSocketLine) => void } }).process?.nextTick;
+
+/** One WebSocket connection, reporting to the connection through `events`. */
+class WebSocketLine implements Transport {
+  readonly #socket: WebSocketLike;
+  readonly #events: TransportEvents;
+  readonly #limit: number;
+  #done = false;
+  /** An error is always followed by a close event: reported once, from close, with the error as cause. */
+  #error: unknown;
+  #corked: ByteSource | undefined;
+
+  constructor(socket: WebSocketLike, events: TransportEvents, limit: number) {
+    this.#socket = socket;
+    this.#events = events;
+    this.#limit = limit;
+    lines.set(socket, this);
+  }
+
+  opened_(): void {
+    if (this.#done) return;
+    const raw = byteSourceOf(this.#socket);
+    if (raw) {
+      lines.set(raw, this);
+      raw.on('data', onActivity);
     }
-    socket.send(frame);
+    this.#events.onOpen();
+  }
+
+  active_(): void {
+    if (!this.#done) this.#events.onActivity?.();
+  }
+
+  received_(text: unknown): void {
+    if (this.#done) return;
+    const events = this.#events;
+    events.onActivity?.();
+    // Only a socket without maxPayload (a browser's) gets here with a longer message (in characters,
+    // never more than its bytes): it was buffered already, but the line ends as with `ws`.
+    if (typeof text === 'string' && text.length > this.#limit) return this.tooBig_();
+    if (typeof text !== 'string') return events.onInvalid?.('a binary WebSocket message (the protocol sends text frames only)');
+    // `lines` (protocol §17.4): several frames in one message; JSON text never holds a raw newline.
+    for (const frame of text.split('\n')) events.onFrame(frame);
+  }
+
+  failed_(ev: unknown): void {
+    this.#error = ev;
+    // `ws` refused a message over maxPayload without buffering it (its close code may not reach us: it stops reading).
+    // (`ws` events give the Error itself; its DOM-style `onerror` an event holding it)
+    const failure = ev as { code?: unknown; error?: { code?: unknown } } | undefined;
+    if ((failure?.error?.code ?? failure?.code) === WS_TOO_BIG) this.tooBig_();
+  }
+
+  closed_(code: number, reason: string): void {
+    if (this.#done) return;
+    this.#done = true;
+    // `code` stays undefined for a close code that is not ours (1006: the network dropped).
+    this.#events.onClose({ code: closeCodeFromNumber(code), message: reason || `websocket closed (${code})`, cause: this.#error });
+  }
+
+  /** A message over the limit: reported as the HTTP transports do (`invalid_frame`), then the line ends. */
+  tooBig_(): void {
+    const { reason, error: cause } = frameTooLarge('a WebSocket message', this.#limit);
+    this.#events.onInvalid?.(reason); // while connecting, the connection ends the line on this report
+    if (this.#done) return;
+    this.close();
+    this.#events.onClose({ message: `websocket: ${reason}`, cause });
+  }
+
+  /**
+   * `socket.send`, with the frames sent in one tick leaving in one write where that is possible (`ws`
+   * in Node: its TCP socket can be corked until `process.nextTick`, which runs once the synchronous code
+   * and its microtasks are done). Why: publishes awaiting acks resume together when a read brings
+   * their acks; sent one write each, a publishing client spent a tenth of its CPU in `writev` (cluster
+   * benchmark profile). A burst is handed to the socket every {@link FLUSH_BYTES}, so corking never holds
+   * more than that back and a long loop streams out as it runs. Browsers give no access below whole messages: plain send.
+   */
+  send(frame: string): void {
+    const raw = byteSourceOf(this.#socket);
+    if (!this.#corked && nextTick && raw?.cork) {
+      raw.cork();
+      this.#corked = raw;
+      nextTick(uncork, this);
+    }
+    this.#socket.send(frame);
+    const corked = this.#corked;
     if (corked && corked.writableLength! > FLUSH_BYTES) {
       corked.uncork!();
       corked.cork!();
     }
-  };
+  }
+
+  uncork_(): void {
+    const corked = this.#corked;
+    this.#corked = undefined;
+    corked?.uncork!();
+  }
+
+  close(): void {
+    this.#done = true;
+    const socket = this.#socket;
+    // Every listener checks `done`. A no-op error handler stays: `ws` emits an error when a connecting
+    // socket is closed, and an EventEmitter error without a listener would crash the process.
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    socket.onerror = () => {};
+    // Closing a CONNECTING socket throws in some implementations; swallow it, we are leaving anyway.
+    try {
+      socket.close(1000);
+    } catch {
+      /* already gone */
+    }
+  }
 }
 
 /**
@@ -92,80 +204,24 @@ export function websocket(options: WebSocketTransportOptions = {}): TransportFac
         undefined,
         { maxPayload: limit },
       );
-      let done = false;
-      // A message over the limit: reported as the HTTP transports do (`invalid_frame`), then the line ends.
-      const tooBig = (): void => {
-        const { reason, error: cause } = frameTooLarge('a WebSocket message', limit);
-        events.onInvalid?.(reason); // while connecting, the connection ends the line on this report
-        if (done) return;
-        line.close();
-        events.onClose({ message: `websocket: ${reason}`, cause });
-      };
-      const onOpen = (): void => {
-        if (done) return;
-        byteSourceOf(socket)?.on('data', () => !done && events.onActivity?.());
-        events.onOpen();
-      };
-      /** `isBinary` comes from `ws` only: there a text message is a Buffer still to decode. */
-      const receive = (data: unknown, isBinary?: boolean): void => {
-        if (done) return;
-        events.onActivity?.();
-        const text = isBinary === false ? String(data) : data;
-        // Only a socket without maxPayload (a browser's) gets here with a longer message (in characters,
-        // never more than its bytes): it was buffered already, but the line ends as with `ws`.
-        if (typeof text === 'string' && text.length > limit) return tooBig();
-        if (typeof text !== 'string') return events.onInvalid?.('a binary WebSocket message (the protocol sends text frames only)');
-        // `lines` (protocol §17.4): several frames in one message; JSON text never holds a raw newline.
-        for (const frame of text.split('\n')) events.onFrame(frame);
-      };
-      // An error is always followed by a close event; report once, from close, with the error as cause.
-      let error: unknown;
-      const onError = (ev: unknown): void => {
-        error = ev;
-        // `ws` refused a message over maxPayload without buffering it (its close code may not reach us: it stops reading).
-        // (`ws` events give the Error itself; its DOM-style `onerror` an event holding it)
-        const failure = ev as { code?: unknown; error?: { code?: unknown } } | undefined;
-        if ((failure?.error?.code ?? failure?.code) === WS_TOO_BIG) tooBig();
-      };
-      const onClose = (code: number, reason: unknown): void => {
-        if (done) return;
-        done = true;
-        // `code` stays undefined for a close code that is not ours (1006: the network dropped).
-        events.onClose({ code: closeCodeFromNumber(code), message: String(reason) || `websocket closed (${code})`, cause: error });
-      };
       // `ws` (Node): its own events, not the DOM-style `onX` attributes, which wrap each handler in a
       // listener of their own (~430 B a connection, measured by bench/idle-heap.ts) and build a
       // MessageEvent per message (measurable in a push and in a 1,000-client fan-out process).
       // `_isServer`: a field every `ws` socket has, so another class with an `on` method keeps the DOM path.
-      const emitter = socket as unknown as { on?: (event: string, listener: (...args: never[]) => void) => unknown };
+      const emitter = socket as unknown as { on?: (event: string, listener: (this: object, ...args: never[]) => void) => unknown };
       const nodeEvents = typeof emitter.on === 'function' && '_isServer' in emitter;
+      const line = new WebSocketLine(socket, events, limit);
       if (nodeEvents) {
-        // `ws` emits: open(), message(data, isBinary), error(Error), close(code, reason: Buffer).
-        for (const [event, listener] of [['open', onOpen], ['message', receive], ['error', onError], ['close', onClose]] as const) emitter.on!(event, listener);
+        emitter.on!('open', onOpen);
+        emitter.on!('message', onMessage);
+        emitter.on!('error', onError);
+        emitter.on!('close', onClose);
       } else {
-        socket.onopen = onOpen;
-        socket.onmessage = (ev) => receive(ev.data);
-        socket.onerror = onError;
-        socket.onclose = (ev) => onClose(ev.code, ev.reason);
+        socket.onopen = () => line.opened_();
+        socket.onmessage = (ev) => line.received_(ev.data);
+        socket.onerror = (ev) => line.failed_(ev);
+        socket.onclose = (ev) => line.closed_(ev.code, ev.reason);
       }
-      const line: Transport = {
-        send: tickBatchedSend(socket),
-        close() {
-          done = true;
-          // `ws`: every listener checks `done`, and the error listener stays — `ws` emits an error when a
-          // connecting socket is closed, and an EventEmitter error without a listener would crash the process.
-          if (!nodeEvents) {
-            socket.onopen = socket.onmessage = socket.onclose = null;
-            socket.onerror = () => {}; // (an EventEmitter underneath would crash on an error without one)
-          }
-          // Closing a CONNECTING socket throws in some implementations; swallow it, we are leaving anyway.
-          try {
-            socket.close(1000);
-          } catch {
-            /* already gone */
-          }
-        },
-      };
       return line;
     },
   };
