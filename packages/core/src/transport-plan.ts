@@ -63,14 +63,13 @@ export type PlanFactory = (factories: readonly TransportFactory[], options: Plan
 
 /** One transport: nothing to choose, nothing to probe (methods on the prototype: no closures per client). */
 class SingleTransportPlan implements TransportPlan {
-  readonly #current: ReturnType<TransportPlan['current']>;
+  readonly reason = 'preferred';
 
-  constructor(factory: TransportFactory) {
-    this.#current = { factory, reason: 'preferred' };
-  }
+  constructor(readonly factory: TransportFactory) {}
 
+  /** Itself: the choice never changes (no second object per client). */
   current(): ReturnType<TransportPlan['current']> {
-    return this.#current;
+    return this;
   }
 
   succeeded(): void {}

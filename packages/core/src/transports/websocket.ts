@@ -1,6 +1,6 @@
 import { TidewireError } from '../errors';
 import { closeCodeFromNumber } from '../protocol/frames';
-import type { Transport, TransportEvents, TransportFactory, WebSocketConstructor, WebSocketLike } from '../transport';
+import type { Transport, TransportContext, TransportEvents, TransportFactory, WebSocketConstructor, WebSocketLike } from '../transport';
 import { withScheme } from '../transport';
 import type { FrameLimitOptions } from './frame-limit';
 import { frameLimit, frameTooLarge } from './frame-limit';
@@ -187,42 +187,52 @@ class WebSocketLine implements Transport {
  *   from `open()` when no WebSocket implementation is available
  */
 export function websocket(options: WebSocketTransportOptions = {}): TransportFactory {
-  const limit = frameLimit(options); // a bad maxFrameBytes throws here, where the app wrote it
-  return {
-    name: 'websocket',
-    open(context, events) {
-      const WS = options.WebSocket ?? context.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-      if (!WS) {
-        throw new TidewireError(
-          'transport_error',
-          'No WebSocket implementation found. On Node 20 install `ws` and pass it: createClient({ url, WebSocket }).',
-        );
-      }
-      // A third argument is `ws`'s options (its own default maxPayload is 100 MiB); browsers ignore it.
-      const socket = new (WS as unknown as new (url: string, protocols: undefined, options: { maxPayload: number }) => WebSocketLike)(
-        withScheme(context.url, 'ws'),
-        undefined,
-        { maxPayload: limit },
+  return new WebSocketTransport(options);
+}
+
+/** `websocket()`'s factory: `open` on the prototype, so no closure per factory (apps make one per client). */
+class WebSocketTransport implements TransportFactory {
+  readonly name = 'websocket';
+  readonly #WebSocket: WebSocketConstructor | undefined;
+  readonly #limit: number;
+
+  constructor(options: WebSocketTransportOptions) {
+    this.#WebSocket = options.WebSocket;
+    this.#limit = frameLimit(options); // a bad maxFrameBytes throws here, where the app wrote it
+  }
+
+  open(context: TransportContext, events: TransportEvents): Transport {
+    const limit = this.#limit;
+    const WS = this.#WebSocket ?? context.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!WS) {
+      throw new TidewireError(
+        'transport_error',
+        'No WebSocket implementation found. On Node 20 install `ws` and pass it: createClient({ url, WebSocket }).',
       );
-      // `ws` (Node): its own events, not the DOM-style `onX` attributes, which wrap each handler in a
-      // listener of their own (~430 B a connection, measured by bench/idle-heap.ts) and build a
-      // MessageEvent per message (measurable in a push and in a 1,000-client fan-out process).
-      // `_isServer`: a field every `ws` socket has, so another class with an `on` method keeps the DOM path.
-      const emitter = socket as unknown as { on?: (event: string, listener: (this: object, ...args: never[]) => void) => unknown };
-      const nodeEvents = typeof emitter.on === 'function' && '_isServer' in emitter;
-      const line = new WebSocketLine(socket, events, limit);
-      if (nodeEvents) {
-        emitter.on!('open', onOpen);
-        emitter.on!('message', onMessage);
-        emitter.on!('error', onError);
-        emitter.on!('close', onClose);
-      } else {
-        socket.onopen = () => line.opened_();
-        socket.onmessage = (ev) => line.received_(ev.data);
-        socket.onerror = (ev) => line.failed_(ev);
-        socket.onclose = (ev) => line.closed_(ev.code, ev.reason);
-      }
-      return line;
-    },
-  };
+    }
+    // A third argument is `ws`'s options (its own default maxPayload is 100 MiB); browsers ignore it.
+    const socket = new (WS as unknown as new (url: string, protocols: undefined, options: { maxPayload: number }) => WebSocketLike)(
+      withScheme(context.url, 'ws'),
+      undefined,
+      { maxPayload: limit },
+    );
+    // `ws` (Node): its own events, not the DOM-style `onX` attributes, which wrap each handler in a
+    // listener of their own (~430 B a connection, measured by bench/idle-heap.ts) and build a
+    // MessageEvent per message (measurable in a push and in a 1,000-client fan-out process).
+    // `_isServer`: a field every `ws` socket has, so another class with an `on` method keeps the DOM path.
+    const emitter = socket as unknown as { on?: (event: string, listener: (this: object, ...args: never[]) => void) => unknown };
+    const line = new WebSocketLine(socket, events, limit);
+    if (typeof emitter.on === 'function' && '_isServer' in emitter) {
+      emitter.on('open', onOpen);
+      emitter.on('message', onMessage);
+      emitter.on('error', onError);
+      emitter.on('close', onClose);
+    } else {
+      socket.onopen = () => line.opened_();
+      socket.onmessage = (ev) => line.received_(ev.data);
+      socket.onerror = (ev) => line.failed_(ev);
+      socket.onclose = (ev) => line.closed_(ev.code, ev.reason);
+    }
+    return line;
+  }
 }
