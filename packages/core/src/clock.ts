@@ -5,8 +5,14 @@
  */
 export type TimerHandle = unknown;
 
-/** Time for every timing rule of the client: `now()` in ms since the epoch, and timers. Inject one in tests. */
+/** Time for every timing rule of the client: `now()` in ms, and timers. Inject one in tests. */
 export interface Clock {
+  /**
+   * Milliseconds on a clock that only moves forward: only differences between two readings are
+   * used (deadlines, heartbeats, pacing, lateness), never a date. The system clock's is
+   * `performance.timeOrigin + performance.now()`, so setting the wall clock back or forward
+   * (an NTP step, a user, a VM resumed) cannot stretch or cut any of them.
+   */
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
@@ -43,11 +49,16 @@ export function setLongTimeout(fn: () => void, ms: number): ChainedHandle {
 }
 
 /**
- * The real clock: `Date.now()` and global timers looked up at call time (so fake timers apply); delays beyond 2^31−1 ms are chained.
+ * The real clock: a monotonic `now()` (the High Resolution Time spec's `performance.now()`, from
+ * the time origin; `Date.now()` only where a platform has no `performance`) and global timers,
+ * looked up at call time (so fake timers apply); delays beyond 2^31−1 ms are chained.
  * A delay that fits is the platform timer itself, with no wrapper: an idle client's armed heartbeat costs one timer object.
  */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => {
+    const clock = globalThis.performance;
+    return clock ? (clock.timeOrigin || 0) + clock.now() : Date.now();
+  },
   setTimeout: (fn, ms) => {
     const delay = sanitizeDelay(ms);
     return delay <= MAX_TIMER_DELAY ? globalThis.setTimeout(fn, delay) : setLongTimeout(fn, delay);

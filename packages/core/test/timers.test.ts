@@ -109,8 +109,15 @@ describe('token refresh with an expiry beyond setTimeout range', () => {
 });
 
 describe('Timer: a late deadline judges fresh information', () => {
+  /**
+   * A blocked loop seen from the clock: time moves (here the faked `Date`, which `vi.setSystemTime`
+   * moves without running timers) while no timer can run. The system clock's `now()` is monotonic,
+   * which `setSystemTime` leaves alone, as it should: a wall-clock step is not a blocked loop.
+   */
+  const blockable: Clock = { ...systemClock, now: () => Date.now() };
+
   it('fired far behind schedule, it waits half its lateness (capped) so already-arrived I/O is handled first', async () => {
-    const timer = new Timer(systemClock);
+    const timer = new Timer(blockable);
     let state = 'waiting';
     const verdicts: string[] = [];
     timer.start_(2500, () => verdicts.push(state));
@@ -126,7 +133,7 @@ describe('Timer: a late deadline judges fresh information', () => {
   });
 
   it('slightly late: one yield, no grace; on time: runs at once; the grace is capped', async () => {
-    const timer = new Timer(systemClock);
+    const timer = new Timer(blockable);
     const fired: string[] = [];
     timer.start_(100, () => fired.push('on time'));
     await vi.advanceTimersByTimeAsync(100);

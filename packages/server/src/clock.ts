@@ -45,3 +45,16 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setLongTimeout(fn, ms),
   clearTimeout: (timer) => clearTimeout(timer instanceof LongTimer ? timer.id : timer),
 };
+
+/**
+ * Now, for measuring durations (heartbeat silence, rate buckets, holds, stalls): on the system
+ * clock the monotonic `performance.now()`, so a wall-clock step (NTP, an operator, a VM resumed)
+ * can neither keep a silent client alive nor cut a healthy one; an injected clock is used as it is
+ * (tests drive one time source). Token expiry and stored timestamps stay on `clock.now()`: they
+ * are dates.
+ * @param clock the server's clock
+ * @returns milliseconds, only meaningful as a difference from another `elapsed` reading
+ */
+export function elapsed(clock: Clock): number {
+  return clock === systemClock ? performance.now() : clock.now();
+}

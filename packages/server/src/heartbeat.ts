@@ -1,4 +1,5 @@
 import type { Clock, Timer } from './clock';
+import { elapsed } from './clock';
 
 /** What a heartbeat needs from its session. */
 export interface HeartbeatHost {
@@ -43,7 +44,7 @@ export function startHeartbeat(host: HeartbeatHost, interval: number): () => voi
   let pingTimer: Timer | undefined;
   let deadline: Timer | undefined;
   const ping = (): void => {
-    observe(clock.now()); // before the ping, which would otherwise be the backlog it is judged by
+    observe(elapsed(clock)); // before the ping, which would otherwise be the backlog it is judged by
     host.ping();
     if (!stopped) pingTimer = clock.setTimeout(ping, interval);
   };
@@ -57,7 +58,7 @@ export function startHeartbeat(host: HeartbeatHost, interval: number): () => voi
     seen = outflow;
   };
   const check = (): void => {
-    const now = clock.now();
+    const now = elapsed(clock);
     observe(now);
     const silent = now - Math.max(host.lastSeen(), readingAt);
     if (silent >= limit) return host.dead(silent);

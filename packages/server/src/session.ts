@@ -9,6 +9,7 @@ import {
 } from '@tidewire/core/protocol';
 import type { Broker } from './broker/broker';
 import type { Clock, Timer } from './clock';
+import { elapsed } from './clock';
 import { peekId } from './encode';
 import { PublishHold } from './publishHold';
 import { serverFeatures } from './features';
@@ -86,7 +87,7 @@ export class Session {
     private readonly host: SessionHost,
   ) {
     const { clock, options, logger, broker } = host;
-    this.#lastSeen = clock.now();
+    this.#lastSeen = elapsed(clock);
     this.#out = new SessionOutput({
       link,
       maxBufferedBytes: options.limits.maxBufferedBytes,
@@ -94,7 +95,7 @@ export class Session {
       closed: () => this.#phase === 'closed',
       slowConsumer: (message) => this.close('slow_consumer', message),
     });
-    this.#limiter = new FrameRateLimiter(options.limits.rate.perSecond, options.limits.rate.burst, clock.now());
+    this.#limiter = new FrameRateLimiter(options.limits.rate.perSecond, options.limits.rate.burst, elapsed(clock));
     this.#publishes = broker.publishesInCallOrder ? new PublishPipeline() : undefined;
     this.#queue = new RequestQueue(MAX_QUEUED, (e) => logger.error('tidewire: a request handler failed', e));
     this.#presence = new SessionPresence({
@@ -171,7 +172,7 @@ export class Session {
       metrics.bytesIn += text.length;
     }
     const { clock, options } = this.host;
-    const now = clock.now();
+    const now = elapsed(clock); // durations only: heartbeat, rate, hold
     this.#lastSeen = now; // any frame proves the client is alive
     const { maxPayload } = options.limits;
     if (wireBytes === undefined ? !fitsByteLimit(text, maxPayload * HARD_CAP_FACTOR) : wireBytes > maxPayload * HARD_CAP_FACTOR) {
@@ -305,7 +306,7 @@ export class Session {
       return settled ? settled.then(() => this.#run(frame, bytes)) : this.#run(frame, bytes);
     });
     // Hooks are slower than the client sends: stop accepting work rather than grow without bound.
-    if (!accepted) this.close('rate_limited', 'too many requests in flight', this.#limiter.reconnectAfter(this.host.clock.now()));
+    if (!accepted) this.close('rate_limited', 'too many requests in flight', this.#limiter.reconnectAfter(elapsed(this.host.clock)));
   }
 
   /** Handle one request; a throw or a rejection is answered by #failed. */

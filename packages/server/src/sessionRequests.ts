@@ -1,6 +1,7 @@
 import type { ErrorCode, PublishFrame, ServerFrame, SubscribeFrame } from '@tidewire/core/protocol';
 import type { Broker, PublishInput, PublishResult } from './broker/broker';
 import type { Clock } from './clock';
+import { elapsed } from './clock';
 import { callHook } from './hookDeadline';
 import type { AuthorizeContext, Logger, SessionInfo } from './hooks';
 import type { ServerCounters } from './metrics';
@@ -85,7 +86,7 @@ type PipelineHandoff = { readonly queue: PublishPipeline; fail(error: unknown): 
 export function publishFromClient(ctx: ChannelRequestContext, frame: PublishFrame, bytes: number, pipeline?: PipelineHandoff): Promise<void> | void {
   const { id, channel, data } = frame;
   // Sent after a publish that was refused `rate_limited` and has not come back: storing it would let it overtake that one.
-  const held = ctx.hold?.wait(frame, ctx.clock.now()) ?? 0;
+  const held = ctx.hold?.wait(frame, elapsed(ctx.clock)) ?? 0;
   if (held > 0) return ctx.error(id, 'rate_limited', 'held back behind an earlier publish refused rate_limited', held);
   const { options } = ctx;
   if (options.authorize || options.onPublish) return publishThroughHooks(ctx, frame, bytes, pipeline);
@@ -103,7 +104,7 @@ async function publishThroughHooks(ctx: ChannelRequestContext, frame: PublishFra
   if (ctx.closed()) return;
   if (!decision.ok) {
     const retryAfter = decision.code === 'rate_limited' ? (decision.retryAfter ?? 1000) : undefined;
-    if (retryAfter !== undefined) ctx.hold?.refused(frame, retryAfter, clock.now());
+    if (retryAfter !== undefined) ctx.hold?.refused(frame, retryAfter, elapsed(clock));
     return ctx.error(id, decision.code, decision.message, retryAfter);
   }
   // A transformed message is counted at its new size (history is bounded by bytes).

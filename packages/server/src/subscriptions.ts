@@ -1,6 +1,7 @@
 import { encodeFrame, type ErrorCode, type ServerFrame, type SubscribeFrame } from '@tidewire/core/protocol';
 import type { Broker, BrokerMessage, BrokerSubscription } from './broker/broker';
 import type { Clock } from './clock';
+import { elapsed } from './clock';
 import { encodeMessage, encodeReplayed } from './encode';
 import type { Logger } from './hooks';
 
@@ -151,12 +152,12 @@ export class SessionSubscriptions {
   /** Wait until the link holds at most `low` bytes. False when the session ended or the client stopped reading. */
   #drained(low: number): Promise<boolean> {
     const { clock, replayStallMs } = this.host;
-    const giveUpAt = clock.now() + replayStallMs;
+    const giveUpAt = elapsed(clock) + replayStallMs;
     return new Promise((resolve) => {
       const check = (): void => {
         if (this.host.closed()) return resolve(false);
         if (this.host.bufferedBytes() <= low) return resolve(true);
-        if (clock.now() >= giveUpAt) {
+        if (elapsed(clock) >= giveUpAt) {
           this.host.slowConsumer(`the client read nothing of its replay for ${replayStallMs} ms`);
           return resolve(false);
         }

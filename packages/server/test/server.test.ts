@@ -354,6 +354,31 @@ describe('heartbeat', () => {
   });
 });
 
+describe('heartbeat across a wall-clock step', () => {
+  it.each([
+    ['back an hour', -3_600_000],
+    ['forward an hour', 3_600_000],
+  ])('set %s: the silent client is still closed, the one that answers is kept', async (_, step) => {
+    const { url } = await serve({ heartbeat: 100 });
+    const silent = await client(url);
+    const alive = await client(url);
+    alive.ws.on('message', (d) => {
+      if (JSON.parse(d.toString()).type === 'ping') alive.send({ type: 'pong' });
+    });
+    // The wall clock steps (NTP, an operator, a VM resumed): heartbeat silence is measured on a monotonic clock.
+    const realNow = Date.now;
+    Date.now = () => realNow() + step;
+    try {
+      await silent.next('ping');
+      expect(await silent.next('close')).toMatchObject({ code: 'heartbeat_timeout' });
+      expect((await silent.closed).code).toBe(4409);
+      expect(alive.ws.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+});
+
 describe('http integration', () => {
   function appServer(): Server {
     return createHttpServer((req, res) => {
