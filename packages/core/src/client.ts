@@ -236,7 +236,14 @@ export class Client extends Emitter<ClientEvents> {
     const text = encodeRequest(frame, host.maxPayload_);
     if (typeof text !== 'string') return Promise.reject(text);
     if (host.options_.lazy !== false) this.connect();
-    const result = host.outbox_.add_<T>(id, text, rules);
+    // An ack names the id only, and the server stores per channel: the same id pending for another
+    // channel (or an rpc) could be neither told apart nor joined without losing one of the two.
+    const target = type === 'publish' ? `publish:${frame.channel}` : `rpc:${frame.method}`;
+    const other = host.outbox_.targetOf_(id);
+    if (other !== undefined && other !== target) {
+      return Promise.reject(new TidewireError('bad_request', `${type} id "${id}" is still pending for another request (${other}): use another id`, { context: { id } }));
+    }
+    const result = host.outbox_.add_<T>(id, text, rules, target);
     if (type === 'publish') host.pending_.track_({ id, channel: frame.channel, data: frame.data, queuedAt: queuedNow(), frame: text }, result);
     return result;
   }

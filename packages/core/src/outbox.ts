@@ -28,6 +28,8 @@ export interface RequestRules {
 interface Pending {
   readonly id_: string;
   readonly text_: string;
+  /** What it is for (`publish:<channel>`, `rpc:<method>`): an id joins a pending request only for the same. */
+  readonly target_: string;
   readonly promise_: Promise<unknown>;
   readonly rules_: RequestRules;
   resolve(result: unknown): void;
@@ -90,6 +92,11 @@ export class Outbox {
     return this.#pending?.size ?? 0;
   }
 
+  /** What the request pending under `id` is for (`publish:<channel>`, `rpc:<method>`), if one is. */
+  targetOf_(id: string): string | undefined {
+    return this.#pending?.get(id)?.target_;
+  }
+
   /** The unacknowledged requests, in publish order (a copy: callers settle entries while iterating). */
   #entries(): Pending[] {
     return this.#pending ? [...this.#pending.values()] : [];
@@ -97,9 +104,10 @@ export class Outbox {
 
   /**
    * Queue a publish. An id already pending joins that publish (same promise): an app retrying
-   * with the same id while the first attempt is still queued or in flight stores it once.
+   * with the same id while the first attempt is still queued or in flight stores it once (the
+   * caller refuses the same id for another `target` first: see {@link targetOf_}).
    */
-  add_<T = PublishResult>(id: string, text: string, rules: RequestRules = {}): Promise<T> {
+  add_<T = PublishResult>(id: string, text: string, rules: RequestRules = {}, target = ''): Promise<T> {
     const pending = (this.#pending ??= new Map());
     const existing = pending.get(id);
     if (existing) return existing.promise_ as Promise<T>;
@@ -115,7 +123,7 @@ export class Outbox {
     });
     const now = clock.now();
     // One object per publish: no intermediate `{ resolve, reject }` spread into it.
-    const entry: Pending = { id_: id, text_: text, promise_: promise, rules_: rules, resolve, reject_: reject, phase_: 'queued', deadline_: now + queueTimeout, since_: now, seq_: ++this.#seq };
+    const entry: Pending = { id_: id, text_: text, target_: target, promise_: promise, rules_: rules, resolve, reject_: reject, phase_: 'queued', deadline_: now + queueTimeout, since_: now, seq_: ++this.#seq };
     pending.set(id, entry);
     this.#aim(entry.deadline_);
     if (this.#options.canSend_()) this.#schedule(entry);

@@ -39,6 +39,26 @@ describe.each(transports)('the outbox against the real server over %s', (_name, 
     client.close(); // before the proxy is disposed: its piped WebSocket would hold its close open
   });
 
+  it('refuses an id still pending for another channel (bad_request), never acking one publish with the other\'s position', async () => {
+    await using t = await start(transport);
+    const client = t.client();
+    const watcher = t.client();
+    const seen: string[] = [];
+    for (const name of ['orders-a', 'orders-b']) watcher.channel(name).on('message', (m: ChannelMessage) => seen.push(`${name} ${String(m.data)}`));
+    await until(() => watcher.getSnapshot().state === 'connected', 'watcher connected');
+    await until(() => ['orders-a', 'orders-b'].every((n) => watcher.channel(n).getSnapshot().state === 'subscribed'), 'watcher subscribed');
+    // Same tick: the first is still pending when the second comes.
+    const a = client.publish('orders-a', 'x', { id: 'order-17' });
+    const b = client.publish('orders-b', 'y', { id: 'order-17' }).catch((e: TidewireError) => e);
+    await expect(a).resolves.toMatchObject({ id: 'order-17', offset: 1 });
+    expect(await b).toMatchObject({ code: 'bad_request', context: { id: 'order-17' } });
+    // Once the first is acknowledged the id is free again: the server stores per channel.
+    await expect(client.publish('orders-b', 'y', { id: 'order-17' })).resolves.toMatchObject({ id: 'order-17', offset: 1 });
+    await until(() => seen.length >= 2, 'both delivered');
+    await delay(100);
+    expect(seen.sort()).toEqual(['orders-a x', 'orders-b y']);
+  });
+
   it('stores a publish retried with the same id once, and acks the retry with the first position', async () => {
     await using t = await start(transport);
     const client = t.client();
