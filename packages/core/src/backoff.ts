@@ -42,6 +42,7 @@ export const defaultBackoff: Backoff = exponentialBackoff();
 export function isolatedBackoff(backoff: Backoff, report: ReportError): Backoff {
   return (attempt) => {
     const delay = callSafely(report, 'backoff', { attempt }, backoff, attempt);
-    return typeof delay === 'number' && delay >= 0 ? delay : defaultBackoff(attempt);
+    // A finite delay ≥ 0: NaN, a negative and Infinity (which would stop reconnects for good) fall back.
+    return typeof delay === 'number' && delay >= 0 && delay < Infinity ? delay : defaultBackoff(attempt);
   };
 }

@@ -1,7 +1,7 @@
 import type { Backoff } from './backoff';
 import type { Clock } from './clock';
 import type { StateChange } from './connection-state';
-import type { TidewireError } from './errors';
+import { TidewireError } from './errors';
 import type { OutboxStorage } from './outbox-storage';
 import type { PayloadCodec } from './payload-codec';
 import type { GetToken } from './token';
@@ -93,9 +93,28 @@ export interface ClientEvents {
  * transports (SSE, long polling) bring along so WebSocket-only bundles never include it.
  */
 export function choosePlan(options: ClientOptions): TransportPlan {
+  checkNumbers(options);
   const factories = options.transports ?? [websocket()];
   if (factories.length === 1) return singleTransportPlan(factories[0]!);
   const plan = factories.find((f) => f.plan)?.plan;
-  if (!plan) throw new TypeError('createClient: `transports` must list at least one transport');
+  if (!plan) throw new TidewireError('invalid_options', 'createClient: `transports` must list at least one transport');
   return plan(factories, options);
+}
+
+/** Options that are durations or counts, and the least each may be (`Infinity` is allowed: never). */
+const LEAST = { connectTimeout: 1, publishTimeout: 1, queueTimeout: 1, subscribeTimeout: 1, maxQueue: 1, reorderWindow: 0, releaseDelay: 0 } as const;
+
+/**
+ * A duration or count the client could not work with fails at `createClient`, not as a client
+ * that silently never connects (`connectTimeout: 0`), rejects every publish (`publishTimeout: NaN`)
+ * or re-sends a subscribe forever (`subscribeTimeout: 0`).
+ * @throws TidewireError `invalid_options` naming the option and what it must be
+ */
+function checkNumbers(options: ClientOptions): void {
+  for (const [name, least] of Object.entries(LEAST)) {
+    const value = options[name as keyof typeof LEAST];
+    if (value !== undefined && !(typeof value === 'number' && value >= least)) {
+      throw new TidewireError('invalid_options', `createClient: \`${name}\` must be a number ≥ ${least} (ms${name === 'maxQueue' ? ' — a count' : ''}), got ${String(value)}`, { context: { [name]: value } });
+    }
+  }
 }

@@ -13,17 +13,17 @@ import { TidewireError } from './errors';
  *   or nothing where there is no page (Node, Deno, Bun, a server render).
  * @returns the absolute URL as a string.
  * @throws {TidewireError} code `invalid_options` when `url` is relative and there is no page to
- *   resolve it against (pass an absolute URL there), or when it is not a URL at all.
+ *   resolve it against (pass an absolute URL there), or when it is not a URL at all, or not ws:, wss:, http: or https:.
  * @example
  * ```ts
  * resolveUrl('/tidewire', 'https://app.example/chat'); // 'https://app.example/tidewire'
  * ```
  */
 export function resolveUrl(url: string, base: string | undefined = pageHref()): string {
+  let href: string;
   try {
     // An absolute url ignores the base; a relative one needs it (about:blank cannot anchor a path).
-    const href = new URL(url, base).href;
-    return href === url ? url : href; // the app's own string when unchanged: one copy for all its clients
+    href = new URL(url, base).href;
   } catch {
     throw new TidewireError(
       'invalid_options',
@@ -31,6 +31,9 @@ export function resolveUrl(url: string, base: string | undefined = pageHref()): 
       { context: { url, base } },
     );
   }
+  // Every transport speaks ws(s) or http(s); another scheme (ftp:, file:) could only fail forever.
+  if (!/^(wss?|https?):/.test(href)) throw new TidewireError('invalid_options', `createClient: url "${url}" is not ws:, wss:, http: or https:`, { context: { url } });
+  return href === url ? url : href; // the app's own string when unchanged: one copy for all its clients
 }
 
 /**
