@@ -57,7 +57,8 @@ export function setLongTimeout(fn: () => void, ms: number): ChainedHandle {
 export const systemClock: Clock = {
   now: () => {
     const clock = globalThis.performance;
-    return clock ? (clock.timeOrigin || 0) + clock.now() : Date.now();
+    // Whole ms, as `Date.now()` gives (what apps see of it, `retryIn`, stays an integer).
+    return clock ? Math.floor((clock.timeOrigin || 0) + clock.now()) : Date.now();
   },
   setTimeout: (fn, ms) => {
     const delay = sanitizeDelay(ms);

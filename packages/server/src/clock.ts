@@ -53,8 +53,10 @@ export const systemClock: Clock = {
  * (tests drive one time source). Token expiry and stored timestamps stay on `clock.now()`: they
  * are dates.
  * @param clock the server's clock
- * @returns milliseconds, only meaningful as a difference from another `elapsed` reading
+ * @returns whole milliseconds, only meaningful as a difference from another `elapsed` reading
  */
 export function elapsed(clock: Clock): number {
-  return clock === systemClock ? performance.now() : clock.now();
+  // Whole ms, as `Date.now()` gave: waits computed from it go on the wire (`retryAfter`), where the
+  // protocol carries integers only (a fraction made clients drop the refusal as an invalid frame).
+  return clock === systemClock ? Math.floor(performance.now()) : clock.now();
 }

@@ -49,7 +49,8 @@ export class SessionOutput {
       ...(id !== undefined && { id }),
       code,
       message,
-      ...(retryAfter !== undefined && { retryAfter }),
+      // Whole ms: the protocol's `retryAfter` is an integer, and a computed wait may not be.
+      ...(retryAfter !== undefined && { retryAfter: Math.ceil(retryAfter) }),
     });
   }
 
