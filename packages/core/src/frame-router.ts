@@ -69,9 +69,10 @@ export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, Sha
 function routeErrorFrame(frame: ErrorFrame, channels: ReadonlyMap<string, SharedChannel>, outbox: Outbox | undefined, requests: Requests, pacer: RequestPacer, report: (error: TidewireError) => void): void {
   const error = new RequestError(frame.code, frame.message, { context: { id: frame.id, retryAfter: frame.retryAfter, appCode: frame.appCode } });
   const { id } = frame;
-  // Over the rate: every request waits `retryAfter` (the whole pacer, or the next one is refused too), then goes again.
+  // Over the rate: requests wait `retryAfter`, then go again — a refused publish (or rpc) holds back
+  // the outbox's sends only (the server holds the later publishes too), any other request every request.
   const limited = frame.code === 'rate_limited';
-  if (limited) pacer.pause(frame.retryAfter ?? 1000);
+  if (limited) pacer.pause(frame.retryAfter ?? 1000, id !== undefined && outbox?.targetOf_(id) !== undefined ? outbox.sendJob_ : undefined);
   if (id !== undefined) {
     // A rate-limited publish is retried, never rejected: reported, so the app can tell it is held back.
     if (outbox && (limited ? outbox.retry(id) : outbox.refuse(id, error))) return void (limited && report(error));

@@ -92,6 +92,11 @@ export class Outbox {
     return this.#pending?.size ?? 0;
   }
 
+  /** The one pacer job that sends the next scheduled entry (what a `rate_limited` publish holds back). */
+  get sendJob_(): () => void {
+    return (this.#sendNextJob ??= () => this.#sendNext());
+  }
+
   /** What the request pending under `id` is for (`publish:<channel>`, `rpc:<method>`), if one is. */
   targetOf_(id: string): string | undefined {
     return this.#pending?.get(id)?.target_;
@@ -222,7 +227,7 @@ export class Outbox {
     let at = scheduled.length;
     while (at > 0 && scheduled[at - 1]!.seq_ > entry.seq_) at--;
     scheduled.splice(at, 0, entry);
-    this.#options.schedule_((this.#sendNextJob ??= () => this.#sendNext()));
+    this.#options.schedule_(this.sendJob_);
   }
 
   /** One pacer job: send the first scheduled entry still waiting (one job was queued per entry scheduled). */

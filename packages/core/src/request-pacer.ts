@@ -36,6 +36,11 @@ export class RequestPacer {
   #refilledAt = 0;
   /** No job runs before this time (a server `retryAfter`). */
   #pausedUntil = 0;
+  /** Jobs that are this function wait until {@link #heldUntil}; the others go on (see `pause`). */
+  #held: (() => void) | undefined;
+  #heldUntil = 0;
+  /** When the timer is aimed at (while armed). */
+  #armedAt = 0;
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -58,7 +63,7 @@ export class RequestPacer {
     this.#burst = Math.max(1, Math.floor(limits.burst * BURST_SHARE));
     this.#tokens = this.#burst;
     this.#refilledAt = this.#clock.now();
-    this.#pausedUntil = 0;
+    this.#pausedUntil = this.#heldUntil = 0;
   }
 
   /** Forget every queued job (the line they were for is gone). */
@@ -75,25 +80,47 @@ export class RequestPacer {
   }
 
   /**
-   * The server refused a request `rate_limited`: hold every job for `ms` (the server's estimate
-   * of when its next token exists), then go on at the sustained rate from a nearly empty bucket,
-   * so the retries are not refused too.
+   * The server refused a request `rate_limited`: hold jobs for `ms` (the server's estimate of when
+   * its next token exists), then go on at the sustained rate from a nearly empty bucket, so the
+   * retries are not refused too.
+   *
+   * Given `only`, just the jobs that are that function wait (in their order) and the others go on:
+   * a refused publish holds back the publishes (the server holds the connection's later ones too,
+   * protocol §8), but not a subscribe or a history read — the refusal may be one channel's slow
+   * mode (`PublishRefusal(…, 'rate_limited')`), and were it the frame-rate limit, the next
+   * refusal of another request pauses everything.
    * @param ms the server's `retryAfter`, in milliseconds.
+   * @param only the job to hold back (the outbox's send job); default: every job.
    */
-  pause(ms: number): void {
-    this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + ms);
-    this.#tokens = 1;
-    this.#refilledAt = this.#pausedUntil;
+  pause(ms: number, only?: () => void): void {
+    const until = this.#clock.now() + ms;
+    if (only) {
+      this.#held = only;
+      this.#heldUntil = Math.max(this.#heldUntil, until);
+      this.#tokens = Math.min(this.#tokens, 1);
+    } else {
+      this.#pausedUntil = Math.max(this.#pausedUntil, until);
+      this.#tokens = 1;
+      this.#refilledAt = this.#pausedUntil;
+    }
     this.#arm();
   }
 
   #run(): void {
-    while (this.queued_ > 0 && this.#take()) {
-      const job = this.#queue[this.#head++]!;
+    for (let at = this.#runnable(); at >= 0 && this.#take(); at = this.#runnable()) {
+      // Nearly always the head; a job behind held ones is taken out of the middle (order kept).
+      const job = at === this.#head ? this.#queue[this.#head++]! : this.#queue.splice(at, 1)[0]!;
       if (this.#head === this.#queue.length) this.#queue.length = this.#head = 0;
       job();
     }
     this.#arm();
+  }
+
+  /** Where the first job that may run now is, or -1 (nothing queued, or only held jobs). */
+  #runnable(): number {
+    const held = this.#clock.now() < this.#heldUntil ? this.#held : undefined;
+    for (let at = this.#head; at < this.#queue.length; at++) if (this.#queue[at] !== held) return at;
+    return -1;
   }
 
   #take(): boolean {
@@ -109,9 +136,13 @@ export class RequestPacer {
   /** Aim the one timer at the moment the next token exists (or the pause ends). */
   #arm(): void {
     if (this.queued_ === 0) return this.#timer?.stop_();
-    if (this.#timer?.armed_) return;
     const now = this.#clock.now();
     const untilToken = Math.ceil(((1 - this.#tokens) * 1000) / this.#rate);
-    (this.#timer ??= new Timer(this.#clock)).start_(Math.max(1, this.#pausedUntil - now, untilToken), (this.#runJob ??= () => this.#run()));
+    const untilHeld = this.#runnable() < 0 ? this.#heldUntil - now : 0; // only held jobs wait
+    const wait = Math.max(1, this.#pausedUntil - now, untilToken, untilHeld);
+    // Armed sooner already: keep it. Armed later (for held jobs, and another job just came): aim again.
+    if (this.#timer?.armed_ && this.#armedAt <= now + wait) return;
+    this.#armedAt = now + wait;
+    (this.#timer ??= new Timer(this.#clock)).start_(wait, (this.#runJob ??= () => this.#run()));
   }
 }

@@ -63,6 +63,32 @@ describe('RequestPacer', () => {
     await vi.advanceTimersByTimeAsync(5000);
     expect(ran).toEqual(['a', 'b']);
   });
+
+  it('a pause for one job holds that job back, in its order, while the others go on', async () => {
+    const pacer = new RequestPacer(systemClock);
+    const ran: string[] = [];
+    let sent = 0;
+    const send = () => ran.push(`send${++sent}`);
+    pacer.pause(500, send);
+    pacer.enqueue_(send);
+    pacer.enqueue_(() => ran.push('subscribe'));
+    pacer.enqueue_(send);
+    pacer.enqueue_(() => ran.push('history'));
+    await vi.advanceTimersByTimeAsync(100); // (from a nearly empty bucket: one token, then the sustained rate)
+    expect(ran).toEqual(['subscribe', 'history']);
+    await vi.advanceTimersByTimeAsync(399);
+    expect(ran).toEqual(['subscribe', 'history']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ran).toEqual(['subscribe', 'history', 'send1', 'send2']);
+    // A pause of everything still holds every job.
+    pacer.pause(300);
+    pacer.enqueue_(send);
+    pacer.enqueue_(() => ran.push('late subscribe'));
+    await vi.advanceTimersByTimeAsync(299);
+    expect(ran).toHaveLength(4);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(ran.slice(4)).toEqual(['send3', 'late subscribe']);
+  });
 });
 
 describe('recovery traffic within the server limits', () => {
@@ -157,6 +183,29 @@ describe('recovery traffic within the server limits', () => {
     expect(publishes().map((f) => f.id)).toEqual([publishes()[0]!.id, publishes()[0]!.id]);
     t.last.push({ type: 'ack', id: publishes()[0]!.id, epoch: 'e', offset: 1 });
     await expect(p).resolves.toMatchObject({ offset: 1 });
+    client.close();
+  });
+
+  it('a publish refused rate_limited (one channel\'s slow mode) holds back publishes, not a subscribe on another channel', async () => {
+    const t = fakeTransport();
+    const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
+    const slow = client.publish('slow', 'x');
+    await vi.advanceTimersByTimeAsync(0);
+    t.last.open();
+    t.last.push(connected());
+    const sent = () => t.last.sent.filter((f) => f.type === 'publish' || f.type === 'subscribe');
+    const first = sent()[0] as Extract<ClientFrame, { type: 'publish' }>;
+    t.last.push({ type: 'error', id: first.id, code: 'rate_limited', message: 'slow mode', retryAfter: 5000 });
+    // During the hold: another channel's subscribe goes out; a later publish waits behind the refused one.
+    client.channel('other');
+    const later = client.publish('other', 'y');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(sent().slice(1).map((f) => `${f.type} ${f.channel}`)).toEqual(['subscribe other']);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(sent().slice(2).map((f) => `${f.type} ${f.channel}`)).toEqual(['publish slow', 'publish other']);
+    for (const f of sent().slice(2)) t.last.push({ type: 'ack', id: (f as { id: string }).id, epoch: 'e', offset: 1 });
+    await expect(slow).resolves.toMatchObject({ offset: 1 });
+    await expect(later).resolves.toMatchObject({ offset: 1 });
     client.close();
   });
 

@@ -42,6 +42,34 @@ describe.each(allTransports)('rate-limited publishes keep publish order over %s'
     for (const e of limited) expect(e.context.retryAfter).toBeGreaterThan(0);
   }, 30_000);
 
+  it("one channel's slow mode (a publish refused rate_limited by onPublish) holds back publishes, not a subscribe or a history read elsewhere", async () => {
+    let refused = false;
+    await using t = await startQuietServer(transport, {
+      onPublish: ({ channel }) => {
+        if (channel === 'slow' && !refused) {
+          refused = true;
+          throw new PublishRefusal('slow mode', 'rate_limited', { retryAfter: 6000 });
+        }
+      },
+    });
+    const client = t.client();
+    let slowSettled = false;
+    const slow = client.publish('slow', 'x').finally(() => (slowSettled = true));
+    const deadline = Date.now() + 5000;
+    while (!refused && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(refused).toBe(true);
+    // While the refused publish waits out its retryAfter, requests of other kinds are not frozen behind it.
+    const other = client.channel('other');
+    const page = await other.history({ limit: 10 });
+    expect(page.messages).toEqual([]);
+    await new Promise<void>((resolve) => {
+      if (other.getSnapshot().state === 'subscribed') return resolve();
+      const off = other.subscribe(() => other.getSnapshot().state === 'subscribed' && (off(), resolve()));
+    });
+    expect(slowSettled).toBe(false);
+    await expect(slow).resolves.toMatchObject({ offset: 1 });
+  }, 30_000);
+
   it('an onPublish limit of 2 per 300 ms under a burst of 10', async () => {
     const times: number[] = [];
     let refusals = 0;
