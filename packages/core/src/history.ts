@@ -63,8 +63,9 @@ export function fetchHistory<T>(requests: Requests, channel: string, options: Hi
         id = requests.send_((requestId) => ({ type: 'history', id: requestId, channel, limit, before, after, direction }), {
           answer_: (frame) => (frame.type === 'history_page' ? settle(undefined, frame) : undefined),
           fail_: (error) => settle(error),
+          // Counted from sending (docs/client.md), not from the wait in the pacer before it.
+          sent_: () => deadline.start_(HISTORY_TIMEOUT, () => settle(new TimeoutError('timeout', `no history of "${channel}" within ${HISTORY_TIMEOUT} ms of sending`, { context: { channel } }))),
         });
-        deadline.start_(HISTORY_TIMEOUT, () => settle(new TimeoutError('timeout', `no history of "${channel}" within ${HISTORY_TIMEOUT} ms`, { context: { channel } })));
       },
       disconnected_: () => deadline.stop_(), // sent again when the line is back
       terminated_: (error) => settle(error),

@@ -20,6 +20,8 @@ export interface RequestsHost {
 export interface Answer {
   answer_(frame: ServerFrame): void;
   fail_(error: TidewireError): void;
+  /** The frame went on the line (after its wait in the pacer): where a deadline counted from sending starts. */
+  sent_?(): void;
 }
 
 /** Told when the line comes up (after `connected`), drops, or ends for good. */
@@ -75,6 +77,7 @@ export class Requests {
         return;
       }
       this.host_.send_(text);
+      answer.sent_?.();
     });
     return id;
   }

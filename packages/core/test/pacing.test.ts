@@ -186,6 +186,33 @@ describe('recovery traffic within the server limits', () => {
     client.close();
   });
 
+  it('a history read waiting in the paused pacer counts its 10 s deadline from sending, not from the call', async () => {
+    const t = fakeTransport();
+    const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
+    client.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    t.last.open();
+    t.last.push({ ...connected(), features: ['history'] } as ServerFrame);
+    const room = client.channel('room');
+    await vi.advanceTimersByTimeAsync(0);
+    const subscribe = t.last.sent.find((f) => f.type === 'subscribe')!;
+    // The server's frame rate refused the subscribe: every request waits 15 s.
+    t.last.push({ type: 'error', id: (subscribe as SubscribeFrame).id, code: 'rate_limited', message: 'too many frames', retryAfter: 15_000 });
+    let settled: unknown;
+    const page = room.history({ limit: 5 }).then((p) => (settled = p), (e: unknown) => (settled = e));
+    await vi.advanceTimersByTimeAsync(14_000);
+    expect(settled).toBeUndefined();
+    expect(t.last.sent.some((f) => f.type === 'history')).toBe(false);
+    await vi.advanceTimersByTimeAsync(2000);
+    const read = t.last.sent.find((f) => f.type === 'history') as { id: string } | undefined;
+    expect(read).toBeDefined();
+    expect(settled).toBeUndefined(); // 16 s after the call, 1 s after sending: still waiting for its answer
+    t.last.push({ type: 'history_page', id: read!.id, channel: 'room', epoch: 'e', head: 0, messages: [], more: false });
+    await page;
+    expect(settled).toMatchObject({ messages: [], hasMore: false });
+    client.close();
+  });
+
   it('a publish refused rate_limited (one channel\'s slow mode) holds back publishes, not a subscribe on another channel', async () => {
     const t = fakeTransport();
     const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
