@@ -91,6 +91,17 @@ describe('RequestPacer', () => {
   });
 });
 
+/** A client whose first publish (to `channel`, data 'x') waits for the line; then the line comes up. */
+async function publishThenConnect(channel: string) {
+  const t = fakeTransport();
+  const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
+  const published = client.publish(channel, 'x');
+  await vi.advanceTimersByTimeAsync(0);
+  t.last.open();
+  t.last.push(connected());
+  return { t, client, published };
+}
+
 describe('recovery traffic within the server limits', () => {
   async function clientWith(channels: number, limits?: { rate: number; burst: number }) {
     const t = fakeTransport();
@@ -169,12 +180,7 @@ describe('recovery traffic within the server limits', () => {
   });
 
   it('retries a publish refused rate_limited after retryAfter with the same id, instead of rejecting it', async () => {
-    const t = fakeTransport();
-    const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
-    const p = client.publish('room', 'x');
-    await vi.advanceTimersByTimeAsync(0);
-    t.last.open();
-    t.last.push(connected());
+    const { t, client, published: p } = await publishThenConnect('room');
     const publishes = () => t.last.sent.filter((f): f is Extract<ClientFrame, { type: 'publish' }> => f.type === 'publish');
     t.last.push({ type: 'error', id: publishes()[0]!.id, code: 'rate_limited', message: 'slow down', retryAfter: 250 });
     await vi.advanceTimersByTimeAsync(249);
@@ -214,12 +220,7 @@ describe('recovery traffic within the server limits', () => {
   });
 
   it('a publish refused rate_limited (one channel\'s slow mode) holds back publishes, not a subscribe on another channel', async () => {
-    const t = fakeTransport();
-    const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
-    const slow = client.publish('slow', 'x');
-    await vi.advanceTimersByTimeAsync(0);
-    t.last.open();
-    t.last.push(connected());
+    const { t, client, published: slow } = await publishThenConnect('slow');
     const sent = () => t.last.sent.filter((f) => f.type === 'publish' || f.type === 'subscribe');
     const first = sent()[0] as Extract<ClientFrame, { type: 'publish' }>;
     t.last.push({ type: 'error', id: first.id, code: 'rate_limited', message: 'slow mode', retryAfter: 5000 });
