@@ -83,6 +83,7 @@ async function benchSubject(subject: SubjectId): Promise<Row> {
     row.warnings.push(...(await many.call<string[]>('warnings')).map((w) => `1,000-client process: ${w}`));
     await many.call('closeAll').catch(() => {});
     await many.kill();
+    await rssWithFixedYoungGeneration(row, url);
     await pushAndRtt(row, server, one, url);
   } catch (e) {
     row.errors.push(String((e as Error).message ?? e).split('\n')[0]!);
@@ -96,6 +97,32 @@ async function benchSubject(subject: SubjectId): Promise<Row> {
 }
 
 type Mem = { rss: number; heapUsed: number };
+
+/**
+ * Client RSS per connection once more, in a fresh process whose young generation cannot grow
+ * (`--max-semi-space-size=1`, 1 MB semi-spaces): with V8's defaults a connect burst in which more
+ * bytes survive per client makes V8 grow its young generation (up to 3 × 16 MB), and that reserve
+ * stays in RSS after `gc()`; fixed, what remains is what the connections themselves hold. Same
+ * method as `memoryAndFanOut` (base clients, then the rest, deltas ÷ count).
+ */
+async function rssWithFixedYoungGeneration(row: Row, url: string): Promise<void> {
+  if (!row.mem) return;
+  const fixed = spawnChild('client.ts', `${row.subject}/clients (1 MB semi-space)`, ['--max-semi-space-size=1']);
+  try {
+    await fixed.call('load', { subject: row.subject });
+    await fixed.call('connectMany', { url, count: MEM_BASE_CLIENTS, concurrency: 20 }, CAPS.connect);
+    await sleep(200);
+    const before = await fixed.call<Mem>('mem');
+    await fixed.call('connectMany', { url, count: CONFIG.clients - MEM_BASE_CLIENTS, concurrency: 50 }, CAPS.connect);
+    await sleep(500);
+    const after = await fixed.call<Mem>('mem');
+    row.mem.clientRssFixedYoung = (after.rss - before.rss) / (CONFIG.clients - MEM_BASE_CLIENTS);
+    record(row.subject, 'memory (1 MB semi-space)', { clientRss: row.mem.clientRssFixedYoung, unit: 'bytes per idle connected client' });
+    await fixed.call('closeAll').catch(() => {});
+  } finally {
+    await fixed.kill();
+  }
+}
 
 async function memoryAndFanOut(row: Row, server: Child, many: Child, url: string): Promise<void> {
   const { clients } = CONFIG;
@@ -284,13 +311,14 @@ function report(rows: Row[]): string {
         ratio(x.fan?.p50, y.fan?.p50),
         ratio(x.fan?.p99, y.fan?.p99),
         ratio(x.mem?.clientRss, y.mem?.clientRss),
+        ratio(x.mem?.clientRssFixedYoung, y.mem?.clientRssFixedYoung),
         ratio(x.mem?.clientHeap, y.mem?.clientHeap),
         ratio(x.mem?.serverRss, y.mem?.serverRss),
       ];
     });
   if (ratioRows.length) {
     out.push('', 'Ratios (Tidewire ÷ baseline; push: higher is better, all others: lower is better)');
-    out.push(table(['pair', 'push msg/s', 'client µs/msg', 'sync push', 'RTT p50', 'pinned RTT p50', 'RTT p99', 'fan-out p50', 'fan-out p99', 'client RSS', 'client heap', 'server RSS'], ratioRows));
+    out.push(table(['pair', 'push msg/s', 'client µs/msg', 'sync push', 'RTT p50', 'pinned RTT p50', 'RTT p99', 'fan-out p50', 'fan-out p99', 'client RSS', 'client RSS (1 MB semi-space)', 'client heap', 'server RSS'], ratioRows));
   }
 
   out.push('', 'Targets');

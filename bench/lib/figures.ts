@@ -28,7 +28,15 @@ export interface Row {
   /** RTT with the server and client processes pinned to one core. */
   rttPinned?: RttFigures;
   fan?: { clients: number; messages: number; p50: number; p99: number; mean: number; timedOut: boolean };
-  mem?: { clients: number; clientRss: number; clientHeap: number; serverRss: number; serverHeap: number };
+  mem?: {
+    clients: number;
+    clientRss: number;
+    clientHeap: number;
+    serverRss: number;
+    serverHeap: number;
+    /** Client RSS per connection again, in a process whose young generation cannot grow (`--max-semi-space-size=1`). */
+    clientRssFixedYoung?: number;
+  };
   errors: string[];
   warnings: string[];
 }
@@ -71,6 +79,7 @@ export const FIGURES: Record<string, { label: string; pick: (r: Row) => number |
   fan: { label: 'fan-out p50', pick: (r) => r.fan?.p50, higherIsBetter: false },
   clientHeap: { label: 'client heap per connection', pick: (r) => r.mem?.clientHeap, higherIsBetter: false },
   clientRss: { label: 'client RSS per connection', pick: (r) => r.mem?.clientRss, higherIsBetter: false },
+  clientRssFixedYoung: { label: 'client RSS per connection, 1 MB semi-space', pick: (r) => r.mem?.clientRssFixedYoung, higherIsBetter: false },
 };
 
 /** The ratio chart's bars: every Tidewire subject against every baseline that ran, per figure, with its target if any. */
