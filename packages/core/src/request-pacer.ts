@@ -118,7 +118,7 @@ export class RequestPacer {
 
   /** Where the first job that may run now is, or -1 (nothing queued, or only held jobs). */
   #runnable(): number {
-    const held = this.#clock.now() < this.#heldUntil ? this.#held : undefined;
+    const held = this.#heldUntil !== 0 && this.#clock.now() < this.#heldUntil ? this.#held : undefined; // (no clock read when nothing was ever held)
     for (let at = this.#head; at < this.#queue.length; at++) if (this.#queue[at] !== held) return at;
     return -1;
   }
