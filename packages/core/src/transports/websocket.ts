@@ -33,28 +33,14 @@ function byteSourceOf(socket: unknown): ByteSource | undefined {
 const FLUSH_BYTES = 65_536;
 
 /**
- * The line of each `ws` socket and of its TCP socket, for the listeners below: EventEmitter calls
- * each with `this` set to the emitter. Why not a closure per event and connection: an idle client's
- * heap is mostly such small objects (bench/idle-heap.ts). The DOM path keeps closures: a wrapper
- * class forwarding `onX` to an inner socket (binaryWebSocket, an app's own) calls them with `this`
- * set to the inner one.
+ * The line of each `ws` TCP socket, for the one activity listener shared by every connection
+ * (Node calls it with `this` set to the socket: always the real one, under any wrapper of the
+ * WebSocket). Why not a closure per connection: an idle client's heap is mostly such small
+ * objects (bench/idle-heap.ts).
  */
 const lines = new WeakMap<object, WebSocketLine>();
-function onOpen(this: object): void {
-  lines.get(this)?.opened_();
-}
 function onActivity(this: object): void {
   lines.get(this)?.active_();
-}
-function onError(this: object, error: unknown): void {
-  lines.get(this)?.failed_(error);
-}
-/** A text message is a Buffer still to decode. */
-function onMessage(this: object, data: unknown, isBinary: boolean): void {
-  lines.get(this)?.received_(isBinary ? data : String(data));
-}
-function onClose(this: object, code: number, reason: unknown): void {
-  lines.get(this)?.closed_(code, String(reason));
 }
 function uncork(line: WebSocketLine): void {
   line.uncork_();
@@ -75,7 +61,6 @@ class WebSocketLine implements Transport {
     this.#socket = socket;
     this.#events = events;
     this.#limit = limit;
-    lines.set(socket, this);
   }
 
   opened_(): void {
@@ -220,13 +205,16 @@ class WebSocketTransport implements TransportFactory {
     // listener of their own (~430 B a connection, measured by bench/idle-heap.ts) and build a
     // MessageEvent per message (measurable in a push and in a 1,000-client fan-out process).
     // `_isServer`: a field every `ws` socket has, so another class with an `on` method keeps the DOM path.
-    const emitter = socket as unknown as { on?: (event: string, listener: (this: object, ...args: never[]) => void) => unknown };
+    // Closures over the line, not listeners shared through `this`: an app's Proxy around the socket
+    // registers them through the proxy while `ws` emits on the socket itself.
+    const emitter = socket as unknown as { on?: (event: string, listener: (...args: never[]) => void) => unknown };
     const line = new WebSocketLine(socket, events, limit);
     if (typeof emitter.on === 'function' && '_isServer' in emitter) {
-      emitter.on('open', onOpen);
-      emitter.on('message', onMessage);
-      emitter.on('error', onError);
-      emitter.on('close', onClose);
+      // ws: open(), message(data, isBinary) — a text message still a Buffer to decode —, error(Error), close(code, reason: Buffer).
+      emitter.on('open', () => line.opened_());
+      emitter.on('message', (data: unknown, isBinary: boolean) => line.received_(isBinary ? data : String(data)));
+      emitter.on('error', (error: unknown) => line.failed_(error));
+      emitter.on('close', (code: number, reason: unknown) => line.closed_(code, String(reason)));
     } else {
       socket.onopen = () => line.opened_();
       socket.onmessage = (ev) => line.received_(ev.data);
