@@ -69,23 +69,34 @@ export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, Sha
 function routeErrorFrame(frame: ErrorFrame, channels: ReadonlyMap<string, SharedChannel>, outbox: Outbox | undefined, requests: Requests, pacer: RequestPacer, report: (error: TidewireError) => void): void {
   const error = new RequestError(frame.code, frame.message, { context: { id: frame.id, retryAfter: frame.retryAfter, appCode: frame.appCode } });
   const { id } = frame;
-  // Over the rate: requests wait `retryAfter`, then go again — a refused publish (or rpc) holds back
-  // the outbox's sends only (the server holds the later publishes too), any other request every request.
+  // Over the rate: requests wait `retryAfter` (paused before the refused one is queued again), then go
+  // again — a refused publish (or rpc) holds back the outbox's sends only (the server holds the later
+  // publishes too), any other request every request.
   const limited = frame.code === 'rate_limited';
-  if (limited) pacer.pause(frame.retryAfter ?? 1000, id !== undefined && outbox?.targetOf_(id) !== undefined ? outbox.sendJob_ : undefined);
-  if (id !== undefined) {
+  const wait = frame.retryAfter ?? 1000;
+  if (id === undefined) {
+    if (limited) pacer.pause(wait); // a refusal naming no request: the connection's rate
+  } else if (outbox?.targetOf_(id) !== undefined) {
     // A rate-limited publish is retried, never rejected: reported, so the app can tell it is held back.
-    if (outbox && (limited ? outbox.retry(id) : outbox.refuse(id, error))) return void (limited && report(error));
-    if (requests.refuse(id, error)) return;
+    if (!limited) return void outbox.refuse(id, error);
+    pacer.pause(wait, outbox.sendJob_);
+    outbox.retry(id);
+  } else if (requests.has_(id)) {
+    if (limited) pacer.pause(wait);
+    return void requests.refuse(id, error);
+  } else {
     // Not a publish, so maybe a subscribe: the only other request refused without naming its channel.
     const channel = [...channels.values()].find((c) => c.isAwaiting(id));
     if (channel) {
       // Refusals that may pass later retry (a rate limit at once, behind the paused pacer; server trouble after backoff).
-      if (limited) channel.onRetryable(error, 0);
-      else if (frame.code === 'server_error') channel.onRetryable(error);
+      if (limited) {
+        pacer.pause(wait);
+        channel.onRetryable(error, 0);
+      } else if (frame.code === 'server_error') channel.onRetryable(error);
       else channel.onRefused(error);
       return;
     }
+    // The answer to a request no longer pending (cancelled, timed out, settled): nothing waits on it, nothing pauses.
   }
   report(error);
 }

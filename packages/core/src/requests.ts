@@ -140,6 +140,11 @@ export class Requests {
   }
 
   /** An `error` frame naming `id`. @returns whether it refused one of these requests. */
+  /** Whether a request with this id still waits for its answer. */
+  has_(id: string): boolean {
+    return this.#answers?.has(id) ?? false;
+  }
+
   refuse(id: string, error: TidewireError): boolean {
     const answer = this.#answers?.get(id);
     if (!answer) return false;

@@ -192,6 +192,18 @@ describe('recovery traffic within the server limits', () => {
     client.close();
   });
 
+  it('a rate_limited answer to a publish no longer pending (cancelled) pauses nothing', async () => {
+    const { t, client, published } = await publishThenConnect('slow');
+    void published.catch(() => {});
+    const first = t.last.sent.find((f) => f.type === 'publish') as Extract<ClientFrame, { type: 'publish' }>;
+    client.cancelPublish(first.id);
+    t.last.push({ type: 'error', id: first.id, code: 'rate_limited', message: 'slow mode', retryAfter: 15_000 });
+    client.channel('other');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(t.last.sent.filter((f) => f.type === 'subscribe').map((f) => f.channel)).toEqual(['other']);
+    client.close();
+  });
+
   it('a history read waiting in the paused pacer counts its 10 s deadline from sending, not from the call', async () => {
     const t = fakeTransport();
     const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });

@@ -23,7 +23,7 @@ const wrappers: [string, Ctor][] = [
       },
     });
   } as unknown as Ctor],
-  ['a subclass of ws', class LoggingWs extends WebSocket {}],
+  ['a subclass of ws', class LoggingWs extends WebSocket {} as unknown as Ctor],
 ];
 
 describe.each(wrappers)('the WebSocket transport over %s', (_name, Wrapped) => {
