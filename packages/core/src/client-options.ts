@@ -93,27 +93,42 @@ export interface ClientEvents {
  * transports (SSE, long polling) bring along so WebSocket-only bundles never include it.
  */
 export function choosePlan(options: ClientOptions): TransportPlan {
-  checkNumbers(options);
+  checkClientOptions(options);
   const factories = options.transports ?? [websocket()];
   if (factories.length === 1) return singleTransportPlan(factories[0]!);
-  const plan = factories.find((f) => f.plan)?.plan;
-  if (!plan) throw new TidewireError('invalid_options', 'createClient: `transports` must list at least one transport');
-  return plan(factories, options);
+  return factories.find((f) => f.plan)!.plan!(factories, options);
 }
 
 /** Options that are durations or counts, and the least each may be (`Infinity` is allowed: never). */
-const LEAST = { connectTimeout: 1, publishTimeout: 1, queueTimeout: 1, subscribeTimeout: 1, maxQueue: 1, reorderWindow: 0, releaseDelay: 0 } as const;
+const LEAST = {
+  connectTimeout: 1,
+  publishTimeout: 1,
+  queueTimeout: 1,
+  subscribeTimeout: 1,
+  maxQueue: 1,
+  reorderWindow: 0,
+  releaseDelay: 0,
+  fallbackAfter: 1,
+  stickyFor: 0,
+  upgradeDelay: 1,
+  raceAfter: 0, // or `false`
+} as const;
 
 /**
- * A duration or count the client could not work with fails at `createClient`, not as a client
- * that silently never connects (`connectTimeout: 0`), rejects every publish (`publishTimeout: NaN`)
- * or re-sends a subscribe forever (`subscribeTimeout: 0`).
+ * Options the client could not work with fail at `createClient` (and `createSharedClient`, before
+ * any tab leads), not as a client that silently never connects (`connectTimeout: 0`), rejects
+ * every publish (`publishTimeout: NaN`), re-sends a subscribe forever (`subscribeTimeout: 0`) or
+ * probes WebSocket without pause (`upgradeDelay: 0`).
  * @throws TidewireError `invalid_options` naming the option and what it must be
  */
-function checkNumbers(options: ClientOptions): void {
+export function checkClientOptions(options: ClientOptions): void {
+  const { transports } = options;
+  if (transports && (transports.length === 0 || (transports.length > 1 && !transports.some((f) => f.plan)))) {
+    throw new TidewireError('invalid_options', 'createClient: `transports` must list at least one transport, and several only with a fallback transport (SSE, long polling) among them');
+  }
   for (const [name, least] of Object.entries(LEAST)) {
     const value = options[name as keyof typeof LEAST];
-    if (value !== undefined && !(typeof value === 'number' && value >= least)) {
+    if (value !== undefined && !(name === 'raceAfter' && value === false) && !(typeof value === 'number' && value >= least)) {
       throw new TidewireError('invalid_options', `createClient: \`${name}\` must be a number ≥ ${least} (ms${name === 'maxQueue' ? ' — a count' : ''}), got ${String(value)}`, { context: { [name]: value } });
     }
   }

@@ -14,6 +14,7 @@ import type { PublishFrame, RpcFrame } from './protocol/frames';
 import type { PublishOptions } from './publish-options';
 import { validatePublishId } from './publish-options';
 import { resolveUrl } from './resolve-url';
+import { checkClientOptions } from './client-options';
 import type { InferOutput, StandardSchemaV1 } from './schema';
 import { LeaderElection } from './shared-election';
 import type { SharedLink } from './shared-link';
@@ -88,6 +89,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
   constructor(options: SharedClientOptions) {
     super();
     const url = resolveUrl(options.url);
+    checkClientOptions(options); // here, not in whichever tab leads later (where a throw would reach no one)
     this.#options = { ...options, url, name: options.name ?? `tidewire:${url}` };
     const locks = options.locks ?? globalThis.navigator?.locks;
     this.#releaseTabLock = locks ? holdTabLock(locks, this.#tab, () => this.#sendAlive((this.#alive = true))) : () => {};

@@ -3,6 +3,9 @@ import { createClient } from '../src/client';
 import type { ClientOptions } from '../src/client-options';
 import { isolatedBackoff } from '../src/backoff';
 import type { TidewireError } from '../src/errors';
+import { createSharedClient } from '../src/shared';
+import { websocket } from '../src/transports/websocket';
+import { sse } from '../src/transports/sse';
 
 /**
  * The fault kind: an option the client cannot work with. Each fails at `createClient` with
@@ -33,8 +36,28 @@ describe('createClient refuses options it could not work with', () => {
     expect(refusal({ [name]: value })).toMatchObject({ code: 'invalid_options' });
   });
 
-  it('accepts what the docs allow: Infinity for a deadline, 0 for a window or a delay', () => {
+  it.each([
+    ['upgradeDelay', 0],
+    ['upgradeDelay', Number.NaN],
+    ['fallbackAfter', 0],
+    ['stickyFor', -1],
+    ['raceAfter', -1],
+  ] as const)('fallback %s: %s', (name, value) => {
+    expect(refusal({ transports: [websocket(), sse()], [name]: value })).toMatchObject({ code: 'invalid_options', context: { [name]: value } });
+  });
+
+  it('accepts what the docs allow: Infinity for a deadline, 0 for a window or a delay, raceAfter false', () => {
     expect(refusal({ queueTimeout: Number.POSITIVE_INFINITY, publishTimeout: 1, reorderWindow: 0, releaseDelay: 0 })).toBeUndefined();
+    expect(refusal({ transports: [websocket(), sse()], raceAfter: false, stickyFor: 0, upgradeDelay: 1 })).toBeUndefined();
+  });
+
+  it('several transports with no fallback transport among them', () => {
+    expect(refusal({ transports: [websocket(), websocket()] })).toMatchObject({ code: 'invalid_options' });
+  });
+
+  it('createSharedClient refuses them at once, not in whichever tab leads later', () => {
+    expect(() => createSharedClient({ url: 'ws://x/tw', connectTimeout: 0 })).toThrow(/connectTimeout/);
+    expect(() => createSharedClient({ url: 'ws://x/tw', transports: [] })).toThrow(/transports/);
   });
 
   it.each(['ftp://x/tw', 'file:///tmp/tw', 'mailto:a@b'])('a url no transport speaks: %s', (url) => {
