@@ -1,3 +1,5 @@
+import { vi } from 'vitest';
+import { createClient } from '../src/client';
 import type { ClientFrame, ServerFrame } from '../src/protocol/frames';
 import { fallbackPlan } from '../src/fallback-plan';
 import type { TransportClose, TransportEvents, TransportFactory } from '../src/transport';
@@ -51,3 +53,17 @@ export const connected = (heartbeat = 25_000): ServerFrame => ({
   heartbeat,
   maxPayload: 65_536,
 });
+
+/**
+ * A client on a fake line that is up: connected, opened and greeted with `frame` (under fake timers).
+ * @param frame the server's `connected` (default: {@link connected} with a 25 s heartbeat)
+ */
+export async function connectedClient(frame: ServerFrame = connected()) {
+  const t = fakeTransport();
+  const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
+  client.connect();
+  await vi.advanceTimersByTimeAsync(0);
+  t.last.open();
+  t.last.push(frame);
+  return { client, t };
+}

@@ -3,7 +3,7 @@ import { systemClock } from '../src/clock';
 import { createClient } from '../src/client';
 import type { ClientFrame, ServerFrame, SubscribeFrame } from '../src/protocol/frames';
 import { RequestPacer } from '../src/request-pacer';
-import { connected, fakeTransport } from './fake-transport';
+import { connected, connectedClient, fakeTransport } from './fake-transport';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -205,12 +205,7 @@ describe('recovery traffic within the server limits', () => {
   });
 
   it('a history read waiting in the paused pacer counts its 10 s deadline from sending, not from the call', async () => {
-    const t = fakeTransport();
-    const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
-    client.connect();
-    await vi.advanceTimersByTimeAsync(0);
-    t.last.open();
-    t.last.push({ ...connected(), features: ['history'] } as ServerFrame);
+    const { t, client } = await connectedClient({ ...connected(), features: ['history'] } as ServerFrame);
     const room = client.channel('room');
     await vi.advanceTimersByTimeAsync(0);
     const subscribe = t.last.sent.find((f) => f.type === 'subscribe')!;

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClient } from '../src/client';
 import type { Client } from '../src/client';
 import type { PublishFrame } from '../src/protocol/frames';
-import { connected, fakeTransport } from './fake-transport';
+import { connected, connectedClient as connectedOnFake, fakeTransport } from './fake-transport';
 
 /**
  * The fault kind: the wall clock is set (NTP steps it, a user changes it, a VM resumes) while the
@@ -21,14 +20,9 @@ afterEach(() => {
 });
 
 async function connectedClient(heartbeat = 25_000): Promise<{ client: Client; t: ReturnType<typeof fakeTransport> }> {
-  const t = fakeTransport();
-  const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
-  client.connect();
-  await vi.advanceTimersByTimeAsync(0);
-  t.last.open();
-  t.last.push(connected(heartbeat));
-  expect(client.getSnapshot().state).toBe('connected');
-  return { client, t };
+  const up = await connectedOnFake(connected(heartbeat));
+  expect(up.client.getSnapshot().state).toBe('connected');
+  return up;
 }
 
 /** Acknowledge every publish the line has sent and not yet had acknowledged. */
