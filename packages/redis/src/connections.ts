@@ -169,9 +169,9 @@ export class RedisConnections {
 /** The default: one warning per outage, not one per reconnect attempt. */
 function reporter(onError: ((error: Error) => void) | undefined): (error: Error) => void {
   if (onError) return onError;
-  let last = 0;
+  let last = -Infinity;
   return (error) => {
-    const now = Date.now();
+    const now = performance.now(); // monotonic: a wall-clock step neither silences nor repeats the warning
     if (now - last > 30_000) console.warn(`@tidewire/redis: ${error.message}`);
     last = now;
   };

@@ -43,7 +43,7 @@ export class TidewireServer implements AsyncDisposable {
   readonly #sessions = new Set<Session>();
   /** Sessions whose handshake is not over (limits.maxPendingSessions). */
   #pending = 0;
-  #pendingWarnedAt = 0;
+  #pendingWarnedAt = -Infinity;
   readonly #wss: WebSocketServer;
   readonly #upgrades: UpgradeContext;
   readonly #detachers: (() => void)[] = [];
@@ -313,7 +313,7 @@ export class TidewireServer implements AsyncDisposable {
     const max = this.#options.limits.maxPendingSessions;
     if (this.#pending < max) return undefined;
     const why = `too many connections waiting for their handshake (limits.maxPendingSessions = ${max})`;
-    const now = Date.now();
+    const now = performance.now(); // monotonic: a wall-clock step neither silences nor repeats the warning
     if (now - this.#pendingWarnedAt >= 60_000) {
       this.#pendingWarnedAt = now;
       this.#host.logger.warn(`tidewire: refusing new connections: ${why}; raise it if your clients really connect faster than they authenticate`);
