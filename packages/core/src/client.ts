@@ -25,14 +25,14 @@ import { encodePayload } from './codec-calls';
 
 export type { ClientEvents, ClientOptions } from './client-options';
 
+/** Raises a client's (protected) events for its host; set in the class body, where `emit` is reachable. */
+let emitOn: EmitClientEvent;
+
 /**
  * The public entry point: the app's face of a {@link ClientHost}, which wires the connection
  * (lifecycle), the shared channels (delivery contract) and the outbox (publish contract). It holds
  * no state machine of its own. `subscribe/getSnapshot` expose the connection state to bindings.
  */
-/** Raises a client's (protected) events for its host; set in the class body, where `emit` is reachable. */
-let emitOn: EmitClientEvent;
-
 export class Client extends Emitter<ClientEvents> {
   readonly #host: ClientHost;
   /** Reports on `error`; registered so helpers built on this client (ChannelView) report their listeners' throws here too. */
