@@ -31,10 +31,24 @@ export class PublishHold {
   readonly #arrivals = new WeakMap<ClientFrame, number>();
   #arrived = 0;
   #held: Held | undefined;
+  readonly #refusedLater: boolean;
+
+  /**
+   * @param refusedLater whether a publish can be refused after later ones arrived (an `onPublish` or
+   *   `authorize` hook awaits before deciding). Without hooks the only refusal is the frame-rate limit's,
+   *   at arrival: a publish with no recorded arrival then arrived before any hold began, so arrivals are
+   *   recorded only while a hold is on. Why it matters: a weak entry per publish (an ephemeron write of a
+   *   young key) was the server's largest single cost in the pinned RTT profile (issue 14).
+   */
+  constructor(refusedLater = true) {
+    this.#refusedLater = refusedLater;
+  }
 
   /** A frame arrived (call in arrival order, before anything can refuse it); only publishes count. */
   arrive(frame: ClientFrame): void {
-    if (frame.type === 'publish') this.#arrivals.set(frame, ++this.#arrived);
+    if (frame.type !== 'publish') return;
+    const seq = ++this.#arrived;
+    if (this.#refusedLater || this.#held) this.#arrivals.set(frame, seq);
   }
 
   /**

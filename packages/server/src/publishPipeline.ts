@@ -1,10 +1,17 @@
 /** Publishes of one session that may wait for their broker at once (each is ~one message in memory). */
 export const MAX_PUBLISHES_IN_FLIGHT = 256;
 
-/** One publish handed to the broker: its answer, and its outcome once the broker settled it. */
+/**
+ * One publish handed to the broker: how to answer it, and its outcome once the broker settled it
+ * (`settled`, then `ok` says whether `value` is the result or the error). Plain fields, no closure or
+ * outcome object per publish: the pinned RTT profile of issue 14 counted every allocation.
+ */
 interface InFlight {
-  answer(): void;
-  outcome?: { ok: true; result: unknown } | { ok: false; error: unknown };
+  readonly answer: (result: unknown) => void;
+  readonly fail: (error: unknown) => void;
+  settled: boolean;
+  ok: boolean;
+  value: unknown;
 }
 
 /**
@@ -37,17 +44,11 @@ export class PublishPipeline {
    *   resolves once there is, which the request queue awaits (so a client cannot grow this without bound)
    */
   add<T>(stored: Promise<T>, answer: (result: T) => void, fail: (error: unknown) => void): Promise<void> | undefined {
-    const entry: InFlight = {
-      answer: () => {
-        const outcome = entry.outcome!;
-        if (outcome.ok) answer(outcome.result as T);
-        else fail(outcome.error);
-      },
-    };
+    const entry: InFlight = { answer: answer as (result: unknown) => void, fail, settled: false, ok: false, value: undefined };
     this.#inFlight.push(entry);
     stored.then(
-      (result) => this.#settle(entry, { ok: true, result }),
-      (error: unknown) => this.#settle(entry, { ok: false, error }),
+      (result) => this.#settle(entry, true, result),
+      (error: unknown) => this.#settle(entry, false, error),
     );
     return this.#inFlight.length >= MAX_PUBLISHES_IN_FLIGHT ? this.#wait(() => this.#inFlight.length < MAX_PUBLISHES_IN_FLIGHT) : undefined;
   }
@@ -57,12 +58,15 @@ export class PublishPipeline {
     return this.#inFlight.length === 0 ? undefined : this.#wait(() => this.#inFlight.length === 0);
   }
 
-  #settle(entry: InFlight, outcome: NonNullable<InFlight['outcome']>): void {
-    entry.outcome = outcome;
-    while (this.#inFlight[0]?.outcome) {
+  #settle(entry: InFlight, ok: boolean, value: unknown): void {
+    entry.settled = true;
+    entry.ok = ok;
+    entry.value = value;
+    while (this.#inFlight[0]?.settled) {
       const head = this.#inFlight.shift()!;
       try {
-        head.answer();
+        if (head.ok) head.answer(head.value);
+        else head.fail(head.value);
       } catch {
         // A throwing answer must not stop the answers after it (answers are documented not to throw).
       }

@@ -76,7 +76,7 @@ export class Session {
   #lastSeen: number;
   readonly #limiter: FrameRateLimiter;
   /** Keeps publishes in order across a `rate_limited` refusal (publishHold.ts). */
-  readonly #hold = new PublishHold();
+  readonly #hold: PublishHold;
   readonly #connectTimer: Timer;
   readonly #expiry: ExpiryTimer;
   #stopHeartbeat: (() => void) | undefined;
@@ -88,6 +88,7 @@ export class Session {
   ) {
     const { clock, options, logger, broker } = host;
     this.#lastSeen = elapsed(clock);
+    this.#hold = new PublishHold(Boolean(options.authorize || options.onPublish));
     this.#out = new SessionOutput({
       link,
       maxBufferedBytes: options.limits.maxBufferedBytes,

@@ -22,6 +22,25 @@ describe('PublishHold', () => {
     expect(hold.wait(c3, 1700)).toBe(0);
   });
 
+  it('without hooks (refusals only at arrival) records arrivals only while a hold is on, with the same outcome', () => {
+    const hold = new PublishHold(false);
+    const [a, b, c, d] = [publish('a'), publish('b'), publish('c'), publish('d')];
+    hold.arrive(a); // queued behind a slow request: handled after the refusal below
+    hold.arrive(b);
+    hold.refused(b, 500, 1000); // the frame-rate limit, as b arrives
+    hold.arrive(c);
+    hold.arrive(d);
+    expect(hold.wait(a, 1000)).toBe(0); // arrived before b: never held
+    expect(hold.wait(c, 1100)).toBe(400);
+    expect(hold.wait(d, 1200)).toBe(300);
+    const b2 = publish('b');
+    hold.arrive(b2);
+    expect(hold.wait(b2, 1600)).toBe(0); // b is back: the hold ends
+    const e = publish('e');
+    hold.arrive(e);
+    expect(hold.wait(e, 1600)).toBe(0);
+  });
+
   it('lapses when the refused publish never comes back', () => {
     const hold = new PublishHold();
     const [a, b] = [publish('a'), publish('b')];

@@ -27,6 +27,8 @@ export class DedupeWindow {
    * publish once the window was full.
    */
   #order: string[] = [];
+  /** When each id of #order was added (same index): prune reads times here, not through the Map. */
+  #times: number[] = [];
   #head = 0;
 
   constructor(
@@ -45,17 +47,21 @@ export class DedupeWindow {
 
   add(id: string, entry: DedupeEntry): void {
     if (this.maxIds === 0) return;
-    const known = this.#ids.has(id);
-    this.#ids.set(id, entry);
-    // Like Map.set: a known id keeps its place in the order.
-    if (known) return;
+    const ids = this.#ids;
+    const before = ids.size;
+    ids.set(id, entry);
+    // Like Map.set: a known id (the size did not change) keeps its place in the order, and its time.
+    // (One Map operation per add, not `has` then `set`: a publish costs a get, a set and, once the
+    // window is full, a delete — the pinned RTT profile of issue 14 counted each.)
+    if (ids.size === before) return;
     this.#order.push(id);
-    if (this.#ids.size > this.maxIds) this.#dropOldest();
+    this.#times.push(entry.at);
+    if (ids.size > this.maxIds) this.#dropOldest();
   }
 
   prune(now: number): void {
     const cutoff = now - this.windowMs;
-    while (this.#head < this.#order.length && this.#ids.get(this.#order[this.#head]!)!.at < cutoff) this.#dropOldest();
+    while (this.#head < this.#order.length && this.#times[this.#head]! < cutoff) this.#dropOldest();
   }
 
   #dropOldest(): void {
@@ -63,9 +69,11 @@ export class DedupeWindow {
     this.#head++;
     if (this.#head === this.#order.length) {
       this.#order = [];
+      this.#times = [];
       this.#head = 0;
     } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#order.length) {
       this.#order = this.#order.slice(this.#head);
+      this.#times = this.#times.slice(this.#head);
       this.#head = 0;
     }
   }
