@@ -226,7 +226,8 @@ export class Outbox {
     // Nearly always the newest: appended. A retry goes back in its place (rare: a short scan).
     let at = scheduled.length;
     while (at > 0 && scheduled[at - 1]!.seq_ > entry.seq_) at--;
-    scheduled.splice(at, 0, entry);
+    if (at === scheduled.length) scheduled.push(entry);
+    else scheduled.splice(at, 0, entry);
     this.#options.schedule_(this.sendJob_);
   }
 

@@ -62,6 +62,22 @@ describe('websocket transport alone', () => {
     expect(log.closes).toEqual([]);
   });
 
+  it('counts each message as activity where no TCP bytes can be seen (a browser WebSocket)', () => {
+    class BrowserLike extends FakeSocket {
+      override readonly _socket = undefined as unknown as EventEmitter; // nothing below whole messages
+      override message(data: unknown): void {
+        this.onmessage?.({ data });
+      }
+    }
+    const { log, events } = fullRecorder();
+    websocket({ WebSocket: BrowserLike as unknown as WebSocketConstructor }).open({ url: 'ws://rt.test/x' }, events);
+    last().open();
+    last().message('{"type":"ping"}');
+    last().message('{"type":"ping"}\n{"type":"pong"}');
+    expect(log.activity).toBe(2);
+    expect(log.frames).toEqual(['{"type":"ping"}', '{"type":"ping"}', '{"type":"pong"}']);
+  });
+
   it('reads a message holding several frames, one per line (the lines capability), in order', () => {
     const { log, events } = fullRecorder();
     websocket({ WebSocket: FakeWebSocket }).open({ url: 'ws://rt.test/x' }, events);
@@ -71,18 +87,19 @@ describe('websocket transport alone', () => {
     expect(log.frames).toEqual(['{"type":"ping"}', '{"type":"pong"}', 'not json', '{"type":"ping"}']); // each judged on its own above
   });
 
-  it('counts every message and every chunk of bytes on the socket as activity, and nothing after close()', () => {
+  it('counts every chunk of bytes on the socket as activity (a message adds nothing: its bytes were counted), and nothing after close()', () => {
     const { log, events } = fullRecorder();
     const transport = websocket({ WebSocket: FakeWebSocket }).open({ url: 'ws://rt.test/x' }, events);
     last().open();
     // A large message still arriving: only bytes, no message yet.
     for (let i = 0; i < 5; i++) last()._socket.emit('data', Buffer.alloc(1024));
     expect(log.activity).toBe(5);
-    last().message('{"type":"ping"}'); // one chunk + the message itself
-    expect(log.activity).toBe(7);
+    last().message('{"type":"ping"}'); // the chunk carrying it; the message itself is not counted again
+    expect(log.activity).toBe(6);
+    expect(log.frames).toEqual(['{"type":"ping"}']);
     transport.close();
     last()._socket.emit('data', Buffer.alloc(1));
-    expect(log.activity).toBe(7);
+    expect(log.activity).toBe(6);
   });
 });
 

@@ -56,6 +56,8 @@ class WebSocketLine implements Transport {
   /** An error is always followed by a close event: reported once, from close, with the error as cause. */
   #error: unknown;
   #corked: ByteSource | undefined;
+  /** Activity is reported per TCP chunk (`ws`): a message adds nothing (it comes from such a chunk). */
+  #bytesReported = false;
 
   constructor(socket: WebSocketLike, events: TransportEvents, limit: number) {
     this.#socket = socket;
@@ -69,6 +71,7 @@ class WebSocketLine implements Transport {
     if (raw) {
       lines.set(raw, this);
       raw.on('data', onActivity);
+      this.#bytesReported = true;
     }
     this.#events.onOpen();
   }
@@ -80,12 +83,14 @@ class WebSocketLine implements Transport {
   received_(text: unknown): void {
     if (this.#done) return;
     const events = this.#events;
-    events.onActivity?.();
+    if (!this.#bytesReported) events.onActivity?.();
     // Only a socket without maxPayload (a browser's) gets here with a longer message (in characters,
     // never more than its bytes): it was buffered already, but the line ends as with `ws`.
     if (typeof text === 'string' && text.length > this.#limit) return this.tooBig_();
     if (typeof text !== 'string') return events.onInvalid?.('a binary WebSocket message (the protocol sends text frames only)');
     // `lines` (protocol §17.4): several frames in one message; JSON text never holds a raw newline.
+    // Most messages hold one frame: no array is made for it (fan-out profile, issue 14).
+    if (!text.includes('\n')) return events.onFrame(text);
     for (const frame of text.split('\n')) events.onFrame(frame);
   }
 
