@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Session } from '../session';
+import { endThenRelease } from './endThenRelease';
 
 /**
  * What SSE and long polling share on the server: unguessable session ids bound to a
@@ -60,6 +61,7 @@ const INVALID_UTF8 = Symbol('invalid UTF-8');
 
 export const NO_STORE = { 'cache-control': 'no-store' } as const;
 
+/** Answer with `body` as JSON; through endThenRelease, like every end of a session's response. */
 export function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
@@ -67,7 +69,7 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
   });
-  response.end(text);
+  endThenRelease(response, text);
 }
 
 /**
@@ -164,5 +166,5 @@ export async function receiveFrames(request: IncomingMessage, response: ServerRe
     if (typeof frame === 'string') session.receive(frame);
     else session.receiveInvalid('each frame must be a JSON text (a string in the array)');
   }
-  response.writeHead(204, NO_STORE).end();
+  endThenRelease(response.writeHead(204, NO_STORE));
 }

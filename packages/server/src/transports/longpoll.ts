@@ -3,6 +3,7 @@ import { encodeFrame, type CloseCode } from '@tidewire/core/protocol';
 import { BURST_FLUSH_CHARS } from '../afterBurst';
 import type { Link } from '../link';
 import type { Session } from '../session';
+import { releaseUnflushed } from './endThenRelease';
 import { NO_STORE, UPSTREAM_LINES, authDigest, newSessionId, newSessionSecret, sendJson, type HttpSession } from './http';
 
 export interface PollHost {
@@ -57,6 +58,8 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
   let seq = 0;
   let unacked: { seq: number; body: string } | undefined;
   let waiting: ServerResponse | undefined;
+  // The last answered poll, until a newer one is answered: its batch may still be on its way (see releaseLastAnswer).
+  let lastAnswer: ServerResponse | undefined;
   let hold: NodeJS.Timeout | undefined;
   let expiry: NodeJS.Timeout | undefined;
   let flushQueued = false;
@@ -74,7 +77,19 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
     clearTimeout(expiry);
     host.unregister(sid);
     if (waiting) answer(waiting, encodeBatch(format, seq, []));
+    releaseLastAnswer();
     session.onLinkClosed();
+  };
+  /**
+   * A poll's answer is a whole batch (up to limits.maxBufferedBytes), and it may take long to reach a slow
+   * client, so it gets no deadline of its own. But once the client polls again it has read it (or gave up
+   * on it), and once the session is gone nobody will: from then on a peer that does not take the rest
+   * gets the close grace, then loses the socket — else a peer that never reads, polling on fresh
+   * connections, would pin a copy of the batch per connection.
+   */
+  const releaseLastAnswer = (): void => {
+    if (lastAnswer) releaseUnflushed(lastAnswer);
+    lastAnswer = undefined;
   };
   // Nobody is polling: drop the session unless a poll arrives in time.
   const armExpiry = (): void => {
@@ -89,6 +104,8 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
     // Encoded once: measuring the text and then writing it as a string would convert it to UTF-8 twice.
     const bytes = Buffer.from(body, 'utf8');
     res.writeHead(200, { ...headers, 'content-length': bytes.length }).end(bytes);
+    if (lastAnswer !== res) releaseLastAnswer();
+    lastAnswer = res;
     armExpiry();
   };
   const nextBatch = (): string => {
@@ -148,6 +165,7 @@ export function openPollSession(request: IncomingMessage, response: ServerRespon
     poll(res, ack) {
       if (unacked && ack >= unacked.seq) unacked = undefined;
       clearTimeout(expiry);
+      releaseLastAnswer(); // the client is back: it has read the last answer, or given up on it
       // A newer poll replaces an older one still held (the client gave up on it).
       if (waiting) answer(waiting, encodeBatch(format, seq, []));
       if (unacked) return answer(res, unacked.body);

@@ -3,6 +3,7 @@ import { encodeFrame, type CloseCode } from '@tidewire/core/protocol';
 import { BURST_FLUSH_CHARS, afterBurst } from '../afterBurst';
 import type { Link } from '../link';
 import type { Session } from '../session';
+import { endThenRelease } from './endThenRelease';
 import { authDigest, newSessionId, newSessionSecret, type HttpSession } from './http';
 
 export interface SseHost {
@@ -24,7 +25,8 @@ const event = (text: string): string =>
 /**
  * `GET <path>/sse`: answer with an event stream, announce the session id in an `open`
  * event, then write every server frame as one `message` event, flushed as it is written.
- * Upstream frames arrive by POST (see httpRoutes). The session ends with the response.
+ * Upstream frames arrive by POST (see httpRoutes). The session ends with the response; the server
+ * ends it through endThenRelease, so a peer that stopped reading does not keep the socket.
  */
 export function openSseStream(request: IncomingMessage, response: ServerResponse, host: SseHost): void {
   const sid = (host.newSessionId ?? newSessionId)();
@@ -74,7 +76,8 @@ export function openSseStream(request: IncomingMessage, response: ServerResponse
     close(code: CloseCode, message: string, retryAfter?: number) {
       if (ended) return;
       ended = true;
-      response.end(collected + event(encodeFrame({ type: 'close', code, message, ...(retryAfter !== undefined && { retryAfter }) })));
+      // The close event is the stream's last bytes; a peer that does not take them (a slow consumer) loses the socket.
+      endThenRelease(response, collected + event(encodeFrame({ type: 'close', code, message, ...(retryAfter !== undefined && { retryAfter }) })));
     },
     bufferedBytes: () => response.writableLength + collected.length,
   };
@@ -88,7 +91,7 @@ export function openSseStream(request: IncomingMessage, response: ServerResponse
     session,
     end: () => {
       ended = true;
-      response.end();
+      endThenRelease(response);
     },
   });
   response.once('close', () => {
