@@ -48,7 +48,13 @@ export interface EventSourceTransportOptions extends HttpTransportOptions {
  */
 function countingBytes(fetch: typeof globalThis.fetch, line: HttpLine, onBytes: () => void): typeof globalThis.fetch {
   return async (input, init) => {
-    const res = await fetch(input, init);
+    // As every request of the line: a redirect is not followed (see http-line.ts), it ends the line.
+    const res = await fetch(input, { ...init, redirect: 'manual' });
+    if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
+      void res.body?.cancel().catch(() => {});
+      line.fail(`eventsource: HTTP ${res.status} (a redirect: not followed, point the client at the server itself)`);
+      return new Response(null, { status: 502 }); // what the EventSource sees: a refusal, not a stream
+    }
     if (!res.body) return res;
     const unfinished = sseEventMeter();
     const counted = res.body.pipeThrough(
@@ -126,7 +132,11 @@ export function eventsource(options: EventSourceTransportOptions = {}): Transpor
       source.addEventListener('message', onEvent('message'));
       // An error means the stream failed or ended; EventSource would retry on its own with the
       // same URL, outside the client's backoff and recovery. Close it and let the client decide.
-      source.addEventListener('error', () => line.fail('eventsource: the stream failed or ended'));
+      // The `eventsource` package says why (e.g. the status of a refused answer); a browser's says nothing.
+      source.addEventListener('error', (ev) => {
+        const why = (ev as { message?: unknown }).message;
+        line.fail('eventsource: the stream failed or ended', typeof why === 'string' && why ? new Error(why) : undefined);
+      });
       return line;
     },
   };

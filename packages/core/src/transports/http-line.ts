@@ -61,8 +61,10 @@ export interface HttpLine extends Transport {
    * split between chunks is kept whole), and every chunk counts as activity (bytes are signs of life).
    * Cost is linear in bytes. Rejects when the body fails (cut, aborted). A body without a stream whose
    * `content-length` is over `maxFrameBytes` is not read (the line ends as `tooLarge`).
+   * @param activity what a chunk reports instead of the line's activity (long polling judges a
+   *   short answer by the frames it brings, see longpoll.ts)
    */
-  read(res: Response, onText: (text: string) => void): Promise<void>;
+  read(res: Response, onText: (text: string) => void, activity?: () => void): Promise<void>;
   /**
    * A request to `<url>/<path>`; rejects on a network error or a non-2xx answer (with `status`).
    * `stream`: the body is read for the life of the line, so it stays abortable until the line ends.
@@ -108,7 +110,10 @@ export function httpLine(
   base.pathname = base.pathname.replace(/\/$/, '') + '/' + path;
   // The token goes in a header, never in the URL (URLs end up in logs).
   const auth: Record<string, string> = bearer && context.token ? { Authorization: 'Bearer ' + context.token } : {};
-  const mode: RequestInit = credentials ? { credentials } : {};
+  // Never followed: the protocol has no redirects, and following one would re-send the session's
+  // secret, its id and (upstream) the connect frame's token to wherever it points. `manual` rather
+  // than `error`: the answer is then refused with its status, which says what happened.
+  const mode: RequestInit = credentials ? { credentials, redirect: 'manual' } : { redirect: 'manual' };
   // One controller per request, forgotten when it settles: a signal shared by every request
   // would collect an abort listener per fetch for the life of the line (a leak).
   const live = new Set<AbortController>();
@@ -169,20 +174,22 @@ export function httpLine(
       line.lines = upstream === 'lines';
       return true;
     },
-    async read(res, onText) {
+    async read(res, onText, activity) {
+      // (events' method, called on events: LineEvents is a class)
+      const active = activity ?? (() => events.onActivity?.());
       if (!res.body) {
         // No streaming body (some fetch polyfills): the whole text is the one chunk; only its announced size can be checked first.
         if (Number(res.headers.get('content-length')) > maxFrameBytes) return line.tooLarge(`an HTTP answer of ${res.headers.get('content-length')} bytes`);
         const text = await res.text();
         if (line.done) return;
-        events.onActivity?.();
+        active();
         return onText(text);
       }
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
       for (let chunk; !(chunk = await reader.read()).done; ) {
         if (line.done) return void reader.cancel().catch(() => {});
-        events.onActivity?.();
+        active();
         onText(decoder.decode(chunk.value, { stream: true }));
       }
       const rest = decoder.decode();
@@ -252,7 +259,9 @@ async function refusal(res: Response, what: string): Promise<Error & { status: n
   }
   const code = closeCodeFromRefusal(serverCode);
   const label = typeof serverCode === 'string' ? ` ${serverCode}` : '';
-  return Object.assign(new Error(`${what}: HTTP ${res.status}${label}${serverMessage}`), { status: res.status, ...(code && { code }) });
+  // A browser shows a redirect not followed as an opaque answer (status 0); Node as its 3xx.
+  const redirect = res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400) ? ' (a redirect: not followed, point the client at the server itself)' : '';
+  return Object.assign(new Error(`${what}: HTTP ${res.status}${label}${serverMessage}${redirect}`), { status: res.status, ...(code && { code }) });
 }
 
 /**
