@@ -1,4 +1,5 @@
-import { RequestError, TidewireError } from './errors';
+import { ProtocolError, RequestError, TidewireError } from './errors';
+import { HINT_MAX_DELAY } from './retry-policy';
 import type { MetricsCounters } from './metrics';
 import type { Outbox } from './outbox';
 import type { PayloadCodec } from './payload-codec';
@@ -34,11 +35,13 @@ export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, Sha
     case 'message':
       channels.get(frame.channel)?.onMessage(frame);
       return;
+    // An answer settles only the kind of request it answers: an rpc's `result` naming a pending publish
+    // (or an `ack` naming an rpc) is the server's mistake, reported, and the request waits for its own.
     case 'ack':
-      outbox?.ack(frame);
+      if (answers(outbox, frame, 'publish:', report)) outbox!.ack(frame);
       return;
     case 'result':
-      outbox?.answer(frame.id, frame.data);
+      if (answers(outbox, frame, 'rpc:', report)) outbox!.answer(frame.id, frame.data);
       return;
     case 'subscribed': {
       const channel = channels.get(frame.channel);
@@ -62,6 +65,15 @@ export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, Sha
   }
 }
 
+/** Whether the outbox's request named by `frame` (if any) is of the kind `target` names (`publish:` or `rpc:`); reports it when not. */
+function answers(outbox: Outbox | undefined, frame: { type: string; id: string }, target: string, report: (error: TidewireError) => void): boolean {
+  const { id } = frame;
+  const pending = outbox?.targetOf_(id);
+  if (pending === undefined || pending.startsWith(target)) return outbox !== undefined;
+  report(new ProtocolError('invalid_frame', `the server answered the ${pending.split(':')[0]} "${id}" with a "${frame.type}" frame`, { context: { id } }));
+  return false;
+}
+
 /**
  * A refusal: settle the request it names (a publish, an rpc, a presence/history request or a subscribe), else report it.
  * A `rate_limited` publish or subscribe is retried and also reported (`client.on('error')`, code `rate_limited`).
@@ -73,7 +85,7 @@ function routeErrorFrame(frame: ErrorFrame, channels: ReadonlyMap<string, Shared
   // again — a refused publish (or rpc) holds back the outbox's sends only (the server holds the later
   // publishes too), any other request every request.
   const limited = frame.code === 'rate_limited';
-  const wait = frame.retryAfter ?? 1000;
+  const wait = Math.min(frame.retryAfter ?? 1000, HINT_MAX_DELAY); // refused again after that if still too early
   if (id === undefined) {
     if (limited) pacer.pause(wait); // a refusal naming no request: the connection's rate
   } else if (outbox?.targetOf_(id) !== undefined) {

@@ -1,4 +1,4 @@
-import { decode, encode, type DecoderOptions, type EncoderOptions } from '@msgpack/msgpack';
+import { decode, encode, ExtensionCodec, type DecoderOptions, type EncoderOptions } from '@msgpack/msgpack';
 import { fromBase64, isByteBuffer, isBytesEnvelope, toBase64, type BytesEnvelope } from './binary-base64';
 import { TidewireError } from './errors';
 import type { PayloadCodec } from './payload-codec';
@@ -27,8 +27,9 @@ export interface MsgpackCodecOptions {
  *
  * @param options encoder and decoder options for `@msgpack/msgpack`
  * @returns a {@link PayloadCodec} for `createClient({ codec })`
- * @throws nothing itself; a publish of data MessagePack cannot encode (a function, a symbol)
- *   rejects with a `TidewireError` of code `bad_request`
+ * @throws nothing itself; a publish of data MessagePack cannot encode (a function, a symbol, a
+ *   `BigInt`, a cycle, a `Map` or a `Set` — which the library would send as `{}`) rejects with a
+ *   `TidewireError` of code `bad_request`
  * @example
  * ```ts
  * import { msgpack } from '@tidewire/core/msgpack';
@@ -71,7 +72,8 @@ export function msgpack(options: MsgpackCodecOptions = {}): PayloadCodec {
  * @param value anything MessagePack encodes (see {@link msgpack})
  * @param options `@msgpack/msgpack` encoder options, the same as the clients' codec uses
  * @returns one MessagePack document
- * @throws Error from `@msgpack/msgpack` when `value` holds something it cannot encode (a function, a symbol)
+ * @throws Error from `@msgpack/msgpack` when `value` holds something it cannot encode (a function, a symbol),
+ *   TypeError for a `Map` or a `Set` (unless `options.extensionCodec` handles them)
  * @example
  * ```ts
  * import { msgpackBytes } from '@tidewire/core/msgpack';
@@ -80,5 +82,28 @@ export function msgpack(options: MsgpackCodecOptions = {}): PayloadCodec {
  */
 export function msgpackBytes(value: unknown, options?: EncoderOptions): Uint8Array {
   // MessagePack knows views, not bare buffers: a top-level (Shared)ArrayBuffer is sent as its bytes.
-  return encode(isByteBuffer(value) ? new Uint8Array(value) : value, options);
+  const extensionCodec = options?.extensionCodec ?? (collectionsRefused ??= refusingCollections());
+  return encode(isByteBuffer(value) ? new Uint8Array(value) : value, { ...options, extensionCodec });
+}
+
+let collectionsRefused: ExtensionCodec | undefined;
+
+/**
+ * `@msgpack/msgpack` encodes a `Map` or a `Set` as an empty map (their entries are not own
+ * properties): the data would arrive as `{}`, silently. Refused instead (`bad_request` on publish),
+ * unless the app gives its own `extensionCodec` (which then decides).
+ */
+function refusingCollections(): ExtensionCodec {
+  const codec = new ExtensionCodec();
+  codec.register({
+    type: 0,
+    encode(input) {
+      if (input instanceof Map || input instanceof Set) {
+        throw new TypeError(`a ${input instanceof Map ? 'Map' : 'Set'} has no MessagePack form here (it would arrive as {}): send an object or an array, or give msgpack() an extensionCodec`);
+      }
+      return null;
+    },
+    decode: (data) => data,
+  });
+  return codec;
 }

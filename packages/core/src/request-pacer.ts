@@ -99,7 +99,10 @@ export class RequestPacer {
       this.#heldUntil = Math.max(this.#heldUntil, until);
       this.#tokens = Math.min(this.#tokens, 1);
     } else {
-      this.#pausedUntil = Math.max(this.#pausedUntil, until);
+      // One token when the pause ends — but the pause lasts at least one token's interval: a refusal
+      // with a `retryAfter` of 0 must not hand out a fresh token each time (a client refused again and
+      // again re-sent ~700 subscribes a second, past its own bucket).
+      this.#pausedUntil = Math.max(this.#pausedUntil, until, this.#clock.now() + Math.ceil(1000 / this.#rate));
       this.#tokens = 1;
       this.#refilledAt = this.#pausedUntil;
     }

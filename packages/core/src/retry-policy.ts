@@ -26,8 +26,12 @@ export function needsNewToken(code: CloseCode | undefined): boolean {
 
 /** The smallest scale a hinted backoff starts from (ms): the default backoff's first bound. */
 const HINT_MIN_SCALE = 500;
-/** No hinted delay exceeds this (ms): the longest window the reference server spreads a herd over. */
-const HINT_MAX_DELAY = 60_000;
+/**
+ * No server-given wait exceeds this (ms): the longest window the reference server spreads a herd
+ * over, and the bound protocol §6.3 gives a close's `retryAfter`. A larger hint (a broken or hostile
+ * server's 2^53) would otherwise park the client for good; refusals' waits are bounded the same way.
+ */
+export const HINT_MAX_DELAY = 60_000;
 
 /**
  * Backoff after a close that carried `retryAfter` (a server spreading its clients' return, protocol
@@ -54,9 +58,9 @@ export class HintedBackoff {
    */
   next_(retryAfter: number | undefined): number {
     if (retryAfter !== undefined) {
-      this.#scale = retryAfter;
+      this.#scale = Math.min(HINT_MAX_DELAY, retryAfter);
       this.#failures = 0;
-      return retryAfter;
+      return this.#scale;
     }
     if (this.#scale === undefined) return 0;
     const upper = Math.min(HINT_MAX_DELAY, Math.max(HINT_MIN_SCALE, this.#scale) * 2 ** ++this.#failures);

@@ -21,6 +21,13 @@ describe('HintedBackoff', () => {
     for (let i = 0; i < 10; i++) expect(high.next_(undefined)).toBeLessThanOrEqual(60_000);
   });
 
+  it('bounds a hint to 60 s (protocol §6.3): a broken server\'s 2^53 does not park the client for good', () => {
+    const b = new HintedBackoff(() => 0.5);
+    expect(b.next_(Number.MAX_SAFE_INTEGER)).toBe(60_000);
+    expect(b.next_(3_600_000)).toBe(60_000);
+    expect(b.next_(undefined)).toBeLessThanOrEqual(60_000);
+  });
+
   it('starts from 500 ms for a short hint, adds no floor without a hint, and forgets the hint on reset', () => {
     const b = new HintedBackoff(() => 0);
     expect(b.next_(undefined)).toBe(0);

@@ -1,3 +1,4 @@
+import { decode, ExtensionCodec } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import { isBytesEnvelope } from '../src/binary-base64';
 import { msgpack, msgpackBytes } from '../src/msgpack';
@@ -28,5 +29,17 @@ describe('msgpack() codec', () => {
 
   it('refuses what MessagePack cannot encode with a rejected bad_request, not a throw', async () => {
     await expect(codec.encode({ f: () => 1 })).rejects.toMatchObject({ name: 'TidewireError', code: 'bad_request' });
+  });
+
+  it('refuses a Map or a Set anywhere in the data (the library would send {}), unless the app gives an extensionCodec', async () => {
+    for (const value of [new Map([['a', 1]]), new Set([1]), { nested: [new Map()] }, [{ deep: { s: new Set(['x']) } }]]) {
+      await expect(codec.encode(value)).rejects.toMatchObject({ code: 'bad_request', cause: { message: expect.stringMatching(/(Map|Set) has no MessagePack form/) } });
+    }
+    expect(() => msgpackBytes(new Map())).toThrow(TypeError);
+    // The app's own extension codec decides: here it sends a Map as its entries.
+    const extensionCodec = new ExtensionCodec();
+    extensionCodec.register({ type: 1, encode: (v) => (v instanceof Map ? msgpackBytes([...v]) : null), decode: (d) => new Map(decode(d) as [unknown, unknown][]) });
+    const withMaps = msgpack({ encoder: { extensionCodec }, decoder: { extensionCodec } });
+    expect(withMaps.decode(withMaps.encode({ m: new Map([['a', 1]]) }))).toEqual({ m: new Map([['a', 1]]) });
   });
 });

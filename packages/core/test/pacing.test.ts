@@ -204,6 +204,26 @@ describe('recovery traffic within the server limits', () => {
     client.close();
   });
 
+  it('refusals with a retryAfter of 0 do not outrun the client\'s own bucket (no fresh token per refusal)', async () => {
+    const { t, client } = await connectedClient({ ...connected(), limits: { rate: 100, burst: 200 } } as ServerFrame);
+    client.channel('room');
+    // The server refuses every subscribe at once, telling the client to come back at once.
+    let refused = 0;
+    const refuseAll = setInterval(() => {
+      for (const f of t.last.sent.splice(0)) {
+        if (f.type !== 'subscribe') continue;
+        refused++;
+        t.last.push({ type: 'error', id: f.id, code: 'rate_limited', message: 'no', retryAfter: 0 });
+      }
+    }, 1);
+    await vi.advanceTimersByTimeAsync(2000);
+    clearInterval(refuseAll);
+    // 90 % of 100/s, plus the bucket's first 150: before, ~700 a second.
+    expect(refused).toBeGreaterThan(10);
+    expect(refused).toBeLessThanOrEqual(150 + 2 * 90 + 2);
+    client.close();
+  });
+
   it('a history read waiting in the paused pacer counts its 10 s deadline from sending, not from the call', async () => {
     const { t, client } = await connectedClient({ ...connected(), features: ['history'] } as ServerFrame);
     const room = client.channel('room');

@@ -81,5 +81,6 @@ describe.each(transports)('msgpack() codec over %s against the real server', (_n
     expect(await rpc(client, 'echo', value)).toEqual(value);
     await expect(client.publish('x', { f: () => 1 })).rejects.toMatchObject({ code: 'bad_request' });
     await expect(client.publish('x', Symbol('s'))).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(client.publish('x', { tags: new Set(['a']) })).rejects.toMatchObject({ code: 'bad_request' }); // not a silent {}
   });
 });
