@@ -8,6 +8,7 @@ import { SECRET_HEADER, provesSecret, receiveFrames, sameAuth, type HttpSession 
 import { openPollSession, type PollSession } from './transports/longpoll';
 import { openSseStream } from './transports/sse';
 import { answerRelayed, ownedSessionIds, ownerOf, relayToOwner } from './sessionRelay';
+import { endThenRelease } from './transports/endThenRelease';
 
 /** What an HTTP transport (SSE, long polling) gets from the server to run sessions over HTTP. */
 export interface HttpRouteContext {
@@ -92,7 +93,7 @@ export function createHttpRoutes(options: ResolvedOptions): HttpRouteHandler {
     if (method === 'POST') return void receiveFrames(request, response, http, bodyLimit);
     if (method === 'DELETE') {
       http.end();
-      return void response.writeHead(204).end();
+      return endThenRelease(response.writeHead(204));
     }
     if (method === 'GET' && kind === 'poll') {
       const ack = Number(query.get('ack') ?? 0);
@@ -117,7 +118,7 @@ export function sendJsonError(response: ServerResponse, status: number, code: st
     'content-length': Buffer.byteLength(body),
     ...(retryAfter !== undefined && { 'retry-after': String(Math.ceil(retryAfter / 1000)) }),
   });
-  response.end(body);
+  endThenRelease(response, body); // like every answer the server ends: a peer that does not read it loses the socket
 }
 
 /** How long (ms) a client refused for limits.maxPendingSessions is told to wait (the body's `retryAfter`; `Retry-After` in seconds). */

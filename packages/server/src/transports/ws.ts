@@ -10,10 +10,9 @@ import type { Logger } from '../hooks';
 import { binaryInboundToText, type InboundLimits } from '../inboundFrame';
 import type { Link } from '../link';
 import type { Session } from '../session';
+import { CLOSE_GRACE_MS } from './endThenRelease'; // after a close frame, the time to finish the closing handshake
 import { WsFrameBatch, frameOnce } from './wsFrameBatch';
 
-/** After a close frame, how long a client gets to finish the closing handshake before the socket is cut. */
-const CLOSE_GRACE_MS = 1000;
 
 const TOO_LARGE_MESSAGE = 'frame exceeds the hard size limit';
 
