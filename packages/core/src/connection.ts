@@ -10,7 +10,7 @@ import { connectFrame, decodeServerFrame, encodeFrame } from './protocol/codec';
 import { HintedBackoff, isFatalClose, needsNewToken } from './retry-policy';
 import { Store } from './store';
 import type { TokenSource } from './token';
-import { PROBE_TIMEOUT, heartbeatTimeLeft, readingSignOfLife } from './heartbeat';
+import { LIVE_BYTES, PROBE_TIMEOUT, heartbeatTimeLeft, readingSignOfLife } from './heartbeat';
 import type { ConnectionHandler, ConnectionOptions } from './connection-options';
 import { scheduleRefresh } from './token-refresh';
 import type { Transport, TransportClose, TransportContext } from './transport';
@@ -48,6 +48,8 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
   #heartbeatMs = 0;
   /** Whole frames received when bytes last started arriving without one, and since when (see readingSignOfLife). */
   readonly #reading = { frames: -1, since: 0 };
+  /** Bytes reported since the last frame (or the last time they counted as a sign of life). */
+  #unframedBytes = 0;
   #triedFreshToken = false;
   #unwatchNetwork: (() => void) | undefined;
   /**
@@ -167,6 +169,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
 
   async #open(): Promise<void> {
     const id = ++this.#transportId;
+    this.#unframedBytes = 0;
     const { factory, reason } = this.#plan.current();
     this.#transition(
       { state: 'connecting', transport: factory.name, transportReason: reason, attempt: ++this.#attempt },
@@ -214,8 +217,12 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     if (id === this.#transportId) this.#receive(text);
   }
 
-  lineActivity_(id: number): void {
+  lineActivity_(id: number, bytes?: number): void {
     if (id !== this.#transportId) return;
+    // Bytes since the last frame count once they add up to LIVE_BYTES: a large frame arriving keeps
+    // the line alive, a trickle or a proxy's keep-alive comments around a dead server do not.
+    if (bytes !== undefined && (this.#unframedBytes += bytes) < LIVE_BYTES) return;
+    this.#unframedBytes = 0;
     const now = (this.#lastFrameAt = this.#clock.now());
     if (readingSignOfLife(this.#reading, this.counts_.framesIn, now, this.#heartbeatMs, this.state_ === 'connected')) {
       this.send_(encodeFrame({ type: 'pong' }));
@@ -240,6 +247,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     m.bytesIn += text.length;
     this.#metrics?.changed_();
     this.#lastFrameAt = this.#clock.now();
+    this.#unframedBytes = 0;
     const decoded = decodeServerFrame(text);
     if (!decoded.ok) {
       // A message whose identity is intact goes on to be consumed at its offset (see unusable-message.ts).
@@ -296,6 +304,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
   #switchTo({ transport, adopt, connected }: ProbeSuccess): void {
     const previous = this.#transport;
     const id = ++this.#transportId;
+    this.#unframedBytes = 0;
     this.#transport = transport;
     adopt(new LineEvents(this, id, false));
     previous?.close();

@@ -2,6 +2,14 @@
 export const PROBE_TIMEOUT = 3000;
 
 /**
+ * Bytes without a frame that count as a sign of life (16 KiB): part of a frame still arriving. Less
+ * (a proxy's SSE keep-alive comments, an empty long-poll answer, a stalled upstream trickling a byte a
+ * second) does not move the heartbeat deadline, so a line that delivers nothing ends; a large frame
+ * arriving at more than ~0.5 KB/s (16 KiB per allowance) still keeps it alive (docs/transports.md).
+ */
+export const LIVE_BYTES = 16 * 1024;
+
+/**
  * The heartbeat deadline as time left, so one timer can aim at an absolute deadline (last frame +
  * allowance): frames only move the last-frame time, and a late-firing timer in a throttled tab
  * re-checks the real time instead of declaring the line dead.

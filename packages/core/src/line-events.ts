@@ -4,7 +4,7 @@ import type { TransportClose, TransportEvents } from './transport';
 export interface LineOwner {
   lineOpened_(line: LineEvents): void;
   lineFrame_(id: number, text: string): void;
-  lineActivity_(id: number): void;
+  lineActivity_(id: number, bytes?: number): void;
   lineInvalid_(id: number, reason: string): void;
   lineClosed_(id: number, info: TransportClose): void;
 }
@@ -36,8 +36,8 @@ export class LineEvents implements TransportEvents {
     this.owner_.lineFrame_(this.id_, text);
   }
 
-  onActivity(): void {
-    this.owner_.lineActivity_(this.id_);
+  onActivity(bytes?: number): void {
+    this.owner_.lineActivity_(this.id_, bytes);
   }
 
   onInvalid(reason: string): void {

@@ -19,10 +19,13 @@ export interface TransportEvents {
   onOpen(): void;
   onFrame(text: string): void;
   /**
-   * Bytes arrived, possibly mid-frame. Liveness is judged by bytes, not whole frames, so a
-   * frame slower to arrive than the heartbeat deadline never kills a healthy line.
+   * Bytes arrived, possibly mid-frame, so a frame slower to arrive than the heartbeat deadline never
+   * kills a healthy line. Bytes between frames count once they add up to a frame's worth in progress
+   * (see LIVE_BYTES in connection.ts): a proxy's keep-alive comments or a trickle must not keep a
+   * line that delivers nothing alive. Frames always count.
+   * @param bytes how many arrived, when the transport can tell (unknown: counted as a sign of life)
    */
-  onActivity?(): void;
+  onActivity?(bytes?: number): void;
   /**
    * Something arrived that is not a frame and was discarded: a binary WebSocket message, an
    * SSE event of an unknown type, a long-poll batch that does not decode. The connection reports

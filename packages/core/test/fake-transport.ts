@@ -10,6 +10,8 @@ export interface FakeLine {
   open(): void;
   push(frame: ServerFrame | string): void;
   drop(info?: TransportClose): void;
+  /** Bytes arrived (part of a frame, or not a frame at all): `bytes` undefined when unknown. */
+  activity(bytes?: number): void;
   closedByClient: boolean;
 }
 
@@ -25,6 +27,7 @@ export function fakeTransport(name: 'websocket' | 'sse' | 'longpoll' = 'websocke
         open: () => events.onOpen(),
         push: (frame) => events.onFrame(typeof frame === 'string' ? frame : JSON.stringify(frame)),
         drop: (info = { message: 'dropped' }) => events.onClose(info),
+        activity: (bytes) => events.onActivity?.(bytes),
       };
       lines.push(line);
       return {

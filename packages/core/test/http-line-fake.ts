@@ -60,11 +60,14 @@ export function fakeFetch(answer: (req: SeenRequest, n: number) => Response | Pr
 
 /** Transport events that record everything, activity and invalid reports included. */
 export function fullRecorder() {
-  const log = { opened: 0, frames: [] as string[], closes: [] as TransportClose[], activity: 0, invalid: [] as string[] };
+  const log = { opened: 0, frames: [] as string[], closes: [] as TransportClose[], activity: 0, activityBytes: 0, invalid: [] as string[] };
   const events: Required<TransportEvents> = {
     onOpen: () => void log.opened++,
     onFrame: (text) => void log.frames.push(text),
-    onActivity: () => void log.activity++,
+    onActivity: (bytes) => {
+      log.activity++;
+      log.activityBytes += bytes ?? 0;
+    },
     onInvalid: (reason) => void log.invalid.push(reason),
     onClose: (info) => void log.closes.push(info),
   };

@@ -62,7 +62,7 @@ describe('websocket transport alone', () => {
     expect(log.closes).toEqual([]);
   });
 
-  it('counts each message as activity where no TCP bytes can be seen (a browser WebSocket)', () => {
+  it('reports no activity of its own for a message where no TCP bytes can be seen (a browser WebSocket): its frames are the sign of life', () => {
     class BrowserLike extends FakeSocket {
       override readonly _socket = undefined as unknown as EventEmitter; // nothing below whole messages
       override message(data: unknown): void {
@@ -74,7 +74,7 @@ describe('websocket transport alone', () => {
     last().open();
     last().message('{"type":"ping"}');
     last().message('{"type":"ping"}\n{"type":"pong"}');
-    expect(log.activity).toBe(2);
+    expect(log.activity).toBe(0);
     expect(log.frames).toEqual(['{"type":"ping"}', '{"type":"ping"}', '{"type":"pong"}']);
   });
 
@@ -94,6 +94,7 @@ describe('websocket transport alone', () => {
     // A large message still arriving: only bytes, no message yet.
     for (let i = 0; i < 5; i++) last()._socket.emit('data', Buffer.alloc(1024));
     expect(log.activity).toBe(5);
+    expect(log.activityBytes).toBe(5 * 1024); // with their size: the connection weighs bytes without frames (LIVE_BYTES)
     last().message('{"type":"ping"}'); // the chunk carrying it; the message itself is not counted again
     expect(log.activity).toBe(6);
     expect(log.frames).toEqual(['{"type":"ping"}']);

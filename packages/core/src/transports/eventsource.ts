@@ -46,7 +46,7 @@ export interface EventSourceTransportOptions extends HttpTransportOptions {
  * arriving keep the line alive, as with `sse()`. The bytes of an unfinished event are counted
  * too: past `maxFrameBytes` they are not passed on, and the line ends (`tooLarge`).
  */
-function countingBytes(fetch: typeof globalThis.fetch, line: HttpLine, onBytes: () => void): typeof globalThis.fetch {
+function countingBytes(fetch: typeof globalThis.fetch, line: HttpLine, onBytes: (bytes: number) => void): typeof globalThis.fetch {
   return async (input, init) => {
     // As every request of the line: a redirect is not followed (see http-line.ts), it ends the line.
     const res = await fetch(input, { ...init, redirect: 'manual' });
@@ -62,7 +62,7 @@ function countingBytes(fetch: typeof globalThis.fetch, line: HttpLine, onBytes: 
         transform(chunk, controller) {
           if (line.done) return;
           if (unfinished(chunk) > line.maxFrameBytes) return line.tooLarge('an SSE event');
-          onBytes();
+          onBytes(chunk.byteLength);
           controller.enqueue(chunk);
         },
       }),
@@ -118,15 +118,14 @@ export function eventsource(options: EventSourceTransportOptions = {}): Transpor
       const dispatch = sseEventHandler(line, events);
       const onEvent = (type: string) => (event: EventSourceEventLike) => {
         // EventSource's own `open` (the response arrived) is a plain Event without data: not the server's.
-        if (line.done || typeof event.data !== 'string') return;
-        events.onActivity?.();
+        if (line.done || typeof event.data !== 'string') return; // (its frames count as signs of life themselves)
         // A native EventSource (no fetch of ours) buffered it whole already; the line ends as with the package.
         if (event.data.length > line.maxFrameBytes) return line.tooLarge('an SSE event');
         dispatch(type, event.data);
       };
       const source = new ES(line.endpoint, {
         withCredentials: options.withCredentials ?? false,
-        fetch: countingBytes(line.fetch, line, () => events.onActivity?.()),
+        fetch: countingBytes(line.fetch, line, (bytes) => events.onActivity?.(bytes)),
       });
       source.addEventListener('open', onEvent('open'));
       source.addEventListener('message', onEvent('message'));

@@ -58,13 +58,11 @@ export interface HttpLine extends Transport {
   adopt(openText: string): boolean;
   /**
    * Read a body to its end as text, in order: `onText` gets each chunk decoded (a UTF-8 character
-   * split between chunks is kept whole), and every chunk counts as activity (bytes are signs of life).
+   * split between chunks is kept whole), and every chunk is reported as activity with its size.
    * Cost is linear in bytes. Rejects when the body fails (cut, aborted). A body without a stream whose
    * `content-length` is over `maxFrameBytes` is not read (the line ends as `tooLarge`).
-   * @param activity what a chunk reports instead of the line's activity (long polling judges a
-   *   short answer by the frames it brings, see longpoll.ts)
    */
-  read(res: Response, onText: (text: string) => void, activity?: () => void): Promise<void>;
+  read(res: Response, onText: (text: string) => void): Promise<void>;
   /**
    * A request to `<url>/<path>`; rejects on a network error or a non-2xx answer (with `status`).
    * `stream`: the body is read for the life of the line, so it stays abortable until the line ends.
@@ -174,22 +172,20 @@ export function httpLine(
       line.lines = upstream === 'lines';
       return true;
     },
-    async read(res, onText, activity) {
-      // (events' method, called on events: LineEvents is a class)
-      const active = activity ?? (() => events.onActivity?.());
+    async read(res, onText) {
       if (!res.body) {
         // No streaming body (some fetch polyfills): the whole text is the one chunk; only its announced size can be checked first.
         if (Number(res.headers.get('content-length')) > maxFrameBytes) return line.tooLarge(`an HTTP answer of ${res.headers.get('content-length')} bytes`);
         const text = await res.text();
         if (line.done) return;
-        active();
+        events.onActivity?.(text.length);
         return onText(text);
       }
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
       for (let chunk; !(chunk = await reader.read()).done; ) {
         if (line.done) return void reader.cancel().catch(() => {});
-        active();
+        events.onActivity?.(chunk.value.byteLength);
         onText(decoder.decode(chunk.value, { stream: true }));
       }
       const rest = decoder.decode();

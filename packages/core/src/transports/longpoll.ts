@@ -13,15 +13,6 @@ export type { HttpTransportOptions as LongPollTransportOptions } from './http-li
  */
 const BATCH_SLACK = 4 * 1024 * 1024;
 
-/**
- * Characters of a poll answer past which its bytes count as activity while it arrives. A shorter
- * answer is judged by what it brings: a new batch is a sign of life, an empty or already-applied one
- * is not — a broken proxy answering every poll at once (or one trickling a byte a second) must not
- * keep a line that delivers nothing alive (the server's pings arrive as frames on a healthy line).
- * Past this, a large answer still arriving keeps the line alive as on every transport.
- */
-const LIVE_AFTER = 16 * 1024;
-
 /** The longest pause before polling again after answers that brought nothing new, in ms. */
 const MAX_IDLE_PAUSE = 1000;
 
@@ -80,7 +71,7 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
       // A whole answer is held until it ends (it is decoded once), so both what one line (a frame) and what
       // the answer may hold are bounded: an endless line stops at maxFrameBytes, an endless body of short
       // lines at BATCH_SLACK more (see there).
-      const readAll = async (res: Response, isPoll = false): Promise<string> => {
+      const readAll = async (res: Response): Promise<string> => {
         const parts: string[] = [];
         let chars = 0;
         let arriving = 0; // characters of the line still arriving
@@ -91,7 +82,7 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
           if ((chars += text.length) > line.maxFrameBytes + BATCH_SLACK) return line.tooLarge('a long-poll answer');
           parts.push(text);
         };
-        await line.read(res, onText, isPoll ? () => void (chars > LIVE_AFTER && events.onActivity?.()) : undefined);
+        await line.read(res, onText);
         return parts.join('');
       };
       let idle = 0; // answers in a row that brought nothing new
@@ -107,7 +98,7 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
           try {
             const res = await (next ?? request());
             next = undefined;
-            const text = await readAll(res, true);
+            const text = await readAll(res);
             if (line.done) return;
             const batch = decodeBatch(text);
             if (!batch) {
@@ -121,7 +112,6 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
               if (++idle > 1) await new Promise((r) => setTimeout(r, Math.min(MAX_IDLE_PAUSE, 25 * 2 ** idle)));
             } else {
               idle = 0;
-              events.onActivity?.();
               ack = batch.seq;
               // Acknowledged and polled again before the frames are handled: the server prepares the next
               // batch while this one is decoded (handling a batch of a burst took as long as the round trip).

@@ -19,7 +19,7 @@ export interface WebSocketTransportOptions extends FrameLimitOptions {
  * messages; with `ws` the transport can count bytes of a message still arriving as activity.
  */
 interface ByteSource {
-  on(event: 'data', listener: () => void): unknown;
+  on(event: 'data', listener: (chunk: { length: number }) => void): unknown;
   cork?(): void;
   uncork?(): void;
   writableLength?: number;
@@ -39,8 +39,8 @@ const FLUSH_BYTES = 65_536;
  * objects (bench/idle-heap.ts).
  */
 const lines = new WeakMap<object, WebSocketLine>();
-function onActivity(this: object): void {
-  lines.get(this)?.active_();
+function onActivity(this: object, chunk: { length: number }): void {
+  lines.get(this)?.active_(chunk.length);
 }
 function uncork(line: WebSocketLine): void {
   line.uncork_();
@@ -56,8 +56,6 @@ class WebSocketLine implements Transport {
   /** An error is always followed by a close event: reported once, from close, with the error as cause. */
   #error: unknown;
   #corked: ByteSource | undefined;
-  /** Activity is reported per TCP chunk (`ws`): a message adds nothing (it comes from such a chunk). */
-  #bytesReported = false;
 
   constructor(socket: WebSocketLike, events: TransportEvents, limit: number) {
     this.#socket = socket;
@@ -71,19 +69,17 @@ class WebSocketLine implements Transport {
     if (raw) {
       lines.set(raw, this);
       raw.on('data', onActivity);
-      this.#bytesReported = true;
     }
     this.#events.onOpen();
   }
 
-  active_(): void {
-    if (!this.#done) this.#events.onActivity?.();
+  active_(bytes: number): void {
+    if (!this.#done) this.#events.onActivity?.(bytes);
   }
 
   received_(text: unknown): void {
     if (this.#done) return;
-    const events = this.#events;
-    if (!this.#bytesReported) events.onActivity?.();
+    const events = this.#events; // (no activity of its own: each frame it holds is a sign of life)
     // Only a socket without maxPayload (a browser's) gets here with a longer message (in characters,
     // never more than its bytes): it was buffered already, but the line ends as with `ws`.
     if (typeof text === 'string' && text.length > this.#limit) return this.tooBig_();
