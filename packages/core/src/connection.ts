@@ -169,7 +169,6 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
 
   async #open(): Promise<void> {
     const id = ++this.#transportId;
-    this.#unframedBytes = 0;
     const { factory, reason } = this.#plan.current();
     this.#transition(
       { state: 'connecting', transport: factory.name, transportReason: reason, attempt: ++this.#attempt },
@@ -304,7 +303,6 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
   #switchTo({ transport, adopt, connected }: ProbeSuccess): void {
     const previous = this.#transport;
     const id = ++this.#transportId;
-    this.#unframedBytes = 0;
     this.#transport = transport;
     adopt(new LineEvents(this, id, false));
     previous?.close();
