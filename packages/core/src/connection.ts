@@ -3,7 +3,7 @@ import type { Clock } from './clock';
 import { Timer } from './clock';
 import type { ConnectionSnapshot, TransportReason } from './connection-state';
 import { ConnectionError, ProtocolError, TidewireError } from './errors';
-import { MetricsStore, newCounters } from './metrics';
+import { MetricsStore, countReconnect, newCounters } from './metrics';
 import { watchNetwork } from './network-watch';
 import type { ConnectedFrame } from './protocol/frames';
 import { connectFrame, decodeServerFrame, encodeFrame } from './protocol/codec';
@@ -338,12 +338,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     const previous = this.read_();
     if (previous.state !== 'connecting' && previous.state !== 'connected') return;
     this.#teardown({ keepWatching: true });
-    const error =
-      given ??
-      new TidewireError(info.code ?? 'transport_error', info.message, {
-        cause: info.cause,
-        context: { transport: previous.transport },
-      });
+    const error = given ?? new TidewireError(info.code ?? 'transport_error', info.message, { cause: info.cause, context: { transport: previous.transport } });
     if (isFatalClose(info.code)) return this.#fail(error);
     if (needsNewToken(info.code)) {
       if (!this.#tokens.canRefresh_ || this.#triedFreshToken) return this.#fail(error);
@@ -360,10 +355,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
       immediate = plan.failed(now) && plan.current().reason === 'fallback';
     }
     const delay = Math.max(immediate ? 0 : this.#backoff(this.#attempt + 1), (this.#hinted ??= new HintedBackoff()).next_(info.retryAfter));
-    const counts = this.counts_;
-    counts.reconnects++;
-    const reasons = (counts.reconnectReasons ??= {});
-    reasons[error.code] = (reasons[error.code] ?? 0) + 1;
+    countReconnect(this.counts_, error.code);
     this.#handler.onDisconnected_();
     this.#transition(
       { state: 'reconnecting', transport: plan.current().factory.name, attempt: this.#attempt + 1, retryIn: delay, error },

@@ -45,6 +45,13 @@ export type MetricsCounters = { -readonly [K in Exclude<keyof ClientMetrics, key
   reconnectReasons?: Record<string, number>;
 };
 
+/** A reconnect, counted with its reason (the code of the error that ended the line). */
+export function countReconnect(counts: MetricsCounters, code: string): void {
+  counts.reconnects++;
+  const reasons = (counts.reconnectReasons ??= {});
+  reasons[code] = (reasons[code] ?? 0) + 1;
+}
+
 /** Fresh counters, all zero. */
 export const newCounters = (): MetricsCounters => ({ rtt: undefined, reconnects: 0, recovered: 0, gaps: 0, framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0 });
 
