@@ -112,8 +112,7 @@ function binaryFramed(WS: WebSocketConstructor, events: TransportEvents): WebSoc
       // An ArrayBuffer (binaryType above); anything else unreadable becomes 0 bytes: refused as truncated.
       const decoded = binaryFrameToText(bytesOf(data) ?? new Uint8Array(0), 'server');
       if (decoded.ok) return handler({ data: decoded.text });
-      events.onActivity?.();
-      events.onInvalid?.(decoded.reason);
+      events.onInvalid?.(decoded.reason); // not a sign of life (its bytes counted already where `ws` shows them)
     }
 
     send(text: string): void {

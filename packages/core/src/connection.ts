@@ -10,7 +10,7 @@ import { connectFrame, decodeServerFrame, encodeFrame } from './protocol/codec';
 import { HintedBackoff, isFatalClose, needsNewToken } from './retry-policy';
 import { Store } from './store';
 import type { TokenSource } from './token';
-import { LIVE_BYTES, PROBE_TIMEOUT, heartbeatTimeLeft, readingSignOfLife } from './heartbeat';
+import { PROBE_TIMEOUT, heartbeatTimeLeft, liveBytes, readingSignOfLife } from './heartbeat';
 import type { ConnectionHandler, ConnectionOptions } from './connection-options';
 import { scheduleRefresh } from './token-refresh';
 import type { Transport, TransportClose, TransportContext } from './transport';
@@ -218,9 +218,9 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
 
   lineActivity_(id: number, bytes?: number): void {
     if (id !== this.#transportId) return;
-    // Bytes since the last frame count once they add up to LIVE_BYTES: a large frame arriving keeps
+    // Bytes since the last frame count once they add up to liveBytes(): a large frame arriving keeps
     // the line alive, a trickle or a proxy's keep-alive comments around a dead server do not.
-    if (bytes !== undefined && (this.#unframedBytes += bytes) < LIVE_BYTES) return;
+    if (bytes !== undefined && (this.#unframedBytes += bytes) < liveBytes(this.#heartbeatMs)) return;
     this.#unframedBytes = 0;
     const now = (this.#lastFrameAt = this.#clock.now());
     if (readingSignOfLife(this.#reading, this.counts_.framesIn, now, this.#heartbeatMs, this.state_ === 'connected')) {

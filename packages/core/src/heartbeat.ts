@@ -2,12 +2,17 @@
 export const PROBE_TIMEOUT = 3000;
 
 /**
- * Bytes without a frame that count as a sign of life (16 KiB): part of a frame still arriving. Less
- * (a proxy's SSE keep-alive comments, an empty long-poll answer, a stalled upstream trickling a byte a
- * second) does not move the heartbeat deadline, so a line that delivers nothing ends; a large frame
- * arriving at more than ~0.5 KB/s (16 KiB per allowance) still keeps it alive (docs/transports.md).
+ * Bytes without a frame that count as a sign of life: part of a frame still arriving at 200 B/s or
+ * more over the heartbeat allowance (at least 256 B, at most 16 KiB). Less — a proxy's SSE keep-alive
+ * comments, empty long-poll answers, a stalled upstream trickling a byte a second — does not move the
+ * heartbeat deadline, so a line that delivers nothing ends; a large frame arriving faster still keeps
+ * it alive, whatever the heartbeat (docs/transports.md, "Liveness by bytes").
+ * @param heartbeatMs the server's ping interval
+ * @returns the bytes since the last frame that count as one sign of life
  */
-export const LIVE_BYTES = 16 * 1024;
+export function liveBytes(heartbeatMs: number): number {
+  return Math.min(16_384, Math.max(256, Math.round(0.2 * (heartbeatMs + Math.max(1000, heartbeatMs / 2)))));
+}
 
 /**
  * The heartbeat deadline as time left, so one timer can aim at an absolute deadline (last frame +

@@ -21,7 +21,7 @@ export interface TransportEvents {
   /**
    * Bytes arrived, possibly mid-frame, so a frame slower to arrive than the heartbeat deadline never
    * kills a healthy line. Bytes between frames count once they add up to a frame's worth in progress
-   * (LIVE_BYTES in heartbeat.ts): a proxy's keep-alive comments or a trickle must not keep a
+   * (liveBytes in heartbeat.ts): a proxy's keep-alive comments or a trickle must not keep a
    * line that delivers nothing alive. Frames always count.
    * @param bytes how many arrived, when the transport can tell (unknown: counted as a sign of life)
    */

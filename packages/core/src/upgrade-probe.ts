@@ -69,7 +69,7 @@ export function probeTransport(
           });
         },
         // Bytes of a slow frame keep the adopted line alive as on any other line.
-        onActivity: () => owner?.onActivity?.(),
+        onActivity: (bytes) => owner?.onActivity?.(bytes), // with their size, as on any other line (see liveBytes)
         onInvalid: (reason) => {
           if (owner) return owner.onInvalid?.(reason);
           if (settled) return void early.push((events) => events.onInvalid?.(reason));

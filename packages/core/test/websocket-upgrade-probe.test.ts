@@ -33,9 +33,10 @@ describe('an upgrade probe', () => {
     success.adopt(events);
     expect(log.frames).toEqual(['{"type":"ping"}']);
     expect(log.invalid).toEqual(['a binary WebSocket message']);
-    line.events().onActivity?.();
+    line.events().onActivity?.(1234);
     line.events().onInvalid?.('again');
     expect(log.activity).toBe(1);
+    expect(log.activityBytes).toBe(1234); // with its size: a trickle on an upgraded line is weighed like on any other
     expect(log.invalid).toEqual(['a binary WebSocket message', 'again']);
   });
 

@@ -16,6 +16,13 @@ const BATCH_SLACK = 4 * 1024 * 1024;
 /** The longest pause before polling again after answers that brought nothing new, in ms. */
 const MAX_IDLE_PAUSE = 1000;
 
+/**
+ * An answer that brought nothing new faster than this (ms) was not held by a server (whose poll
+ * timeout holds a poll for seconds) but bounced by something in between: only such answers count
+ * towards the pause, so a healthy server's poll-timeout answers never delay its next message.
+ */
+const BOUNCED_WITHIN = 50;
+
 /** A poll answer: batch number and its frames. */
 interface Batch {
   readonly seq: number;
@@ -88,7 +95,9 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
       let idle = 0; // answers in a row that brought nothing new
       /** The next poll, already on its way while the frames of the last batch are handled. */
       let next: Promise<Response> | undefined;
+      let polledAt = 0;
       const request = (): Promise<Response> => {
+        polledAt = performance.now();
         const sent = line.request('GET', { params: { ack } });
         sent.catch(() => {}); // awaited by the loop; not an unhandled rejection if the line ends first
         return sent;
@@ -107,9 +116,10 @@ export function longpoll(options: HttpTransportOptions = {}): TransportFactory {
             }
             failures = 0;
             if (batch.seq <= ack) {
-              // Nothing new (the server's poll timeout, or a broken proxy answering at once): poll again,
-              // but after the second such answer in a row with a growing pause, never in a tight loop.
-              if (++idle > 1) await new Promise((r) => setTimeout(r, Math.min(MAX_IDLE_PAUSE, 25 * 2 ** idle)));
+              // Nothing new. Held until the server's poll timeout: poll again at once. Bounced at once (a
+              // broken proxy): after the second such answer in a row, with a growing pause, never in a tight loop.
+              idle = performance.now() - polledAt < BOUNCED_WITHIN ? idle + 1 : 0;
+              if (idle > 1) await new Promise((r) => setTimeout(r, Math.min(MAX_IDLE_PAUSE, 25 * 2 ** idle)));
             } else {
               idle = 0;
               ack = batch.seq;
