@@ -6,6 +6,8 @@ import { CLOSE_GRACE_MS, endThenRelease, releaseUnflushed } from '../src/transpo
 
 /** Just what endThenRelease touches of a ServerResponse: `end`, `writableFinished`, `destroyed`, `destroy`, `close`. */
 class FakeResponse extends EventEmitter {
+  /** A socket of its own (a ServerResponse's); the fetch bridge's writer has none. */
+  socket: object | null = {};
   writableFinished = false;
   destroyed = false;
   ended: unknown[] = [];
@@ -62,6 +64,15 @@ describe('endThenRelease (fake response, fake timers)', () => {
     destroyed.destroyed = true;
     releaseUnflushed(asResponse(destroyed));
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('arms nothing for a response without a socket of ours (the fetch handler\'s writer: the platform frees its own)', () => {
+    vi.useFakeTimers();
+    const bridged = new FakeResponse();
+    bridged.socket = null;
+    endThenRelease(asResponse(bridged), 'bye');
+    expect(vi.getTimerCount()).toBe(0);
+    expect(bridged.destroyed).toBe(false);
   });
 
   it("does not hold the process open: the timer is unref'd", () => {

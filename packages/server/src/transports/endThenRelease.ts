@@ -23,7 +23,8 @@ export const CLOSE_GRACE_MS = 1000;
 export function releaseUnflushed(response: ServerResponse, graceMs: number = CLOSE_GRACE_MS): void {
   // `writableFinished`: ended, and nothing left in the response or its socket. A finished response
   // leaves its socket to the HTTP server (keep-alive timeout), which frees it.
-  if (response.writableFinished || response.destroyed) return;
+  // No socket of ours (a platform's fetch bridge, FetchResponseWriter): the platform frees its own.
+  if (!response.socket || response.writableFinished || response.destroyed) return;
   const timer = setTimeout(() => response.destroy(), graceMs).unref();
   // A ServerResponse emits `close` once it is finished or once its socket is gone, whichever comes first.
   response.once('close', () => clearTimeout(timer));
