@@ -47,4 +47,5 @@ if (prof) {
     if (file) console.log('\n' + formatTop(`${subject} fan ${side}`, topSelf(JSON.parse(readFileSync(`${dir}${side}/${file}`, 'utf8')), 30)));
   }
 }
-rmSync(dir, { recursive: true, force: true });
+if (!process.env.FAN_KEEP) rmSync(dir, { recursive: true, force: true });
+else console.log(`profiles kept in ${dir}`);

@@ -26,7 +26,7 @@ import type { ChannelOwner } from './channel';
 import type { PublishResult } from './outbox';
 import type { PublishOptions } from './publish-options';
 import { Timer } from './clock';
-import { TokenSource } from './token';
+import { tokenSource } from './token';
 
 /** Largest frame before the server told us its limit: the server's default. */
 const DEFAULT_MAX_PAYLOAD = 64 * 1024;
@@ -87,7 +87,7 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
     this.requests_ = new Requests(this);
     this.connection_ = new Connection({
       plan_: choosePlan(options),
-      tokens_: new TokenSource(options.token, options.getToken),
+      tokens_: tokenSource(options.token, options.getToken),
       clock_: clock,
       backoff_: this.#backoff,
       connectTimeout_: options.connectTimeout ?? 5000,

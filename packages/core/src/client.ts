@@ -183,7 +183,7 @@ export class Client extends Emitter<ClientEvents> {
       shared.retry_(); // a new acquisition is the app asking again: a failed channel tries once more
     }
     const handle = new Channel<T>(shared, host, options.schema, this.#report);
-    shared.sinks_.push(handle);
+    shared.sinks_ = shared.sinks_.concat([handle]); // an exact-size copy: `push` (or a spread) makes 17 slots
     if (host.options_.lazy !== false) this.connect();
     return handle;
   }

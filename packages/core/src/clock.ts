@@ -10,8 +10,8 @@ export interface Clock {
   /**
    * Milliseconds on a clock that only moves forward: only differences between two readings are
    * used (deadlines, heartbeats, pacing, lateness), never a date. The system clock's is
-   * `performance.timeOrigin + performance.now()`, so setting the wall clock back or forward
-   * (an NTP step, a user, a VM resumed) cannot stretch or cut any of them.
+   * `performance.timeOrigin + performance.now()` since the SDK was loaded, so setting the wall
+   * clock back or forward (an NTP step, a user, a VM resumed) cannot stretch or cut any of them.
    */
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
@@ -48,6 +48,20 @@ export function setLongTimeout(fn: () => void, ms: number): ChainedHandle {
   return handle;
 }
 
+/** The wall-clock time in ms by the High Resolution Time spec's clock (`Date.now()` where a platform has no `performance`). */
+function hrNow(): number {
+  const clock = globalThis.performance;
+  return clock ? (clock.timeOrigin || 0) + clock.now() : Date.now();
+}
+
+/**
+ * What `systemClock.now()` counts from: the module's load, less 1 ms (so no reading is ever 0,
+ * which some fields use as "none"). Why not the raw time: readings stay small integers for 24
+ * days (V8 keeps those inside an object; a timestamp of 1.7e12 is a 16 B box per field of every
+ * idle client, bench/idle-heap.ts).
+ */
+const ORIGIN = hrNow() - 1;
+
 /**
  * The real clock: a monotonic `now()` (the High Resolution Time spec's `performance.now()`, from
  * the time origin; `Date.now()` only where a platform has no `performance`) and global timers,
@@ -55,11 +69,8 @@ export function setLongTimeout(fn: () => void, ms: number): ChainedHandle {
  * A delay that fits is the platform timer itself, with no wrapper: an idle client's armed heartbeat costs one timer object.
  */
 export const systemClock: Clock = {
-  now: () => {
-    const clock = globalThis.performance;
-    // Whole ms, as `Date.now()` gives (what apps see of it, `retryIn`, stays an integer).
-    return clock ? Math.floor((clock.timeOrigin || 0) + clock.now()) : Date.now();
-  },
+  // Whole ms, as `Date.now()` gives (what apps see of it, `retryIn`, stays an integer).
+  now: () => Math.floor(hrNow() - ORIGIN),
   setTimeout: (fn, ms) => {
     const delay = sanitizeDelay(ms);
     return delay <= MAX_TIMER_DELAY ? globalThis.setTimeout(fn, delay) : setLongTimeout(fn, delay);

@@ -11,6 +11,7 @@ import { HintedBackoff, isFatalClose, needsNewToken } from './retry-policy';
 import { Store } from './store';
 import type { TokenSource } from './token';
 import { PROBE_TIMEOUT, heartbeatTimeLeft, liveBytes, readingSignOfLife } from './heartbeat';
+import { heartbeatWatch } from './heartbeat-watch';
 import type { ConnectionHandler, ConnectionOptions } from './connection-options';
 import { scheduleRefresh } from './token-refresh';
 import type { Transport, TransportClose, TransportContext } from './transport';
@@ -46,19 +47,18 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
   #connectedAt = 0;
   #lastFrameAt = 0;
   #heartbeatMs = 0;
-  /** Whole frames received when bytes last started arriving without one, and since when (see readingSignOfLife). */
-  readonly #reading = { frames: -1, since: 0 };
+  /** Whole frames received when bytes last started arriving without one, and since when (see readingSignOfLife); made on first use. */
+  #reading: { frames: number; since: number } | undefined;
   /** Bytes reported since the last frame (or the last time they counted as a sign of life). */
   #unframedBytes = 0;
   #triedFreshToken = false;
   #unwatchNetwork: (() => void) | undefined;
   /**
-   * What the current state waits for: the first frame (connecting), the heartbeat deadline
-   * (connected), the next attempt (reconnecting). Every transition cancels it.
+   * What the current state waits for: the first frame (connecting), the next attempt
+   * (reconnecting). Every transition cancels it; a connected line lets it go (its heartbeat
+   * deadline is on the shared heartbeat watch), so an idle client holds no timer of its own.
    */
-  readonly #stateTimer: Timer;
-  /** `#checkHeartbeat` as the state timer calls it, bound once. */
-  #checkHeartbeatJob: (() => void) | undefined;
+  #stateTimer: Timer | undefined;
   /** The token refresh and the line check: made on first use (most clients never need them). */
   #refresh: Timer | undefined;
   #probe: Timer | undefined;
@@ -79,7 +79,6 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     this.#connectTimeout = connectTimeout;
     this.#context = context;
     this.#handler = handler;
-    this.#stateTimer = new Timer(clock);
   }
 
 
@@ -200,7 +199,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
       this.#handler.onError_(error);
       return;
     }
-    this.#stateTimer.start_(this.#connectTimeout, () => this.#lost({ message: `no answer from the server within ${this.#connectTimeout} ms` }));
+    this.#wait(this.#connectTimeout, () => this.#lost({ message: `no answer from the server within ${this.#connectTimeout} ms` }));
     this.#lastFrameAt = this.#clock.now();
     // A plan with several transports may race the next one (it then ends this line via `switchTo`).
     this.#plan.connecting?.(this);
@@ -223,7 +222,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     if (bytes !== undefined && (this.#unframedBytes += bytes) < liveBytes(this.#heartbeatMs)) return;
     this.#unframedBytes = 0;
     const now = (this.#lastFrameAt = this.#clock.now());
-    if (readingSignOfLife(this.#reading, this.counts_.framesIn, now, this.#heartbeatMs, this.state_ === 'connected')) {
+    if (readingSignOfLife((this.#reading ??= { frames: -1, since: 0 }), this.counts_.framesIn, now, this.#heartbeatMs, this.state_ === 'connected')) {
       this.send_(encodeFrame({ type: 'pong' }));
     }
   }
@@ -286,11 +285,14 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     this.#triedFreshToken = false;
     this.#hinted?.reset_();
     this.#heartbeatMs = frame.heartbeat;
+    // Watched before the transition: an app listener that closes the client takes it off again.
+    this.#stateTimer?.stop_();
+    this.#stateTimer = undefined; // the next one is made when needed
+    heartbeatWatch(this.#clock).add_(this, heartbeatTimeLeft(frame.heartbeat, 0));
     this.#transition(
       { state: 'connected', transport: factory.name, transportReason: reason, session: frame.session },
       reason === 'upgraded' ? 'upgraded' : 'server accepted',
     );
-    this.#checkHeartbeat();
     this.#scheduleRefresh(frame.expiresIn);
     this.#handler.onConnected_(frame);
   }
@@ -317,15 +319,17 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     scheduleRefresh((this.#refresh ??= new Timer(this.#clock)), this.#tokens, this.#clock, this.#connectTimeout, expiresIn, this, (info) => this.#lost(info), this.#handler.onError_);
   }
 
-  /** The heartbeat deadline check (see heartbeatTimeLeft); re-armed until the line is silent too long. */
-  #checkHeartbeat(): void {
+  /** The heartbeat deadline check (see heartbeatTimeLeft), called by the heartbeat watch while connected. @returns ms left; 0 or less: the line has ended */
+  heartbeatLeft_(): number {
     const silentFor = this.#clock.now() - this.#lastFrameAt;
     const left = heartbeatTimeLeft(this.#heartbeatMs, silentFor);
-    if (left <= 0) {
-      this.#lost({ code: 'heartbeat_timeout', message: `no frame from the server for ${silentFor} ms` });
-    } else {
-      this.#stateTimer.start_(left, (this.#checkHeartbeatJob ??= this.#checkHeartbeat.bind(this)));
-    }
+    if (left <= 0) this.#lost({ code: 'heartbeat_timeout', message: `no frame from the server for ${silentFor} ms` });
+    return left;
+  }
+
+  /** Arm the state timer (made when first needed after a connected spell). */
+  #wait(ms: number, fn: () => void): void {
+    (this.#stateTimer ??= new Timer(this.#clock)).start_(ms, fn);
   }
 
   /**
@@ -361,7 +365,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
       { state: 'reconnecting', transport: plan.current().factory.name, attempt: this.#attempt + 1, retryIn: delay, error },
       error.message,
     );
-    this.#stateTimer.start_(delay, () => void this.#open());
+    this.#wait(delay, () => void this.#open());
   }
 
   #fail(error: TidewireError): void {
@@ -377,7 +381,8 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     this.#pingAt = 0;
     transport?.close();
     this.#plan.stop();
-    this.#stateTimer.stop_();
+    this.#stateTimer?.stop_();
+    heartbeatWatch(this.#clock).delete_(this);
     this.#refresh?.stop_();
     this.#probe?.stop_();
     if (!keepWatching) {
@@ -388,7 +393,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
 
   #transition(to: ConnectionSnapshot, reason: string): void {
     const from = this.read_();
-    this.#stateTimer.stop_();
+    this.#stateTimer?.stop_();
     this.setSnapshot(to);
     this.#metrics?.changed_();
     this.#handler.onStateChange_({ from, to, reason });

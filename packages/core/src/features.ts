@@ -22,3 +22,19 @@ export function missingFeature(features: readonly string[] | undefined, feature:
   if (features?.includes(feature)) return undefined;
   return new RequestError('unsupported', `the server does not support "${feature}"`, { context: { feature } });
 }
+
+/** The last list {@link sameFeatures} handed out: every client of a process mostly talks to the same servers. */
+let lastFeatures: readonly string[] = [];
+
+/**
+ * One shared array per distinct `connected.features` list: each `connected` frame parses its own,
+ * and 1,000 idle clients of one server kept 1,000 copies (~80 B each, bench/idle-heap.ts).
+ * @param features what the server announced (undefined: absent, i.e. none)
+ * @returns an array with the same names in the same order, frozen, shared while the list stays the same
+ */
+export function sameFeatures(features: readonly string[] | undefined): readonly string[] {
+  const list = features ?? [];
+  const last = lastFeatures;
+  if (list.length === last.length && list.every((name, i) => name === last[i])) return last;
+  return (lastFeatures = Object.freeze([...list]));
+}

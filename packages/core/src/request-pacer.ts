@@ -28,7 +28,8 @@ export class RequestPacer {
   /** Made when a job first has to wait for a token. */
   #timer: Timer | undefined;
   #runJob: (() => void) | undefined;
-  readonly #queue: (() => void)[] = [];
+  /** Jobs waiting for a token, from `#head` on; made when a job first has to wait. */
+  #queue: (() => void)[] | undefined;
   #head = 0;
   #rate = 0;
   #burst = 0;
@@ -49,7 +50,7 @@ export class RequestPacer {
 
   /** Jobs waiting for a token. */
   get queued_(): number {
-    return this.#queue.length - this.#head;
+    return (this.#queue?.length ?? 0) - this.#head;
   }
 
   /**
@@ -68,14 +69,16 @@ export class RequestPacer {
 
   /** Forget every queued job (the line they were for is gone). */
   clear_(): void {
-    this.#queue.length = 0;
+    this.#queue = undefined;
     this.#head = 0;
     this.#timer?.stop_();
   }
 
   /** Run `job` when a token is available: now if one is and nothing is queued ahead of it. */
   enqueue_(job: () => void): void {
-    this.#queue.push(job);
+    // Nothing queued ahead and a token free (normal use): run it, with no queue made for it.
+    if (!this.#queue && !this.#isHeld(job) && this.#take()) return job();
+    (this.#queue ??= []).push(job);
     this.#run();
   }
 
@@ -112,8 +115,9 @@ export class RequestPacer {
   #run(): void {
     for (let at = this.#runnable(); at >= 0 && this.#take(); at = this.#runnable()) {
       // Nearly always the head; a job behind held ones is taken out of the middle (order kept).
-      const job = at === this.#head ? this.#queue[this.#head++]! : this.#queue.splice(at, 1)[0]!;
-      if (this.#head === this.#queue.length) this.#queue.length = this.#head = 0;
+      const queue = this.#queue!;
+      const job = at === this.#head ? queue[this.#head++]! : queue.splice(at, 1)[0]!;
+      if (this.#head === queue.length) this.clear_();
       job();
     }
     this.#arm();
@@ -121,9 +125,14 @@ export class RequestPacer {
 
   /** Where the first job that may run now is, or -1 (nothing queued, or only held jobs). */
   #runnable(): number {
-    const held = this.#heldUntil !== 0 && this.#clock.now() < this.#heldUntil ? this.#held : undefined; // (no clock read when nothing was ever held)
-    for (let at = this.#head; at < this.#queue.length; at++) if (this.#queue[at] !== held) return at;
+    const queue = this.#queue ?? [];
+    for (let at = this.#head; at < queue.length; at++) if (!this.#isHeld(queue[at]!)) return at;
     return -1;
+  }
+
+  /** Whether `job` is the held one, and its hold still lasts (no clock read when nothing was ever held). */
+  #isHeld(job: () => void): boolean {
+    return job === this.#held && this.#heldUntil !== 0 && this.#clock.now() < this.#heldUntil;
   }
 
   #take(): boolean {

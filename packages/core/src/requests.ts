@@ -1,7 +1,7 @@
 import type { Clock } from './clock';
 import { TidewireError } from './errors';
 import type { Feature } from './features';
-import { missingFeature } from './features';
+import { missingFeature, sameFeatures } from './features';
 import type { ClientFrame, PresenceChangeFrame, ServerFrame } from './protocol/frames';
 import { encodeFrame } from './protocol/codec';
 import { nanoid } from 'nanoid';
@@ -108,7 +108,7 @@ export class Requests {
   }
 
   connected_(features: readonly string[] | undefined): void {
-    this.features_ = features ?? [];
+    this.features_ = sameFeatures(features);
     this.ended_ = undefined;
     if (this.#line) for (const listener of [...this.#line]) listener.connected_();
   }

@@ -69,9 +69,10 @@ const RECOVERED: Phase = { name_: 'subscribed', recovered_: true };
  */
 export class SharedChannel extends Store<ChannelSnapshot> {
   /**
-   * The handles on this channel. An array (a one-handle Set costs three times as much): added by
-   * `push`, removed by replacing it (`filter`), so a delivery under way finishes over the array it
-   * started with — a handle released by an earlier listener ignores what still reaches it.
+   * The handles on this channel. An array (a one-handle Set costs three times as much), replaced on
+   * every change (a copy with the new handle, `filter` without the old): a delivery under way finishes
+   * over the array it started with — a handle released by an earlier listener ignores what still
+   * reaches it — and an array of one handle holds one slot (`push` on an empty array makes 17).
    */
   sinks_: ChannelSink[] = [];
   /** The channel's presence, created on first use of `channel.presence` (see presence.ts). */

@@ -89,5 +89,17 @@ export class TokenSource {
       return new TimeoutError('timeout', `getToken() did not answer within ${ms} ms`, { context: { callback: 'getToken', reason } });
     });
   }
+}
 
+/** The token source of every client with neither `token` nor `getToken` (it never changes): one object, not one per client. */
+let noToken: TokenSource | undefined;
+
+/**
+ * The token source for a client's options.
+ * @param token a fixed token (`token` option), or undefined
+ * @param getToken the app's provider (`getToken` option), or undefined
+ * @returns a shared source when there is neither (cookie-authenticated and open apps)
+ */
+export function tokenSource(token: string | undefined, getToken: GetToken | undefined): TokenSource {
+  return token === undefined && !getToken ? (noToken ??= new TokenSource(undefined, undefined)) : new TokenSource(token, getToken);
 }

@@ -66,6 +66,38 @@ describe('an idle client', () => {
     expect(clock.armed).toBe(0);
   });
 
+  it('shares one heartbeat timer among the clients of a clock; each still ends at its own deadline', async () => {
+    const clock = countingClock();
+    const a = await subscribedClient(clock);
+    await vi.advanceTimersByTimeAsync(10_000); // the others connect later: their deadlines come later
+    const b = await subscribedClient(clock);
+    const c = await subscribedClient(clock);
+    const ends = new Map<string, number[]>();
+    for (const [name, { client }] of Object.entries({ a, b, c })) {
+      const start = Date.now();
+      ends.set(name, []);
+      client.subscribe(() => {
+        const s = client.getSnapshot();
+        if (s.state === 'reconnecting' && s.error.code === 'heartbeat_timeout') ends.get(name)!.push(Date.now() - start);
+      });
+    }
+    expect(clock.armed).toBe(1);
+    // a and c hear a ping every 20 s; b hears nothing: it ends 25 s + 12.5 s after it connected.
+    for (let s = 0; s < 3; s++) {
+      await vi.advanceTimersByTimeAsync(20_000);
+      a.t.last.push({ type: 'ping' });
+      c.t.last.push({ type: 'ping' });
+    }
+    expect(ends).toEqual(new Map([['a', []], ['b', [37_500]], ['c', []]]));
+    b.client.close();
+    expect(clock.armed).toBe(1); // the watch, for a and c
+    await vi.advanceTimersByTimeAsync(37_500); // a and c go silent now: both end at their deadline
+    expect(ends).toEqual(new Map([['a', [97_500]], ['b', [37_500]], ['c', [97_500]]]));
+    a.client.close();
+    c.client.close();
+    expect(clock.armed).toBe(0);
+  });
+
   it('arms one outbox deadline for a publish→ack loop (not one per publish), gone once nothing is due', async () => {
     const clock = countingClock();
     const { t, client } = await subscribedClient(clock);
