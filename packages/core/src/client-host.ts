@@ -27,6 +27,7 @@ import type { PublishResult } from './outbox';
 import type { PublishOptions } from './publish-options';
 import { Timer } from './clock';
 import { tokenSource } from './token';
+import { ChannelTable } from './channel-table';
 
 /** Largest frame before the server told us its limit: the server's default. */
 const DEFAULT_MAX_PAYLOAD = 64 * 1024;
@@ -55,7 +56,7 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
   readonly pacer_: RequestPacer;
   /** Requests of the optional capabilities (presence, history) and what the server announced. */
   readonly requests_: Requests;
-  readonly channels_ = new Map<string, SharedChannel>();
+  readonly channels_ = new ChannelTable();
   /** Pending publishes as the app lists them, mirrored into `outboxStorage`; made with the outbox. */
   #pending: PendingPublishes | undefined;
   /** With `echo: false`: ids of our own publishes whose message has not come back yet. */

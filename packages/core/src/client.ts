@@ -1,6 +1,6 @@
 import { Emitter } from './emitter';
 import type { ReportError } from './isolate';
-import { registerReporter, reportUncaught } from './isolate';
+import { reportsTo, reportUncaught } from './isolate';
 import { Channel } from './channel';
 import type { ChannelOptions } from './channel';
 import type { ClientEvents, ClientOptions } from './client-options';
@@ -45,7 +45,7 @@ export class Client extends Emitter<ClientEvents> {
     // Resolved once here: a relative url is anchored to the page, or fails now with invalid_options.
     options = { ...options, url: resolveUrl(options.url) };
     const host = (this.#host = new ClientHost(options, emitOn, this));
-    this.#report = registerReporter(this, host.report_);
+    this.#report = host.report_;
     // Until what the last run stored is queued, new requests wait behind it; then they go after it.
     if (options.outboxStorage) {
       this.#restoring = restorePending(host).then((restored) => {
@@ -76,6 +76,7 @@ export class Client extends Emitter<ClientEvents> {
     bindOnRead(this.prototype, 'subscribe', function (this: Client, listener: () => void) {
       return this.#host.connection_.observe_(listener);
     });
+    reportsTo(this.prototype, (client: Client) => client.#report);
   }
 
   /** A throw in an `error` listener goes to the host (reporting it on `error` again would recurse); any other to `error`. */

@@ -81,7 +81,6 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     this.#handler = handler;
   }
 
-
   // The connection is itself the LiveLine it lends its plan while connecting or connected (so it
   // can race or probe another transport and switch to it): no per-client object for that.
 

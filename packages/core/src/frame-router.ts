@@ -9,6 +9,9 @@ import type { Requests } from './requests';
 import type { SharedChannel } from './shared-channel';
 import { decodeFrame } from './codec-calls';
 
+/** The client's channels, as the router reads them (see ChannelTable). */
+type Channels = Pick<ReadonlyMap<string, SharedChannel>, 'get' | 'values'>;
+
 /**
  * Hand a server frame to the part of the client that owns its kind: messages to their channel,
  * acks and rpc results to the outbox, subscribe answers to the channel awaiting them, refusals
@@ -18,7 +21,7 @@ import { decodeFrame } from './codec-calls';
  * @param codec decodes payloads (message, rpc result, history page) first; none: JSON as it is
  * @param report where a refusal that names no pending request goes (the client's `error` event)
  */
-export function routeFrame(frame: ServerFrame, channels: ReadonlyMap<string, SharedChannel>, outbox: Outbox | undefined, requests: Requests, pacer: RequestPacer, counts: MetricsCounters, codec: PayloadCodec | undefined, report: (error: TidewireError) => void): void {
+export function routeFrame(frame: ServerFrame, channels: Channels, outbox: Outbox | undefined, requests: Requests, pacer: RequestPacer, counts: MetricsCounters, codec: PayloadCodec | undefined, report: (error: TidewireError) => void): void {
   // Payloads (message, rpc result, history page) are decoded once, here, before anything looks at them.
   // The codec is app code: a message it fails on is consumed at its offset and reported (see
   // unusable-message.ts); an rpc result or history page it fails on rejects that request.
@@ -78,7 +81,7 @@ function answers(outbox: Outbox | undefined, frame: { type: string; id: string }
  * A refusal: settle the request it names (a publish, an rpc, a presence/history request or a subscribe), else report it.
  * A `rate_limited` publish or subscribe is retried and also reported (`client.on('error')`, code `rate_limited`).
  */
-function routeErrorFrame(frame: ErrorFrame, channels: ReadonlyMap<string, SharedChannel>, outbox: Outbox | undefined, requests: Requests, pacer: RequestPacer, report: (error: TidewireError) => void): void {
+function routeErrorFrame(frame: ErrorFrame, channels: Channels, outbox: Outbox | undefined, requests: Requests, pacer: RequestPacer, report: (error: TidewireError) => void): void {
   const error = new RequestError(frame.code, frame.message, { context: { id: frame.id, retryAfter: frame.retryAfter, appCode: frame.appCode } });
   const { id } = frame;
   // Over the rate: requests wait `retryAfter` (paused before the refused one is queued again), then go

@@ -85,15 +85,27 @@ export function reportThrow(report: ReportError, callback: string, cause: unknow
 export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
-const reporters = new WeakMap<object, ReportError>();
+/**
+ * Where a client keeps the reporter its dependants (a ChannelView, a PresenceView) send listener
+ * errors to: a symbol-keyed getter on its prototype (see {@link reportsTo}), not a side table — a
+ * WeakMap entry was ~50 B of every idle client's heap (bench/idle-heap.ts).
+ */
+const REPORTER = Symbol('tidewire.reporter');
 
-/** Make `owner` (a client) the place its dependants (e.g. a ChannelView) report listener errors to. Returns `report`. */
-export function registerReporter(owner: object, report: ReportError): ReportError {
-  reporters.set(owner, report);
-  return report;
+/**
+ * Make the instances of `owner` (a client class) report their dependants' listener errors to what `report` returns for each.
+ * @param proto the class's prototype
+ * @param report the instance's reporter (its `error` event)
+ */
+export function reportsTo<T extends object>(proto: T, report: (owner: T) => ReportError): void {
+  Object.defineProperty(proto, REPORTER, {
+    get(this: T) {
+      return report(this);
+    },
+  });
 }
 
-/** The reporter registered for `owner`, or {@link reportUncaught} when there is none. */
+/** The reporter `owner` declared with {@link reportsTo}, or {@link reportUncaught} when there is none. */
 export function reporterFor(owner: object): ReportError {
-  return reporters.get(owner) ?? reportUncaught;
+  return (owner as { [REPORTER]?: ReportError })[REPORTER] ?? reportUncaught;
 }

@@ -15,18 +15,23 @@ export interface LineOwner {
  * holds one small object (transports call them as methods, never detached).
  */
 export class LineEvents implements TransportEvents {
-  /**
-   * @param owner_ the connection
-   * @param id_ the line's id; once the connection has moved on, its events are dropped
-   * @param greets_ whether opening sends the `connect` frame (a probed line that is adopted already did)
-   * @param token_ the token that frame carries
-   */
-  constructor(
-    readonly owner_: LineOwner,
-    readonly id_: number,
-    readonly greets_: boolean,
-    readonly token_?: string,
-  ) {}
+  // Fields written out rather than as constructor parameter properties: esbuild declares those
+  // under their source names while it shortens the assignments, so each line held both (dist only).
+  /** The connection. */
+  readonly owner_: LineOwner;
+  /** The line's id; once the connection has moved on, its events are dropped. */
+  readonly id_: number;
+  /** Whether opening sends the `connect` frame (a probed line that is adopted already did). */
+  readonly greets_: boolean;
+  /** The token that frame carries. */
+  readonly token_: string | undefined;
+
+  constructor(owner: LineOwner, id: number, greets: boolean, token?: string) {
+    this.owner_ = owner;
+    this.id_ = id;
+    this.greets_ = greets;
+    this.token_ = token;
+  }
 
   onOpen(): void {
     this.owner_.lineOpened_(this);

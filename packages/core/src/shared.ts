@@ -6,7 +6,7 @@ import type { ConnectionSnapshot } from './connection-state';
 import { Emitter } from './emitter';
 import { TidewireError } from './errors';
 import type { HistoryOptions, HistoryPage } from './history';
-import { registerReporter, reportUncaught, type ReportError } from './isolate';
+import { reportsTo, reportUncaught, type ReportError } from './isolate';
 import type { PublishResult, RequestRules } from './outbox';
 import type { PendingPublish } from './outbox-storage';
 import type { PublishFrame, RpcFrame } from './protocol/frames';
@@ -67,7 +67,7 @@ export interface SharedClientEvents extends ClientEvents {
  * repeats a message, and publishes still waiting for their ack are re-sent with their ids.
  */
 export class SharedClient extends Emitter<SharedClientEvents> implements TidewireClient {
-  readonly #report: ReportError = registerReporter(this, (error) => void this.emit('error', error));
+  readonly #report: ReportError = (error) => void this.emit('error', error);
   readonly #tab = nanoid();
   readonly #options: SharedClientOptions & { name: string };
   readonly #channels = new Map<string, TabChannel>();
@@ -83,6 +83,10 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
   #closed = false;
   /** Whether this tab holds its tab lock (the holder of the connection watches it to notice the tab going away). */
   #alive = false;
+
+  static {
+    reportsTo(this.prototype, (client: SharedClient) => client.#report);
+  }
 
   constructor(options: SharedClientOptions) {
     super();

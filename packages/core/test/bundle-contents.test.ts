@@ -59,3 +59,29 @@ describe('the default bundle (createClient + WebSocket)', () => {
     expect(core.includes('longpoll')).toBe(false);
   });
 });
+
+describe('the published build', () => {
+  it('shortens every internal member name (a name ending in `_`): none survives, as a declared field or otherwise', async () => {
+    const { clientMinify, internalProps } = (await import(resolve(root, 'scripts/size-config.mjs'))) as {
+      clientMinify: { mangleProps: RegExp };
+      internalProps: RegExp;
+    };
+    const entries = ['', '/websocket', '/sse', '/longpoll', '/eventsource', '/shared', '/rpc', '/binary', '/msgpack'];
+    const result = await build({
+      stdin: { contents: entries.map((sub, i) => `export * as e${i} from '@tidewire/core${sub}';`).join('\n'), resolveDir: root, loader: 'ts' },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['@tidewire/source'],
+      plugins: [workspaceSources],
+      write: false,
+      external: ['ws', 'eventsource', '@msgpack/msgpack'],
+      logLevel: 'error',
+      ...clientMinify,
+    });
+    const code = result.outputFiles[0]!.text;
+    // A member reached or declared by that name: `.send_`, `send_;`, `send_ =`, `{ send_:` (not `token_expired` in a string).
+    const survivors = new Set([...code.matchAll(/(?:\.|^\s*|[{,]\s*)([a-z][A-Za-z0-9]*[A-Za-z0-9]_)\b(?=\s*[;=:(,}]|\s*$)/gm)].map((m) => m[1]!));
+    expect([...survivors].filter((name) => internalProps.test(name))).toEqual([]);
+  });
+});

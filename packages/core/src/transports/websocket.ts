@@ -33,14 +33,31 @@ function byteSourceOf(socket: unknown): ByteSource | undefined {
 const FLUSH_BYTES = 65_536;
 
 /**
- * The line of each `ws` TCP socket, for the one activity listener shared by every connection
- * (Node calls it with `this` set to the socket: always the real one, under any wrapper of the
- * WebSocket). Why not a closure per connection: an idle client's heap is mostly such small
- * objects (bench/idle-heap.ts).
+ * Where a `ws` socket and its TCP socket keep their line, for listeners shared by every
+ * connection: Node calls them with `this` set to the emitter — always the real one, under any
+ * Proxy of the WebSocket (a property set through a Proxy lands on its target). Why not a closure
+ * per connection and event, nor a WeakMap: an idle client's heap is mostly such small objects
+ * (five closures and their context, ~270 B, against one property; bench/idle-heap.ts).
  */
-const lines = new WeakMap<object, WebSocketLine>();
-function onActivity(this: object, chunk: { length: number }): void {
-  lines.get(this)?.active_(chunk.length);
+const LINE = Symbol('tidewire.line');
+interface Tagged {
+  [LINE]?: WebSocketLine;
+}
+function onActivity(this: Tagged, chunk: { length: number }): void {
+  this[LINE]?.active_(chunk.length);
+}
+// ws: open(), message(data, isBinary) — a text message still a Buffer to decode —, error(Error), close(code, reason: Buffer).
+function onWsOpen(this: Tagged): void {
+  this[LINE]?.opened_();
+}
+function onWsMessage(this: Tagged, data: unknown, isBinary: boolean): void {
+  this[LINE]?.received_(isBinary ? data : String(data));
+}
+function onWsError(this: Tagged, error: unknown): void {
+  this[LINE]?.failed_(error);
+}
+function onWsClose(this: Tagged, code: number, reason: unknown): void {
+  this[LINE]?.closed_(code, String(reason));
 }
 function uncork(line: WebSocketLine): void {
   line.uncork_();
@@ -67,7 +84,7 @@ class WebSocketLine implements Transport {
     if (this.#done) return;
     const raw = byteSourceOf(this.#socket);
     if (raw) {
-      lines.set(raw, this);
+      (raw as Tagged)[LINE] = this;
       raw.on('data', onActivity);
     }
     this.#events.onOpen();
@@ -206,16 +223,16 @@ class WebSocketTransport implements TransportFactory {
     // listener of their own (~430 B a connection, measured by bench/idle-heap.ts) and build a
     // MessageEvent per message (measurable in a push and in a 1,000-client fan-out process).
     // `_isServer`: a field every `ws` socket has, so another class with an `on` method keeps the DOM path.
-    // Closures over the line, not listeners shared through `this`: an app's Proxy around the socket
-    // registers them through the proxy while `ws` emits on the socket itself.
-    const emitter = socket as unknown as { on?: (event: string, listener: (...args: never[]) => void) => unknown };
+    // Listeners shared by every line, finding theirs on the socket (see LINE): an app's Proxy around
+    // the socket registers them through the proxy while `ws` emits on the socket itself.
+    const emitter = socket as unknown as Tagged & { on?: (event: string, listener: (...args: never[]) => void) => unknown };
     const line = new WebSocketLine(socket, events, limit);
     if (typeof emitter.on === 'function' && '_isServer' in emitter) {
-      // ws: open(), message(data, isBinary) — a text message still a Buffer to decode —, error(Error), close(code, reason: Buffer).
-      emitter.on('open', () => line.opened_());
-      emitter.on('message', (data: unknown, isBinary: boolean) => line.received_(isBinary ? data : String(data)));
-      emitter.on('error', (error: unknown) => line.failed_(error));
-      emitter.on('close', (code: number, reason: unknown) => line.closed_(code, String(reason)));
+      emitter[LINE] = line;
+      emitter.on('open', onWsOpen);
+      emitter.on('message', onWsMessage);
+      emitter.on('error', onWsError);
+      emitter.on('close', onWsClose);
     } else {
       socket.onopen = () => line.opened_();
       socket.onmessage = (ev) => line.received_(ev.data);
