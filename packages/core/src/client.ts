@@ -76,7 +76,7 @@ export class Client extends Emitter<ClientEvents> {
     bindOnRead(this.prototype, 'subscribe', function (this: Client, listener: () => void) {
       return this.#host.connection_.observe_(listener);
     });
-    reportsTo(this.prototype, (client: Client) => client.#report);
+    reportsTo(this.prototype, (client: Client) => (#report in client ? client.#report : undefined)); // (a Proxy of a client has none)
   }
 
   /** A throw in an `error` listener goes to the host (reporting it on `error` again would recurse); any other to `error`. */

@@ -55,12 +55,19 @@ function hrNow(): number {
 }
 
 /**
- * What `systemClock.now()` counts from: the module's load, less 1 ms (so no reading is ever 0,
- * which some fields use as "none"). Why not the raw time: readings stay small integers for 24
- * days (V8 keeps those inside an object; a timestamp of 1.7e12 is a 16 B box per field of every
- * idle client, bench/idle-heap.ts).
+ * What `systemClock.now()` counts from: 1 ms before its first reading, so readings are small
+ * integers for 24 days (V8 keeps those inside an object; a timestamp of 1.7e12 is a 16 B box per
+ * field of every idle client, bench/idle-heap.ts), and never 0 or less (some fields use 0 as
+ * "none"). Should the time go back past it (fake timers set to an earlier date, a platform
+ * without `performance` whose wall clock is set back), it counts from there: a step back, as the
+ * raw time took.
  */
-const ORIGIN = hrNow() - 1;
+let origin: number | undefined;
+function sinceOrigin(): number {
+  const time = hrNow();
+  if (origin === undefined || time - origin < 1) origin = time - 1;
+  return Math.floor(time - origin);
+}
 
 /**
  * The real clock: a monotonic `now()` (the High Resolution Time spec's `performance.now()`, from
@@ -70,7 +77,7 @@ const ORIGIN = hrNow() - 1;
  */
 export const systemClock: Clock = {
   // Whole ms, as `Date.now()` gives (what apps see of it, `retryIn`, stays an integer).
-  now: () => Math.floor(hrNow() - ORIGIN),
+  now: sinceOrigin,
   setTimeout: (fn, ms) => {
     const delay = sanitizeDelay(ms);
     return delay <= MAX_TIMER_DELAY ? globalThis.setTimeout(fn, delay) : setLongTimeout(fn, delay);

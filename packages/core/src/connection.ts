@@ -11,7 +11,7 @@ import { HintedBackoff, isFatalClose, needsNewToken } from './retry-policy';
 import { Store } from './store';
 import type { TokenSource } from './token';
 import { PROBE_TIMEOUT, heartbeatTimeLeft, liveBytes, readingSignOfLife } from './heartbeat';
-import { heartbeatWatch } from './heartbeat-watch';
+import { heartbeatWatch, type HeartbeatWatch } from './heartbeat-watch';
 import type { ConnectionHandler, ConnectionOptions } from './connection-options';
 import { scheduleRefresh } from './token-refresh';
 import type { Transport, TransportClose, TransportContext } from './transport';
@@ -53,12 +53,10 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
   #unframedBytes = 0;
   #triedFreshToken = false;
   #unwatchNetwork: (() => void) | undefined;
-  /**
-   * What the current state waits for: the first frame (connecting), the next attempt
-   * (reconnecting). Every transition cancels it; a connected line lets it go (its heartbeat
-   * deadline is on the shared heartbeat watch), so an idle client holds no timer of its own.
-   */
+  /** What the state waits for: the first frame (connecting), the next attempt (reconnecting); cancelled by every transition. */
   #stateTimer: Timer | undefined;
+  /** While connected, the heartbeat watch this line is on instead (an idle client holds no timer of its own). */
+  #watch: HeartbeatWatch | undefined;
   /** The token refresh and the line check: made on first use (most clients never need them). */
   #refresh: Timer | undefined;
   #probe: Timer | undefined;
@@ -287,7 +285,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     // Watched before the transition: an app listener that closes the client takes it off again.
     this.#stateTimer?.stop_();
     this.#stateTimer = undefined; // the next one is made when needed
-    heartbeatWatch(this.#clock).add_(this, heartbeatTimeLeft(frame.heartbeat, 0));
+    (this.#watch ??= heartbeatWatch(this.#clock)).add_(this, heartbeatTimeLeft(frame.heartbeat, 0));
     this.#transition(
       { state: 'connected', transport: factory.name, transportReason: reason, session: frame.session },
       reason === 'upgraded' ? 'upgraded' : 'server accepted',
@@ -381,7 +379,8 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     transport?.close();
     this.#plan.stop();
     this.#stateTimer?.stop_();
-    heartbeatWatch(this.#clock).delete_(this);
+    this.#watch?.delete_(this);
+    this.#watch = undefined;
     this.#refresh?.stop_();
     this.#probe?.stop_();
     if (!keepWatching) {

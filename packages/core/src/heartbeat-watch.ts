@@ -1,5 +1,6 @@
 import type { Clock } from './clock';
 import { Timer } from './clock';
+import { reportUncaught } from './isolate';
 
 /** A connected line whose heartbeat deadline the watch checks. */
 export interface Watched {
@@ -22,9 +23,10 @@ export interface Watched {
  * frame moves it), so a check comes at most every (allowance − ping interval), ~12.5 s at the
  * default heartbeat: O(lines) work that often, nothing per frame. The Timer's late-deadline rule
  * (clock.ts) applies once to the shared timer: after a stall, queued frames are read before any
- * line is judged.
+ * line is judged, and a line added meanwhile does not cut that grace short. One line's check
+ * throwing (an app's transport whose `close()` throws) is reported and the others are still checked.
  */
-class HeartbeatWatch {
+export class HeartbeatWatch {
   readonly #clock: Clock;
   readonly #lines = new Set<Watched>();
   readonly #timer: Timer;
@@ -37,12 +39,13 @@ class HeartbeatWatch {
   }
 
   /**
-   * Watch `line`, whose deadline is `left` ms away. The timer is armed again on every add, so
-   * it runs on the platform timers current now (a test that switched to fake timers is served).
+   * Watch `line`, whose deadline is `left` ms away: the timer is aimed again only when that comes
+   * before its aim (not while it is overdue: its check, after the late-deadline grace, sees this line too).
    */
   add_(line: Watched, left: number): void {
     this.#lines.add(line);
-    this.#arm(Math.min(left, this.#aim - this.#clock.now()));
+    const aimIn = this.#aim - this.#clock.now();
+    if (!this.#timer.armed_ || (aimIn > 0 && left < aimIn)) this.#arm(left);
   }
 
   delete_(line: Watched): void {
@@ -63,18 +66,31 @@ class HeartbeatWatch {
     let next = Infinity;
     // A line that ends is deleted during the loop; a Set's iteration skips it and goes on.
     for (const line of this.#lines) {
-      const left = line.heartbeatLeft_();
-      if (left > 0 && left < next) next = left;
+      try {
+        const left = line.heartbeatLeft_();
+        if (left > 0 && left < next) next = left;
+      } catch (error) {
+        reportUncaught(error);
+      }
     }
     if (this.#lines.size > 0) this.#arm(next);
   }
 }
 
-const watches = new WeakMap<Clock, HeartbeatWatch>();
+/** Watches by clock, then by the platform's `setTimeout` when the line was added. */
+const watches = new WeakMap<Clock, WeakMap<object, HeartbeatWatch>>();
 
-/** The heartbeat watch of every line on `clock` (one per clock, made on first use). */
+/**
+ * The heartbeat watch for a line added now on `clock` (made on first use). Lines added while other
+ * platform timers are installed (a test suite switching to fake timers and back) get a watch of
+ * their own, as each line had a timer of its own before: a watch never waits on timers that were
+ * replaced. The line keeps the watch it was added to, to leave it.
+ */
 export function heartbeatWatch(clock: Clock): HeartbeatWatch {
-  let watch = watches.get(clock);
-  if (!watch) watches.set(clock, (watch = new HeartbeatWatch(clock)));
+  const timers = globalThis.setTimeout;
+  let byTimers = watches.get(clock);
+  if (!byTimers) watches.set(clock, (byTimers = new WeakMap()));
+  let watch = byTimers.get(timers);
+  if (!watch) byTimers.set(timers, (watch = new HeartbeatWatch(clock)));
   return watch;
 }

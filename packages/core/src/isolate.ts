@@ -97,7 +97,7 @@ const REPORTER = Symbol('tidewire.reporter');
  * @param proto the class's prototype
  * @param report the instance's reporter (its `error` event)
  */
-export function reportsTo<T extends object>(proto: T, report: (owner: T) => ReportError): void {
+export function reportsTo<T extends object>(proto: T, report: (owner: T) => ReportError | undefined): void {
   Object.defineProperty(proto, REPORTER, {
     get(this: T) {
       return report(this);

@@ -85,7 +85,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
   #alive = false;
 
   static {
-    reportsTo(this.prototype, (client: SharedClient) => client.#report);
+    reportsTo(this.prototype, (client: SharedClient) => (#report in client ? client.#report : undefined)); // (a Proxy of a client has none)
   }
 
   constructor(options: SharedClientOptions) {

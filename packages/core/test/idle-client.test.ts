@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../src/clock';
 import { createClient } from '../src/client';
+import { ChannelView } from '../src/channel-view';
 import type { SubscribeFrame } from '../src/protocol/frames';
 import { connected, fakeTransport } from './fake-transport';
 
@@ -142,6 +143,30 @@ describe('getSnapshot and subscribe, bound on first read', () => {
     client.subscribe = wrapped;
     client.subscribe(() => {})();
     expect(wrapped).toHaveBeenCalledTimes(1);
+    client.close();
+  });
+});
+
+describe('a handle acquired during a delivery', () => {
+  it('gets the messages after the one being delivered, as every handle gets what arrives once it exists', async () => {
+    const { t, client, room } = await subscribedClient();
+    const got: string[] = [];
+    room.on('message', (m) => {
+      got.push(`first:${m.offset}`);
+      if (m.offset === 1) client.channel('room').on('message', (n) => got.push(`second:${n.offset}`));
+    });
+    t.last.push({ type: 'message', channel: 'room', epoch: 'e1', offset: 1, id: 'm1', data: 1 });
+    t.last.push({ type: 'message', channel: 'room', epoch: 'e1', offset: 2, id: 'm2', data: 2 });
+    expect(got).toEqual(['first:1', 'first:2', 'second:2']);
+    client.close();
+  });
+});
+
+describe('a view of a client behind a Proxy (Vue `reactive`, a store)', () => {
+  it('is made (its listeners’ throws go to the host’s uncaught-error handling: the Proxy has no reporter of its own)', async () => {
+    const { client } = await subscribedClient();
+    const view = new ChannelView(new Proxy(client, {}), { channel: 'room' });
+    expect(view.getSnapshot()).toBeDefined();
     client.close();
   });
 });

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createClient } from '../src/client';
 import type { ClientOptions } from '../src/client';
-import type { Clock, TimerHandle } from '../src/clock';
 import type { StateChange } from '../src/connection-state';
 import type { PublishFrame, ServerFrame, SubscribeFrame } from '../src/protocol/frames';
 import { connected, fakeTransport } from './fake-transport';
+import { BlockableClock, settle } from './blockable-clock';
 
 /**
  * Kind 3 of the delivery issue: a deadline that fires late (the event loop was blocked: a long
@@ -12,58 +12,6 @@ import { connected, fakeTransport } from './fake-transport';
  * The block is simulated with a clock whose overdue timers all run at the end of the block,
  * before the frames that arrived meanwhile are handed in — the order a real event loop uses.
  */
-
-/**
- * A clock with its own timer queue, to run overdue timers the way an event loop does after a
- * long task: all of them at the end of the block, each seeing the late time, with the timers
- * they arm (a yield, a grace) left for later — while the I/O that arrived meanwhile comes first.
- */
-class BlockableClock implements Clock {
-  time = 1_000_000;
-  readonly #timers = new Map<number, { due: number; fn: () => void }>();
-  #nextId = 1;
-  now = (): number => this.time;
-  setTimeout = (fn: () => void, ms: number): TimerHandle => {
-    const id = this.#nextId++;
-    this.#timers.set(id, { due: this.time + Math.max(0, ms), fn });
-    return id;
-  };
-  clearTimeout = (handle: TimerHandle): void => void this.#timers.delete(handle as number);
-
-  /** Let `ms` pass normally: each timer runs at its due time, microtasks settle in between. */
-  async advance(ms: number): Promise<void> {
-    await this.#run(this.time + ms, undefined);
-  }
-
-  /** The event loop is blocked for `ms`, then runs every timer that came due, all of them late. */
-  async block(ms: number): Promise<void> {
-    this.time += ms;
-    await this.#run(this.time, this.#nextId); // timers armed while catching up wait for a later turn
-  }
-
-  async #run(until: number, armedBefore: number | undefined): Promise<void> {
-    for (;;) {
-      await settle();
-      let nextId: number | undefined;
-      for (const [id, timer] of this.#timers) {
-        if (timer.due > until || (armedBefore !== undefined && id >= armedBefore)) continue;
-        if (nextId === undefined || timer.due < this.#timers.get(nextId)!.due) nextId = id;
-      }
-      if (nextId === undefined) break;
-      const timer = this.#timers.get(nextId)!;
-      this.#timers.delete(nextId);
-      this.time = Math.max(this.time, timer.due);
-      timer.fn();
-    }
-    this.time = until;
-    await settle();
-  }
-}
-
-/** Let pending promise callbacks run (getToken, publish settlement). */
-const settle = async () => {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-};
 
 let clock: BlockableClock;
 /** Long enough for any grace the timers give (half the lateness, capped at 2 s). */

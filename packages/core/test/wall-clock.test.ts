@@ -88,3 +88,26 @@ describe('a wall-clock step changes no duration the client measures', () => {
     client.close();
   });
 });
+
+describe('fake timers that start before the SDK was loaded', () => {
+  it('a client subscribes and publishes under fake timers pinned to an earlier date (readings never go to 0 or below)', async () => {
+    vi.useRealTimers();
+    vi.useFakeTimers({ now: new Date('2025-01-01T00:00:00Z') }); // `performance` is faked too, its origin at that date
+    const t = fakeTransport();
+    const { createClient } = await import('../src/client');
+    const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
+    client.channel('room');
+    await vi.advanceTimersByTimeAsync(0);
+    t.last.open();
+    t.last.push(connected());
+    await vi.advanceTimersByTimeAsync(1000);
+    const subscribe = t.last.sent.find((f) => f.type === 'subscribe');
+    expect(subscribe).toBeDefined();
+    const published = client.publish('room', 1);
+    await vi.advanceTimersByTimeAsync(0);
+    const frame = t.last.sent.find((f): f is PublishFrame => f.type === 'publish')!;
+    t.last.push({ type: 'ack', id: frame.id, epoch: 'e1', offset: 1 });
+    await expect(published).resolves.toMatchObject({ offset: 1 });
+    client.close();
+  });
+});
