@@ -66,8 +66,11 @@ const cases = [
   // (channel-table.ts, ~+140 B; −180 B); listeners shared by every `ws` line, finding theirs on the
   // socket (~+60 B; −250 B); the rest (~+90 B; −250 B together): clock readings small integers, no
   // token source per token-less client, one array per distinct features list, the last epoch shared,
-  // a client's error reporter on its prototype rather than in a WeakMap — 16,495 B / 20,877 B.
-  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, target: 7680, budget: 16520 },
+  // a client's error reporter on its prototype rather than in a WeakMap — 16,495 B / 20,877 B. Then +85 B
+  // / +70 B for what a review of it found: the shared watch reports a throwing check and goes on, keeps
+  // a late deadline's grace, one watch per set of platform timers; clock readings never 0 or below —
+  // 16,580 B / 20,947 B.
+  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, target: 7680, budget: 16600 },
 ];
 const optional = [
   // Opt-in entries: what an app pays on top of core + websocket when it imports them (nothing otherwise).
@@ -86,7 +89,7 @@ const optional = [
     file: 'packages/core/src/transports/longpoll.ts',
     code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse'; export { longpoll } from '@tidewire/core/longpoll';`,
     target: 11264,
-    budget: 20900,
+    budget: 20970,
   },
   { name: 'core + idb outbox (idb-keyval)', file: 'packages/core/src/outbox-idb.ts', code: `export { createClient } from '@tidewire/core'; export { indexedDbOutbox } from '@tidewire/core/idb';` },
   { name: 'core + shared across tabs', file: 'packages/core/src/shared.ts', code: `export { createSharedClient } from '@tidewire/core/shared';` },
