@@ -140,3 +140,26 @@ describe('the client validator and the zod schemas accept exactly the same frame
     expect(parseClientFrame([])).toEqual({ ok: false, reason: 'frame is not a JSON object' });
   });
 });
+
+describe('the message frame (the client checks it on a path of its own: codec.ts isMessage)', () => {
+  const valid = { type: 'message', channel: 'c', epoch: 'e', offset: 3, id: 'm', data: { a: 1 } };
+  const cases: [string, Record<string, unknown>][] = [
+    ['valid', valid],
+    ['valid, skip: true', { ...valid, skip: true }],
+    ['valid, data null', { ...valid, data: null }],
+    ['skip: false', { ...valid, skip: false }],
+    ['skip: 1', { ...valid, skip: 1 }],
+    ['no data', { ...valid, data: undefined }],
+    ['offset -1', { ...valid, offset: -1 }],
+    ['offset 1.5', { ...valid, offset: 1.5 }],
+    ['offset "3"', { ...valid, offset: '3' }],
+    ['offset 2^53', { ...valid, offset: 2 ** 53 }],
+    ['channel 1', { ...valid, channel: 1 }],
+    ['no epoch', { ...valid, epoch: undefined }],
+    ['id null', { ...valid, id: null }],
+  ];
+  it.each(cases)('%s: the client and the zod schema agree', (_name, frame) => {
+    const text = JSON.stringify(frame);
+    expect(decodeServerFrame(text).ok).toBe(serverFrame.safeParse(JSON.parse(text)).success);
+  });
+});
