@@ -83,10 +83,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
   #closed = false;
   /** Whether this tab holds its tab lock (the holder of the connection watches it to notice the tab going away). */
   #alive = false;
-
-  static {
-    reportsTo(this.prototype, (client: SharedClient) => (#report in client ? client.#report : undefined)); // (a Proxy of a client has none)
-  }
+  static { reportsTo(this.prototype, (client: SharedClient) => (#report in client ? client.#report : undefined)); } // (a Proxy has none)
 
   constructor(options: SharedClientOptions) {
     super();
@@ -110,8 +107,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
     }
     this.#send({ t: 'hello', tab: this.#tab });
     globalThis.addEventListener?.('pagehide', () => this.close());
-    // A tab back from a freeze may have missed what was sent to it meanwhile: it asks for what
-    // followed its positions (held live messages are delivered after, without duplicates).
+    // A tab back from a freeze asks for what followed its positions (held live messages come after, without duplicates).
     globalThis.document?.addEventListener('resume', () => this.#catchUp());
   }
 
