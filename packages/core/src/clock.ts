@@ -10,7 +10,7 @@ export interface Clock {
   /**
    * Milliseconds on a clock that only moves forward: only differences between two readings are
    * used (deadlines, heartbeats, pacing, lateness), never a date. The system clock's is
-   * `performance.timeOrigin + performance.now()` since the SDK was loaded, so setting the wall
+   * `performance.timeOrigin + performance.now()` from its first reading, so setting the wall
    * clock back or forward (an NTP step, a user, a VM resumed) cannot stretch or cut any of them.
    */
   now(): number;
