@@ -56,7 +56,7 @@ function hrNow(): number {
 
 /**
  * What `systemClock.now()` counts from: 1 ms before its first reading, so readings are small
- * integers for 24 days (V8 keeps those inside an object; a timestamp of 1.7e12 is a 16 B box per
+ * integers for 12 days or more (V8 keeps those inside an object; 1.7e12 is a 16 B box per
  * field of every idle client, bench/idle-heap.ts), and never 0 or less (some fields use 0 as
  * "none"). Should the time go back past it (fake timers set to an earlier date, a platform
  * without `performance` whose wall clock is set back), it counts from there: a step back, as the
