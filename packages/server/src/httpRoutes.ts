@@ -15,6 +15,11 @@ export interface HttpRouteContext {
   /** The request path below the attach path ('' for the path itself, '/sse' for `<path>/sse`). */
   readonly subPath: string;
   openSession(link: Link, request: IncomingMessage): Session;
+  /**
+   * Before a request that would open a session (one without a `sid` parameter, as parsed here):
+   * answers and returns true when the server takes no new session now (closing, too many pending).
+   */
+  refuseOpen?(response: ServerResponse): boolean;
 }
 
 export type HttpRouteHandler = (request: IncomingMessage, response: ServerResponse, ctx: HttpRouteContext) => void;
@@ -73,6 +78,8 @@ export function createHttpRoutes(options: ResolvedOptions): HttpRouteHandler {
     const query = new URL(request.url ?? '/', 'http://x').searchParams;
     const sid = query.get('sid');
     if (sid === null) {
+      const opens = (kind === 'sse' && method === 'GET') || (kind === 'poll' && method === 'POST');
+      if (opens && ctx.refuseOpen?.(response)) return;
       if (kind === 'sse' && method === 'GET') return openSseStream(request, response, { keepAlive, openSession: ctx.openSession, register, unregister, ...ids });
       if (kind === 'poll' && method === 'POST') {
         return openPollSession(request, response, { timeout: pollTimeout, grace: pollGrace, openSession: ctx.openSession, register, unregister, ...ids });

@@ -168,16 +168,27 @@ export class TidewireServer implements AsyncDisposable {
   }
 
   #onHttpRequest(req: IncomingMessage, res: ServerResponse, subPath: string): void {
-    // Closing: only the sessions being told `going_away` are still served (a long poll takes its
-    // close frame); anything that would open a session is refused at once.
-    if (this.#closing && !req.url?.includes('sid=')) return sendJsonError(res, 503, 'going_away', 'server is shutting down');
     if (!isOriginAllowed(req, this.#options.allowedOrigins)) {
       this.#reportRefusedOrigin(req);
       return sendJsonError(res, 403, 'forbidden_origin', 'origin not allowed (the server log says what to configure)');
     }
-    const refusal = req.url?.includes('sid=') ? undefined : this.#tooManyPending();
-    if (refusal) return sendJsonError(res, 503, 'rate_limited', refusal, PENDING_RETRY_AFTER);
-    this.#httpRoutes(req, res, { subPath, openSession: (link, request) => this.#openSession(link, request) });
+    this.#httpRoutes(req, res, { subPath, openSession: (link, request) => this.#openSession(link, request), refuseOpen: (response) => this.#refuseOpen(response) });
+  }
+
+  /**
+   * Whether a request that would open an HTTP session is refused, answered here. The routes decide
+   * that it opens one from the parsed `sid` parameter — a substring test let `?xsid=1` open sessions
+   * past both checks. Closing: only sessions being told `going_away` are still served (a long poll
+   * takes its close frame).
+   */
+  #refuseOpen(res: ServerResponse): boolean {
+    if (this.#closing) sendJsonError(res, 503, 'going_away', 'server is shutting down');
+    else {
+      const refusal = this.#tooManyPending();
+      if (!refusal) return false;
+      sendJsonError(res, 503, 'rate_limited', refusal, PENDING_RETRY_AFTER);
+    }
+    return true;
   }
 
   /**
