@@ -177,6 +177,28 @@ describe('publish contract', () => {
     client.close();
   });
 
+  it('lists a publish as pending until it settles, however it settles — and no longer once its promise resolves', async () => {
+    const { t, client, accept } = await setup({ queueTimeout: 1000, maxQueue: 2 });
+    const listed = () => client.listPendingPublishes().map((p) => p.data);
+    const timedOut = client.publish('room', 'queued').catch((e: { code: string }) => e.code);
+    const refused = client.publish('room', 'refused').catch((e: { code: string }) => e.code);
+    expect(await client.publish('room', 'full').catch((e: { code: string }) => e.code)).toBe('queue_full');
+    expect(listed()).toEqual(['queued', 'refused']); // the one refused queue_full was never pending
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await timedOut).toBe('timeout');
+    expect(await refused).toBe('timeout');
+    expect(listed()).toEqual([]);
+    accept();
+    const acked = client.publish('room', 'acked').then(() => listed());
+    const cancelled = client.publish('room', 'cancelled').catch((e: { code: string }) => [e.code, ...listed()]);
+    const [a, c] = t.last.sent.filter((f): f is Extract<typeof f, { type: 'publish' }> => f.type === 'publish');
+    t.last.push({ type: 'ack', id: a!.id, epoch: 'e1', offset: 1 });
+    expect(await acked).toEqual(['cancelled']); // already gone when the publisher resumes
+    expect(client.cancelPublish(c!.id)).toBe(true);
+    expect(await cancelled).toEqual(['aborted']);
+    client.close();
+  });
+
   it('gives every publish its own random 22-character id', async () => {
     const { t, client, accept } = await setup();
     accept();
