@@ -5,7 +5,7 @@ export type { ServerOptions, LimitOptions } from './options';
 export type { AttachOptions, AnyHttpServer } from './attach';
 export type { SessionRelay, RelayedRequest, RelayedResponse, RelayedRequestHandler } from './sessionRelay';
 export type { FetchHandler, FetchHandlerOptions } from './fetchHandler';
-export type { ServerChannelMessage, ServerMessageListener, ServerSubscribeOptions, ServerSubscription } from './serverSubscribe';
+export type { ServerChannelMessage, ServerGapInfo, ServerMessageListener, ServerSubscribeOptions, ServerSubscription } from './serverSubscribe';
 export type {
   Authenticate,
   AuthenticateContext,

@@ -24,10 +24,27 @@ export interface ServerSubscribeOptions {
    */
   since?: Position;
   /**
-   * Called (before any message) when `since` was given and history cannot cover everything after
-   * it (evicted, or the channel restarted with a new epoch): delivery starts at `epoch`/`offset` instead.
+   * Called when messages are lost to this subscription, before the first message after them:
+   * - at the start, when `since` was given and history cannot cover everything after it (evicted,
+   *   or the channel restarted with a new epoch);
+   * - later, when the broker skips offsets it no longer has (the Redis broker: trimmed, or lost with
+   *   Redis — docs/scaling.md) or the channel's epoch changes (Redis flushed or restarted empty).
+   * A throw is logged and delivery goes on.
    */
-  onGap?: (info: { readonly epoch: string; readonly offset: number }) => void;
+  onGap?: (info: ServerGapInfo) => void;
+}
+
+/**
+ * What `onGap` is told: delivery continues after `epoch`/`offset` (the next message is the one after
+ * it); what lies between `from` and there is lost. The same terms as the client's `gap` event.
+ */
+export interface ServerGapInfo {
+  readonly epoch: string;
+  readonly offset: number;
+  /** The last position delivered (or `since`) before the gap. */
+  readonly from: Position;
+  /** `epoch_changed`: the channel's stream restarted; `history_exhausted`: offsets are gone from history. */
+  readonly reason: 'epoch_changed' | 'history_exhausted';
 }
 
 /** What `server.subscribe` resolves with: where the stream continues, and `unsubscribe()`. */
@@ -44,7 +61,8 @@ export interface ServerSubscription {
 /**
  * Subscribe a function in this process to a channel, with the clients' contract: each message
  * once, in offset order — the replay after `since` first, then live messages, which the broker may
- * start delivering before the replay is known (they are held and deduplicated by position).
+ * start delivering before the replay is known (they are held and deduplicated by position) — and
+ * never a silent hole: a message that does not follow the last one delivered is preceded by `onGap`.
  * @param broker the server's broker
  * @param logger where a throwing listener is reported (`logger.error`)
  * @returns the subscription, once the broker has registered it
@@ -61,8 +79,18 @@ export async function subscribeInProcess(
   let pending: BrokerMessage[] | undefined = [];
   let epoch = '';
   let offset = 0;
+  const gap = (info: ServerGapInfo): void => {
+    try {
+      options.onGap?.(info);
+    } catch (e) {
+      logger.error(`tidewire: a server.subscribe onGap for "${channel}" threw`, e);
+    }
+  };
   const deliver = (m: BrokerMessage): void => {
     if (!active || (m.epoch === epoch && m.offset <= offset)) return;
+    if (m.epoch !== epoch || m.offset !== offset + 1) {
+      gap({ epoch: m.epoch, offset: m.offset - 1, from: { epoch, offset }, reason: m.epoch === epoch ? 'history_exhausted' : 'epoch_changed' });
+    }
     epoch = m.epoch;
     offset = m.offset;
     try {
@@ -75,12 +103,9 @@ export async function subscribeInProcess(
   const handle = await broker.subscribe(channel, options.since, (m) => (pending ? pending.push(m) : deliver(m)));
   epoch = handle.epoch;
   offset = handle.offset;
-  if (options.since && !handle.recovered) {
-    try {
-      options.onGap?.({ epoch: handle.epoch, offset: handle.offset });
-    } catch (e) {
-      logger.error(`tidewire: a server.subscribe onGap for "${channel}" threw`, e);
-    }
+  const { since } = options;
+  if (since && !handle.recovered) {
+    gap({ epoch: handle.epoch, offset: handle.offset, from: since, reason: since.epoch === handle.epoch ? 'history_exhausted' : 'epoch_changed' });
   }
   for (const m of handle.replay) deliver(m);
   const held = pending;

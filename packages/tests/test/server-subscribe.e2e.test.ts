@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTidewireServerError, type ServerChannelMessage } from '@tidewire/server';
+import { isTidewireServerError, type ServerChannelMessage, type ServerGapInfo } from '@tidewire/server';
 import { startServer, until } from './helpers/servers';
 import { withTestBroker } from './helpers/test-broker';
 
@@ -18,7 +18,8 @@ describe('server.subscribe', () => {
   it('gets what clients and the server publish, once each, in order, until unsubscribed', async () => {
     await using t = await start();
     const got: ServerChannelMessage[] = [];
-    const sub = await t.server.subscribe('room:1', (m) => void got.push(m));
+    const gaps: unknown[] = [];
+    const sub = await t.server.subscribe('room:1', (m) => void got.push(m), { onGap: (g) => void gaps.push(g) });
     const client = t.client();
     const ack = await client.channel('room:1').publish({ text: 'from a client' });
     const receipt = await t.server.publish('room:1', { text: 'from the server' }, { id: 'server-1' });
@@ -27,6 +28,7 @@ describe('server.subscribe', () => {
       { channel: 'room:1', id: ack.id, epoch: ack.epoch, offset: ack.offset, data: { text: 'from a client' } },
       { channel: 'room:1', id: 'server-1', epoch: receipt.epoch, offset: receipt.offset, data: { text: 'from the server' } },
     ]);
+    expect(gaps).toEqual([]); // a fresh channel's first message follows the position subscribed at
     sub.unsubscribe();
     sub.unsubscribe(); // idempotent
     await client.channel('room:1').publish('after');
@@ -63,14 +65,14 @@ describe('server.subscribe', () => {
   it('calls onGap when `since` cannot be bridged, then delivers live', async () => {
     await using t = await start();
     await t.server.publish('news', 'old');
-    const gaps: { epoch: string; offset: number }[] = [];
+    const gaps: ServerGapInfo[] = [];
     const got: unknown[] = [];
     const sub = await t.server.subscribe('news', (m) => void got.push(m.data), {
       since: { epoch: 'an-epoch-that-never-was', offset: 3 },
       onGap: (info) => void gaps.push(info),
     });
     expect(sub.recovered).toBe(false);
-    expect(gaps).toEqual([{ epoch: sub.epoch, offset: sub.offset }]);
+    expect(gaps).toEqual([{ epoch: sub.epoch, offset: sub.offset, from: { epoch: 'an-epoch-that-never-was', offset: 3 }, reason: 'epoch_changed' }]);
     await t.server.publish('news', 'new');
     await until(() => got.length === 1, 'the live message', 20_000);
     expect(got).toEqual(['new']);
