@@ -20,7 +20,7 @@ import { RedisConnections } from './connections';
 import { RedisBrokerError } from './errors';
 import { channelKeys, type ChannelKeys } from './keys';
 import { resolveOptions, type RedisBrokerOptions, type ResolvedOptions } from './options';
-import { PUBLISH_BATCH_SCRIPT, RANGE_SCRIPT, RESUME_SCRIPT, script } from './scripts';
+import { HISTORY_SCRIPT, PUBLISH_BATCH_SCRIPT, RANGE_SCRIPT, RESUME_SCRIPT, script } from './scripts';
 import { presenceScript } from './presenceScript';
 import { RedisPresence } from './presence';
 import { PublishBatcher } from './publishBatcher';
@@ -40,6 +40,7 @@ const newEpoch = (): string => epochSource + (++epochCount).toString(36);
 const publishScript = script(PUBLISH_BATCH_SCRIPT);
 const resumeScript = script(RESUME_SCRIPT);
 const rangeScript = script(RANGE_SCRIPT);
+const historyScript = script(HISTORY_SCRIPT);
 
 /** One channel this process listens to: its feed and the one Redis subscription it rides on. */
 interface Listened {
@@ -104,7 +105,7 @@ export class RedisBroker implements Broker {
     // send their script's source: see RedisConnections.evalInOrder.)
     void this.#redis
       .ready()
-      .then(() => Promise.all([resumeScript, rangeScript, presenceScript].map((s) => this.#redis.command(['SCRIPT', 'LOAD', s.source]))))
+      .then(() => Promise.all([resumeScript, rangeScript, historyScript, presenceScript].map((s) => this.#redis.command(['SCRIPT', 'LOAD', s.source]))))
       .catch(() => {});
   }
 
@@ -225,7 +226,8 @@ export class RedisBroker implements Broker {
     this.#assertOpen();
     try {
       const keys = channelKeys(this.#options.prefix, channel);
-      return await readHistory((args) => this.#redis.command(args, keys.meta), keys, this.#options.historySize, query);
+      const { historySize: size, historyTtl: ttl } = this.#options;
+      return await readHistory((k, args) => this.#redis.eval(historyScript, k, args), keys, { size, ttl }, query);
     } catch (e) {
       throw this.#redis.classify(e);
     }
@@ -321,7 +323,7 @@ export class RedisBroker implements Broker {
 
   async #range(keys: ChannelKeys, from: number, to: number, epoch: string): Promise<BrokerMessage[]> {
     if (from > to) return [];
-    return decodeEntries(await this.#redis.eval(rangeScript, [keys.meta, keys.stream], [String(from), String(to), String(this.#options.historySize)]), epoch);
+    return decodeEntries(await this.#redis.eval(rangeScript, [keys.meta, keys.stream], [String(from), String(to), String(this.#options.historySize), String(this.#options.historyTtl)]), epoch);
   }
 
   async #head(keys: ChannelKeys): Promise<{ epoch: string | undefined; head: number }> {

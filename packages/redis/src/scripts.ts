@@ -6,28 +6,39 @@ import { createHash } from 'node:crypto';
  */
 
 /**
- * Shared prologue: the Redis clock (every node agrees on it, unlike the
- * processes' clocks) and age trimming of the stream's oldest entries. Bounded
- * work per call (`most` entries: 8 per message stored); MAXLEN bounds the rest, and the key's own TTL
- * drops an idle channel's whole history.
+ * Shared prologue: the Redis clock (every node agrees on it, unlike the processes' clocks) and age
+ * trimming. Every path that reads history (publish, resume, range, history pages) trims first, so
+ * nothing older than `history.ttl` is ever read back — not only what a bounded trim per publish
+ * reached (a burst followed by a quiet spell kept its aged entries). Entries are stored in offset
+ * order stamped with the Redis clock, so the first young one is found by a binary search: O(log n)
+ * reads whatever the stream holds (MAXLEN bounds n), one read when the oldest is still young.
  */
 const PROLOGUE = `
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function trim_aged(stream, cutoff, most)
-  -- Usually the oldest entry is still young: one entry read, nothing to do.
-  local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
-  if #first == 0 or tonumber(first[1][2][2]) >= cutoff then return end
-  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', most)
-  local last = nil
-  for _, entry in ipairs(oldest) do
-    if tonumber(entry[2][2]) < cutoff then last = entry[1] else break end
+local function offset_of(entry)
+  return tonumber(string.match(entry[1], '^(%d+)'))
+end
+local function young(entry, cutoff)
+  return entry ~= nil and tonumber(entry[2][2]) >= cutoff
+end
+local function trim_aged(stream, cutoff)
+  local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+  if first == nil or young(first, cutoff) then return end
+  local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
+  if not young(last, cutoff) then
+    redis.call('XTRIM', stream, 'MAXLEN', 0)
+    return
   end
-  if last then
-    redis.call('XTRIM', stream, 'MINID', tonumber(string.match(last, '^(%d+)')) + 1)
+  -- The entry at lo is aged, the one at hi young; offsets between are all stored (only the oldest are ever trimmed).
+  local lo, hi = offset_of(first), offset_of(last)
+  while hi - lo > 1 do
+    local mid = math.floor((lo + hi) / 2)
+    if young(redis.call('XRANGE', stream, mid .. '-0', mid .. '-0')[1], cutoff) then hi = mid else lo = mid end
   end
+  redis.call('XTRIM', stream, 'MINID', hi)
 end
 local function epoch_of(meta, stream, new_epoch, meta_ttl)
   local epoch = redis.call('HGET', meta, 'e')
@@ -113,7 +124,7 @@ end
 if #bodies > 0 then
   redis.call('HSET', meta, 's', head)
   redis.call(publish, notify, '*' .. first .. ':' .. head .. ':' .. epoch .. ':[' .. table.concat(bodies, ',') .. ']')
-  trim_aged(stream, now - history_ttl, 8 * #bodies)
+  trim_aged(stream, now - history_ttl)
   redis.call('PEXPIRE', stream, history_ttl)
 end
 if #bodies == 0 then return { '', 0, unpack(dups) } end
@@ -138,24 +149,45 @@ local head = tonumber(redis.call('HGET', meta, 's'))
 if since_epoch == '' then return { epoch, head, 'live', {} } end
 if since_epoch ~= epoch or since > head or head - since > size then return { epoch, head, 'lost', {} } end
 if since == head then return { epoch, head, 'recovered', {} } end
-trim_aged(stream, now_ms() - history_ttl, 8)
+trim_aged(stream, now_ms() - history_ttl)
 local entries = redis.call('XRANGE', stream, (since + 1) .. '-0', head .. '-0')
 if #entries ~= head - since then return { epoch, head, 'lost', {} } end
 return { epoch, head, 'recovered', entries }
 `;
 
 /**
- * The entries with offsets in [from, to] that history still holds: those the stream has, and
- * no older than `history size` entries before the head (the stream may hold more, see
- * PUBLISH_BATCH_SCRIPT). KEYS: meta, stream. ARGV: from, to, history size.
+ * The entries with offsets in [from, to] that history still holds: those the stream has, no older
+ * than `history ttl` and no older than `history size` entries before the head (the stream may hold
+ * more, see PUBLISH_BATCH_SCRIPT). KEYS: meta, stream. ARGV: from, to, history size, history ttl ms.
  * Returns the XRANGE reply.
  */
-export const RANGE_SCRIPT = `
+export const RANGE_SCRIPT = `${PROLOGUE}
 local head = tonumber(redis.call('HGET', KEYS[1], 's')) or 0
 local from = math.max(tonumber(ARGV[1]), head - tonumber(ARGV[3]) + 1)
 local to = tonumber(ARGV[2])
 if from > to then return {} end
+trim_aged(KEYS[2], now_ms() - tonumber(ARGV[4]))
 return redis.call('XRANGE', KEYS[2], from .. '-0', to .. '-0')
+`;
+
+/**
+ * One history page (capability `history`): the stream's entry ids are `<offset>-0`, so the bounds
+ * `after < offset < before` are an id range within the last `history size` offsets, read newest
+ * first (`XREVRANGE`) or oldest first (`XRANGE`), after the age trim. KEYS: meta, stream. ARGV:
+ * after, before, count, 'forward' | 'backward', history size, history ttl ms.
+ * Returns { epoch ('' for a channel never used), head, entries }.
+ */
+export const HISTORY_SCRIPT = `${PROLOGUE}
+local meta, stream = KEYS[1], KEYS[2]
+local epoch = redis.call('HGET', meta, 'e')
+local head = tonumber(redis.call('HGET', meta, 's')) or 0
+if not epoch then return { '', head, {} } end
+local low = math.max(tonumber(ARGV[1]) + 1, head - tonumber(ARGV[5]) + 1)
+local high = math.min(head, tonumber(ARGV[2]) - 1)
+if high < low then return { epoch, head, {} } end
+trim_aged(stream, now_ms() - tonumber(ARGV[6]))
+if ARGV[4] == 'forward' then return { epoch, head, redis.call('XRANGE', stream, low .. '-0', high .. '-0', 'COUNT', ARGV[3]) } end
+return { epoch, head, redis.call('XREVRANGE', stream, high .. '-0', low .. '-0', 'COUNT', ARGV[3]) }
 `;
 
 export interface Script {

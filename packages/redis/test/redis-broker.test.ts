@@ -74,6 +74,53 @@ describe('Redis broker across processes', () => {
     await redisClient.close();
   });
 
+  it('reads nothing older than history.ttl back, on every read path, after a burst and a quiet spell', async () => {
+    // A burst of 30, then (while the stream is kept alive) past the TTL: the trim a publish makes
+    // used to reach 8 aged entries, and history pages, `recent` and resumes read the other 22 back.
+    const TTL = 2000;
+    const prefix = `burst${++namespace}`;
+    const broker = await node(prefix, { history: { ttl: TTL } });
+    const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => broker.publish('ch', { id: `old${i}`, data: `old${i}` })));
+    const { epoch } = burst[0]!;
+    const burstEnd = Date.now();
+    await new Promise((r) => setTimeout(r, TTL * 0.6));
+    await broker.publish('ch', { id: 'keepalive', data: 'keepalive' }); // keeps the stream key (its TTL) alive
+    await new Promise((r) => setTimeout(r, Math.max(0, burstEnd + TTL * 1.2 - Date.now())));
+    const fresh = await broker.publish('ch', { id: 'fresh', data: 'fresh' });
+    const aged = (messages: readonly BrokerMessage[]) => messages.map((m) => m.data).filter((d) => String(d).startsWith('old'));
+    // History pages, both directions (the `recent` of a subscribe is one backward page).
+    const forward = await broker.history!('ch', { limit: 100, direction: 'forward' });
+    const backward = await broker.history!('ch', { limit: 100, direction: 'backward' });
+    expect(aged(forward.messages)).toEqual([]);
+    expect(aged(backward.messages)).toEqual([]);
+    expect(forward.messages.at(-1)?.data).toBe('fresh');
+    expect(backward.messages[0]?.data).toBe('fresh');
+    // A resume from inside the burst: its messages are gone, so it is not recovered (no partial replay).
+    const resumed = await broker.subscribe('ch', { epoch, offset: 10 }, () => {});
+    expect(resumed).toMatchObject({ epoch, offset: fresh.offset, recovered: false, replay: [] });
+    // A resume from just before the burst's end: the same.
+    const late = await broker.subscribe('ch', { epoch, offset: 29 }, () => {});
+    expect(late).toMatchObject({ recovered: false, replay: [] });
+  });
+
+  it('a history page in the middle of a stream with aged entries still holds `limit` messages and says whether more remain', async () => {
+    const TTL = 3000; // the new messages are 0.75 TTL old when read: young, and their stream key still alive
+    const prefix = `page${++namespace}`;
+    const broker = await node(prefix, { history: { ttl: TTL } });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => broker.publish('ch', { id: `old${i}`, data: `old${i}` })));
+    const burstEnd = Date.now();
+    await new Promise((r) => setTimeout(r, TTL * 0.4));
+    for (let i = 0; i < 6; i++) await broker.publish('ch', { id: `new${i}`, data: `new${i}` });
+    await new Promise((r) => setTimeout(r, Math.max(0, burstEnd + TTL * 1.15 - Date.now())));
+    // Oldest first, 4 at a time: the first page starts at the first young message, not among the aged ones.
+    const first = await broker.history!('ch', { limit: 4, direction: 'forward' });
+    expect(first.messages.map((m) => m.data)).toEqual(['new0', 'new1', 'new2', 'new3']);
+    expect(first.more).toBe(true);
+    const second = await broker.history!('ch', { limit: 4, direction: 'forward', after: first.messages.at(-1)!.offset });
+    expect(second.messages.map((m) => m.data)).toEqual(['new4', 'new5']);
+    expect(second.more).toBe(false);
+  });
+
   it('drops history older than history.ttl: trimmed while the channel is busy, expired when it is idle', async () => {
     const prefix = `aged${++namespace}`;
     const broker = await node(prefix, { history: { ttl: 400 } });
