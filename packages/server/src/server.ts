@@ -144,7 +144,9 @@ export class TidewireServer implements AsyncDisposable {
    * first, then live. Not a session: no hooks, limits or heartbeats apply. Ended by `close()`.
    * @param channel a name `isChannel` accepts
    * @param listener called with `{ channel, id, epoch, offset, data }` per message; a throw is logged, delivery goes on
-   * @param options `since` (`{ epoch, offset }`): resume after it; `onGap`: history could not cover `since`
+   * @param options `since` (`{ epoch, offset }`): resume after it; `onGap({ epoch, offset, from, reason })`:
+   *   messages were lost — history could not cover `since`, or later the broker skipped offsets or the
+   *   epoch changed — called before the first message after them
    * @returns once registered: `{ epoch, offset, recovered, unsubscribe() }`
    * @throws TidewireServerError `closed`, `invalid_channel`
    * @example
