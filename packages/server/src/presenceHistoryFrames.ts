@@ -11,8 +11,11 @@ export type PresenceHistoryFrame = PresenceSubscribeFrame | PresenceUnsubscribeF
 export interface PresenceHistoryContext {
   readonly broker: Broker;
   readonly presence: SessionPresence;
-  /** The session's gate: channel name, then `authorize` with this action; answers the refusal itself. */
-  permit(id: string, channel: string, action: 'subscribe' | 'presence' | 'enter'): Promise<boolean>;
+  /**
+   * The session's gate: channel name, then `authorize` with this action; answers the refusal itself.
+   * With `drop`, the request replaces what the session holds, and a refusal ends that too.
+   */
+  permit(id: string, channel: string, action: 'subscribe' | 'presence' | 'enter', drop?: () => void): Promise<boolean>;
   error(id: string | undefined, code: ErrorCode, message: string): void;
   send(frame: ServerFrame): void;
 }
@@ -29,13 +32,14 @@ export async function handlePresenceOrHistory(frame: PresenceHistoryFrame, ctx: 
     return ctx.error('id' in frame ? frame.id : undefined, 'bad_request', `this server does not support "${feature}" (see connected.features)`);
   }
   switch (frame.type) {
+    // A new watch or entering again replaces the one held: refused, the held one ends too.
     case 'presence_subscribe':
-      if (await ctx.permit(frame.id, frame.channel, 'presence')) await ctx.presence.watch(frame);
+      if (await ctx.permit(frame.id, frame.channel, 'presence', () => ctx.presence.unwatch(frame.channel))) await ctx.presence.watch(frame);
       return;
     case 'presence_unsubscribe':
       return ctx.presence.unwatch(frame.channel);
     case 'enter':
-      if (await ctx.permit(frame.id, frame.channel, 'enter')) await ctx.presence.enter(frame);
+      if (await ctx.permit(frame.id, frame.channel, 'enter', () => ctx.presence.leave(frame.channel))) await ctx.presence.enter(frame);
       return;
     case 'leave':
       return ctx.presence.leave(frame.channel);

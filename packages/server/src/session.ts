@@ -18,6 +18,7 @@ import { SessionPresence } from './sessionPresence';
 import { startHeartbeat } from './heartbeat';
 import type { Logger, SessionInfo } from './hooks';
 import { decodeInbound } from './inboundFrame';
+import { heldAccess, recheckAccess } from './accessRecheck';
 import type { Link } from './link';
 import type { ResolvedOptions } from './options';
 import type { ServerCounters } from './metrics';
@@ -27,7 +28,7 @@ import { RequestQueue } from './requestQueue';
 import { SessionRpc } from './rpc';
 import { ExpiryTimer, connectedFrame, runAuthenticate } from './sessionAuth';
 import { SessionOutput } from './sessionOutput';
-import { permitChannel, publishFromClient, retryAfterOf, subscribeFromClient, type ChannelRequestContext } from './sessionRequests';
+import { permitChannel, permitReplacing, publishFromClient, retryAfterOf, subscribeFromClient, type ChannelRequestContext } from './sessionRequests';
 import { SessionSubscriptions } from './subscriptions';
 
 /** What a session needs from the server that owns it. */
@@ -293,6 +294,8 @@ export class Session {
     this.#user = auth.user;
     const expiresIn = this.#expiry.arm(auth.expiresAt);
     this.#out.send({ type: 'refreshed', id: frame.id, ...(expiresIn !== undefined && { expiresIn }) });
+    // Answered first (a slow hook must not outlast the client's wait for `refreshed`); later requests wait for it.
+    await recheckAccess(this.#requests, heldAccess(this.#subs, this.#presence, (message) => this.#out.error(undefined, 'forbidden', message)));
   }
 
   // ── requests ─────────────────────────────────────────────────────────────
@@ -359,7 +362,7 @@ export class Session {
         return handlePresenceOrHistory(frame, {
           broker: this.host.broker,
           presence: this.#presence,
-          permit: (id, channel, action) => permitChannel(this.#requests, id, channel, action),
+          permit: (id, channel, action, drop) => (drop ? permitReplacing(this.#requests, id, channel, action, drop) : permitChannel(this.#requests, id, channel, action)),
           error: (id, code, message) => this.#out.error(id, code, message),
           send: (f) => this.#out.send(f),
         });

@@ -66,6 +66,11 @@ export class SessionPresence {
     entry.pending = undefined;
   }
 
+  /** The channels whose members are watched, and those the session is a member of. */
+  held(): { watched: string[]; entered: string[] } {
+    return { watched: [...this.#watching.keys()], entered: [...this.#entered] };
+  }
+
   unwatch(channel: string): void {
     this.#watching.get(channel)?.watch?.unsubscribe();
     this.#watching.delete(channel);

@@ -58,6 +58,8 @@ export async function permitChannel(ctx: ChannelRequestContext, id: string, chan
 /**
  * A client's subscribe: at most `limits.maxSubscriptions` channels per session (a resubscribe to a
  * held channel always passes), then the gate, then the subscription (with `recent` resolved).
+ * A resubscribe replaces the subscription held: refused (or failing in the gate), it ends that one
+ * too — `authorize` runs on every resubscribe so that losing access takes effect there.
  * @throws what the broker throws (the session answers `server_error`).
  */
 export async function subscribeFromClient(ctx: ChannelRequestContext, subs: SessionSubscriptions, frame: SubscribeFrame): Promise<void> {
@@ -65,8 +67,25 @@ export async function subscribeFromClient(ctx: ChannelRequestContext, subs: Sess
   if (!subs.has(frame.channel) && subs.size >= maxSubscriptions) {
     return ctx.error(frame.id, 'forbidden', `a session may hold at most ${maxSubscriptions} subscriptions (maxSubscriptions)`);
   }
-  if (!(await permitChannel(ctx, frame.id, frame.channel, 'subscribe'))) return;
+  if (!(await permitReplacing(ctx, frame.id, frame.channel, 'subscribe', () => subs.unsubscribe(frame.channel)))) return;
   return subs.subscribe(await resolveRecent(ctx.broker, frame));
+}
+
+/**
+ * {@link permitChannel} for a request that replaces what the session holds on the channel (a
+ * resubscribe, a new presence watch, entering again): refused — or the hook throwing — `drop`
+ * ends what it would have replaced, so no stream outlives a refusal of the same request.
+ * @returns whether it may go on
+ * @throws what `authorize` throws, after `drop`
+ */
+export async function permitReplacing(ctx: ChannelRequestContext, id: string, channel: string, action: AuthorizeContext['action'], drop: () => void): Promise<boolean> {
+  let permitted = false;
+  try {
+    permitted = await permitChannel(ctx, id, channel, action);
+    return permitted;
+  } finally {
+    if (!permitted) drop();
+  }
 }
 
 /** How a session hands a publish to a broker that stores in call order (publishPipeline.ts). */

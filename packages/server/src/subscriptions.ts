@@ -109,6 +109,17 @@ export class SessionSubscriptions {
     sub.pending = undefined;
   }
 
+  /** The channels subscribed (or being subscribed). */
+  channels(): string[] {
+    return [...this.#subs.keys()];
+  }
+
+  /** End one subscription and tell the client (`unsubscribed` with `code`), as when it cannot go on. */
+  revoke(channel: string, code: ErrorCode, message: string): void {
+    const sub = this.#subs.get(channel);
+    if (sub) this.#end(channel, sub, code, message);
+  }
+
   unsubscribe(channel: string): void {
     this.#subs.get(channel)?.handle?.unsubscribe();
     this.#subs.delete(channel);

@@ -1,0 +1,54 @@
+import type { AuthorizeContext } from './hooks';
+import { callHook } from './hookDeadline';
+import type { SessionPresence } from './sessionPresence';
+import type { ChannelRequestContext } from './sessionRequests';
+import type { SessionSubscriptions } from './subscriptions';
+
+/** What a session holds on channels, each with how to end it when its user may no longer have it. */
+export interface HeldAccess {
+  readonly channel: string;
+  readonly action: AuthorizeContext['action'];
+  /** End it, telling the client why (`message`). */
+  revoke(message: string): void;
+}
+
+/**
+ * After a refresh, everything the session holds is authorized again for its new `user` — its
+ * subscriptions (`subscribe`), presence watches (`presence`) and memberships (`enter`) — so a
+ * token that narrows a user's rights narrows what the session receives at once, not at the next
+ * resubscribe: a client only ever receives channels its current user is allowed. The checks run
+ * together, each within `hookTimeout`; anything but `true` (a refusal, a throw, no answer in
+ * time) ends what it checked. Without an `authorize` hook there is nothing to check.
+ * @param ctx the session's gate context (its `user()` is the new one)
+ * @param held what the session holds now
+ */
+export async function recheckAccess(ctx: ChannelRequestContext, held: readonly HeldAccess[]): Promise<void> {
+  const { authorize, hookTimeout } = ctx.options;
+  if (!authorize) return;
+  await Promise.all(
+    held.map(async ({ channel, action, revoke }) => {
+      const outcome = await callHook(() => authorize({ user: ctx.user(), channel, action, session: ctx.info() }), hookTimeout, ctx.clock);
+      if (ctx.closed() || (outcome.kind === 'answered' && outcome.value === true)) return;
+      if (outcome.kind !== 'answered') ctx.logger.error(`tidewire: authorize() ${outcome.kind === 'threw' ? 'threw' : `did not answer within ${hookTimeout} ms`} re-checking ${action} "${channel}" after a refresh`, outcome.kind === 'threw' ? outcome.error : undefined);
+      revoke(`${action} to "${channel}" is no longer allowed after the token refresh`);
+    }),
+  );
+}
+
+/**
+ * What a session holds, for {@link recheckAccess}: a revoked subscription ends with `unsubscribed
+ * {code: 'forbidden'}` (the client's channel fails with it); a revoked presence watch or membership
+ * ends (watchers see the member leave) and `tell` reports it to the client (an `error` naming no request).
+ */
+export function heldAccess(subs: SessionSubscriptions, presence: SessionPresence, tell: (message: string) => void): HeldAccess[] {
+  const thenTell = (end: () => void) => (message: string) => {
+    end();
+    tell(message);
+  };
+  const { watched, entered } = presence.held();
+  return [
+    ...subs.channels().map((channel) => ({ channel, action: 'subscribe' as const, revoke: (message: string) => subs.revoke(channel, 'forbidden', message) })),
+    ...watched.map((channel) => ({ channel, action: 'presence' as const, revoke: thenTell(() => presence.unwatch(channel)) })),
+    ...entered.map((channel) => ({ channel, action: 'enter' as const, revoke: thenTell(() => presence.leave(channel)) })),
+  ];
+}

@@ -1,0 +1,82 @@
+import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
+import { createServer } from '@tidewire/server';
+import { startServer, until } from './helpers/servers';
+import { allTransports } from './helpers/transports';
+
+/**
+ * A refresh whose new user has fewer rights narrows what the session receives at once: the
+ * server authorizes again everything the session holds (docs/server.md, "After `refresh`"). A
+ * subscription no longer allowed ends with `unsubscribed {code: 'forbidden'}` (the client's channel
+ * fails with it); a presence watch or membership no longer allowed ends (watchers see the member
+ * leave) and the client is told by an `error` naming no request. What is still allowed goes on.
+ */
+const authenticate = ({ token }: { token?: string }) => (token ? { user: token.replace(/-\d+$/, ''), expiresAt: Date.now() + 60_000 } : null);
+const authorize = ({ user, channel }: { user: unknown; channel: string }) => !channel.startsWith('admins') || user === 'admin';
+
+type Frame = { type: string; id?: string; channel?: string; code?: string; [key: string]: unknown };
+
+describe('a refresh that narrows the user rights', () => {
+  it('ends, and says so, exactly what the new user may not hold (protocol level)', async () => {
+    const server = createServer({ authenticate, authorize, logger: { warn: () => {}, error: () => {} } });
+    await using _ = server;
+    const { url } = await server.listen(0);
+    const ws = new WebSocket(url);
+    const frames: Frame[] = [];
+    ws.on('message', (d) => frames.push(JSON.parse(String(d)) as Frame));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const send = (frame: object) => ws.send(JSON.stringify(frame));
+    const next = async (match: (f: Frame) => boolean, what: string) => {
+      await until(() => frames.some(match), what);
+      return frames.find(match)!;
+    };
+    send({ type: 'connect', v: 1, token: 'admin' });
+    for (const [id, channel] of [['s1', 'admins:chat'], ['s2', 'lobby']]) send({ type: 'subscribe', id, channel });
+    send({ type: 'presence_subscribe', id: 'p1', channel: 'admins:chat' });
+    send({ type: 'enter', id: 'e1', channel: 'admins:chat' });
+    await next((f) => f.id === 'e1', 'all held');
+    expect(frames.filter((f) => f.type === 'error')).toEqual([]);
+
+    send({ type: 'refresh', id: 'r1', token: 'demoted' });
+    expect(await next((f) => f.id === 'r1', 'refreshed')).toMatchObject({ type: 'refreshed' });
+    expect(await next((f) => f.type === 'unsubscribed', 'the subscription ends')).toMatchObject({ channel: 'admins:chat', code: 'forbidden' });
+    await until(() => frames.filter((f) => f.type === 'error' && f.id === undefined).length === 2, 'the presence watch and membership end');
+    expect(frames.filter((f) => f.type === 'error').map((f) => [f.code, f.message])).toEqual([
+      ['forbidden', 'presence to "admins:chat" is no longer allowed after the token refresh'],
+      ['forbidden', 'enter to "admins:chat" is no longer allowed after the token refresh'],
+    ]);
+    // Nothing of the channel reaches the session any more; what is still allowed goes on.
+    await server.publish('admins:chat', 'admins only');
+    await server.publish('lobby', 'everything before has been delivered');
+    await next((f) => f.type === 'message' && f.channel === 'lobby', 'the lobby message');
+    expect(frames.filter((f) => f.type === 'message' && f.channel === 'admins:chat')).toEqual([]);
+    expect(frames.filter((f) => f.type === 'unsubscribed')).toHaveLength(1);
+    ws.close();
+  });
+
+  it.each(allTransports)('over %s: the client\'s channel fails forbidden and gets nothing more after the refresh', async (_name, transport) => {
+    // A token that lives 1.5 s: the client refreshes it (at 80 %) as another user.
+    const life = 1500;
+    await using t = await startServer(
+      { authenticate: ({ token }) => (token ? { user: token, expiresAt: Date.now() + life } : null), authorize, logger: { warn: () => {}, error: () => {} } },
+      { transports: [transport()] },
+    );
+    let user = 'admin';
+    const client = t.client({ getToken: () => user });
+    const admins = client.channel('admins:chat');
+    const lobby = client.channel('lobby');
+    const got: unknown[] = [];
+    admins.on('message', (m) => void got.push(m.data));
+    lobby.on('message', (m) => void got.push(m.data));
+    await until(() => admins.getSnapshot().state === 'subscribed' && lobby.getSnapshot().state === 'subscribed', 'both subscribed');
+    await t.server.publish('admins:chat', 'before');
+    await until(() => got.includes('before'), 'the admins message while allowed');
+    user = 'demoted';
+    await until(() => admins.getSnapshot().state === 'failed', 'the admins channel fails after the refresh', 10_000);
+    expect(admins.getSnapshot()).toMatchObject({ state: 'failed', error: { code: 'forbidden' } });
+    await t.server.publish('admins:chat', 'after');
+    await t.server.publish('lobby', 'barrier');
+    await until(() => got.includes('barrier'), 'the lobby still delivers');
+    expect(got).toEqual(['before', 'barrier']);
+  });
+});
