@@ -2,6 +2,7 @@ import type { ChannelMessage, ChannelViewSnapshot, PublishResult, StandardSchema
 import { ChannelView } from '@tidewire/core';
 import { useCallback, useEffect, useInsertionEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { useTidewire } from './context';
+import { describes } from './stale-snapshot';
 
 export interface UseChannelOptions<T> {
   /** Called once per message, in order. May be an inline function: changing it never resubscribes. */
@@ -43,7 +44,10 @@ export function useChannel<T = unknown>(channel: string | null, options: UseChan
   if (slot.client !== client) setSlot(create(client)); // React re-renders at once with the new view
   const { view } = slot;
   useEffect(() => view.setOptions(viewOptions), [view, channel, history, enabled, schema]);
-  const snapshot = useSyncExternalStore(view.subscribe, view.getSnapshot, view.getServerSnapshot);
+  const held = useSyncExternalStore(view.subscribe, view.getSnapshot, view.getServerSnapshot);
+  // The view takes a new name in the effect, after the render that brought it: until then its snapshot
+  // is still the old channel's, which this render must not show under the new name (react.md).
+  const snapshot = describes(held.channel, channel, enabled) ? held : view.getServerSnapshot();
   const publish = useCallback((data: T) => view.publish(data), [view]);
   return useMemo(() => ({ ...snapshot, publish }), [snapshot, publish]);
 }

@@ -2,6 +2,7 @@ import type { PresenceViewSnapshot, TidewireClient } from '@tidewire/core';
 import { PresenceView } from '@tidewire/core';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { useTidewire } from './context';
+import { describes } from './stale-snapshot';
 
 export interface UsePresenceOptions {
   /** Also appear as a member while mounted. Default false: only read who is there. */
@@ -39,5 +40,7 @@ export function usePresence(channel: string | null, options: UsePresenceOptions 
   const infoKey = JSON.stringify(info);
   // `info` by its JSON: an inline object does not re-enter on every render.
   useEffect(() => view.setOptions(viewOptions), [view, channel, enter, enabled, infoKey]);
-  return useSyncExternalStore(view.subscribe, view.getSnapshot, view.getServerSnapshot);
+  const held = useSyncExternalStore(view.subscribe, view.getSnapshot, view.getServerSnapshot);
+  // Until the effect gives the view a new name, its snapshot is the old channel's: never shown under the new one.
+  return describes(held.channel, channel, enabled) ? held : view.getServerSnapshot();
 }
