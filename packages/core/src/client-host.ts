@@ -28,6 +28,7 @@ import type { PublishOptions } from './publish-options';
 import { Timer } from './clock';
 import { tokenSource } from './token';
 import { ChannelTable } from './channel-table';
+import { ownKey } from './publish-ids';
 
 /** Largest frame before the server told us its limit: the server's default. */
 const DEFAULT_MAX_PAYLOAD = 64 * 1024;
@@ -192,7 +193,7 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
   }
 
   skip_(frame: MessageFrame): boolean {
-    return frame.skip || this.ownIds_?.delete(frame.id) === true;
+    return frame.skip || this.ownIds_?.delete(ownKey(frame.channel, frame.id)) === true;
   }
 
   // The outbox's limits.

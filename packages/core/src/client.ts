@@ -200,7 +200,7 @@ export class Client extends Emitter<ClientEvents> {
   publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const id = options.id ?? randomId();
     const result = this.request({ type: 'publish', id, channel, data }, {}, validatePublishId(options.id));
-    rememberOwnId(this.#host.ownIds_, id);
+    rememberOwnId(this.#host.ownIds_, channel, id);
     return result;
   }
 

@@ -13,11 +13,15 @@ export function randomId(): string {
 }
 
 /**
- * With `echo: false` (`own` defined): remember the id of a publish of ours, so its message is
- * skipped when it comes back (ClientHost's `skip_`, which forgets it then) — or, published where
+ * With `echo: false` (`own` defined): remember a publish of ours by channel and id, so its message
+ * is skipped when it comes back (ClientHost's `skip_`, which forgets it then) — or, published where
  * we do not listen or refused, forgotten when it is the oldest of 1000 (a Set iterates in
- * insertion order).
+ * insertion order). By channel too: ids are per channel, and another publisher's message with the
+ * same id on another channel is not ours.
  */
-export function rememberOwnId(own: Set<string> | undefined, id: string): void {
-  if (own?.add(id) && own.size > MAX_OWN_IDS) own.delete(own.values().next().value!);
+export function rememberOwnId(own: Set<string> | undefined, channel: string, id: string): void {
+  if (own?.add(ownKey(channel, id)) && own.size > MAX_OWN_IDS) own.delete(own.values().next().value!);
 }
+
+/** A publish's key among our own: its channel (length-prefixed, so no two pairs meet) and id. */
+export const ownKey = (channel: string, id: string): string => `${channel.length}:${channel}${id}`;

@@ -44,7 +44,7 @@ export function publishFromServer(
   const startedAt = performance.now();
   // The excepted session gets the position without the data (it must not see a hole); only a
   // session on this process can be excepted, and only while it lasts (a reconnect is a new session).
-  if (options.except !== undefined) for (const session of ctx.sessions) if (session.id === options.except) session.skipOnce(id);
+  if (options.except !== undefined) for (const session of ctx.sessions) if (session.id === options.except) session.skipOnce(channel, id);
   // The text measured here is the one every subscriber's `message` frame carries (encode.ts): stringified once.
   const stored = { id, data, fresh, bytes: text.length };
   // Not an async function: a publish loop that never yields holds every publish's continuation until it

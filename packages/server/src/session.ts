@@ -156,9 +156,9 @@ export class Session {
     return { id: this.id, user: this.#user, request: this.request };
   }
 
-  /** Send the message with this id to this session as a skip, not its data (server.publish's `except`). */
-  skipOnce(messageId: string): void {
-    this.#subs.skipOnce(messageId);
+  /** Send the message of `channel` with this id to this session as a skip, not its data (server.publish's `except`). */
+  skipOnce(channel: string, messageId: string): void {
+    this.#subs.skipOnce(channel, messageId);
   }
 
   /**

@@ -48,6 +48,9 @@ const DRAIN_POLL_MS = 10;
 /** Message ids one session remembers to skip at most. */
 const MAX_SKIPPED = 1000;
 
+/** One message's key in the skip set: its channel (length-prefixed, so no two pairs meet) and id. */
+const skipKey = (channel: string, id: string): string => `${channel.length}:${channel}${id}`;
+
 export class SessionSubscriptions {
   readonly #subs = new Map<string, Subscription>();
   /** Ids of messages this session is excepted from (server.publish's `except`), until they pass. */
@@ -56,12 +59,13 @@ export class SessionSubscriptions {
   constructor(private readonly host: SubscriptionHost) {}
 
   /**
-   * Send the message with id `id` to this session as a skip (position only, no data). Bounded:
-   * an id whose message never passes here (not subscribed to its channel) is forgotten once it is
-   * the oldest of MAX_SKIPPED.
+   * Send the message of `channel` with id `id` to this session as a skip (position only, no data).
+   * Ids are per channel (the same id on another channel is another message, delivered as usual).
+   * Bounded: one whose message never passes here (not subscribed to its channel) is forgotten once
+   * it is the oldest of MAX_SKIPPED.
    */
-  skipOnce(id: string): void {
-    this.#skip.add(id);
+  skipOnce(channel: string, id: string): void {
+    this.#skip.add(skipKey(channel, id));
     if (this.#skip.size > MAX_SKIPPED) this.#skip.delete(this.#skip.values().next().value!);
   }
 
@@ -187,7 +191,7 @@ export class SessionSubscriptions {
     let text: string;
     try {
       // Excepted from this message (server.publish's `except`): the position, without the data.
-      text = this.#skip.delete(m.id)
+      text = this.#skip.size > 0 && this.#skip.delete(skipKey(channel, m.id))
         ? encodeFrame({ type: 'message', channel, epoch: m.epoch, offset: m.offset, id: m.id, data: null, skip: true })
         : encode(channel, m);
       this.host.sendText(text);
