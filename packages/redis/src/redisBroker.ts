@@ -323,7 +323,7 @@ export class RedisBroker implements Broker {
 
   async #range(keys: ChannelKeys, from: number, to: number, epoch: string): Promise<BrokerMessage[]> {
     if (from > to) return [];
-    return decodeEntries(await this.#redis.eval(rangeScript, [keys.meta, keys.stream], [String(from), String(to), String(this.#options.historySize), String(this.#options.historyTtl)]), epoch);
+    return decodeEntries(await this.#redis.eval(rangeScript, [keys.meta, keys.stream], [String(from), String(to), String(this.#options.historySize), String(this.#options.historyTtl), epoch]), epoch);
   }
 
   async #head(keys: ChannelKeys): Promise<{ epoch: string | undefined; head: number }> {

@@ -156,12 +156,16 @@ return { epoch, head, 'recovered', entries }
 `;
 
 /**
- * The entries with offsets in [from, to] that history still holds: those the stream has, no older
- * than `history ttl` and no older than `history size` entries before the head (the stream may hold
- * more, see PUBLISH_BATCH_SCRIPT). KEYS: meta, stream. ARGV: from, to, history size, history ttl ms.
+ * The entries of `epoch` with offsets in [from, to] that history still holds: those the stream
+ * has, no older than `history ttl` and no older than `history size` entries before the head (the
+ * stream may hold more, see PUBLISH_BATCH_SCRIPT) — none when the channel's epoch is another one
+ * (the metadata was lost and remade since the caller read it: the stream's offsets are the new
+ * epoch's, and handing them over as the old one's would put another message in a lost one's place).
+ * KEYS: meta, stream. ARGV: from, to, history size, history ttl ms, epoch.
  * Returns the XRANGE reply.
  */
 export const RANGE_SCRIPT = `${PROLOGUE}
+if redis.call('HGET', KEYS[1], 'e') ~= ARGV[5] then return {} end
 local head = tonumber(redis.call('HGET', KEYS[1], 's')) or 0
 local from = math.max(tonumber(ARGV[1]), head - tonumber(ARGV[3]) + 1)
 local to = tonumber(ARGV[2])

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createClient } from '@redis/client';
 import type { BrokerMessage } from '@tidewire/server';
 import { createRedisBroker, isRedisBrokerError, type RedisBroker, type RedisBrokerOptions } from '../src/index';
+import { RANGE_SCRIPT } from '../src/scripts';
 import { until } from './broker-conformance';
 import { useRedisNodes } from './redis-nodes';
 import { startRedis } from './redis-server';
@@ -72,6 +73,25 @@ describe('Redis broker across processes', () => {
     const sub = await broker.subscribe('short', { epoch: old.epoch, offset: 2 }, () => {});
     expect(sub).toMatchObject({ epoch: renewed.epoch, offset: 1, recovered: false });
     await redisClient.close();
+  });
+
+  it("a range read for an epoch that is gone returns nothing, never the new epoch's messages at those offsets", async () => {
+    // A feed reads the head, then the range it misses; a flush (and publishes of the new epoch) between
+    // the two must not hand it the new epoch's offset 2 as the old epoch's (a lost message replaced).
+    const prefix = `range${++namespace}`;
+    const broker = await node(prefix);
+    const old = await broker.publish('ch', { id: 'a1', data: 'old 1' });
+    await broker.publish('ch', { id: 'a2', data: 'old 2' });
+    const admin = await inspector();
+    await admin.del([`${prefix}:{ch}:meta`, `${prefix}:{ch}:stream`]); // the metadata lost (a flush, an eviction)
+    const renewed = await broker.publish('ch', { id: 'b1', data: 'new 1' });
+    await broker.publish('ch', { id: 'b2', data: 'new 2' });
+    expect(renewed.epoch).not.toBe(old.epoch);
+    const range = (epoch: string) =>
+      admin.eval(RANGE_SCRIPT, { keys: [`${prefix}:{ch}:meta`, `${prefix}:{ch}:stream`], arguments: ['1', '2', '1000', '300000', epoch] }) as Promise<unknown[]>;
+    expect(await range(old.epoch)).toEqual([]);
+    expect(await range(renewed.epoch)).toHaveLength(2);
+    await admin.close();
   });
 
   it('reads nothing older than history.ttl back, on every read path, after a burst and a quiet spell', async () => {
