@@ -48,6 +48,8 @@ export interface SessionHost {
 export const HARD_CAP_FACTOR = 4;
 const MAX_MALFORMED = 10;
 const MAX_QUEUED = 1000;
+/** The `retryAfter` of a request refused because MAX_QUEUED wait already: the queue drains at the broker's pace. */
+const QUEUE_FULL_RETRY_MS = 250;
 
 type Phase = 'awaiting_connect' | 'authenticating' | 'open' | 'closed';
 
@@ -309,8 +311,14 @@ export class Session {
       const settled = frame.type === 'publish' ? undefined : this.#publishes?.settled();
       return settled ? settled.then(() => this.#run(frame, bytes)) : this.#run(frame, bytes);
     });
-    // Hooks are slower than the client sends: stop accepting work rather than grow without bound.
-    if (!accepted) this.close('rate_limited', 'too many requests in flight', this.#limiter.reconnectAfter(elapsed(this.host.clock)));
+    if (accepted) return;
+    // The broker or the hooks are slower than the client sends: accept no more work rather than grow
+    // without bound — refusing this request `rate_limited` (a publish holds the later ones back, so
+    // none overtakes it when the client sends it again), not the connection: closing it dropped the
+    // answers of everything accepted, and a client re-sending its whole outbox met the same wall again.
+    if (!('id' in frame)) return this.close('rate_limited', 'too many requests in flight', this.#limiter.reconnectAfter(elapsed(this.host.clock)));
+    this.#hold.refused(frame, QUEUE_FULL_RETRY_MS, elapsed(this.host.clock));
+    this.#out.error(frame.id, 'rate_limited', `too many requests in flight (${MAX_QUEUED} waiting)`, QUEUE_FULL_RETRY_MS);
   }
 
   /** Handle one request; a throw or a rejection is answered by #failed. */
