@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisBroker, type RedisBroker } from '../../redis/src/index';
-import { startRedis, type RedisServer } from '../../redis/test/redis-server';
+import { describe, expect, it } from 'vitest';
+import { useRedisNodes } from '../../redis/test/redis-nodes';
 import { startServer, until } from './helpers/servers';
 import { allTransports } from './helpers/transports';
 
@@ -11,19 +10,11 @@ import { allTransports } from './helpers/transports';
  * at most 8 aged entries per publish and read the rest back.
  */
 const TTL = 3000;
-let redis: RedisServer;
-let broker: RedisBroker;
-beforeAll(async () => {
-  redis = await startRedis();
-  broker = createRedisBroker({ url: redis.url, prefix: 'ttl', history: { ttl: TTL }, onError: () => {} });
-}, 30_000);
-afterAll(async () => {
-  await broker?.close();
-  await redis?.stop({ kill: true });
-});
+const nodes = useRedisNodes({ history: { ttl: TTL } });
 
 describe('history.ttl on the Redis broker, through a client', () => {
   it('recent and history() hold no message older than the TTL, on every transport', async () => {
+    const broker = await nodes.node('ttl');
     await using t = await startServer({ broker, logger: { warn: () => {}, error: () => {} } });
     await Promise.all(Array.from({ length: 30 }, (_, i) => t.server.publish('ch', `old${i}`, { id: `old${i}` })));
     const burstEnd = Date.now();

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TidewireError } from '@tidewire/core';
-import { createRedisBroker, type RedisBroker } from '../../redis/src/index';
-import { startRedis, type RedisServer } from '../../redis/test/redis-server';
+import { useRedisNodes } from '../../redis/test/redis-nodes';
 import { startServer, until } from './helpers/servers';
 import { allTransports } from './helpers/transports';
 
@@ -14,20 +13,11 @@ import { allTransports } from './helpers/transports';
  * The session used to close instead, which dropped the answers of what it had accepted: the
  * client re-sent its whole outbox and met the same wall, forever.
  */
-let redis: RedisServer;
-const brokers: RedisBroker[] = [];
-beforeAll(async () => {
-  redis = await startRedis();
-}, 30_000);
-afterAll(async () => {
-  await Promise.all(brokers.map((b) => b.close()));
-  await redis?.stop({ kill: true });
-});
+const nodes = useRedisNodes();
 
 describe.each(allTransports)('more requests at once than a session takes, over %s', (name, transport) => {
   it('3,000 publishes in one go: each stored once, in order, without the connection closing', async () => {
-    const broker = createRedisBroker({ url: redis.url, prefix: `full-${name}`, onError: () => {} });
-    brokers.push(broker);
+    const broker = await nodes.node(`full-${name}`);
     await using t = await startServer(
       { broker, limits: { rate: { perSecond: 10_000, burst: 5_000 } }, logger: { warn: () => {}, error: () => {} } },
       { transports: [transport()] },

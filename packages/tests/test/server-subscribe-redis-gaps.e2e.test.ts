@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer, type ServerChannelMessage, type ServerGapInfo } from '@tidewire/server';
-import { createRedisBroker, type RedisBroker } from '../../redis/src/index';
-import { startRedis, type RedisServer } from '../../redis/test/redis-server';
+import { useRedisNodes } from '../../redis/test/redis-nodes';
 import { until } from './helpers/servers';
 
 /**
@@ -11,21 +10,9 @@ import { until } from './helpers/servers';
  * the hole, with where delivery continues — never a silent hole. A listener that delivered offsets
  * 1, 17, 18 without a word had lost 2–16 unknowingly.
  */
-let redis: RedisServer;
-const brokers: RedisBroker[] = [];
+const nodes = useRedisNodes({ history: { size: 5 } });
 const quiet = { warn: () => {}, error: () => {} };
-beforeAll(async () => {
-  redis = await startRedis();
-}, 30_000);
-afterAll(async () => {
-  await Promise.all(brokers.map((b) => b.close()));
-  await redis?.stop({ kill: true });
-});
-const broker = (prefix: string, pubsub: 'sharded' | 'classic' = 'sharded') => {
-  const b = createRedisBroker({ url: redis.url, prefix, pubsub, history: { size: 5 }, onError: () => {} });
-  brokers.push(b);
-  return b;
-};
+const broker = (prefix: string, pubsub: 'sharded' | 'classic' = 'sharded') => nodes.node(prefix, { pubsub });
 
 /** Subscribes `server.subscribe` and records messages and gaps in the order they came. */
 async function follow(server: ReturnType<typeof createServer>, channel: string) {
@@ -39,8 +26,8 @@ async function follow(server: ReturnType<typeof createServer>, channel: string) 
 describe('server.subscribe on Redis: messages lost for good are announced', () => {
   it('offsets history no longer holds: onGap (history_exhausted) before the first message after them', async () => {
     // Notifications a sharded subscriber never hears (a classic pub/sub publisher), past what history (5) keeps.
-    const listening = broker('hole', 'sharded');
-    const silent = broker('hole', 'classic');
+    const listening = await broker('hole', 'sharded');
+    const silent = await broker('hole', 'classic');
     const server = createServer({ broker: listening, logger: quiet });
     const f = await follow(server, 'feed');
     await listening.publish('feed', { id: 'a1', data: 1 });
@@ -56,14 +43,14 @@ describe('server.subscribe on Redis: messages lost for good are announced', () =
   });
 
   it('a Redis that restarts empty: onGap (epoch_changed) before the new epoch\'s first message', async () => {
-    const b = broker('restart');
+    const b = await broker('restart');
     const server = createServer({ broker: b, logger: quiet });
     const f = await follow(server, 'feed');
     for (let i = 1; i <= 3; i++) await b.publish('feed', { id: `a${i}`, data: i });
     await until(() => f.offsets().length === 3, 'three');
     const before = f.sub.epoch;
-    await redis.stop({ kill: true });
-    await redis.start();
+    await nodes.redis().stop({ kill: true });
+    await nodes.redis().start();
     // The broker reconnects on its own; a publish fails until it has.
     for (let tries = 0; !(await b.publish('feed', { id: 'after', data: 'after' }).catch(() => undefined)); tries++) {
       if (tries === 200) throw new Error('no publish succeeded within 20 s of the restart');
@@ -81,7 +68,7 @@ describe('server.subscribe on Redis: messages lost for good are announced', () =
   }, 60_000);
 
   it('a stream without holes: no onGap, from a fresh channel on', async () => {
-    const b = broker('whole');
+    const b = await broker('whole');
     const server = createServer({ broker: b, logger: quiet });
     const f = await follow(server, 'fresh');
     for (let i = 1; i <= 12; i++) await server.publish('fresh', i);
