@@ -96,7 +96,7 @@ const child = serveChild({
       if (nowUs() > deadline) break;
     }
     const used = process.cpuUsage(cpu);
-    return { samples: lat, timedOut: lat.length < n, cpuUs: used.user + used.system };
+    return { samples: lat, timedOut: lat.length < n, cpuUs: used.user + used.system, userUs: used.user };
   },
 
   /** Connect `count` clients subscribed to `fan`, `concurrency` at a time. */

@@ -31,12 +31,13 @@ for (const subject of subjects.length > 0 ? subjects : (['tidewire-ws', 'ws'] as
   await client.call('rtt', { n: 1000, warmup: 200, timeoutMs: 60_000 }, 90_000);
   for (let r = 0; r < rounds; r++) {
     const before = await server.call<NodeJS.CpuUsage>('cpu');
-    const res = await client.call<{ samples: number[]; cpuUs: number }>('rtt', { n, warmup: 0, timeoutMs: 120_000 }, 180_000);
+    const res = await client.call<{ samples: number[]; cpuUs: number; userUs: number }>('rtt', { n, warmup: 0, timeoutMs: 120_000 }, 180_000);
     const after = await server.call<NodeJS.CpuUsage>('cpu');
-    const serverUs = after.user - before.user + after.system - before.system;
+    const serverUser = after.user - before.user;
+    const serverUs = serverUser + after.system - before.system;
     const s = summarize(res.samples);
     console.log(
-      `${subject}${pinned ? ' pinned' : ''}: RTT p50 ${s.p50.toFixed(0)} µs, p99 ${s.p99.toFixed(0)} µs; CPU per round trip: client ${(res.cpuUs / s.n).toFixed(1)} µs, server ${(serverUs / s.n).toFixed(1)} µs`,
+      `${subject}${pinned ? ' pinned' : ''}: RTT p50 ${s.p50.toFixed(0)} µs, p99 ${s.p99.toFixed(0)} µs; CPU per round trip: client ${(res.cpuUs / s.n).toFixed(1)} µs (user ${(res.userUs / s.n).toFixed(1)}), server ${(serverUs / s.n).toFixed(1)} µs (user ${(serverUser / s.n).toFixed(1)})`,
     );
   }
   await server.call('stop');
