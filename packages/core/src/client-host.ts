@@ -216,11 +216,6 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
     this.#emit(this.#client, 'pending');
   }
 
-  /** The outbox settled a request: the pending list follows at once (OutboxOptions). */
-  settled_(id: string, error: TidewireError | undefined): void {
-    this.#pending?.settled_(id, error);
-  }
-
   // Every channel handle's owner.
 
   publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult> {

@@ -244,8 +244,9 @@ export class Client extends Emitter<ClientEvents> {
     if (other !== undefined && other !== target) {
       return Promise.reject(new TidewireError('bad_request', `${type} id "${id}" is still pending for another request (${other}): use another id`, { context: { id } }));
     }
-    if (type === 'publish') host.pending_.track_({ id, channel: frame.channel, data: frame.data, queuedAt: queuedNow(), frame: text });
-    return host.outbox_.add_<T>(id, text, rules, target);
+    const result = host.outbox_.add_<T>(id, text, rules, target);
+    if (type === 'publish') host.pending_.track_({ id, channel: frame.channel, data: frame.data, queuedAt: queuedNow(), frame: text }, result);
+    return result;
   }
 
   /** Give up a pending request (queued: never sent; sent: its answer is ignored), rejecting it with `error`. */

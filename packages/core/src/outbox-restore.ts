@@ -46,10 +46,7 @@ export async function restorePending(host: ClientHost): Promise<boolean> {
   const outbox = host.outbox_;
   for (const entry of stored.sort((a, b) => a.queuedAt - b.queuedAt)) {
     if (Date.now() - entry.queuedAt > host.queueTimeout_) pending.forget_(entry.id);
-    else {
-      pending.track_(entry, false);
-      void outbox.add_(entry.id, entry.frame, undefined, `publish:${entry.channel}`).catch(() => {}); // settled through settled_
-    }
+    else pending.track_(entry, outbox.add_(entry.id, entry.frame, undefined, `publish:${entry.channel}`), false);
   }
   return listed.length > 0;
 }

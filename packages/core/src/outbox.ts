@@ -55,12 +55,6 @@ export interface OutboxOptions extends RequestsHost {
   fits_(text: string): boolean;
   /** Describes the limit `fits` checks, for the `too_large` error. */
   limitText_(): string;
-  /**
-   * An entry left the outbox: acknowledged or answered (`error` undefined), refused or expired.
-   * Called before its promise settles, so whoever mirrors the outbox (the pending list) is current
-   * when the publisher resumes — and without a promise reaction per publish.
-   */
-  settled_?(id: string, error: TidewireError | undefined): void;
 }
 
 /**
@@ -124,9 +118,7 @@ export class Outbox {
     if (existing) return existing.promise_ as Promise<T>;
     const { maxSize_: maxSize, queueTimeout_: queueTimeout, clock_: clock } = this.#options;
     if (pending.size >= maxSize) {
-      const full = new BaseError('queue_full', `outbox full: ${maxSize} unacknowledged requests`, { context: { id } });
-      this.#options.settled_?.(id, full);
-      return Promise.reject(full);
+      return Promise.reject(new BaseError('queue_full', `outbox full: ${maxSize} unacknowledged requests`, { context: { id } }));
     }
     let resolve!: Pending['resolve'];
     let reject!: Pending['reject_'];
@@ -190,18 +182,18 @@ export class Outbox {
   }
 
   ack(frame: AckFrame): void {
-    const entry = this.#settle(frame.id, undefined);
+    const entry = this.#settle(frame.id);
     entry?.resolve({ id: frame.id, epoch: frame.epoch, offset: frame.offset });
   }
 
   /** The answer to a request other than a publish (an rpc `result`): resolves with `data`. */
   answer(id: string, data: unknown): void {
-    this.#settle(id, undefined)?.resolve(data);
+    this.#settle(id)?.resolve(data);
   }
 
   /** Returns false when `id` is not ours (the error answers another kind of request). */
   refuse(id: string, error: TidewireError): boolean {
-    const entry = this.#settle(id, error);
+    const entry = this.#settle(id);
     entry?.reject_(error);
     return entry !== undefined;
   }
@@ -211,12 +203,11 @@ export class Outbox {
     for (const entry of this.#entries()) this.refuse(entry.id_, error);
   }
 
-  #settle(id: string, error: TidewireError | undefined): Pending | undefined {
+  #settle(id: string): Pending | undefined {
     const pending = this.#pending;
     const entry = pending?.get(id);
     if (!entry) return undefined;
     pending!.delete(id);
-    this.#options.settled_?.(id, error);
     // The timer stays armed when the last entry settles: a publish→ack loop would otherwise arm and
     // clear a platform timer per publish. When it fires with nothing due it simply does not re-arm;
     // while the line is up it holds the process no longer than the line does (close() stops it).
@@ -284,9 +275,7 @@ export class Outbox {
       const message = sent
         ? `no answer within ${entry.rules_.timeout ?? this.#options.publishTimeout_} ms of sending`
         : `not sent within queueTimeout (${this.#options.queueTimeout_} ms)`;
-      const error = new TimeoutError('timeout', message, { context: { id: entry.id_, sent } });
-      this.#options.settled_?.(entry.id_, error);
-      entry.reject_(error);
+      entry.reject_(new TimeoutError('timeout', message, { context: { id: entry.id_, sent } }));
     }
     this.#aim(next);
   }

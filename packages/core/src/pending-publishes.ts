@@ -29,24 +29,19 @@ export class PendingPublishes {
     this.#events = events;
   }
 
-  /**
-   * Follow a publish until the outbox settles it ({@link settled_}); `persist: false` for one that
-   * came from storage. Call it before handing the publish to the outbox, which may refuse it at once.
-   */
-  track_(entry: StoredPublish, persist = true): void {
-    (this.#entries ??= new Map()).set(entry.id, entry);
+  /** Follow a publish until it settles; `persist: false` for one that came from storage. */
+  track_(entry: StoredPublish, result: Promise<unknown>, persist = true): void {
+    const entries = (this.#entries ??= new Map());
+    entries.set(entry.id, entry);
     if (persist) this.#write((s) => s.set(entry.id, entry));
     this.#events.pendingChanged_();
-  }
-
-  /**
-   * The outbox settled `id` (any request: one that is not a tracked publish is ignored). Refused
-   * with the error the client ended with, it stays in storage for the next start; otherwise it is deleted.
-   */
-  settled_(id: string, error: unknown): void {
-    if (!this.#entries?.delete(id)) return;
-    this.#events.pendingChanged_();
-    if (error === undefined || error !== this.ended_) this.forget_(id);
+    const settled = (error?: unknown): void => {
+      if (entries.get(entry.id) !== entry) return; // joined by a later publish with the same id
+      entries.delete(entry.id);
+      this.#events.pendingChanged_();
+      if (error === undefined || error !== this.ended_) this.forget_(entry.id);
+    };
+    result.then(() => settled(), settled);
   }
 
   /** Drop a publish from storage (settled, or too old to send at restore). */
