@@ -1,8 +1,9 @@
 import { Timer } from './clock';
 import type { TidewireError } from './errors';
+import { RequestError } from './errors';
 import type { ReportError } from './isolate';
 import { callSafely } from './isolate';
-import type { PresenceChangeFrame, PresenceMember, PresenceSnapshotFrame } from './protocol/frames';
+import type { PresenceChangeFrame, PresenceMember, PresenceSnapshotFrame, PresenceUnsubscribedFrame } from './protocol/frames';
 import type { Requests } from './requests';
 import { Store } from './store';
 
@@ -214,12 +215,24 @@ export class PresenceStore extends Store<PresenceSnapshot> {
     for (const [id, member] of after) if (!sameMember(before.get(id), member)) this.#emit('join', member);
   }
 
-  #onChange({ action, member }: PresenceChangeFrame): void {
+  #onChange(frame: PresenceChangeFrame | PresenceUnsubscribedFrame): void {
+    if (frame.type === 'presence_unsubscribed') return this.#ended(frame);
+    const { action, member } = frame;
     if (this.getSnapshot().state !== 'synced') return; // the snapshot that comes next includes it
     if (action === 'join') this.#members.set(member.clientId, member);
     else this.#members.delete(member.clientId);
     this.#set('synced');
     this.#emit(action, member);
+  }
+
+  /**
+   * The server ended the watch on its own (`presence_unsubscribed`, e.g. a refresh took the right
+   * away): no change follows, so the list is no longer known — failed, with the server's reason.
+   * The next connection watches again (and is refused again while the right is missing).
+   */
+  #ended({ code, message }: PresenceUnsubscribedFrame): void {
+    this.#members = new Map();
+    this.#set('failed', new RequestError(code, message, { context: { channel: this.channel } }));
   }
 
   #set(state: PresenceSnapshot['state'], error?: TidewireError): void {

@@ -2,7 +2,7 @@ import type { Clock } from './clock';
 import { TidewireError } from './errors';
 import type { Feature } from './features';
 import { missingFeature, sameFeatures } from './features';
-import type { ClientFrame, PresenceChangeFrame, ServerFrame } from './protocol/frames';
+import type { ClientFrame, PresenceChangeFrame, PresenceUnsubscribedFrame, ServerFrame } from './protocol/frames';
 import { encodeFrame } from './protocol/codec';
 import { nanoid } from 'nanoid';
 
@@ -44,7 +44,7 @@ export class Requests {
   /** Made on first use: an idle client with no presence or history request holds none of these. */
   #answers: Map<string, Answer> | undefined;
   #line: Set<LineListener> | undefined;
-  #changes: Map<string, (frame: PresenceChangeFrame) => void> | undefined;
+  #changes: Map<string, (frame: PresenceChangeFrame | PresenceUnsubscribedFrame) => void> | undefined;
   /** Why the client ended for good (closed or failed), until it connects again. */
   ended_: TidewireError | undefined;
 
@@ -98,8 +98,8 @@ export class Requests {
     return () => void line.delete(listener);
   }
 
-  /** Route `presence_change` frames of `channel` to `handler` (one per channel). @returns the function that stops it. */
-  onChanges_(channel: string, handler: (frame: PresenceChangeFrame) => void): () => void {
+  /** Route `presence_change` (and `presence_unsubscribed`) frames of `channel` to `handler` (one per channel). @returns the function that stops it. */
+  onChanges_(channel: string, handler: (frame: PresenceChangeFrame | PresenceUnsubscribedFrame) => void): () => void {
     const changes = (this.#changes ??= new Map());
     changes.set(channel, handler);
     return () => {
@@ -127,7 +127,7 @@ export class Requests {
 
   /** @returns whether the frame belonged here. */
   onFrame(frame: ServerFrame): boolean {
-    if (frame.type === 'presence_change') {
+    if (frame.type === 'presence_change' || frame.type === 'presence_unsubscribed') {
       this.#changes?.get(frame.channel)?.(frame);
       return true;
     }

@@ -1,3 +1,4 @@
+import type { ServerFrame } from '@tidewire/core/protocol';
 import type { AuthorizeContext } from './hooks';
 import { callHook } from './hookDeadline';
 import type { SessionPresence } from './sessionPresence';
@@ -35,20 +36,37 @@ export async function recheckAccess(ctx: ChannelRequestContext, held: readonly H
   );
 }
 
+/** Where a revocation is told to the client. */
+export interface RevocationOutput {
+  send(frame: ServerFrame): void;
+  error(id: undefined, code: 'forbidden', message: string): void;
+}
+
 /**
  * What a session holds, for {@link recheckAccess}: a revoked subscription ends with `unsubscribed
- * {code: 'forbidden'}` (the client's channel fails with it); a revoked presence watch or membership
- * ends (watchers see the member leave) and `tell` reports it to the client (an `error` naming no request).
+ * {code: 'forbidden'}` (the client's channel fails with it), a revoked presence watch with
+ * `presence_unsubscribed` (the client's presence fails with it); a revoked membership ends
+ * (watchers see the member leave) and the client is told by an `error` naming no request.
  */
-export function heldAccess(subs: SessionSubscriptions, presence: SessionPresence, tell: (message: string) => void): HeldAccess[] {
-  const thenTell = (end: () => void) => (message: string) => {
-    end();
-    tell(message);
-  };
+export function heldAccess(subs: SessionSubscriptions, presence: SessionPresence, out: RevocationOutput): HeldAccess[] {
   const { watched, entered } = presence.held();
   return [
     ...subs.channels().map((channel) => ({ channel, action: 'subscribe' as const, revoke: (message: string) => subs.revoke(channel, 'forbidden', message) })),
-    ...watched.map((channel) => ({ channel, action: 'presence' as const, revoke: thenTell(() => presence.unwatch(channel)) })),
-    ...entered.map((channel) => ({ channel, action: 'enter' as const, revoke: thenTell(() => presence.leave(channel)) })),
+    ...watched.map((channel) => ({
+      channel,
+      action: 'presence' as const,
+      revoke: (message: string) => {
+        presence.unwatch(channel);
+        out.send({ type: 'presence_unsubscribed', channel, code: 'forbidden', message });
+      },
+    })),
+    ...entered.map((channel) => ({
+      channel,
+      action: 'enter' as const,
+      revoke: (message: string) => {
+        presence.leave(channel);
+        out.error(undefined, 'forbidden', message);
+      },
+    })),
   ];
 }

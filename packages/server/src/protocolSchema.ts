@@ -120,6 +120,7 @@ export const presenceChangeFrame = z.object({
   action: z.enum(['join', 'leave']),
   member: presenceMember,
 });
+export const presenceUnsubscribedFrame = z.object({ type: z.literal('presence_unsubscribed'), channel: z.string(), code: errorCode, message: z.string() });
 export const enteredFrame = z.object({ type: z.literal('entered'), id: z.string(), channel: z.string() });
 export const historyPageFrame = z.object({
   type: z.literal('history_page'),
@@ -143,6 +144,7 @@ export const serverFrame = z.discriminatedUnion('type', [
   errorFrame,
   presenceSnapshotFrame,
   presenceChangeFrame,
+  presenceUnsubscribedFrame,
   enteredFrame,
   historyPageFrame,
   resultFrame,

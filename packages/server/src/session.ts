@@ -297,7 +297,7 @@ export class Session {
     const expiresIn = this.#expiry.arm(auth.expiresAt);
     this.#out.send({ type: 'refreshed', id: frame.id, ...(expiresIn !== undefined && { expiresIn }) });
     // Answered first (a slow hook must not outlast the client's wait for `refreshed`); later requests wait for it.
-    await recheckAccess(this.#requests, heldAccess(this.#subs, this.#presence, (message) => this.#out.error(undefined, 'forbidden', message)));
+    await recheckAccess(this.#requests, heldAccess(this.#subs, this.#presence, this.#out));
   }
 
   // ── requests ─────────────────────────────────────────────────────────────

@@ -40,10 +40,15 @@ describe('a refresh that narrows the user rights', () => {
     send({ type: 'refresh', id: 'r1', token: 'demoted' });
     expect(await next((f) => f.id === 'r1', 'refreshed')).toMatchObject({ type: 'refreshed' });
     expect(await next((f) => f.type === 'unsubscribed', 'the subscription ends')).toMatchObject({ channel: 'admins:chat', code: 'forbidden' });
-    await until(() => frames.filter((f) => f.type === 'error' && f.id === undefined).length === 2, 'the presence watch and membership end');
-    expect(frames.filter((f) => f.type === 'error').map((f) => [f.code, f.message])).toEqual([
-      ['forbidden', 'presence to "admins:chat" is no longer allowed after the token refresh'],
-      ['forbidden', 'enter to "admins:chat" is no longer allowed after the token refresh'],
+    expect(await next((f) => f.type === 'presence_unsubscribed', 'the presence watch ends')).toEqual({
+      type: 'presence_unsubscribed',
+      channel: 'admins:chat',
+      code: 'forbidden',
+      message: 'presence to "admins:chat" is no longer allowed after the token refresh',
+    });
+    await until(() => frames.some((f) => f.type === 'error'), 'the membership ends');
+    expect(frames.filter((f) => f.type === 'error').map((f) => [f.id, f.code, f.message])).toEqual([
+      [undefined, 'forbidden', 'enter to "admins:chat" is no longer allowed after the token refresh'],
     ]);
     // Nothing of the channel reaches the session any more; what is still allowed goes on.
     await server.publish('admins:chat', 'admins only');
@@ -54,7 +59,7 @@ describe('a refresh that narrows the user rights', () => {
     ws.close();
   });
 
-  it.each(allTransports)('over %s: the client\'s channel fails forbidden and gets nothing more after the refresh', async (_name, transport) => {
+  it.each(allTransports)('over %s: the client\'s channel and presence fail forbidden and get nothing more after the refresh', async (_name, transport) => {
     // A token that lives 1.5 s: the client refreshes it (at 80 %) as another user.
     const life = 1500;
     await using t = await startServer(
@@ -68,15 +73,26 @@ describe('a refresh that narrows the user rights', () => {
     const got: unknown[] = [];
     admins.on('message', (m) => void got.push(m.data));
     lobby.on('message', (m) => void got.push(m.data));
+    const who = admins.presence;
+    const joined: unknown[] = [];
+    who.on('join', (m) => void joined.push(m.user));
     await until(() => admins.getSnapshot().state === 'subscribed' && lobby.getSnapshot().state === 'subscribed', 'both subscribed');
+    await until(() => who.getSnapshot().state === 'synced', 'the presence is synced');
     await t.server.publish('admins:chat', 'before');
     await until(() => got.includes('before'), 'the admins message while allowed');
     user = 'demoted';
     await until(() => admins.getSnapshot().state === 'failed', 'the admins channel fails after the refresh', 10_000);
     expect(admins.getSnapshot()).toMatchObject({ state: 'failed', error: { code: 'forbidden' } });
+    await until(() => who.getSnapshot().state === 'failed', 'the presence fails too');
+    expect(who.getSnapshot()).toMatchObject({ state: 'failed', members: [], error: { code: 'forbidden' } });
+    // Another admin entering is no longer shown to this client.
+    const other = t.client({ getToken: () => 'admin' });
+    await other.channel('admins:chat').presence.enter({ name: 'other admin' });
     await t.server.publish('admins:chat', 'after');
     await t.server.publish('lobby', 'barrier');
     await until(() => got.includes('barrier'), 'the lobby still delivers');
     expect(got).toEqual(['before', 'barrier']);
+    expect(joined).toEqual([]);
+    expect(who.getSnapshot()).toMatchObject({ state: 'failed', members: [] });
   });
 });

@@ -239,6 +239,17 @@ export interface PresenceChangeFrame {
   readonly action: 'join' | 'leave';
   readonly member: PresenceMember;
 }
+/**
+ * The server ended a presence watch on its own (§14: the user may no longer read the channel's
+ * members, e.g. after a refresh narrowed its rights): no `presence_change` follows; the client's
+ * presence of `channel` fails with `code`. Unrequested, like `unsubscribed` for a subscription.
+ */
+export interface PresenceUnsubscribedFrame {
+  readonly type: 'presence_unsubscribed';
+  readonly channel: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
 /** Answers `enter`: the connection is a member of `channel`. */
 export interface EnteredFrame {
   readonly type: 'entered';
@@ -281,6 +292,7 @@ export type ServerFrame =
   | ErrorFrame
   | PresenceSnapshotFrame
   | PresenceChangeFrame
+  | PresenceUnsubscribedFrame
   | EnteredFrame
   | HistoryPageFrame
   | ResultFrame
