@@ -32,11 +32,8 @@ export { inProcessLocks } from './shared-locks';
 /** Options of {@link createSharedClient}: the client's, plus how tabs find each other and where the connection lives. */
 export interface SharedClientOptions extends ClientOptions {
   /**
-   * Tabs with the same name (and origin) share one connection — and so one identity: the token of
-   * whichever tab (or worker) holds it. A tab's own `token`/`getToken` is used only while it holds
-   * the connection. Where tabs of one origin may be signed in as different users, give each user a
-   * name of its own (e.g. `tidewire:${userId}`; docs/shared.md, "One identity per connection").
-   * Default `tidewire:` + the resolved url.
+   * Tabs with the same name (and origin) share one connection and its holder's token: give each user
+   * a name of its own (`tidewire:${userId}`; docs/shared.md). Default `tidewire:` + the resolved url.
    */
   name?: string;
   /**
