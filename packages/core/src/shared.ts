@@ -31,10 +31,7 @@ export { inProcessLocks } from './shared-locks';
 
 /** Options of {@link createSharedClient}: the client's, plus how tabs find each other and where the connection lives. */
 export interface SharedClientOptions extends ClientOptions {
-  /**
-   * Tabs with the same name (and origin) share one connection and its holder's token: give each user
-   * a name of its own (`tidewire:${userId}`; docs/shared.md). Default `tidewire:` + the resolved url.
-   */
+  /** Tabs with one name share one connection and its holder's token: one name per user (docs/shared.md). Default `tidewire:` + the url. */
   name?: string;
   /**
    * Creates the SharedWorker that runs `serveSharedConnection` (`@tidewire/core/shared-worker`),
