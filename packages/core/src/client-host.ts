@@ -18,7 +18,7 @@ import { Outbox } from './outbox';
 import type { PendingEvents } from './pending-publishes';
 import { PendingPublishes } from './pending-publishes';
 import { fitsByteLimit, encodeFrame } from './protocol/codec';
-import type { ConnectedFrame, MessageFrame, Position, ServerFrame } from './protocol/frames';
+import { messageKey, type ConnectedFrame, type MessageFrame, type Position, type ServerFrame } from './protocol/frames';
 import { RequestPacer } from './request-pacer';
 import { Requests } from './requests';
 import type { ChannelHost, ChannelSink, SharedChannel } from './shared-channel';
@@ -28,7 +28,6 @@ import type { PublishOptions } from './publish-options';
 import { Timer } from './clock';
 import { tokenSource } from './token';
 import { ChannelTable } from './channel-table';
-import { ownKey } from './publish-ids';
 
 /** Largest frame before the server told us its limit: the server's default. */
 const DEFAULT_MAX_PAYLOAD = 64 * 1024;
@@ -193,7 +192,7 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
   }
 
   skip_(frame: MessageFrame): boolean {
-    return frame.skip || this.ownIds_?.delete(ownKey(frame.channel, frame.id)) === true;
+    return frame.skip || this.ownIds_?.delete(messageKey(frame.channel, frame.id)) === true;
   }
 
   // The outbox's limits.

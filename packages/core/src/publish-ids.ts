@@ -1,3 +1,4 @@
+import { messageKey } from './protocol/frames';
 import { nanoid } from 'nanoid';
 
 /** With `echo: false`, own publish ids remembered at most (oldest forgotten first). */
@@ -20,8 +21,6 @@ export function randomId(): string {
  * same id on another channel is not ours.
  */
 export function rememberOwnId(own: Set<string> | undefined, channel: string, id: string): void {
-  if (own?.add(ownKey(channel, id)) && own.size > MAX_OWN_IDS) own.delete(own.values().next().value!);
+  if (own?.add(messageKey(channel, id)) && own.size > MAX_OWN_IDS) own.delete(own.values().next().value!);
 }
 
-/** A publish's key among our own: its channel (length-prefixed, so no two pairs meet) and id. */
-export const ownKey = (channel: string, id: string): string => `${channel.length}:${channel}${id}`;

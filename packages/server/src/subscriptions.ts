@@ -1,4 +1,4 @@
-import { encodeFrame, type ErrorCode, type ServerFrame, type SubscribeFrame } from '@tidewire/core/protocol';
+import { encodeFrame, messageKey, type ErrorCode, type ServerFrame, type SubscribeFrame } from '@tidewire/core/protocol';
 import type { Broker, BrokerMessage, BrokerSubscription } from './broker/broker';
 import type { Clock } from './clock';
 import { elapsed } from './clock';
@@ -48,9 +48,6 @@ const DRAIN_POLL_MS = 10;
 /** Message ids one session remembers to skip at most. */
 const MAX_SKIPPED = 1000;
 
-/** One message's key in the skip set: its channel (length-prefixed, so no two pairs meet) and id. */
-const skipKey = (channel: string, id: string): string => `${channel.length}:${channel}${id}`;
-
 export class SessionSubscriptions {
   readonly #subs = new Map<string, Subscription>();
   /** Ids of messages this session is excepted from (server.publish's `except`), until they pass. */
@@ -65,7 +62,7 @@ export class SessionSubscriptions {
    * it is the oldest of MAX_SKIPPED.
    */
   skipOnce(channel: string, id: string): void {
-    this.#skip.add(skipKey(channel, id));
+    this.#skip.add(messageKey(channel, id));
     if (this.#skip.size > MAX_SKIPPED) this.#skip.delete(this.#skip.values().next().value!);
   }
 
@@ -191,7 +188,7 @@ export class SessionSubscriptions {
     let text: string;
     try {
       // Excepted from this message (server.publish's `except`): the position, without the data.
-      text = this.#skip.size > 0 && this.#skip.delete(skipKey(channel, m.id))
+      text = this.#skip.size > 0 && this.#skip.delete(messageKey(channel, m.id))
         ? encodeFrame({ type: 'message', channel, epoch: m.epoch, offset: m.offset, id: m.id, data: null, skip: true })
         : encode(channel, m);
       this.host.sendText(text);

@@ -1,6 +1,6 @@
-import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { createServer } from '@tidewire/server';
+import { rawWsLine } from './helpers/raw-ws-line';
 import { startServer, until } from './helpers/servers';
 import { allTransports } from './helpers/transports';
 
@@ -14,23 +14,12 @@ import { allTransports } from './helpers/transports';
 const authenticate = ({ token }: { token?: string }) => (token ? { user: token.replace(/-\d+$/, ''), expiresAt: Date.now() + 60_000 } : null);
 const authorize = ({ user, channel }: { user: unknown; channel: string }) => !channel.startsWith('admins') || user === 'admin';
 
-type Frame = { type: string; id?: string; channel?: string; code?: string; [key: string]: unknown };
-
 describe('a refresh that narrows the user rights', () => {
   it('ends, and says so, exactly what the new user may not hold (protocol level)', async () => {
     const server = createServer({ authenticate, authorize, logger: { warn: () => {}, error: () => {} } });
     await using _ = server;
     const { url } = await server.listen(0);
-    const ws = new WebSocket(url);
-    const frames: Frame[] = [];
-    ws.on('message', (d) => frames.push(JSON.parse(String(d)) as Frame));
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-    const send = (frame: object) => ws.send(JSON.stringify(frame));
-    const next = async (match: (f: Frame) => boolean, what: string) => {
-      await until(() => frames.some(match), what);
-      return frames.find(match)!;
-    };
-    send({ type: 'connect', v: 1, token: 'admin' });
+    const { ws, frames, send, next } = await rawWsLine(url, 'admin');
     for (const [id, channel] of [['s1', 'admins:chat'], ['s2', 'lobby']]) send({ type: 'subscribe', id, channel });
     send({ type: 'presence_subscribe', id: 'p1', channel: 'admins:chat' });
     send({ type: 'enter', id: 'e1', channel: 'admins:chat' });

@@ -1,7 +1,6 @@
-import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { createServer, type ServerOptions } from '@tidewire/server';
-import { until } from './helpers/servers';
+import { rawWsLine as rawLine } from './helpers/raw-ws-line';
 
 /**
  * A request that replaces what a session holds on a channel — a resubscribe, a new presence
@@ -10,25 +9,6 @@ import { until } from './helpers/servers';
  * it ends what it would have replaced: the old stream no longer reaches the client. The reference
  * client unsubscribes by itself on `forbidden`; these speak the protocol directly, as any client may.
  */
-type Frame = { type: string; id?: string; channel?: string; [key: string]: unknown };
-
-/** A raw WebSocket protocol line, connected with `token`. */
-async function rawLine(url: string, token: string) {
-  const ws = new WebSocket(url);
-  const frames: Frame[] = [];
-  ws.on('message', (d) => frames.push(JSON.parse(String(d)) as Frame));
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  const send = (frame: object) => ws.send(JSON.stringify(frame));
-  /** The first frame matching, once it arrived. */
-  const next = async (match: (f: Frame) => boolean, what: string): Promise<Frame> => {
-    await until(() => frames.some(match), what);
-    return frames.find(match)!;
-  };
-  send({ type: 'connect', v: 1, token });
-  await next((f) => f.type === 'connected', 'connected');
-  return { ws, frames, send, next };
-}
-
 async function start(options: ServerOptions) {
   const server = createServer({ authenticate: ({ token }) => ({ user: token }), logger: { warn: () => {}, error: () => {} }, ...options });
   const { url } = await server.listen(0);

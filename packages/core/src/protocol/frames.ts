@@ -240,6 +240,13 @@ export interface PresenceChangeFrame {
   readonly member: PresenceMember;
 }
 /**
+ * One message's key among others of any channel: publish ids are unique per channel only (the
+ * dedupe window, protocol §7), so what recognises a message by its id — the client's `echo: false`,
+ * the server's `except` — keys it by both (the channel length-prefixed, so no two pairs meet).
+ */
+export const messageKey = (channel: string, id: string): string => `${channel.length}:${channel}${id}`;
+
+/**
  * The server ended a presence watch on its own (§14: the user may no longer read the channel's
  * members, e.g. after a refresh narrowed its rights): no `presence_change` follows; the client's
  * presence of `channel` fails with `code`. Unrequested, like `unsubscribed` for a subscription.
