@@ -7,7 +7,10 @@ import type { LineListener, Requests } from './requests';
 
 /** What `channel.history(options)` takes. Offsets are of the channel's current epoch. */
 export interface HistoryOptions {
-  /** Most messages in the page. Default 50; the server caps it (reference server: 1,000). */
+  /**
+   * Most messages in the page. Default 50; the server caps it (reference server: 1,000). `0` reads
+   * only the page's `epoch`, `head` and `hasMore` (whether any message is stored in that direction).
+   */
   limit?: number;
   /** Only messages with an offset below this one (exclusive). */
   before?: number;
@@ -27,7 +30,7 @@ export interface HistoryPage<T = unknown> {
   readonly head: number;
   /** Whether stored messages remain past this page, in its direction. */
   readonly hasMore: boolean;
-  /** The next page in the same direction (undefined when `hasMore` is false). */
+  /** The next page in the same direction (undefined when `hasMore` is false or the page is empty, as with `limit: 0`). */
   next(): Promise<HistoryPage<T>> | undefined;
 }
 

@@ -17,24 +17,33 @@ export interface HeldAccess {
  * After a refresh, everything the session holds is authorized again for its new `user` — its
  * subscriptions (`subscribe`), presence watches (`presence`) and memberships (`enter`) — so a
  * token that narrows a user's rights narrows what the session receives at once, not at the next
- * resubscribe: a client only ever receives channels its current user is allowed. The checks run
- * together, each within `hookTimeout`; anything but `true` (a refusal, a throw, no answer in
- * time) ends what it checked. Without an `authorize` hook there is nothing to check.
+ * resubscribe: a client only ever receives channels its current user is allowed. At most
+ * {@link RECHECK_CONCURRENCY} checks run at a time (a session holding 1,000 channels must not
+ * send 1,000 lookups to the app's store at once on every refresh), each within `hookTimeout`;
+ * anything but `true` (a refusal, a throw, no answer in time) ends what it checked. Without an
+ * `authorize` hook there is nothing to check.
  * @param ctx the session's gate context (its `user()` is the new one)
  * @param held what the session holds now
  */
 export async function recheckAccess(ctx: ChannelRequestContext, held: readonly HeldAccess[]): Promise<void> {
   const { authorize, hookTimeout } = ctx.options;
   if (!authorize) return;
-  await Promise.all(
-    held.map(async ({ channel, action, revoke }) => {
-      const outcome = await callHook(() => authorize({ user: ctx.user(), channel, action, session: ctx.info() }), hookTimeout, ctx.clock);
-      if (ctx.closed() || (outcome.kind === 'answered' && outcome.value === true)) return;
-      if (outcome.kind !== 'answered') ctx.logger.error(`tidewire: authorize() ${outcome.kind === 'threw' ? 'threw' : `did not answer within ${hookTimeout} ms`} re-checking ${action} "${channel}" after a refresh`, outcome.kind === 'threw' ? outcome.error : undefined);
-      revoke(`${action} to "${channel}" is no longer allowed after the token refresh`);
-    }),
-  );
+  const check = async ({ channel, action, revoke }: HeldAccess): Promise<void> => {
+    const outcome = await callHook(() => authorize({ user: ctx.user(), channel, action, session: ctx.info() }), hookTimeout, ctx.clock);
+    if (ctx.closed() || (outcome.kind === 'answered' && outcome.value === true)) return;
+    if (outcome.kind !== 'answered') ctx.logger.error(`tidewire: authorize() ${outcome.kind === 'threw' ? 'threw' : `did not answer within ${hookTimeout} ms`} re-checking ${action} "${channel}" after a refresh`, outcome.kind === 'threw' ? outcome.error : undefined);
+    revoke(`${action} to "${channel}" is no longer allowed after the token refresh`);
+  };
+  // A few workers taking the next held item in turn: the order is kept, the concurrency bounded.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < held.length && !ctx.closed()) await check(held[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(RECHECK_CONCURRENCY, held.length) }, worker));
 }
+
+/** Most `authorize` checks one session's refresh runs at a time ({@link recheckAccess}). */
+export const RECHECK_CONCURRENCY = 16;
 
 /** Where a revocation is told to the client. */
 export interface RevocationOutput {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { History } from '../src/broker/history';
-import { TestClient, startServer, until } from './helpers';
+import { RECHECK_CONCURRENCY } from '../src/accessRecheck';
+import { TestClient, sleep, startServer, until } from './helpers';
 
 /** Server memory is bounded per connection and per channel: one test per limit (docs/server.md, limits table). */
 
@@ -79,6 +80,39 @@ describe('hook deadlines (hookTimeout)', () => {
     expect(await client.next('error')).toMatchObject({ id: 'r1', code: 'server_error' });
     client.send({ type: 'ping' });
     await client.next('pong');
+    await server.close();
+  });
+});
+
+describe('access re-checked after a refresh', () => {
+  it('checks every held channel with at most RECHECK_CONCURRENCY authorize calls at a time, ending exactly the refused ones', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const checked: string[] = [];
+    const { server, url } = await startServer({
+      limits: { rate: { perSecond: 10_000, burst: 10_000 } },
+      authenticate: ({ token }) => ({ user: token }),
+      authorize: async ({ user, channel }) => {
+        if (user === 'before') return true;
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await sleep(2);
+        inFlight--;
+        checked.push(channel);
+        return Number(channel.slice(2)) % 2 === 0; // after the refresh: odd channels are refused
+      },
+    });
+    const client = await TestClient.connect(url, 'before');
+    const channels = Array.from({ length: 100 }, (_, i) => `c:${i}`);
+    for (const channel of channels) client.send({ type: 'subscribe', id: channel, channel });
+    for (let i = 0; i < channels.length; i++) await client.next('subscribed');
+    client.send({ type: 'refresh', id: 'r', token: 'after' });
+    await client.next('refreshed');
+    for (let i = 0; i < 50; i++) await client.next('unsubscribed');
+    expect(client.all('unsubscribed').map((f) => [f.channel, f.code]).sort()).toEqual(channels.filter((_, i) => i % 2 === 1).map((c) => [c, 'forbidden']).sort());
+    expect([...checked].sort()).toEqual([...channels].sort());
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(RECHECK_CONCURRENCY);
     await server.close();
   });
 });
