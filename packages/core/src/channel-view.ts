@@ -88,7 +88,7 @@ export class ChannelView<T = unknown> extends Store<ChannelViewSnapshot<T>> {
       this.#attach();
     } else if ((previous.history ?? 50) !== (options.history ?? 50)) {
       const snap = this.getSnapshot();
-      this.setSnapshot({ ...snap, messages: snap.messages.slice(-(options.history ?? 50)) });
+      this.setSnapshot({ ...snap, messages: keepLast(snap.messages, options.history ?? 50) });
     }
   }
 
@@ -116,9 +116,7 @@ export class ChannelView<T = unknown> extends Store<ChannelViewSnapshot<T>> {
       handle.subscribe(sync),
       handle.on('message', (message) => {
         const snap = this.getSnapshot();
-        const history = this.#options.history ?? 50;
-        const messages = history > 0 ? [...snap.messages.slice(-(history - 1)), message] : snap.messages;
-        this.setSnapshot({ ...snap, messages, last: message });
+        this.setSnapshot({ ...snap, messages: keepLast([...snap.messages, message], this.#options.history ?? 50), last: message });
         this.#options.onMessage?.(message);
       }),
       handle.on('gap', (gap) => this.setSnapshot({ ...this.getSnapshot(), gap })),
@@ -135,4 +133,9 @@ export class ChannelView<T = unknown> extends Store<ChannelViewSnapshot<T>> {
     this.#handle = undefined;
     this.setSnapshot(IDLE);
   }
+}
+
+/** The last `n` items of `list` (none for `n` ≤ 0: `slice(-0)` would copy them all). */
+function keepLast<M>(list: readonly M[], n: number): M[] {
+  return n > 0 ? list.slice(-n) : [];
 }

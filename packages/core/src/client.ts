@@ -50,7 +50,8 @@ export class Client extends Emitter<ClientEvents> {
     if (options.outboxStorage) {
       this.#restoring = restorePending(host).then((restored) => {
         this.#restoring = undefined;
-        if (restored && options.lazy !== false) this.connect();
+        // Not a client the app closed (or that failed) meanwhile: its stored publishes wait for the next start.
+        if (restored && options.lazy !== false && host.connection_.state_ === 'idle') this.connect();
       });
     }
   }

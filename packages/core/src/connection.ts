@@ -286,12 +286,17 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     this.#stateTimer?.stop_();
     this.#stateTimer = undefined; // the next one is made when needed
     (this.#watch ??= heartbeatWatch(this.#clock)).add_(this, heartbeatTimeLeft(frame.heartbeat, 0));
+    // The client takes the new line (pacer, resubscribes, outbox, refresh timer) before any app
+    // listener hears of it: a publish or channel made in a `connected` listener then queues behind
+    // what waited, and a listener that closes the client stops all of it.
     this.#transition(
       { state: 'connected', transport: factory.name, transportReason: reason, session: frame.session },
       reason === 'upgraded' ? 'upgraded' : 'server accepted',
+      () => {
+        this.#scheduleRefresh(frame.expiresIn);
+        this.#handler.onConnected_(frame);
+      },
     );
-    this.#scheduleRefresh(frame.expiresIn);
-    this.#handler.onConnected_(frame);
   }
 
   /**
@@ -389,10 +394,12 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     }
   }
 
-  #transition(to: ConnectionSnapshot, reason: string): void {
+  /** `settle`: what the SDK does in the new state before app listeners hear of it (they are skipped if it moved on meanwhile). */
+  #transition(to: ConnectionSnapshot, reason: string, settle?: () => void): void {
     const from = this.read_();
     this.#stateTimer?.stop_();
-    this.setSnapshot(to);
+    this.setSnapshot(to, settle);
+    if (this.read_() !== to) return; // settled into another state, which told the listeners itself
     this.#metrics?.changed_();
     this.#handler.onStateChange_({ from, to, reason });
   }

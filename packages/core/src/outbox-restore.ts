@@ -1,8 +1,10 @@
 import type { ClientHost } from './client-host';
 import { settleWithin } from './clock';
+import type { TidewireError } from './errors';
 import { TimeoutError } from './errors';
 import { listenerError } from './isolate';
 import type { StoredPublish } from './outbox-storage';
+import { rememberOwnId } from './publish-ids';
 
 /** The context of every report about the storage's `list()`. */
 const LIST = { method: 'list' };
@@ -20,6 +22,12 @@ const LIST = { method: 'list' };
  *   dropped — deleted from the storage when it has an id — and reported as `listener_error`
  *   (`context.id`); the others are restored.
  * In every report `context.callback` is `'outboxStorage'` and `context.method` `'list'`.
+ *
+ * A restored publish is this run's as much as the last one's: it keeps the `queueTimeout` it has
+ * left (counted from `queuedAt`), `echo: false` skips its message, and since no promise of this
+ * run waits for it, a publish that fails for good — too old already, beyond `maxQueue`, refused,
+ * timed out — is reported on `client.on('error')` (with its id in `context.id`) as it is deleted
+ * from the storage. One that ends because the client was closed stays stored, unreported.
  * @returns whether anything was stored (kept or dropped): the client then connects unless `lazy: false`
  */
 export async function restorePending(host: ClientHost): Promise<boolean> {
@@ -45,8 +53,17 @@ export async function restorePending(host: ClientHost): Promise<boolean> {
   }
   const outbox = host.outbox_;
   for (const entry of stored.sort((a, b) => a.queuedAt - b.queuedAt)) {
-    if (Date.now() - entry.queuedAt > host.queueTimeout_) pending.forget_(entry.id);
-    else pending.track_(entry, outbox.add_(entry.id, entry.frame, undefined, `publish:${entry.channel}`), false);
+    const { id, channel } = entry;
+    const spent = Math.max(0, Date.now() - entry.queuedAt);
+    if (spent >= host.queueTimeout_) {
+      pending.forget_(id);
+      report(new TimeoutError('timeout', `a stored publish waited longer than queueTimeout (${host.queueTimeout_} ms): not sent`, { context: { id, channel } }));
+      continue;
+    }
+    const result = outbox.add_(entry.id, entry.frame, undefined, `publish:${channel}`, spent);
+    pending.track_(entry, result, false);
+    rememberOwnId(host.ownIds_, channel, id);
+    result.catch((error: TidewireError) => void (error === pending.ended_ || report(error)));
   }
   return listed.length > 0;
 }

@@ -83,6 +83,8 @@ export class Outbox {
    * it, without re-queuing them (which would cost the pacer a token per stale job).
    */
   readonly #scheduled: Pending[] = [];
+  /** Some entry may be `queued` (unsent while offline or since a drop) until the next {@link flush_}. */
+  #unflushed = false;
 
   constructor(options: OutboxOptions) {
     this.#options = options;
@@ -110,9 +112,10 @@ export class Outbox {
   /**
    * Queue a publish. An id already pending joins that publish (same promise): an app retrying
    * with the same id while the first attempt is still queued or in flight stores it once (the
-   * caller refuses the same id for another `target` first: see {@link targetOf_}).
+   * caller refuses the same id for another `target` first: see {@link targetOf_}). `spent`: ms of
+   * its `queueTimeout` already used (a publish restored from the last run's storage).
    */
-  add_<T = PublishResult>(id: string, text: string, rules: RequestRules = {}, target = ''): Promise<T> {
+  add_<T = PublishResult>(id: string, text: string, rules: RequestRules = {}, target = '', spent = 0): Promise<T> {
     const pending = (this.#pending ??= new Map());
     const existing = pending.get(id);
     if (existing) return existing.promise_ as Promise<T>;
@@ -126,23 +129,29 @@ export class Outbox {
       resolve = res as Pending['resolve'];
       reject = rej;
     });
-    const now = clock.now();
+    const since = clock.now() - spent;
     // One object per publish: no intermediate `{ resolve, reject }` spread into it.
-    const entry: Pending = { id_: id, text_: text, target_: target, promise_: promise, rules_: rules, resolve, reject_: reject, phase_: 'queued', deadline_: now + queueTimeout, since_: now, seq_: ++this.#seq };
+    const entry: Pending = { id_: id, text_: text, target_: target, promise_: promise, rules_: rules, resolve, reject_: reject, phase_: 'queued', deadline_: since + queueTimeout, since_: since, seq_: ++this.#seq };
     pending.set(id, entry);
     this.#aim(entry.deadline_);
-    if (this.#options.canSend_()) this.#schedule(entry);
+    // Behind whatever still waits from before the line came up (a publish made by app code that
+    // runs while the client takes the new line must not overtake the offline ones).
+    if (!this.#options.canSend_()) this.#unflushed = true;
+    else if (this.#unflushed) this.flush_();
+    else this.#schedule(entry);
     return promise;
   }
 
   /** A line is up: schedule everything unsent, oldest first; refuse at once what no longer fits. */
   flush_(): void {
+    this.#unflushed = false;
     for (const entry of this.#entries()) if (entry.phase_ === 'queued') this.#schedule(entry);
   }
 
   /** The line dropped: whatever was scheduled or in flight goes again, with the same id, on the next one. */
   requeue_(): void {
     this.#scheduled.length = 0; // the pacer forgets its jobs with the line
+    this.#unflushed = true;
     const now = this.#options.clock_.now();
     const deadline = now + this.#options.queueTimeout_;
     for (const entry of this.#entries()) {
@@ -178,6 +187,7 @@ export class Outbox {
     if (entry.rules_.atMostOnce) entry.seq_ = ++this.#seq;
     entry.phase_ = 'queued';
     if (this.#options.canSend_()) this.#schedule(entry);
+    else this.#unflushed = true;
     return true;
   }
 

@@ -3,8 +3,8 @@ import type { TidewireError } from './errors';
 import { RequestError } from './errors';
 import type { ReportError } from './isolate';
 import { callSafely } from './isolate';
-import type { PresenceChangeFrame, PresenceMember, PresenceSnapshotFrame, PresenceUnsubscribedFrame } from './protocol/frames';
-import type { Requests } from './requests';
+import type { LeftFrame, PresenceMember, PresenceSnapshotFrame, PresenceUnsubscribedFrame } from './protocol/frames';
+import type { PresenceFrame, Requests } from './requests';
 import { Store } from './store';
 
 export type { PresenceMember } from './protocol/frames';
@@ -43,6 +43,7 @@ const RETRY_MS = 1000;
  */
 export class PresenceStore extends Store<PresenceSnapshot> {
   readonly #requests: Requests;
+  readonly #report: ReportError;
   readonly #watchers = new Set<object>();
   readonly #entries = new Map<object, unknown>();
   readonly #listeners = new Set<Listener>();
@@ -62,6 +63,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   ) {
     super(IDLE, report);
     this.#requests = requests;
+    this.#report = report;
   }
 
   /**
@@ -69,6 +71,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
    * was released is not kept alive by the client).
    */
   #hold(): void {
+    this.#stopChanges ??= this.#requests.onChanges_(this.channel, (frame) => this.#onFrame(frame));
     this.#stopLine ??= this.#requests.onLine_({
       connected_: () => {
         if (this.#watchers.size > 0) this.#watch();
@@ -91,7 +94,8 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   #releaseIfUnused(): void {
     if (this.#watchers.size > 0 || this.#entries.size > 0) return;
     this.#stopLine?.();
-    this.#stopLine = undefined;
+    this.#stopChanges?.();
+    this.#stopLine = this.#stopChanges = undefined;
   }
 
   /** Start watching for `owner` (a handle); the first watcher asks the server. */
@@ -105,8 +109,6 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   /** Stop watching for `owner`; the last one tells the server and forgets the members. */
   unwatch_(owner: object): void {
     if (!this.#watchers.delete(owner) || this.#watchers.size > 0) return;
-    this.#stopChanges?.();
-    this.#stopChanges = undefined;
     this.#retries[0]?.stop_();
     if (this.#watchId !== undefined) this.#requests.forget_(this.#watchId);
     this.#watchId = undefined;
@@ -130,11 +132,21 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   /** Stop being a member on behalf of `owner`; the last one leaves. */
   leave_(owner: object): void {
     if (!this.#entries.delete(owner) || this.#entries.size > 0) return;
+    this.#forgetEntries(undefined);
+    this.#requests.notify_({ type: 'leave', channel: this.channel });
+  }
+
+  /**
+   * No longer a member for anyone: left (`error` undefined), refused, or ended by the server. A
+   * membership that was refused or ended is not entered again on reconnect — only a new `enter`
+   * (which the app is told about, and may be refused) makes the client a member again.
+   */
+  #forgetEntries(error: TidewireError | undefined): void {
+    this.#entries.clear();
     this.#retries[1]?.stop_();
     if (this.#enterId !== undefined) this.#requests.forget_(this.#enterId);
     this.#enterId = undefined;
-    this.#settleEntering(undefined);
-    this.#requests.notify_({ type: 'leave', channel: this.channel });
+    this.#settleEntering(error);
     this.#releaseIfUnused();
   }
 
@@ -153,7 +165,6 @@ export class PresenceStore extends Store<PresenceSnapshot> {
     if (!this.#online()) return this.#set('syncing');
     const missing = this.#requests.missing_('presence');
     if (missing) return this.#set('failed', missing);
-    this.#stopChanges ??= this.#requests.onChanges_(this.channel, (frame) => this.#onChange(frame));
     if (this.#watchId !== undefined) this.#requests.forget_(this.#watchId);
     this.#watchId = this.#requests.send_((id) => ({ type: 'presence_subscribe', id, channel: this.channel }), {
       answer_: (frame) => {
@@ -177,7 +188,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
         this.#enterId = undefined;
         this.#settleEntering(undefined);
       },
-      fail_: (error) => this.#refused(error, 1, () => this.#enter(), (e) => this.#settleEntering(e)),
+      fail_: (error) => this.#refused(error, 1, () => this.#enter(), (e) => this.#forgetEntries(e)),
     });
   }
 
@@ -215,8 +226,9 @@ export class PresenceStore extends Store<PresenceSnapshot> {
     for (const [id, member] of after) if (!sameMember(before.get(id), member)) this.#emit('join', member);
   }
 
-  #onChange(frame: PresenceChangeFrame | PresenceUnsubscribedFrame): void {
+  #onFrame(frame: PresenceFrame): void {
     if (frame.type === 'presence_unsubscribed') return this.#ended(frame);
+    if (frame.type === 'left') return this.#left(frame);
     const { action, member } = frame;
     if (this.getSnapshot().state !== 'synced') return; // the snapshot that comes next includes it
     if (action === 'join') this.#members.set(member.clientId, member);
@@ -231,8 +243,20 @@ export class PresenceStore extends Store<PresenceSnapshot> {
    * The next connection watches again (and is refused again while the right is missing).
    */
   #ended({ code, message }: PresenceUnsubscribedFrame): void {
+    if (this.#watchers.size === 0) return; // not watching (only entered): nothing to fail
     this.#members = new Map();
     this.#set('failed', new RequestError(code, message, { context: { channel: this.channel } }));
+  }
+
+  /**
+   * The server ended the membership on its own (`left`, e.g. a refresh took the `enter` right
+   * away): told on `client.on('error')`, since no `enter()` waits for it, and forgotten.
+   */
+  #left({ code, message }: LeftFrame): void {
+    if (this.#entries.size === 0) return; // left meanwhile: nothing to end
+    const error = new RequestError(code, message, { context: { channel: this.channel } });
+    this.#forgetEntries(error);
+    this.#report(error);
   }
 
   #set(state: PresenceSnapshot['state'], error?: TidewireError): void {

@@ -2,9 +2,12 @@ import type { Clock } from './clock';
 import { TidewireError } from './errors';
 import type { Feature } from './features';
 import { missingFeature, sameFeatures } from './features';
-import type { ClientFrame, PresenceChangeFrame, PresenceUnsubscribedFrame, ServerFrame } from './protocol/frames';
+import type { ClientFrame, LeftFrame, PresenceChangeFrame, PresenceUnsubscribedFrame, ServerFrame } from './protocol/frames';
 import { encodeFrame } from './protocol/codec';
 import { nanoid } from 'nanoid';
+
+/** The presence frames the server sends unasked, routed by channel. */
+export type PresenceFrame = PresenceChangeFrame | PresenceUnsubscribedFrame | LeftFrame;
 
 /** What the requests of optional capabilities (presence, history) need from the client. */
 export interface RequestsHost {
@@ -44,7 +47,7 @@ export class Requests {
   /** Made on first use: an idle client with no presence or history request holds none of these. */
   #answers: Map<string, Answer> | undefined;
   #line: Set<LineListener> | undefined;
-  #changes: Map<string, (frame: PresenceChangeFrame | PresenceUnsubscribedFrame) => void> | undefined;
+  #changes: Map<string, (frame: PresenceFrame) => void> | undefined;
   /** Why the client ended for good (closed or failed), until it connects again. */
   ended_: TidewireError | undefined;
 
@@ -98,8 +101,8 @@ export class Requests {
     return () => void line.delete(listener);
   }
 
-  /** Route `presence_change` (and `presence_unsubscribed`) frames of `channel` to `handler` (one per channel). @returns the function that stops it. */
-  onChanges_(channel: string, handler: (frame: PresenceChangeFrame | PresenceUnsubscribedFrame) => void): () => void {
+  /** Route the unrequested presence frames of `channel` to `handler` (one per channel). @returns the function that stops it. */
+  onChanges_(channel: string, handler: (frame: PresenceFrame) => void): () => void {
     const changes = (this.#changes ??= new Map());
     changes.set(channel, handler);
     return () => {
@@ -127,7 +130,7 @@ export class Requests {
 
   /** @returns whether the frame belonged here. */
   onFrame(frame: ServerFrame): boolean {
-    if (frame.type === 'presence_change' || frame.type === 'presence_unsubscribed') {
+    if (frame.type === 'presence_change' || frame.type === 'presence_unsubscribed' || frame.type === 'left') {
       this.#changes?.get(frame.channel)?.(frame);
       return true;
     }

@@ -90,9 +90,12 @@ export class Store<S> {
   /** Stop lazily: called when the last listener leaves. */
   protected onLastListenerGone(): void {}
 
-  protected setSnapshot(next: S): void {
+  /** `settle`: run once the snapshot is `next`, before the listeners (who are then skipped if it changed again meanwhile). */
+  protected setSnapshot(next: S, settle?: () => void): void {
     if (Object.is(next, this.#snapshot)) return;
     this.#snapshot = next;
+    settle?.();
+    if (this.#snapshot !== next) return;
     const listeners = this.#listeners;
     if (listeners?.size) for (const listener of [...listeners]) callSafely(this.#report, 'subscribe', NO_CONTEXT, listener);
   }

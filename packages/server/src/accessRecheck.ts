@@ -48,14 +48,13 @@ export const RECHECK_CONCURRENCY = 16;
 /** Where a revocation is told to the client. */
 export interface RevocationOutput {
   send(frame: ServerFrame): void;
-  error(id: undefined, code: 'forbidden', message: string): void;
 }
 
 /**
  * What a session holds, for {@link recheckAccess}: a revoked subscription ends with `unsubscribed
  * {code: 'forbidden'}` (the client's channel fails with it), a revoked presence watch with
  * `presence_unsubscribed` (the client's presence fails with it); a revoked membership ends
- * (watchers see the member leave) and the client is told by an `error` naming no request.
+ * (watchers see the member leave) with `left` (the client no longer counts itself a member).
  */
 export function heldAccess(subs: SessionSubscriptions, presence: SessionPresence, out: RevocationOutput): HeldAccess[] {
   const { watched, entered } = presence.held();
@@ -74,7 +73,7 @@ export function heldAccess(subs: SessionSubscriptions, presence: SessionPresence
       action: 'enter' as const,
       revoke: (message: string) => {
         presence.leave(channel);
-        out.error(undefined, 'forbidden', message);
+        out.send({ type: 'left', channel, code: 'forbidden', message });
       },
     })),
   ];

@@ -121,6 +121,7 @@ export const presenceChangeFrame = z.object({
   member: presenceMember,
 });
 export const presenceUnsubscribedFrame = z.object({ type: z.literal('presence_unsubscribed'), channel: z.string(), code: errorCode, message: z.string() });
+export const leftFrame = z.object({ type: z.literal('left'), channel: z.string(), code: errorCode, message: z.string() });
 export const enteredFrame = z.object({ type: z.literal('entered'), id: z.string(), channel: z.string() });
 export const historyPageFrame = z.object({
   type: z.literal('history_page'),
@@ -145,6 +146,7 @@ export const serverFrame = z.discriminatedUnion('type', [
   presenceSnapshotFrame,
   presenceChangeFrame,
   presenceUnsubscribedFrame,
+  leftFrame,
   enteredFrame,
   historyPageFrame,
   resultFrame,

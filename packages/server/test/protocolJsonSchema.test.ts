@@ -18,7 +18,7 @@ describe('docs/protocol.schema.json', () => {
     ]);
     expect(types('ServerFrame')).toEqual([
       'connected', 'subscribed', 'unsubscribed', 'message', 'ack', 'refreshed', 'error',
-      'presence_snapshot', 'presence_change', 'presence_unsubscribed', 'entered', 'history_page', 'result', 'close', 'ping', 'pong',
+      'presence_snapshot', 'presence_change', 'presence_unsubscribed', 'left', 'entered', 'history_page', 'result', 'close', 'ping', 'pong',
     ]);
     const refs = [...JSON.stringify(schema).matchAll(/"\$ref":"#\/\$defs\/([^"]+)"/g)].map((m) => m[1]!);
     expect(refs.length).toBeGreaterThan(0);

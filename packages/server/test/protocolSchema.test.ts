@@ -48,6 +48,8 @@ const SERVER: Record<string, [Fields, Fields]> = {
   result: [{ id: str, data: fc.jsonValue({ maxDepth: 3 }) }, {}],
   presence_snapshot: [{ id: str, channel: str, members: fc.array(member, { maxLength: 3 }) }, {}],
   presence_change: [{ channel: str, action: fc.constantFrom('join', 'leave'), member }, {}],
+  presence_unsubscribed: [{ channel: str, code: fc.constantFrom(...ERROR_CODES), message: str }, {}],
+  left: [{ channel: str, code: fc.constantFrom(...ERROR_CODES), message: str }, {}],
   entered: [{ id: str, channel: str }, {}],
   history_page: [
     { id: str, channel: str, epoch: str, head: count, messages: fc.array(fc.record({ offset: count, id: str, data: fc.jsonValue({ maxDepth: 2 }) }), { maxLength: 3 }), more: fc.boolean() },

@@ -68,6 +68,7 @@ const SERVER_SHAPES: Shapes<ServerFrame> = {
   presence_snapshot: { id: string, channel: string, members },
   presence_change: { channel: string, action: presenceAction, member },
   presence_unsubscribed: { channel: string, code: errorCode, message: string },
+  left: { channel: string, code: errorCode, message: string },
   entered: { id: string, channel: string },
   history_page: { id: string, channel: string, epoch: string, head: integer, messages: historyMessages, more: boolean },
   close: { code: closeCode, message: string, retryAfter: optionalInteger },

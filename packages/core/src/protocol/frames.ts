@@ -257,6 +257,17 @@ export interface PresenceUnsubscribedFrame {
   readonly code: ErrorCode;
   readonly message: string;
 }
+/**
+ * The server ended this connection's membership of `channel` on its own (§14: the user may no
+ * longer `enter` it, e.g. after a refresh narrowed its rights): watchers saw it leave, and the
+ * client no longer counts itself a member (it does not enter again on reconnect). Unrequested.
+ */
+export interface LeftFrame {
+  readonly type: 'left';
+  readonly channel: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
 /** Answers `enter`: the connection is a member of `channel`. */
 export interface EnteredFrame {
   readonly type: 'entered';
@@ -300,6 +311,7 @@ export type ServerFrame =
   | PresenceSnapshotFrame
   | PresenceChangeFrame
   | PresenceUnsubscribedFrame
+  | LeftFrame
   | EnteredFrame
   | HistoryPageFrame
   | ResultFrame
