@@ -1,4 +1,5 @@
 import type { CloseCode, ErrorCode } from './protocol/frames';
+import { brand } from './protocol/brand';
 
 /**
  * Every error the SDK hands to an app is a TidewireError with a stable `code`
@@ -29,13 +30,6 @@ export interface TidewireErrorOptions {
 }
 
 /**
- * A brand every TidewireError carries, under a registry symbol (`Symbol.for`), so an error
- * from a second copy of core (two versions in node_modules, a CJS and an ESM copy, another
- * realm) is still recognised by `isTidewireError`, where `instanceof` sees a foreign class.
- */
-const TIDEWIRE_ERROR_BRAND = Symbol.for('tidewire.error');
-
-/**
  * The base class of every error the client hands to the app: a stable `code` (see
  * {@link TidewireErrorCode} and docs/errors.md), a human `message`, machine-readable `context`
  * (channel, message id, `retryAfter` in ms…) and, where one exists, a `cause`. Recognise it with
@@ -52,8 +46,6 @@ export class TidewireError extends Error {
     this.context = options.context ?? {};
   }
 }
-// On the prototype, not enumerable: logs, JSON and `toEqual` comparisons stay as they were.
-Object.defineProperty(TidewireError.prototype, TIDEWIRE_ERROR_BRAND, { value: true });
 
 /** The server refused a request (publish, subscribe, refresh). */
 export class RequestError extends TidewireError {
@@ -88,5 +80,4 @@ export class ValidationError extends TidewireError {
  * try { await channel.publish(data); } catch (e) { if (isTidewireError(e) && e.code === 'timeout') retryLater(); }
  * ```
  */
-export const isTidewireError = (e: unknown): e is TidewireError =>
-  e instanceof TidewireError || (typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[TIDEWIRE_ERROR_BRAND] === true);
+export const isTidewireError: (e: unknown) => e is TidewireError = brand(TidewireError, 'tidewire.error');

@@ -1,5 +1,5 @@
 import { ErrorReply } from '@redis/client';
-import { RedisBrokerError } from './errors';
+import { RedisBrokerError, isRedisBrokerError } from './errors';
 import { createLink, type RedisLink } from './links';
 import type { PubsubTarget, RedisBrokerOptions, ResolvedOptions } from './options';
 import type { Script } from './scripts';
@@ -61,7 +61,7 @@ export class RedisConnections {
     try {
       return await this.command(['EVALSHA', s.sha, ...tail], keys[0]);
     } catch (e) {
-      if (!(e instanceof RedisBrokerError && e.code === 'broker_failed' && /NOSCRIPT/.test(e.message))) throw e;
+      if (!(isRedisBrokerError(e) && e.code === 'broker_failed' && /NOSCRIPT/.test(e.message))) throw e;
       return await this.command(['EVAL', s.source, ...tail], keys[0]);
     }
   }
@@ -118,7 +118,7 @@ export class RedisConnections {
   }
 
   classify(e: unknown): RedisBrokerError {
-    if (e instanceof RedisBrokerError) return e;
+    if (isRedisBrokerError(e)) return e;
     if (e instanceof ErrorReply && !TRANSIENT_REPLY.test(e.message)) {
       return new RedisBrokerError('broker_failed', `Redis refused: ${e.message}`, { cause: e });
     }

@@ -1,3 +1,5 @@
+import { brand } from '@tidewire/core/protocol';
+
 /**
  * Errors the Redis broker throws to the Tidewire server (which answers the
  * client's request with `server_error` and, where waiting helps, `retryAfter`).
@@ -27,5 +29,5 @@ export class RedisBrokerError extends Error {
   }
 }
 
-/** True for every error thrown by `@tidewire/redis`. */
-export const isRedisBrokerError = (e: unknown): e is RedisBrokerError => e instanceof RedisBrokerError;
+/** True for every error thrown by `@tidewire/redis`, from this copy or another one (its CJS build beside its ESM build): a `Symbol.for` brand as well as `instanceof`. */
+export const isRedisBrokerError: (e: unknown) => e is RedisBrokerError = brand(RedisBrokerError, 'tidewire.redis-broker-error');

@@ -1,3 +1,5 @@
+import { brand } from '@tidewire/core/protocol';
+
 /**
  * Errors the server throws to its host application (never to clients: clients
  * get `error`/`close` frames). `code` is stable; match on it, not on `message`.
@@ -23,8 +25,9 @@ export class TidewireServerError extends Error {
 }
 
 /**
- * True for a {@link TidewireServerError}.
+ * True for a {@link TidewireServerError}, from this copy of `@tidewire/server` or another one (its
+ * CJS build next to its ESM build, a second version): a `Symbol.for` brand as well as `instanceof`.
  * @param e - anything caught.
  * @returns whether `e` is a TidewireServerError (then `e.code` is there).
  */
-export const isTidewireServerError = (e: unknown): e is TidewireServerError => e instanceof TidewireServerError;
+export const isTidewireServerError: (e: unknown) => e is TidewireServerError = brand(TidewireServerError, 'tidewire.server-error');

@@ -42,3 +42,16 @@ export function jsonTextOf(value: unknown, maxDepth: number, what: string): stri
   if (jsonTextNestsTooDeep(text, maxDepth)) throw new TidewireServerError('invalid_data', `${what} nests deeper than ${maxDepth} levels`);
   return text;
 }
+
+/**
+ * The server's own copy of app data it keeps (history, replays), made from its JSON `text`: an
+ * app that mutates the object after `server.publish` (or after `onPublish` returned it) must not
+ * change what a recovering client is replayed, which live subscribers got as `text`. Primitives
+ * are immutable and pass as they are (no parse).
+ * @param value app data already checked by {@link jsonTextOf}
+ * @param text its JSON text
+ * @returns `value` itself, or a structural copy parsed from `text`
+ */
+export function storedCopy(value: unknown, text: string): unknown {
+  return typeof value === 'object' && value !== null ? JSON.parse(text) : value;
+}

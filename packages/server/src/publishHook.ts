@@ -1,9 +1,9 @@
-import type { ErrorCode } from '@tidewire/core/protocol';
+import { brand, type ErrorCode } from '@tidewire/core/protocol';
 import { MAX_TIMER_DELAY, type Clock } from './clock';
 import { toWireData } from './bytes';
 import { callHook } from './hookDeadline';
 import type { Logger, SessionInfo } from './hooks';
-import { DEFAULT_MAX_DEPTH, jsonTextOf } from './jsonValue';
+import { DEFAULT_MAX_DEPTH, jsonTextOf, storedCopy } from './jsonValue';
 
 /** What `onPublish` receives: who publishes (`user`, `session`), to which `channel`, and the `data` as sent. */
 export interface PublishContext<User = unknown> {
@@ -61,6 +61,8 @@ export class PublishRefusal extends Error {
     this.retryAfter = code === 'rate_limited' ? retryAfterMs(options.retryAfter) : undefined;
   }
 }
+/** Also a PublishRefusal thrown by an app that imports the other build of the server (ESM beside CJS). */
+const isPublishRefusal = brand(PublishRefusal, 'tidewire.publish-refusal');
 
 /** A refusal's wait as the wire carries it: a whole number of ms from 1 to setTimeout's ceiling (the publisher waits with it). */
 function retryAfterMs(retryAfter: number = DEFAULT_RETRY_AFTER): number {
@@ -93,7 +95,7 @@ export async function decidePublish(
     return { ok: false, code: 'server_error', message: `onPublish() did not answer within ${deps.timeout} ms` };
   }
   if (outcome.kind === 'threw') {
-    if (outcome.error instanceof PublishRefusal) {
+    if (isPublishRefusal(outcome.error)) {
       const { code, message, retryAfter } = outcome.error;
       return { ok: false, code, message, ...(retryAfter !== undefined && { retryAfter }) };
     }
@@ -115,11 +117,12 @@ export async function decidePublish(
 function replacedData(returned: unknown, ctx: PublishContext<unknown>, deps: { logger: Logger; maxDepth?: number }): PublishDecision {
   const data = toWireData(returned) ?? null;
   if (data === ctx.data) return { ok: true, data }; // the client's own data: parsed from JSON, already checked
+  let text: string;
   try {
-    jsonTextOf(data, (deps.maxDepth ?? DEFAULT_MAX_DEPTH) - 1, 'the data onPublish() returned');
+    text = jsonTextOf(data, (deps.maxDepth ?? DEFAULT_MAX_DEPTH) - 1, 'the data onPublish() returned');
   } catch (e) {
     deps.logger.error(`tidewire: onPublish() returned data that cannot be sent ("${ctx.channel}")`, e);
     return { ok: false, code: 'server_error', message: 'internal error' };
   }
-  return { ok: true, data };
+  return { ok: true, data: storedCopy(data, text) }; // the hook may keep and mutate its object
 }

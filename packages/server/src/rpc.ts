@@ -1,7 +1,7 @@
-import type { ErrorCode, RpcFrame, ServerFrame } from '@tidewire/core/protocol';
+import { brand, type ErrorCode, type RpcFrame, type ServerFrame } from '@tidewire/core/protocol';
 import type { Clock } from './clock';
 import { toWireData } from './bytes';
-import { callHook } from './hookDeadline';
+import { callHook, type HookOutcome } from './hookDeadline';
 import type { Logger, SessionInfo } from './hooks';
 import { DEFAULT_MAX_DEPTH, jsonTextOf } from './jsonValue';
 
@@ -74,6 +74,8 @@ export class RpcError extends Error {
     this.code = code;
   }
 }
+/** Also an RpcError thrown by an app that imports the other build of the server (ESM beside CJS). */
+const isRpcError = brand(RpcError, 'tidewire.rpc-error');
 
 /** What a session lends the rpc runner. */
 export interface RpcHost {
@@ -106,27 +108,28 @@ export async function runRpc(frame: RpcFrame, host: RpcHost): Promise<void> {
   const entry = host.methods && Object.hasOwn(host.methods, method) ? host.methods[method] : undefined;
   if (!entry) return host.send(errorFrame(id, 'unknown_method', `no rpc method "${method}"`));
   const { handler, input, output } = typeof entry === 'function' ? { handler: entry, input: undefined, output: undefined } : entry;
+  // The method's schemas are app code as much as its handler: each step within hookTimeout, a throw logged.
+  const failed = (outcome: HookOutcome<unknown>, step: string): void => {
+    host.logger.error(`tidewire: rpc "${method}" ${step} ${outcome.kind === 'threw' ? 'threw' : `did not answer within ${host.timeout} ms`}`, outcome.kind === 'threw' ? outcome.error : undefined);
+    host.send(errorFrame(id, 'server_error', outcome.kind === 'threw' ? 'internal error' : `rpc "${method}" did not answer in time`));
+  };
   let data = frame.data;
   if (input) {
-    const checked = await input['~standard'].validate(data);
+    const outcome = await callHook(() => input['~standard'].validate(data), host.timeout, host.clock);
+    if (outcome.kind !== 'answered') return failed(outcome, 'input schema');
+    const checked = outcome.value;
     if (checked.issues) return host.send(errorFrame(id, 'bad_request', `rpc "${method}": ${describeIssues(checked.issues)}`));
     data = checked.value;
   }
   const info = host.session();
   const outcome = await callHook(() => handler({ user: info.user, session: info, data, method }), host.timeout, host.clock);
-  if (outcome.kind === 'timed_out') {
-    host.logger.error(`tidewire: rpc "${method}" did not answer within ${host.timeout} ms`);
-    return host.send(errorFrame(id, 'server_error', `rpc "${method}" did not answer in time`));
-  }
-  if (outcome.kind === 'threw') {
-    const error = outcome.error;
-    if (error instanceof RpcError) return host.send(errorFrame(id, 'rpc_error', error.message, error.code));
-    host.logger.error(`tidewire: rpc "${method}" threw`, error);
-    return host.send(errorFrame(id, 'server_error', 'internal error'));
-  }
+  if (outcome.kind === 'threw' && isRpcError(outcome.error)) return host.send(errorFrame(id, 'rpc_error', outcome.error.message, outcome.error.code));
+  if (outcome.kind !== 'answered') return failed(outcome, 'handler');
   let result: unknown = outcome.value ?? null;
   if (output) {
-    const checked = await output['~standard'].validate(result);
+    const validated = await callHook(() => output['~standard'].validate(result), host.timeout, host.clock);
+    if (validated.kind !== 'answered') return failed(validated, 'output schema');
+    const checked = validated.value;
     if (checked.issues) {
       host.logger.error(`tidewire: rpc "${method}" returned a result its output schema refuses: ${describeIssues(checked.issues)}`);
       return host.send(errorFrame(id, 'server_error', 'internal error'));

@@ -2,7 +2,7 @@ import type { Broker } from './broker/broker';
 import { toWireData } from './bytes';
 import { withPublishedText } from './encode';
 import { TidewireServerError } from './errors';
-import { jsonTextOf } from './jsonValue';
+import { jsonTextOf, storedCopy } from './jsonValue';
 import { nextMessageId } from './messageId';
 import type { ServerCounters } from './metrics';
 import type { ResolvedOptions } from './options';
@@ -38,6 +38,7 @@ export function publishFromServer(
   if (!ctx.options.isChannel(channel)) throw new TidewireServerError('invalid_channel', `invalid channel name: ${JSON.stringify(channel)}`);
   data = toWireData(data); // bytes travel as the {"$b64"} envelope (protocol §17)
   const text = jsonTextOf(data, ctx.options.limits.maxDepth - 1, 'publish data');
+  data = storedCopy(data, text); // the caller may mutate its object once this returns
   // Without an id this publish cannot be a retry, so it bypasses the dedupe window.
   const fresh = options.id === undefined;
   const id = options.id ?? nextMessageId();

@@ -94,7 +94,8 @@ export async function subscribeInProcess(
     epoch = m.epoch;
     offset = m.offset;
     try {
-      listener({ channel, id: m.id, epoch: m.epoch, offset: m.offset, data: m.data });
+      // A copy: the broker's object may be what history keeps and other listeners get.
+      listener({ channel, id: m.id, epoch: m.epoch, offset: m.offset, data: typeof m.data === 'object' && m.data !== null ? structuredClone(m.data) : m.data });
     } catch (e) {
       // One broken listener must not stop its own stream: the next message still comes.
       logger.error(`tidewire: a server.subscribe listener for "${channel}" threw at offset ${m.offset}`, e);

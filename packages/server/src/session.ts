@@ -5,6 +5,7 @@ import {
   fitsByteLimit,
   type ClientFrame,
   type CloseCode,
+  type ErrorCode,
   type RefreshFrame,
 } from '@tidewire/core/protocol';
 import type { Broker } from './broker/broker';
@@ -191,7 +192,7 @@ export class Session {
       return;
     }
     if (!fitsByteLimit(text, maxPayload)) {
-      return this.#out.error(peekId(text), 'too_large', `frame exceeds maxPayload (${maxPayload} bytes)`);
+      return this.#refuse(peekId(text), 'too_large', `frame exceeds maxPayload (${maxPayload} bytes)`);
     }
     const decoded = decodeInbound(text, options.limits);
     if (!decoded.ok) return this.receiveInvalid(decoded.reason, peekId(text));
@@ -205,7 +206,7 @@ export class Session {
     if (rate === 'limited' && 'id' in frame) {
       const retryAfter = this.#limiter.retryAfter(now);
       this.#hold.refused(frame, retryAfter, now);
-      return this.#out.error(frame.id, 'rate_limited', 'too many frames', retryAfter);
+      return this.#refuse(frame.id, 'rate_limited', 'too many frames', retryAfter);
     }
     this.#enqueue(frame, text.length);
   }
@@ -215,7 +216,18 @@ export class Session {
     if (this.#phase === 'closed') return;
     if (this.#phase === 'awaiting_connect') return this.close('protocol_error', reason);
     if (++this.#malformed >= MAX_MALFORMED) return this.close('protocol_error', `too many malformed frames (${reason})`);
-    this.#out.error(id, 'bad_request', reason);
+    this.#refuse(id, 'bad_request', reason);
+  }
+
+  /**
+   * Refuse a frame at arrival. While the connect is being authenticated the answer waits in the
+   * request queue behind it: `connected` is the first frame a client reads (protocol §3.4, frames
+   * may follow `connect` at once), and a client drops anything before it.
+   */
+  #refuse(id: string | undefined, code: ErrorCode, message: string, retryAfter?: number): void {
+    const refuse = (): void => this.#out.error(id, code, message, retryAfter);
+    if (this.#phase !== 'authenticating') return refuse();
+    if (!this.#queue.push(() => void (this.#phase === 'open' && refuse()))) this.close('rate_limited', 'too many frames before connected');
   }
 
   /** The transport is gone (client left, network died). Clean up without sending. */
@@ -316,7 +328,7 @@ export class Session {
     // without bound — refusing this request `rate_limited` (a publish holds the later ones back, so
     // none overtakes it when the client sends it again), not the connection: closing it dropped the
     // answers of everything accepted, and a client re-sending its whole outbox met the same wall again.
-    if (!('id' in frame)) return this.close('rate_limited', 'too many requests in flight', this.#limiter.reconnectAfter(elapsed(this.host.clock)));
+    if (!('id' in frame) || this.#phase === 'authenticating') return this.close('rate_limited', 'too many requests in flight', this.#limiter.reconnectAfter(elapsed(this.host.clock)));
     this.#hold.refused(frame, QUEUE_FULL_RETRY_MS, elapsed(this.host.clock));
     this.#out.error(frame.id, 'rate_limited', `too many requests in flight (${MAX_QUEUED} waiting)`, QUEUE_FULL_RETRY_MS);
   }

@@ -19,7 +19,8 @@ export interface AuthenticateHost {
  * Run the `authenticate` hook for a `connect` or a `refresh`, within `hookTimeout`.
  * @param user - the session's current user, passed on `refresh` only.
  * @returns the hook's answer; `{ user: null }` without a hook; null on refusal, including a
- *   throwing hook (logged): a broken auth hook must fail closed; also null (logged) for an answer
+ *   throwing hook (logged): a broken auth hook must fail closed — so also an answer that is not
+ *   an object with `user` (the user itself, `true`: logged); also null (logged) for an answer
  *   whose `expiresAt` is not a finite number of ms (a Date counts): it could become no valid
  *   `expiresIn` on the wire, nor an expiry timer; `'timed_out'` past the deadline (logged).
  */
@@ -36,9 +37,15 @@ export async function runAuthenticate(
   const ctx = { token, request, reason, ...(reason === 'refresh' && { user }) };
   const outcome = await callHook(() => authenticate(ctx), options.hookTimeout, clock);
   if (outcome.kind === 'answered') {
-    const answer = outcome.value ?? null;
-    if (answer === null || hasUsableExpiry(answer.expiresAt)) return answer;
-    logger.error(`tidewire: authenticate() answered an expiresAt that is not a finite number of ms since the epoch during ${reason}: ${String(answer.expiresAt)}`);
+    const answer: unknown = outcome.value ?? null;
+    if (answer === null || answer === false) return null;
+    if (typeof answer !== 'object' || !('user' in answer)) {
+      // The user itself instead of `{ user }`, or `true`: a broken hook, which fails closed.
+      logger.error(`tidewire: authenticate() answered ${typeof answer === 'object' ? 'an object without `user`' : `a ${typeof answer}`} during ${reason}: refused (it must answer { user, expiresAt? }, or null to refuse)`);
+      return null;
+    }
+    if (hasUsableExpiry((answer as AuthResult).expiresAt)) return answer as AuthResult;
+    logger.error(`tidewire: authenticate() answered an expiresAt that is not a finite number of ms since the epoch during ${reason}: ${String((answer as AuthResult).expiresAt)}`);
     return null;
   }
   if (outcome.kind === 'timed_out') {
