@@ -57,7 +57,7 @@ export async function restorePending(host: ClientHost): Promise<boolean> {
     const spent = Math.max(0, Date.now() - entry.queuedAt);
     if (spent >= host.queueTimeout_) {
       pending.forget_(id);
-      report(new TimeoutError('timeout', `a stored publish waited longer than queueTimeout (${host.queueTimeout_} ms): not sent`, { context: { id, channel } }));
+      report(new TimeoutError('timeout', `stored publish older than queueTimeout (${host.queueTimeout_} ms): not sent`, { context: { id, channel } }));
       continue;
     }
     const result = outbox.add_(entry.id, entry.frame, undefined, `publish:${channel}`, spent);

@@ -3,7 +3,7 @@ import type { TidewireError } from './errors';
 import { RequestError } from './errors';
 import type { ReportError } from './isolate';
 import { callSafely } from './isolate';
-import type { LeftFrame, PresenceMember, PresenceSnapshotFrame, PresenceUnsubscribedFrame } from './protocol/frames';
+import type { PresenceMember, PresenceSnapshotFrame } from './protocol/frames';
 import type { PresenceFrame, Requests } from './requests';
 import { Store } from './store';
 
@@ -227,8 +227,10 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   }
 
   #onFrame(frame: PresenceFrame): void {
-    if (frame.type === 'presence_unsubscribed') return this.#ended(frame);
-    if (frame.type === 'left') return this.#left(frame);
+    if (frame.type !== 'presence_change') {
+      const error = new RequestError(frame.code, frame.message, { context: { channel: this.channel } });
+      return frame.type === 'left' ? this.#left(error) : this.#ended(error);
+    }
     const { action, member } = frame;
     if (this.getSnapshot().state !== 'synced') return; // the snapshot that comes next includes it
     if (action === 'join') this.#members.set(member.clientId, member);
@@ -238,23 +240,22 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   }
 
   /**
-   * The server ended the watch on its own (`presence_unsubscribed`, e.g. a refresh took the right
+   * The server ended the watch on its own (`presence_unsubscribed` with `error`'s code, e.g. a refresh took the right
    * away): no change follows, so the list is no longer known — failed, with the server's reason.
    * The next connection watches again (and is refused again while the right is missing).
    */
-  #ended({ code, message }: PresenceUnsubscribedFrame): void {
+  #ended(error: TidewireError): void {
     if (this.#watchers.size === 0) return; // not watching (only entered): nothing to fail
     this.#members = new Map();
-    this.#set('failed', new RequestError(code, message, { context: { channel: this.channel } }));
+    this.#set('failed', error);
   }
 
   /**
    * The server ended the membership on its own (`left`, e.g. a refresh took the `enter` right
    * away): told on `client.on('error')`, since no `enter()` waits for it, and forgotten.
    */
-  #left({ code, message }: LeftFrame): void {
+  #left(error: TidewireError): void {
     if (this.#entries.size === 0) return; // left meanwhile: nothing to end
-    const error = new RequestError(code, message, { context: { channel: this.channel } });
     this.#forgetEntries(error);
     this.#report(error);
   }

@@ -1,21 +1,14 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient } from '../src/client';
 import { ChannelView } from '../src/channel-view';
-import { connected, fakeTransport } from './fake-transport';
+import { fakeTransport, openAndSubscribe } from './fake-transport';
 
 async function subscribedView(history: number) {
   const t = fakeTransport();
   const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
   const view = new ChannelView<number>(client, { channel: 'room', history });
   view.subscribe(() => {});
-  await vi.waitFor(() => expect(t.lines.length).toBeGreaterThan(0));
-  t.last.open();
-  t.last.push(connected());
-  await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'subscribe')).toBe(true));
-  const sub = t.last.sent.find((f) => f.type === 'subscribe') as { id: string };
-  t.last.push({ type: 'subscribed', id: sub.id, channel: 'room', epoch: 'e', offset: 0, recovered: false } as never);
-  const push = (offset: number) => t.last.push({ type: 'message', channel: 'room', epoch: 'e', offset, id: `m${offset}`, data: offset } as never);
-  return { client, view, push };
+  return { client, view, push: await openAndSubscribe(t) };
 }
 
 describe('ChannelView (useChannel in React and Vue) keeps at most `history` messages', () => {

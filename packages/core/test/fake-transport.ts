@@ -1,4 +1,4 @@
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { createClient } from '../src/client';
 import type { ClientFrame, ServerFrame } from '../src/protocol/frames';
 import { fallbackPlan } from '../src/fallback-plan';
@@ -69,4 +69,19 @@ export async function connectedClient(frame: ServerFrame = connected()) {
   t.last.open();
   t.last.push(frame);
   return { client, t };
+}
+
+/**
+ * With real timers: wait for the client's line on `t`, open it, greet it with `connected`, wait
+ * for the subscribe of `channel` and answer it `subscribed` at offset 0 of epoch `e`.
+ * @returns push(offset, data?): a `message` of that channel at `offset` (id `m<offset>`)
+ */
+export async function openAndSubscribe(t: ReturnType<typeof fakeTransport>, channel = 'room') {
+  await vi.waitFor(() => expect(t.lines.length).toBeGreaterThan(0));
+  t.last.open();
+  t.last.push(connected());
+  await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'subscribe' && f.channel === channel)).toBe(true));
+  const sub = t.last.sent.find((f) => f.type === 'subscribe' && f.channel === channel) as { id: string };
+  t.last.push({ type: 'subscribed', id: sub.id, channel, epoch: 'e', offset: 0, recovered: false });
+  return (offset: number, data: unknown = offset, id = `m${offset}`) => t.last.push({ type: 'message', channel, epoch: 'e', offset, id, data });
 }

@@ -4,7 +4,7 @@ import type { ClientOptions } from '../src/client';
 import type { OutboxStorage, StoredPublish } from '../src/outbox-storage';
 import { memoryOutbox } from '../src/outbox-storage';
 import type { TidewireError } from '../src/errors';
-import { connected, fakeTransport } from './fake-transport';
+import { fakeTransport, openAndSubscribe } from './fake-transport';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -50,16 +50,11 @@ describe('outbox restored from outboxStorage', () => {
     const room = client.channel('room');
     const seen: unknown[] = [];
     room.on('message', (m) => seen.push(m.data));
-    await vi.waitFor(() => expect(t.lines.length).toBeGreaterThan(0));
-    t.last.open();
-    t.last.push(connected());
-    await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'subscribe')).toBe(true));
-    const sub = t.last.sent.find((f) => f.type === 'subscribe') as { id: string };
-    t.last.push({ type: 'subscribed', id: sub.id, channel: 'room', epoch: 'e', offset: 0, recovered: false } as never);
+    const push = await openAndSubscribe(t);
     await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'publish')).toBe(true));
     t.last.push({ type: 'ack', id: 'mine', epoch: 'e', offset: 1 });
-    t.last.push({ type: 'message', channel: 'room', epoch: 'e', offset: 1, id: 'mine', data: 'typed before the reload' } as never);
-    t.last.push({ type: 'message', channel: 'room', epoch: 'e', offset: 2, id: 'someone-else', data: 'from another client' } as never);
+    push(1, 'typed before the reload', 'mine');
+    push(2, 'from another client', 'someone-else');
     await delay(20);
     expect(seen).toEqual(['from another client']);
     client.close();
