@@ -3,6 +3,8 @@
  * fake timers and a seeded random source. Globals are looked up at call time
  * (not captured at import) so `vi.useFakeTimers()` applies after import too.
  */
+import { lateGrace } from './protocol/late-deadline';
+
 export type TimerHandle = unknown;
 
 /** Time for every timing rule of the client: `now()` in ms, and timers. Inject one in tests. */
@@ -85,12 +87,8 @@ export const systemClock: Clock = {
   clearTimeout: (h) => globalThis.clearTimeout(h instanceof ChainedHandle ? h.id_ : (h as ReturnType<typeof setTimeout> | undefined)),
 };
 
-/** A timer firing later than this (ms) first yields one task, so I/O that already arrived is handled first. */
-export const LATE_AFTER = 20;
-/** A timer firing later than this (ms) ran far behind schedule (a blocked loop, a frozen tab, a wake from sleep). */
-export const FAR_BEHIND_AFTER = 500;
-/** The longest grace (ms) given to a timer that ran far behind: half its lateness, at most this. */
-export const MAX_GRACE = 2000;
+import { FAR_BEHIND_AFTER, LATE_AFTER, MAX_GRACE } from './protocol/late-deadline';
+export { FAR_BEHIND_AFTER, LATE_AFTER, MAX_GRACE };
 
 /**
  * One named timer that replaces itself: arming it again cancels the previous shot. Every core
@@ -152,14 +150,11 @@ export class Timer {
 
   #onTick(): void {
     if (this.#rest > 0) return this.#wait(this.#rest);
-    if (!this.#graced) {
-      const late = this.#clock.now() - this.#due;
-      if (late > LATE_AFTER) {
-        this.#graced = true;
-        const grace = late > FAR_BEHIND_AFTER ? Math.min(MAX_GRACE, late / 2) : 0;
-        this.#handle = this.#clock.setTimeout(this.#tick!, grace);
-        return;
-      }
+    const grace = this.#graced ? undefined : lateGrace(this.#clock.now() - this.#due);
+    if (grace !== undefined) {
+      this.#graced = true;
+      this.#handle = this.#clock.setTimeout(this.#tick!, grace);
+      return;
     }
     const fn = this.#fn!;
     this.#handle = this.#fn = undefined;

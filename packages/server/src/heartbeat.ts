@@ -1,5 +1,6 @@
 import type { Clock, Timer } from './clock';
 import { elapsed } from './clock';
+import { lateGrace } from '@tidewire/core/protocol';
 
 /** What a heartbeat needs from its session. */
 export interface HeartbeatHost {
@@ -36,6 +37,10 @@ export const READING_BACKLOG = 16 * 1024;
  * client that reads them but never answers must still be closed. One that stops reading is closed
  * at most one allowance after the last movement (bytes parked in kernel buffers and proxies reach
  * it after the server's buffer is empty, so the last movement is as late as it can be told).
+ *
+ * A check that fires late — this process's own event loop stalled — follows the late-deadline rule
+ * (`lateGrace`, shared with the client): it yields, or waits a grace, so pongs that arrived during
+ * the stall are read before the client is judged silent.
  * @returns stops both timers
  */
 export function startHeartbeat(host: HeartbeatHost, interval: number): () => void {
@@ -57,15 +62,29 @@ export function startHeartbeat(host: HeartbeatHost, interval: number): () => voi
     if (outflow.drained > seen.drained && seen.sent - seen.drained >= READING_BACKLOG) readingAt = now;
     seen = outflow;
   };
+  let due = 0;
+  let graced = false;
+  const arm = (ms: number): void => {
+    due = elapsed(clock) + ms;
+    graced = false;
+    deadline = clock.setTimeout(check, ms);
+  };
   const check = (): void => {
     const now = elapsed(clock);
+    // Fired late (this process stalled): the pongs may be waiting unread — read them first.
+    const grace = graced ? undefined : lateGrace(now - due);
+    if (grace !== undefined) {
+      graced = true;
+      deadline = clock.setTimeout(check, grace);
+      return;
+    }
     observe(now);
     const silent = now - Math.max(host.lastSeen(), readingAt);
     if (silent >= limit) return host.dead(silent);
-    deadline = clock.setTimeout(check, limit - silent);
+    arm(limit - silent);
   };
   pingTimer = clock.setTimeout(ping, interval);
-  deadline = clock.setTimeout(check, limit);
+  arm(limit);
   return () => {
     stopped = true;
     clock.clearTimeout(pingTimer);

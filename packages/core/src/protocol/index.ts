@@ -1,3 +1,4 @@
 export * from './frames';
 export * from './codec';
 export * from './brand';
+export * from './late-deadline';
