@@ -118,6 +118,12 @@ const fn = <T>(what: string) =>
   z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
 const ms = (max = 2 ** 31 - 1) => z.number().int().positive().max(max); // setTimeout's ceiling
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** The memory broker's options, checked the same whether `createServer` builds it or an app (or the test kit) does. */
+const historyOptions = z.object({ size: count.optional(), ttl: ms().optional(), maxBytes: count.optional() }).strict();
+const dedupeOptions = z.object({ window: ms().optional(), size: count.optional() }).strict();
+const memoryBrokerOptions = z
+  .object({ history: historyOptions.optional(), dedupe: dedupeOptions.optional(), sweepInterval: ms().optional(), clock: z.unknown().optional() })
+  .strict();
 
 const brokerSchema = z.custom<Broker>(
   (v) =>
@@ -175,8 +181,8 @@ const schema = z
       .union([z.array(z.string()).readonly(), fn<(origin: string) => boolean>('allowedOrigins')])
       .optional(),
     broker: brokerSchema.optional(),
-    history: z.object({ size: count.optional(), ttl: ms().optional(), maxBytes: count.optional() }).strict().optional(),
-    dedupe: z.object({ window: ms().optional(), size: count.optional() }).strict().optional(),
+    history: historyOptions.optional(),
+    dedupe: dedupeOptions.optional(),
     logger: loggerSchema.optional(),
     rpc: z
       .custom<RpcMethods<unknown>>(
@@ -214,6 +220,16 @@ const schema = z
   .strict();
 
 export type ResolvedOptions = z.output<typeof schema>;
+
+/**
+ * Check `new MemoryBroker(options)`'s options: a misspelt key or a negative size would run on
+ * defaults or break the history ring.
+ * @throws TidewireServerError `invalid_options`, naming every bad field
+ */
+export function checkMemoryBrokerOptions(options: unknown): void {
+  const result = memoryBrokerOptions.safeParse(options ?? {});
+  if (!result.success) throw new TidewireServerError('invalid_options', `Invalid MemoryBroker options:\n${z.prettifyError(result.error)}`, { cause: result.error });
+}
 
 /** Validate and fill defaults. Throws TidewireServerError('invalid_options') naming every bad field. */
 export function resolveOptions(options: unknown): ResolvedOptions {

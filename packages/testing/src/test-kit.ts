@@ -1,5 +1,5 @@
 import { createClient, type Client, type ClientOptions } from '@tidewire/core';
-import { createServer, MemoryBroker, type Authenticate, type Broker, type ServerClock, type ServerOptions, type TidewireServer } from '@tidewire/server';
+import { createServer, MemoryBroker, TidewireServerError, type Authenticate, type Broker, type ServerClock, type ServerOptions, type TidewireServer } from '@tidewire/server';
 import { ClientNetwork } from './client-network';
 import { TestKitError } from './errors';
 import { Faults, TokenRefusals, type RestartOptions } from './faults';
@@ -81,6 +81,10 @@ export function createTestKit<User = unknown>(serverOptions: ServerOptions<User>
   const refusals = new TokenRefusals();
   const networks = new Map<Client, ClientNetwork>();
   const { history, dedupe, broker: appBroker, authenticate, ...rest } = serverOptions;
+  // createServer refuses both together (they configure the default broker); the kit builds that broker itself, so it checks.
+  if (appBroker && (history || dedupe)) {
+    throw new TidewireServerError('invalid_options', 'Invalid Tidewire server options: `history` and `dedupe` configure the default broker; configure your own `broker` directly instead');
+  }
   const newBroker = (): Broker => new MemoryBroker({ ...(history && { history }), ...(dedupe && { dedupe }), clock: serverClock });
   let broker = appBroker ?? newBroker();
   const guardedAuthenticate: Authenticate<User> = async (ctx) => {

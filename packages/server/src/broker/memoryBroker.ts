@@ -8,6 +8,7 @@ import { historyPage } from './historyPage';
 import { MemoryPresence } from './memoryPresence';
 import { DedupeWindow } from './dedupe';
 import { History } from './history';
+import { checkMemoryBrokerOptions } from '../options';
 
 /** Options of the in-memory broker (history and dedupe per channel); see docs/survival.md for what survives a restart. */
 export interface MemoryBrokerOptions {
@@ -57,7 +58,9 @@ export class MemoryBroker implements Broker {
   #sweepTimer: Timer | undefined;
   readonly #sweepInterval: number;
 
+  /** @throws TidewireServerError `invalid_options` for options createServer would refuse (a misspelt key, a negative size) */
   constructor(options: MemoryBrokerOptions = {}) {
+    checkMemoryBrokerOptions(options);
     this.#historySize = options.history?.size ?? 1000;
     this.#historyBytes = options.history?.maxBytes ?? 8 * 1024 * 1024;
     this.#ttl = options.history?.ttl ?? 5 * 60_000;
