@@ -38,6 +38,12 @@ export class PresenceView extends Store<PresenceViewSnapshot> {
   #options: PresenceViewOptions;
   #handle: TidewireChannel | undefined;
   #detach: (() => void) | undefined;
+  /**
+   * The JSON of the info last entered with: what a new `info` is compared with. Not the previous
+   * options' object — an app may mutate that object in place (a Vue `reactive()`), and it would
+   * compare equal to itself.
+   */
+  #entered: string | undefined;
 
   constructor(
     private readonly client: TidewireClient,
@@ -67,7 +73,7 @@ export class PresenceView extends Store<PresenceViewSnapshot> {
     if (switched) {
       this.#release();
       this.#attach();
-    } else if (options.enter && JSON.stringify(previous.info) !== JSON.stringify(options.info)) {
+    } else if (options.enter && JSON.stringify(options.info) !== this.#entered) {
       this.#enter();
     }
   }
@@ -92,6 +98,7 @@ export class PresenceView extends Store<PresenceViewSnapshot> {
 
   #enter(): void {
     const handle = this.#handle;
+    this.#entered = JSON.stringify(this.#options.info);
     handle?.presence.enter(this.#options.info).catch((error: TidewireError) => {
       if (this.#handle === handle) this.setSnapshot({ ...this.getSnapshot(), error });
     });

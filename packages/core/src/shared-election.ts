@@ -3,7 +3,7 @@ import type { Receive, SharedLink } from './shared-link';
 import { whenTabGone } from './shared-link';
 import { SharedLeader } from './shared-leader';
 import type { LeaderMessage, TabMessage } from './shared-messages';
-import { isTabMessage } from './shared-messages';
+import { isTabMessage, postClonable } from './shared-messages';
 
 /** What {@link LeaderElection} needs: the lock and channel names, and the platform's implementations. */
 export interface ElectionOptions {
@@ -56,7 +56,7 @@ export class LeaderElection implements SharedLink {
   send(message: TabMessage): void {
     if (this.#closed) return;
     if (this.#leader) this.#lead(message);
-    else this.#bus.postMessage(message);
+    else postClonable((m) => this.#bus.postMessage(m), message);
   }
 
   close(): void {

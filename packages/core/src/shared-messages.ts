@@ -129,13 +129,42 @@ export function tabState<S>(s: { readonly error?: WireError }): S {
   return (s.error ? { ...s, error: fromWire(s.error) } : s) as S;
 }
 
+/**
+ * Post `message` over a tab link. One that structured clone refuses — app data holding a Vue
+ * `reactive()` proxy, or a function — goes as its JSON form: what a private client would send (it
+ * JSON-encodes its frames).
+ * @throws what `JSON.stringify` throws for data with no JSON form (a cycle, a BigInt)
+ */
+export function postClonable(post: (message: TabMessage) => void, message: TabMessage): void {
+  try {
+    post(message);
+  } catch (e) {
+    if ((e as { name?: unknown } | null)?.name !== 'DataCloneError') throw e;
+    post(JSON.parse(JSON.stringify(message)) as TabMessage);
+  }
+}
+
 /** Settles a tab's pending requests by id when their `ack` arrives. */
 export class PendingAcks {
-  readonly #waiting = new Map<string, { resolve(value: unknown): void; reject(error: TidewireError): void; resend?: TabMessage }>();
+  readonly #waiting = new Map<string, { resolve(value: unknown): void; reject(error: TidewireError): void; message: TabMessage; resend: boolean; promise: Promise<unknown> }>();
 
-  /** Wait for the ack of `id`; `resend`: what to send again to a new holder (else it rejects `interrupted` then). */
-  wait<T>(id: string, resend?: TabMessage): Promise<T> {
-    return new Promise<T>((resolve, reject) => this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject, resend }));
+  /**
+   * Send a request and wait for the ack of `id`. The same id while it is pending joins it (the same
+   * promise), as a private client's outbox does; data that cannot be sent rejects `bad_request`.
+   * @param resend whether to send it again to a new holder of the connection (else it rejects `interrupted` then)
+   */
+  request<T>(id: string, message: TabMessage, send: (message: TabMessage) => void, resend: boolean): Promise<T> {
+    const pending = this.#waiting.get(id);
+    if (pending) return pending.promise as Promise<T>;
+    let settle!: { resolve(value: unknown): void; reject(error: TidewireError): void };
+    const promise = new Promise<T>((resolve, reject) => (settle = { resolve: resolve as (value: unknown) => void, reject }));
+    this.#waiting.set(id, { ...settle, message, resend, promise });
+    try {
+      send(message);
+    } catch (cause) {
+      this.reject(id, new TidewireError('bad_request', `cannot send: ${String(cause)}`, { cause, context: { id } }));
+    }
+    return promise;
   }
 
   settle(id: string, result: unknown, error: WireError | undefined): void {
@@ -155,12 +184,13 @@ export class PendingAcks {
 
   /**
    * A new holder: @returns what to send it again (publishes, by their ids — the server stores each
-   * once); the others (rpc, history) reject with `interrupted`, as they may or may not have run.
+   * once); the others (rpc) reject with `interrupted`, as they may or may not have run — unless
+   * `first`: no holder has heard this tab before (its first election), so nothing ran; all go again.
    */
-  takeover(): TabMessage[] {
+  takeover(first: boolean): TabMessage[] {
     const again: TabMessage[] = [];
-    for (const [id, { resend }] of this.#waiting) {
-      if (resend) again.push(resend);
+    for (const [id, { message, resend }] of this.#waiting) {
+      if (resend || first) again.push(message);
       else this.reject(id, new TidewireError('interrupted', 'the tab holding the shared connection went away', { context: { id } }));
     }
     return again;

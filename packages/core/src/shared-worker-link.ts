@@ -1,5 +1,6 @@
 import type { Receive, SharedLink } from './shared-link';
 import type { LeaderMessage, TabMessage } from './shared-messages';
+import { postClonable } from './shared-messages';
 
 /**
  * The link where there is a SharedWorker: the connection lives in the worker (started with
@@ -35,7 +36,7 @@ export class WorkerLink implements SharedLink {
   }
 
   send(message: TabMessage): void {
-    if (!this.#closed) this.#port.postMessage(message);
+    if (!this.#closed) postClonable((m) => this.#port.postMessage(m), message);
   }
 
   close(): void {

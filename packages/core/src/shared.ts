@@ -6,7 +6,7 @@ import type { ConnectionSnapshot } from './connection-state';
 import { Emitter } from './emitter';
 import { TidewireError } from './errors';
 import type { HistoryOptions, HistoryPage } from './history';
-import { reportsTo, reportUncaught, type ReportError } from './isolate';
+import { callSafely, reportsTo, reportUncaught, type ReportError } from './isolate';
 import type { PublishResult, RequestRules } from './outbox';
 import type { PendingPublish } from './outbox-storage';
 import type { PublishFrame, RpcFrame } from './protocol/frames';
@@ -15,8 +15,7 @@ import { resolveUrl } from './resolve-url';
 import { checkClientOptions } from './client-options';
 import type { InferOutput, StandardSchemaV1 } from './schema';
 import { LeaderElection } from './shared-election';
-import type { SharedLink } from './shared-link';
-import { holdTabLock } from './shared-link';
+import { holdTabLock, type SharedLink } from './shared-link';
 import type { LeaderMessage, TabMessage, WireHistoryPage } from './shared-messages';
 import { fromWire, PendingAcks, tabState, toWire } from './shared-messages';
 import { SharedChannel, TabChannel } from './shared-tab-channel';
@@ -81,6 +80,8 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
   #pending: readonly PendingPublish[] = [];
   #tabs = 0;
   #closed = false;
+  /** Whether any holder of the connection spoke to this tab yet; whether the app asked to connect. */
+  #heard = false; #connectAsked = false;
   /** Whether this tab holds its tab lock (the holder of the connection watches it to notice the tab going away). */
   #alive = false;
   static { reportsTo(this.prototype, (client: SharedClient) => (#report in client ? client.#report : undefined)); } // (a Proxy has none)
@@ -179,9 +180,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
     if (this.#closed) return Promise.reject(new TidewireError('closed', `cannot ${frame.type}: the shared client is closed`));
     if (invalid) return Promise.reject(invalid);
     const message: TabMessage = frame.type === 'publish' ? { t: 'pub', id: frame.id, channel: frame.channel, data: frame.data } : { t: 'req', frame, rules };
-    const result = this.#acks.wait<T>(frame.id, frame.type === 'publish' ? message : undefined);
-    this.#send(message);
-    return result;
+    return this.#acks.request<T>(frame.id, message, (m) => this.#send(m), frame.type === 'publish');
   }
 
   /** Give up a pending request (rpc's `signal`), rejecting it with `error`. */
@@ -215,6 +214,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
 
   /** Open the shared connection now (as a private client's `connect()`; not needed when `lazy`). */
   connect(): void {
+    this.#connectAsked = true; // asked again of every new holder: the first tab's may not be elected yet
     this.#send({ t: 'connect' });
   }
 
@@ -262,7 +262,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
     }
     this.#link = this.#connect('leader');
     this.#send({ t: 'hello', tab: this.#tab });
-    this.#announce(); // what this tab sent went to the worker that never started
+    this.#announce(false); // what this tab sent went to the worker that never started
   }
 
   #sendAlive(alive: boolean): void {
@@ -276,7 +276,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
   #setState(to: ConnectionSnapshot, reason: string): void {
     const from = this.#state;
     this.#state = to;
-    for (const listener of [...this.#listeners]) listener();
+    for (const listener of [...this.#listeners]) callSafely(this.#report, 'subscribe', {}, listener);
     this.emit('state', { from, to, reason });
   }
 
@@ -289,21 +289,25 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
   }
 
   /** A new holder of the connection: tell it where this tab is in every channel, and what still waits for an answer. */
-  #announce(): void {
+  #announce(first: boolean): void {
     this.#sendAlive(this.#alive);
+    if (this.#connectAsked) this.#send({ t: 'connect' });
     for (const [channel, { position, held, asked, presence }] of this.#channels) {
       // A catch-up the old holder did not answer: the new one resubscribes from the tabs' positions.
       if (held && asked === undefined) this.#channels.get(channel)!.recent([]);
       this.#send({ t: 'sub', tab: this.#tab, channel, since: position, recent: held && asked });
       presence?.announce();
     }
-    for (const message of this.#acks.takeover()) this.#send(message);
+    for (const message of this.#acks.takeover(first)) this.#send(message);
   }
 
   #receive(message: LeaderMessage): void {
+    // Nothing heard from any holder before this one's `leader`: what this tab sent reached nobody.
+    const first = !this.#heard;
+    this.#heard = true;
     switch (message.t) {
       case 'leader':
-        return this.#announce();
+        return this.#announce(first);
       case 'state':
         // Each tab that joins hears the state again: only a change is one (the snapshot keeps its identity).
         if (JSON.stringify(message.state) === JSON.stringify(this.#state)) return;
@@ -348,9 +352,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
     if (this.#closed) return Promise.reject(new TidewireError('closed', 'cannot read history: the shared client is closed'));
     const id = nanoid();
     const message: TabMessage = { t: 'history', id, channel, options };
-    const page = this.#acks.wait<WireHistoryPage>(id, message);
-    this.#send(message);
-    return page.then(({ messages, epoch, head, hasMore }) => {
+    return this.#acks.request<WireHistoryPage>(id, message, (m) => this.#send(m), true).then(({ messages, epoch, head, hasMore }) => {
       const last = messages.at(-1);
       const forward = options.direction === 'forward';
       return {
@@ -370,9 +372,7 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
         if (this.#closed) return Promise.reject(new TidewireError('closed', 'cannot enter: the shared client is closed'));
         const id = nanoid();
         const message: TabMessage = { t: 'enter', tab: this.#tab, id, channel, info };
-        const entered = this.#acks.wait<void>(id, message);
-        this.#send(message);
-        return entered;
+        return this.#acks.request<void>(id, message, (m) => this.#send(m), true);
       },
       leave: () => this.#send({ t: 'leave', tab: this.#tab, channel }),
     };
