@@ -3,7 +3,7 @@ import type { TidewireChannel, TidewireClient } from './client-surface';
 import type { TidewireError } from './errors';
 import type { PublishResult } from './outbox';
 import { ConnectionError } from './errors';
-import type { StandardSchemaV1 } from './schema';
+import { refuseOutbound, type StandardSchemaV1 } from './schema';
 import { reporterFor } from './isolate';
 import { Store } from './store';
 
@@ -16,7 +16,7 @@ export interface ChannelViewOptions<T> {
   /** `false` holds no subscription. Default true. */
   enabled?: boolean;
   onMessage?: (message: ChannelMessage<T>) => void;
-  /** Validates (and types) the channel's data, as in `client.channel(name, { schema })`. */
+  /** Validates (and types) the channel's data, as in `client.channel(name, { schema })`; taken when the channel is acquired (a new one applies from the next channel switch). */
   schema?: StandardSchemaV1<unknown, T>;
   /** Start with (up to) this many stored messages, then live, as in `client.channel(name, { recent })`. */
   recent?: number;
@@ -79,10 +79,9 @@ export class ChannelView<T = unknown> extends Store<ChannelViewSnapshot<T>> {
   setOptions(options: ChannelViewOptions<T>): void {
     const previous = this.#options;
     this.#options = options;
-    const switched =
-      previous.channel !== options.channel ||
-      previous.schema !== options.schema ||
-      (previous.enabled ?? true) !== (options.enabled ?? true);
+    // Not the schema: like `recent` it is taken when the channel is acquired. An inline schema (a new
+    // object every render) switching here reset the snapshot, which rendered again: a loop.
+    const switched = previous.channel !== options.channel || (previous.enabled ?? true) !== (options.enabled ?? true);
     if (switched && this.listenerCount > 0) {
       this.#release();
       this.#attach();
@@ -96,7 +95,9 @@ export class ChannelView<T = unknown> extends Store<ChannelViewSnapshot<T>> {
     if (!this.#handle) {
       const { channel } = this.#options;
       if (channel === null) return Promise.reject(new ConnectionError('closed', 'no channel selected'));
-      return this.client.publish(channel, data);
+      // Held or not (`enabled: false`), a publish passes the channel's schema.
+      const refused = refuseOutbound(this.#options.schema, data, channel);
+      return refused ? Promise.reject(refused) : this.client.publish(channel, data);
     }
     return this.#handle.publish(data);
   }

@@ -3,12 +3,11 @@ import type { ReportError } from './isolate';
 import { callSafely, reportUncaught } from './isolate';
 import type { ChannelMessage, ChannelSnapshot, GapInfo } from './channel-state';
 import type { TidewireError } from './errors';
-import { ValidationError } from './errors';
 import type { MessageFrame, Position } from './protocol/frames';
 import type { PublishResult } from './outbox';
 import type { PublishOptions } from './publish-options';
 import type { StandardResult, StandardSchemaV1 } from './schema';
-import { validateIsolated } from './schema';
+import { invalidData, refuseOutbound, validateIsolated } from './schema';
 import type { ChannelSink, SharedChannel } from './shared-channel';
 import { ChannelPresence, PresenceStore } from './presence';
 import { bindOnRead } from './store';
@@ -147,12 +146,8 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
    * ```
    */
   publish(data: T, options?: PublishOptions): Promise<PublishResult> {
-    if (this.#schema) {
-      const result = this.#validate(data);
-      if (result instanceof Error) return Promise.reject(result);
-      if (result.issues) return Promise.reject(this.#invalid(result.issues, 'outbound'));
-    }
-    return this.#owner.publish(this.name, data, options);
+    const refused = refuseOutbound(this.#schema, data, this.name);
+    return refused ? Promise.reject(refused) : this.#owner.publish(this.name, data, options);
   }
 
   /**
@@ -221,7 +216,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
     }
     if (result.issues) {
       // The message is consumed (its offset advances) but reported, never silently dropped.
-      this.error(this.#invalid(result.issues, 'inbound', frame));
+      this.error(invalidData(result.issues, 'inbound', this.name, frame));
       return;
     }
     this.emit('message', { ...frame, data: result.value as T });
@@ -240,9 +235,4 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> implements C
     return validateIsolated(this.#schema!, value, this.name);
   }
 
-  #invalid(issues: ReadonlyArray<{ message: string }>, direction: string, frame?: MessageFrame): ValidationError {
-    return new ValidationError('validation_failed', `${direction} data on "${this.name}" failed its schema: ${issues.map((i) => i.message).join('; ')}`, {
-      context: { channel: this.name, issues, ...(frame ? { offset: frame.offset, id: frame.id, data: frame.data } : {}) },
-    });
-  }
 }

@@ -1,5 +1,7 @@
 import type { TidewireError } from './errors';
+import { ValidationError } from './errors';
 import { isThenable, listenerError } from './isolate';
+import type { MessageFrame } from './protocol/frames';
 
 /**
  * The Standard Schema v1 interface (https://standardschema.dev), declared inline
@@ -59,4 +61,26 @@ export function validateIsolated<T>(schema: StandardSchemaV1<unknown, T>, value:
   } catch (cause) {
     return listenerError('schema', cause, { channel });
   }
+}
+
+/**
+ * The `validation_failed` error for data on `channel` its schema refused.
+ * @param direction `inbound` (a message received: `frame`) or `outbound` (a publish)
+ */
+export function invalidData(issues: ReadonlyArray<{ message: string }>, direction: 'inbound' | 'outbound', channel: string, frame?: MessageFrame): ValidationError {
+  return new ValidationError('validation_failed', `${direction} data on "${channel}" failed its schema: ${issues.map((i) => i.message).join('; ')}`, {
+    context: { channel, issues, ...(frame ? { offset: frame.offset, id: frame.id, data: frame.data } : {}) },
+  });
+}
+
+/**
+ * Check data about to be published on `channel` against its `schema` (none: nothing to check) —
+ * the one check of a channel handle's `publish` and of a binding's `publish` that holds no handle.
+ * @returns the refusal (`validation_failed`, or `listener_error` for a schema that throws), or undefined: send it
+ */
+export function refuseOutbound(schema: StandardSchemaV1 | undefined, data: unknown, channel: string): TidewireError | undefined {
+  if (!schema) return undefined;
+  const result = validateIsolated(schema, data, channel);
+  if (result instanceof Error) return result;
+  return result.issues ? invalidData(result.issues, 'outbound', channel) : undefined;
 }

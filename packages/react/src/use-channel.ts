@@ -11,7 +11,7 @@ export interface UseChannelOptions<T> {
   history?: number;
   /** `false` holds no subscription. Default true. */
   enabled?: boolean;
-  /** A Standard Schema validator (zod, valibot…): types `T` and validates data at runtime. Keep it stable (module scope). */
+  /** A Standard Schema validator (zod, valibot…): types `T` and validates data at runtime. Taken when the channel is acquired: a new object each render is harmless, and a new schema applies from the next channel switch. */
   schema?: StandardSchemaV1<unknown, T>;
   /**
    * Start with (up to) this many stored messages, then live — no gap, no duplicate (server
