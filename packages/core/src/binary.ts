@@ -52,13 +52,26 @@ function isPlainContainer(value: unknown): value is Record<string, unknown> | un
  * `value` with every bytes value in it — at the top or nested in plain objects and arrays — as the
  * bytes envelope. Returns `value` itself when it holds no bytes (nothing is copied).
  */
-function encodeNested(value: unknown, depth: number): unknown {
+function encodeNested(value: unknown, depth: number, base64: (bytes: Uint8Array) => string = toBase64): unknown {
   const bytes = bytesOf(value);
-  if (bytes) return { $b64: toBase64(bytes) } satisfies BytesEnvelope;
+  if (bytes) return { $b64: base64(bytes) } satisfies BytesEnvelope;
   if (typeof Blob !== 'undefined' && value instanceof Blob) throw new NotEncodable('a Blob nested in the data cannot be read: publish it on its own, or its bytes');
   if (!isPlainContainer(value) || isBytesEnvelope(value)) return value;
   if (depth >= MAX_NESTING) throw new NotEncodable(`data nests deeper than ${MAX_NESTING} levels`);
-  return mapContainer(value, (v) => encodeNested(v, depth + 1));
+  return mapContainer(value, (v) => encodeNested(v, depth + 1, base64));
+}
+
+/**
+ * `value` with every bytes value in it — at the top or nested in plain objects and arrays — as the
+ * bytes envelope (protocol §17), as `binary()` sends it: what the reference server does with data
+ * it is handed (`server.publish`, rpc results, `onPublish`'s `{ data }`). `value` itself when it
+ * holds no bytes.
+ * @param base64 the encoder (default: the portable `btoa` one; Node may pass `Buffer`'s, faster)
+ * @throws Error for a Blob nested in it, or nesting deeper than 62 levels
+ * @example `withEnvelopes({ name: 'a.png', bytes })` → `{ name: 'a.png', bytes: { $b64: '…' } }`
+ */
+export function withEnvelopes(value: unknown, base64?: (bytes: Uint8Array) => string): unknown {
+  return encodeNested(value, 0, base64);
 }
 
 /** `value` with every bytes envelope in it, at any depth, as a `Uint8Array` (an envelope that is not base64 stays as it came). */
@@ -88,7 +101,8 @@ function mapContainer(container: Record<string, unknown> | unknown[], f: (item: 
   for (const key of Object.keys(container)) {
     const item = container[key];
     const mapped = f(item);
-    if (mapped !== item) (copy ??= { ...container })[key] = mapped;
+    // Defined, not assigned: an own `__proto__` key (JSON.parse makes them) must stay a key.
+    if (mapped !== item) Object.defineProperty((copy ??= { ...container }), key, { value: mapped, writable: true, enumerable: true, configurable: true });
   }
   return copy ?? container;
 }

@@ -39,6 +39,8 @@ export class Client extends Emitter<ClientEvents> {
   readonly #report: ReportError;
   /** Until what the last run stored is queued, new requests wait behind it (they go after it). */
   #restoring: Promise<void> | undefined;
+  /** Requests not yet in the outbox (see `#later`), with the error of a cancel that came meanwhile. */
+  #early: Map<string, TidewireError | undefined> | undefined;
 
   constructor(options: ClientOptions) {
     super();
@@ -150,7 +152,7 @@ export class Client extends Emitter<ClientEvents> {
    * @returns false when no publish with this id is pending.
    */
   cancelPublish(id: string): boolean {
-    return this.#host.outbox_.refuse(id, new TidewireError('aborted', 'the publish was cancelled', { context: { id, cancelled: true } }));
+    return this.#cancel(id, new TidewireError('aborted', 'the publish was cancelled', { context: { id, cancelled: true } }));
   }
 
   /**
@@ -216,14 +218,20 @@ export class Client extends Emitter<ClientEvents> {
    * @returns the ack (publish) or the result's data (rpc)
    */
   request<T = PublishResult>(frame: PublishFrame | RpcFrame, rules?: RequestRules, invalid?: TidewireError): Promise<T> {
-    if (this.#restoring) return this.#restoring.then(() => this.request<T>(frame, rules, invalid));
+    const early = this.#early;
+    if (early?.has(frame.id)) {
+      const cancelled = early.get(frame.id);
+      early.delete(frame.id);
+      if (cancelled) return Promise.reject(cancelled);
+    }
+    if (this.#restoring) return this.#later(frame.id, this.#restoring.then(() => this.request<T>(frame, rules, invalid)));
     const host = this.#host;
     const codec = host.options_.codec;
     if (codec) {
       // App code: a throw or a bad answer rejects this request (never throws at the caller).
       const data = encodePayload(codec, frame.data, { id: frame.id });
       // A Blob is read first (asynchronously): later publishes may overtake it; await it to keep order.
-      if (data instanceof Promise) return data.then((encoded) => this.request<T>({ ...frame, data: encoded }, rules, invalid));
+      if (data instanceof Promise) return this.#later(frame.id, data.then((encoded) => this.request<T>({ ...frame, data: encoded }, rules, invalid)));
       frame = { ...frame, data };
     }
     const state = host.connection_.state_;
@@ -252,7 +260,24 @@ export class Client extends Emitter<ClientEvents> {
 
   /** Give up a pending request (queued: never sent; sent: its answer is ignored), rejecting it with `error`. */
   cancelRequest(id: string, error: TidewireError): void {
-    this.#host.outbox_.refuse(id, error);
+    this.#cancel(id, error);
+  }
+
+  /**
+   * A request that waits for the stored outbox or a Blob's bytes before it reaches the outbox
+   * (`request` goes on in `next`): a cancel meanwhile is kept under its id, and refuses it there —
+   * an rpc aborted before it was sent must never be sent.
+   */
+  #later<T>(id: string, next: Promise<T>): Promise<T> {
+    (this.#early ??= new Map()).set(id, undefined);
+    return next;
+  }
+
+  #cancel(id: string, error: TidewireError): boolean {
+    if (this.#host.outbox_.refuse(id, error)) return true;
+    if (!this.#early?.has(id)) return false;
+    this.#early.set(id, error);
+    return true;
   }
 
 }

@@ -4,7 +4,7 @@
  * into a `Uint8Array`. The server never decodes it: it stores and forwards the envelope as is.
  */
 
-import { bytesOf as viewBytes } from '@tidewire/core/binary';
+import { withEnvelopes } from '@tidewire/core/binary';
 
 /** The protocol's bytes envelope. */
 export interface BytesEnvelope {
@@ -12,15 +12,23 @@ export interface BytesEnvelope {
 }
 
 /**
- * `data` as it travels: a `Uint8Array` (a `Buffer` included), an `ArrayBuffer`, a
- * `SharedArrayBuffer` or any typed-array view or `DataView` becomes the bytes envelope; anything else is returned unchanged.
- * @param data what `server.publish` (or an rpc handler) was given
+ * `data` as it travels: every bytes value in it — a `Uint8Array` (a `Buffer` included), an
+ * `ArrayBuffer`, a `SharedArrayBuffer`, any typed-array view or `DataView`, at the top or nested in
+ * plain objects and arrays (`{ name, bytes }`) — becomes the bytes envelope, as the client's
+ * `binary()` codec sends it (core's `withEnvelopes`: one rule on both sides). Nested, JSON would
+ * have made a `Uint8Array` an object of indices and a `Buffer` `{ type, data }`, silently.
+ * @param data what `server.publish` (or an rpc handler, or `onPublish`) was given
+ * @returns `data` itself when it holds no bytes; unchanged when it nests too deep to look into
+ *   (the JSON check that follows refuses it as `invalid_data`)
  */
+const bufferBase64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
 export function toWireData(data: unknown): unknown {
-  // What counts as bytes is the client's rule (core's bytesOf), so a SharedArrayBuffer is bytes on both sides.
-  const bytes = viewBytes(data);
-  if (!bytes) return data;
-  return { $b64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') } satisfies BytesEnvelope;
+  try {
+    return withEnvelopes(data, bufferBase64);
+  } catch {
+    return data;
+  }
 }
 
 /**
