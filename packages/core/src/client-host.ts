@@ -149,8 +149,9 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
     this.maxPayload_ = frame.maxPayload;
     this.pacer_.reset_(frame.limits);
     this.requests_.connected_(frame.features); // first: resubscribes check the features
-    for (const channel of this.channels_.values()) channel.resubscribe_();
-    this.#outbox?.flush_();
+    // Each step sends; the line may die under one of them (then the next line does the rest).
+    for (const channel of this.channels_.values()) if (this.canSend_()) channel.resubscribe_();
+    if (this.canSend_()) this.#outbox?.flush_();
   }
 
   onFrame_(frame: ServerFrame): void {

@@ -52,6 +52,9 @@ export async function restorePending(host: ClientHost): Promise<boolean> {
     }
   }
   const outbox = host.outbox_;
+  // Closed (or failed) while the storage was read: they stay stored, for the next start.
+  const { state_: state } = host.connection_;
+  if (state === 'closed' || state === 'failed') return listed.length > 0;
   for (const entry of stored.sort((a, b) => a.queuedAt - b.queuedAt)) {
     const { id, channel } = entry;
     const spent = Math.max(0, Date.now() - entry.queuedAt);

@@ -145,7 +145,11 @@ export class Outbox {
   /** A line is up: schedule everything unsent, oldest first; refuse at once what no longer fits. */
   flush_(): void {
     this.#unflushed = false;
-    for (const entry of this.#entries()) if (entry.phase_ === 'queued') this.#schedule(entry);
+    for (const entry of this.#entries()) {
+      // The line can die while this sends (a transport failing synchronously): the rest waits for the next one.
+      if (!this.#options.canSend_()) return void (this.#unflushed = true);
+      if (entry.phase_ === 'queued') this.#schedule(entry);
+    }
   }
 
   /** The line dropped: whatever was scheduled or in flight goes again, with the same id, on the next one. */

@@ -188,7 +188,9 @@ export class PresenceStore extends Store<PresenceSnapshot> {
         this.#enterId = undefined;
         this.#settleEntering(undefined);
       },
-      fail_: (error) => this.#refused(error, 1, () => this.#enter(), (e) => this.#forgetEntries(e)),
+      // Refused by `authorize` (forbidden, unknown_channel), the server also ended what it held;
+      // refused as a frame (too_large, bad_request), it kept the membership as it was.
+      fail_: (error) => this.#refused(error, 1, () => this.#enter(), (e) => (e.code === 'forbidden' || e.code === 'unknown_channel' ? this.#forgetEntries(e) : this.#settleEntering(e))),
     });
   }
 

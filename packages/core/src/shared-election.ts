@@ -106,7 +106,7 @@ export class LeaderElection implements SharedLink {
   /** From the leader in this tab: to the other tabs and to this one. */
   #broadcast(message: LeaderMessage): void {
     if (this.#closed) return;
-    this.#bus.postMessage(message);
+    postClonable((m) => this.#bus.postMessage(m), message);
     this.#receive(message);
   }
 }

@@ -135,14 +135,17 @@ export function tabState<S>(s: { readonly error?: WireError }): S {
  * JSON-encodes its frames).
  * @throws what `JSON.stringify` throws for data with no JSON form (a cycle, a BigInt)
  */
-export function postClonable(post: (message: TabMessage) => void, message: TabMessage): void {
+export function postClonable<M extends TabMessage | LeaderMessage>(post: (message: M) => void, message: M): void {
   try {
     post(message);
   } catch (e) {
     if ((e as { name?: unknown } | null)?.name !== 'DataCloneError') throw e;
-    post(JSON.parse(JSON.stringify(message)) as TabMessage);
+    post(JSON.parse(JSON.stringify(message)) as M);
   }
 }
+
+/** What a request is for, as a private client's outbox names it (`publish:<channel>`, `rpc:<method>`). */
+const targetOf = (m: TabMessage): string => (m.t === 'pub' ? `publish:${m.channel}` : m.t === 'req' ? `rpc:${m.frame.method}` : m.t);
 
 /** Settles a tab's pending requests by id when their `ack` arrives. */
 export class PendingAcks {
@@ -150,12 +153,14 @@ export class PendingAcks {
 
   /**
    * Send a request and wait for the ack of `id`. The same id while it is pending joins it (the same
-   * promise), as a private client's outbox does; data that cannot be sent rejects `bad_request`.
+   * promise) — or, pending for another request (another channel, an rpc), is refused `bad_request` —
+   * as in a private client's outbox; data that cannot be sent rejects `bad_request`.
    * @param resend whether to send it again to a new holder of the connection (else it rejects `interrupted` then)
    */
   request<T>(id: string, message: TabMessage, send: (message: TabMessage) => void, resend: boolean): Promise<T> {
     const pending = this.#waiting.get(id);
-    if (pending) return pending.promise as Promise<T>;
+    if (pending && targetOf(pending.message) === targetOf(message)) return pending.promise as Promise<T>;
+    if (pending) return Promise.reject(new TidewireError('bad_request', `id "${id}" is still pending for another request (${targetOf(pending.message)}): use another id`, { context: { id } }));
     let settle!: { resolve(value: unknown): void; reject(error: TidewireError): void };
     const promise = new Promise<T>((resolve, reject) => (settle = { resolve: resolve as (value: unknown) => void, reject }));
     this.#waiting.set(id, { ...settle, message, resend, promise });

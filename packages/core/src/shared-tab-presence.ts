@@ -1,3 +1,4 @@
+import type { TidewireError } from './errors';
 import type { ReportError } from './isolate';
 import { callSafely } from './isolate';
 import type { PresenceEvents, PresenceMember, PresenceSnapshot } from './presence';
@@ -49,7 +50,15 @@ export class TabPresence extends Store<PresenceSnapshot> {
   enter(owner: object, info: unknown): Promise<void> {
     this.#entries.delete(owner); // re-inserted last: its info is the newest
     this.#entries.set(owner, info);
-    return this.#line.enter(info);
+    return this.#enter(info);
+  }
+
+  /** As a private client's presence: a membership `authorize` refused is forgotten, not entered again by the next holder. */
+  #enter(info: unknown): Promise<void> {
+    return this.#line.enter(info).catch((error: TidewireError) => {
+      if (error.code === 'forbidden' || error.code === 'unknown_channel') this.#entries.clear();
+      throw error;
+    });
   }
 
   leave(owner: object): void {
@@ -65,7 +74,7 @@ export class TabPresence extends Store<PresenceSnapshot> {
   /** A new holder of the connection: watch and enter again. */
   announce(): void {
     if (this.#watchers.size > 0) this.#line.watch(true);
-    if (this.#entries.size > 0) void this.#line.enter([...this.#entries.values()].at(-1)).catch(() => {});
+    if (this.#entries.size > 0) void this.#enter([...this.#entries.values()].at(-1)).catch(() => {});
   }
 
   /** The connection's member list changed. */

@@ -3,6 +3,7 @@ import { resolveUrl } from './resolve-url';
 import { whenTabGone } from './shared-link';
 import { SharedLeader } from './shared-leader';
 import type { LeaderMessage, TabMessage } from './shared-messages';
+import { postClonable } from './shared-messages';
 
 export type { ClientOptions } from './client';
 
@@ -36,7 +37,7 @@ interface SharedWorkerScope {
 export function serveSharedConnection(options: ClientOptions, scope: SharedWorkerScope = globalThis as unknown as SharedWorkerScope): () => void {
   const ports = new Set<MessagePort>();
   const out = (message: LeaderMessage): void => {
-    for (const port of ports) port.postMessage(message);
+    for (const port of ports) postClonable((m) => port.postMessage(m), message);
   };
   // No takeover to collect for: the worker is the only holder for its whole life.
   const leader = new SharedLeader({ ...options, url: resolveUrl(options.url) }, out, 0);

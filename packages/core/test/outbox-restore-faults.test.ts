@@ -100,4 +100,16 @@ describe('outbox restored from outboxStorage', () => {
     expect(errors.map((e) => e.code)).toContain('timeout'); // ...so the app must hear of it somewhere
     client.close();
   });
+
+  it('a client closed before the read keeps the stored publishes and reports nothing once queueTimeout passes', async () => {
+    const map = new Map<string, StoredPublish>([['left-1', storedPublish('left-1', 'left by the last run')]]);
+    const errors: TidewireError[] = [];
+    const { client } = start(memoryOutbox(map), { queueTimeout: 200 });
+    client.on('error', (e) => errors.push(e));
+    client.close();
+    await delay(400);
+    expect(client.getSnapshot().state).toBe('closed');
+    expect(errors).toEqual([]);
+    expect(map.has('left-1')).toBe(true);
+  });
 });

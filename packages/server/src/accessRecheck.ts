@@ -1,4 +1,4 @@
-import type { ServerFrame } from '@tidewire/core/protocol';
+import type { LeftFrame, PresenceUnsubscribedFrame, ServerFrame } from '@tidewire/core/protocol';
 import type { AuthorizeContext } from './hooks';
 import { callHook } from './hookDeadline';
 import type { SessionPresence } from './sessionPresence';
@@ -17,7 +17,8 @@ export interface HeldAccess {
  * After a refresh, everything the session holds is authorized again for its new `user` — its
  * subscriptions (`subscribe`), presence watches (`presence`) and memberships (`enter`) — so a
  * token that narrows a user's rights narrows what the session receives at once, not at the next
- * resubscribe: a client only ever receives channels its current user is allowed. At most
+ * resubscribe: a client only ever receives channels its current user is allowed. The session does
+ * not wait for it: its later requests authorize with the new user themselves. At most
  * {@link RECHECK_CONCURRENCY} checks run at a time (a session holding 1,000 channels must not
  * send 1,000 lookups to the app's store at once on every refresh), each within `hookTimeout`;
  * anything but `true` (a refusal, a throw, no answer in time) ends what it checked. Without an
@@ -48,6 +49,7 @@ export const RECHECK_CONCURRENCY = 16;
 /** Where a revocation is told to the client. */
 export interface RevocationOutput {
   send(frame: ServerFrame): void;
+  error(id: undefined, code: 'forbidden', message: string): void;
 }
 
 /**
@@ -56,8 +58,10 @@ export interface RevocationOutput {
  * `presence_unsubscribed` (the client's presence fails with it); a revoked membership ends
  * (watchers see the member leave) with `left` (the client no longer counts itself a member).
  */
-export function heldAccess(subs: SessionSubscriptions, presence: SessionPresence, out: RevocationOutput): HeldAccess[] {
+export function heldAccess(subs: SessionSubscriptions, presence: SessionPresence, out: RevocationOutput, presenceEnd: boolean): HeldAccess[] {
   const { watched, entered } = presence.held();
+  // A client that did not offer `presence_end` cannot read these frames (protocol §1): an error naming no request.
+  const ended = (frame: PresenceUnsubscribedFrame | LeftFrame): void => (presenceEnd ? out.send(frame) : out.error(undefined, frame.code as 'forbidden', frame.message));
   return [
     ...subs.channels().map((channel) => ({ channel, action: 'subscribe' as const, revoke: (message: string) => subs.revoke(channel, 'forbidden', message) })),
     ...watched.map((channel) => ({
@@ -65,7 +69,7 @@ export function heldAccess(subs: SessionSubscriptions, presence: SessionPresence
       action: 'presence' as const,
       revoke: (message: string) => {
         presence.unwatch(channel);
-        out.send({ type: 'presence_unsubscribed', channel, code: 'forbidden', message });
+        ended({ type: 'presence_unsubscribed', channel, code: 'forbidden', message });
       },
     })),
     ...entered.map((channel) => ({
@@ -73,7 +77,7 @@ export function heldAccess(subs: SessionSubscriptions, presence: SessionPresence
       action: 'enter' as const,
       revoke: (message: string) => {
         presence.leave(channel);
-        out.send({ type: 'left', channel, code: 'forbidden', message });
+        ended({ type: 'left', channel, code: 'forbidden', message });
       },
     })),
   ];

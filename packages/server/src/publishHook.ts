@@ -105,8 +105,12 @@ export async function decidePublish(
   const verdict = outcome.value;
   if (verdict === false) return { ok: false, code: 'forbidden', message: `publish to "${ctx.channel}" refused` };
   if (typeof verdict === 'object' && verdict !== null && 'data' in verdict) return replacedData(verdict.data, ctx, deps);
-  return { ok: true, data: ctx.data };
+  // Stored as the hook left it, but not the object it saw: a hook may keep `ctx.data` and change it later.
+  return { ok: true, data: ownCopy(ctx.data) };
 }
+
+/** A copy of the client's data (parsed JSON: plain, so structuredClone copies it whole); primitives as they are. */
+const ownCopy = (data: unknown): unknown => (typeof data === 'object' && data !== null ? structuredClone(data) : data);
 
 /**
  * The `{ data }` an `onPublish` answered, as it is stored: bytes become the bytes envelope (as in
@@ -116,7 +120,7 @@ export async function decidePublish(
  */
 function replacedData(returned: unknown, ctx: PublishContext<unknown>, deps: { logger: Logger; maxDepth?: number }): PublishDecision {
   const data = toWireData(returned) ?? null;
-  if (data === ctx.data) return { ok: true, data }; // the client's own data: parsed from JSON, already checked
+  if (data === ctx.data) return { ok: true, data: ownCopy(data) }; // the client's own data: parsed from JSON, already checked
   let text: string;
   try {
     text = jsonTextOf(data, (deps.maxDepth ?? DEFAULT_MAX_DEPTH) - 1, 'the data onPublish() returned');

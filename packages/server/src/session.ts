@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { nanoid } from 'nanoid';
 import {
+  PRESENCE_END_FEATURE,
   PROTOCOL_VERSION,
   fitsByteLimit,
   type ClientFrame,
@@ -70,6 +71,8 @@ export class Session {
   readonly #subs: SessionSubscriptions;
   readonly #presence: SessionPresence;
   readonly #queue: RequestQueue;
+  /** Whether the client offered `presence_end` (protocol §14): it reads `presence_unsubscribed` and `left`. */
+  #presenceEnd = false;
   /** Publishes handed to a broker that stores in call order, not yet answered (undefined: each is awaited). */
   readonly #publishes: PublishPipeline | undefined;
   readonly #rpc: SessionRpc;
@@ -266,6 +269,7 @@ export class Session {
       return this.close('unsupported_version', `protocol version ${frame.v} is not supported (server speaks ${PROTOCOL_VERSION})`);
     }
     this.host.clock.clearTimeout(this.#connectTimer);
+    this.#presenceEnd = frame.features?.includes(PRESENCE_END_FEATURE) === true;
     this.#phase = 'authenticating';
     this.#enqueue(frame, text.length);
   }
@@ -308,8 +312,9 @@ export class Session {
     this.#user = auth.user;
     const expiresIn = this.#expiry.arm(auth.expiresAt);
     this.#out.send({ type: 'refreshed', id: frame.id, ...(expiresIn !== undefined && { expiresIn }) });
-    // Answered first (a slow hook must not outlast the client's wait for `refreshed`); later requests wait for it.
-    await recheckAccess(this.#requests, heldAccess(this.#subs, this.#presence, this.#out));
+    // Answered first (a slow hook must not outlast the client's wait for `refreshed`), and not awaited:
+    // 1,000 held channels checked 16 at a time must not hold the session's later requests back.
+    recheckAccess(this.#requests, heldAccess(this.#subs, this.#presence, this.#out, this.#presenceEnd)).catch((e: unknown) => this.host.logger.error('tidewire: re-checking access after a refresh failed', e));
   }
 
   // ── requests ─────────────────────────────────────────────────────────────

@@ -1,7 +1,7 @@
 import type { EnterFrame, PresenceChangeFrame, PresenceMember, PresenceSubscribeFrame, ServerFrame } from '@tidewire/core/protocol';
 import type { Broker, PresenceEvent, PresenceWatch } from './broker/broker';
 import type { Logger } from './hooks';
-import { DEFAULT_MAX_DEPTH, jsonTextOf } from './jsonValue';
+import { DEFAULT_MAX_DEPTH, jsonTextOf, storedCopy } from './jsonValue';
 
 /** What a session's presence needs from the session. */
 export interface PresenceHost {
@@ -89,8 +89,9 @@ export class SessionPresence {
     }
     const user = this.host.user() ?? null;
     // Checked here, not at connect: a user that is not JSON is fine until it has to travel. `info` came from the client as JSON.
-    jsonTextOf(user, (this.host.maxDepth ?? DEFAULT_MAX_DEPTH) - 1, 'the user authenticate() returned (a presence member carries it)');
-    const member: PresenceMember = { clientId, user, ...(info !== undefined && { info }) };
+    const text = jsonTextOf(user, (this.host.maxDepth ?? DEFAULT_MAX_DEPTH) - 1, 'the user authenticate() returned (a presence member carries it)');
+    // The member keeps its own copy: the app may go on changing the object authenticate() returned.
+    const member: PresenceMember = { clientId, user: storedCopy(user, text), ...(info !== undefined && { info }) };
     await broker.enterPresence!(channel, member);
     // Ended while the broker was busy: clear() has already run, so this membership must go now.
     if (this.host.closed()) return this.#leaveInBroker(channel);

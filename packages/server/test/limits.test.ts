@@ -117,6 +117,28 @@ describe('access re-checked after a refresh', () => {
   });
 });
 
+describe('a refresh whose re-checks hang', () => {
+  it("does not hold the session's later requests back: a publish after it is answered while the checks still wait", async () => {
+    let hang = false;
+    const { server, url } = await startServer({
+      hookTimeout: 60_000,
+      limits: { rate: { perSecond: 10_000, burst: 10_000 } },
+      authenticate: ({ token }) => ({ user: token }),
+      authorize: ({ channel, action }) => (hang && action === 'subscribe' && channel.startsWith('held:') ? new Promise<boolean>(() => {}) : true),
+    });
+    const client = await TestClient.connect(url, 'before');
+    for (let i = 0; i < 40; i++) client.send({ type: 'subscribe', id: `s${i}`, channel: `held:${i}` });
+    for (let i = 0; i < 40; i++) await client.next('subscribed');
+    hang = true;
+    client.send({ type: 'refresh', id: 'r', token: 'after' });
+    await client.next('refreshed');
+    client.send({ type: 'publish', id: 'p', channel: 'free', data: 1 });
+    expect(await client.next('ack')).toMatchObject({ id: 'p' });
+    expect(client.all('unsubscribed')).toEqual([]);
+    await server.close();
+  });
+});
+
 describe('per-channel memory', () => {
   it('history allocates with what it holds, not its capacity, and gives the slots back once trimmed empty', () => {
     const history = new History<number>(1000);

@@ -93,4 +93,26 @@ describe.each(allTransports)('a refused or ended membership over %s', (_name, tr
     await admins.presence.enter({ name: 'me' });
     expect(await membersNow(t, 'admins:chat')).toEqual([sessionOf(client)]);
   });
+
+  it.each([
+    ['refused by the client (data with no JSON form: bad_request)', {}, () => {
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      return [cyclic, 'bad_request'] as const;
+    }],
+    ['refused by the server as a frame (too_large)', { limits: { maxPayload: 4096 } }, () => [{ name: 'x'.repeat(5000) }, 'too_large'] as const],
+  ])('an info update %s keeps the membership, and leave() still ends it', async (_what, options, make) => {
+    await using t = await startServer(withTestBroker({ logger: quiet, ...options }), { transports: [transport()] });
+    const client = t.client({ token: 'admin' });
+    client.on('error', () => {});
+    const room = client.channel('room');
+    await room.presence.enter({ name: 'a' });
+    expect(await membersNow(t, 'room')).toEqual([sessionOf(client)]);
+    const [info, code] = make();
+    await expect(room.presence.enter(info)).rejects.toMatchObject({ code });
+    expect(await membersNow(t, 'room')).toEqual([sessionOf(client)]);
+    room.presence.leave();
+    await client.channel('lobby').publish('round trip'); // the server handles the leave before this
+    expect(await membersNow(t, 'room')).toEqual([]);
+  });
 });

@@ -15,11 +15,11 @@ const authenticate = ({ token }: { token?: string }) => (token ? { user: token.r
 const authorize = ({ user, channel }: { user: unknown; channel: string }) => !channel.startsWith('admins') || user === 'admin';
 
 describe('a refresh that narrows the user rights', () => {
-  it('ends, and says so, exactly what the new user may not hold (protocol level)', async () => {
+  it('ends, and says so, exactly what the new user may not hold (protocol level, a client offering presence_end)', async () => {
     const server = createServer({ authenticate, authorize, logger: { warn: () => {}, error: () => {} } });
     await using _ = server;
     const { url } = await server.listen(0);
-    const { ws, frames, send, next } = await rawWsLine(url, 'admin');
+    const { ws, frames, send, next } = await rawWsLine(url, 'admin', ['presence_end']);
     for (const [id, channel] of [['s1', 'admins:chat'], ['s2', 'lobby']]) send({ type: 'subscribe', id, channel });
     send({ type: 'presence_subscribe', id: 'p1', channel: 'admins:chat' });
     send({ type: 'enter', id: 'e1', channel: 'admins:chat' });
@@ -48,6 +48,24 @@ describe('a refresh that narrows the user rights', () => {
     await next((f) => f.type === 'message' && f.channel === 'lobby', 'the lobby message');
     expect(frames.filter((f) => f.type === 'message' && f.channel === 'admins:chat')).toEqual([]);
     expect(frames.filter((f) => f.type === 'unsubscribed')).toHaveLength(1);
+    ws.close();
+  });
+
+  it('a client that did not offer presence_end is told with errors naming no request, not frames it cannot read (protocol §1)', async () => {
+    const server = createServer({ authenticate, authorize, logger: { warn: () => {}, error: () => {} } });
+    await using _ = server;
+    const { url } = await server.listen(0);
+    const { ws, frames, send, next } = await rawWsLine(url, 'admin');
+    send({ type: 'presence_subscribe', id: 'p1', channel: 'admins:chat' });
+    send({ type: 'enter', id: 'e1', channel: 'admins:chat' });
+    await next((f) => f.id === 'e1', 'both held');
+    send({ type: 'refresh', id: 'r1', token: 'demoted' });
+    await until(() => frames.filter((f) => f.type === 'error').length === 2, 'both ended');
+    expect(frames.filter((f) => f.type === 'error').map((f) => [f.id, f.code, f.message]).sort()).toEqual([
+      [undefined, 'forbidden', 'enter to "admins:chat" is no longer allowed after the token refresh'],
+      [undefined, 'forbidden', 'presence to "admins:chat" is no longer allowed after the token refresh'],
+    ]);
+    expect(frames.filter((f) => f.type === 'presence_unsubscribed' || f.type === 'left')).toEqual([]);
     ws.close();
   });
 

@@ -6,7 +6,8 @@ import { allTransports, startQuietServer } from './helpers/transports';
 /**
  * What the server keeps of app data is its own copy (jsonValue.ts `storedCopy`): an app that
  * mutates an object after handing it over — a state object published as it changes, an object an
- * `onPublish` hook returned and keeps, data a `server.subscribe` listener edits in place — does not
+ * `onPublish` hook returned or accepted and keeps, data a `server.subscribe` listener edits in place,
+ * the user object `authenticate` returned and a presence member carries — does not
  * change what history and replays give a recovering client, which must be what live clients got.
  */
 async function history(client: Client, channel: string): Promise<unknown[]> {
@@ -56,5 +57,35 @@ describe.each(allTransports)('app data handed to the server is copied over %s', 
     await until(() => edited.length === 1, 'the server listener ran');
     expect(await history(t.client(), 'notes')).toEqual([{ text: 'first' }]);
     sub.unsubscribe();
+  });
+
+  it("onPublish keeping the client's ctx.data (accepting it) cannot rewrite history", async () => {
+    const kept: { text: string; stamp?: number }[] = [];
+    await using t = await startQuietServer(transport, {
+      onPublish: ({ data }) => {
+        kept.push(data as { text: string }); // e.g. an audit log the app goes on editing
+        return true;
+      },
+    });
+    await t.client().channel('notes').publish({ text: 'first' });
+    for (const k of kept) k.stamp = 1;
+    expect(await history(t.client(), 'notes')).toEqual([{ text: 'first' }]);
+  });
+
+  it('the user object authenticate returned, carried by a presence member, keeps what it entered with', async () => {
+    const users = new Map<string, { name: string; role?: string }>();
+    await using t = await startQuietServer(transport, {
+      authenticate: ({ token }) => {
+        const user = users.get(token!) ?? { name: token! };
+        users.set(token!, user); // an app's session cache
+        return { user };
+      },
+    });
+    await t.client({ token: 'ann' }).channel('room').presence.enter();
+    users.get('ann')!.role = 'admin'; // the app edits its cached user later
+    const watcher = t.client({ token: 'bob' }).channel('room').presence;
+    watcher.subscribe(() => {});
+    await until(() => watcher.getSnapshot().state === 'synced', 'synced');
+    expect(watcher.getSnapshot().members.map((m) => m.user)).toEqual([{ name: 'ann' }]);
   });
 });

@@ -1,5 +1,5 @@
 import type { ClientFrame, Position, ServerFrame } from './frames';
-import { CLOSE_CODES, ERROR_CODES, LINES_FEATURE, PROTOCOL_VERSION } from './frames';
+import { CLOSE_CODES, ERROR_CODES, LINES_FEATURE, PRESENCE_END_FEATURE, PROTOCOL_VERSION } from './frames';
 
 /**
  * The client's small hand-written validator for every frame. The protocol's one schema is the
@@ -118,11 +118,12 @@ export const encodeFrame = (frame: ClientFrame | ServerFrame): string => JSON.st
 
 /**
  * The client's first frame (protocol §2): the version, the token (never in the URL) and the
- * capabilities every client transport accepts — `lines` (§17.4: only a WebSocket server uses it).
+ * capabilities every client transport accepts — `lines` (§17.4: only a WebSocket server uses it)
+ * and `presence_end` (§14).
  * @param token the token, or undefined / '' for none
  */
 export const connectFrame = (token: string | undefined): string =>
-  encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, token: token || undefined, features: [LINES_FEATURE] });
+  encodeFrame({ type: 'connect', v: PROTOCOL_VERSION, token: token || undefined, features: [LINES_FEATURE, PRESENCE_END_FEATURE] });
 
 /**
  * Whether `text` encodes to at most `limit` bytes of UTF-8, as a WebSocket sends it (a lone

@@ -14,6 +14,14 @@ export const PROTOCOL_VERSION = 1;
  */
 export const LINES_FEATURE = 'lines';
 
+/**
+ * The `presence_end` capability (protocol §14): a client listing it in `connect.features` reads
+ * `presence_unsubscribed` and `left`, the frames by which a server ends a presence watch or a
+ * membership on its own. A server sends them only to such clients (new frame types within version
+ * 1, §1); to others it ends them with an `error` naming no request.
+ */
+export const PRESENCE_END_FEATURE = 'presence_end';
+
 /** Where a subscriber stands in a channel's stream: the last offset it has seen within an epoch. */
 export interface Position {
   readonly epoch: string;

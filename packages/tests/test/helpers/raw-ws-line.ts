@@ -8,7 +8,7 @@ export type RawFrame = { type: string; id?: string; channel?: string; code?: str
  * A raw WebSocket protocol line, connected (`connect` with `token`, `connected` received): for tests
  * that speak the protocol directly, as any client may, without the reference client's own behaviour.
  */
-export async function rawWsLine(url: string, token: string) {
+export async function rawWsLine(url: string, token: string, features?: string[]) {
   const ws = new WebSocket(url);
   const frames: RawFrame[] = [];
   ws.on('message', (d) => frames.push(JSON.parse(String(d)) as RawFrame));
@@ -19,7 +19,7 @@ export async function rawWsLine(url: string, token: string) {
     await until(() => frames.some(match), what);
     return frames.find(match)!;
   };
-  send({ type: 'connect', v: 1, token });
+  send({ type: 'connect', v: 1, token, ...(features && { features }) });
   await next((f) => f.type === 'connected', 'connected');
   return { ws, frames, send, next };
 }
