@@ -66,7 +66,8 @@ export async function restorePending(host: ClientHost): Promise<boolean> {
     const result = outbox.add_(entry.id, entry.frame, undefined, `publish:${channel}`, spent);
     pending.track_(entry, result, false);
     rememberOwnId(host.ownIds_, channel, id);
-    result.catch((error: TidewireError) => void (error === pending.ended_ || report(error)));
+    // Not when the app cancelled it (cancelPublish): it knows.
+    result.catch((error: TidewireError) => void (error === pending.ended_ || error.context.cancelled === true || report(error)));
   }
   return listed.length > 0;
 }

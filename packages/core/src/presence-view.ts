@@ -73,7 +73,7 @@ export class PresenceView extends Store<PresenceViewSnapshot> {
     if (switched) {
       this.#release();
       this.#attach();
-    } else if (options.enter && JSON.stringify(options.info) !== this.#entered) {
+    } else if (options.enter && jsonOf(options.info) !== this.#entered) {
       this.#enter();
     }
   }
@@ -98,7 +98,7 @@ export class PresenceView extends Store<PresenceViewSnapshot> {
 
   #enter(): void {
     const handle = this.#handle;
-    this.#entered = JSON.stringify(this.#options.info);
+    this.#entered = jsonOf(this.#options.info);
     handle?.presence.enter(this.#options.info).catch((error: TidewireError) => {
       if (this.#handle === handle) this.setSnapshot({ ...this.getSnapshot(), error });
     });
@@ -110,5 +110,14 @@ export class PresenceView extends Store<PresenceViewSnapshot> {
     this.#handle?.unsubscribe(); // also leaves and stops watching for this handle
     this.#handle = undefined;
     this.setSnapshot(IDLE);
+  }
+}
+
+/** `info`'s JSON, to tell a new info from the one entered with; undefined for none it has (a BigInt, a cycle: `enter` rejects those itself). */
+function jsonOf(info: unknown): string | undefined {
+  try {
+    return JSON.stringify(info);
+  } catch {
+    return undefined;
   }
 }
