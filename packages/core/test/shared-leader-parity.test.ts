@@ -1,25 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createSharedClient, inProcessLocks } from '../src/shared';
-import type { SharedClient } from '../src/shared';
+import { describe, expect, it, vi } from 'vitest';
 import type { TidewireError } from '../src/errors';
-import { connected, fakeTransport } from './fake-transport';
+import { connected } from './fake-transport';
+import { useSharedTabs } from './shared-tabs-fake';
 
-const tabs: SharedClient[] = [];
-afterEach(() => {
-  for (const tab of tabs.splice(0)) tab.close();
-});
-
-function setup() {
-  const t = fakeTransport('websocket');
-  const locks = inProcessLocks();
-  const name = `leader-${Math.random()}`;
-  const open = () => {
-    const tab = createSharedClient({ url: 'ws://x/tw', name, locks, transports: [t.factory], takeoverWindow: 50, backoff: () => 10 });
-    tabs.push(tab);
-    return tab;
-  };
-  return { t, open };
-}
+const setup = useSharedTabs();
 
 /**
  * More of shared tabs behaving as a private client (docs/shared.md), on the leader's side too: what

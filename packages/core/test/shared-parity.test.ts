@@ -1,35 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../src/client';
 import { rpc } from '../src/rpc';
-import type { SubscribeFrame } from '../src/protocol/frames';
-import { createSharedClient, inProcessLocks } from '../src/shared';
-import type { SharedClient } from '../src/shared';
 import { connected, fakeTransport } from './fake-transport';
+import { useSharedTabs } from './shared-tabs-fake';
 
-const tabs: SharedClient[] = [];
+const setup = useSharedTabs();
 const closers: (() => void)[] = [];
 afterEach(() => {
-  for (const tab of tabs.splice(0)) tab.close();
   for (const c of closers.splice(0)) c();
 });
-
-function setup(extra: Record<string, unknown> = {}) {
-  const t = fakeTransport('websocket');
-  const locks = inProcessLocks();
-  const name = `parity-${Math.random()}`;
-  const open = (more: Record<string, unknown> = {}) => {
-    const tab = createSharedClient({ url: 'ws://x/tw', name, locks, transports: [t.factory], takeoverWindow: 50, backoff: () => 10, ...extra, ...more });
-    tabs.push(tab);
-    return tab;
-  };
-  const subscribes = (line = t.last) => line.sent.filter((f): f is SubscribeFrame => f.type === 'subscribe');
-  const serve = async () => {
-    await vi.waitFor(() => expect(t.lines.length).toBeGreaterThan(0));
-    t.last.open();
-    t.last.push(connected());
-  };
-  return { t, open, subscribes, serve, name, locks };
-}
 
 const settled = (p: Promise<unknown>) => {
   const s = { done: false as boolean, value: undefined as unknown };
@@ -141,34 +120,23 @@ describe('shared client parity with a private client', () => {
     expect({ heard, states, uncaught: uncaught.length }).toEqual({ heard: ['connecting', 'connected'], states: ['connecting', 'connected'], uncaught: 0 });
   });
 
-  it('private client (reference): an rpc made right after creation is sent once connected and answered', async () => {
-    const t = fakeTransport();
-    const client = createClient({ url: 'ws://x/tw', transports: [t.factory] });
+  it.each([['a private client (reference)'], ['a shared client: the first tab, before its election settles']])('an rpc made right after creating %s is sent once and answered, not rejected interrupted', async (which) => {
+    const shared = which.startsWith('a shared');
+    const t = shared ? undefined : fakeTransport();
+    const tabs = shared ? setup() : undefined;
+    const line = () => (t ?? tabs!.t).last;
+    const client = t ? createClient({ url: 'ws://x/tw', transports: [t.factory] }) : tabs!.open();
     closers.push(() => client.close());
     const answer = settled(rpc(client, 'hello', { x: 1 }));
-    await vi.waitFor(() => expect(t.lines.length).toBe(1));
-    t.last.open();
-    t.last.push(connected());
-    await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'rpc')).toBe(true));
-    const frame = t.last.sent.find((f) => f.type === 'rpc') as { id: string };
-    t.last.push({ type: 'result', id: frame.id, data: 'hi' });
+    client.connect();
+    await vi.waitFor(() => expect((t ?? tabs!.t).lines.length).toBe(1));
+    line().open();
+    line().push(connected());
+    await vi.waitFor(() => expect(line().sent.some((f) => f.type === 'rpc')).toBe(true));
+    const frame = line().sent.find((f) => f.type === 'rpc') as { id: string };
+    line().push({ type: 'result', id: frame.id, data: 'hi' });
     await vi.waitFor(() => expect(answer.done).toBe(true));
     expect(answer.value).toBe('hi');
-  });
-
-  it('shared client: an rpc made right after creating the first tab (before its election settles) is sent and answered, not rejected interrupted', async () => {
-    const { t, open } = setup();
-    const tab = open();
-    const answer = settled(rpc(tab, 'hello', { x: 1 }));
-    tab.connect();
-    await vi.waitFor(() => expect(t.lines.length).toBe(1));
-    t.last.open();
-    t.last.push(connected());
-    await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'rpc')).toBe(true));
-    const frame = t.last.sent.find((f) => f.type === 'rpc') as { id: string };
-    t.last.push({ type: 'result', id: frame.id, data: 'hi' });
-    await vi.waitFor(() => expect(answer.done).toBe(true));
-    expect(answer.value).toBe('hi');
-    expect(t.last.sent.filter((f) => f.type === 'rpc')).toHaveLength(1);
+    expect(line().sent.filter((f) => f.type === 'rpc')).toHaveLength(1);
   });
 });

@@ -1,35 +1,13 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { GapInfo } from '../src/channel-state';
-import type { HistoryFrame, ServerFrame, SubscribeFrame } from '../src/protocol/frames';
-import { createSharedClient, inProcessLocks } from '../src/shared';
-import type { SharedClient } from '../src/shared';
-import { connected, fakeTransport } from './fake-transport';
+import type { HistoryFrame, ServerFrame } from '../src/protocol/frames';
+import { createSharedClient } from '../src/shared';
+import { connected } from './fake-transport';
+import { useSharedTabs } from './shared-tabs-fake';
 
-// The shared connection's logic in Node: Node's BroadcastChannel between "tabs" of one process,
-// in-process Web Locks (one holder per name, FIFO), and a fake transport played by the test.
+// The shared connection's logic in Node (shared-tabs-fake.ts).
 
-const tabs: SharedClient[] = [];
-afterEach(() => {
-  for (const tab of tabs.splice(0)) tab.close();
-});
-
-function setup() {
-  const t = fakeTransport('websocket');
-  const locks = inProcessLocks();
-  const name = `test-${Math.random()}`;
-  const open = () => {
-    const tab = createSharedClient({ url: 'ws://x/tw', name, locks, transports: [t.factory], takeoverWindow: 50, backoff: () => 10 });
-    tabs.push(tab);
-    return tab;
-  };
-  const subscribes = (line = t.last) => line.sent.filter((f): f is SubscribeFrame => f.type === 'subscribe');
-  const serve = async () => {
-    await vi.waitFor(() => expect(t.lines.length).toBeGreaterThan(0));
-    t.last.open();
-    t.last.push(connected());
-  };
-  return { t, open, subscribes, serve, name, locks };
-}
+const setup = useSharedTabs();
 
 describe('one connection shared by tabs', () => {
   it('handles of several tabs share one subscription, released with the last one; every tab gets each message once', async () => {
@@ -106,7 +84,7 @@ describe('one connection shared by tabs', () => {
   });
 
   it('a follower tab that goes away without a word (a crash: no bye) is noticed through its tab lock; its subscription ends', async () => {
-    const { t, open, subscribes, serve, name, locks } = setup();
+    const { t, open, subscribes, serve } = setup();
     const leader = open();
     await vi.waitFor(() => expect(leader.isLeader).toBe(true));
     // A bus that loses the tab's last words, as a crashed tab never says them.
@@ -115,8 +93,7 @@ describe('one connection shared by tabs', () => {
         if (message.t !== 'bye') super.postMessage(message);
       }
     }
-    const follower = createSharedClient({ url: 'ws://x/tw', name, locks, transports: [t.factory], BroadcastChannel: Mute });
-    tabs.push(follower);
+    const follower = open({ BroadcastChannel: Mute });
     follower.channel('solo');
     await serve();
     await vi.waitFor(() => expect(subscribes().map((f) => f.channel)).toEqual(['solo']));
@@ -195,7 +172,7 @@ describe('one connection shared by tabs', () => {
  * is frozen. `resume()` thaws it and @returns the catch-up's history request the connection sent.
  */
 async function frozenFollower() {
-  const { t, open, subscribes, name, locks } = setup();
+  const { t, open, subscribes } = setup();
   const leader = open();
   await vi.waitFor(() => expect(leader.isLeader).toBe(true));
   const page = new EventTarget();
@@ -209,9 +186,8 @@ async function frozenFollower() {
   }
   const realDocument = (globalThis as { document?: unknown }).document;
   Object.assign(globalThis, { document: page });
-  const follower = createSharedClient({ url: 'ws://x/tw', name, locks, transports: [t.factory], BroadcastChannel: Freezable });
+  const follower = open({ BroadcastChannel: Freezable });
   Object.assign(globalThis, { document: realDocument });
-  tabs.push(follower);
   const got: number[] = [];
   const gaps: GapInfo[] = [];
   const room = follower.channel<number>('room');

@@ -4,7 +4,7 @@ import type { VueWrapper } from '@vue/test-utils';
 import type { Client } from '@tidewire/core';
 import { renderToString } from '@vue/server-renderer';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createSSRApp, defineComponent, h, ref } from 'vue';
+import { createSSRApp, defineComponent, h, reactive, ref } from 'vue';
 import { createTidewire, useChannel, usePresence } from '../src/index';
 import { nodeClient, recordingWebSocket, startServer } from './helpers';
 
@@ -92,5 +92,36 @@ describe('usePresence during a server render', () => {
     expect(html).toBe('<p>idle|0</p>');
     await new Promise((r) => setTimeout(r, 50));
     expect(wire.opened).toBe(0);
+  });
+});
+
+/** PresenceView compares a new `info` with the JSON it last entered with, not with the previous options' object (mutated in place, it equals itself). */
+describe('usePresence info changed in place (Vue)', () => {
+  it.each([
+    ['a reactive() object mutated in place', () => {
+      const info = reactive({ name: 'Alice' });
+      return { info, rename: (n: string): void => void (info.name = n) };
+    }],
+    ['a ref of an object whose property is set', () => {
+      const info = ref({ name: 'Alice' });
+      return { info, rename: (n: string): void => void (info.value.name = n) };
+    }],
+  ])('a new info value given as %s enters again with it (vue.md: "a new info (compared deeply) enters again")', async (_what, make) => {
+    const { client } = await setup();
+    const viewer = mountWith(client('bob').client, Who);
+    await until(() => expect(viewer.text()).toBe('synced|'));
+    const { info, rename } = make();
+    mountWith(
+      client('alice').client,
+      defineComponent({
+        setup() {
+          usePresence('room:v', { enter: true, info });
+          return () => h('span');
+        },
+      }),
+    );
+    await until(() => expect(viewer.text()).toBe('synced|alice:Alice'));
+    rename('Alicia');
+    await until(() => expect(viewer.text()).toBe('synced|alice:Alicia'));
   });
 });
