@@ -286,17 +286,11 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     this.#stateTimer?.stop_();
     this.#stateTimer = undefined; // the next one is made when needed
     (this.#watch ??= heartbeatWatch(this.#clock)).add_(this, heartbeatTimeLeft(frame.heartbeat, 0));
-    // The client takes the new line (pacer, resubscribes, outbox, refresh timer) before any app
-    // listener hears of it: a publish or channel made in a `connected` listener then queues behind
-    // what waited, and a listener that closes the client stops all of it.
-    this.#transition(
-      { state: 'connected', transport: factory.name, transportReason: reason, session: frame.session },
-      reason === 'upgraded' ? 'upgraded' : 'server accepted',
-      () => {
-        this.#scheduleRefresh(frame.expiresIn);
-        this.#handler.onConnected_(frame);
-      },
-    );
+    // The client takes the new line (pacer, resubscribes, outbox, refresh timer) before app listeners hear of it:
+    // what a `connected` listener publishes queues behind what waited, and a close() there stops all of it.
+    const settle = (): void => (this.#scheduleRefresh(frame.expiresIn), this.#handler.onConnected_(frame));
+    const snapshot = { state: 'connected', transport: factory.name, transportReason: reason, session: frame.session } as const;
+    this.#transition(snapshot, reason === 'upgraded' ? 'upgraded' : 'server accepted', settle);
   }
 
   /**
