@@ -61,24 +61,18 @@ export interface RevocationOutput {
 export function heldAccess(subs: SessionSubscriptions, presence: SessionPresence, out: RevocationOutput, presenceEnd: boolean): HeldAccess[] {
   const { watched, entered } = presence.held();
   // A client that did not offer `presence_end` cannot read these frames (protocol §1): an error naming no request.
-  const ended = (frame: PresenceUnsubscribedFrame | LeftFrame): void => (presenceEnd ? out.send(frame) : out.error(undefined, frame.code as 'forbidden', frame.message));
+  const presenceHeld = (action: 'presence' | 'enter', end: (channel: string) => void, type: (PresenceUnsubscribedFrame | LeftFrame)['type']) => (channel: string): HeldAccess => ({
+    channel,
+    action,
+    revoke: (message) => {
+      end(channel);
+      if (presenceEnd) out.send({ type, channel, code: 'forbidden', message });
+      else out.error(undefined, 'forbidden', message);
+    },
+  });
   return [
     ...subs.channels().map((channel) => ({ channel, action: 'subscribe' as const, revoke: (message: string) => subs.revoke(channel, 'forbidden', message) })),
-    ...watched.map((channel) => ({
-      channel,
-      action: 'presence' as const,
-      revoke: (message: string) => {
-        presence.unwatch(channel);
-        ended({ type: 'presence_unsubscribed', channel, code: 'forbidden', message });
-      },
-    })),
-    ...entered.map((channel) => ({
-      channel,
-      action: 'enter' as const,
-      revoke: (message: string) => {
-        presence.leave(channel);
-        ended({ type: 'left', channel, code: 'forbidden', message });
-      },
-    })),
+    ...watched.map(presenceHeld('presence', (channel) => presence.unwatch(channel), 'presence_unsubscribed')),
+    ...entered.map(presenceHeld('enter', (channel) => presence.leave(channel), 'left')),
   ];
 }
