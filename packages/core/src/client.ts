@@ -270,6 +270,7 @@ export class Client extends Emitter<ClientEvents> {
    */
   #later<T>(id: string, next: Promise<T>): Promise<T> {
     (this.#early ??= new Map()).set(id, undefined);
+    next.catch(() => this.#early?.delete(id)); // a Blob that cannot be read never goes on: nothing to keep
     return next;
   }
 
