@@ -83,8 +83,10 @@ const cases = [
   // their queueTimeout left, echo: false, are reported when they fail for good, stay stored for a client
   // closed meanwhile (~+95 B); an rpc or publish cancelled before it reaches the outbox is never sent
   // (~+85 B); one late-deadline rule shared with the server, error brands, one outbound schema check
-  // (~+25 B) — 17,064 B / 21,452 B.
-  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, target: 7680, budget: 17090 },
+  // (~+25 B) — 17,064 B / 21,452 B; 17,083 B / 21,472 B with that session's last fix (a Blob that cannot
+  // be read leaves no cancel entry). Then (seventh session) +16 B / +16 B: the error of a membership the
+  // server ended carries `presence: 'left'`, so shared tabs forget theirs too — 17,099 B / 21,488 B.
+  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, target: 7680, budget: 17125 },
 ];
 const optional = [
   // Opt-in entries: what an app pays on top of core + websocket when it imports them (nothing otherwise).
@@ -103,7 +105,7 @@ const optional = [
     file: 'packages/core/src/transports/longpoll.ts',
     code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse'; export { longpoll } from '@tidewire/core/longpoll';`,
     target: 11264,
-    budget: 21480,
+    budget: 21515,
   },
   { name: 'core + idb outbox (idb-keyval)', file: 'packages/core/src/outbox-idb.ts', code: `export { createClient } from '@tidewire/core'; export { indexedDbOutbox } from '@tidewire/core/idb';` },
   { name: 'core + shared across tabs', file: 'packages/core/src/shared.ts', code: `export { createSharedClient } from '@tidewire/core/shared';` },

@@ -230,8 +230,10 @@ export class PresenceStore extends Store<PresenceSnapshot> {
 
   #onFrame(frame: PresenceFrame): void {
     if (frame.type !== 'presence_change') {
-      const error = new RequestError(frame.code, frame.message, { context: { channel: this.channel } });
-      return frame.type === 'left' ? this.#left(error) : this.#ended(error);
+      // `presence: 'left'` tells an ended membership apart from other errors of the channel (shared tabs forget theirs on it).
+      const left = frame.type === 'left';
+      const error = new RequestError(frame.code, frame.message, { context: { channel: this.channel, ...(left && { presence: 'left' }) } });
+      return left ? this.#left(error) : this.#ended(error);
     }
     const { action, member } = frame;
     if (this.getSnapshot().state !== 'synced') return; // the snapshot that comes next includes it
@@ -254,7 +256,7 @@ export class PresenceStore extends Store<PresenceSnapshot> {
 
   /**
    * The server ended the membership on its own (`left`, e.g. a refresh took the `enter` right
-   * away): told on `client.on('error')`, since no `enter()` waits for it, and forgotten.
+   * away): told on `client.on('error')` (context `{ channel, presence: 'left' }`), since no `enter()` waits for it, and forgotten.
    */
   #left(error: TidewireError): void {
     if (this.#entries.size === 0) return; // left meanwhile: nothing to end

@@ -78,6 +78,13 @@ export class LeaderPresence {
     this.#drop(channel, relay);
   }
 
+  /** The server ended the connection's membership (`left`): the entered handles go, sending nothing (the client forgot it). */
+  ended(channel: string): void {
+    const relay = this.#relays.get(channel);
+    if (!relay) return;
+    for (const tab of [...relay.entered.keys()]) this.leave(channel, tab);
+  }
+
   /** The tab released the channel or went away. */
   forget(channel: string, tab: string): void {
     this.leave(channel, tab);

@@ -46,7 +46,9 @@ export class SharedLeader {
     client.on('state', ({ to, reason }) => out({ t: 'state', state: wireState(to), reason }));
     client.on('pending', () => this.#sendPending());
     // What a private client reports on `error` (a publish held back `rate_limited`…) reaches every tab's `on('error')`.
+    // A membership the server ended (`left`) is forgotten here and, on that error, by every tab.
     client.on('error', (error) => {
+      if (error.context.presence === 'left') this.#presence.ended(String(error.context.channel));
       if (!this.#stopped) out({ t: 'error', error: toWire(error) });
     });
     // After the constructor returns: the leader's own tab must already route its answers here.

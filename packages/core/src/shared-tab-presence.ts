@@ -61,6 +61,11 @@ export class TabPresence extends Store<PresenceSnapshot> {
     });
   }
 
+  /** The server ended the connection's membership (`left`): forgotten, as a private client forgets it — not entered again by the next holder. */
+  ended(): void {
+    this.#entries.clear();
+  }
+
   leave(owner: object): void {
     if (this.#entries.delete(owner) && this.#entries.size === 0) this.#line.leave();
   }

@@ -323,9 +323,12 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
         return;
       case 'ack':
         return this.#acks.settle(message.id, message.result, message.error);
-      case 'error':
-        this.emit('error', fromWire(message.error));
+      case 'error': {
+        const error = fromWire(message.error);
+        if (error.context.presence === 'left') this.#channels.get(String(error.context.channel))?.presence?.ended();
+        this.emit('error', error);
         return;
+      }
       case 'presence':
         return this.#channels.get(message.channel)?.presence?.update(message.presence);
       case 'pevent':

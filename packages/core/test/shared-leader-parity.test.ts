@@ -75,3 +75,42 @@ describe('a shared tab, a refused enter and a takeover', () => {
     expect(t.last.sent.filter((f) => f.type === 'enter')).toEqual([]);
   });
 });
+
+describe('a shared tab, a membership the server ends (left) and a takeover', () => {
+  it.each([['leader'], ['follower']])('the %s tab forgets it: told on error, and the new holder does not enter again', async (who) => {
+    const { open, t } = setup();
+    const first = open();
+    await vi.waitFor(() => expect(first.isLeader).toBe(true));
+    const second = open();
+    await new Promise((r) => setTimeout(r, 100)); // past the takeover window
+    const tab = who === 'leader' ? first : second;
+    const errors: TidewireError[] = [];
+    second.on('error', (e) => errors.push(e));
+    const entered = tab.channel('room').presence.enter({ name: 'me' });
+    await vi.waitFor(() => expect(t.lines.length).toBe(1));
+    t.last.open();
+    t.last.push({ ...connected(), features: ['presence', 'presence_end'] } as never);
+    await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'enter')).toBe(true));
+    const enter = t.last.sent.find((f) => f.type === 'enter') as { id: string };
+    t.last.push({ type: 'entered', id: enter.id, channel: 'room' } as never);
+    await entered;
+    t.last.push({ type: 'left', channel: 'room', code: 'forbidden', message: 'the refresh took enter away' } as never);
+    await vi.waitFor(() => expect(errors.map((e) => [e.code, e.context.presence, e.context.channel])).toEqual([['forbidden', 'left', 'room']]));
+
+    // A new line: after a takeover (the follower's case) or a drop (the leader's, which holds on).
+    if (who === 'follower') first.close();
+    else t.last.drop();
+    await vi.waitFor(() => expect(t.lines.length).toBe(2));
+    t.last.open();
+    t.last.push({ ...connected(), features: ['presence', 'presence_end'] } as never);
+    // The tab's channel is subscribed again on the new line; an entry would be sent with it.
+    await vi.waitFor(() => expect(t.last.sent.some((f) => f.type === 'subscribe' && f.channel === 'room')).toBe(true));
+    expect(t.last.sent.filter((f) => f.type === 'enter')).toEqual([]);
+    // Asked anew, it enters again.
+    const again = tab.channel('room').presence.enter({ name: 'me' });
+    await vi.waitFor(() => expect(t.last.sent.filter((f) => f.type === 'enter')).toHaveLength(1));
+    const next = t.last.sent.find((f) => f.type === 'enter') as { id: string };
+    t.last.push({ type: 'entered', id: next.id, channel: 'room' } as never);
+    await again;
+  });
+});
