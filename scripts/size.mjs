@@ -86,7 +86,9 @@ const cases = [
   // (~+25 B) — 17,064 B / 21,452 B; 17,083 B / 21,472 B with that session's last fix (a Blob that cannot
   // be read leaves no cancel entry). Then (seventh session) +16 B / +16 B: the error of a membership the
   // server ended carries `presence: 'left'`, so shared tabs forget theirs too — 17,099 B / 21,488 B.
-  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, target: 7680, budget: 17125 },
+  // Then +19 B / +21 B: nothing is sent between letting go of a line and taking the next, so app code
+  // that runs during a transport switch no longer overtakes (or loses) what was in flight — 17,118 B / 21,509 B.
+  { name: 'core + websocket', code: `export { createClient } from '@tidewire/core';`, target: 7680, budget: 17150 },
 ];
 const optional = [
   // Opt-in entries: what an app pays on top of core + websocket when it imports them (nothing otherwise).
@@ -105,7 +107,7 @@ const optional = [
     file: 'packages/core/src/transports/longpoll.ts',
     code: `export { createClient } from '@tidewire/core'; export { sse } from '@tidewire/core/sse'; export { longpoll } from '@tidewire/core/longpoll';`,
     target: 11264,
-    budget: 21515,
+    budget: 21540,
   },
   { name: 'core + idb outbox (idb-keyval)', file: 'packages/core/src/outbox-idb.ts', code: `export { createClient } from '@tidewire/core'; export { indexedDbOutbox } from '@tidewire/core/idb';` },
   { name: 'core + shared across tabs', file: 'packages/core/src/shared.ts', code: `export { createSharedClient } from '@tidewire/core/shared';` },

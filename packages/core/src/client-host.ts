@@ -62,6 +62,12 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
   /** With `echo: false`: ids of our own publishes whose message has not come back yet. */
   readonly ownIds_: Set<string> | undefined;
   maxPayload_ = DEFAULT_MAX_PAYLOAD;
+  /**
+   * Between letting go of a line and taking the next: a switch of transports keeps the state
+   * `connected` throughout, and app code that runs meanwhile (a channel's state listener) must wait
+   * for the new line like the rest, not overtake what was in flight on the old one.
+   */
+  #between = false;
   /** Where problems that end nothing go: the client's `error` event. */
   readonly onError_: ReportError;
   readonly report_: ReportError;
@@ -128,7 +134,7 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
   // The line (RequestsHost): what the outbox, channels and capabilities send on.
 
   canSend_(): boolean {
-    return this.connection_.state_ === 'connected';
+    return !this.#between && this.connection_.state_ === 'connected';
   }
 
   schedule_(job: () => void): void {
@@ -146,6 +152,7 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
   }
 
   onConnected_(frame: ConnectedFrame): void {
+    this.#between = false;
     this.maxPayload_ = frame.maxPayload;
     this.pacer_.reset_(frame.limits);
     this.requests_.connected_(frame.features); // first: resubscribes check the features
@@ -159,6 +166,7 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
   }
 
   onDisconnected_(): void {
+    this.#between = true;
     this.#lineDown();
     this.#outbox?.requeue_();
     this.requests_.disconnected_();

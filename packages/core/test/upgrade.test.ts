@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../src/client';
+import { rpc } from '../src/rpc';
 import type { SubscribeFrame } from '../src/protocol/frames';
 import type { TransportMemory } from '../src/transport-memory';
 import { connected, fakeTransport } from './fake-transport';
@@ -105,6 +106,44 @@ describe('upgrade back to the preferred transport', () => {
     const client = createClient({ url: 'ws://x/tw', transports: [ws.factory, sse.factory], transportMemory: memory });
     client.connect();
     expect(client.getSnapshot()).toMatchObject({ state: 'connecting', transport: 'sse', transportReason: 'remembered' });
+    client.close();
+  });
+});
+
+describe('app code that runs while the client switches lines', () => {
+  // A channel state listener runs while the client lets go of the old line (the channel waits to be
+  // resubscribed): what it asks for is sent on the new line after what was in flight, once.
+  it('a publish made there does not overtake the publishes in flight; a channel, an rpc, a history read made there are sent once', async () => {
+    const { ws, sse, client, ch } = await onFallback();
+    const first = client.publish('room', 'first');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sse.last.sent.filter((f) => f.type === 'publish')).toHaveLength(1);
+    let made: { second: Promise<unknown>; call: Promise<unknown>; read: Promise<unknown> } | undefined;
+    ch.subscribe(() => {
+      if (ch.getSnapshot().state !== 'subscribed' && !made) {
+        made = { second: client.publish('room', 'second'), call: rpc(client, 'charge', 1), read: ch.history({ limit: 1 }) };
+        client.channel('other');
+      }
+    });
+    await vi.advanceTimersByTimeAsync(1000);
+    const probe = ws.last;
+    probe.open();
+    probe.push({ ...connected(), features: ['rpc', 'history'] } as never);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(made).toBeDefined();
+    const published = probe.sent.filter((f) => f.type === 'publish').map((f) => (f as { data: unknown }).data);
+    expect(published).toEqual(['first', 'second']);
+    expect(probe.sent.filter((f) => f.type === 'subscribe' && f.channel === 'other')).toHaveLength(1);
+    const calls = probe.sent.filter((f) => f.type === 'rpc') as { id: string }[];
+    const reads = probe.sent.filter((f) => f.type === 'history') as { id: string }[];
+    expect([calls.length, reads.length]).toEqual([1, 1]);
+    for (const [i, f] of probe.sent.filter((x) => x.type === 'publish').entries()) probe.push({ type: 'ack', id: (f as { id: string }).id, epoch: 'e', offset: 4 + i });
+    probe.push({ type: 'result', id: calls[0]!.id, data: 'ok' } as never);
+    probe.push({ type: 'history_page', id: reads[0]!.id, channel: 'room', epoch: 'e', head: 5, messages: [], more: false } as never);
+    await expect(first).resolves.toMatchObject({ offset: 4 });
+    await expect(made!.second).resolves.toMatchObject({ offset: 5 });
+    await expect(made!.call).resolves.toBe('ok');
+    await expect(made!.read).resolves.toMatchObject({ epoch: 'e' });
     client.close();
   });
 });
