@@ -225,11 +225,14 @@ export class Session {
   /**
    * Refuse a frame at arrival. While the connect is being authenticated the answer waits in the
    * request queue behind it: `connected` is the first frame a client reads (protocol §3.4, frames
-   * may follow `connect` at once), and a client drops anything before it.
+   * may follow `connect` at once), and a client drops anything before it; its `retryAfter` then
+   * names the wait left when it is sent, not the one at arrival.
    */
   #refuse(id: string | undefined, code: ErrorCode, message: string, retryAfter?: number): void {
-    const refuse = (): void => this.#out.error(id, code, message, retryAfter);
-    if (this.#phase !== 'authenticating') return refuse();
+    if (this.#phase !== 'authenticating') return this.#out.error(id, code, message, retryAfter);
+    const clock = this.host.clock;
+    const until = retryAfter === undefined ? undefined : elapsed(clock) + retryAfter;
+    const refuse = (): void => this.#out.error(id, code, message, until === undefined ? undefined : Math.max(0, until - elapsed(clock)));
     if (!this.#queue.push(() => void (this.#phase === 'open' && refuse()))) this.close('rate_limited', 'too many frames before connected');
   }
 

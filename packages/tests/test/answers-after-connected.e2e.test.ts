@@ -29,3 +29,21 @@ describe.each(allTransports)('answers to requests pipelined behind connect over 
     });
   }
 });
+
+describe.each(allTransports)('a rate_limited refusal held behind connect over %s', (name, transport) => {
+  it('names the wait left when it is sent, not the one at arrival', async () => {
+    const authenticating = 1500;
+    await using t = await startQuietServer(transport, {
+      limits: { rate: { perSecond: 1, burst: 2 } },
+      authenticate: async ({ token }) => (await new Promise((r) => setTimeout(r, authenticating)), { user: token }),
+    });
+    const requests = ['a', 'b', 'c', 'd'].map((id) => JSON.stringify({ type: 'subscribe', id, channel: `room-${id}` }));
+    const line = await openLine(name, t.url, transport, { type: 'connect', v: 1, token: 'alice' }, requests);
+    const refusal = await line.next((f) => f.type === 'error', 'the refusal');
+    line.close();
+    expect(refusal).toMatchObject({ code: 'rate_limited' });
+    // At arrival the bucket (1 a second) refills in up to 1,000 ms; the refusal waited ~1,500 ms behind
+    // the connect, so what is left of the wait is far less (it was sent as ~1,000 ms, stale).
+    expect((refusal as { retryAfter: number }).retryAfter).toBeLessThan(500);
+  });
+});
