@@ -132,16 +132,17 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   /** Stop being a member on behalf of `owner`; the last one leaves. */
   leave_(owner: object): void {
     if (!this.#entries.delete(owner) || this.#entries.size > 0) return;
-    this.#forgetEntries(undefined);
+    // An `enter` not confirmed yet did not happen: it rejects, as a publish cancelled before its ack does.
+    this.#forgetEntries(new RequestError('aborted', 'left before the server confirmed the enter', { context: { channel: this.channel } }));
     this.#requests.notify_({ type: 'leave', channel: this.channel });
   }
 
   /**
-   * No longer a member for anyone: left (`error` undefined), refused, or ended by the server. A
+   * No longer a member for anyone: left (`error`: `aborted`, for an `enter` still waiting), refused, or ended by the server. A
    * membership that was refused or ended is not entered again on reconnect — only a new `enter`
    * (which the app is told about, and may be refused) makes the client a member again.
    */
-  #forgetEntries(error: TidewireError | undefined): void {
+  #forgetEntries(error: TidewireError): void {
     this.#entries.clear();
     this.#retries[1]?.stop_();
     if (this.#enterId !== undefined) this.#requests.forget_(this.#enterId);
@@ -162,7 +163,9 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   }
 
   #watch(): void {
-    if (!this.#online()) return this.#set('syncing');
+    // A closed or failed client waits for no line: the watch fails with why it ended, as history reads do.
+    const ended = this.#requests.ended_;
+    if (!this.#online()) return this.#set(ended ? 'failed' : 'syncing', ended);
     const missing = this.#requests.missing_('presence');
     if (missing) return this.#set('failed', missing);
     if (this.#watchId !== undefined) this.#requests.forget_(this.#watchId);
@@ -177,7 +180,9 @@ export class PresenceStore extends Store<PresenceSnapshot> {
   }
 
   #enter(): void {
-    if (this.#entries.size === 0 || !this.#online()) return;
+    if (this.#entries.size === 0) return;
+    // Kept (a later connect() enters), but no `enter()` waits for a closed or failed client's line.
+    if (!this.#online()) return void (this.#requests.ended_ && this.#settleEntering(this.#requests.ended_));
     const missing = this.#requests.missing_('presence');
     if (missing) return this.#settleEntering(missing);
     const info = [...this.#entries.values()].at(-1);
@@ -326,7 +331,8 @@ export class ChannelPresence {
    * @param info - what the other members see as `member.info`
    * @returns resolves once the server confirmed (`entered`)
    * @throws (rejects) `unsupported`, `forbidden` (the `authorize` hook said no to `enter`),
-   *   `unknown_channel`, `closed`, or another refusal of the server (`RequestError`)
+   *   `unknown_channel`, `closed`, `aborted` (left before the server confirmed), or another
+   *   refusal of the server (`RequestError`)
    */
   enter(info?: unknown): Promise<void> {
     return this.#store.enter_(this, info);
