@@ -74,14 +74,17 @@ export async function rpc<Input extends StandardSchemaV1 | undefined = undefined
   const { signal, input, output, timeout } = options;
   const aborted = (): TidewireError => new TidewireError('aborted', `rpc "${method}" was aborted`, { cause: signal?.reason, context: { method } });
   if (signal?.aborted) throw aborted();
-  const payload = input ? await check(input, data, `rpc "${method}" data`) : (data ?? null);
-  if (signal?.aborted) throw aborted();
   const id = nanoid();
-  const onAbort = (): void => client.cancelRequest(id, aborted());
+  // Whatever the call waits for — an async schema that may never settle, the answer — an abort settles it at once.
+  let onAbort = (): void => {};
+  const abort = new Promise<never>((_, reject) => (onAbort = () => (client.cancelRequest(id, aborted()), reject(aborted()))));
+  abort.catch(() => {}); // nothing may be waiting on it when the signal fires
+  const abortable = <T>(step: Promise<T>): Promise<T> => (signal ? Promise.race([step, abort]) : step);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const answer = await client.request<unknown>({ type: 'rpc', id, method, data: payload }, { atMostOnce: true, ...(timeout !== undefined && { timeout }) });
-    return (output ? await check(output, answer, `rpc "${method}" result`) : answer) as Result<Output>;
+    const payload = input ? await abortable(check(input, data, `rpc "${method}" data`)) : (data ?? null);
+    const answer = await abortable(client.request<unknown>({ type: 'rpc', id, method, data: payload }, { atMostOnce: true, ...(timeout !== undefined && { timeout }) }));
+    return (output ? await abortable(check(output, answer, `rpc "${method}" result`)) : answer) as Result<Output>;
   } catch (e) {
     if (isTidewireError(e) && e.code === 'rpc_error') throw new RpcError(String(e.context.appCode ?? 'rpc_error'), e.message, { method, id });
     if (isTidewireError(e) && e.code === 'timeout') {
