@@ -68,6 +68,8 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
    * for the new line like the rest, not overtake what was in flight on the old one.
    */
   #between = false;
+  /** The release timer of each channel whose last handle was released (see release_); made on first release. */
+  #releases: Map<SharedChannel, Timer> | undefined;
   /** Where problems that end nothing go: the client's `error` event. */
   readonly onError_: ReportError;
   readonly report_: ReportError;
@@ -174,6 +176,7 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
 
   onTerminated_(error: TidewireError): void {
     this.#lineDown();
+    for (const shared of [...(this.#releases?.keys() ?? [])]) this.#dispose(shared); // no timer outlives close()
     if (this.#pending) this.#pending.ended_ = error; // closed or failed: stored publishes wait for the next start
     this.#outbox?.failAll_(error);
     this.requests_.terminated_(error);
@@ -233,12 +236,20 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
   /** A handle was released: the last one unsubscribes, one tick late, so a StrictMode unmount/remount or a quick re-render reuses the subscription. */
   release_(shared: SharedChannel, handle: ChannelSink): void {
     shared.sinks_ = shared.sinks_.filter((sink) => sink !== handle);
-    new Timer(this.clock_).start_(this.options_.releaseDelay ?? 0, () => {
-      if (shared.sinks_.length > 0 || this.channels_.get(shared.name) !== shared) return;
-      this.channels_.delete(shared.name);
-      shared.dispose_();
-      if (this.canSend_()) this.sendUnsubscribe_(shared.name);
-    });
+    // One timer per channel: a release after a re-acquire waits the whole delay again, and close() stops it.
+    const releases = (this.#releases ??= new Map());
+    if (!releases.has(shared)) releases.set(shared, new Timer(this.clock_));
+    releases.get(shared)!.start_(this.options_.releaseDelay ?? 0, () => this.#dispose(shared));
+  }
+
+  /** The release delay is over (or the client ended): a channel no handle holds goes. */
+  #dispose(shared: SharedChannel): void {
+    this.#releases?.get(shared)!.stop_();
+    this.#releases?.delete(shared);
+    if (shared.sinks_.length > 0 || this.channels_.get(shared.name) !== shared) return;
+    this.channels_.delete(shared.name);
+    shared.dispose_();
+    if (this.canSend_()) this.sendUnsubscribe_(shared.name);
   }
 
   /** The line is gone (for now or for good): queued jobs are for it, and channels resubscribe on the next one. */
