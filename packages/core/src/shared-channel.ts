@@ -161,10 +161,6 @@ export class SharedChannel extends Store<ChannelSnapshot> {
   onSubscribed(frame: SubscribedFrame): void {
     const from = this.position;
     const to = { epoch: frame.epoch, offset: frame.offset };
-    if (from && !frame.recovered) {
-      const reason = from.epoch === to.epoch ? 'history_exhausted' : 'epoch_changed';
-      for (const sink of this.sinks_) sink.gap({ channel: this.name, reason, from, to });
-    }
     if (!from || !frame.recovered) {
       // The last epoch seen, shared: every client of a process on one channel has the same one,
       // and each subscribed frame parses its own copy (32 B an idle client, bench/idle-heap.ts).
@@ -172,6 +168,13 @@ export class SharedChannel extends Store<ChannelSnapshot> {
       this.#offset = frame.offset;
     }
     this.#attempt = 0;
+    if (from && !frame.recovered) {
+      const reason = from.epoch === to.epoch ? 'history_exhausted' : 'epoch_changed';
+      for (const sink of this.sinks_) sink.gap({ channel: this.name, reason, from, to });
+      // A gap listener may have ended the line (close(), disconnectTransport()): the channel then
+      // waits for the next one, from the position the gap announced.
+      if (!this.isAwaiting(frame.id)) return;
+    }
     this.#transition(frame.recovered ? RECOVERED : SUBSCRIBED);
     const buffer = this.#buffer;
     if (buffer) {
