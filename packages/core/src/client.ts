@@ -239,13 +239,14 @@ export class Client extends Emitter<ClientEvents> {
     if (state === 'closed' || state === 'failed') {
       return Promise.reject(new ConnectionError('closed', `cannot ${type}: the client is ${state}`));
     }
-    if (state !== 'connected' && host.options_.offline === 'fail') {
-      return Promise.reject(new TidewireError('not_connected', `cannot ${type} while offline (offline: "fail")`));
-    }
     if (invalid) return Promise.reject(invalid);
     const text = encodeRequest(frame, host.maxPayload_);
     if (typeof text !== 'string') return Promise.reject(text);
+    // Before the offline rule: a lazy client refused `not_connected` must still start its line, or it never would.
     if (host.options_.lazy !== false) this.connect();
+    if (state !== 'connected' && host.options_.offline === 'fail') {
+      return Promise.reject(new TidewireError('not_connected', `cannot ${type} while offline (offline: "fail")`));
+    }
     // An ack names the id only, and the server stores per channel: the same id pending for another
     // channel (or an rpc) could be neither told apart nor joined without losing one of the two.
     const target = type === 'publish' ? `publish:${frame.channel}` : `rpc:${frame.method}`;
