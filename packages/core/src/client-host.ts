@@ -182,6 +182,10 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
     this.requests_.terminated_(error);
   }
 
+  busy_(): boolean {
+    return this.#outbox?.busy_() === true;
+  }
+
   /** The outbox depth, for the metrics. */
   queued_(): number {
     return this.#outbox?.size_ ?? 0;

@@ -21,6 +21,8 @@ export interface ConnectionHandler {
   readonly onError_: (error: TidewireError) => void;
   /** Publishes not yet acknowledged, for the metrics (none: 0). */
   queued_?(): number;
+  /** Whether a request that may not be sent again (an rpc) is on the wire: a line switch would lose its answer. */
+  busy_?(): boolean;
 }
 
 export interface ConnectionOptions {

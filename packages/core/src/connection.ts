@@ -99,6 +99,10 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     this.#switchTo(success);
   }
 
+  busy_(): boolean {
+    return this.#handler.busy_?.() === true;
+  }
+
   /** The counters as a subscribable snapshot with the outbox depth and the transport (made on first use). */
   get metrics_(): MetricsStore {
     return (this.#metrics ??= new MetricsStore(this.counts_, () => {

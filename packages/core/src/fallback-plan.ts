@@ -20,6 +20,9 @@ import { probeTransport } from './upgrade-probe';
  *   `connected` first is kept; the other is closed (a WebSocket or SSE stream ends its session,
  *   long polling hangs up), and it never got further than `connect`.
  */
+/** How soon an upgrade held back by an rpc on the wire looks again (ms). */
+const BUSY_RETRY_MS = 500;
+
 export const fallbackPlan: PlanFactory = (
   factories,
   { url, fallbackAfter = 1, stickyFor = 10_000, upgradeDelay = 5000, raceAfter = 400, transportMemory },
@@ -56,7 +59,11 @@ export const fallbackPlan: PlanFactory = (
   const probeAfter = (line: LiveLine, delay: number, target: number, why: TransportReason, onFailure?: () => void): void => {
     const started = run;
     const factory = factories[target]!;
+    // An rpc on the wire cannot move to another line (at most once: it would be `interrupted`), so
+    // the switch waits until none is — before probing, and again once the probe has succeeded.
+    const whenIdle = (): void => probeAfter(line, BUSY_RETRY_MS, target, why, onFailure);
     (timer ??= new Timer(line.clock)).start_(delay, async () => {
+      if (line.busy_()) return whenIdle();
       const context = await line.context();
       if (started !== run) return;
       probe = probeTransport(factory, context, line.clock, line.connectTimeout);
@@ -68,6 +75,7 @@ export const fallbackPlan: PlanFactory = (
         return;
       }
       if (started !== run) return success.transport.close();
+      if (line.busy_()) return (success.transport.close(), whenIdle());
       select(factory.name, why);
       line.switchTo(success);
     });

@@ -99,6 +99,12 @@ export class Outbox {
     return (this.#sendNextJob ??= () => this.#sendNext());
   }
 
+  /** Whether a request that may not be sent again (`atMostOnce`: an rpc) is on the wire, awaiting its answer. */
+  busy_(): boolean {
+    for (const entry of this.#pending?.values() ?? []) if (entry.phase_ === 'sent' && entry.rules_.atMostOnce) return true;
+    return false;
+  }
+
   /** What the request pending under `id` is for (`publish:<channel>`, `rpc:<method>`), if one is. */
   targetOf_(id: string): string | undefined {
     return this.#pending?.get(id)?.target_;

@@ -38,6 +38,8 @@ export interface LiveLine {
   context(): Promise<TransportContext>;
   /** Make a probed (or raced) transport the live one; the plan has already made it `current()`. */
   switchTo(success: ProbeSuccess): void;
+  /** Whether an rpc is on the wire (at most once: it cannot move to another line), so an upgrade must wait. */
+  busy_(): boolean;
 }
 
 /** The client options a transport plan reads (the `url` and the fallback settings; see docs/transports.md). */

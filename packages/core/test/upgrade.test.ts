@@ -17,7 +17,7 @@ const freshMemory = (): TransportMemory & { map: Map<string, string> } => {
   return { map, get: (u) => map.get(u), set: (u, t) => void map.set(u, t) };
 };
 
-async function onFallback() {
+async function onFallback(features: string[] = []) {
   const ws = fakeTransport('websocket');
   const sse = fakeTransport('sse');
   const memory = freshMemory();
@@ -36,7 +36,7 @@ async function onFallback() {
   ws.last.drop(); // WebSocket refused
   await vi.advanceTimersByTimeAsync(0);
   sse.last.open();
-  sse.last.push(connected());
+  sse.last.push({ ...connected(), features } as never);
   const sub = sse.last.sent.find((f): f is SubscribeFrame => f.type === 'subscribe')!;
   sse.last.push({ type: 'subscribed', id: sub.id, channel: 'room', epoch: 'e', offset: 0, recovered: true });
   for (let o = 1; o <= 3; o++) sse.last.push({ type: 'message', channel: 'room', epoch: 'e', offset: o, id: `${o}`, data: o });
@@ -144,6 +144,46 @@ describe('app code that runs while the client switches lines', () => {
     await expect(made!.second).resolves.toMatchObject({ offset: 5 });
     await expect(made!.call).resolves.toBe('ok');
     await expect(made!.read).resolves.toMatchObject({ epoch: 'e' });
+    client.close();
+  });
+});
+
+describe('an upgrade while an rpc is on the wire', () => {
+  // An rpc is at most once: on a line the client lets go it would reject `interrupted` (its answer lost).
+  it('waits: no probe while it is, and a probe that succeeds meanwhile is closed; once answered, it upgrades', async () => {
+    const { ws, sse, client } = await onFallback(['rpc']);
+    /** Advance in small steps until the next probe opens (its deadline is the 500 ms connectTimeout). */
+    const probeOpened = async (count: number) => {
+      for (let i = 0; i < 30 && ws.lines.length < count; i++) await vi.advanceTimersByTimeAsync(100);
+      expect(ws.lines.length).toBe(count);
+    };
+    const probesBefore = ws.lines.length;
+    const first = rpc(client, 'charge', 1);
+    await vi.advanceTimersByTimeAsync(0);
+    const sent = sse.last.sent.find((f) => f.type === 'rpc') as { id: string };
+    await vi.advanceTimersByTimeAsync(3000); // past upgradeDelay, several retries
+    expect(ws.lines.length).toBe(probesBefore); // no probe while the rpc is on the wire
+    sse.last.push({ type: 'result', id: sent.id, data: 'ok' } as never);
+    await expect(first).resolves.toBe('ok');
+
+    await probeOpened(probesBefore + 1);
+    const probe = ws.last;
+    probe.open();
+    const second = rpc(client, 'charge', 2); // on the fallback's wire when the probe succeeds
+    await vi.advanceTimersByTimeAsync(0);
+    const sent2 = sse.last.sent.filter((f) => f.type === 'rpc').at(-1) as { id: string };
+    probe.push(connected());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(probe.closedByClient).toBe(true);
+    expect(client.getSnapshot().transport).toBe('sse');
+    sse.last.push({ type: 'result', id: sent2.id, data: 'ok again' } as never);
+    await expect(second).resolves.toBe('ok again');
+
+    await probeOpened(probesBefore + 2);
+    ws.last.open();
+    ws.last.push(connected());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.getSnapshot()).toMatchObject({ transport: 'websocket', transportReason: 'upgraded' });
     client.close();
   });
 });
