@@ -8,9 +8,18 @@ export function encodeBody(id: string, data: unknown): string {
   return JSON.stringify([id, data]);
 }
 
-function decodeBody(body: string, epoch: string, offset: number): BrokerMessage {
-  const [id, data] = JSON.parse(body) as [string, unknown];
-  return { id, epoch, offset, data };
+/** A stored body as encodeBody wrote it: `[id, data]`. */
+const isBody = (value: unknown): value is [string, unknown] => Array.isArray(value) && value.length === 2 && typeof value[0] === 'string';
+
+/** @returns the message, or undefined for a body this codec did not write (another writer's junk, a corrupted entry) */
+function decodeBody(body: string, epoch: string, offset: number): BrokerMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  return isBody(value) ? { id: value[0], epoch, offset, data: value[1] } : undefined;
 }
 
 /** The offsets a notification carries, read without decoding its bodies (see decodeNotification). */
@@ -42,17 +51,18 @@ export function readNotificationHeader(payload: string): NotificationHeader | un
 
 /**
  * The messages of a notification (see readNotificationHeader), in offset order.
- * @returns [] for a payload that is not one (or whose body count does not match its offsets)
+ * @returns undefined for a payload that is not one — not a header, bodies that are not `[id, data]`,
+ *   or a body count that does not match its offsets (the caller reads the stream instead)
  */
-export function decodeNotification(payload: string, header = readNotificationHeader(payload)): BrokerMessage[] {
-  if (!header) return [];
+export function decodeNotification(payload: string, header = readNotificationHeader(payload)): BrokerMessage[] | undefined {
+  if (!header) return undefined;
   let bodies: unknown;
   try {
     bodies = JSON.parse(payload.slice(header.bodiesAt));
   } catch {
-    return [];
+    return undefined;
   }
-  if (!Array.isArray(bodies) || bodies.length !== header.last - header.first + 1) return [];
+  if (!Array.isArray(bodies) || bodies.length !== header.last - header.first + 1 || !bodies.every(isBody)) return undefined;
   return (bodies as [string, unknown][]).map(([id, data], i) => ({ id, epoch: header.epoch, offset: header.first + i, data }));
 }
 
@@ -61,15 +71,20 @@ export function entryOffset(id: string): number {
   return Number(id.slice(0, id.indexOf('-')));
 }
 
-/** An XRANGE reply (`[[id, [field, value, …]], …]`) → messages of `epoch`. */
+/**
+ * An XRANGE reply (`[[id, [field, value, …]], …]`) → messages of `epoch`. An entry this codec did not
+ * write is left out, as if trimmed: the offset jump it leaves reaches clients as a typed gap
+ * (history_exhausted), never as a stream that stops at it.
+ */
 export function decodeEntries(reply: unknown, epoch: string): BrokerMessage[] {
   if (!Array.isArray(reply)) return [];
   const messages: BrokerMessage[] = [];
-  for (const entry of reply as [string, string[]][]) {
-    const fields = entry[1];
+  for (const entry of reply as unknown[]) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Array.isArray(entry[1])) continue;
+    const fields = entry[1] as unknown[];
     const body = fields[fields.indexOf('b') + 1];
-    if (body === undefined) continue;
-    messages.push(decodeBody(body, epoch, entryOffset(entry[0])));
+    const message = typeof body === 'string' ? decodeBody(body, epoch, entryOffset(entry[0])) : undefined;
+    if (message && Number.isSafeInteger(message.offset)) messages.push(message);
   }
   return messages;
 }

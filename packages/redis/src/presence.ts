@@ -2,7 +2,7 @@ import type { PresenceMember } from '@tidewire/core/protocol';
 import type { PresenceListener, PresenceWatch } from '@tidewire/server';
 import type { RedisConnections } from './connections';
 import { channelKeys, type PresenceKeys } from './keys';
-import { decodeChange, PresenceFeed, type PresenceSnapshot } from './presenceFeed';
+import { decodeChange, decodeMember, PresenceFeed, type PresenceSnapshot } from './presenceFeed';
 import { presenceScript } from './presenceScript';
 import type { PubsubChannels, PubsubHandler } from './pubsubChannels';
 
@@ -212,7 +212,10 @@ export class RedisPresence {
   async #snapshot(channel: string): Promise<PresenceSnapshot> {
     const [version, flat] = (await this.#run(channel, 'read', [])) as [number, string[]];
     const members: PresenceMember[] = [];
-    for (let i = 1; i < flat.length; i += 2) members.push(JSON.parse(flat[i]!) as PresenceMember);
+    for (let i = 1; i < flat.length; i += 2) {
+      const member = decodeMember(String(flat[i]));
+      if (member) members.push(member);
+    }
     return { version: Number(version), members };
   }
 

@@ -13,18 +13,29 @@ export interface PresenceSnapshot {
   readonly members: readonly PresenceMember[];
 }
 
+/**
+ * A member as the presence script stores it (JSON of `{ clientId, user, info? }`), or undefined for
+ * anything else another writer put there: such an entry is left out, never handed to watchers.
+ */
+export function decodeMember(json: string): PresenceMember | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const ok = typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { clientId?: unknown }).clientId === 'string';
+  return ok ? (value as PresenceMember) : undefined;
+}
+
 /** A notification `<version>:<j|l>:<member JSON>` → the change, or undefined for anything else. */
 export function decodeChange(payload: string): VersionedChange | undefined {
   const first = payload.indexOf(':');
   const version = Number(payload.slice(0, first));
   const action = payload.slice(first + 1, first + 3);
   if (first < 0 || !Number.isSafeInteger(version) || (action !== 'j:' && action !== 'l:')) return undefined;
-  try {
-    const member = JSON.parse(payload.slice(first + 3)) as PresenceMember;
-    return { version, event: { action: action === 'j:' ? 'join' : 'leave', member } };
-  } catch {
-    return undefined;
-  }
+  const member = decodeMember(payload.slice(first + 3));
+  return member && { version, event: { action: action === 'j:' ? 'join' : 'leave', member } };
 }
 
 /**

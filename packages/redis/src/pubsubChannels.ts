@@ -1,11 +1,25 @@
 import type { RedisConnections } from './connections';
+import { RedisBrokerError } from './errors';
 import type { PubsubListener } from './options';
 
 /** A pub/sub message handler (the message text, the channel it came on). */
 export type PubsubHandler = (message: string, channel: string) => void;
 
-/** node-redis's listener type admits buffers; the broker never asks for buffer mode, so its handlers get text. */
-export const asListener = (handler: PubsubHandler): PubsubListener => handler as PubsubListener;
+/**
+ * A handler as node-redis's listener (its type admits buffers; the broker never asks for buffer
+ * mode, so handlers get text), guarded: a handler that throws — on a payload another writer put on
+ * one of our channels — must never throw into node-redis, whose reply parser it would leave broken
+ * (every later message on the connection lost, for every channel). The throw is reported instead.
+ */
+export function guarded(handler: PubsubHandler, report: (error: Error) => void): PubsubListener {
+  return ((message: string, channel: string) => {
+    try {
+      handler(message, channel);
+    } catch (cause) {
+      report(new RedisBrokerError('broker_failed', `a pub/sub message on "${channel}" could not be handled`, { cause }));
+    }
+  }) as PubsubListener;
+}
 
 /**
  * Subscribing and unsubscribing the broker's pub/sub channels (channel notifications, presence
@@ -19,6 +33,8 @@ export class PubsubChannels {
   readonly #redis: RedisConnections;
   /** Released channels whose unsubscribe could not reach Redis yet. */
   readonly #orphans = new Map<PubsubHandler, string>();
+  /** Each handler's guarded listener (see guarded): the same one unsubscribes it. */
+  readonly #listeners = new Map<PubsubHandler, PubsubListener>();
   #closed = false;
 
   constructor(redis: RedisConnections) {
@@ -31,9 +47,10 @@ export class PubsubChannels {
    * @throws RedisBrokerError `broker_unavailable` while the pub/sub connection is down
    */
   subscribe(name: string, handler: PubsubHandler): Promise<void> {
+    const listener = this.#listener(handler);
     const subscribed = this.#redis
       .ready()
-      .then(() => this.#redis.pubsub((sub) => (this.#redis.sharded ? sub.sSubscribe(name, asListener(handler)) : sub.subscribe(name, asListener(handler)))));
+      .then(() => this.#redis.pubsub((sub) => (this.#redis.sharded ? sub.sSubscribe(name, listener) : sub.subscribe(name, listener))));
     subscribed.catch(() => {}); // the caller awaits it; never an unhandled rejection
     return subscribed;
   }
@@ -54,13 +71,22 @@ export class PubsubChannels {
   close(): void {
     this.#closed = true;
     this.#orphans.clear();
+    this.#listeners.clear();
+  }
+
+  #listener(handler: PubsubHandler): PubsubListener {
+    let listener = this.#listeners.get(handler);
+    if (!listener) this.#listeners.set(handler, (listener = guarded(handler, (e) => this.#redis.report(e))));
+    return listener;
   }
 
   async #unsubscribe(name: string, handler: PubsubHandler): Promise<void> {
     const sharded = this.#redis.sharded;
     try {
-      await this.#redis.pubsub((sub) => (sharded ? sub.sUnsubscribe(name, asListener(handler)) : sub.unsubscribe(name, asListener(handler))));
+      const listener = this.#listener(handler);
+      await this.#redis.pubsub((sub) => (sharded ? sub.sUnsubscribe(name, listener) : sub.unsubscribe(name, listener)));
       this.#orphans.delete(handler);
+      this.#listeners.delete(handler);
     } catch {
       if (!this.#closed) this.#orphans.set(handler, name);
     }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { RelayedRequest, RelayedRequestHandler, RelayedResponse, SessionRelay } from '@tidewire/server';
 import type { RedisConnections } from './connections';
+import type { PubsubListener } from './options';
 import { RedisBrokerError } from './errors';
-import { asListener } from './pubsubChannels';
+import { guarded } from './pubsubChannels';
 
 /** Options of `broker.sessionRelay()`. */
 export interface RedisSessionRelayOptions {
@@ -47,6 +48,7 @@ export class RedisSessionRelay implements SessionRelay {
   #subscribed: Promise<void> | undefined;
   #stopped = false;
   #sequence = 0;
+  #listener: PubsubListener | undefined;
 
   /** Use `broker.sessionRelay()`. */
   constructor(redis: RedisConnections, prefix: string, options: RedisSessionRelayOptions = {}) {
@@ -144,7 +146,8 @@ export class RedisSessionRelay implements SessionRelay {
       try {
         await this.#redis.ready();
         const sharded = this.#redis.sharded;
-        await this.#redis.pubsub((sub) => (sharded ? sub.sSubscribe(inbox, asListener(this.#onMessage)) : sub.subscribe(inbox, asListener(this.#onMessage))));
+        const listener = (this.#listener ??= guarded(this.#onMessage, (e) => this.#redis.report(e)));
+        await this.#redis.pubsub((sub) => (sharded ? sub.sSubscribe(inbox, listener) : sub.subscribe(inbox, listener)));
         return;
       } catch {
         await sleep(500);
@@ -152,15 +155,17 @@ export class RedisSessionRelay implements SessionRelay {
     }
   }
 
+  /** Anything but an envelope of ours (another writer's junk on the inbox) is ignored. */
   readonly #onMessage = (text: string): void => {
-    let envelope: Envelope;
+    let envelope: unknown;
     try {
-      envelope = JSON.parse(text) as Envelope;
+      envelope = JSON.parse(text);
     } catch {
-      return; // not ours
+      return;
     }
-    if (envelope.t === 'r') return this.#pending.get(envelope.id)?.(envelope.response);
-    if (envelope.t === 'q') void this.#answer(envelope);
+    if (!isRecord(envelope) || typeof envelope.id !== 'string') return;
+    if (envelope.t === 'r' && isResponse(envelope.response)) return this.#pending.get(envelope.id)?.(envelope.response);
+    if (envelope.t === 'q' && typeof envelope.from === 'string' && isRequest(envelope.request)) void this.#answer(envelope as Extract<Envelope, { t: 'q' }>);
   };
 
   async #answer(envelope: Extract<Envelope, { t: 'q' }>): Promise<void> {
@@ -178,6 +183,19 @@ export class RedisSessionRelay implements SessionRelay {
     // If Redis is away now the sender times out and its client reconnects: nothing else to do.
     await this.#publish(envelope.from, { t: 'r', id: envelope.id, response }).catch(() => {});
   }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isTextRecord = (value: unknown): value is Record<string, string> => isRecord(value) && Object.values(value).every((v) => typeof v === 'string');
+
+/** What a relayed request must be before it reaches the routes. */
+function isRequest(value: unknown): value is RelayedRequest {
+  return isRecord(value) && typeof value.method === 'string' && typeof value.url === 'string' && typeof value.body === 'string' && isTextRecord(value.headers);
+}
+
+/** What an answer must be before the sender writes it (the server checks status and header values again). */
+function isResponse(value: unknown): value is RelayedResponse {
+  return isRecord(value) && Number.isInteger(value.status) && typeof value.body === 'string' && isTextRecord(value.headers);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref?.());

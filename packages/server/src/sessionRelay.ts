@@ -1,7 +1,6 @@
-import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FetchResponseWriter, incomingFromFetch } from './fetchBridge';
-import { newSessionId } from './transports/http';
+import { INVALID_UTF8, newSessionId, readBody } from './transports/http';
 
 /**
  * Sticky-free HTTP transports (docs/scaling.md, "HTTP transports without sticky sessions").
@@ -97,11 +96,14 @@ export async function relayToOwner(
 ): Promise<void> {
   let body: string | undefined | typeof INVALID_UTF8;
   try {
-    body = await readText(request, options.bodyLimit);
+    body = await readBody(request, options.bodyLimit); // refused as soon as it is past the limit, as on the owner
   } catch {
     return; // the client went away mid-body
   }
-  if (body === undefined) return sendError(response, 413, 'too_large', `request body exceeds ${options.bodyLimit} bytes`);
+  if (body === undefined) {
+    response.setHeader('connection', 'close');
+    return sendError(response, 413, 'too_large', `request body exceeds ${options.bodyLimit} bytes`);
+  }
   if (body === INVALID_UTF8) return sendError(response, 400, 'bad_request', 'the body is not valid UTF-8');
   const relayed: RelayedRequest = {
     method: request.method ?? 'GET',
@@ -112,7 +114,17 @@ export async function relayToOwner(
   const answer = await relay.forward(owner, relayed, options.timeout).catch(() => undefined);
   if (response.writableEnded || response.destroyed) return; // the client gave up meanwhile
   if (!answer) return sendError(response, 404, 'not_found', 'unknown session');
+  // A relay is the app's or another process's: an answer Node would refuse to write (a status out of
+  // range, a header value with CR/LF) is a gateway error, never a throw that ends the process.
+  if (!writableAnswer(answer)) return sendError(response, 502, 'server_error', 'the session owner answered something that is not an HTTP response');
   sendText(response, answer.status, answer.headers, answer.body);
+}
+
+function writableAnswer(answer: RelayedResponse): boolean {
+  const { status, headers, body } = answer as Partial<RelayedResponse>;
+  if (!Number.isInteger(status) || status! < 200 || status! > 599 || typeof body !== 'string') return false;
+  if (typeof headers !== 'object' || headers === null) return false;
+  return Object.entries(headers).every(([name, value]) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) && typeof value === 'string' && !/[\r\n\0]/.test(value));
 }
 
 /**
@@ -144,26 +156,3 @@ function sendText(response: ServerResponse, status: number, headers: Readonly<Re
 
 const sendError = (response: ServerResponse, status: number, code: string, message: string): void =>
   sendText(response, status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, JSON.stringify({ error: { code, message } }));
-
-/** readText's answer for a body that is not UTF-8 (it could not travel as text). */
-const INVALID_UTF8 = Symbol('invalid UTF-8');
-
-/** The body as text; undefined past `limit` bytes (the rest is discarded). */
-function readText(request: IncomingMessage, limit: number): Promise<string | undefined | typeof INVALID_UTF8> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      else chunks.push(chunk);
-    });
-    request.once('end', () => {
-      if (over) return resolve(undefined);
-      const body = Buffer.concat(chunks);
-      resolve(isUtf8(body) ? body.toString('utf8') : INVALID_UTF8);
-    });
-    request.once('error', reject);
-  });
-}

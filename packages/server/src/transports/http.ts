@@ -57,7 +57,7 @@ export function provesSecret(http: HttpSession, request: IncomingMessage): boole
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /** readBody's answer for a body that is not UTF-8 (a symbol: no text can collide with it). */
-const INVALID_UTF8 = Symbol('invalid UTF-8');
+export const INVALID_UTF8 = Symbol('invalid UTF-8');
 
 export const NO_STORE = { 'cache-control': 'no-store' } as const;
 
