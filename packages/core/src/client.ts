@@ -53,7 +53,7 @@ export class Client extends Emitter<ClientEvents> {
       this.#restoring = restorePending(host).then((restored) => {
         this.#restoring = undefined;
         // Not a client the app closed (or that failed) meanwhile: its stored publishes wait for the next start.
-        if (restored && options.lazy !== false && host.connection_.state_ === 'idle') this.connect();
+        if (restored) this.#lazyConnect();
       });
     }
   }
@@ -188,7 +188,7 @@ export class Client extends Emitter<ClientEvents> {
     }
     const handle = new Channel<T>(shared, host, options.schema, this.#report);
     shared.sinks_ = shared.sinks_.concat([handle]); // an exact-size copy: `push` (or a spread) makes 17 slots
-    if (host.options_.lazy !== false) this.connect();
+    this.#lazyConnect();
     return handle;
   }
 
@@ -243,7 +243,7 @@ export class Client extends Emitter<ClientEvents> {
     const text = encodeRequest(frame, host.maxPayload_);
     if (typeof text !== 'string') return Promise.reject(text);
     // Before the offline rule: a lazy client refused `not_connected` must still start its line, or it never would.
-    if (host.options_.lazy !== false) this.connect();
+    this.#lazyConnect();
     if (state !== 'connected' && host.options_.offline === 'fail') {
       return Promise.reject(new TidewireError('not_connected', `cannot ${type} while offline (offline: "fail")`));
     }
@@ -257,6 +257,15 @@ export class Client extends Emitter<ClientEvents> {
     const result = host.outbox_.add_<T>(id, text, rules, target);
     if (type === 'publish') host.pending_.track_({ id, channel: frame.channel, data: frame.data, queuedAt: queuedNow(), frame: text }, result);
     return result;
+  }
+
+  /**
+   * `lazy`: the first channel or publish starts the line — from `idle` only. A reconnecting client
+   * keeps its backoff (and the server's `retryAfter`): each publish made meanwhile must not retry at
+   * once; a closed or failed one waits for the app's `connect()` (the state machine, docs/client.md).
+   */
+  #lazyConnect(): void {
+    if (this.#host.options_.lazy !== false && this.#host.connection_.state_ === 'idle') this.connect();
   }
 
   /** Give up a pending request (queued: never sent; sent: its answer is ignored), rejecting it with `error`. */
