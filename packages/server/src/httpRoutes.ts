@@ -57,24 +57,12 @@ export function createHttpRoutes(options: ResolvedOptions): HttpRouteHandler {
   const ids = newSessionId ? { newSessionId } : {};
 
   const route: HttpRouteHandler = (request, response, ctx) => {
-    const origin = request.headers.origin;
-    if (origin !== undefined) {
-      // The origin passed the server's check: let that page read our answers (CORS).
-      response.setHeader('access-control-allow-origin', origin);
-      response.setHeader('vary', 'origin');
-    }
+    letOriginRead(request, response); // it passed the server's check
     const kind = ctx.subPath === '/sse' ? 'sse' : ctx.subPath === '/poll' ? 'poll' : undefined;
     if (!kind) return sendJsonError(response, 404, 'not_found', 'no Tidewire endpoint here; connect with WebSocket, or use <path>/sse or <path>/poll');
     if (!(kind === 'sse' ? sse : longpoll)) return sendJsonError(response, 403, 'forbidden', `the ${kind} transport is disabled on this server`);
     const method = request.method ?? 'GET';
-    if (method === 'OPTIONS') {
-      response.writeHead(204, {
-        'access-control-allow-methods': 'GET, POST, DELETE',
-        'access-control-allow-headers': `authorization, content-type, ${SECRET_HEADER}`,
-        'access-control-max-age': '600',
-      });
-      return void response.end();
-    }
+    if (method === 'OPTIONS') return answerPreflight(response);
     const query = new URL(request.url ?? '/', 'http://x').searchParams;
     const sid = query.get('sid');
     if (sid === null) {
@@ -145,4 +133,22 @@ export function rejectUpgrade(socket: Duplex, status: number, code: string, mess
       (retryAfter !== undefined ? `Retry-After: ${Math.ceil(retryAfter / 1000)}\r\n` : '') +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+}
+
+/** Let the page at the request's Origin read the answer (CORS): the answer says what it says, nothing more is granted. */
+export function letOriginRead(request: IncomingMessage, response: ServerResponse): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  response.setHeader('access-control-allow-origin', origin);
+  response.setHeader('vary', 'origin');
+}
+
+/** A CORS preflight: the methods and headers the HTTP transports send. */
+export function answerPreflight(response: ServerResponse): void {
+  response.writeHead(204, {
+    'access-control-allow-methods': 'GET, POST, DELETE',
+    'access-control-allow-headers': `authorization, content-type, ${SECRET_HEADER}`,
+    'access-control-max-age': '600',
+  });
+  response.end();
 }

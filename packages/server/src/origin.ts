@@ -62,7 +62,9 @@ export function originRefusalReporter(logger: Logger): (request: IncomingMessage
     reported.add(origin);
     const host = request.headers.host ?? '(none)';
     const forwarded = request.headers['x-forwarded-host'];
-    logger.warn(
+    // `error`, not `warn`: the default logger keeps `warn` quiet (transport noise), and this is a
+    // deployment to fix — often the only sign of it for a WebSocket client, which cannot read the 403.
+    logger.error(
       `[tidewire] refused a browser connection from origin ${origin} (Host: ${host}${forwarded ? `, X-Forwarded-Host: ${String(forwarded)}` : ''}); ` +
         'browsers are only admitted from the same host or an allowed origin. If this is your own site behind a proxy, ' +
         'forward the original Host (nginx: proxy_set_header Host $host;) or allow it: ' +

@@ -8,7 +8,7 @@ import { systemClock, type Clock } from './clock';
 import { TidewireServerError } from './errors';
 import { createFetchHandler, type FetchHandler, type FetchHandlerOptions } from './fetchHandler';
 import type { Logger } from './hooks';
-import { PENDING_RETRY_AFTER, createHttpRoutes, sendJsonError, type HttpRouteHandler } from './httpRoutes';
+import { PENDING_RETRY_AFTER, answerPreflight, createHttpRoutes, letOriginRead, sendJsonError, type HttpRouteHandler } from './httpRoutes';
 import type { Link } from './link';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
 import { ServerCounters, type ServerMetrics } from './metrics';
@@ -172,6 +172,11 @@ export class TidewireServer implements AsyncDisposable {
   #onHttpRequest(req: IncomingMessage, res: ServerResponse, subPath: string): void {
     if (!isOriginAllowed(req, this.#options.allowedOrigins)) {
       this.#reportRefusedOrigin(req);
+      // The refused page may read the refusal (and its preflight passes, to reach it): its client then
+      // fails `forbidden_origin` at once instead of retrying a network error forever. The request is
+      // still refused; nothing is granted.
+      letOriginRead(req, res);
+      if (req.method === 'OPTIONS') return answerPreflight(res);
       return sendJsonError(res, 403, 'forbidden_origin', 'origin not allowed (the server log says what to configure)');
     }
     this.#httpRoutes(req, res, { subPath, openSession: (link, request) => this.#openSession(link, request), refuseOpen: (response) => this.#refuseOpen(response) });

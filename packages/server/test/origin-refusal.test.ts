@@ -7,10 +7,10 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-/** A server on a free port whose warnings are recorded. */
+/** A server on a free port whose logged errors (where a refused origin goes: the default logger keeps `warn` quiet) are recorded. */
 async function serve() {
   const warnings: string[] = [];
-  const server = createServer({ logger: { warn: (message) => warnings.push(message), error: () => {} } });
+  const server = createServer({ logger: { warn: () => {}, error: (message) => warnings.push(message) } });
   const { port } = new URL((await server.listen(0)).url);
   cleanups.push(() => server.close());
   return { port: Number(port), warnings };

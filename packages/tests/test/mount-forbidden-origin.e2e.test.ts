@@ -20,7 +20,7 @@ const fetchFrom =
 
 async function start() {
   const warnings: string[] = [];
-  const server = createServer({ allowedOrigins: ['https://app.example'], logger: { warn: (m) => void warnings.push(m), error: () => {} } });
+  const server = createServer({ allowedOrigins: ['https://app.example'], logger: { warn: () => {}, error: (m) => void warnings.push(m) } });
   const { port } = await server.listen(0);
   const clients: Client[] = [];
   return {
