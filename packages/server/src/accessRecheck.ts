@@ -18,32 +18,55 @@ export interface HeldAccess {
  * subscriptions (`subscribe`), presence watches (`presence`) and memberships (`enter`) — so a
  * token that narrows a user's rights narrows what the session receives at once, not at the next
  * resubscribe: a client only ever receives channels its current user is allowed. The session does
- * not wait for it: its later requests authorize with the new user themselves. At most
- * {@link RECHECK_CONCURRENCY} checks run at a time (a session holding 1,000 channels must not
- * send 1,000 lookups to the app's store at once on every refresh), each within `hookTimeout`;
- * anything but `true` (a refusal, a throw, no answer in time) ends what it checked. Without an
- * `authorize` hook there is nothing to check.
- * @param ctx the session's gate context (its `user()` is the new one)
- * @param held what the session holds now
+ * not wait for it: its later requests authorize with the new user themselves. One per session: at
+ * most {@link RECHECK_CONCURRENCY} checks run at a time however many refreshes come (a session
+ * holding 1,000 channels must not send 1,000 lookups to the app's store at once, nor 16 more per
+ * refresh frame), each within `hookTimeout`; a refresh supersedes what the previous pass had not
+ * reached yet (it would be checked for the newest user anyway). Anything but `true` (a refusal, a
+ * throw, no answer in time) ends what it checked. Without an `authorize` hook there is nothing to check.
  */
-export async function recheckAccess(ctx: ChannelRequestContext, held: readonly HeldAccess[]): Promise<void> {
-  const { authorize, hookTimeout } = ctx.options;
-  if (!authorize) return;
-  const check = async ({ channel, action, revoke }: HeldAccess): Promise<void> => {
-    const outcome = await callHook(() => authorize({ user: ctx.user(), channel, action, session: ctx.info() }), hookTimeout, ctx.clock);
+export class AccessRecheck {
+  readonly #ctx: ChannelRequestContext;
+  #held: readonly HeldAccess[] = [];
+  #next = 0;
+  #workers = 0;
+
+  /** @param ctx the session's gate context (its `user()` is the current one) */
+  constructor(ctx: ChannelRequestContext) {
+    this.#ctx = ctx;
+  }
+
+  /** A refresh: check `held` (what the session holds now), in order, sharing the session's workers. */
+  run(held: readonly HeldAccess[]): void {
+    if (!this.#ctx.options.authorize) return;
+    this.#held = held;
+    this.#next = 0;
+    while (this.#workers < Math.min(RECHECK_CONCURRENCY, held.length)) void this.#work();
+  }
+
+  /** One worker: takes the next held item in turn until none is left (the order kept, the concurrency bounded). */
+  async #work(): Promise<void> {
+    this.#workers++;
+    try {
+      while (this.#next < this.#held.length && !this.#ctx.closed()) await this.#check(this.#held[this.#next++]!);
+    } catch (e) {
+      this.#ctx.logger.error('tidewire: re-checking access after a refresh failed', e);
+    } finally {
+      this.#workers--;
+    }
+  }
+
+  async #check({ channel, action, revoke }: HeldAccess): Promise<void> {
+    const ctx = this.#ctx;
+    const { authorize, hookTimeout } = ctx.options;
+    const outcome = await callHook(() => authorize!({ user: ctx.user(), channel, action, session: ctx.info() }), hookTimeout, ctx.clock);
     if (ctx.closed() || (outcome.kind === 'answered' && outcome.value === true)) return;
     if (outcome.kind !== 'answered') ctx.logger.error(`tidewire: authorize() ${outcome.kind === 'threw' ? 'threw' : `did not answer within ${hookTimeout} ms`} re-checking ${action} "${channel}" after a refresh`, outcome.kind === 'threw' ? outcome.error : undefined);
     revoke(`${action} to "${channel}" is no longer allowed after the token refresh`);
-  };
-  // A few workers taking the next held item in turn: the order is kept, the concurrency bounded.
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < held.length && !ctx.closed()) await check(held[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(RECHECK_CONCURRENCY, held.length) }, worker));
+  }
 }
 
-/** Most `authorize` checks one session's refresh runs at a time ({@link recheckAccess}). */
+/** Most `authorize` checks one session runs at a time after refreshes ({@link AccessRecheck}). */
 export const RECHECK_CONCURRENCY = 16;
 
 /** Where a revocation is told to the client. */

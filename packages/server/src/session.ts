@@ -1,14 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { nanoid } from 'nanoid';
-import {
-  PRESENCE_END_FEATURE,
-  PROTOCOL_VERSION,
-  fitsByteLimit,
-  type ClientFrame,
-  type CloseCode,
-  type ErrorCode,
-  type RefreshFrame,
-} from '@tidewire/core/protocol';
+import { PRESENCE_END_FEATURE, PROTOCOL_VERSION, fitsByteLimit, type ClientFrame, type CloseCode, type ErrorCode, type RefreshFrame } from '@tidewire/core/protocol';
 import type { Broker } from './broker/broker';
 import type { Clock, Timer } from './clock';
 import { elapsed } from './clock';
@@ -20,7 +12,7 @@ import { SessionPresence } from './sessionPresence';
 import { startHeartbeat } from './heartbeat';
 import type { Logger, SessionInfo } from './hooks';
 import { decodeInbound } from './inboundFrame';
-import { heldAccess, recheckAccess } from './accessRecheck';
+import { AccessRecheck, heldAccess } from './accessRecheck';
 import type { Link } from './link';
 import type { ResolvedOptions } from './options';
 import type { ServerCounters } from './metrics';
@@ -80,6 +72,9 @@ export class Session {
   /** The session as the channel gate and client publishes see it (sessionRequests.ts). */
   readonly #requests: ChannelRequestContext;
   #malformed = 0;
+  /** Text of the requests waiting in #queue: bounded by `limits.maxBufferedBytes`, as what waits towards the client is. */
+  #queuedBytes = 0;
+  #recheck: AccessRecheck | undefined;
   #lastSeen: number;
   readonly #limiter: FrameRateLimiter;
   /** Keeps publishes in order across a `rate_limited` refusal (publishHold.ts). */
@@ -317,28 +312,33 @@ export class Session {
     this.#out.send({ type: 'refreshed', id: frame.id, ...(expiresIn !== undefined && { expiresIn }) });
     // Answered first (a slow hook must not outlast the client's wait for `refreshed`), and not awaited:
     // 1,000 held channels checked 16 at a time must not hold the session's later requests back.
-    recheckAccess(this.#requests, heldAccess(this.#subs, this.#presence, this.#out, this.#presenceEnd)).catch((e: unknown) => this.host.logger.error('tidewire: re-checking access after a refresh failed', e));
+    (this.#recheck ??= new AccessRecheck(this.#requests)).run(heldAccess(this.#subs, this.#presence, this.#out, this.#presenceEnd));
   }
 
   // ── requests ─────────────────────────────────────────────────────────────
 
   /** `bytes`: the frame's text length, kept with a publish so history can be bounded by bytes. */
   #enqueue(frame: ClientFrame, bytes: number): void {
+    // A count alone let 1,000 requests of maxPayload each wait (64 MiB a session) behind a slow hook.
+    const fits = this.#queuedBytes === 0 || this.#queuedBytes + bytes <= this.host.options.limits.maxBufferedBytes;
+    this.#queuedBytes += bytes; // before the push: a task may start (and count itself out) inside it
     // Not an async task: a request that completes synchronously (a publish without hooks) costs no promise.
-    const accepted = this.#queue.push(() => {
+    const accepted = fits && this.#queue.push(() => {
+      this.#queuedBytes -= bytes;
       if (this.#phase === 'closed') return;
       // Only publishes overlap (publishPipeline.ts); anything else starts once those before it are answered.
       const settled = frame.type === 'publish' ? undefined : this.#publishes?.settled();
       return settled ? settled.then(() => this.#run(frame, bytes)) : this.#run(frame, bytes);
     });
     if (accepted) return;
+    this.#queuedBytes -= bytes;
     // The broker or the hooks are slower than the client sends: accept no more work rather than grow
     // without bound — refusing this request `rate_limited` (a publish holds the later ones back, so
     // none overtakes it when the client sends it again), not the connection: closing it dropped the
     // answers of everything accepted, and a client re-sending its whole outbox met the same wall again.
     if (!('id' in frame) || this.#phase === 'authenticating') return this.close('rate_limited', 'too many requests in flight', this.#limiter.reconnectAfter(elapsed(this.host.clock)));
     this.#hold.refused(frame, QUEUE_FULL_RETRY_MS, elapsed(this.host.clock));
-    this.#out.error(frame.id, 'rate_limited', `too many requests in flight (${MAX_QUEUED} waiting)`, QUEUE_FULL_RETRY_MS);
+    this.#out.error(frame.id, 'rate_limited', `too many requests in flight (${fits ? `${MAX_QUEUED} waiting` : 'maxBufferedBytes of them waiting'})`, QUEUE_FULL_RETRY_MS);
   }
 
   /** Handle one request; a throw or a rejection is answered by #failed. */
