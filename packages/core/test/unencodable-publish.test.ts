@@ -16,6 +16,10 @@ describe('publishing data that cannot be encoded', () => {
     ['nested past the engine stack', deep(200_000)],
     ['circular', circular],
     ['a BigInt', { n: 1n }],
+    // Not JSON values at all: JSON.stringify would drop them and send the frame without data.
+    ['undefined', undefined],
+    ['a function', () => 1],
+    ['a symbol', Symbol('x')],
   ])('%s: rejects bad_request, nothing is queued, the client keeps working', async (_name, data) => {
     const t = fakeTransport();
     const client = createClient({ url: 'ws://x/tw', transports: [t.factory], lazy: false });
