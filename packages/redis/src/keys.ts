@@ -10,7 +10,7 @@ export interface ChannelKeys {
   readonly stream: string;
   /** Pub/sub channel (sharded where supported) carrying `<offset>:<epoch>:<body>`. */
   readonly notify: string;
-  /** Dedupe key of one publish id: `"<epoch>:<offset>"`, expiring after the dedupe TTL. */
+  /** Dedupe key of one publish (its `dedupeKey`: the id within its publisher's scope), holding `"<epoch>:<offset>"`, expiring after the dedupe TTL. */
   dedupe(id: string): string;
   /** The channel's presence (see presenceScript.ts); the same hash tag, so one script touches all of it. */
   readonly presence: PresenceKeys;

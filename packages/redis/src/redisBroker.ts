@@ -15,6 +15,7 @@ import type {
 import { ChannelFeed, type ResumePoint } from './channelFeed';
 import { decodeEntries, decodeNotification, decodePublishReply, encodeBody, readNotificationHeader } from './codec';
 import type { HistoryQuery, HistoryResult } from '@tidewire/server';
+import { dedupeKey } from '@tidewire/server';
 import { readHistory } from './history';
 import { RedisConnections } from './connections';
 import { RedisBrokerError } from './errors';
@@ -133,7 +134,7 @@ export class RedisBroker implements Broker {
     // In order, several calls in flight (see PublishBatcher): EVAL, never EVALSHA's re-send.
     const reply = (await this.#redis.evalInOrder(
       publishScript,
-      [keys.meta, keys.stream, ...messages.map((m) => keys.dedupe(m.id))],
+      [keys.meta, keys.stream, ...messages.map((m) => keys.dedupe(dedupeKey(m)))],
       [
         newEpoch(),
         String(o.historySize),

@@ -19,6 +19,7 @@ export type {
 export { TidewireServerError, isTidewireServerError } from './errors';
 export type { ServerErrorCode } from './errors';
 export type { Broker, BrokerMessage, BrokerStats, BrokerSubscription, MessageListener, PublishInput, PublishResult } from './broker/broker';
+export { dedupeKey } from './broker/broker';
 export type { PresenceEvent, PresenceListener, PresenceWatch, HistoryQuery, HistoryResult } from './broker/broker';
 export { MemoryBroker } from './broker/memoryBroker';
 export type { MemoryBrokerOptions } from './broker/memoryBroker';

@@ -5,6 +5,7 @@ import { TidewireServerError } from './errors';
 import { jsonTextOf, storedCopy } from './jsonValue';
 import { nextMessageId } from './messageId';
 import type { ServerCounters } from './metrics';
+import { SERVER_SCOPE } from './publisherScope';
 import type { ResolvedOptions } from './options';
 import type { Session } from './session';
 
@@ -47,7 +48,7 @@ export function publishFromServer(
   // session on this process can be excepted, and only while it lasts (a reconnect is a new session).
   if (options.except !== undefined) for (const session of ctx.sessions) if (session.id === options.except) session.skipOnce(channel, id);
   // The text measured here is the one every subscriber's `message` frame carries (encode.ts): stringified once.
-  const stored = { id, data, fresh, bytes: text.length };
+  const stored = { id, data, fresh, bytes: text.length, scope: SERVER_SCOPE };
   // Not an async function: a publish loop that never yields holds every publish's continuation until it
   // ends, and a suspended async frame (every local kept) is several times a `then` callback's garbage.
   return withPublishedText(data, text, () => ctx.broker.publish(channel, stored)).then(({ epoch, offset }) => {

@@ -9,6 +9,7 @@ import type { ResolvedOptions } from './options';
 import { resolveRecent } from './historyRequest';
 import type { PublishPipeline } from './publishPipeline';
 import { decidePublish } from './publishHook';
+import { clientScope } from './publisherScope';
 import type { PublishHold } from './publishHold';
 import type { SessionSubscriptions } from './subscriptions';
 
@@ -111,7 +112,7 @@ export function publishFromClient(ctx: ChannelRequestContext, frame: PublishFram
   if (options.authorize || options.onPublish) return publishThroughHooks(ctx, frame, bytes, pipeline);
   // permitChannel without a hook: only the name is checked.
   if (!options.isChannel(channel)) return ctx.error(id, 'unknown_channel', `invalid channel name`);
-  return store(ctx, channel, { id, data, bytes }, pipeline);
+  return store(ctx, channel, { id, data, bytes, scope: clientScope(ctx.user()) }, pipeline);
 }
 
 /** The gate with its `authorize` and `onPublish` hooks awaited, then the store. */
@@ -127,7 +128,8 @@ async function publishThroughHooks(ctx: ChannelRequestContext, frame: PublishFra
     return ctx.error(id, decision.code, decision.message, retryAfter);
   }
   // A transformed message is counted at its new size (history is bounded by bytes).
-  const stored = decision.data === data ? { id, data, bytes } : { id, data: decision.data, bytes: JSON.stringify(decision.data)?.length ?? 0 };
+  const scope = clientScope(ctx.user());
+  const stored = decision.data === data ? { id, data, bytes, scope } : { id, data: decision.data, bytes: JSON.stringify(decision.data)?.length ?? 0, scope };
   return store(ctx, channel, stored, pipeline);
 }
 

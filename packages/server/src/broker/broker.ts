@@ -34,6 +34,13 @@ export interface PublishInput {
    */
   readonly fresh?: boolean;
   /**
+   * Who published it (the server's publishes, or one client user's): a broker deduplicates on
+   * {@link dedupeKey} — `scope` and `id` together — so one publisher's id never matches another's (a
+   * client cannot make the server drop another user's publish, or a server publish, by sending its
+   * id first). Absent: the id alone (brokers that ignore it still deduplicate retries, unscoped).
+   */
+  readonly scope?: string;
+  /**
    * Approximate encoded size of the message (UTF-16 code units of the frame it arrived in, or of
    * its JSON), so a broker can bound history by bytes as well as by count. Absent: unknown (0).
    */
@@ -145,4 +152,14 @@ export interface Broker {
   stats(): BrokerStats;
   /** Release timers and connections. The server calls it only for the broker it created. */
   close(): Promise<void>;
+}
+
+/**
+ * The key a broker deduplicates a publish on: its `id` within its publisher's `scope` (see
+ * {@link PublishInput.scope}). A retry — the same publisher, the same id — has the same key.
+ * @param input the publish as the server hands it to `Broker.publish`
+ * @returns `id` alone without a scope; otherwise the scope, a line feed (never in a scope) and the id
+ */
+export function dedupeKey(input: Pick<PublishInput, 'id' | 'scope'>): string {
+  return input.scope === undefined ? input.id : `${input.scope}\n${input.id}`;
 }

@@ -6,6 +6,7 @@ import type { HistoryQuery, HistoryResult, PresenceListener, PresenceWatch } fro
 import type { PresenceMember } from '@tidewire/core/protocol';
 import { historyPage } from './historyPage';
 import { MemoryPresence } from './memoryPresence';
+import { dedupeKey } from './broker';
 import { DedupeWindow } from './dedupe';
 import { History } from './history';
 import { checkMemoryBrokerOptions } from '../options';
@@ -75,14 +76,14 @@ export class MemoryBroker implements Broker {
     const now = this.#clock.now();
     const channel = this.#channel(name);
     if (!message.fresh) {
-      const seen = channel.dedupe.get(message.id, now);
+      const seen = channel.dedupe.get(dedupeKey(message), now);
       if (seen) return { epoch: seen.epoch, offset: seen.offset, duplicate: true };
     }
 
     const stored: BrokerMessage = { id: message.id, epoch: channel.epoch, offset: ++channel.head, data: message.data };
     channel.history.trimBefore(now - this.#ttl);
     channel.history.push({ offset: stored.offset, at: now, value: stored, bytes: message.bytes ?? 0 });
-    if (!message.fresh) channel.dedupe.add(message.id, { epoch: stored.epoch, offset: stored.offset, at: now });
+    if (!message.fresh) channel.dedupe.add(dedupeKey(message), { epoch: stored.epoch, offset: stored.offset, at: now });
     // No copy per publish: a Set's iteration skips entries deleted meanwhile (a listener may
     // unsubscribe during delivery) and reaches entries added meanwhile, which `after` filters out.
     for (const listening of channel.listeners) {
