@@ -83,7 +83,8 @@ export class RedisConnections {
    * @param args the command and its arguments
    * @param key the key (or shard channel) the command acts on; undefined: any node
    * @throws RedisBrokerError `broker_unavailable` (with retryAfter) when Redis is unreachable or too slow,
-   *   `broker_failed` for any other error reply, `closed` after close().
+   *   `broker_full` (with retryAfter) when Redis is over maxmemory, `broker_failed` for any other
+   *   error reply, `closed` after close().
    */
   async command(args: readonly string[], key?: string): Promise<unknown> {
     if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
@@ -119,6 +120,10 @@ export class RedisConnections {
 
   classify(e: unknown): RedisBrokerError {
     if (isRedisBrokerError(e)) return e;
+    // Redis over maxmemory (noeviction) refused the whole command or script (see scripts.ts, OOM).
+    if (e instanceof ErrorReply && /^OOM\b/.test(e.message)) {
+      return new RedisBrokerError('broker_full', `Redis is full (maxmemory): ${e.message}`, { retryAfter: this.#options.retryAfter, cause: e });
+    }
     if (e instanceof ErrorReply && !TRANSIENT_REPLY.test(e.message)) {
       return new RedisBrokerError('broker_failed', `Redis refused: ${e.message}`, { cause: e });
     }

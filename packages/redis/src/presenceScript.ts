@@ -63,6 +63,7 @@ end
 if op == 'enter' or op == 'restore' then
   local id, json = ARGV[6], ARGV[7]
   local held = redis.call('HGET', members, id)
+  -- ZADD first: deny-oom, so a Redis full at maxmemory (noeviction) refuses an enter whole (scripts.ts, OOM).
   redis.call('ZADD', expiries, now + ttl, id)
   keep()
   if held == json or (held and op == 'restore') then return 0 end
@@ -79,6 +80,10 @@ elseif op == 'leave' then
 elseif op == 'touch' then
   local since, max_gap = tonumber(ARGV[6]), tonumber(ARGV[7])
   local missing = {}
+  -- First, on purpose (OOM, see scripts.ts): a touch only moves existing entries and removes
+  -- expired ones, so a Redis full at maxmemory (noeviction) must not refuse it — refused, every
+  -- member would expire. A non-deny-oom write first lets it through.
+  if #ARGV >= 8 then keep() end
   for i = 8, #ARGV do
     if redis.call('HEXISTS', members, ARGV[i]) == 1 then
       redis.call('ZADD', expiries, now + ttl, ARGV[i])
@@ -86,7 +91,6 @@ elseif op == 'touch' then
       missing[#missing + 1] = ARGV[i]
     end
   end
-  if #ARGV >= 8 then keep() end
   if since > 0 and now >= since and now - since <= max_gap then sweep() end
   return { tonumber(redis.call('GET', version) or '0'), missing, now }
 else

@@ -13,6 +13,13 @@ import { createHash } from 'node:crypto';
  * order stamped with the Redis clock: one read when the oldest is still young, the 8 oldest read
  * when it is not (a busy channel ages about one per publish: the cost per publish stays what it
  * was), and a binary search past those — O(log n) reads, whatever the stream holds (MAXLEN bounds n).
+ *
+ * OOM: with `maxmemory` and `noeviction`, Redis refuses a (flag-less) script only at its *first*
+ * write, and only when that command is deny-oom (`HSET`, `SET`, `XADD`, `ZADD`, `INCR`…; not
+ * `PEXPIRE`, `DEL`, `XTRIM`); once a script wrote anything, every later write goes through. So in
+ * every script that can grow memory the first write must be a deny-oom one — a `PEXPIRE` first
+ * would let a whole publish through a full Redis, which then grows without bound. Hence the
+ * `PEXPIRE meta` after the data writes, never before.
  */
 const PROLOGUE = `
 local function now_ms()
@@ -49,7 +56,8 @@ local function trim_aged(stream, cutoff)
   end
   redis.call('XTRIM', stream, 'MINID', hi)
 end
-local function epoch_of(meta, stream, new_epoch, meta_ttl)
+-- The caller refreshes meta's TTL (PEXPIRE) after its data writes (OOM, see scripts.ts).
+local function epoch_of(meta, stream, new_epoch)
   local epoch = redis.call('HGET', meta, 'e')
   if not epoch then
     -- The metadata is really gone (expired or flushed): a new epoch, and history
@@ -58,7 +66,6 @@ local function epoch_of(meta, stream, new_epoch, meta_ttl)
     redis.call('HSET', meta, 'e', epoch, 's', 0)
     redis.call('DEL', stream)
   end
-  redis.call('PEXPIRE', meta, meta_ttl)
   return epoch
 end
 `;
@@ -74,7 +81,8 @@ end
  *
  * The dedupe check and the id's record are one `SET … NX PX … GET` where the server has it
  * (Redis ≥ 7.0, `set_get` = '1'; the broker asks the server's version at startup), `GET` then
- * `SET … PX` before. The stream is trimmed with `MAXLEN ~` (whole stream nodes, cheap): it may keep
+ * `SET … PX` before. The first write is always that `SET`, the `XADD` or a new epoch's `HSET`, all
+ * deny-oom, so a Redis over `maxmemory` (noeviction) refuses the whole call before it stores anything. The stream is trimmed with `MAXLEN ~` (whole stream nodes, cheap): it may keep
  * some entries beyond `history size`, which every read ignores (see readHistory, RESUME_SCRIPT,
  * RANGE_SCRIPT), so history behaves as if exactly `size` entries were kept.
  *
@@ -97,7 +105,7 @@ local dups = {}
 local bodies = {}
 local epoch, now, head, first = nil, nil, nil, nil
 local function start()
-  epoch = epoch_of(meta, stream, new_epoch, meta_ttl)
+  epoch = epoch_of(meta, stream, new_epoch)
   now = now_ms()
   head = tonumber(redis.call('HGET', meta, 's')) or 0
   first = head + 1
@@ -136,6 +144,8 @@ if #bodies > 0 then
   trim_aged(stream, now - history_ttl)
   redis.call('PEXPIRE', stream, history_ttl)
 end
+-- Last, not first (see OOM in the prologue): the first write must be the deny-oom SET, XADD or HSET.
+if epoch then redis.call('PEXPIRE', meta, meta_ttl) end
 if #bodies == 0 then return { '', 0, unpack(dups) } end
 return { epoch, first, unpack(dups) }
 `;
@@ -153,7 +163,8 @@ export const RESUME_SCRIPT = `${PROLOGUE}
 local meta, stream = KEYS[1], KEYS[2]
 local new_epoch, meta_ttl, history_ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local since_epoch, since, size = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
-local epoch = epoch_of(meta, stream, new_epoch, meta_ttl)
+local epoch = epoch_of(meta, stream, new_epoch)
+redis.call('PEXPIRE', meta, meta_ttl)
 local head = tonumber(redis.call('HGET', meta, 's'))
 if since_epoch == '' then return { epoch, head, 'live', {} } end
 if since_epoch ~= epoch or since > head or head - since > size then return { epoch, head, 'lost', {} } end
