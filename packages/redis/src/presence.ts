@@ -3,7 +3,7 @@ import type { PresenceListener, PresenceWatch } from '@tidewire/server';
 import type { RedisConnections } from './connections';
 import { channelKeys, type PresenceKeys } from './keys';
 import { decodeChange, decodeMember, PresenceFeed, type PresenceSnapshot } from './presenceFeed';
-import { presenceScript } from './presenceScript';
+import { presenceScript, SWEEP_BATCH } from './presenceScript';
 import type { PubsubChannels, PubsubHandler } from './pubsubChannels';
 
 /** Presence timing: a member lives `ttl` ms past its owning node's last refresh; refreshes run every `refresh` ms. */
@@ -23,10 +23,13 @@ interface Watched {
   readonly handler: PubsubHandler;
 }
 
+/** Sweep calls after one touch at most (× SWEEP_BATCH members): a safety bound, never reached in practice. */
+const MAX_SWEEPS_PER_REFRESH = 1000;
+
 /** Refreshes after the pub/sub connection came back, ms after its `ready` (the resubscription may land late). */
 const REFRESH_AFTER_RECONNECT = [0, 1000, 5000];
 
-type Op = 'enter' | 'restore' | 'leave' | 'touch' | 'read';
+type Op = 'enter' | 'restore' | 'leave' | 'touch' | 'sweep' | 'read';
 
 /**
  * Presence in Redis (capability `presence`; layout in docs/scaling.md, "Presence"). Per channel a
@@ -168,8 +171,16 @@ export class RedisPresence {
   async #refreshChannel(channel: string): Promise<void> {
     const ids = [...(this.#own.get(channel)?.keys() ?? [])];
     const since = String(this.#touchedAt.get(channel) ?? 0);
-    const [version, missing, now] = (await this.#run(channel, 'touch', [since, String(this.#maxTouchGap), ...ids])) as [number, string[], number];
+    const touched = (await this.#run(channel, 'touch', [since, String(this.#maxTouchGap), ...ids])) as [number, string[], number, number];
+    const [, missing, now] = touched;
+    let [version, , , swept] = touched;
     this.#touchedAt.set(channel, Number(now));
+    // A full batch: more may have expired (a dead node with a big room). Sweep on, one short call
+    // at a time, so they all leave within this refresh (the documented ttl + refresh), not one
+    // batch per refresh. Bounded: each call removes a batch, and nothing new expires this fast.
+    for (let calls = 0; Number(swept) >= SWEEP_BATCH && calls < MAX_SWEEPS_PER_REFRESH; calls++) {
+      [version, swept] = (await this.#run(channel, 'sweep', [])) as [number, number];
+    }
     for (const clientId of missing) {
       // Read again after the await: a member left meanwhile must not come back. `restore` keeps a
       // member that an `enter` with newer info stored meanwhile.

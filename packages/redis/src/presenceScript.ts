@@ -1,12 +1,20 @@
 import { script } from './scripts';
 
 /**
+ * At most this many expired members are removed per script call, so one call never holds Redis
+ * long; a call that removed this many is followed at once by another (presence.ts), so a dead
+ * node's members all leave within one refresh, however many it held.
+ */
+export const SWEEP_BATCH = 100;
+
+/**
  * Every presence change of one channel, as one Lua script (one `SCRIPT LOAD`, one cache entry),
  * run atomically in Redis on the channel's presence keys only — one hash tag, so one Redis Cluster
  * slot, and the sharded notify channel lives in that slot too.
  *
  * Only `touch` — each node's periodic refresh — sweeps members whose expiry (Redis clock) has
- * passed, at most 100 per call (a script never holds Redis long; later calls take the rest), and
+ * passed, at most SWEEP_BATCH per call (a script never holds Redis long; the caller follows a full
+ * batch with `sweep` calls at once until one removes fewer), and
  * announces their `leave`. It first pushes the caller's own members' expiries forward, so a node
  * never sweeps a member it still holds. And it sweeps only when the caller's previous touch of the
  * channel ran at most `max gap` ms earlier (Redis clock): a caller that was itself cut off — by a
@@ -26,10 +34,13 @@ import { script } from './scripts';
  *   is (a refresh re-entering a swept member must not overwrite a newer `enter`)
  * - `leave` clientId → 1, or 0 for an unknown id (nothing announced)
  * - `touch` previous touch's time (Redis ms, 0 for none), max gap ms, clientId… (the calling node's
- *   own members) → { version, clientIds no longer present, now (Redis ms) }
+ *   own members) → { version, clientIds no longer present, now (Redis ms), members swept }
+ * - `sweep` → { version, members swept }: only the sweep (at most SWEEP_BATCH), for the calls that
+ *   follow a touch whose sweep was full — right after it, so no stall can have come between
  * - `read` → { version, [clientId, member JSON, …] }
  */
 export const PRESENCE_SCRIPT = `
+local SWEEP_BATCH = ${SWEEP_BATCH}
 local members, expiries, version = KEYS[1], KEYS[2], KEYS[3]
 local op, ttl, key_ttl, notify, publish = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local t = redis.call('TIME')
@@ -49,7 +60,7 @@ local function keep()
 end
 
 local function sweep()
-  local gone = redis.call('ZRANGEBYSCORE', expiries, '-inf', now, 'LIMIT', 0, 100)
+  local gone = redis.call('ZRANGEBYSCORE', expiries, '-inf', now, 'LIMIT', 0, SWEEP_BATCH)
   for _, id in ipairs(gone) do
     redis.call('ZREM', expiries, id)
     local json = redis.call('HGET', members, id)
@@ -58,6 +69,7 @@ local function sweep()
       announce('l', json)
     end
   end
+  return #gone
 end
 
 if op == 'enter' or op == 'restore' then
@@ -91,8 +103,12 @@ elseif op == 'touch' then
       missing[#missing + 1] = ARGV[i]
     end
   end
-  if since > 0 and now >= since and now - since <= max_gap then sweep() end
-  return { tonumber(redis.call('GET', version) or '0'), missing, now }
+  local swept = 0
+  if since > 0 and now >= since and now - since <= max_gap then swept = sweep() end
+  return { tonumber(redis.call('GET', version) or '0'), missing, now, swept }
+elseif op == 'sweep' then
+  local swept = sweep()
+  return { tonumber(redis.call('GET', version) or '0'), swept }
 else
   return { tonumber(redis.call('GET', version) or '0'), redis.call('HGETALL', members) }
 end
