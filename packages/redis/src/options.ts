@@ -7,6 +7,8 @@ import { RedisBrokerError } from './errors';
  */
 export interface RedisClientLike {
   readonly isOpen: boolean;
+  /** node-redis's client options: `database` (from `createClient({ database })` or the URL's `/db`) names the pub/sub channels (keys.ts). */
+  readonly options?: { readonly database?: number };
   readonly isReady: boolean;
   connect(): Promise<unknown>;
   /** A new, unconnected client with the same options (used once, for the subscriber connection). */
@@ -75,7 +77,11 @@ export interface RedisBrokerOptions {
    * a node-redis cluster client, which discovers the rest. See docs/scaling.md, "Redis Cluster".
    */
   clusterUrls?: readonly string[];
-  /** Prefix of every key and pub/sub channel. Default `'tidewire'`. */
+  /**
+   * Prefix of every key and pub/sub channel. Default `'tidewire'`. Deployments on one Redis server
+   * are kept apart by their prefix or by their database number (`/db` of the URL, or the client's
+   * `database`): pub/sub names carry the database when it is not 0.
+   */
   prefix?: string;
   /** Per-channel history in a Redis Stream: at most `size` messages (default 1000), none older than `ttl` ms (default 300 000). */
   history?: { size?: number; ttl?: number };
@@ -106,6 +112,8 @@ export interface RedisBrokerOptions {
 
 export interface ResolvedOptions {
   readonly prefix: string;
+  /** The Redis database number (0 on a Cluster): pub/sub names carry it when not 0 (keys.ts, pubsubName). */
+  readonly database: number;
   readonly historySize: number;
   readonly historyTtl: number;
   readonly dedupeTtl: number;
@@ -125,6 +133,24 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+/**
+ * The database the broker's connections use: the `url`'s `/db`, or the single-server client's own
+ * option (a URL given to `createClient` sets it too); 0 on a Cluster, which has no other.
+ */
+function databaseOf(options: RedisBrokerOptions): number {
+  let database: unknown = 0;
+  if (options.url !== undefined) {
+    try {
+      database = Number(new URL(options.url).pathname.slice(1) || 0);
+    } catch {
+      database = 0; // node-redis refuses the URL itself, typed, on connect
+    }
+  } else if (options.client && !('nodeClient' in options.client)) {
+    database = options.client.options?.database ?? 0;
+  }
+  return Number.isSafeInteger(database) && (database as number) > 0 ? (database as number) : 0;
+}
+
 /** @throws RedisBrokerError `invalid_options` */
 export function resolveOptions(options: RedisBrokerOptions): ResolvedOptions {
   const given = [options.client, options.url, options.clusterUrls].filter((o) => o !== undefined).length;
@@ -141,6 +167,7 @@ export function resolveOptions(options: RedisBrokerOptions): ResolvedOptions {
   }
   return {
     prefix,
+    database: databaseOf(options),
     historySize: positive('history.size', options.history?.size, 1000),
     historyTtl: positive('history.ttl', options.history?.ttl, 5 * 60_000),
     dedupeTtl: positive('dedupe.ttl', options.dedupe?.ttl, 2 * 60_000),

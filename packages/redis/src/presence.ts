@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { PresenceMember } from '@tidewire/core/protocol';
 import type { PresenceListener, PresenceWatch } from '@tidewire/server';
 import type { RedisConnections } from './connections';
@@ -9,6 +10,8 @@ import type { PubsubChannels, PubsubHandler } from './pubsubChannels';
 /** Presence timing: a member lives `ttl` ms past its owning node's last refresh; refreshes run every `refresh` ms. */
 export interface PresenceTiming {
   readonly prefix: string;
+  /** The Redis database number: in the pub/sub names when not 0 (keys.ts). */
+  readonly database: number;
   readonly ttl: number;
   readonly refresh: number;
 }
@@ -22,6 +25,12 @@ interface Watched {
   readonly subscribed: Promise<void>;
   readonly handler: PubsubHandler;
 }
+
+/** This process's incarnation candidates start with it: 12 random url-safe characters (no `:`, which separates notification fields). */
+const incarnationSource = randomBytes(9).toString('base64url');
+let incarnationCount = 0;
+/** A candidate incarnation id, used only by a change that finds the keys lost (presenceScript.ts): unique per process by its count. */
+const newIncarnation = (): string => incarnationSource + (++incarnationCount).toString(36);
 
 /** Sweep calls after one touch at most (× SWEEP_BATCH members): a safety bound, never reached in practice. */
 const MAX_SWEEPS_PER_REFRESH = 1000;
@@ -141,8 +150,13 @@ export class RedisPresence {
     return (this.#refreshing = run());
   }
 
-  /** The pub/sub connection is back: changes may have been lost, and Redis may have lost members. */
+  /**
+   * The pub/sub connection is back: changes may have been lost, and Redis may have lost members.
+   * Every watched channel is re-read at once, whatever the versions say, and refreshed (which
+   * re-reads where the version moved) 0, 1 and 5 s later, in case the resubscription lands late.
+   */
   reconnected(): void {
+    for (const channel of this.#watched.keys()) this.resubscribed(channel);
     for (const delay of REFRESH_AFTER_RECONNECT) {
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
@@ -151,6 +165,11 @@ export class RedisPresence {
       timer.unref?.();
       this.#timers.add(timer);
     }
+  }
+
+  /** The channel's change subscription was lost and made again (e.g. its Cluster slot moved): re-read it. */
+  resubscribed(channel: string): void {
+    this.#watched.get(channel)?.feed.resync().catch((e: unknown) => this.#report(this.#redis.classify(e)));
   }
 
   close(): void {
@@ -171,15 +190,15 @@ export class RedisPresence {
   async #refreshChannel(channel: string): Promise<void> {
     const ids = [...(this.#own.get(channel)?.keys() ?? [])];
     const since = String(this.#touchedAt.get(channel) ?? 0);
-    const touched = (await this.#run(channel, 'touch', [since, String(this.#maxTouchGap), ...ids])) as [number, string[], number, number];
-    const [, missing, now] = touched;
-    let [version, , , swept] = touched;
+    const touched = (await this.#run(channel, 'touch', [since, String(this.#maxTouchGap), ...ids])) as [string, number, string[], number, number];
+    const [, , missing, now] = touched;
+    let [incarnation, version, , , swept] = touched;
     this.#touchedAt.set(channel, Number(now));
     // A full batch: more may have expired (a dead node with a big room). Sweep on, one short call
     // at a time, so they all leave within this refresh (the documented ttl + refresh), not one
     // batch per refresh. Bounded: each call removes a batch, and nothing new expires this fast.
     for (let calls = 0; Number(swept) >= SWEEP_BATCH && calls < MAX_SWEEPS_PER_REFRESH; calls++) {
-      [version, swept] = (await this.#run(channel, 'sweep', [])) as [number, number];
+      [incarnation, version, swept] = (await this.#run(channel, 'sweep', [])) as [string, number, number];
     }
     for (const clientId of missing) {
       // Read again after the await: a member left meanwhile must not come back. `restore` keeps a
@@ -187,13 +206,13 @@ export class RedisPresence {
       const member = this.#own.get(channel)?.get(clientId);
       if (member) await this.#run(channel, 'restore', [clientId, JSON.stringify(member)]);
     }
-    await this.#watched.get(channel)?.feed.check(Number(version));
+    await this.#watched.get(channel)?.feed.check(String(incarnation), Number(version));
   }
 
   #acquire(channel: string): Watched {
     let watched = this.#watched.get(channel);
     if (!watched) {
-      const keys = channelKeys(this.#timing.prefix, channel).presence;
+      const keys = channelKeys(this.#timing.prefix, channel, this.#timing.database).presence;
       // Called only once subscribed, long after `feed` below exists.
       const handler: PubsubHandler = (payload) => {
         const change = decodeChange(payload);
@@ -221,17 +240,17 @@ export class RedisPresence {
   }
 
   async #snapshot(channel: string): Promise<PresenceSnapshot> {
-    const [version, flat] = (await this.#run(channel, 'read', [])) as [number, string[]];
+    const [incarnation, version, flat] = (await this.#run(channel, 'read', [])) as [string, number, string[]];
     const members: PresenceMember[] = [];
     for (let i = 1; i < flat.length; i += 2) {
       const member = decodeMember(String(flat[i]));
       if (member) members.push(member);
     }
-    return { version: Number(version), members };
+    return { incarnation: String(incarnation), version: Number(version), members };
   }
 
   #run(channel: string, op: Op, args: readonly string[]): Promise<unknown> {
-    const keys = channelKeys(this.#timing.prefix, channel).presence;
+    const keys = channelKeys(this.#timing.prefix, channel, this.#timing.database).presence;
     const { ttl } = this.#timing;
     return this.#redis.eval(presenceScript, [keys.members, keys.expiries, keys.version], [
       op,
@@ -239,6 +258,7 @@ export class RedisPresence {
       String(2 * ttl),
       keys.notify,
       this.#redis.sharded ? 'SPUBLISH' : 'PUBLISH',
+      newIncarnation(),
       ...args,
     ]);
   }

@@ -1,14 +1,21 @@
 import type { PresenceMember } from '@tidewire/core/protocol';
 import type { PresenceEvent, PresenceListener, PresenceWatch } from '@tidewire/server';
 
-/** A presence change as published by the presence script: its version, then the event. */
+/**
+ * A presence change as published by the presence script: the incarnation of the channel's
+ * presence keys (random, new after they were lost: see presenceScript.ts), its version in that
+ * incarnation, then the event.
+ */
 export interface VersionedChange {
+  readonly incarnation: string;
   readonly version: number;
   readonly event: PresenceEvent;
 }
 
 /** The channel's members as Redis holds them, read in one script call. */
 export interface PresenceSnapshot {
+  /** '' when the keys had no change since they were last lost (version 0). */
+  readonly incarnation: string;
   readonly version: number;
   readonly members: readonly PresenceMember[];
 }
@@ -28,19 +35,23 @@ export function decodeMember(json: string): PresenceMember | undefined {
   return ok ? (value as PresenceMember) : undefined;
 }
 
-/** A notification `<version>:<j|l>:<member JSON>` → the change, or undefined for anything else. */
+/** A notification `<incarnation>:<version>:<j|l>:<member JSON>` → the change, or undefined for anything else. */
 export function decodeChange(payload: string): VersionedChange | undefined {
   const first = payload.indexOf(':');
-  const version = Number(payload.slice(0, first));
-  const action = payload.slice(first + 1, first + 3);
-  if (first < 0 || !Number.isSafeInteger(version) || (action !== 'j:' && action !== 'l:')) return undefined;
-  const member = decodeMember(payload.slice(first + 3));
-  return member && { version, event: { action: action === 'j:' ? 'join' : 'leave', member } };
+  const second = payload.indexOf(':', first + 1);
+  const incarnation = payload.slice(0, first);
+  const digits = payload.slice(first + 1, second);
+  const version = Number(digits);
+  const action = payload.slice(second + 1, second + 3);
+  if (first < 1 || second < 0 || !/^\d+$/.test(digits) || !Number.isSafeInteger(version) || (action !== 'j:' && action !== 'l:')) return undefined;
+  const member = decodeMember(payload.slice(second + 3));
+  return member && { incarnation, version, event: { action: action === 'j:' ? 'join' : 'leave', member } };
 }
 
 /**
  * One channel's members as this process sees them, and the watchers told about changes. Pub/sub
- * carries every change with its version; the feed applies the next version, drops older ones
+ * carries every change with its version; the feed applies the next version of the incarnation it
+ * holds (a version of another incarnation is never equal, however the numbers compare), drops older ones
  * (published before its snapshot was read) and, on a hole (a change lost while the pub/sub
  * connection was down) or when a periodic check finds Redis at another version, re-reads the
  * members and tells watchers the difference as joins and leaves. So a watcher's view is never
@@ -57,6 +68,7 @@ export class PresenceFeed {
   readonly #watchers = new Set<{ readonly listener: PresenceListener }>();
   /** -1 until the first snapshot. */
   #version = -1;
+  #incarnation = '';
   /** A snapshot is being read: changes wait in `#early` (the snapshot may or may not contain them). */
   #syncing = false;
   #early: VersionedChange[] = [];
@@ -79,15 +91,24 @@ export class PresenceFeed {
   /** A pub/sub notification. */
   change(change: VersionedChange): void {
     if (this.#syncing || this.#version < 0) return void this.#early.push(change);
-    if (change.version === this.#version + 1) return this.#apply(change);
-    // A hole (or the keys expired and the counter restarted): re-read; if Redis is away, the next check retries.
+    if (change.incarnation === this.#incarnation && change.version === this.#version + 1) return this.#apply(change);
+    // A hole, or another incarnation (the keys were lost and the counter restarted): re-read; if
+    // Redis is away, the next check retries.
     this.#early.push(change);
     this.#requestResync().catch(() => {});
   }
 
-  /** Redis is at `version` (a periodic touch): re-read if this process's view lags behind. */
-  check(version: number): Promise<void> {
-    if (version === this.#version && !this.#syncing) return Promise.resolve();
+  /** Redis is at `version` of `incarnation` (a periodic touch): re-read if this process's view is another. */
+  check(incarnation: string, version: number): Promise<void> {
+    if (incarnation === this.#incarnation && version === this.#version && !this.#syncing) return Promise.resolve();
+    return this.#requestResync();
+  }
+
+  /**
+   * Re-read the members whatever the versions say: after the pub/sub subscription was lost and
+   * made again (a reconnect, a Cluster slot that moved), changes may have been missed.
+   */
+  resync(): Promise<void> {
     return this.#requestResync();
   }
 
@@ -133,14 +154,17 @@ export class PresenceFeed {
     }
     const next = new Map(snapshot.members.map((m) => [m.clientId, m]));
     for (const [clientId, member] of this.#members) {
-      if (!next.has(clientId)) this.#apply({ version: snapshot.version, event: { action: 'leave', member } });
+      if (!next.has(clientId)) this.#apply({ incarnation: snapshot.incarnation, version: snapshot.version, event: { action: 'leave', member } });
     }
-    for (const member of next.values()) this.#apply({ version: snapshot.version, event: { action: 'join', member } });
+    for (const member of next.values()) this.#apply({ incarnation: snapshot.incarnation, version: snapshot.version, event: { action: 'join', member } });
     this.#version = snapshot.version;
+    this.#incarnation = snapshot.incarnation;
     this.#syncing = false;
     const early = this.#early;
     this.#early = [];
-    for (const change of early) if (change.version > this.#version) this.change(change);
+    for (const change of early) if (change.incarnation === this.#incarnation && change.version > this.#version) this.change(change);
+    // A change of another incarnation came while reading: the keys may have been lost after the read.
+    if (early.some((c) => c.incarnation !== this.#incarnation)) this.#requestResync().catch(() => {});
   }
 
   /** Move to `version`; update the members and tell the watchers, unless the change changes nothing. */

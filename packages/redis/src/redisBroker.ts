@@ -95,8 +95,8 @@ export class RedisBroker implements Broker {
     this.#options = resolveOptions(options);
     this.#redis = new RedisConnections(options, this.#options);
     this.#pubsub = new PubsubChannels(this.#redis);
-    const { prefix, presenceTtl: ttl, presenceRefresh: refresh } = this.#options;
-    this.#presence = new RedisPresence(this.#redis, this.#pubsub, { prefix, ttl, refresh }, (e) => this.#redis.report(e));
+    const { prefix, database, presenceTtl: ttl, presenceRefresh: refresh } = this.#options;
+    this.#presence = new RedisPresence(this.#redis, this.#pubsub, { prefix, database, ttl, refresh }, (e) => this.#redis.report(e));
     this.#redis.onResubscribed = () => {
       this.#catchUpAll();
       this.#presence.reconnected();
@@ -129,7 +129,7 @@ export class RedisBroker implements Broker {
 
   /** One script call for a burst of one channel's publishes (see PublishBatcher), answers in order. */
   async #publishBatch(channel: string, messages: readonly PublishInput[]): Promise<PublishResult[]> {
-    const keys = channelKeys(this.#options.prefix, channel);
+    const keys = channelKeys(this.#options.prefix, channel, this.#options.database);
     const o = this.#options;
     // In order, several calls in flight (see PublishBatcher): EVAL, never EVALSHA's re-send.
     const reply = (await this.#redis.evalInOrder(
@@ -226,7 +226,7 @@ export class RedisBroker implements Broker {
   async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
     this.#assertOpen();
     try {
-      const keys = channelKeys(this.#options.prefix, channel);
+      const keys = channelKeys(this.#options.prefix, channel, this.#options.database);
       const { historySize: size, historyTtl: ttl } = this.#options;
       return await readHistory((k, args) => this.#redis.eval(historyScript, k, args), keys, { size, ttl }, query);
     } catch (e) {
@@ -249,7 +249,7 @@ export class RedisBroker implements Broker {
    */
   sessionRelay(options: RedisSessionRelayOptions = {}): RedisSessionRelay {
     if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
-    const relay = new RedisSessionRelay(this.#redis, this.#options.prefix, options);
+    const relay = new RedisSessionRelay(this.#redis, this.#options.prefix, this.#options.database, options);
     this.#relays.add(relay);
     return relay;
   }
@@ -299,7 +299,7 @@ export class RedisBroker implements Broker {
     if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
     let listened = this.#listened.get(channel);
     if (!listened) {
-      const keys = channelKeys(this.#options.prefix, channel);
+      const keys = channelKeys(this.#options.prefix, channel, this.#options.database);
       const feed = new ChannelFeed({
         range: (from, to, epoch) => this.#range(keys, from, to, epoch),
         head: () => this.#head(keys),

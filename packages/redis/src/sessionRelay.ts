@@ -3,6 +3,7 @@ import type { RelayedRequest, RelayedRequestHandler, RelayedResponse, SessionRel
 import type { RedisConnections } from './connections';
 import type { PubsubListener } from './options';
 import { RedisBrokerError } from './errors';
+import { relayInbox } from './keys';
 import { guarded } from './pubsubChannels';
 
 /** Options of `broker.sessionRelay()`. */
@@ -41,6 +42,7 @@ export class RedisSessionRelay implements SessionRelay {
   readonly nodeId: string;
   readonly #redis: RedisConnections;
   readonly #prefix: string;
+  readonly #database: number;
   readonly #pending = new Map<string, (response: RelayedResponse | undefined) => void>();
   /** Per owner node: its outstanding request ids and the timer that checks it is still alive. */
   readonly #watched = new Map<string, { ids: Set<string>; timer: ReturnType<typeof setInterval> }>();
@@ -51,12 +53,13 @@ export class RedisSessionRelay implements SessionRelay {
   #listener: PubsubListener | undefined;
 
   /** Use `broker.sessionRelay()`. */
-  constructor(redis: RedisConnections, prefix: string, options: RedisSessionRelayOptions = {}) {
+  constructor(redis: RedisConnections, prefix: string, database: number, options: RedisSessionRelayOptions = {}) {
     const nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
     if (!/^[A-Za-z0-9_-]+$/.test(nodeId)) throw new RedisBrokerError('invalid_options', `nodeId must match [A-Za-z0-9_-]+, got ${JSON.stringify(nodeId)}`);
     this.nodeId = nodeId;
     this.#redis = redis;
     this.#prefix = prefix;
+    this.#database = database;
     this.#subscribed = this.#subscribe();
   }
 
@@ -129,7 +132,7 @@ export class RedisSessionRelay implements SessionRelay {
   }
 
   #inbox(nodeId: string): string {
-    return `${this.#prefix}:{node:${nodeId}}:inbox`;
+    return relayInbox(this.#prefix, nodeId, this.#database);
   }
 
   async #publish(nodeId: string, envelope: Envelope): Promise<number> {

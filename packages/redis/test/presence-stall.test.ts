@@ -104,7 +104,7 @@ describe('refreshes, one at a time per process', () => {
       eval: (_script: unknown, _keys: readonly string[], args: readonly string[]) => {
         if (args[0] === 'enter') return Promise.resolve(1);
         if (args[0] !== 'touch') throw new Error(`unexpected ${args[0]}`);
-        return new Promise((resolve) => touches.push(() => resolve([0, [], Date.now()])));
+        return new Promise((resolve) => touches.push(() => resolve(['', 0, [], Date.now(), 0])));
       },
     };
     return { connections: connections as unknown as RedisConnections, touches };
@@ -112,7 +112,7 @@ describe('refreshes, one at a time per process', () => {
 
   it('ticks while a touch is pending send nothing more; a refresh asked for meanwhile runs once after it', async () => {
     const { connections, touches } = blockingRedis();
-    const presence = new RedisPresence(connections, {} as PubsubChannels, { prefix: 'one', ttl: 100, refresh: 5 }, () => {});
+    const presence = new RedisPresence(connections, {} as PubsubChannels, { prefix: 'one', database: 0, ttl: 100, refresh: 5 }, () => {});
     try {
       await presence.enter('room', member('m'));
       await until(() => touches.length === 1, 'the first tick touches');
