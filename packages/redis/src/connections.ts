@@ -24,6 +24,8 @@ export class RedisConnections {
   #closed = false;
   /** Called when the subscriber connection is back after a drop (pub/sub messages may be lost). */
   onResubscribed: () => void = () => {};
+  /** Called with a shard channel whose subscription node-redis lost and could not make again (a slot that moved). */
+  onShardLost: (channel: string) => void = () => {};
 
   constructor(options: RedisBrokerOptions, resolved: ResolvedOptions) {
     this.#options = resolved;
@@ -32,12 +34,29 @@ export class RedisConnections {
     this.#link.onResubscribed(() => {
       if (!this.#closed) this.onResubscribed();
     });
+    this.#link.onShardLost((channel) => {
+      if (!this.#closed) this.onShardLost(channel);
+    });
     this.#started = this.#start();
     this.#started.catch(() => {}); // awaited by every command; never an unhandled rejection
   }
 
   get sharded(): boolean {
     return this.#sharded;
+  }
+
+  /** A Redis Cluster (through node-redis's cluster client), not one server. */
+  get cluster(): boolean {
+    return this.#link.cluster;
+  }
+
+  /**
+   * Make the Cluster client route `name`'s slot right: a read of `name` on the master node-redis
+   * thinks owns it answers MOVED if the slot moved, and node-redis then refreshes its slot map.
+   * Never throws (a Redis away is the caller's next attempt's problem).
+   */
+  async refreshRoute(name: string): Promise<void> {
+    if (this.cluster) await this.command(['EXISTS', name], name).catch(() => {});
   }
 
   /** The server takes `SET … NX … GET` (Redis ≥ 7.0; known once {@link ready}). */

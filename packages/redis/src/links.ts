@@ -18,6 +18,10 @@ export interface RedisLink {
   send(args: readonly string[], key: string | undefined): Promise<unknown>;
   /** Called on every pub/sub reconnect. */
   onResubscribed(listener: () => void): void;
+  /** A Redis Cluster. */
+  readonly cluster: boolean;
+  /** Called with a shard channel whose subscription node-redis lost and did not make again (Cluster only). */
+  onShardLost(listener: (channel: string) => void): void;
   /** Close what the broker opened; leave the user's own client as it was. */
   close(): Promise<void>;
 }
@@ -50,6 +54,7 @@ export function createLink(options: RedisBrokerOptions, onError: (error: Error) 
 
 /** One Redis server: commands on the client, pub/sub on its one duplicate. */
 class SingleLink implements RedisLink {
+  readonly cluster = false;
   readonly subscriber: RedisClientLike;
   readonly #commands: RedisClientLike;
   readonly #owned: boolean;
@@ -92,6 +97,9 @@ class SingleLink implements RedisLink {
     this.#onReady = listener;
   }
 
+  /** One server: shard channels never move. */
+  onShardLost(): void {}
+
   async close(): Promise<void> {
     this.#onReady = () => {};
     await closeQuietly(this.subscriber);
@@ -112,7 +120,9 @@ class SingleLink implements RedisLink {
  * (classic pub/sub: one, on any node). Commands go to the master of their key's slot.
  */
 class ClusterLink implements RedisLink {
+  readonly cluster = true;
   readonly #cluster: RedisClusterLike;
+  #onShardLost: (channel: string) => void = () => {};
   readonly #owned: boolean;
   readonly #onError: (error: Error) => void;
   #onReconnecting: () => void = () => {};
@@ -126,7 +136,15 @@ class ClusterLink implements RedisLink {
     cluster.on('error', onError);
     cluster.on('node-error', onError);
     cluster.on('node-reconnecting', this.#reconnecting);
+    cluster.on('sharded-shannel-moved-error', this.#shardLost);
   }
+
+  onShardLost(listener: (channel: string) => void): void {
+    this.#onShardLost = listener;
+  }
+
+  /** node-redis's event (its spelling) when a slot moved and its own resubscription failed. */
+  readonly #shardLost = (_error: unknown, channel: string): void => this.#onShardLost(String(channel));
 
   get subscriber(): PubsubTarget {
     return this.#cluster;
@@ -178,10 +196,12 @@ class ClusterLink implements RedisLink {
 
   async close(): Promise<void> {
     this.#onReconnecting = () => {};
+    this.#onShardLost = () => {};
     for (const timer of this.#recovering.values()) clearInterval(timer);
     this.#recovering.clear();
     if (this.#owned) await closeQuietly(this.#cluster);
     this.#cluster.off('node-reconnecting', this.#reconnecting);
+    this.#cluster.off('sharded-shannel-moved-error', this.#shardLost);
     setTimeout(() => {
       this.#cluster.off('error', this.#onError);
       this.#cluster.off('node-error', this.#onError);

@@ -55,8 +55,11 @@ export interface RedisClusterLike extends PubsubTarget {
   readonly nodeByAddress?: ReadonlyMap<string, { readonly client?: { readonly isReady: boolean }; readonly pubSub?: { readonly client: { readonly isReady: boolean } } }>;
   on(event: 'error' | 'node-error', listener: (error: Error) => void): unknown;
   on(event: 'node-reconnecting', listener: (node: { host: string; port: number }) => void): unknown;
+  /** node-redis (5.x) emits it, so spelled, when a shard channel's slot moved and it could not subscribe it again. */
+  on(event: 'sharded-shannel-moved-error', listener: (error: unknown, channel: string) => void): unknown;
   off(event: 'error' | 'node-error', listener: (error: Error) => void): unknown;
   off(event: 'node-reconnecting', listener: (node: { host: string; port: number }) => void): unknown;
+  off(event: 'sharded-shannel-moved-error', listener: (error: unknown, channel: string) => void): unknown;
   close(): Promise<void>;
   destroy(): void;
 }

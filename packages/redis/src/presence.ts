@@ -218,7 +218,8 @@ export class RedisPresence {
         const change = decodeChange(payload);
         if (change) feed.change(change);
       };
-      const subscribed = this.#pubsub.subscribe(keys.notify, handler);
+      // Subscribed again after its Cluster slot moved: changes may have been missed, re-read.
+      const subscribed = this.#pubsub.subscribe(keys.notify, handler, () => this.resubscribed(channel));
       // Read the members only once subscribed: no change after the snapshot can then be missed.
       const feed = new PresenceFeed(async () => {
         await subscribed;

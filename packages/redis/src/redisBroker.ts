@@ -249,7 +249,7 @@ export class RedisBroker implements Broker {
    */
   sessionRelay(options: RedisSessionRelayOptions = {}): RedisSessionRelay {
     if (this.#closed) throw new RedisBrokerError('closed', 'the Redis broker is closed');
-    const relay = new RedisSessionRelay(this.#redis, this.#options.prefix, this.#options.database, options);
+    const relay = new RedisSessionRelay(this.#redis, this.#pubsub, this.#options.prefix, this.#options.database, options);
     this.#relays.add(relay);
     return relay;
   }
@@ -313,7 +313,8 @@ export class RedisBroker implements Broker {
         if (messages) feed.notify(...messages);
         else feed.catchUp();
       };
-      const subscribed = this.#pubsub.subscribe(keys.notify, onNotification);
+      // Subscribed again after its Cluster slot moved: what was published meanwhile is in the stream.
+      const subscribed = this.#pubsub.subscribe(keys.notify, onNotification, () => feed.catchUp());
       listened = { feed, keys, refs: 0, subscribed, onNotification };
       this.#listened.set(channel, listened);
     }

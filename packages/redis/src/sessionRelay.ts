@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { RelayedRequest, RelayedRequestHandler, RelayedResponse, SessionRelay } from '@tidewire/server';
 import type { RedisConnections } from './connections';
-import type { PubsubListener } from './options';
 import { RedisBrokerError } from './errors';
 import { relayInbox } from './keys';
-import { guarded } from './pubsubChannels';
+import type { PubsubChannels } from './pubsubChannels';
 
 /** Options of `broker.sessionRelay()`. */
 export interface RedisSessionRelayOptions {
@@ -41,6 +40,7 @@ const OWNER_CHECK_INTERVAL = 2000;
 export class RedisSessionRelay implements SessionRelay {
   readonly nodeId: string;
   readonly #redis: RedisConnections;
+  readonly #pubsub: PubsubChannels;
   readonly #prefix: string;
   readonly #database: number;
   readonly #pending = new Map<string, (response: RelayedResponse | undefined) => void>();
@@ -50,14 +50,14 @@ export class RedisSessionRelay implements SessionRelay {
   #subscribed: Promise<void> | undefined;
   #stopped = false;
   #sequence = 0;
-  #listener: PubsubListener | undefined;
 
   /** Use `broker.sessionRelay()`. */
-  constructor(redis: RedisConnections, prefix: string, database: number, options: RedisSessionRelayOptions = {}) {
+  constructor(redis: RedisConnections, pubsub: PubsubChannels, prefix: string, database: number, options: RedisSessionRelayOptions = {}) {
     const nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
     if (!/^[A-Za-z0-9_-]+$/.test(nodeId)) throw new RedisBrokerError('invalid_options', `nodeId must match [A-Za-z0-9_-]+, got ${JSON.stringify(nodeId)}`);
     this.nodeId = nodeId;
     this.#redis = redis;
+    this.#pubsub = pubsub;
     this.#prefix = prefix;
     this.#database = database;
     this.#subscribed = this.#subscribe();
@@ -141,16 +141,17 @@ export class RedisSessionRelay implements SessionRelay {
     return Number(await this.#redis.command([command, inbox, JSON.stringify(envelope)], inbox));
   }
 
-  /** Subscribe our inbox, retrying while Redis is away (node-redis resubscribes it after later drops). */
+  /**
+   * Subscribe our inbox, retrying while Redis is away (node-redis resubscribes it after later
+   * drops; PubsubChannels after its Cluster slot moved, and guards the handler: junk never throws
+   * into node-redis).
+   */
   async #subscribe(): Promise<void> {
     const inbox = this.#inbox(this.nodeId);
     for (;;) {
       if (this.#stopped) throw new Error('the relay is closed');
       try {
-        await this.#redis.ready();
-        const sharded = this.#redis.sharded;
-        const listener = (this.#listener ??= guarded(this.#onMessage, (e) => this.#redis.report(e)));
-        await this.#redis.pubsub((sub) => (sharded ? sub.sSubscribe(inbox, listener) : sub.subscribe(inbox, listener)));
+        await this.#pubsub.subscribe(inbox, this.#onMessage);
         return;
       } catch {
         await sleep(500);
