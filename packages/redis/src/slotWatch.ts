@@ -34,13 +34,17 @@ export function keySlot(name: string): number {
 /** `CLUSTER SLOTS` → a lookup slot → owning master (`host:port` and node id), or undefined for a reply it cannot read. */
 export function slotOwners(reply: unknown): ((slot: number) => string | undefined) | undefined {
   if (!Array.isArray(reply)) return undefined;
-  const ranges: { from: number; to: number; owner: string }[] = [];
+  // One entry per slot: a lookup per subscribed name stays O(1) however fragmented the ranges are.
+  const owners = new Array<string | undefined>(16384);
   for (const range of reply as unknown[]) {
     if (!Array.isArray(range) || !Array.isArray(range[2])) return undefined;
     const [host, port, id] = range[2] as unknown[];
-    ranges.push({ from: Number(range[0]), to: Number(range[1]), owner: `${String(host)}:${String(port)} ${String(id ?? '')}` });
+    const owner = `${String(host)}:${String(port)} ${String(id ?? '')}`;
+    const from = Math.max(0, Number(range[0]));
+    const to = Math.min(16383, Number(range[1]));
+    for (let slot = from; slot <= to; slot++) owners[slot] = owner;
   }
-  return (slot) => ranges.find((r) => r.from <= slot && slot <= r.to)?.owner;
+  return (slot) => owners[slot];
 }
 
 /**
