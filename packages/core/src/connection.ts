@@ -95,10 +95,6 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     return { ...this.#context, token: await this.#tokens.get_('connect').catch(() => undefined) };
   }
 
-  switchTo(success: ProbeSuccess): void {
-    this.#switchTo(success);
-  }
-
   busy_(): boolean {
     return this.#handler.busy_?.() === true;
   }
@@ -302,7 +298,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
    * dropped); the client resubscribes every channel from its position and re-sends
    * unacknowledged publishes with their ids, so nothing is lost or repeated.
    */
-  #switchTo({ transport, adopt, connected }: ProbeSuccess): void {
+  switchTo({ transport, adopt, connected }: ProbeSuccess): void {
     const previous = this.#transport;
     const id = ++this.#transportId;
     this.#transport = transport;

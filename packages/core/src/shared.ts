@@ -319,15 +319,13 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
       case 'chstate':
         return this.#channels.get(message.channel)?.state(message.state);
       case 'recent':
-        if (message.tab === this.#tab) this.#channels.get(message.channel)?.recent(message.messages, message.at);
-        return;
+        return void (message.tab === this.#tab && this.#channels.get(message.channel)?.recent(message.messages, message.at));
       case 'ack':
         return this.#acks.settle(message.id, message.result, message.error);
       case 'error': {
         const error = fromWire(message.error);
         if (error.context.presence === 'left') this.#channels.get(String(error.context.channel))?.presence?.ended();
-        this.emit('error', error);
-        return;
+        return void this.emit('error', error);
       }
       case 'presence':
         return this.#channels.get(message.channel)?.presence?.update(message.presence);
@@ -335,12 +333,10 @@ export class SharedClient extends Emitter<SharedClientEvents> implements Tidewir
         return this.#channels.get(message.channel)?.presence?.event(message.event, message.member);
       case 'tabs':
         this.#tabs = message.count;
-        this.emit('tabs', message.count);
-        return;
+        return void this.emit('tabs', message.count);
       case 'pending':
         this.#pending = message.list;
-        this.emit('pending');
-        return;
+        return void this.emit('pending');
     }
   }
 
