@@ -4,28 +4,14 @@
  * pub/sub (classic and sharded) ignores the database: without the database in the pub/sub names,
  * deployment X's presence changes reached deployment Y's watchers (X's users announced to Y).
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { PresenceEvent } from '@tidewire/server';
 import { createClient } from '@redis/client';
 import { createRedisBroker } from '../src/index';
-import { startRedis, type RedisServer } from './redis-server';
+import { eventually as until, useRedis } from './redis-server';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.stop({ kill: true });
-});
+const redis = useRedis();
 
-async function until(check: () => boolean, ms = 10_000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
 
 it("a deployment in another Redis database never shows up in this deployment's presence", async () => {
   const staging = createRedisBroker({ url: `${redis.url}/1`, onError: () => {} }); // default prefix

@@ -4,27 +4,13 @@
  * and the broker's ONE pub/sub connection never delivers anything again — for every channel
  * (and presence, and the session relay inbox) on that node. No reconnect, no gap: silent loss.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createClient } from '@redis/client';
 import { createRedisBroker } from '../src/index';
-import { startRedis, type RedisServer } from './redis-server';
+import { eventually as until, useRedis } from './redis-server';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.stop({ kill: true });
-});
+const redis = useRedis();
 
-async function until(check: () => boolean, ms = 10_000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
 
 it('a malformed notification on one channel does not stop live delivery of other channels on that node', async () => {
   const broker = createRedisBroker({ url: redis.url, prefix: 'g', onError: () => {} });

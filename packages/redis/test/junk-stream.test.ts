@@ -6,27 +6,14 @@
  * - a node's feed that must fill across it retries the fill every 250 ms forever, delivers no
  *   later message of the channel, and keeps every later notification in its inbox (unbounded).
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createClient } from '@redis/client';
 import { createRedisBroker, isRedisBrokerError } from '../src/index';
-import { startRedis, type RedisServer } from './redis-server';
+import { eventually, useRedis } from './redis-server';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.stop({ kill: true });
-});
+const redis = useRedis();
+const until = (check: () => boolean): Promise<boolean> => eventually(check, 8_000);
 
-async function until(check: () => boolean, ms = 8_000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
 
 /** Another writer appends one entry at the next offset whose body is not a Tidewire body. */
 async function appendGarbage(url: string, prefix: string, channel: string): Promise<void> {

@@ -4,17 +4,11 @@
  * SWEEP_BATCH (100) expired members; a refresh whose sweep was full must sweep on at once (short
  * calls), or a killed node with 500 members in one room keeps them listed for 5 refreshes.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createRedisBroker } from '../src/index';
-import { startRedis, type RedisServer } from './redis-server';
+import { useRedis } from './redis-server';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.stop({ kill: true });
-});
+const redis = useRedis();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

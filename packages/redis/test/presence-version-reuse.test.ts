@@ -6,20 +6,14 @@
  * versions carry the keys' incarnation, and a pub/sub reconnect re-reads. docs/scaling.md promises
  * a view is never stale for longer than one refresh.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createServer, connect, type Socket } from 'node:net';
 import { createClient } from '@redis/client';
 import type { PresenceMember } from '@tidewire/core/protocol';
 import { createRedisBroker } from '../src/index';
-import { startRedis, type RedisServer } from './redis-server';
+import { useRedis } from './redis-server';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.stop({ kill: true });
-});
+const redis = useRedis();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createClient } from '@redis/client';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The binary tests run; CI installs Debian's `redis-server` when missing. */
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
@@ -112,4 +113,40 @@ export function untilReady(proc: ChildProcess, what: string): Promise<void> {
       reject(new Error(`${what} exited with ${code}:\n${output}`));
     });
   });
+}
+
+/**
+ * A private `redis-server` for the calling test file: started before its tests, killed after. Call
+ * at the file's top level.
+ * @returns its `url` and `port` (read them inside tests: they exist once it started)
+ */
+export function useRedis(): Pick<RedisServer, 'url' | 'port'> {
+  let redis: RedisServer | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop({ kill: true });
+  });
+  return {
+    get url() {
+      return redis!.url;
+    },
+    get port() {
+      return redis!.port;
+    },
+  };
+}
+
+/**
+ * Poll `check` every 50 ms for up to `ms`.
+ * @returns whether it came true (the test asserts it, so a failure shows what was expected)
+ */
+export async function eventually(check: () => boolean, ms = 10_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
 }
