@@ -1,26 +1,22 @@
-import { createHash } from 'node:crypto';
-
 /**
- * Dedupe scopes (see `PublishInput.scope`): the server's own publishes share one; each client user
- * has its own, derived from the `user` its `authenticate` returned — so a client's retry (the same
- * user, the same id) is deduplicated, and no client can claim another publisher's id first. Clients
- * without a user (anonymous) share one scope, as they share one identity.
+ * Dedupe scopes (see `PublishInput.scope`): the server's own publishes share one; client publishes
+ * another — one per user when the `user` its `authenticate` returned carries a stable identity (an
+ * `id`, or a JWT's `sub`), so no client can claim another user's id first. Only an identity that
+ * stays the same across reconnects and token refreshes will do: a retry on a new connection must
+ * land in the same scope, so a user that is the token itself, or claims with `iat`/`exp`, is never
+ * taken whole. Users without such a field (anonymous, a plain value) share the clients' one scope.
  */
 export const SERVER_SCOPE = 's';
+const CLIENTS = 'c';
 
-/** One scope per user object: computed once per session (and again after a refresh changes the user), not per publish. */
-const scopes = new WeakMap<object, string>();
-
-/** @returns the dedupe scope of the client publishes of `user` */
+/** @returns the dedupe scope of the client publishes of `user`; never throws (a hostile getter or proxy gives the shared one) */
 export function clientScope(user: unknown): string {
-  if (typeof user !== 'object' || user === null) return scopeOf(user);
-  let scope = scopes.get(user);
-  if (scope === undefined) scopes.set(user, (scope = scopeOf(user)));
-  return scope;
-}
-
-/** A short user as it is (`c:"alice"`), a long one as a digest (scopes are part of every dedupe key, in Redis too). */
-function scopeOf(user: unknown): string {
-  const text = JSON.stringify(user) ?? 'null';
-  return text.length <= 40 ? `c:${text}` : `c#${createHash('sha256').update(text).digest('base64url')}`;
+  if (typeof user !== 'object' || user === null) return CLIENTS;
+  try {
+    const { id, sub } = user as { id?: unknown; sub?: unknown };
+    const identity = id ?? sub;
+    return typeof identity === 'string' || typeof identity === 'number' || typeof identity === 'bigint' ? `${CLIENTS}:${typeof identity}:${String(identity)}` : CLIENTS;
+  } catch {
+    return CLIENTS;
+  }
 }

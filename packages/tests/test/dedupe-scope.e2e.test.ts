@@ -6,10 +6,11 @@ import { withTestBroker } from './helpers/test-broker';
 
 /**
  * Publishes are deduplicated per publisher (PublishInput.scope, server/src/publisherScope.ts): the
- * server's own publishes share one scope, each client user has one. A retry — the same user, the
- * same id — is stored once; but no client can claim an id first and make the server drop another
- * publisher's message while answering it as stored (docs/server.md recommends deterministic ids
- * like `order-42-paid` for server publishes, and apps derive ids others can predict). Memory broker
+ * server's own publishes share one scope; clients another, one per user whose `user` has a stable
+ * `id` (or JWT `sub`). A retry — the same user, the same id, on any connection, with any fresh token —
+ * is stored once; but no client can claim an id first and make the server drop another publisher's
+ * message while answering it as stored (docs/server.md recommends deterministic ids like
+ * `order-42-paid` for server publishes, and apps derive ids others can predict). Memory broker
  * here; the Redis broker in dedupe-scope.redis.e2e.test.ts.
  */
 const start = () =>
@@ -53,5 +54,38 @@ describe('deduplication is per publisher', () => {
     mallory.close();
     retry.close();
     expect(inOrder(page)).toEqual(['not from alice', 'from alice']);
+  });
+
+  it.each([
+    ['claims with a fresh exp (user: { sub, exp })', (token: string) => ({ sub: token.split('.')[0], exp: Number(token.split('.')[1]) })],
+    ['the token itself (user: token)', (token: string) => token],
+  ])('a retry with a fresh token, on a new connection, is deduplicated — user is %s', async (_name, userOf) => {
+    await using t = await startServer(withTestBroker({ authenticate: ({ token }) => ({ user: userOf(String(token)) }), logger: { warn: () => {}, error: () => {} } }));
+    const before = await connectAs(t.url, 'alice.1000');
+    before.send({ type: 'publish', id: 'p1', channel: 'room', data: 'x' });
+    const first = (await before.next((f) => f.type === 'ack', 'ack')) as unknown as { offset: number };
+    before.close();
+    const after = await connectAs(t.url, 'alice.2000'); // reconnected with a refreshed token
+    after.send({ type: 'publish', id: 'p1', channel: 'room', data: 'x' });
+    const second = (await after.next((f) => f.type === 'ack', 'the retry ack')) as unknown as { offset: number };
+    after.close();
+    expect(second.offset).toBe(first.offset);
+  });
+
+  it.each([
+    ['a BigInt id', () => ({ id: 1n })],
+    ['a circular object', () => {
+      const user: Record<string, unknown> = { name: 'orm entity' };
+      user.self = user;
+      return user;
+    }],
+    ['a getter that throws', () => ({ get id(): string { throw new Error('no'); } })],
+  ])('a user with %s publishes as any other', async (_name, userOf) => {
+    await using t = await startServer(withTestBroker({ authenticate: () => ({ user: userOf() }), logger: { warn: () => {}, error: () => {} } }));
+    const line = await connectAs(t.url, 'x');
+    line.send({ type: 'publish', id: 'p1', channel: 'room', data: 'x' });
+    const answer = await line.next((f) => f.type === 'ack' || f.type === 'error', 'the answer');
+    line.close();
+    expect(answer).toMatchObject({ type: 'ack' });
   });
 });
