@@ -60,10 +60,11 @@ export const fallbackPlan: PlanFactory = (
     const started = run;
     const factory = factories[target]!;
     // An rpc on the wire cannot move to another line (at most once: it would be `interrupted`), so
-    // the switch waits until none is — before probing, and again once the probe has succeeded.
-    const whenIdle = (): void => probeAfter(line, BUSY_RETRY_MS, target, why, onFailure);
+    // the switch waits until none is: no probe while one is (looked at again shortly), and a probe
+    // that succeeds meanwhile is closed and counted as failed — the next waits twice as long, so
+    // steady rpc traffic cannot make the client open (and authenticate) a session every half second.
     (timer ??= new Timer(line.clock)).start_(delay, async () => {
-      if (line.busy_()) return whenIdle();
+      if (line.busy_()) return probeAfter(line, BUSY_RETRY_MS, target, why, onFailure);
       const context = await line.context();
       if (started !== run) return;
       probe = probeTransport(factory, context, line.clock, line.connectTimeout);
@@ -75,7 +76,7 @@ export const fallbackPlan: PlanFactory = (
         return;
       }
       if (started !== run) return success.transport.close();
-      if (line.busy_()) return (success.transport.close(), whenIdle());
+      if (line.busy_()) return (success.transport.close(), onFailure?.());
       select(factory.name, why);
       line.switchTo(success);
     });

@@ -179,6 +179,10 @@ describe('an upgrade while an rpc is on the wire', () => {
     sse.last.push({ type: 'result', id: sent2.id, data: 'ok again' } as never);
     await expect(second).resolves.toBe('ok again');
 
+    // The closed probe counts as a failed one: the next waits twice upgradeDelay, not half a second
+    // (steady rpc traffic must not open and authenticate a session every 500 ms).
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(ws.lines.length).toBe(probesBefore + 1);
     await probeOpened(probesBefore + 2);
     ws.last.open();
     ws.last.push(connected());

@@ -124,7 +124,8 @@ function writableAnswer(answer: RelayedResponse): boolean {
   const { status, headers, body } = answer as Partial<RelayedResponse>;
   if (!Number.isInteger(status) || status! < 200 || status! > 599 || typeof body !== 'string') return false;
   if (typeof headers !== 'object' || headers === null) return false;
-  return Object.entries(headers).every(([name, value]) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) && typeof value === 'string' && !/[\r\n\0]/.test(value));
+  // Node's own rule for header values (it throws ERR_INVALID_CHAR otherwise): tab, visible ASCII, and Latin-1 above it.
+  return Object.entries(headers).every(([name, value]) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) && typeof value === 'string' && !/[^\t\x20-\x7e\x80-\xff]/.test(value));
 }
 
 /**
