@@ -3,6 +3,7 @@ import type { Clock } from '../src/clock';
 import { createClient } from '../src/client';
 import { ChannelView } from '../src/channel-view';
 import type { SubscribeFrame } from '../src/protocol/frames';
+import { countingClock } from './counting-clock';
 import { connected, fakeTransport } from './fake-transport';
 
 /**
@@ -10,29 +11,6 @@ import { connected, fakeTransport } from './fake-transport';
  * front. The bytes are measured by bench/idle-heap.ts; these tests pin the behaviour that keeps
  * them low, and that the lazily bound `getSnapshot`/`subscribe` still work as plain properties.
  */
-
-/** The system clock, counting the platform timers that are armed right now. */
-function countingClock(): Clock & { readonly armed: number } {
-  const live = new Set<unknown>();
-  return {
-    get armed() {
-      return live.size;
-    },
-    now: () => Date.now(),
-    setTimeout(fn, ms) {
-      const handle = globalThis.setTimeout(() => {
-        live.delete(handle);
-        fn();
-      }, ms);
-      live.add(handle);
-      return handle;
-    },
-    clearTimeout(handle) {
-      live.delete(handle);
-      globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>);
-    },
-  };
-}
 
 /** A client subscribed to `room` over a fake line. */
 async function subscribedClient(clock?: Clock) {
