@@ -30,7 +30,7 @@ export class RedisConnections {
   constructor(options: RedisBrokerOptions, resolved: ResolvedOptions) {
     this.#options = resolved;
     this.#report = reporter(options.onError);
-    this.#link = createLink(options, this.#onError);
+    this.#link = createLink(options, this.#onError, resolved.commandTimeout);
     this.#link.onResubscribed(() => {
       if (!this.#closed) this.onResubscribed();
     });
@@ -64,10 +64,15 @@ export class RedisConnections {
     return this.#serverMajorVersion >= 7;
   }
 
-  /** Resolves once both connections have been up once (and the pub/sub kind is known). */
+  /**
+   * Resolves once both connections have been up once (and the pub/sub kind is known).
+   * @throws RedisBrokerError `broker_unavailable` after commandTimeout, `closed` if closed first
+   */
   async ready(): Promise<void> {
     if (this.#startedOk) return;
     await this.#bounded(this.#started, 'connecting to Redis');
+    // Closed while connecting: #start returned early, and nothing is up.
+    if (!this.#startedOk) throw new RedisBrokerError('closed', 'the Redis broker is closed');
   }
 
   /**

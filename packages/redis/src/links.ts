@@ -38,18 +38,19 @@ export const isClusterClient = (client: RedisClientLike | RedisClusterLike): cli
  * `url`, or a Cluster client made from `clusterUrls`.
  * @param onError where connection errors go (the broker listens, so an outage never crashes the process)
  */
-export function createLink(options: RedisBrokerOptions, onError: (error: Error) => void): RedisLink {
-  if (options.client && isClusterClient(options.client)) return new ClusterLink(options.client, false, onError);
+export function createLink(options: RedisBrokerOptions, onError: (error: Error) => void, closeGrace: number): RedisLink {
+  const closer = (client: Closable): Promise<void> => closeQuietly(client, closeGrace);
+  if (options.client && isClusterClient(options.client)) return new ClusterLink(options.client, false, onError, closer);
   if (options.clusterUrls) {
     const cluster: RedisClusterLike = createCluster({
       rootNodes: options.clusterUrls.map((url) => ({ url })),
       defaults: { disableOfflineQueue: true, socket: { reconnectStrategy } },
     });
-    return new ClusterLink(cluster, true, onError);
+    return new ClusterLink(cluster, true, onError, closer);
   }
-  if (options.client) return new SingleLink(options.client, false, onError);
+  if (options.client) return new SingleLink(options.client, false, onError, closer);
   const client = createClient({ url: options.url, disableOfflineQueue: true, socket: { reconnectStrategy } }) as unknown as RedisClientLike;
-  return new SingleLink(client, true, onError);
+  return new SingleLink(client, true, onError, closer);
 }
 
 /** One Redis server: commands on the client, pub/sub on its one duplicate. */
@@ -59,10 +60,12 @@ class SingleLink implements RedisLink {
   readonly #commands: RedisClientLike;
   readonly #owned: boolean;
   readonly #onError: (error: Error) => void;
+  readonly #close: (client: Closable) => Promise<void>;
   #onReady: () => void = () => {};
 
-  constructor(commands: RedisClientLike, owned: boolean, onError: (error: Error) => void) {
+  constructor(commands: RedisClientLike, owned: boolean, onError: (error: Error) => void, close: (client: Closable) => Promise<void>) {
     this.#commands = commands;
+    this.#close = close;
     this.#owned = owned;
     this.#onError = onError;
     this.subscriber = commands.duplicate();
@@ -81,7 +84,7 @@ class SingleLink implements RedisLink {
   async start(isClosed: () => boolean): Promise<void> {
     if (!this.#commands.isOpen) await this.#commands.connect();
     if (isClosed()) {
-      if (this.#owned) await closeQuietly(this.#commands); // closed while the first connect was under way
+      if (this.#owned) await this.#close(this.#commands); // closed while the first connect was under way
       return;
     }
     await this.subscriber.connect();
@@ -102,10 +105,10 @@ class SingleLink implements RedisLink {
 
   async close(): Promise<void> {
     this.#onReady = () => {};
-    await closeQuietly(this.subscriber);
+    await this.#close(this.subscriber);
     this.subscriber.off('error', this.#onError);
     if (this.#owned) {
-      await closeQuietly(this.#commands);
+      await this.#close(this.#commands);
       this.#commands.off('error', this.#onError);
     } else {
       // Leave the user's client as it was, but keep swallowing errors of a close still in flight.
@@ -129,8 +132,11 @@ class ClusterLink implements RedisLink {
   /** Nodes whose connections are reconnecting, by `host:port`, with the timer waiting for them. */
   readonly #recovering = new Map<string, ReturnType<typeof setInterval>>();
 
-  constructor(cluster: RedisClusterLike, owned: boolean, onError: (error: Error) => void) {
+  readonly #close: (client: Closable) => Promise<void>;
+
+  constructor(cluster: RedisClusterLike, owned: boolean, onError: (error: Error) => void, close: (client: Closable) => Promise<void>) {
     this.#cluster = cluster;
+    this.#close = close;
     this.#owned = owned;
     this.#onError = onError;
     cluster.on('error', onError);
@@ -199,7 +205,7 @@ class ClusterLink implements RedisLink {
     this.#onShardLost = () => {};
     for (const timer of this.#recovering.values()) clearInterval(timer);
     this.#recovering.clear();
-    if (this.#owned) await closeQuietly(this.#cluster);
+    if (this.#owned) await this.#close(this.#cluster);
     this.#cluster.off('node-reconnecting', this.#reconnecting);
     this.#cluster.off('sharded-shannel-moved-error', this.#shardLost);
     setTimeout(() => {
@@ -209,14 +215,39 @@ class ClusterLink implements RedisLink {
   }
 }
 
-/** Close gracefully when connected, otherwise stop reconnecting; never throws (a never-opened client throws on destroy). */
-async function closeQuietly(client: { readonly isOpen: boolean; readonly isReady?: boolean; close(): Promise<void>; destroy(): void }): Promise<void> {
+/** What closeQuietly needs of a node-redis client or cluster client. */
+interface Closable {
+  readonly isOpen: boolean;
+  readonly isReady?: boolean;
+  close(): Promise<void>;
+  destroy(): void;
+}
+
+/**
+ * Close gracefully when connected (the commands in flight get their answers), otherwise stop
+ * reconnecting; never throws (a never-opened client throws on destroy) and never waits longer than
+ * `grace` ms. node-redis's close() resolves on the reply that empties its queue: if Redis dies or
+ * stalls with commands in flight, that reply never comes and close() would wait for good (their
+ * callers were already answered `broker_unavailable` after commandTimeout, which `grace` is).
+ */
+async function closeQuietly(client: Closable, grace: number): Promise<void> {
   try {
-    if (client.isReady ?? client.isOpen) await client.close();
-    else if (client.isOpen) client.destroy();
+    if (client.isReady ?? client.isOpen) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const gaveUp = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), grace)));
+      const closing = client.close();
+      closing.catch(() => {});
+      const outcome = await Promise.race([closing, gaveUp]).finally(() => clearTimeout(timer));
+      if (outcome === 'late') destroyQuietly(client);
+    } else if (client.isOpen) client.destroy();
   } catch {
-    try {
-      client.destroy();
-    } catch {}
+    destroyQuietly(client);
   }
+}
+
+/** destroy() rejects every command still queued; it throws once close() began (the queue is flushed first). */
+function destroyQuietly(client: Closable): void {
+  try {
+    client.destroy();
+  } catch {}
 }

@@ -110,7 +110,10 @@ export class RedisBroker implements Broker {
       .catch(() => {});
   }
 
-  /** Resolves once both Redis connections are up. Optional: every call waits for it anyway. */
+  /**
+   * Resolves once both Redis connections are up. Optional: every call waits for it anyway.
+   * @throws RedisBrokerError `broker_unavailable` (Redis not up within commandTimeout), `closed` (closed first)
+   */
   ready(): Promise<void> {
     return this.#redis.ready();
   }
@@ -254,6 +257,12 @@ export class RedisBroker implements Broker {
     return relay;
   }
 
+  /**
+   * Stop every feed, watch and relay and close the connections the broker opened (a client you
+   * passed in is left open). Commands in flight get their answers first, but close() never waits
+   * longer than `commandTimeout` per connection for them: a Redis that died or stalled is dropped.
+   * Idempotent; every call after it throws `closed`.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { createRedisBroker, type RedisBroker } from '../src/index';
+import { startRedis } from './redis-server';
+
+/**
+ * close() must end even when Redis stops answering with commands in flight: node-redis's own close
+ * waits for the reply that empties its queue, and a Redis that died or stalled never sends it. A
+ * server shutting down (or a test's afterAll) would then hang for good.
+ */
+const HUNG = Symbol('hung');
+/** close() within a bound far above commandTimeout, or HUNG: an outcome, not a timing. */
+const closed = (broker: RedisBroker): Promise<void | typeof HUNG> =>
+  Promise.race([broker.close(), new Promise<typeof HUNG>((r) => setTimeout(() => r(HUNG), 20_000).unref())]);
+
+describe('closing a broker whose Redis stopped answering', () => {
+  it('ends when Redis is killed while a publish is in flight and close() is waiting for it', async () => {
+    await using redis = await startRedis();
+    const broker = createRedisBroker({ url: redis.url, prefix: 'k', commandTimeout: 500, onError: () => {} });
+    await broker.ready();
+    await broker.watchPresence('room', () => {}); // the subscriber connection has a subscription too
+    redis.pause();
+    const publish = broker.publish('room', { id: 'p1', data: 1 });
+    await new Promise((r) => setTimeout(r, 100)); // the publish is on the wire (publishes are batched)
+    const closing = closed(broker); // waits for the publish's reply
+    await new Promise((r) => setTimeout(r, 100));
+    await redis.stop({ kill: true });
+    expect(await closing).toBeUndefined();
+    await expect(publish).rejects.toMatchObject({ code: 'broker_unavailable' });
+  }, 30_000);
+
+  it('ends while Redis stays stalled, and the command in flight is answered broker_unavailable', async () => {
+    await using redis = await startRedis();
+    const broker = createRedisBroker({ url: redis.url, prefix: 's', commandTimeout: 500, onError: () => {} });
+    await broker.ready();
+    redis.pause();
+    const publish = broker.publish('room', { id: 'p1', data: 1 });
+    await new Promise((r) => setTimeout(r, 100)); // the publish is on the wire (publishes are batched)
+    expect(await closed(broker)).toBeUndefined();
+    await expect(publish).rejects.toMatchObject({ code: 'broker_unavailable' });
+    redis.resume();
+  }, 30_000);
+
+  it('ends when Redis stalls while the broker is still connecting', async () => {
+    await using redis = await startRedis();
+    redis.pause(); // TCP still accepts (the kernel does), Redis never answers the first INFO
+    const broker = createRedisBroker({ url: redis.url, prefix: 'c', commandTimeout: 500, onError: () => {} });
+    const ready = broker.ready();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await closed(broker)).toBeUndefined();
+    await expect(ready).rejects.toMatchObject({ code: 'closed' });
+    redis.resume();
+  }, 30_000);
+});
