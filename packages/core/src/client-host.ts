@@ -29,9 +29,6 @@ import { Timer } from './clock';
 import { tokenSource } from './token';
 import { ChannelTable } from './channel-table';
 
-/** Largest frame before the server told us its limit: the server's default. */
-const DEFAULT_MAX_PAYLOAD = 64 * 1024;
-
 /**
  * How the host raises an event of its client (whose `emit` is protected): one function for every
  * client, given the client, rather than a closure per client (bench/idle-heap.ts).
@@ -61,7 +58,8 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
   #pending: PendingPublishes | undefined;
   /** With `echo: false`: ids of our own publishes whose message has not come back yet. */
   readonly ownIds_: Set<string> | undefined;
-  maxPayload_ = DEFAULT_MAX_PAYLOAD;
+  /** The server's announced limit; none before its first `connected` (the outbox checks again when it sends). */
+  maxPayload_ = Infinity;
   /**
    * Between letting go of a line and taking the next: a switch of transports keeps the state
    * `connected` throughout, and app code that runs meanwhile (a channel's state listener) must wait

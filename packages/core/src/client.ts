@@ -93,7 +93,10 @@ export class Client extends Emitter<ClientEvents> {
    * `reconnecting`. Not needed with `lazy` (the default): the first channel or publish connects.
    */
   connect(): void {
-    this.#host.connection_.connect_();
+    const host = this.#host;
+    // Reopened: requests made from now on wait for the new line instead of rejecting with why the old one ended.
+    host.requests_.ended_ = undefined;
+    host.connection_.connect_();
   }
 
   /** Close for good: pending publishes reject with `closed`, every timer stops. `connect()` reopens. */

@@ -134,8 +134,9 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
   close_(): void {
     if (this.state_ === 'closed') return;
     this.#teardown();
-    this.#transition({ state: 'closed' }, 'closed by the app');
-    this.#handler.onTerminated_(new ConnectionError('closed', 'the client was closed'));
+    // Pending work settles before the listeners hear `closed`: a listener that reopens at once
+    // (connect(), then publish) starts work this termination must not end.
+    this.#transition({ state: 'closed' }, 'closed by the app', () => this.#handler.onTerminated_(new ConnectionError('closed', 'the client was closed')));
   }
 
   /** The network or the page came back: retry now instead of waiting, or check a live line. */
@@ -366,8 +367,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
 
   #fail(error: TidewireError): void {
     this.#teardown();
-    this.#transition({ state: 'failed', error }, error.message);
-    this.#handler.onTerminated_(error);
+    this.#transition({ state: 'failed', error }, error.message, () => this.#handler.onTerminated_(error)); // as in close_()
   }
 
   #teardown({ keepWatching = false } = {}): void {

@@ -167,13 +167,21 @@ describe('publish contract', () => {
     // Never connected: the publishes time out in the queue (queueTimeout), not waiting for an ack.
     const { client } = await setup({ queueTimeout: 1000, maxQueue: 2 });
     const a = client.publish('room', 1);
-    const b = client.publish('room', 2);
+    // No limit announced yet: only the server's `connected` says how large a frame may be.
+    const large = client.publish('room', 'x'.repeat(70_000));
     await expect(client.publish('room', 3)).rejects.toMatchObject({ code: 'queue_full' });
-    await expect(client.publish('room', 'x'.repeat(70_000))).rejects.toMatchObject({ code: 'too_large' });
-    const settled = Promise.allSettled([a, b]);
+    const settled = Promise.allSettled([a, large]);
     await vi.advanceTimersByTimeAsync(1000);
     const results = await settled;
     expect(results.map((r) => r.status === 'rejected' && (r.reason as { code: string }).code)).toEqual(['timeout', 'timeout']);
+    client.close();
+  });
+
+  it("refuses too_large at publish() once `connected` announced the server's maxPayload", async () => {
+    const { t, client, accept } = await setup();
+    accept();
+    await expect(client.publish('room', 'x'.repeat(70_000))).rejects.toMatchObject({ code: 'too_large' }); // connected() announces 64 KiB
+    expect(t.last.sent.filter((f) => f.type === 'publish')).toEqual([]);
     client.close();
   });
 
