@@ -107,6 +107,9 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     }, this.#handler.onError_)); // a throwing `client.metrics.subscribe` listener is reported on `error`
   }
 
+  /** Which line is live: bumped whenever one ends or is switched, so work begun for a line can tell it is gone. */
+  get lineId_(): number { return this.#transportId; }
+
   get state_(): ConnectionSnapshot['state'] {
     return this.read_().state;
   }

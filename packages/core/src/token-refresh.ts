@@ -16,7 +16,8 @@ const REFRESH_ANSWER_TIMEOUT = 10_000;
  * max(10 s, `connectTimeout`) means reconnecting with the token just fetched (`token_expired`).
  * Nothing is armed when `expiresIn` is undefined or the token cannot be refreshed.
  * @param expiresIn ms until the current token expires, as the server announced
- * @param line the connection: its state, and where the frame goes
+ * @param line the connection: which line is live (`lineId_` changes whenever a line ends or is
+ *   switched), and where the frame goes
  * @param lost called when the answer does not come: the line is treated as lost
  * @param onError getToken threw or hung: reported, not fatal yet (the server closes with
  *   `token_expired` and the client reconnects)
@@ -27,7 +28,7 @@ export function scheduleRefresh(
   clock: Clock,
   connectTimeout: number,
   expiresIn: number | undefined,
-  line: { readonly state_: string; send_(frame: string): void },
+  line: { readonly lineId_: number; send_(frame: string): void },
   lost: (info: TransportClose) => void,
   onError: (error: TidewireError) => void,
 ): void {
@@ -38,9 +39,12 @@ export function scheduleRefresh(
   timer.start_(expiresIn - lead, () => {
     // getToken has until the token expires (`lead` from now), at most `answerWithin`: one that has
     // not answered by then is reported (`timeout`), and the reconnect after `token_expired` asks afresh.
+    // The refresh is for this line's session only: if getToken answers after the line was cut (or
+    // switched) it is not sent on the next line, nor put that line's refresh timer on its deadline.
+    const id = line.lineId_;
     tokens.get_('refresh', { clock_: clock, ms_: Math.min(lead, answerWithin) }).then(
       (token) => {
-        if (!token || line.state_ !== 'connected') return;
+        if (!token || line.lineId_ !== id) return;
         line.send_(encodeFrame({ type: 'refresh', id: nanoid(), token }));
         // No `refreshed` in time (a lost frame, a refusal): reconnect. The token just fetched is
         // the cached one now, so the new connection authenticates with it.
