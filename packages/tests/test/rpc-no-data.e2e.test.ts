@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { StandardSchemaV1 } from '@tidewire/core';
+import { rpc } from '@tidewire/core/rpc';
+import { startQuietServer, allTransports } from './helpers/transports';
+
+/**
+ * `rpc(client, method)` and `rpc(client, method, undefined)` send no data, which travels as `null`
+ * (JSON has no `undefined`; protocol §16). Every party must see the same value for it: the
+ * client's `input` schema, the server's `input` schema and the handler all see `null` — one schema
+ * shared by both sides (`z.null()`, `z.object(…).nullable()`) judges the same call the same way. A
+ * client `input` schema that answers `undefined` sends `null` too (it used to send a frame with no
+ * `data` at all, which the server refused as `bad_request`).
+ */
+function recording(seen: unknown[], accepts: (v: unknown) => boolean = () => true, output?: (v: unknown) => unknown): StandardSchemaV1 {
+  return {
+    '~standard': {
+      version: 1,
+      vendor: 'test',
+      validate: (value) => (seen.push(value), accepts(value) ? { value: output ? output(value) : value } : { issues: [{ message: `refused ${String(value)}` }] }),
+    },
+  };
+}
+
+describe.each(allTransports)('over %s: an rpc without data', (_name, transport) => {
+  it('is null for the client schema, the server schema and the handler alike', async () => {
+    const serverSchema: unknown[] = [];
+    const handler: unknown[] = [];
+    await using t = await startQuietServer(transport, {
+      rpc: { echo: { input: recording(serverSchema), handler: ({ data }) => (handler.push(data), { got: data }) } },
+    });
+    const client = t.client();
+    const clientSchema: unknown[] = [];
+    expect(await rpc(client, 'echo')).toEqual({ got: null });
+    expect(await rpc(client, 'echo', undefined)).toEqual({ got: null });
+    expect(await rpc(client, 'echo', undefined, { input: recording(clientSchema) })).toEqual({ got: null });
+    expect(await rpc(client, 'echo', null, { input: recording(clientSchema) })).toEqual({ got: null });
+    expect(clientSchema).toEqual([null, null]);
+    expect(serverSchema).toEqual([null, null, null, null]);
+    expect(handler).toEqual([null, null, null, null]);
+  });
+
+  it('a client input schema that answers undefined sends null, which the server takes', async () => {
+    const handler: unknown[] = [];
+    await using t = await startQuietServer(transport, { rpc: { echo: ({ data }) => (handler.push(data), 'ok') } });
+    const client = t.client();
+    expect(await rpc(client, 'echo', { drop: true }, { input: recording([], () => true, () => undefined) })).toBe('ok');
+    expect(handler).toEqual([null]);
+  });
+
+  it('one schema shared by both sides that refuses null refuses a call without data on the client, before sending', async () => {
+    const notNull = (v: unknown) => v !== null;
+    const serverSchema: unknown[] = [];
+    await using t = await startQuietServer(transport, { rpc: { echo: { input: recording(serverSchema, notNull), handler: () => 'ran' } } });
+    const client = t.client();
+    await expect(rpc(client, 'echo', undefined, { input: recording([], notNull) })).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(rpc(client, 'echo')).rejects.toMatchObject({ code: 'bad_request' });
+    expect(serverSchema).toEqual([null]);
+  });
+});
