@@ -15,7 +15,7 @@ export interface PresenceHistoryContext {
    * The session's gate: channel name, then `authorize` with this action; answers the refusal itself.
    * With `drop`, the request replaces what the session holds, and a refusal ends that too.
    */
-  permit(id: string, channel: string, action: 'subscribe' | 'presence' | 'enter', drop?: () => void): Promise<boolean>;
+  permit(id: string, channel: string, request: 'history' | 'presence' | 'enter', drop?: () => void): Promise<boolean>;
   error(id: string | undefined, code: ErrorCode, message: string): void;
   send(frame: ServerFrame): void;
 }
@@ -44,7 +44,7 @@ export async function handlePresenceOrHistory(frame: PresenceHistoryFrame, ctx: 
     case 'leave':
       return ctx.presence.leave(frame.channel);
     case 'history':
-      if (await ctx.permit(frame.id, frame.channel, 'subscribe')) ctx.send(await answerHistory(ctx.broker, frame));
+      if (await ctx.permit(frame.id, frame.channel, 'history')) ctx.send(await answerHistory(ctx.broker, frame));
       return;
   }
 }

@@ -30,14 +30,21 @@ export interface ChannelRequestContext {
   readonly hold?: PublishHold;
 }
 
+/** What a channel request is, for `authorize` (a history read asks as `subscribe`) and for its refusal's message. */
+export type ChannelRequest = AuthorizeContext['action'] | 'history';
+
 /**
  * Common gate for subscribe and publish (and presence, history): channel name, then the authorize
  * hook (with its deadline). Answers a refusal itself.
  * @returns true when the request may go on.
  * @throws what a throwing `authorize` threw (the session answers `server_error` and logs it).
  */
-export async function permitChannel(ctx: ChannelRequestContext, id: string, channel: string, action: AuthorizeContext['action']): Promise<boolean> {
+export async function permitChannel(ctx: ChannelRequestContext, id: string, channel: string, request: ChannelRequest): Promise<boolean> {
   const { options, clock } = ctx;
+  // Reading history is authorized as `subscribe` (whoever may follow a channel may read its past),
+  // but what was refused, and what the client and the log are told, is the history read.
+  const action = request === 'history' ? 'subscribe' : request;
+  const what = request === 'history' ? `history of "${channel}"` : `${action} to "${channel}"`;
   const { isChannel, authorize } = options;
   if (!isChannel(channel)) {
     ctx.error(id, 'unknown_channel', `invalid channel name`);
@@ -48,11 +55,11 @@ export async function permitChannel(ctx: ChannelRequestContext, id: string, chan
   if (ctx.closed()) return false;
   if (outcome.kind === 'threw') throw outcome.error; // answered `server_error` by the session's queue, and logged
   if (outcome.kind === 'timed_out') {
-    ctx.logger.error(`tidewire: authorize() did not answer within ${options.hookTimeout} ms (${action} "${channel}")`);
+    ctx.logger.error(`tidewire: authorize() did not answer within ${options.hookTimeout} ms (${what})`);
     ctx.error(id, 'server_error', `authorize() did not answer within ${options.hookTimeout} ms`);
     return false;
   }
-  if (outcome.value !== true) ctx.error(id, 'forbidden', `${action} to "${channel}" is not allowed`);
+  if (outcome.value !== true) ctx.error(id, 'forbidden', `${what} is not allowed`);
   return outcome.value === true;
 }
 
@@ -79,7 +86,7 @@ export async function subscribeFromClient(ctx: ChannelRequestContext, subs: Sess
  * @returns whether it may go on
  * @throws what `authorize` throws, after `drop`
  */
-export async function permitReplacing(ctx: ChannelRequestContext, id: string, channel: string, action: AuthorizeContext['action'], drop: () => void): Promise<boolean> {
+export async function permitReplacing(ctx: ChannelRequestContext, id: string, channel: string, action: ChannelRequest, drop: () => void): Promise<boolean> {
   let permitted = false;
   try {
     permitted = await permitChannel(ctx, id, channel, action);
