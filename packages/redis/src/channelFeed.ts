@@ -106,6 +106,10 @@ export class ChannelFeed {
         const extra = await this.#source.range(point.head + 1, this.#cursor, point.epoch);
         if (extra.length === this.#cursor - point.head) {
           replay = [...replay, ...extra];
+        } else if (await this.#epochGone(point.epoch)) {
+          // Flushed, not trimmed: the listener keeps its position and hears of the loss once, as
+          // the epoch's change when the feed moves on (a start refused here would be a second gap).
+          this.#catchUpWanted = true;
         } else {
           // Trimmed in the meantime (tiny history): start at the feed's cursor instead.
           offset = this.#cursor;
@@ -195,7 +199,8 @@ export class ChannelFeed {
       this.#switchEpoch(message.epoch);
     }
     if (message.offset <= this.#cursor) return; // already filled from the stream
-    if (message.offset > this.#cursor + 1) await this.#fill(message.offset - 1);
+    // The epoch gone under the fill: its message is lost with it, reported once as the epoch's change.
+    if (message.offset > this.#cursor + 1 && !(await this.#fill(message.offset - 1))) return;
     this.#deliver(message);
   }
 
@@ -209,13 +214,27 @@ export class ChannelFeed {
    * Deliver what the stream holds in (cursor, to]. Offsets Redis no longer has
    * are skipped: the jump reaches the client, which resubscribes and gets a
    * typed `gap` (history_exhausted) — never a silent hole.
+   * @returns false when the epoch itself is gone (nothing delivered; a catch-up is queued)
    */
-  async #fill(to: number): Promise<void> {
+  async #fill(to: number): Promise<boolean> {
     const epoch = this.#epoch!;
     const missing = await this.#source.range(this.#cursor + 1, to, epoch);
+    // Short, because Redis was flushed (or restarted empty) rather than trimmed: delivering what
+    // follows the hole would tell listeners of it as trimmed (`history_exhausted`), then again as the
+    // epoch's change. Deliver nothing more of the dead epoch; the catch-up moves to the new one.
+    if (missing.length < to - this.#cursor && (await this.#epochGone(epoch))) {
+      this.catchUp();
+      return false;
+    }
     for (const message of missing) {
       if (this.#epoch === epoch && message.offset > this.#cursor) this.#deliver(message);
     }
+    return true;
+  }
+
+  /** Whether the channel no longer has `epoch` (its metadata is gone or was remade): Redis lost it. */
+  async #epochGone(epoch: string): Promise<boolean> {
+    return (await this.#source.head()).epoch !== epoch;
   }
 
   #deliver(message: BrokerMessage): void {

@@ -122,4 +122,23 @@ describe('ChannelFeed', () => {
     await until(() => got.length === 3, 'three');
     expect(got).toEqual(['e1/1', 'e2/1', 'e2/2']);
   });
+
+  it('a listener registering as Redis is flushed keeps its position: the loss is one epoch change, not a refused start too', async () => {
+    // (The fill path of the same fault runs against a real redis-server: flush-while-filling.test.ts.)
+    const { state, source, append } = fakeStream();
+    const feed = new ChannelFeed(source);
+    await feed.register(point('e1', 0), () => {});
+    for (let n = 1; n <= 5; n++) feed.notify(append(n));
+    await until(() => feed.delivered('e1', 5), 'the feed delivered five');
+    // The resume script saw head 3 of e1 (4 and 5 overtook its reply); then Redis was flushed.
+    state.messages = [];
+    state.epoch = 'e2';
+    const got: string[] = [];
+    const registration = await feed.register(point('e1', 3, { live: false, offset: 2, replay: [{ id: 'm3', epoch: 'e1', offset: 3, data: 3 }] }), (m) => got.push(`${m.epoch}/${m.offset}`));
+    expect(registration).toMatchObject({ epoch: 'e1', offset: 2, recovered: true });
+    expect(registration.replay.map((m) => m.offset)).toEqual([3]);
+    feed.notify(append(1));
+    await until(() => got.length === 1, 'the new epoch');
+    expect(got).toEqual(['e2/1']);
+  });
 });
