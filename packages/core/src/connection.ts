@@ -137,8 +137,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
   close_(): void {
     if (this.state_ === 'closed') return;
     this.#teardown();
-    // Pending work settles before the listeners hear `closed`: a listener that reopens at once
-    // (connect(), then publish) starts work this termination must not end.
+    // Pending work settles before listeners hear `closed`: one that reopens at once keeps its new work.
     this.#transition({ state: 'closed' }, 'closed by the app', () => this.#handler.onTerminated_(new ConnectionError('closed', 'the client was closed')));
   }
 
