@@ -19,13 +19,14 @@ describe('closing a broker whose Redis stopped answering', () => {
     await broker.ready();
     await broker.watchPresence('room', () => {}); // the subscriber connection has a subscription too
     redis.pause();
-    const publish = broker.publish('room', { id: 'p1', data: 1 });
+    const publish = broker.publish('room', { id: 'p1', data: 1 }).catch((e: unknown) => e); // may settle before it is awaited
     await new Promise((r) => setTimeout(r, 100)); // the publish is on the wire (publishes are batched)
     const closing = closed(broker); // waits for the publish's reply
     await new Promise((r) => setTimeout(r, 100));
-    await redis.stop({ kill: true });
+    await redis.stop({ kill: true }); // SIGCONT then SIGKILL: Redis may still answer the publish in between
     expect(await closing).toBeUndefined();
-    await expect(publish).rejects.toMatchObject({ code: 'broker_unavailable' });
+    const settled = await publish;
+    expect(settled).toSatisfy((p: unknown) => (p as { code?: string }).code === 'broker_unavailable' || (p as { offset?: number }).offset === 1);
   }, 30_000);
 
   it('ends while Redis stays stalled, and the command in flight is answered broker_unavailable', async () => {
@@ -33,10 +34,10 @@ describe('closing a broker whose Redis stopped answering', () => {
     const broker = createRedisBroker({ url: redis.url, prefix: 's', commandTimeout: 500, onError: () => {} });
     await broker.ready();
     redis.pause();
-    const publish = broker.publish('room', { id: 'p1', data: 1 });
+    const publish = broker.publish('room', { id: 'p1', data: 1 }).catch((e: unknown) => e); // may settle before it is awaited
     await new Promise((r) => setTimeout(r, 100)); // the publish is on the wire (publishes are batched)
     expect(await closed(broker)).toBeUndefined();
-    await expect(publish).rejects.toMatchObject({ code: 'broker_unavailable' });
+    expect(await publish).toMatchObject({ code: 'broker_unavailable' });
     redis.resume();
   }, 30_000);
 
