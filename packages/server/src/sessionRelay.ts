@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FetchResponseWriter, incomingFromFetch } from './fetchBridge';
+import { endThenRelease, releaseUnflushed } from './transports/endThenRelease';
 import { INVALID_UTF8, newSessionId, readBody } from './transports/http';
 
 /**
@@ -111,13 +112,58 @@ export async function relayToOwner(
     headers: plainHeaders(Object.entries(request.headers)),
     body,
   };
+  // The client is back (a new poll) or ends the session: the last answer it was sent here is read or given up.
+  if (relayed.method === 'GET' || relayed.method === 'DELETE') releaseLastPollAnswer(relay, new URL(relayed.url, 'http://x').searchParams.get('sid') ?? '');
   const answer = await relay.forward(owner, relayed, options.timeout).catch(() => undefined);
   if (response.writableEnded || response.destroyed) return; // the client gave up meanwhile
   if (!answer) return sendError(response, 404, 'not_found', 'unknown session');
   // A relay is the app's or another process's: an answer Node would refuse to write (a status out of
   // range, a header value with CR/LF) is a gateway error, never a throw that ends the process.
   if (!writableAnswer(answer)) return sendError(response, 502, 'server_error', 'the session owner answered something that is not an HTTP response');
-  sendText(response, answer.status, answer.headers, answer.body);
+  const sid = new URL(relayed.url, 'http://x').searchParams.get('sid') ?? '';
+  // A poll answered with a batch is held the way the owner holds its own (see keepPollAnswer); any
+  // other answer (an ack of a POST, a refusal, a DELETE) is released at once, as the owner does.
+  const isBatch = relayed.method === 'GET' && answer.status === 200;
+  sendText(response, answer.status, answer.headers, answer.body, !isBatch);
+  if (isBatch) keepPollAnswer(relay, sid, response, options.timeout);
+}
+
+/**
+ * Per relay, per sid: the last poll answer this node wrote for a session it relays, until it is released.
+ * Keyed by the relay so that two servers in one process keep apart.
+ */
+const lastPollAnswers = new WeakMap<SessionRelay, Map<string, ServerResponse>>();
+
+/**
+ * The owner's rule for its own poll answers (transports/longpoll.ts, releaseLastAnswer), applied on the
+ * relaying node, which does not see the session: a batch may take long to reach a slow client, so it
+ * gets no deadline while the client may still be reading it; once the client polls again (here: its
+ * next relayed poll or DELETE reaches this node), or its session is gone, an unread rest gets the close
+ * grace and then loses its socket. Without this a peer that never reads pins a copy of its batch here
+ * per poll. The session is gone, or the client has polled again on some node, at the latest `timeout`
+ * after the answer: the owner ends a session not polled for `poll timeout + grace` (grace 10 s by
+ * default), and a relayed poll waits `poll timeout + 10 s`.
+ */
+function keepPollAnswer(relay: SessionRelay, sid: string, response: ServerResponse, timeout: number): void {
+  let answers = lastPollAnswers.get(relay);
+  if (!answers) lastPollAnswers.set(relay, (answers = new Map()));
+  const byRelay = answers;
+  byRelay.set(sid, response);
+  const expiry = setTimeout(() => releaseLastPollAnswer(relay, sid, response), timeout).unref();
+  // Finished (taken by the client) or destroyed: nothing is held any more.
+  response.once('close', () => {
+    clearTimeout(expiry);
+    if (byRelay.get(sid) === response) byRelay.delete(sid);
+  });
+}
+
+/** Release the last poll answer relayed for `sid` (only `only`, when given: an expiry never releases a newer one). */
+function releaseLastPollAnswer(relay: SessionRelay, sid: string, only?: ServerResponse): void {
+  const answers = lastPollAnswers.get(relay);
+  const last = answers?.get(sid);
+  if (!last || (only && last !== only)) return;
+  answers!.delete(sid);
+  releaseUnflushed(last);
 }
 
 function writableAnswer(answer: RelayedResponse): boolean {
@@ -149,10 +195,15 @@ export async function answerRelayed(
   return { status: response.status, headers, body: await response.text() };
 }
 
-function sendText(response: ServerResponse, status: number, headers: Readonly<Record<string, string>>, body: string): void {
+/**
+ * Write a whole answer. `release`: through endThenRelease, like every answer the server ends (a peer
+ * that does not read it loses the socket after the close grace); poll batches are released by keepPollAnswer.
+ */
+function sendText(response: ServerResponse, status: number, headers: Readonly<Record<string, string>>, body: string, release = true): void {
   // 204 and 304 carry no body, so no length either.
   response.writeHead(status, status === 204 || status === 304 ? headers : { ...headers, 'content-length': Buffer.byteLength(body) });
-  response.end(body || undefined);
+  if (release) endThenRelease(response, body || undefined);
+  else response.end(body || undefined);
 }
 
 const sendError = (response: ServerResponse, status: number, code: string, message: string): void =>
