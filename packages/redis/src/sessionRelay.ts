@@ -19,6 +19,25 @@ type Envelope =
   | { readonly t: 'q'; readonly id: string; readonly from: string; readonly request: RelayedRequest }
   | { readonly t: 'r'; readonly id: string; readonly response: RelayedResponse };
 
+/**
+ * The largest envelope (bytes of its JSON) published as it is. A bigger one — a long-poll batch of up
+ * to limits.maxBufferedBytes plus its largest frame, a full history page, a POST of up to 4 ×
+ * maxPayload — is stored under a short-lived key and only the key's name is published (a handoff).
+ * Why: every message to a node lands in the output buffer of that node's ONE pub/sub connection,
+ * which also carries all its channel notifications and presence; Redis disconnects a pub/sub client
+ * whose buffer passes `client-output-buffer-limit pubsub` (32 MB hard, 8 MB for 60 s by default), so
+ * one large answer would cut every live delivery of the node, and every retry would do it again.
+ * A key is read on the ordinary command connection, which has no such limit. 512 KiB stays far below
+ * any sane pub/sub limit and keeps the pub/sub path for the common small answers (one round trip less).
+ */
+const INLINE_BYTES = 512 * 1024;
+
+/**
+ * How long (ms) a handed-off body may wait for its reader. The reader fetches it as soon as the
+ * pub/sub message arrives and deletes it; the expiry only frees what a reader that died never took.
+ */
+const HANDOFF_TTL = 60_000;
+
 /** How long `forward` waits for this node's own inbox subscription (it carries the answer) before giving up. */
 const SUBSCRIBE_WAIT = 5000;
 
@@ -135,10 +154,30 @@ export class RedisSessionRelay implements SessionRelay {
     return relayInbox(this.#prefix, nodeId, this.#database);
   }
 
+  /** Where a body handed off to `nodeId` is stored: its hash tag is the inbox's, so one Cluster slot holds both. */
+  #handoffPrefix(nodeId: string): string {
+    return `${this.#prefix}:{node:${nodeId}}:handoff:`;
+  }
+
   async #publish(nodeId: string, envelope: Envelope): Promise<number> {
     const command = this.#redis.sharded ? 'SPUBLISH' : 'PUBLISH';
     const inbox = this.#inbox(nodeId);
-    return Number(await this.#redis.command([command, inbox, JSON.stringify(envelope)], inbox));
+    const text = JSON.stringify(envelope);
+    if (Buffer.byteLength(text) <= INLINE_BYTES) return Number(await this.#redis.command([command, inbox, text], inbox));
+    // Too large for the receiver's pub/sub connection (see INLINE_BYTES): store it, publish its name.
+    const key = this.#handoffPrefix(nodeId) + randomBytes(12).toString('base64url');
+    await this.#redis.command(['SET', key, text, 'PX', String(HANDOFF_TTL)], key);
+    const receivers = Number(await this.#redis.command([command, inbox, JSON.stringify({ t: 'k', key })], inbox));
+    if (receivers === 0) void this.#redis.command(['DEL', key], key).catch(() => {}); // nobody will read it
+    return receivers;
+  }
+
+  /** Take a handed-off envelope (read once, then deleted) and handle it like one that came inline. */
+  async #takeHandoff(key: string): Promise<void> {
+    const text = await this.#redis.command(['GET', key], key).catch(() => undefined);
+    void this.#redis.command(['DEL', key], key).catch(() => {}); // else it waits for its expiry
+    // Gone (expired, Redis away): a lost request or answer, as if the message had been — the sender times out.
+    if (typeof text === 'string') this.#handle(text, false);
   }
 
   /**
@@ -160,17 +199,24 @@ export class RedisSessionRelay implements SessionRelay {
   }
 
   /** Anything but an envelope of ours (another writer's junk on the inbox) is ignored. */
-  readonly #onMessage = (text: string): void => {
+  readonly #onMessage = (text: string): void => this.#handle(text, true);
+
+  /** @param inline whether `text` came on the inbox itself (only there may it name a handoff key) */
+  #handle(text: string, inline: boolean): void {
     let envelope: unknown;
     try {
       envelope = JSON.parse(text);
     } catch {
       return;
     }
+    // A handoff names a key: only one under our own handoff prefix is read (junk never makes us read, or delete, other keys).
+    if (inline && isRecord(envelope) && envelope.t === 'k' && typeof envelope.key === 'string' && envelope.key.startsWith(this.#handoffPrefix(this.nodeId))) {
+      return void this.#takeHandoff(envelope.key);
+    }
     if (!isRecord(envelope) || typeof envelope.id !== 'string') return;
     if (envelope.t === 'r' && isResponse(envelope.response)) return this.#pending.get(envelope.id)?.(envelope.response);
     if (envelope.t === 'q' && typeof envelope.from === 'string' && isRequest(envelope.request)) void this.#answer(envelope as Extract<Envelope, { t: 'q' }>);
-  };
+  }
 
   async #answer(envelope: Extract<Envelope, { t: 'q' }>): Promise<void> {
     const handler = this.#handler;
