@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayedRequest } from '@tidewire/server';
 import { createRedisBroker, type RedisBroker } from '../src/index';
@@ -68,8 +69,54 @@ describe.each(['sharded', 'classic'] as const)('Redis session relay over %s pub/
     expect(await waiting).toBeUndefined();
   }, 30_000);
 
+  it('hands a request and an answer over 512 KiB off through a key (never one large pub/sub message), whole, and leaves no key behind', async () => {
+    const prefix = `relay${++namespace}`;
+    const [a, b] = [await node(prefix, pubsub), await node(prefix, pubsub)];
+    const owner = a.sessionRelay({ nodeId: 'big' });
+    owner.serve(async (r) => ({ status: 200, headers: {}, body: r.body === 'small' ? 'small' : `${r.body.length}:${'z'.repeat(3_000_000)}` }));
+    const sender = b.sessionRelay();
+    expect((await sender.forward('big', request('small'), 10_000))?.body).toBe('small'); // both inboxes listen
+    // Redis cuts a pub/sub client whose output buffer passes 1 MB: any message of ~2-3 MB would cut both nodes.
+    redisCli('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 1mb 1mb 60');
+    try {
+      const before = pubsubClientIds();
+      const answer = await sender.forward('big', request('y'.repeat(2_000_000)), 10_000);
+      expect(answer?.body).toBe(`2000000:${'z'.repeat(3_000_000)}`);
+      expect(pubsubClientIds()).toBe(before);
+      await expect.poll(() => redisCli('KEYS', `${prefix}:*handoff*`).trim(), { timeout: 5000 }).toBe(''); // read once, then deleted
+    } finally {
+      redisCli('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 32mb 8mb 60');
+    }
+  }, 30_000);
+
+  it('follows a handoff only to a key under its own handoff prefix (junk on the inbox reads or deletes nothing else)', async () => {
+    const prefix = `relay${++namespace}`;
+    const a = await node(prefix, pubsub);
+    let served = 0;
+    a.sessionRelay({ nodeId: 'target' }).serve(async () => {
+      served++;
+      return { status: 204, headers: {}, body: '' };
+    });
+    const envelope = JSON.stringify({ t: 'q', id: 'x', from: 'nobody', request: request('') });
+    redisCli('SET', `${prefix}:other`, envelope);
+    const inbox = `${prefix}:{node:target}:inbox`;
+    await expect.poll(() => Number(redisCli(pubsub === 'sharded' ? 'SPUBLISH' : 'PUBLISH', inbox, JSON.stringify({ t: 'k', key: `${prefix}:other` }))), { timeout: 5000 }).toBe(1);
+    // A real handoff on the same inbox after the junk: once it is served, the junk has been handled too.
+    redisCli('SET', `${prefix}:{node:target}:handoff:ok`, envelope);
+    redisCli(pubsub === 'sharded' ? 'SPUBLISH' : 'PUBLISH', inbox, JSON.stringify({ t: 'k', key: `${prefix}:{node:target}:handoff:ok` }));
+    await expect.poll(() => served, { timeout: 5000 }).toBe(1);
+    expect(redisCli('GET', `${prefix}:other`).trim()).toBe(envelope);
+  }, 30_000);
+
   it('refuses a nodeId that could not be told apart in a sid', async () => {
     const broker = await node(`relay${++namespace}`, pubsub);
     expect(() => broker.sessionRelay({ nodeId: 'a.b' })).toThrow(expect.objectContaining({ name: 'RedisBrokerError', code: 'invalid_options' }));
   });
 });
+
+function redisCli(...args: string[]): string {
+  return execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString();
+}
+
+/** The ids of Redis' pub/sub clients: a connection Redis cut comes back with a new id. */
+const pubsubClientIds = (): string => redisCli('CLIENT', 'LIST', 'TYPE', 'pubsub').trim().split('\n').filter(Boolean).map((l) => /id=(\d+)/.exec(l)?.[1]).sort().join(',');
