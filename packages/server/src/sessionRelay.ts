@@ -112,15 +112,15 @@ export async function relayToOwner(
     headers: plainHeaders(Object.entries(request.headers)),
     body,
   };
+  const sid = new URL(relayed.url, 'http://x').searchParams.get('sid') ?? '';
   // The client is back (a new poll) or ends the session: the last answer it was sent here is read or given up.
-  if (relayed.method === 'GET' || relayed.method === 'DELETE') releaseLastPollAnswer(relay, new URL(relayed.url, 'http://x').searchParams.get('sid') ?? '');
+  if (relayed.method === 'GET' || relayed.method === 'DELETE') releaseLastPollAnswer(relay, sid);
   const answer = await relay.forward(owner, relayed, options.timeout).catch(() => undefined);
   if (response.writableEnded || response.destroyed) return; // the client gave up meanwhile
   if (!answer) return sendError(response, 404, 'not_found', 'unknown session');
   // A relay is the app's or another process's: an answer Node would refuse to write (a status out of
   // range, a header value with CR/LF) is a gateway error, never a throw that ends the process.
   if (!writableAnswer(answer)) return sendError(response, 502, 'server_error', 'the session owner answered something that is not an HTTP response');
-  const sid = new URL(relayed.url, 'http://x').searchParams.get('sid') ?? '';
   // A poll answered with a batch is held the way the owner holds its own (see keepPollAnswer); any
   // other answer (an ack of a POST, a refusal, a DELETE) is released at once, as the owner does.
   const isBatch = relayed.method === 'GET' && answer.status === 200;
@@ -148,8 +148,14 @@ function keepPollAnswer(relay: SessionRelay, sid: string, response: ServerRespon
   let answers = lastPollAnswers.get(relay);
   if (!answers) lastPollAnswers.set(relay, (answers = new Map()));
   const byRelay = answers;
+  // Two polls were relayed at once (the owner answers the older one empty): the newer answer is the client's now.
+  const previous = byRelay.get(sid);
+  if (previous && previous !== response) releaseUnflushed(previous);
   byRelay.set(sid, response);
-  const expiry = setTimeout(() => releaseLastPollAnswer(relay, sid, response), timeout).unref();
+  const expiry = setTimeout(() => {
+    if (byRelay.get(sid) === response) byRelay.delete(sid);
+    releaseUnflushed(response);
+  }, timeout).unref();
   // Finished (taken by the client) or destroyed: nothing is held any more.
   response.once('close', () => {
     clearTimeout(expiry);
@@ -157,11 +163,11 @@ function keepPollAnswer(relay: SessionRelay, sid: string, response: ServerRespon
   });
 }
 
-/** Release the last poll answer relayed for `sid` (only `only`, when given: an expiry never releases a newer one). */
-function releaseLastPollAnswer(relay: SessionRelay, sid: string, only?: ServerResponse): void {
+/** Release the last poll answer relayed through this node for `sid`, if one is still being written. */
+function releaseLastPollAnswer(relay: SessionRelay, sid: string): void {
   const answers = lastPollAnswers.get(relay);
   const last = answers?.get(sid);
-  if (!last || (only && last !== only)) return;
+  if (!last) return;
   answers!.delete(sid);
   releaseUnflushed(last);
 }
