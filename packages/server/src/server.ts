@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WebSocketServer } from 'ws';
+import { guardLogger, syncPredicate } from './appCall';
 import { routeHttpServer, type AnyHttpServer, type AttachOptions } from './attach';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memoryBroker';
@@ -57,12 +58,19 @@ export class TidewireServer implements AsyncDisposable {
   #closing: Promise<void> | undefined;
 
   /** Use createServer(). */
-  constructor(options: ResolvedOptions) {
+  constructor(resolved: ResolvedOptions) {
+    // App code the server calls without awaiting it must never end the process (see appCall.ts).
+    const logger = guardLogger(resolved.logger ?? consoleLogger);
+    const { allowedOrigins } = resolved;
+    const options: ResolvedOptions = {
+      ...resolved,
+      isChannel: syncPredicate('isChannel()', resolved.isChannel, logger),
+      ...(typeof allowedOrigins === 'function' && { allowedOrigins: syncPredicate('allowedOrigins()', allowedOrigins, logger) }),
+    };
     this.#options = options;
     this.#ownsBroker = options.broker === undefined;
     this.#broker =
       options.broker ?? new MemoryBroker({ ...(options.history && { history: options.history }), ...(options.dedupe && { dedupe: options.dedupe }) });
-    const logger = options.logger ?? consoleLogger;
     this.#host = {
       options,
       broker: this.#broker,

@@ -1,6 +1,7 @@
 import type { Position } from '@tidewire/core/protocol';
 import type { Broker, BrokerMessage } from './broker/broker';
 import type { Logger } from './hooks';
+import { callApp } from './appCall';
 
 /** One message as an in-process subscriber sees it: the channel, the publish `id`, its position and `data`. */
 export interface ServerChannelMessage {
@@ -13,8 +14,11 @@ export interface ServerChannelMessage {
   readonly data: unknown;
 }
 
-/** Called once per message, in offset order. A throw is logged and delivery goes on. */
-export type ServerMessageListener = (message: ServerChannelMessage) => void;
+/**
+ * Called once per message, in offset order. A throw — or, for an `async` listener, a rejection — is
+ * logged and delivery goes on. Not awaited: the next message does not wait for the promise.
+ */
+export type ServerMessageListener = (message: ServerChannelMessage) => void | Promise<void>;
 
 /** Options of `server.subscribe`. */
 export interface ServerSubscribeOptions {
@@ -29,9 +33,9 @@ export interface ServerSubscribeOptions {
    *   or the channel restarted with a new epoch);
    * - later, when the broker skips offsets it no longer has (the Redis broker: trimmed, or lost with
    *   Redis — docs/scaling.md) or the channel's epoch changes (Redis flushed or restarted empty).
-   * A throw is logged and delivery goes on.
+   * A throw (or a rejection, when it is `async`) is logged and delivery goes on.
    */
-  onGap?: (info: ServerGapInfo) => void;
+  onGap?: (info: ServerGapInfo) => void | Promise<void>;
 }
 
 /**
@@ -64,7 +68,7 @@ export interface ServerSubscription {
  * start delivering before the replay is known (they are held and deduplicated by position) — and
  * never a silent hole: a message that does not follow the last one delivered is preceded by `onGap`.
  * @param broker the server's broker
- * @param logger where a throwing listener is reported (`logger.error`)
+ * @param logger where a listener's or `onGap`'s throw or rejection is reported (`logger.error`)
  * @returns the subscription, once the broker has registered it
  */
 export async function subscribeInProcess(
@@ -80,11 +84,8 @@ export async function subscribeInProcess(
   let epoch = '';
   let offset = 0;
   const gap = (info: ServerGapInfo): void => {
-    try {
-      options.onGap?.(info);
-    } catch (e) {
-      logger.error(`tidewire: a server.subscribe onGap for "${channel}" threw`, e);
-    }
+    const { onGap } = options;
+    if (onGap) callApp(() => onGap(info), (e) => logger.error(`tidewire: a server.subscribe onGap for "${channel}" failed`, e));
   };
   const deliver = (m: BrokerMessage): void => {
     if (!active || (m.epoch === epoch && m.offset <= offset)) return;
@@ -93,13 +94,11 @@ export async function subscribeInProcess(
     }
     epoch = m.epoch;
     offset = m.offset;
-    try {
-      // A copy: the broker's object may be what history keeps and other listeners get.
-      listener({ channel, id: m.id, epoch: m.epoch, offset: m.offset, data: typeof m.data === 'object' && m.data !== null ? structuredClone(m.data) : m.data });
-    } catch (e) {
-      // One broken listener must not stop its own stream: the next message still comes.
-      logger.error(`tidewire: a server.subscribe listener for "${channel}" threw at offset ${m.offset}`, e);
-    }
+    // One broken listener must not stop its own stream (the next message still comes), nor, when it
+    // is async and rejects, the process. The data is a copy: the broker's object may be what history
+    // keeps and other listeners get.
+    const data = m.data;
+    callApp(() => listener({ channel, id: m.id, epoch: m.epoch, offset: m.offset, data: typeof data === 'object' && data !== null ? structuredClone(data) : data }), (e) => logger.error(`tidewire: a server.subscribe listener for "${channel}" failed at offset ${m.offset}`, e));
   };
   const handle = await broker.subscribe(channel, options.since, (m) => (pending ? pending.push(m) : deliver(m)));
   epoch = handle.epoch;

@@ -1,5 +1,6 @@
 import type { PresenceMember } from '@tidewire/core/protocol';
 import type { PresenceEvent, PresenceListener, PresenceWatch } from './broker';
+import { swallow } from '../appCall';
 
 /** One channel's members (by clientId) and the watchers told about changes. */
 interface Room {
@@ -59,11 +60,8 @@ export class MemoryPresence {
 
   #notify(room: Room, event: PresenceEvent): void {
     for (const { listener } of room.watchers) {
-      try {
-        listener(event);
-      } catch {
-        // One broken watcher must not stop the others.
-      }
+      // One broken watcher (a throw, or an async one's rejection) must not stop the others.
+      swallow(() => listener(event));
     }
   }
 
