@@ -163,6 +163,24 @@ export function brokerConformance(name: string, makeBroker: BrokerFactory): void
       expect(offsets(healthy.live)).toEqual([1, 2, 3]);
     });
 
+    it('delivers in offset order to every listener when a listener publishes into the same channel', async () => {
+      await using broker = disposable(await makeBroker({}));
+      const channel = fresh('reentrant');
+      // A bot, subscribed first, that answers each ping in the channel it listens to, from inside its listener.
+      const bot = await listen(broker, channel);
+      await broker.subscribe(channel, undefined, (m) => {
+        if (m.data === 'ping') void broker.publish(channel, { id: `pong-${m.offset}`, data: 'pong' });
+      });
+      const after = await listen(broker, channel);
+      for (let i = 1; i <= 3; i++) await broker.publish(channel, { id: `ping-${i}`, data: 'ping' });
+      await until(() => after.live.length === 6 && bot.live.length === 6, 'three pings and three pongs');
+      expect(offsets(after.live)).toEqual(range(1, 6));
+      expect(offsets(bot.live)).toEqual(range(1, 6));
+      // Where a pong lands among the pings is the broker's timing; that everyone sees one order is not.
+      expect(after.live.map((m) => m.id)).toEqual(bot.live.map((m) => m.id));
+      expect(after.live.filter((m) => m.data === 'pong')).toHaveLength(3);
+    });
+
     it('presence: a watch gets every member at once, then every later change in order — none from before', async () => {
       await using broker = disposable(await makeBroker({}));
       const { enterPresence, leavePresence, watchPresence } = presenceOf(broker);

@@ -10,6 +10,7 @@ import { dedupeKey } from './broker';
 import { DedupeWindow } from './dedupe';
 import { History } from './history';
 import { checkMemoryBrokerOptions } from '../options';
+import { swallow } from '../appCall';
 
 /** Options of the in-memory broker (history and dedupe per channel); see docs/survival.md for what survives a restart. */
 export interface MemoryBrokerOptions {
@@ -29,6 +30,12 @@ interface Channel {
   readonly history: History<BrokerMessage>;
   readonly dedupe: DedupeWindow;
   readonly listeners: Set<Listening>;
+  /**
+   * Messages stored while this channel's delivery loop runs (a listener that publishes into the
+   * channel it listens to: a bot replying in its room), delivered after it in offset order.
+   * Undefined when no delivery runs.
+   */
+  queued: BrokerMessage[] | undefined;
 }
 
 /**
@@ -84,17 +91,7 @@ export class MemoryBroker implements Broker {
     channel.history.trimBefore(now - this.#ttl);
     channel.history.push({ offset: stored.offset, at: now, value: stored, bytes: message.bytes ?? 0 });
     if (!message.fresh) channel.dedupe.add(dedupeKey(message), { epoch: stored.epoch, offset: stored.offset, at: now });
-    // No copy per publish: a Set's iteration skips entries deleted meanwhile (a listener may
-    // unsubscribe during delivery) and reaches entries added meanwhile, which `after` filters out.
-    for (const listening of channel.listeners) {
-      // Subscribed during this very delivery: the message is already in its position (or replay).
-      if (stored.offset <= listening.after) continue;
-      try {
-        listening.listener(stored);
-      } catch {
-        // One broken subscriber must not stop delivery to the others.
-      }
-    }
+    this.#deliver(channel, stored);
     return { epoch: stored.epoch, offset: stored.offset, duplicate: false };
   }
 
@@ -137,6 +134,35 @@ export class MemoryBroker implements Broker {
     this.#presence.clear();
   }
 
+  /**
+   * Deliver `stored` to every listener, in offset order whatever the listeners do. A nested
+   * publish (from inside a listener) must not deliver at once: the listeners after the publishing
+   * one would get n+1 before n, and every subscriber drops n as already passed. So while a loop
+   * runs, later messages queue and the running loop delivers them when it is done with this one.
+   */
+  #deliver(channel: Channel, stored: BrokerMessage): void {
+    if (channel.queued) {
+      channel.queued.push(stored);
+      return;
+    }
+    const queued: BrokerMessage[] = [stored];
+    channel.queued = queued;
+    try {
+      // `queued` grows while we drain it: a listener's publish lands at its end.
+      for (let message = queued.shift(); message; message = queued.shift()) {
+        // No copy per message: a Set's iteration skips entries deleted meanwhile (a listener may
+        // unsubscribe during delivery) and reaches entries added meanwhile, which `after` filters out.
+        for (const listening of channel.listeners) {
+          // Subscribed after this message was stored: it is already in its position (or replay).
+          if (message.offset <= listening.after) continue;
+          callListener(listening.listener, message);
+        }
+      }
+    } finally {
+      channel.queued = undefined;
+    }
+  }
+
   /** Where a (re)subscriber continues, and what it missed. */
   #resume(channel: Channel, since: Position | undefined): Omit<BrokerSubscription, 'unsubscribe'> {
     const head = { epoch: channel.epoch, offset: channel.head, replay: [] };
@@ -158,6 +184,7 @@ export class MemoryBroker implements Broker {
         history: new History(this.#historySize, this.#historyBytes),
         dedupe: new DedupeWindow(this.#dedupeWindow, this.#dedupeSize),
         listeners: new Set(),
+        queued: undefined,
       };
       this.#channels.set(name, channel);
     }
@@ -186,4 +213,13 @@ export class MemoryBroker implements Broker {
       this.#scheduleSweep();
     }, this.#sweepInterval);
   }
+}
+
+/**
+ * One broken subscriber must not stop delivery to the others, nor the process: a sync throw and an
+ * async listener's rejection are both dropped here (the broker has no logger; the server's own
+ * listeners report their failures themselves).
+ */
+function callListener(listener: MessageListener, message: BrokerMessage): void {
+  swallow(() => listener(message));
 }
