@@ -30,18 +30,55 @@ export function matchPath(url: string | undefined, path: string): string | undef
   return undefined;
 }
 
-/**
- * Route one path of an existing http(s) server to Tidewire, engine.io-style:
- * take over the app's 'request' listeners and call them for every other path,
- * so the app's own routes keep working. Returns a function that undoes it all.
- */
-export function routeHttpServer(server: AnyHttpServer, path: string, handlers: RouteHandlers, options: AttachOptions): () => void {
-  const appListeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  server.removeAllListeners('request');
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+interface Route {
+  readonly path: string;
+  readonly handlers: RouteHandlers;
+}
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const sub = matchPath(req.url, path);
-    if (sub !== undefined) return handlers.request(req, res, sub);
+/** One http server's request routing, shared by every attach on it (paths of one or several Tidewire servers). */
+interface RequestRouter {
+  /** The app's own 'request' listeners, taken over: called for every path no route claims. */
+  readonly appListeners: RequestListener[];
+  /**
+   * Attached routes in attach order. The latest whose path matches answers, as when each attach
+   * wrapped the previous ones: a hot reload attaching the new server on the old one's path gets the
+   * new requests at once.
+   */
+  readonly routes: Route[];
+  /** The one 'request' listener installed while any route is attached. */
+  readonly onRequest: RequestListener;
+}
+
+/**
+ * One router per http server, not one listener per attach: when each attach took over "all current
+ * listeners" (an earlier attach's among them) and its detach re-added them, closing in attach order
+ * re-installed the app's handler twice — every app request ran twice (ERR_HTTP_HEADERS_SENT) and a
+ * closed server's routing stayed in place. With one router, any detach order leaves exactly the
+ * app's own listeners once the last route goes.
+ */
+const routers = new WeakMap<AnyHttpServer, RequestRouter>();
+
+function requestRouter(server: AnyHttpServer): RequestRouter {
+  const existing = routers.get(server);
+  if (existing) {
+    // Listeners the app added since the last attach are its own too: route them like the others.
+    for (const listener of server.listeners('request') as RequestListener[]) {
+      if (listener === existing.onRequest) continue;
+      server.off('request', listener);
+      existing.appListeners.push(listener);
+    }
+    return existing;
+  }
+  const appListeners = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  const routes: Route[] = [];
+  const onRequest: RequestListener = (req, res) => {
+    for (let i = routes.length - 1; i >= 0; i--) {
+      const { path, handlers } = routes[i] as Route;
+      const sub = matchPath(req.url, path);
+      if (sub !== undefined) return handlers.request(req, res, sub);
+    }
     if (appListeners.length === 0) {
       // We own the only listener: answer rather than leave the request hanging.
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not Found');
@@ -49,8 +86,25 @@ export function routeHttpServer(server: AnyHttpServer, path: string, handlers: R
     }
     for (const listener of appListeners) listener.call(server, req, res);
   };
+  const router: RequestRouter = { appListeners, routes, onRequest };
+  routers.set(server, router);
+  server.on('request', onRequest);
+  return router;
+}
+
+/**
+ * Route one path of an existing http(s) server to Tidewire, engine.io-style:
+ * take over the app's 'request' listeners and call them for every other path,
+ * so the app's own routes keep working. Returns a function that undoes it (idempotent); once
+ * every attach on that server is undone, in whatever order, the app's own listeners are back.
+ */
+export function routeHttpServer(server: AnyHttpServer, path: string, handlers: RouteHandlers, options: AttachOptions): () => void {
+  const router = requestRouter(server);
+  const route: Route = { path, handlers };
+  router.routes.push(route);
 
   const timeout = options.destroyUpgradeTimeout ?? 1000;
+  // Upgrades need no router: each attach's listener answers its own path and leaves the others alone.
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const sub = matchPath(req.url, path);
     if (sub !== undefined) return handlers.upgrade(req, socket, head, sub);
@@ -60,11 +114,16 @@ export function routeHttpServer(server: AnyHttpServer, path: string, handlers: R
     }, timeout).unref();
   };
 
-  server.on('request', onRequest);
   server.on('upgrade', onUpgrade);
   return () => {
-    server.off('request', onRequest);
     server.off('upgrade', onUpgrade);
-    for (const listener of appListeners) server.on('request', listener);
+    const at = router.routes.indexOf(route);
+    if (at === -1) return; // undone already
+    router.routes.splice(at, 1);
+    if (router.routes.length > 0) return;
+    // The last route: hand the server back to the app as it was (plus what it added since).
+    routers.delete(server);
+    server.off('request', router.onRequest);
+    for (const listener of router.appListeners) server.on('request', listener);
   };
 }
