@@ -34,20 +34,23 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 interface Route {
   readonly path: string;
   readonly handlers: RouteHandlers;
+  /** `destroyUpgradeTimeout` of this attach. */
+  readonly upgradeTimeout: number | false;
 }
 
-/** One http server's request routing, shared by every attach on it (paths of one or several Tidewire servers). */
-interface RequestRouter {
+/** One http server's routing, shared by every attach on it (paths of one or several Tidewire servers). */
+interface Router {
   /** The app's own 'request' listeners, taken over: called for every path no route claims. */
   readonly appListeners: RequestListener[];
   /**
    * Attached routes in attach order. The latest whose path matches answers, as when each attach
    * wrapped the previous ones: a hot reload attaching the new server on the old one's path gets the
-   * new requests at once.
+   * new requests and upgrades at once (never both servers the same socket).
    */
   readonly routes: Route[];
-  /** The one 'request' listener installed while any route is attached. */
+  /** The one 'request' and the one 'upgrade' listener installed while any route is attached. */
   readonly onRequest: RequestListener;
+  readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /**
@@ -57,9 +60,19 @@ interface RequestRouter {
  * closed server's routing stayed in place. With one router, any detach order leaves exactly the
  * app's own listeners once the last route goes.
  */
-const routers = new WeakMap<AnyHttpServer, RequestRouter>();
+const routers = new WeakMap<AnyHttpServer, Router>();
 
-function requestRouter(server: AnyHttpServer): RequestRouter {
+/** The latest attached route whose path matches `url`, with the sub-path. */
+function routeFor(routes: readonly Route[], url: string | undefined): { route: Route; sub: string } | undefined {
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const route = routes[i] as Route;
+    const sub = matchPath(url, route.path);
+    if (sub !== undefined) return { route, sub };
+  }
+  return undefined;
+}
+
+function routerOf(server: AnyHttpServer): Router {
   const existing = routers.get(server);
   if (existing) {
     // Listeners the app added since the last attach are its own too: route them like the others.
@@ -74,11 +87,8 @@ function requestRouter(server: AnyHttpServer): RequestRouter {
   server.removeAllListeners('request');
   const routes: Route[] = [];
   const onRequest: RequestListener = (req, res) => {
-    for (let i = routes.length - 1; i >= 0; i--) {
-      const { path, handlers } = routes[i] as Route;
-      const sub = matchPath(req.url, path);
-      if (sub !== undefined) return handlers.request(req, res, sub);
-    }
+    const found = routeFor(routes, req.url);
+    if (found) return found.route.handlers.request(req, res, found.sub);
     if (appListeners.length === 0) {
       // We own the only listener: answer rather than leave the request hanging.
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not Found');
@@ -86,9 +96,21 @@ function requestRouter(server: AnyHttpServer): RequestRouter {
     }
     for (const listener of appListeners) listener.call(server, req, res);
   };
-  const router: RequestRouter = { appListeners, routes, onRequest };
+  // The app's 'upgrade' listeners are not taken over: they see every upgrade, ours included.
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const found = routeFor(routes, req.url);
+    if (found) return found.route.handlers.upgrade(req, socket, head, found.sub);
+    // Another path: the shortest timeout any attach asked for (each attach once set its own timer).
+    const timeouts = routes.flatMap((route) => (route.upgradeTimeout === false ? [] : [route.upgradeTimeout]));
+    if (timeouts.length === 0) return;
+    setTimeout(() => {
+      if (!socket.destroyed && socket.writable && (socket as { bytesWritten?: number }).bytesWritten === 0) socket.end();
+    }, Math.min(...timeouts)).unref();
+  };
+  const router: Router = { appListeners, routes, onRequest, onUpgrade };
   routers.set(server, router);
   server.on('request', onRequest);
+  server.on('upgrade', onUpgrade);
   return router;
 }
 
@@ -99,24 +121,10 @@ function requestRouter(server: AnyHttpServer): RequestRouter {
  * every attach on that server is undone, in whatever order, the app's own listeners are back.
  */
 export function routeHttpServer(server: AnyHttpServer, path: string, handlers: RouteHandlers, options: AttachOptions): () => void {
-  const router = requestRouter(server);
-  const route: Route = { path, handlers };
+  const router = routerOf(server);
+  const route: Route = { path, handlers, upgradeTimeout: options.destroyUpgradeTimeout ?? 1000 };
   router.routes.push(route);
-
-  const timeout = options.destroyUpgradeTimeout ?? 1000;
-  // Upgrades need no router: each attach's listener answers its own path and leaves the others alone.
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const sub = matchPath(req.url, path);
-    if (sub !== undefined) return handlers.upgrade(req, socket, head, sub);
-    if (timeout === false) return;
-    setTimeout(() => {
-      if (!socket.destroyed && socket.writable && (socket as { bytesWritten?: number }).bytesWritten === 0) socket.end();
-    }, timeout).unref();
-  };
-
-  server.on('upgrade', onUpgrade);
   return () => {
-    server.off('upgrade', onUpgrade);
     const at = router.routes.indexOf(route);
     if (at === -1) return; // undone already
     router.routes.splice(at, 1);
@@ -124,6 +132,7 @@ export function routeHttpServer(server: AnyHttpServer, path: string, handlers: R
     // The last route: hand the server back to the app as it was (plus what it added since).
     routers.delete(server);
     server.off('request', router.onRequest);
+    server.off('upgrade', router.onUpgrade);
     for (const listener of router.appListeners) server.on('request', listener);
   };
 }

@@ -93,6 +93,28 @@ describe('attach / close restores exactly the app listeners', () => {
     });
   }
 
+  it('a hot reload on the same path: the new server takes every new connection, on each transport; the old one closes cleanly', async () => {
+    const app = await appServer();
+    const old = attached(app, '/tidewire');
+    const fresh = attached(app, '/tidewire');
+    const url = `ws://127.0.0.1:${app.port}/tidewire`;
+    const viaWs = createClient({ url, WebSocket: injectedWebSocket });
+    const viaPoll = createClient({ url, WebSocket: injectedWebSocket, transports: [longpoll()] });
+    clients.push(viaWs, viaPoll);
+    viaWs.connect();
+    viaPoll.connect();
+    const connected = (): boolean => viaWs.getSnapshot().state === 'connected' && viaPoll.getSnapshot().state === 'connected';
+    await until(connected, 'both clients connected');
+    expect([fresh.stats().sessions, old.stats().sessions]).toEqual([2, 0]);
+    await old.close();
+    expect(connected()).toBe(true); // closing the old server touched none of the new one's sessions
+    expect(fresh.stats().sessions).toBe(2);
+    viaWs.close();
+    viaPoll.close();
+    await fresh.close();
+    await expectAppAlone(app, '/tidewire');
+  });
+
   it('a request listener the app adds between two attaches is kept, and called once', async () => {
     const app = await appServer();
     const first = attached(app, '/one');
