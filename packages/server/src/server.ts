@@ -151,10 +151,11 @@ export class TidewireServer implements AsyncDisposable {
    * clients' contract: each message once, in offset order; with `since`, what was stored after it
    * first, then live. Not a session: no hooks, limits or heartbeats apply. Ended by `close()`.
    * @param channel a name `isChannel` accepts
-   * @param listener called with `{ channel, id, epoch, offset, data }` per message; a throw is logged, delivery goes on
+   * @param listener called with `{ channel, id, epoch, offset, data }` per message, not awaited; a throw (or an
+   *   async listener's rejection) is logged, delivery goes on
    * @param options `since` (`{ epoch, offset }`): resume after it; `onGap({ epoch, offset, from, reason })`:
    *   messages were lost — history could not cover `since`, or later the broker skipped offsets or the
-   *   epoch changed — called before the first message after them
+   *   epoch changed — called before the first message after them (a throw or rejection is logged)
    * @returns once registered: `{ epoch, offset, recovered, unsubscribe() }`
    * @throws TidewireServerError `closed`, `invalid_channel`
    * @example

@@ -130,6 +130,8 @@ export interface Broker {
    * the returned position is either in `replay` or passed to `listener`, never
    * both, never neither. The listener may be called before the returned promise
    * settles (the caller buffers live messages until it has sent the replay).
+   * Every listener gets a channel's messages in offset order, even when a listener
+   * publishes into that channel while it is being called (a bot replying in its room).
    * With `since` in the current epoch and history covering everything after
    * it, offset = since.offset and recovered = true; otherwise offset = head and
    * recovered = false (or true when `since` is undefined: nothing was missed).
