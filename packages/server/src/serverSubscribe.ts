@@ -18,7 +18,9 @@ export interface ServerChannelMessage {
  * Called once per message, in offset order. A throw — or, for an `async` listener, a rejection — is
  * logged and delivery goes on. Not awaited: the next message does not wait for the promise.
  */
-export type ServerMessageListener = (message: ServerChannelMessage) => void | Promise<void>;
+// `void`, not `void | Promise<void>`: an async function is assignable to it, and so is one that
+// returns something (`(m) => list.push(m)`), which the union would refuse.
+export type ServerMessageListener = (message: ServerChannelMessage) => void;
 
 /** Options of `server.subscribe`. */
 export interface ServerSubscribeOptions {
@@ -35,7 +37,7 @@ export interface ServerSubscribeOptions {
    *   Redis — docs/scaling.md) or the channel's epoch changes (Redis flushed or restarted empty).
    * A throw (or a rejection, when it is `async`) is logged and delivery goes on.
    */
-  onGap?: (info: ServerGapInfo) => void | Promise<void>;
+  onGap?: (info: ServerGapInfo) => void;
 }
 
 /**
