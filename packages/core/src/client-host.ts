@@ -173,11 +173,14 @@ export class ClientHost implements ConnectionHandler, ChannelHost, OutboxOptions
   }
 
   onTerminated_(error: TidewireError): void {
-    this.#lineDown();
-    for (const shared of [...(this.#releases?.keys() ?? [])]) this.#dispose(shared); // no timer outlives close()
+    // What ends the old line's work first, the channels (whose listeners are app code) last: a
+    // listener that reopens the client must find nothing left that would end its new work.
+    this.pacer_.clear_();
     if (this.#pending) this.#pending.ended_ = error; // closed or failed: stored publishes wait for the next start
     this.#outbox?.failAll_(error);
+    for (const shared of [...(this.#releases?.keys() ?? [])]) this.#dispose(shared); // no timer outlives close()
     this.requests_.terminated_(error);
+    for (const channel of this.channels_.values()) channel.suspend_();
   }
 
   busy_(): boolean {

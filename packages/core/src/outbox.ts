@@ -275,7 +275,7 @@ export class Outbox {
     if (this.#options.fits_(entry.text_)) return true;
     this.refuse(
       entry.id_,
-      new BaseError('too_large', `publish is larger than the server's limit of ${this.#options.limitText_()}`, { context: { id: entry.id_ } }),
+      new BaseError('too_large', `${entry.target_.split(':')[0]} is larger than the server's limit of ${this.#options.limitText_()}`, { context: { id: entry.id_ } }), // publish or rpc
     );
     return false;
   }

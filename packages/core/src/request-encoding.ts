@@ -5,7 +5,7 @@ import { encodeFrame, fitsByteLimit } from './protocol/codec';
 /**
  * A request frame as the text that goes on the line, or why it cannot go. Refusals are returned,
  * never thrown, so `publish`/`rpc()` reject instead of throwing at the caller.
- * @param maxPayload the server's frame limit in bytes (its default until it told us)
+ * @param maxPayload the server's announced frame limit in bytes (Infinity before its first `connected`)
  * @returns the JSON text; a `bad_request` error when the data is not a JSON value (undefined, a
  *   function, a symbol) or cannot be encoded as JSON (circular, BigInt, nested past the engine's stack); a `too_large` error when the text is over `maxPayload`
  */

@@ -53,7 +53,7 @@ type Result<Output> = Output extends StandardSchemaV1 ? InferOutput<Output> : un
  * @param client the client whose connection carries the call (connects it when `lazy`) — a
  *   private client, or a shared one from `@tidewire/core/shared`
  * @param method a name from the server's `rpc` option
- * @param data any JSON value; none (or `undefined`) is `null` — for the `input` schemas and the handler alike
+ * @param data any JSON value; none (or `undefined`) travels as `null` (the client's `input` schema sees what was passed)
  * @param options `timeout` (ms), `signal`, `input`/`output` Standard Schemas (zod, valibot…)
  * @returns what the handler returned (`null` for nothing), typed by `output` when given
  * @throws (rejects) {RpcError} `rpc_error` with `appCode` when the handler refused; {TidewireError}
@@ -82,10 +82,10 @@ export async function rpc<Input extends StandardSchemaV1 | undefined = undefined
   const abortable = <T>(step: Promise<T>): Promise<T> => (signal ? Promise.race([step, abort]) : step);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    // No data travels as null (JSON has no undefined; protocol §16), so the client's `input` schema
-    // sees the null the server's schema and handler will, and a schema answering undefined sends null.
-    const given = data ?? null;
-    const payload = (input ? await abortable(check(input, given, `rpc "${method}" data`)) : given) ?? null;
+    // The client's `input` schema sees what the caller passed (a `.default()` or `.optional()` may
+    // fill in "no data"); what it answers travels, and no data (undefined) travels as null (JSON has
+    // no undefined; protocol §16) — the server's schema and handler see null.
+    const payload = (input ? await abortable(check(input, data, `rpc "${method}" data`)) : data) ?? null;
     const answer = await abortable(client.request<unknown>({ type: 'rpc', id, method, data: payload }, { atMostOnce: true, ...(timeout !== undefined && { timeout }) }));
     return (output ? await abortable(check(output, answer, `rpc "${method}" result`)) : answer) as Result<Output>;
   } catch (e) {

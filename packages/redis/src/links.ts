@@ -39,7 +39,7 @@ export const isClusterClient = (client: RedisClientLike | RedisClusterLike): cli
  * @param onError where connection errors go (the broker listens, so an outage never crashes the process)
  */
 export function createLink(options: RedisBrokerOptions, onError: (error: Error) => void, closeGrace: number): RedisLink {
-  const closer = (client: Closable): Promise<void> => closeQuietly(client, closeGrace);
+  const closer = (client: Closable, ping?: () => Promise<unknown>): Promise<void> => closeQuietly(client, closeGrace, ping);
   if (options.client && isClusterClient(options.client)) return new ClusterLink(options.client, false, onError, closer);
   if (options.clusterUrls) {
     const cluster: RedisClusterLike = createCluster({
@@ -60,10 +60,10 @@ class SingleLink implements RedisLink {
   readonly #commands: RedisClientLike;
   readonly #owned: boolean;
   readonly #onError: (error: Error) => void;
-  readonly #close: (client: Closable) => Promise<void>;
+  readonly #close: (client: Closable, ping?: () => Promise<unknown>) => Promise<void>;
   #onReady: () => void = () => {};
 
-  constructor(commands: RedisClientLike, owned: boolean, onError: (error: Error) => void, close: (client: Closable) => Promise<void>) {
+  constructor(commands: RedisClientLike, owned: boolean, onError: (error: Error) => void, close: (client: Closable, ping?: () => Promise<unknown>) => Promise<void>) {
     this.#commands = commands;
     this.#close = close;
     this.#owned = owned;
@@ -84,7 +84,7 @@ class SingleLink implements RedisLink {
   async start(isClosed: () => boolean): Promise<void> {
     if (!this.#commands.isOpen) await this.#commands.connect();
     if (isClosed()) {
-      if (this.#owned) await this.#close(this.#commands); // closed while the first connect was under way
+      if (this.#owned) await this.#close(this.#commands, () => this.#commands.sendCommand(['PING'])); // closed while the first connect was under way
       return;
     }
     await this.subscriber.connect();
@@ -105,10 +105,14 @@ class SingleLink implements RedisLink {
 
   async close(): Promise<void> {
     this.#onReady = () => {};
-    await this.#close(this.subscriber);
+    // Connections we made are dropped after close: a socket error that comes later (a write to a
+    // Redis that died) must still find a listener, or the EventEmitter throws it at the process.
+    this.subscriber.on('error', ignore);
+    await this.#close(this.subscriber, () => this.subscriber.sendCommand(['PING']));
     this.subscriber.off('error', this.#onError);
     if (this.#owned) {
-      await this.#close(this.#commands);
+      this.#commands.on('error', ignore);
+      await this.#close(this.#commands, () => this.#commands.sendCommand(['PING']));
       this.#commands.off('error', this.#onError);
     } else {
       // Leave the user's client as it was, but keep swallowing errors of a close still in flight.
@@ -132,9 +136,9 @@ class ClusterLink implements RedisLink {
   /** Nodes whose connections are reconnecting, by `host:port`, with the timer waiting for them. */
   readonly #recovering = new Map<string, ReturnType<typeof setInterval>>();
 
-  readonly #close: (client: Closable) => Promise<void>;
+  readonly #close: (client: Closable, ping?: () => Promise<unknown>) => Promise<void>;
 
-  constructor(cluster: RedisClusterLike, owned: boolean, onError: (error: Error) => void, close: (client: Closable) => Promise<void>) {
+  constructor(cluster: RedisClusterLike, owned: boolean, onError: (error: Error) => void, close: (client: Closable, ping?: () => Promise<unknown>) => Promise<void>) {
     this.#cluster = cluster;
     this.#close = close;
     this.#owned = owned;
@@ -205,7 +209,11 @@ class ClusterLink implements RedisLink {
     this.#onShardLost = () => {};
     for (const timer of this.#recovering.values()) clearInterval(timer);
     this.#recovering.clear();
-    if (this.#owned) await this.#close(this.#cluster);
+    if (this.#owned) {
+      this.#cluster.on('error', ignore); // as in SingleLink.close
+      this.#cluster.on('node-error', ignore);
+      await this.#close(this.#cluster);
+    }
     this.#cluster.off('node-reconnecting', this.#reconnecting);
     this.#cluster.off('sharded-shannel-moved-error', this.#shardLost);
     setTimeout(() => {
@@ -214,6 +222,8 @@ class ClusterLink implements RedisLink {
     }, 1000).unref?.();
   }
 }
+
+const ignore = (): void => {};
 
 /** What closeQuietly needs of a node-redis client or cluster client. */
 interface Closable {
@@ -226,26 +236,37 @@ interface Closable {
 /**
  * Close gracefully when connected (the commands in flight get their answers), otherwise stop
  * reconnecting; never throws (a never-opened client throws on destroy) and never waits longer than
- * `grace` ms. node-redis's close() resolves on the reply that empties its queue: if Redis dies or
- * stalls with commands in flight, that reply never comes and close() would wait for good (their
- * callers were already answered `broker_unavailable` after commandTimeout, which `grace` is).
+ * about 2 × `grace` ms (`grace` is commandTimeout: the callers of commands still in flight were
+ * already answered `broker_unavailable` by then).
+ *
+ * node-redis's close() resolves on the reply that empties its queue: if Redis died or stalled with
+ * commands in flight, that reply never comes. And once close() began, destroy() throws before it
+ * cuts the socket. So with `ping` (one server's connection) the queue is drained first: replies come
+ * in order, so once a PING sent now is answered every command before it was, and close() cannot
+ * wait on anything; no answer within `grace` and the connection is destroyed, socket and all. A
+ * Cluster client (no `ping`: it has a connection per node) gets close() bounded by `grace`.
  */
-async function closeQuietly(client: Closable, grace: number): Promise<void> {
+async function closeQuietly(client: Closable, grace: number, ping?: () => Promise<unknown>): Promise<void> {
   try {
-    if (client.isReady ?? client.isOpen) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const gaveUp = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), grace)));
-      const closing = client.close();
-      closing.catch(() => {});
-      const outcome = await Promise.race([closing, gaveUp]).finally(() => clearTimeout(timer));
-      if (outcome === 'late') destroyQuietly(client);
-    } else if (client.isOpen) client.destroy();
+    if (!(client.isReady ?? client.isOpen)) {
+      if (client.isOpen) client.destroy();
+      return;
+    }
+    if (ping && !(await within(ping().then(() => true, () => true), grace))) return destroyQuietly(client);
+    if (!(await within(client.close().then(() => true, () => true), grace))) destroyQuietly(client);
   } catch {
     destroyQuietly(client);
   }
 }
 
-/** destroy() rejects every command still queued; it throws once close() began (the queue is flushed first). */
+/** `work`'s answer, or false once `ms` have passed without one. */
+async function within(work: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** destroy() rejects every command still queued and cuts the socket; it throws once close() began (after flushing the queue). */
 function destroyQuietly(client: Closable): void {
   try {
     client.destroy();

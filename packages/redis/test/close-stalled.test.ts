@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createRedisBroker, type RedisBroker } from '../src/index';
 import { startRedis } from './redis-server';
@@ -11,6 +12,10 @@ const HUNG = Symbol('hung');
 /** close() within a bound far above commandTimeout, or HUNG: an outcome, not a timing. */
 const closed = (broker: RedisBroker): Promise<void | typeof HUNG> =>
   Promise.race([broker.close(), new Promise<typeof HUNG>((r) => setTimeout(() => r(HUNG), 20_000).unref())]);
+
+/** This process's open TCP sockets to `port` (Node's handle list: the sockets that keep a process alive). */
+const socketsTo = (port: number): Socket[] =>
+  (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h): h is Socket => h instanceof Socket && h.remotePort === port && !h.destroyed);
 
 describe('closing a broker whose Redis stopped answering', () => {
   it('ends when Redis is killed while a publish is in flight and close() is waiting for it', async () => {
@@ -50,5 +55,30 @@ describe('closing a broker whose Redis stopped answering', () => {
     expect(await closed(broker)).toBeUndefined();
     await expect(ready).rejects.toMatchObject({ code: 'closed' });
     redis.resume();
+  }, 30_000);
+  it('leaves no socket open to a Redis that stays stalled (a process waiting to exit would wait for Redis)', async () => {
+    await using redis = await startRedis();
+    const broker = createRedisBroker({ url: redis.url, prefix: 'x', commandTimeout: 500, onError: () => {} });
+    await broker.ready();
+    await broker.watchPresence('room', () => {}); // the pub/sub connection is in subscribed mode
+    expect(socketsTo(redis.port)).toHaveLength(2);
+    redis.pause();
+    const publish = broker.publish('room', { id: 'p1', data: 1 }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100)); // the publish is on the wire
+    expect(await closed(broker)).toBeUndefined();
+    await publish;
+    expect(socketsTo(redis.port)).toEqual([]);
+    redis.resume();
+  }, 30_000);
+
+  it('closes gracefully when Redis answers: both connections end, nothing in flight is cut', async () => {
+    await using redis = await startRedis();
+    const broker = createRedisBroker({ url: redis.url, prefix: 'g', onError: () => {} });
+    await broker.watchPresence('room', () => {});
+    const stored = broker.publish('room', { id: 'p1', data: 1 });
+    await new Promise((r) => setTimeout(r, 50)); // on the wire (a publish still batched when close() comes is rejected `closed`)
+    await broker.close();
+    expect(await stored).toMatchObject({ offset: 1 });
+    expect(socketsTo(redis.port)).toEqual([]);
   }, 30_000);
 });

@@ -36,4 +36,19 @@ describe.each(allTransports)('a server announcing maxPayload 1 MB, over %s', (_n
     await until(() => client.getSnapshot().state === 'connected', 'connected');
     expect(await rpc(client, 'size', big)).toBe(100_000);
   });
+  it('an rpc made before connected that the announced limit does not allow is refused too_large as an rpc, never sent', async () => {
+    const ran: unknown[] = [];
+    await using t = await startServer(
+      { logger: { warn() {}, error() {} }, limits: { maxPayload: 50_000 }, rpc: { size: ({ data }) => (ran.push(data), 0) } },
+      { transports: [transport()] },
+    );
+    const client = t.client({ lazy: false });
+    const refused = rpc(client, 'size', big).catch((e: unknown) => e);
+    client.connect();
+    const error = await refused;
+    expect(error).toMatchObject({ code: 'too_large' });
+    expect((error as Error).message).toMatch(/^rpc is larger than the server's limit of 50000 bytes/);
+    expect(await rpc(client, 'size', 'small')).toBe(0); // the line is fine
+    expect(ran).toEqual(['small']);
+  });
 });

@@ -79,4 +79,23 @@ describe.each(allTransports)('a client reopened after it ended, over %s', (_name
     await entered[0];
     expect(client.getSnapshot().state).toBe('connected');
   });
+  it('connect() and a publish from a channel `subscribe` listener as close() suspends the channel: the publish is stored', async () => {
+    await using t = await startServer(quiet, { transports: [transport()] });
+    const client = t.client();
+    const room = client.channel('room');
+    await until(() => room.getSnapshot().state === 'subscribed', 'subscribed');
+    const made: Promise<{ offset: number }>[] = [];
+    const off = room.subscribe(() => {
+      if (room.getSnapshot().state === 'subscribed') return;
+      off();
+      client.connect();
+      made.push(room.publish('after reopening'));
+    });
+    client.close();
+    expect(made).toHaveLength(1);
+    expect(client.getSnapshot().state).toBe('connecting');
+    expect((await made[0]!).offset).toBeGreaterThan(0);
+    // Made after the listener reopened, while connecting: waits for the line too.
+    expect((await room.history()).messages.map((m) => m.data)).toEqual(['after reopening']);
+  });
 });
