@@ -12,11 +12,11 @@ import { until } from './helpers/servers';
 describe.each(allTransports)('over %s: a refresh getToken that answers after its line was cut', (_name, transport) => {
   it('is not sent as a refresh on the new line', async () => {
     const authenticated: [token: string, reason: string][] = [];
-    // The first session's token lives 2.5 s (refreshed at 2 s, getToken given 0.5 s); later ones 60 s.
+    // The first session's token lives 5 s (refreshed at 4 s, getToken given 1 s); later ones 60 s.
     await using t = await startQuietServer(transport, {
       authenticate: ({ token, reason }) => {
         authenticated.push([token ?? '', reason]);
-        return token ? { user: 'u', expiresAt: Date.now() + (authenticated.length === 1 ? 2500 : 60_000) } : null;
+        return token ? { user: 'u', expiresAt: Date.now() + (authenticated.length === 1 ? 5000 : 60_000) } : null;
       },
     });
     let answerRefresh: ((token: string) => void) | undefined;
@@ -30,7 +30,7 @@ describe.each(allTransports)('over %s: a refresh getToken that answers after its
     const errors: unknown[] = [];
     client.on('error', (e) => void errors.push(e));
     await client.channel('room').publish('hello');
-    await until(() => answerRefresh !== undefined, 'the refresh asks getToken', 5000);
+    await until(() => answerRefresh !== undefined, 'the refresh asks getToken', 10_000);
     // The line the refresh was for is cut; the client reconnects with its cached token.
     client.disconnectTransport('cut while the refresh getToken is pending');
     await until(() => authenticated.length === 2 && client.getSnapshot().state === 'connected', 'the new line is up');
@@ -43,7 +43,9 @@ describe.each(allTransports)('over %s: a refresh getToken that answers after its
       ['first', 'connect'],
     ]);
     expect(client.getSnapshot().state).toBe('connected');
+    // Nothing reported either: a refresh getToken that times out after its line is gone (a loaded
+    // machine: the new line took longer than the 1 s it was given) concerns no line any more.
     expect(errors).toEqual([]);
     expect(asked).toEqual(['connect', 'refresh']);
-  }, 15_000);
+  }, 30_000);
 });
