@@ -8,17 +8,17 @@ type RunScript = (keys: string[], args: string[]) => Promise<unknown>;
 /**
  * One history page from a channel's stream (capability `history`), read by HISTORY_SCRIPT in one
  * step after its age trim: nothing older than `history.ttl` nor than the head's last `size` comes
- * back, as from the memory broker. A channel never used has no epoch (an empty page with epoch `''`).
+ * back, as from the memory broker. A channel read for the first time gets its epoch here, so a page's position is always resumable.
  * @param run runs HISTORY_SCRIPT
  * @param keys the channel's keys
- * @param bounds `history.size` (entries older than the head's last `size` are not history any more) and `history.ttl` in ms
+ * @param bounds `history.size` (entries older than the head's last `size` are not history any more), `history.ttl` in ms, the meta TTL and a candidate epoch
  * @param query bounds, `limit` and `direction`
  * @returns the page
  */
-export async function readHistory(run: RunScript, keys: ChannelKeys, bounds: { size: number; ttl: number }, query: HistoryQuery): Promise<HistoryResult> {
+export async function readHistory(run: RunScript, keys: ChannelKeys, bounds: { size: number; ttl: number; metaTtl: number; newEpoch: string }, query: HistoryQuery): Promise<HistoryResult> {
   const reply = (await run(
     [keys.meta, keys.stream],
-    [String(query.after ?? 0), String(query.before ?? Number.MAX_SAFE_INTEGER), String(query.limit + 1), query.direction, String(bounds.size), String(bounds.ttl)],
+    [String(query.after ?? 0), String(query.before ?? Number.MAX_SAFE_INTEGER), String(query.limit + 1), query.direction, String(bounds.size), String(bounds.ttl), bounds.newEpoch, String(bounds.metaTtl)],
   )) as [string, number, unknown];
   const epoch = String(reply[0]);
   const entries = decodeEntries(reply[2], epoch);

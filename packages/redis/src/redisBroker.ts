@@ -230,8 +230,8 @@ export class RedisBroker implements Broker {
     this.#assertOpen();
     try {
       const keys = channelKeys(this.#options.prefix, channel, this.#options.database);
-      const { historySize: size, historyTtl: ttl } = this.#options;
-      return await readHistory((k, args) => this.#redis.eval(historyScript, k, args), keys, { size, ttl }, query);
+      const { historySize: size, historyTtl: ttl, metaTtl } = this.#options;
+      return await readHistory((k, args) => this.#redis.eval(historyScript, k, args), keys, { size, ttl, metaTtl, newEpoch: newEpoch() }, query);
     } catch (e) {
       throw this.#redis.classify(e);
     }
@@ -288,6 +288,7 @@ export class RedisBroker implements Broker {
       since?.epoch ?? '',
       String(since?.offset ?? 0),
       String(o.historySize),
+      since ? '1' : '0',
     ])) as [string, number, string, unknown];
     const [epoch, head, status, entries] = reply;
     const replay = decodeEntries(entries, String(epoch));

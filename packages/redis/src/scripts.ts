@@ -155,8 +155,11 @@ return { epoch, first, unpack(dups) }
  * head, and — when `since` is in this epoch and history still covers it (at
  * most `history size` entries back: the stream may hold more, see
  * PUBLISH_BATCH_SCRIPT) — every entry after it. KEYS: meta, stream. ARGV: new
- * epoch, meta ttl ms, history ttl ms, since epoch ('' = none), since offset,
- * history size.
+ * epoch, meta ttl ms, history ttl ms, since epoch, since offset, history size,
+ * '1' when there is a since ('0' = none: a live start). The flag is separate
+ * because a since whose epoch is '' (or any other epoch not the channel's) is a
+ * position, not "none": answered as a live start it would skip what came after
+ * it with no gap.
  * Returns { epoch, head, status ('live' | 'recovered' | 'lost'), entries }.
  */
 export const RESUME_SCRIPT = `${PROLOGUE}
@@ -166,7 +169,7 @@ local since_epoch, since, size = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local epoch = epoch_of(meta, stream, new_epoch)
 redis.call('PEXPIRE', meta, meta_ttl)
 local head = tonumber(redis.call('HGET', meta, 's'))
-if since_epoch == '' then return { epoch, head, 'live', {} } end
+if ARGV[7] ~= '1' then return { epoch, head, 'live', {} } end
 if since_epoch ~= epoch or since > head or head - since > size then return { epoch, head, 'lost', {} } end
 if since == head then return { epoch, head, 'recovered', {} } end
 trim_aged(stream, now_ms() - history_ttl)
@@ -198,14 +201,17 @@ return redis.call('XRANGE', KEYS[2], from .. '-0', to .. '-0')
  * One history page (capability `history`): the stream's entry ids are `<offset>-0`, so the bounds
  * `after < offset < before` are an id range within the last `history size` offsets, read newest
  * first (`XREVRANGE`) or oldest first (`XRANGE`), after the age trim. KEYS: meta, stream. ARGV:
- * after, before, count, 'forward' | 'backward', history size, history ttl ms.
- * Returns { epoch ('' for a channel never used), head, entries }.
+ * after, before, count, 'forward' | 'backward', history size, history ttl ms, new epoch, meta ttl ms.
+ * A channel read for the first time gets its epoch here (as from the memory broker): a page's
+ * position must be one a later subscribe can resume from — with no epoch, what is published after
+ * the page could not be told apart from a live start.
+ * Returns { epoch, head, entries }.
  */
 export const HISTORY_SCRIPT = `${PROLOGUE}
 local meta, stream = KEYS[1], KEYS[2]
-local epoch = redis.call('HGET', meta, 'e')
+local epoch = epoch_of(meta, stream, ARGV[7])
+redis.call('PEXPIRE', meta, ARGV[8])
 local head = tonumber(redis.call('HGET', meta, 's')) or 0
-if not epoch then return { '', head, {} } end
 local low = math.max(tonumber(ARGV[1]) + 1, head - tonumber(ARGV[5]) + 1)
 local high = math.min(head, tonumber(ARGV[2]) - 1)
 if high < low then return { epoch, head, {} } end

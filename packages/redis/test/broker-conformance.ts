@@ -102,12 +102,28 @@ export function brokerConformance(name: string, makeBroker: BrokerFactory): void
       let epoch = '';
       for (let i = 1; i <= 12; i++) epoch = (await broker.publish(channel, { id: `m${i}`, data: i })).epoch;
       const otherEpoch = await listen(broker, channel, { epoch: 'not-this-one', offset: 3 });
+      // '' is a position's epoch like any other, not "no position" (that would resume live: a silent hole).
+      const emptyEpoch = await listen(broker, channel, { epoch: '', offset: 12 });
+      expect(emptyEpoch.sub).toMatchObject({ epoch, offset: 12, recovered: false, replay: [] });
       const pastHead = await listen(broker, channel, { epoch, offset: 40 });
       const tooOld = await listen(broker, channel, { epoch, offset: 3 });
       const justInside = await listen(broker, channel, { epoch, offset: 7 });
       for (const s of [otherEpoch, pastHead, tooOld]) expect(s.sub).toMatchObject({ epoch, offset: 12, recovered: false, replay: [] });
       expect(justInside.sub).toMatchObject({ offset: 7, recovered: true });
       expect(offsets(justInside.sub.replay)).toEqual(range(8, 12));
+    });
+
+    it('a history page of a never-used channel has a position that resumes with everything published after it', async () => {
+      await using broker = disposable(await makeBroker({ historySize: 100 }));
+      const channel = fresh('first-read');
+      const page = await broker.history!(channel, { limit: 10, direction: 'backward' });
+      expect(page.epoch).not.toBe('');
+      expect(page).toMatchObject({ head: 0, messages: [], more: false });
+      await broker.publish(channel, { id: 'm1', data: 1 });
+      await broker.publish(channel, { id: 'm2', data: 2 });
+      const s = await listen(broker, channel, { epoch: page.epoch, offset: page.head });
+      expect(s.sub).toMatchObject({ epoch: page.epoch, offset: 0, recovered: true });
+      expect(offsets(s.sub.replay)).toEqual([1, 2]);
     });
 
     it('subscribing while publishes race: every message after the position exactly once, in replay or live', async () => {
