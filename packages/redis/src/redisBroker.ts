@@ -42,6 +42,8 @@ const publishScript = script(PUBLISH_BATCH_SCRIPT);
 const resumeScript = script(RESUME_SCRIPT);
 const rangeScript = script(RANGE_SCRIPT);
 const historyScript = script(HISTORY_SCRIPT);
+/** A history page's byte bound, the memory broker's history bound: one script call never copies more (plus one entry). */
+export const HISTORY_PAGE_BYTES = 8 * 1024 * 1024;
 
 /** One channel this process listens to: its feed and the one Redis subscription it rides on. */
 interface Listened {
@@ -231,7 +233,7 @@ export class RedisBroker implements Broker {
     try {
       const keys = channelKeys(this.#options.prefix, channel, this.#options.database);
       const { historySize: size, historyTtl: ttl, metaTtl } = this.#options;
-      return await readHistory((k, args) => this.#redis.eval(historyScript, k, args), keys, { size, ttl, metaTtl, newEpoch: newEpoch() }, query);
+      return await readHistory((k, args) => this.#redis.eval(historyScript, k, args), keys, { size, ttl, metaTtl, newEpoch: newEpoch(), maxBytes: HISTORY_PAGE_BYTES }, query);
     } catch (e) {
       throw this.#redis.classify(e);
     }

@@ -201,11 +201,12 @@ return redis.call('XRANGE', KEYS[2], from .. '-0', to .. '-0')
  * One history page (capability `history`): the stream's entry ids are `<offset>-0`, so the bounds
  * `after < offset < before` are an id range within the last `history size` offsets, read newest
  * first (`XREVRANGE`) or oldest first (`XRANGE`), after the age trim. KEYS: meta, stream. ARGV:
- * after, before, count, 'forward' | 'backward', history size, history ttl ms, new epoch, meta ttl ms.
+ * after, before, count, 'forward' | 'backward', history size, history ttl ms, new epoch, meta ttl ms,
+ * max page bytes (the entries' field bytes; a page always holds at least one entry).
  * A channel read for the first time gets its epoch here (as from the memory broker): a page's
  * position must be one a later subscribe can resume from — with no epoch, what is published after
  * the page could not be told apart from a live start.
- * Returns { epoch, head, entries }.
+ * Returns { epoch, head, entries, 1 when cut by the byte bound (more remain) else 0 }.
  */
 export const HISTORY_SCRIPT = `${PROLOGUE}
 local meta, stream = KEYS[1], KEYS[2]
@@ -214,10 +215,30 @@ redis.call('PEXPIRE', meta, ARGV[8])
 local head = tonumber(redis.call('HGET', meta, 's')) or 0
 local low = math.max(tonumber(ARGV[1]) + 1, head - tonumber(ARGV[5]) + 1)
 local high = math.min(head, tonumber(ARGV[2]) - 1)
-if high < low then return { epoch, head, {} } end
+if high < low then return { epoch, head, {}, 0 } end
 trim_aged(stream, now_ms() - tonumber(ARGV[6]))
-if ARGV[4] == 'forward' then return { epoch, head, redis.call('XRANGE', stream, low .. '-0', high .. '-0', 'COUNT', ARGV[3]) } end
-return { epoch, head, redis.call('XREVRANGE', stream, high .. '-0', low .. '-0', 'COUNT', ARGV[3]) }
+-- Read in small steps and stop at the page's byte bound: one call never copies more than about
+-- max bytes (plus one entry), however big the messages — a long script stalls Redis for every node.
+local count, max_bytes, forward = tonumber(ARGV[3]), tonumber(ARGV[9]), ARGV[4] == 'forward'
+local page, bytes = {}, 0
+while #page < count and low <= high do
+  local step = math.min(16, count - #page)
+  local got
+  if forward then got = redis.call('XRANGE', stream, low .. '-0', high .. '-0', 'COUNT', step)
+  else got = redis.call('XREVRANGE', stream, high .. '-0', low .. '-0', 'COUNT', step) end
+  if #got == 0 then break end
+  for _, entry in ipairs(got) do
+    local size = 0
+    for _, v in ipairs(entry[2]) do size = size + #v end
+    if #page > 0 and bytes + size > max_bytes then return { epoch, head, page, 1 } end
+    bytes = bytes + size
+    page[#page + 1] = entry
+    local offset = tonumber(string.match(entry[1], '^(%d+)'))
+    if forward then low = offset + 1 else high = offset - 1 end
+  end
+  if #got < step then break end
+end
+return { epoch, head, page, 0 }
 `;
 
 export interface Script {
