@@ -79,8 +79,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
     this.#handler = handler;
   }
 
-  // The connection is itself the LiveLine it lends its plan while connecting or connected (so it
-  // can race or probe another transport and switch to it): no per-client object for that.
+  // Itself the LiveLine it lends its plan (to race or probe another transport and switch): no per-client object.
 
   get clock(): Clock {
     return this.#clock;
@@ -179,8 +178,7 @@ export class Connection extends Store<ConnectionSnapshot> implements LiveLine, L
       const deadline = { clock_: this.#clock, ms_: this.#connectTimeout };
       token = await this.#tokens.get_(this.#triedFreshToken ? 'expired' : 'connect', deadline);
     } catch (cause) {
-      // `listener_error` (it threw) or `timeout` (it hung): a failed attempt that backs off, but the
-      // transport did nothing wrong, so it does not count towards falling back to another one.
+      // `listener_error` (threw) or `timeout` (hung): backs off, but not held against the transport (no fallback).
       if (id !== this.#transportId) return;
       const error = cause instanceof TidewireError ? cause : new TidewireError('listener_error', String(cause), { cause });
       if (error.code === 'listener_error') this.#handler.onError_(error);
