@@ -50,7 +50,7 @@ export function scheduleRefresh(
         // the cached one now, so the new connection authenticates with it.
         timer.start_(answerWithin, () => lost({ code: 'token_expired', message: `no answer to a token refresh within ${answerWithin} ms` }));
       },
-      (error: TidewireError) => line.lineId_ === id && onError(error), // a line that is gone has nothing to report
+      onError, // reported even if the line is gone meanwhile: a getToken that hangs or throws is the app's to know
     );
   });
 }

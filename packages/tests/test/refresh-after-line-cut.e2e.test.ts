@@ -43,9 +43,9 @@ describe.each(allTransports)('over %s: a refresh getToken that answers after its
       ['first', 'connect'],
     ]);
     expect(client.getSnapshot().state).toBe('connected');
-    // Nothing reported either: a refresh getToken that times out after its line is gone (a loaded
-    // machine: the new line took longer than the 1 s it was given) concerns no line any more.
-    expect(errors).toEqual([]);
+    // Nothing reported but, on a loaded machine where the new line took longer than the 1 s the
+    // refresh getToken was given, that getToken's `timeout` (it did hang: the app is told).
+    expect(errors).toEqual(errors.length ? [expect.objectContaining({ code: 'timeout' })] : []);
     expect(asked).toEqual(['connect', 'refresh']);
   }, 30_000);
 });
