@@ -79,7 +79,9 @@ export function createHttpRoutes(options: ResolvedOptions): HttpRouteHandler {
     if (relay && owner !== undefined && owner !== relay.nodeId) {
       // A held poll may wait the whole poll timeout on the owner; anything else answers at once.
       const timeout = method === 'GET' ? pollTimeout + 10_000 : 10_000;
-      return void relayToOwner(relay, owner, request, response, { bodyLimit, timeout }).catch(() => response.destroy());
+      // A relayed batch is kept for the client as long as the owner keeps its session: poll timeout + grace.
+      const keepAnswer = pollTimeout + pollGrace;
+      return void relayToOwner(relay, owner, request, response, { bodyLimit, timeout, keepAnswer }).catch(() => response.destroy());
     }
     if (!http || http.kind !== kind) return sendJsonError(response, 404, 'not_found', 'unknown session');
     // The sid is in the URL (and so in logs): alone it grants nothing. Refused requests touch nothing of the session.

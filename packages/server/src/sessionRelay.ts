@@ -93,7 +93,7 @@ export async function relayToOwner(
   owner: string,
   request: IncomingMessage,
   response: ServerResponse,
-  options: { bodyLimit: number; timeout: number },
+  options: { bodyLimit: number; timeout: number; keepAnswer: number },
 ): Promise<void> {
   let body: string | undefined | typeof INVALID_UTF8;
   try {
@@ -125,7 +125,7 @@ export async function relayToOwner(
   // other answer (an ack of a POST, a refusal, a DELETE) is released at once, as the owner does.
   const isBatch = relayed.method === 'GET' && answer.status === 200;
   sendText(response, answer.status, answer.headers, answer.body, !isBatch);
-  if (isBatch) keepPollAnswer(relay, sid, response, options.timeout);
+  if (isBatch) keepPollAnswer(relay, sid, response, options.keepAnswer);
 }
 
 /**
@@ -140,11 +140,11 @@ const lastPollAnswers = new WeakMap<SessionRelay, Map<string, ServerResponse>>()
  * gets no deadline while the client may still be reading it; once the client polls again (here: its
  * next relayed poll or DELETE reaches this node), or its session is gone, an unread rest gets the close
  * grace and then loses its socket. Without this a peer that never reads pins a copy of its batch here
- * per poll. The session is gone, or the client has polled again on some node, at the latest `timeout`
- * after the answer: the owner ends a session not polled for `poll timeout + grace` (grace 10 s by
- * default), and a relayed poll waits `poll timeout + 10 s`.
+ * per poll. The session is gone, or the client has polled again on some node, at the latest `keep` ms
+ * after the answer: the owner ends a session not polled for `poll timeout + grace` (the server's
+ * `transports.longpoll` options), which is what the caller passes.
  */
-function keepPollAnswer(relay: SessionRelay, sid: string, response: ServerResponse, timeout: number): void {
+function keepPollAnswer(relay: SessionRelay, sid: string, response: ServerResponse, keep: number): void {
   let answers = lastPollAnswers.get(relay);
   if (!answers) lastPollAnswers.set(relay, (answers = new Map()));
   const byRelay = answers;
@@ -155,7 +155,7 @@ function keepPollAnswer(relay: SessionRelay, sid: string, response: ServerRespon
   const expiry = setTimeout(() => {
     if (byRelay.get(sid) === response) byRelay.delete(sid);
     releaseUnflushed(response);
-  }, timeout).unref();
+  }, keep).unref();
   // Finished (taken by the client) or destroyed: nothing is held any more.
   response.once('close', () => {
     clearTimeout(expiry);

@@ -19,18 +19,24 @@ const servers: TidewireServer[] = [];
 const ports: number[] = [];
 /** The server-side sockets of A (the relaying node), in the order they were accepted. */
 const socketsA: Socket[] = [];
+/** The same for C, the relaying node of the pair with short long-poll timings (servers 2 and 3). */
+const socketsC: Socket[] = [];
+/** Servers 2 and 3: a long poll held 1 s, a session ended when not polled for 1 s + 1.5 s. */
+const SHORT_POLL = { timeout: 1000, grace: 1500 };
 const clientSockets: Socket[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
-  for (let i = 0; i < 2; i++) {
-    const broker = createRedisBroker({ url: redis.url, prefix: 'relayunread', onError: () => {} });
+  for (let i = 0; i < 4; i++) {
+    const broker = createRedisBroker({ url: redis.url, prefix: i < 2 ? 'relayunread' : 'relayshort', onError: () => {} });
     brokers.push(broker);
     // A large outbox (64 MB) makes a pinned batch unmistakable: ~12 MB per unread answer.
-    const server = createServer({ broker, relay: broker.sessionRelay({ nodeId: `u${i}` }), limits: { maxBufferedBytes: 64 * 1024 * 1024 }, logger: { warn() {}, error() {} } });
+    const transports = i < 2 ? {} : { transports: { longpoll: SHORT_POLL } };
+    const server = createServer({ broker, relay: broker.sessionRelay({ nodeId: `u${i}` }), limits: { maxBufferedBytes: 64 * 1024 * 1024 }, logger: { warn() {}, error() {} }, ...transports });
     servers.push(server);
     const { port, httpServer } = await server.listen(0);
     if (i === 0) httpServer.on('connection', (s) => socketsA.push(s));
+    if (i === 2) httpServer.on('connection', (s) => socketsC.push(s));
     ports.push(port);
   }
 }, 30_000);
@@ -42,9 +48,9 @@ afterAll(async () => {
   await redis?.stop({ kill: true });
 }, 30_000);
 
-/** A long-poll session on B (the owner) subscribed to `channel`, with ~12 MB of messages waiting for its next poll. */
-async function sessionWithBigBatch(channel: string): Promise<{ sid: string; secret: string; ack: number }> {
-  const portB = ports[1]!;
+/** A long-poll session on B (the owner, or server `owner`) subscribed to `channel`, with ~12 MB of messages waiting for its next poll. */
+async function sessionWithBigBatch(channel: string, owner = 1): Promise<{ sid: string; secret: string; ack: number }> {
+  const portB = ports[owner]!;
   const { sid, secret } = (await (await fetch(`http://127.0.0.1:${portB}/tidewire/poll`, { method: 'POST' })).json()) as { sid: string; secret: string };
   const headers = { 'x-tidewire-secret': secret, 'content-type': 'application/json' };
   const frames = [JSON.stringify({ type: 'connect', v: 1 }), JSON.stringify({ type: 'subscribe', id: 's1', channel })];
@@ -58,7 +64,7 @@ async function sessionWithBigBatch(channel: string): Promise<{ sid: string; secr
   }
   expect(seen).toContain('"subscribed"');
   const big = 'x'.repeat(60_000);
-  for (let i = 0; i < 200; i++) await servers[1]!.publish(channel, { i, big });
+  for (let i = 0; i < 200; i++) await servers[owner]!.publish(channel, { i, big });
   return { sid, secret, ack };
 }
 
@@ -98,5 +104,17 @@ describe('a relayed long-poll answer the client never reads', () => {
     expect(res.status).toBe(204);
     await until(() => socketsA[from]!.destroyed, 'the unread answer released after the session ended', 10_000);
     expect(pinned(from)).toEqual([]);
+  }, 60_000);
+
+  it('is released once the owner would have ended the session: after the configured poll timeout + grace', async () => {
+    // Servers 2 (C, relays) and 3 (owns) hold a poll 1 s and end a session not polled for 1 s + 1.5 s.
+    // A client that never polls again is gone then: its unread answer on C goes at that time (plus the
+    // close grace), not at a fixed 10 s grace that a longer configured one would cut short.
+    const { sid, secret, ack } = await sessionWithBigBatch('unread-timeout', 3);
+    const from = socketsC.length;
+    unreadPoll(ports[2]!, sid, secret, ack);
+    await until(() => socketsC.length > from && socketsC[from]!.writableLength > 1_000_000, 'answer written on C', 20_000);
+    // 2.5 s + 1 s close grace; the fixed rule (poll timeout + 10 s) would release it only after 12 s.
+    await until(() => socketsC[from]!.destroyed, 'the unread answer released at poll timeout + grace', 9_000);
   }, 60_000);
 });
